@@ -1,0 +1,483 @@
+//! A citizen's session at the kiosk panel, as a state machine written as data.
+//!
+//! ```text
+//! phone ─▶ pin ─▶ old_document ─┐
+//!              └▶ birth_date ───┴▶ collect ─▶ (next document's third factor …) ─▶ done
+//! any step before done ─▶ ended (timeout, locked, too many attempts, cancelled, failure)
+//! ```
+//!
+//! The server decides every step; the panel only shows what the session says comes next, so a
+//! tampered or replayed client cannot skip a factor. A family's documents (one phone number, one PIN)
+//! are walked in one session: each needs its own third factor and opens its own compartment.
+
+use chrono::{DateTime, Duration, Utc};
+use serde::{Deserialize, Serialize};
+
+use crate::ids::PickupId;
+use crate::personal::ThirdFactor;
+
+/// Where a session stands; the names are the public contract of the kiosk API.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Step {
+    Phone,
+    Pin,
+    OldDocument,
+    BirthDate,
+    Collect,
+    Done,
+    Ended,
+}
+
+impl Step {
+    pub const ALL: [Step; 7] = [
+        Self::Phone,
+        Self::Pin,
+        Self::OldDocument,
+        Self::BirthDate,
+        Self::Collect,
+        Self::Done,
+        Self::Ended,
+    ];
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Phone => "phone",
+            Self::Pin => "pin",
+            Self::OldDocument => "old_document",
+            Self::BirthDate => "birth_date",
+            Self::Collect => "collect",
+            Self::Done => "done",
+            Self::Ended => "ended",
+        }
+    }
+
+    pub fn parse(s: &str) -> Option<Self> {
+        Self::ALL.into_iter().find(|st| st.as_str() == s)
+    }
+
+    fn for_factor(f: ThirdFactor) -> Self {
+        match f {
+            ThirdFactor::OldDocument => Self::OldDocument,
+            ThirdFactor::BirthDate => Self::BirthDate,
+        }
+    }
+
+    pub fn is_over(self) -> bool {
+        matches!(self, Self::Done | Self::Ended)
+    }
+}
+
+/// Why a session ended before `done`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum EndReason {
+    /// No input for longer than the idle timeout.
+    Timeout,
+    /// The pickup is locked after too many wrong PINs: the citizen goes to the counter.
+    Locked,
+    /// Too many wrong PINs or third factors within this session.
+    TooManyAttempts,
+    /// The citizen pressed cancel or a new session replaced this one.
+    Cancelled,
+    /// The box could not open the compartment; staff are told.
+    Failed,
+    /// The document is being handed over in another session, or is no longer in the box.
+    Unavailable,
+}
+
+impl EndReason {
+    pub const ALL: [EndReason; 6] = [
+        Self::Timeout,
+        Self::Locked,
+        Self::TooManyAttempts,
+        Self::Cancelled,
+        Self::Failed,
+        Self::Unavailable,
+    ];
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Timeout => "timeout",
+            Self::Locked => "locked",
+            Self::TooManyAttempts => "too_many_attempts",
+            Self::Cancelled => "cancelled",
+            Self::Failed => "failed",
+            Self::Unavailable => "unavailable",
+        }
+    }
+
+    pub fn parse(s: &str) -> Option<Self> {
+        Self::ALL.into_iter().find(|r| r.as_str() == s)
+    }
+}
+
+/// How much a single session may try before it ends. The per-pickup lockout (across sessions) is the
+/// service's business; these only stop one person from trying on without starting over.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct SessionLimits {
+    pub pin_attempts: u32,
+    pub third_factor_attempts: u32,
+    pub idle_timeout: Duration,
+}
+
+impl Default for SessionLimits {
+    fn default() -> Self {
+        Self {
+            pin_attempts: 3,
+            third_factor_attempts: 3,
+            idle_timeout: Duration::seconds(120),
+        }
+    }
+}
+
+/// One document in a session's run, with the factor its holder must show.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct QueuedPickup {
+    pub pickup: PickupId,
+    pub factor: ThirdFactor,
+}
+
+/// What happened in a session.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum SessionEvent {
+    PhoneEntered,
+    /// The PIN matched; these documents wait for this phone number (never empty).
+    PinAccepted(Vec<QueuedPickup>),
+    /// Wrong PIN, or no pickup for this number: the same outcome on purpose.
+    PinRejected,
+    /// The right number's pickups are locked.
+    PickupLocked,
+    ThirdFactorAccepted,
+    ThirdFactorRejected,
+    /// The current compartment's door closed after it had opened.
+    DoorClosed,
+    OpenFailed,
+    /// The document cannot be claimed: another session has it, or it left the box.
+    Unavailable,
+    Cancel,
+}
+
+impl SessionEvent {
+    pub fn name(&self) -> &'static str {
+        match self {
+            Self::PhoneEntered => "phone_entered",
+            Self::PinAccepted(_) => "pin_accepted",
+            Self::PinRejected => "pin_rejected",
+            Self::PickupLocked => "pickup_locked",
+            Self::ThirdFactorAccepted => "third_factor_accepted",
+            Self::ThirdFactorRejected => "third_factor_rejected",
+            Self::DoorClosed => "door_closed",
+            Self::OpenFailed => "open_failed",
+            Self::Unavailable => "unavailable",
+            Self::Cancel => "cancel",
+        }
+    }
+}
+
+/// A move the session's rules do not allow, e.g. a PIN before the phone number.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum StepError {
+    #[error("the session is at step {step}, which does not take {event}")]
+    WrongStep {
+        step: &'static str,
+        event: &'static str,
+    },
+    #[error("the session is over")]
+    Over,
+}
+
+/// The state of a session that its rules need.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct SessionState {
+    pub step: Step,
+    pub ended: Option<EndReason>,
+    pub pin_attempts: u32,
+    pub third_factor_attempts: u32,
+    pub queue: Vec<QueuedPickup>,
+    /// Index into `queue` of the document being handed over.
+    pub position: usize,
+    pub last_activity: DateTime<Utc>,
+}
+
+impl SessionState {
+    pub fn new(now: DateTime<Utc>) -> Self {
+        Self {
+            step: Step::Phone,
+            ended: None,
+            pin_attempts: 0,
+            third_factor_attempts: 0,
+            queue: Vec::new(),
+            position: 0,
+            last_activity: now,
+        }
+    }
+
+    /// The document whose third factor is asked or whose compartment is open.
+    pub fn current(&self) -> Option<&QueuedPickup> {
+        if matches!(
+            self.step,
+            Step::OldDocument | Step::BirthDate | Step::Collect
+        ) {
+            self.queue.get(self.position)
+        } else {
+            None
+        }
+    }
+
+    /// Whether the session has been idle too long. A session at `collect` never times out: its door is
+    /// open and the hand-over completes when the door closes, whoever closes it.
+    pub fn is_idle(&self, now: DateTime<Utc>, limits: &SessionLimits) -> bool {
+        !self.step.is_over()
+            && self.step != Step::Collect
+            && now - self.last_activity > limits.idle_timeout
+    }
+
+    /// Ends an idle session; returns whether it did.
+    pub fn expire_if_idle(&mut self, now: DateTime<Utc>, limits: &SessionLimits) -> bool {
+        if self.is_idle(now, limits) {
+            self.end(EndReason::Timeout);
+            true
+        } else {
+            false
+        }
+    }
+
+    fn end(&mut self, reason: EndReason) {
+        self.step = Step::Ended;
+        self.ended = Some(reason);
+    }
+
+    /// Applies an event; the state is unchanged when the move is refused.
+    pub fn apply(
+        &mut self,
+        event: SessionEvent,
+        now: DateTime<Utc>,
+        limits: &SessionLimits,
+    ) -> Result<Step, StepError> {
+        if self.step.is_over() {
+            return Err(StepError::Over);
+        }
+        let wrong = StepError::WrongStep {
+            step: self.step.as_str(),
+            event: event.name(),
+        };
+        match (self.step, event) {
+            (Step::Phone, SessionEvent::PhoneEntered) => self.step = Step::Pin,
+            (Step::Pin, SessionEvent::PinAccepted(queue)) => {
+                let first = queue.first().map(|q| q.factor).ok_or(wrong)?;
+                self.queue = queue;
+                self.position = 0;
+                self.third_factor_attempts = 0;
+                self.step = Step::for_factor(first);
+            }
+            (Step::Pin, SessionEvent::PinRejected) => {
+                self.pin_attempts += 1;
+                if self.pin_attempts >= limits.pin_attempts {
+                    self.end(EndReason::TooManyAttempts);
+                }
+            }
+            (Step::Pin, SessionEvent::PickupLocked) => self.end(EndReason::Locked),
+            (Step::OldDocument | Step::BirthDate, SessionEvent::ThirdFactorAccepted) => {
+                self.step = Step::Collect
+            }
+            (Step::OldDocument | Step::BirthDate, SessionEvent::ThirdFactorRejected) => {
+                self.third_factor_attempts += 1;
+                if self.third_factor_attempts >= limits.third_factor_attempts {
+                    self.end(EndReason::TooManyAttempts);
+                }
+            }
+            (Step::Collect, SessionEvent::DoorClosed) => {
+                self.position += 1;
+                self.third_factor_attempts = 0;
+                self.step = match self.queue.get(self.position) {
+                    Some(next) => Step::for_factor(next.factor),
+                    None => Step::Done,
+                };
+            }
+            (Step::Collect, SessionEvent::OpenFailed) => self.end(EndReason::Failed),
+            (Step::OldDocument | Step::BirthDate, SessionEvent::Unavailable) => {
+                self.end(EndReason::Unavailable)
+            }
+            (_, SessionEvent::Cancel) if self.step != Step::Collect => {
+                self.end(EndReason::Cancelled)
+            }
+            _ => return Err(wrong),
+        }
+        self.last_activity = now;
+        Ok(self.step)
+    }
+}
+
+#[cfg(test)]
+#[allow(clippy::unwrap_used, clippy::indexing_slicing, clippy::panic)]
+mod tests {
+    use super::*;
+    use chrono::TimeZone;
+
+    fn t0() -> DateTime<Utc> {
+        Utc.with_ymd_and_hms(2026, 11, 25, 9, 0, 0).unwrap()
+    }
+
+    fn q(n: u8, factor: ThirdFactor) -> QueuedPickup {
+        QueuedPickup {
+            pickup: PickupId::from_random([n; 16]),
+            factor,
+        }
+    }
+
+    fn events() -> Vec<SessionEvent> {
+        vec![
+            SessionEvent::PhoneEntered,
+            SessionEvent::PinAccepted(vec![q(1, ThirdFactor::BirthDate)]),
+            SessionEvent::PinRejected,
+            SessionEvent::PickupLocked,
+            SessionEvent::ThirdFactorAccepted,
+            SessionEvent::ThirdFactorRejected,
+            SessionEvent::DoorClosed,
+            SessionEvent::OpenFailed,
+            SessionEvent::Unavailable,
+            SessionEvent::Cancel,
+        ]
+    }
+
+    fn at(step: Step) -> SessionState {
+        let mut s = SessionState::new(t0());
+        s.step = step;
+        s.queue = vec![q(1, ThirdFactor::BirthDate)];
+        s
+    }
+
+    /// (step, event) → step after, for a fresh session with one queued document.
+    const LEGAL: &[(Step, &str, Step)] = &[
+        (Step::Phone, "phone_entered", Step::Pin),
+        (Step::Phone, "cancel", Step::Ended),
+        (Step::Pin, "pin_accepted", Step::BirthDate),
+        (Step::Pin, "pin_rejected", Step::Pin),
+        (Step::Pin, "pickup_locked", Step::Ended),
+        (Step::Pin, "cancel", Step::Ended),
+        (Step::OldDocument, "third_factor_accepted", Step::Collect),
+        (
+            Step::OldDocument,
+            "third_factor_rejected",
+            Step::OldDocument,
+        ),
+        (Step::OldDocument, "unavailable", Step::Ended),
+        (Step::OldDocument, "cancel", Step::Ended),
+        (Step::BirthDate, "third_factor_accepted", Step::Collect),
+        (Step::BirthDate, "third_factor_rejected", Step::BirthDate),
+        (Step::BirthDate, "unavailable", Step::Ended),
+        (Step::BirthDate, "cancel", Step::Ended),
+        (Step::Collect, "door_closed", Step::Done),
+        (Step::Collect, "open_failed", Step::Ended),
+    ];
+
+    #[test]
+    fn every_legal_move_is_allowed_and_every_other_refused() {
+        let limits = SessionLimits::default();
+        for step in Step::ALL {
+            for ev in events() {
+                let name = ev.name();
+                let mut s = at(step);
+                let before = s.clone();
+                let expected = LEGAL
+                    .iter()
+                    .find(|(st, e, _)| *st == step && *e == name)
+                    .map(|r| r.2);
+                match (expected, s.apply(ev, t0(), &limits)) {
+                    (Some(want), Ok(got)) => assert_eq!(got, want, "{step:?} + {name}"),
+                    (None, Err(_)) => assert_eq!(s, before, "a refused move must change nothing"),
+                    (Some(_), Err(e)) => panic!("{step:?} + {name} refused: {e}"),
+                    (None, Ok(got)) => panic!("{step:?} + {name} allowed into {got:?}"),
+                }
+            }
+        }
+    }
+
+    #[test]
+    fn a_family_is_walked_document_by_document() {
+        let limits = SessionLimits::default();
+        let mut s = SessionState::new(t0());
+        s.apply(SessionEvent::PhoneEntered, t0(), &limits).unwrap();
+        let family = vec![
+            q(1, ThirdFactor::OldDocument),
+            q(2, ThirdFactor::BirthDate),
+            q(3, ThirdFactor::BirthDate),
+        ];
+        assert_eq!(
+            s.apply(SessionEvent::PinAccepted(family.clone()), t0(), &limits),
+            Ok(Step::OldDocument)
+        );
+        for (i, next) in [(0, Step::BirthDate), (1, Step::BirthDate), (2, Step::Done)] {
+            assert_eq!(s.current(), Some(&family[i]));
+            assert_eq!(
+                s.apply(SessionEvent::ThirdFactorAccepted, t0(), &limits),
+                Ok(Step::Collect)
+            );
+            assert_eq!(s.apply(SessionEvent::DoorClosed, t0(), &limits), Ok(next));
+        }
+        assert_eq!(s.current(), None);
+    }
+
+    #[test]
+    fn too_many_wrong_pins_end_the_session() {
+        let limits = SessionLimits::default();
+        let mut s = at(Step::Pin);
+        assert_eq!(
+            s.apply(SessionEvent::PinRejected, t0(), &limits),
+            Ok(Step::Pin)
+        );
+        assert_eq!(
+            s.apply(SessionEvent::PinRejected, t0(), &limits),
+            Ok(Step::Pin)
+        );
+        assert_eq!(
+            s.apply(SessionEvent::PinRejected, t0(), &limits),
+            Ok(Step::Ended)
+        );
+        assert_eq!(s.ended, Some(EndReason::TooManyAttempts));
+        assert_eq!(
+            s.apply(SessionEvent::PhoneEntered, t0(), &limits),
+            Err(StepError::Over)
+        );
+    }
+
+    #[test]
+    fn third_factor_attempts_are_limited_per_document() {
+        let limits = SessionLimits::default();
+        let mut s = at(Step::BirthDate);
+        for _ in 0..2 {
+            s.apply(SessionEvent::ThirdFactorRejected, t0(), &limits)
+                .unwrap();
+        }
+        assert_eq!(
+            s.apply(SessionEvent::ThirdFactorRejected, t0(), &limits),
+            Ok(Step::Ended)
+        );
+    }
+
+    #[test]
+    fn idle_sessions_time_out_but_an_open_door_waits() {
+        let limits = SessionLimits::default();
+        let later = t0() + Duration::seconds(121);
+        let mut s = at(Step::Pin);
+        assert!(!s.expire_if_idle(t0() + Duration::seconds(119), &limits));
+        assert!(s.expire_if_idle(later, &limits));
+        assert_eq!((s.step, s.ended), (Step::Ended, Some(EndReason::Timeout)));
+        let mut open = at(Step::Collect);
+        assert!(!open.expire_if_idle(later, &limits));
+    }
+
+    #[test]
+    fn an_empty_pin_match_is_refused() {
+        let mut s = at(Step::Pin);
+        assert!(
+            s.apply(
+                SessionEvent::PinAccepted(vec![]),
+                t0(),
+                &SessionLimits::default()
+            )
+            .is_err()
+        );
+    }
+}

@@ -1,0 +1,144 @@
+//! How a box is built: modules of compartments in rows and columns.
+//!
+//! A box of 600 compartments is described in a few lines (modules, rows, columns, which rows are
+//! larger, which are within reach from a wheelchair) and expanded here into numbered compartments.
+//! Numbers run module by module, row by row from the top, left to right, the order in which lock
+//! boards are usually wired.
+
+use serde::{Deserialize, Serialize};
+
+use crate::compartment::SizeClass;
+use crate::ids::CompartmentNo;
+
+/// One column module of a box.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ModuleLayout {
+    /// Shown on labels and maps: compartment `A-017` is number 17 of module `A`.
+    pub name: String,
+    pub rows: u32,
+    pub columns: u32,
+    /// Rows (1 = top) whose compartments a seated person can reach, by DIN 18040-1 about 40 to 120 cm.
+    pub reach_rows: Vec<u32>,
+    /// Rows with medium compartments; all others are small.
+    #[serde(default)]
+    pub medium_rows: Vec<u32>,
+    /// Rows with large compartments.
+    #[serde(default)]
+    pub large_rows: Vec<u32>,
+}
+
+/// A compartment as the layout defines it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct CompartmentSpec {
+    pub number: CompartmentNo,
+    pub label: String,
+    pub module: String,
+    pub row: u32,
+    pub column: u32,
+    pub size: SizeClass,
+    pub within_reach: bool,
+}
+
+/// Why a layout cannot be built.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum LayoutError {
+    #[error("a box needs at least one module with at least one compartment")]
+    Empty,
+    #[error("module names must be unique, 1 to 8 letters or digits: {0:?}")]
+    BadModuleName(String),
+    #[error("a box has at most 10,000 compartments")]
+    TooLarge,
+}
+
+/// The layout of the demo box and a sensible default: 10 modules of 12 rows by 5 columns, 600 compartments.
+pub fn default_modules() -> Vec<ModuleLayout> {
+    ["A", "B", "C", "D", "E", "F", "G", "H", "J", "K"]
+        .into_iter()
+        .map(|name| ModuleLayout {
+            name: name.to_owned(),
+            rows: 12,
+            columns: 5,
+            reach_rows: (6..=10).collect(),
+            medium_rows: vec![11],
+            large_rows: vec![12],
+        })
+        .collect()
+}
+
+/// Expands modules into numbered compartments.
+pub fn expand(modules: &[ModuleLayout]) -> Result<Vec<CompartmentSpec>, LayoutError> {
+    let total: u64 = modules
+        .iter()
+        .map(|m| u64::from(m.rows) * u64::from(m.columns))
+        .sum();
+    if total == 0 {
+        return Err(LayoutError::Empty);
+    }
+    if total > 10_000 {
+        return Err(LayoutError::TooLarge);
+    }
+    let mut seen = std::collections::HashSet::new();
+    let mut out = Vec::new();
+    let mut number = 0u32;
+    for m in modules {
+        let name_ok =
+            (1..=8).contains(&m.name.len()) && m.name.chars().all(|c| c.is_ascii_alphanumeric());
+        if !name_ok || !seen.insert(m.name.clone()) {
+            return Err(LayoutError::BadModuleName(m.name.clone()));
+        }
+        let mut within = 0u32;
+        for row in 1..=m.rows {
+            for column in 1..=m.columns {
+                number += 1;
+                within += 1;
+                let size = if m.large_rows.contains(&row) {
+                    SizeClass::L
+                } else if m.medium_rows.contains(&row) {
+                    SizeClass::M
+                } else {
+                    SizeClass::S
+                };
+                out.push(CompartmentSpec {
+                    number: CompartmentNo::new(number).ok_or(LayoutError::Empty)?,
+                    label: format!("{}-{within:03}", m.name),
+                    module: m.name.clone(),
+                    row,
+                    column,
+                    size,
+                    within_reach: m.reach_rows.contains(&row),
+                });
+            }
+        }
+    }
+    Ok(out)
+}
+
+#[cfg(test)]
+#[allow(clippy::unwrap_used, clippy::indexing_slicing)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_default_box_has_600_compartments() {
+        let all = expand(&default_modules()).unwrap();
+        assert_eq!(all.len(), 600);
+        assert_eq!(all[0].label, "A-001");
+        assert_eq!(all[599].label, "K-060");
+        assert_eq!(all[599].number.get(), 600);
+        assert_eq!(all.iter().filter(|c| c.within_reach).count(), 250);
+        assert_eq!(all.iter().filter(|c| c.size == SizeClass::L).count(), 50);
+        let a17 = &all[16];
+        assert_eq!((a17.row, a17.column, a17.label.as_str()), (4, 2, "A-017"));
+    }
+
+    #[test]
+    fn bad_layouts_are_refused() {
+        assert_eq!(expand(&[]), Err(LayoutError::Empty));
+        let mut twice = default_modules();
+        twice[1].name = "A".into();
+        assert_eq!(expand(&twice), Err(LayoutError::BadModuleName("A".into())));
+        let mut huge = default_modules();
+        huge[0].rows = 100_000;
+        assert_eq!(expand(&huge), Err(LayoutError::TooLarge));
+    }
+}

@@ -1,0 +1,98 @@
+//! The demo's gateway: it "sends" into an inbox that the simulator shows as the citizen's phone.
+
+use std::collections::VecDeque;
+use std::sync::Mutex;
+
+use async_trait::async_trait;
+use chrono::{DateTime, Utc};
+
+use crate::{OutgoingSms, SmsError, SmsGateway};
+
+/// How many messages the demo inbox keeps; older ones fall out.
+const INBOX_CAPACITY: usize = 1000;
+
+/// A message as the demo phone received it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct DeliveredSms {
+    pub id: String,
+    pub to: String,
+    pub text: String,
+    pub at: DateTime<Utc>,
+}
+
+/// The demo gateway. Like a real one, it accepts a message with a known idempotency key once.
+#[derive(Debug, Default)]
+pub struct DemoGateway {
+    inbox: Mutex<VecDeque<(String, DeliveredSms)>>,
+}
+
+impl DemoGateway {
+    pub fn new() -> Self {
+        Self::default()
+    }
+
+    /// Everything received, oldest first.
+    pub fn inbox(&self) -> Vec<DeliveredSms> {
+        let guard = self
+            .inbox
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner);
+        guard.iter().map(|(_, m)| m.clone()).collect()
+    }
+}
+
+#[async_trait]
+impl SmsGateway for DemoGateway {
+    async fn send(&self, sms: &OutgoingSms) -> Result<String, SmsError> {
+        let mut guard = self
+            .inbox
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner);
+        let id = format!("demo-{}", sms.idempotency_key);
+        if !guard.iter().any(|(key, _)| *key == sms.idempotency_key) {
+            if guard.len() >= INBOX_CAPACITY {
+                guard.pop_front();
+            }
+            let delivered = DeliveredSms {
+                id: id.clone(),
+                to: sms.to.clone(),
+                text: sms.text.clone(),
+                at: sms.at,
+            };
+            guard.push_back((sms.idempotency_key.clone(), delivered));
+        }
+        Ok(id)
+    }
+}
+
+#[cfg(test)]
+#[allow(clippy::unwrap_used)]
+mod tests {
+    use super::*;
+
+    fn sms(key: &str) -> OutgoingSms {
+        OutgoingSms {
+            idempotency_key: key.into(),
+            to: "+4915123456701".into(),
+            text: "PIN 482913".into(),
+            at: Utc::now(),
+        }
+    }
+
+    #[tokio::test]
+    async fn the_same_message_arrives_once() {
+        let gw = DemoGateway::new();
+        let first = gw.send(&sms("7")).await.unwrap();
+        let again = gw.send(&sms("7")).await.unwrap();
+        gw.send(&sms("8")).await.unwrap();
+        assert_eq!(first, again);
+        assert_eq!(gw.inbox().len(), 2);
+        assert_eq!(gw.inbox()[0].to, "+4915123456701");
+    }
+
+    #[test]
+    fn debug_hides_number_and_text() {
+        let shown = format!("{:?}", sms("1"));
+        assert!(!shown.contains("4915") && !shown.contains("482913"));
+    }
+}

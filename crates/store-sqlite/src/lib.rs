@@ -1,0 +1,229 @@
+//! abholbox's store on one SQLite file: the embedded default for a single box or site.
+//!
+//! Opened in WAL mode with `synchronous = FULL` (a handed-out passport must survive a power cut) and
+//! foreign keys on; every write transaction starts with `BEGIN IMMEDIATE`, so concurrent
+//! read-then-write transactions queue for the write lock instead of failing on a stale snapshot.
+//! Migrations are embedded and run at open.
+
+mod rows;
+mod time;
+mod tx;
+
+use std::path::Path;
+use std::str::FromStr;
+use std::time::Duration;
+
+use abholbox_core::ids::{BoxId, PickupId, SessionId};
+use abholbox_store::{
+    AuditRecord, BoxRecord, CompartmentRecord, EventRecord, OutboxRecord, PickupRecord, Result,
+    SessionRecord, SiteRecord, Store, StoreError, TokenRecord, Tx,
+};
+use async_trait::async_trait;
+use chrono::{DateTime, Utc};
+use sqlx::sqlite::{
+    SqliteConnectOptions, SqliteJournalMode, SqlitePool, SqlitePoolOptions, SqliteSynchronous,
+};
+
+use crate::rows::{
+    db, map_audit, map_box, map_compartment, map_event, map_pickup, map_session, map_site,
+    map_token,
+};
+use crate::time::ts;
+
+/// Compartments with the pickup each holds, if any.
+pub(crate) const COMPARTMENT_SELECT: &str = "SELECT c.*, p.id AS pickup_id FROM compartments c
+    LEFT JOIN pickups p ON p.box_id = c.box_id AND p.compartment = c.number
+    WHERE c.box_id = ? ORDER BY c.number";
+
+/// The SQLite store; cheap to clone (a pool).
+#[derive(Clone, Debug)]
+pub struct SqliteStore {
+    pool: SqlitePool,
+}
+
+impl SqliteStore {
+    /// Opens (creating if missing) the database file and brings its schema up to date.
+    pub async fn open(path: &Path) -> Result<Self> {
+        let options = SqliteConnectOptions::new().filename(path);
+        Self::open_with(options).await
+    }
+
+    /// Opens a `sqlite://…` URL, as configs name databases.
+    pub async fn open_url(url: &str) -> Result<Self> {
+        let options = SqliteConnectOptions::from_str(url).map_err(db)?;
+        Self::open_with(options).await
+    }
+
+    async fn open_with(options: SqliteConnectOptions) -> Result<Self> {
+        let options = options
+            .create_if_missing(true)
+            .journal_mode(SqliteJournalMode::Wal)
+            .synchronous(SqliteSynchronous::Full)
+            .foreign_keys(true)
+            .busy_timeout(Duration::from_secs(10));
+        let pool = SqlitePoolOptions::new()
+            .max_connections(8)
+            .connect_with(options)
+            .await
+            .map_err(db)?;
+        sqlx::migrate!("./migrations")
+            .run(&pool)
+            .await
+            .map_err(db)?;
+        Ok(Self { pool })
+    }
+
+    /// Closes the pool, waiting for connections to finish, so the file can be reopened at once.
+    pub async fn close(&self) {
+        self.pool.close().await;
+    }
+}
+
+#[async_trait]
+impl Store for SqliteStore {
+    async fn begin(&self) -> Result<Box<dyn Tx>> {
+        let tx = self.pool.begin_with("BEGIN IMMEDIATE").await.map_err(db)?;
+        Ok(Box::new(tx::SqliteTx { tx }))
+    }
+
+    async fn ping(&self) -> Result<()> {
+        sqlx::query("SELECT 1")
+            .execute(&self.pool)
+            .await
+            .map_err(db)?;
+        Ok(())
+    }
+
+    async fn sites(&self) -> Result<Vec<SiteRecord>> {
+        let rows = sqlx::query("SELECT * FROM sites ORDER BY id")
+            .fetch_all(&self.pool)
+            .await
+            .map_err(db)?;
+        rows.iter().map(map_site).collect()
+    }
+
+    async fn boxes(&self) -> Result<Vec<BoxRecord>> {
+        let rows = sqlx::query("SELECT * FROM boxes ORDER BY id")
+            .fetch_all(&self.pool)
+            .await
+            .map_err(db)?;
+        rows.iter().map(map_box).collect()
+    }
+
+    async fn compartments(&self, box_id: &BoxId) -> Result<Vec<CompartmentRecord>> {
+        let rows = sqlx::query(COMPARTMENT_SELECT)
+            .bind(box_id.as_str())
+            .fetch_all(&self.pool)
+            .await
+            .map_err(db)?;
+        rows.iter().map(map_compartment).collect()
+    }
+
+    async fn pickup(&self, id: &PickupId) -> Result<Option<PickupRecord>> {
+        let row = sqlx::query("SELECT * FROM pickups WHERE id = ?")
+            .bind(id.as_str())
+            .fetch_optional(&self.pool)
+            .await
+            .map_err(db)?;
+        row.as_ref().map(map_pickup).transpose()
+    }
+
+    async fn session(&self, id: &SessionId) -> Result<Option<SessionRecord>> {
+        let row = sqlx::query("SELECT * FROM kiosk_sessions WHERE id = ?")
+            .bind(id.as_str())
+            .fetch_optional(&self.pool)
+            .await
+            .map_err(db)?;
+        row.as_ref().map(map_session).transpose()
+    }
+
+    async fn token_by_hash(&self, hash: &[u8]) -> Result<Option<TokenRecord>> {
+        let row = sqlx::query("SELECT * FROM api_tokens WHERE hash = ?")
+            .bind(hash)
+            .fetch_optional(&self.pool)
+            .await
+            .map_err(db)?;
+        row.as_ref().map(map_token).transpose()
+    }
+
+    async fn events_after(&self, cursor: i64, limit: u32) -> Result<Vec<EventRecord>> {
+        let rows = sqlx::query("SELECT * FROM events WHERE cursor > ? ORDER BY cursor LIMIT ?")
+            .bind(cursor)
+            .bind(i64::from(limit))
+            .fetch_all(&self.pool)
+            .await
+            .map_err(db)?;
+        rows.iter().map(map_event).collect()
+    }
+
+    async fn audit_entries(&self, limit: u32) -> Result<Vec<AuditRecord>> {
+        let rows = sqlx::query("SELECT * FROM audit_log ORDER BY id DESC LIMIT ?")
+            .bind(i64::from(limit))
+            .fetch_all(&self.pool)
+            .await
+            .map_err(db)?;
+        rows.iter().map(map_audit).collect()
+    }
+
+    async fn lease_outbox(
+        &self,
+        now: DateTime<Utc>,
+        lease_until: DateTime<Utc>,
+    ) -> Result<Option<OutboxRecord>> {
+        let mut tx = self.pool.begin_with("BEGIN IMMEDIATE").await.map_err(db)?;
+        let row = sqlx::query(
+            "UPDATE outbox SET leased_until = ?1, attempts = attempts + 1
+             WHERE id = (SELECT id FROM outbox
+                         WHERE sent_at IS NULL AND body IS NOT NULL AND not_before <= ?2
+                           AND (leased_until IS NULL OR leased_until <= ?2)
+                         ORDER BY id LIMIT 1)
+             RETURNING id, pickup_id, purpose, recipient, body, attempts, created_at",
+        )
+        .bind(ts(lease_until))
+        .bind(ts(now))
+        .fetch_optional(&mut *tx)
+        .await
+        .map_err(db)?;
+        tx.commit().await.map_err(db)?;
+        row.as_ref().map(rows::map_outbox).transpose()
+    }
+
+    async fn outbox_sent(&self, id: i64, at: DateTime<Utc>, gateway_id: &str) -> Result<()> {
+        sqlx::query(
+            "UPDATE outbox SET sent_at = ?, gateway_id = ?, recipient = NULL, body = NULL, leased_until = NULL,
+                    last_error = NULL
+             WHERE id = ?",
+        )
+        .bind(ts(at))
+        .bind(gateway_id)
+        .bind(id)
+        .execute(&self.pool)
+        .await
+        .map_err(db)?;
+        Ok(())
+    }
+
+    async fn outbox_retry(&self, id: i64, error: &str, next_attempt: DateTime<Utc>) -> Result<()> {
+        sqlx::query(
+            "UPDATE outbox SET last_error = ?, not_before = ?, leased_until = NULL WHERE id = ?",
+        )
+        .bind(error)
+        .bind(ts(next_attempt))
+        .bind(id)
+        .execute(&self.pool)
+        .await
+        .map_err(db)?;
+        Ok(())
+    }
+}
+
+impl From<SqliteStore> for Box<dyn Store> {
+    fn from(s: SqliteStore) -> Self {
+        Box::new(s)
+    }
+}
+
+/// Keeps `StoreError` constructible here without naming sqlx in the trait crate.
+pub(crate) fn corrupt(what: &'static str) -> StoreError {
+    StoreError::Corrupt(what)
+}

@@ -1,0 +1,265 @@
+//! Rows back into records; a value that does not parse is reported as corrupt, never unwrapped.
+
+use abholbox_core::compartment::{CompartmentState, SizeClass};
+use abholbox_core::document::DocumentKind;
+use abholbox_core::ids::{BoxId, CompartmentNo, PickupId, SessionId, SiteId};
+use abholbox_core::kiosk::{EndReason, QueuedPickup, SessionState, Step};
+use abholbox_core::language::Language;
+use abholbox_core::personal::ThirdFactor;
+use abholbox_core::pickup::PickupStatus;
+use abholbox_store::{
+    AuditRecord, BoxRecord, CompartmentRecord, EventRecord, KeyedHash, OutboxRecord,
+    PersonalRecord, PickupRecord, PinHash, Role, SessionRecord, SiteRecord, StoreError,
+    TokenRecord,
+};
+use chrono::{DateTime, Utc};
+use sqlx::Row;
+use sqlx::sqlite::SqliteRow;
+
+use crate::corrupt;
+use crate::time::parse_ts;
+
+type R<T> = Result<T, StoreError>;
+
+pub(crate) fn db(e: impl std::error::Error + Send + Sync + 'static) -> StoreError {
+    StoreError::Database(Box::new(e))
+}
+
+/// Maps a unique-constraint violation to a conflict naming the rule; anything else is a database error.
+pub(crate) fn write_err(e: sqlx::Error) -> StoreError {
+    if let sqlx::Error::Database(d) = &e {
+        let msg = d.message();
+        for (needle, name) in [
+            ("pickups.site_id, pickups.reference", "pickups_reference"),
+            (
+                "pickups.site_id, pickups.document_number",
+                "pickups_document_number",
+            ),
+            ("pickups.box_id, pickups.compartment", "pickups_compartment"),
+            ("pickups.claimed_by", "pickups_claim"),
+            ("api_tokens.hash", "api_tokens_hash"),
+            ("pickups.id", "pickups_id"),
+            ("kiosk_sessions.id", "kiosk_sessions_id"),
+        ] {
+            if msg.contains("UNIQUE") && msg.contains(needle) {
+                return StoreError::Conflict(name);
+            }
+        }
+    }
+    db(e)
+}
+
+fn s(row: &SqliteRow, col: &'static str) -> R<String> {
+    row.try_get::<String, _>(col).map_err(|_| corrupt(col))
+}
+
+fn opt_s(row: &SqliteRow, col: &'static str) -> R<Option<String>> {
+    row.try_get::<Option<String>, _>(col)
+        .map_err(|_| corrupt(col))
+}
+
+fn i(row: &SqliteRow, col: &'static str) -> R<i64> {
+    row.try_get::<i64, _>(col).map_err(|_| corrupt(col))
+}
+
+fn u(row: &SqliteRow, col: &'static str) -> R<u32> {
+    u32::try_from(i(row, col)?).map_err(|_| corrupt(col))
+}
+
+fn b(row: &SqliteRow, col: &'static str) -> R<bool> {
+    Ok(i(row, col)? != 0)
+}
+
+fn blob(row: &SqliteRow, col: &'static str) -> R<Option<Vec<u8>>> {
+    row.try_get::<Option<Vec<u8>>, _>(col)
+        .map_err(|_| corrupt(col))
+}
+
+fn t(row: &SqliteRow, col: &'static str) -> R<DateTime<Utc>> {
+    parse_ts(&s(row, col)?, col)
+}
+
+fn opt_t(row: &SqliteRow, col: &'static str) -> R<Option<DateTime<Utc>>> {
+    opt_s(row, col)?.map(|v| parse_ts(&v, col)).transpose()
+}
+
+fn parsed<T>(row: &SqliteRow, col: &'static str, f: impl FnOnce(&str) -> Option<T>) -> R<T> {
+    f(&s(row, col)?).ok_or_else(|| corrupt(col))
+}
+
+fn keyed(row: &SqliteRow, key_col: &'static str, hash_col: &'static str) -> R<Option<KeyedHash>> {
+    Ok(match (opt_s(row, key_col)?, blob(row, hash_col)?) {
+        (Some(key_id), Some(hash)) => Some(KeyedHash { key_id, hash }),
+        _ => None,
+    })
+}
+
+pub(crate) fn compartment_no(n: i64, col: &'static str) -> R<CompartmentNo> {
+    u32::try_from(n)
+        .ok()
+        .and_then(CompartmentNo::new)
+        .ok_or_else(|| corrupt(col))
+}
+
+pub(crate) fn map_site(row: &SqliteRow) -> R<SiteRecord> {
+    Ok(SiteRecord {
+        id: parsed(row, "id", |v| SiteId::parse(v).ok())?,
+        name: s(row, "name")?,
+        address: s(row, "address")?,
+        time_zone: s(row, "time_zone")?,
+    })
+}
+
+pub(crate) fn map_box(row: &SqliteRow) -> R<BoxRecord> {
+    Ok(BoxRecord {
+        id: parsed(row, "id", |v| BoxId::parse(v).ok())?,
+        site: parsed(row, "site_id", |v| SiteId::parse(v).ok())?,
+        name: s(row, "name")?,
+        driver: s(row, "driver")?,
+    })
+}
+
+pub(crate) fn map_compartment(row: &SqliteRow) -> R<CompartmentRecord> {
+    Ok(CompartmentRecord {
+        box_id: parsed(row, "box_id", |v| BoxId::parse(v).ok())?,
+        number: compartment_no(i(row, "number")?, "number")?,
+        label: s(row, "label")?,
+        module: s(row, "module")?,
+        row: u(row, "row_no")?,
+        column: u(row, "column_no")?,
+        size: parsed(row, "size", SizeClass::parse)?,
+        within_reach: b(row, "within_reach")?,
+        state: parsed(row, "state", CompartmentState::parse)?,
+        pickup: opt_s(row, "pickup_id")?
+            .map(|v| PickupId::parse(&v).map_err(|_| corrupt("pickup_id")))
+            .transpose()?,
+    })
+}
+
+pub(crate) fn map_pickup(row: &SqliteRow) -> R<PickupRecord> {
+    let pin = match (
+        opt_s(row, "pin_key")?,
+        blob(row, "pin_salt")?,
+        blob(row, "pin_hash")?,
+    ) {
+        (Some(key_id), Some(salt), Some(hash)) => Some(PinHash { key_id, salt, hash }),
+        _ => None,
+    };
+    Ok(PickupRecord {
+        id: parsed(row, "id", |v| PickupId::parse(v).ok())?,
+        reference: s(row, "reference")?,
+        site: parsed(row, "site_id", |v| SiteId::parse(v).ok())?,
+        document_kind: parsed(row, "document_kind", DocumentKind::parse)?,
+        document_number: opt_s(row, "document_number")?,
+        third_factor: parsed(row, "third_factor", ThirdFactor::parse)?,
+        language: parsed(row, "language", Language::parse)?,
+        low_compartment: b(row, "low_compartment")?,
+        status: parsed(row, "status", PickupStatus::parse)?,
+        box_id: opt_s(row, "box_id")?
+            .map(|v| BoxId::parse(&v).map_err(|_| corrupt("box_id")))
+            .transpose()?,
+        compartment: row
+            .try_get::<Option<i64>, _>("compartment")
+            .map_err(|_| corrupt("compartment"))?
+            .map(|n| compartment_no(n, "compartment"))
+            .transpose()?,
+        locked: b(row, "locked")?,
+        failed_pin_attempts: u(row, "failed_pin_attempts")?,
+        claimed_by: opt_s(row, "claimed_by")?
+            .map(|v| SessionId::parse(&v).map_err(|_| corrupt("claimed_by")))
+            .transpose()?,
+        claimed_at: opt_t(row, "claimed_at")?,
+        door_opened_at: opt_t(row, "door_opened_at")?,
+        phone_hash: keyed(row, "phone_key", "phone_hash")?,
+        pin,
+        ready_at: opt_t(row, "ready_at")?,
+        deadline: opt_t(row, "deadline")?,
+        collected_at: opt_t(row, "collected_at")?,
+        attention: opt_s(row, "attention")?,
+        created_at: t(row, "created_at")?,
+        updated_at: t(row, "updated_at")?,
+        version: i(row, "version")?,
+    })
+}
+
+pub(crate) fn map_personal(row: &SqliteRow) -> R<PersonalRecord> {
+    Ok(PersonalRecord {
+        pickup: parsed(row, "pickup_id", |v| PickupId::parse(v).ok())?,
+        phone_e164: s(row, "phone_e164")?,
+        birth_date: opt_s(row, "birth_date")?,
+        old_document_number: opt_s(row, "old_document_number")?,
+    })
+}
+
+pub(crate) fn map_session(row: &SqliteRow) -> R<SessionRecord> {
+    let queue: Vec<QueuedPickup> =
+        serde_json::from_str(&s(row, "queue")?).map_err(|_| corrupt("queue"))?;
+    let state = SessionState {
+        step: parsed(row, "step", Step::parse)?,
+        ended: opt_s(row, "ended_reason")?
+            .map(|v| EndReason::parse(&v).ok_or_else(|| corrupt("ended_reason")))
+            .transpose()?,
+        pin_attempts: u(row, "pin_attempts")?,
+        third_factor_attempts: u(row, "third_factor_attempts")?,
+        queue,
+        position: usize::try_from(i(row, "position")?).map_err(|_| corrupt("position"))?,
+        last_activity: t(row, "last_activity")?,
+    };
+    Ok(SessionRecord {
+        id: parsed(row, "id", |v| SessionId::parse(v).ok())?,
+        box_id: parsed(row, "box_id", |v| BoxId::parse(v).ok())?,
+        token_id: s(row, "token_id")?,
+        state,
+        phone_hash: keyed(row, "phone_key", "phone_hash")?,
+        last_error: opt_s(row, "last_error")?,
+        created_at: t(row, "created_at")?,
+        version: i(row, "version")?,
+    })
+}
+
+pub(crate) fn map_token(row: &SqliteRow) -> R<TokenRecord> {
+    Ok(TokenRecord {
+        id: s(row, "id")?,
+        role: parsed(row, "role", Role::parse)?,
+        box_id: opt_s(row, "box_id")?
+            .map(|v| BoxId::parse(&v).map_err(|_| corrupt("box_id")))
+            .transpose()?,
+        hash: blob(row, "hash")?.ok_or_else(|| corrupt("hash"))?,
+        label: s(row, "label")?,
+        created_at: t(row, "created_at")?,
+        revoked_at: opt_t(row, "revoked_at")?,
+    })
+}
+
+pub(crate) fn map_event(row: &SqliteRow) -> R<EventRecord> {
+    Ok(EventRecord {
+        cursor: i(row, "cursor")?,
+        pickup: parsed(row, "pickup_id", |v| PickupId::parse(v).ok())?,
+        kind: s(row, "kind")?,
+        at: t(row, "at")?,
+        data: serde_json::from_str(&s(row, "data")?).map_err(|_| corrupt("data"))?,
+    })
+}
+
+pub(crate) fn map_audit(row: &SqliteRow) -> R<AuditRecord> {
+    Ok(AuditRecord {
+        id: i(row, "id")?,
+        at: t(row, "at")?,
+        actor: s(row, "actor")?,
+        action: s(row, "action")?,
+        object: s(row, "object")?,
+        detail: serde_json::from_str(&s(row, "detail")?).map_err(|_| corrupt("detail"))?,
+    })
+}
+
+pub(crate) fn map_outbox(row: &SqliteRow) -> R<OutboxRecord> {
+    Ok(OutboxRecord {
+        id: i(row, "id")?,
+        pickup: parsed(row, "pickup_id", |v| PickupId::parse(v).ok())?,
+        purpose: s(row, "purpose")?,
+        recipient: s(row, "recipient")?,
+        body: s(row, "body")?,
+        attempts: u(row, "attempts")?,
+        created_at: t(row, "created_at")?,
+    })
+}

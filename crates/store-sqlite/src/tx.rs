@@ -1,0 +1,486 @@
+//! The write transaction: every state change and what follows from it, committed once.
+
+use abholbox_core::compartment::{Candidate, CompartmentState, SizeClass};
+use abholbox_core::ids::{BoxId, CompartmentNo, PickupId, SessionId, SiteId};
+use abholbox_store::{
+    BoxRecord, CompartmentRecord, NewAuditEntry, NewCompartment, NewEvent, NewOutboxMessage,
+    OldDocumentRecord, PersonalRecord, PickupRecord, Result, SessionRecord, SiteRecord,
+    TokenRecord, Tx,
+};
+use async_trait::async_trait;
+use sqlx::{Row, Sqlite, Transaction};
+
+use crate::rows::{
+    compartment_no, db, map_box, map_compartment, map_personal, map_pickup, map_session, map_site,
+    write_err,
+};
+use crate::time::ts;
+
+pub(crate) struct SqliteTx {
+    pub(crate) tx: Transaction<'static, Sqlite>,
+}
+
+const PICKUP_COLUMNS: &str = "id, reference, site_id, document_kind, document_number, third_factor, language,
+    low_compartment, status, box_id, compartment, locked, failed_pin_attempts, claimed_by, claimed_at,
+    door_opened_at, phone_key, phone_hash, pin_key, pin_salt, pin_hash, ready_at, deadline, collected_at,
+    attention, created_at, updated_at, version";
+
+fn bind_pickup<'q>(
+    q: sqlx::query::Query<'q, Sqlite, sqlx::sqlite::SqliteArguments>,
+    p: &'q PickupRecord,
+) -> sqlx::query::Query<'q, Sqlite, sqlx::sqlite::SqliteArguments> {
+    q.bind(p.id.as_str())
+        .bind(p.reference.as_str())
+        .bind(p.site.as_str())
+        .bind(p.document_kind.as_str())
+        .bind(p.document_number.as_deref())
+        .bind(p.third_factor.as_str())
+        .bind(p.language.code())
+        .bind(p.low_compartment)
+        .bind(p.status.as_str())
+        .bind(p.box_id.as_ref().map(BoxId::as_str))
+        .bind(p.compartment.map(|c| i64::from(c.get())))
+        .bind(p.locked)
+        .bind(i64::from(p.failed_pin_attempts))
+        .bind(p.claimed_by.as_ref().map(SessionId::as_str))
+        .bind(p.claimed_at.map(ts))
+        .bind(p.door_opened_at.map(ts))
+        .bind(p.phone_hash.as_ref().map(|h| h.key_id.as_str()))
+        .bind(p.phone_hash.as_ref().map(|h| h.hash.as_slice()))
+        .bind(p.pin.as_ref().map(|h| h.key_id.as_str()))
+        .bind(p.pin.as_ref().map(|h| h.salt.as_slice()))
+        .bind(p.pin.as_ref().map(|h| h.hash.as_slice()))
+        .bind(p.ready_at.map(ts))
+        .bind(p.deadline.map(ts))
+        .bind(p.collected_at.map(ts))
+        .bind(p.attention.as_deref())
+        .bind(ts(p.created_at))
+        .bind(ts(p.updated_at))
+}
+
+#[async_trait]
+impl Tx for SqliteTx {
+    async fn commit(self: Box<Self>) -> Result<()> {
+        self.tx.commit().await.map_err(db)
+    }
+
+    async fn upsert_site(&mut self, site: &SiteRecord) -> Result<()> {
+        sqlx::query(
+            "INSERT INTO sites (id, name, address, time_zone) VALUES (?, ?, ?, ?)
+             ON CONFLICT (id) DO UPDATE SET name = excluded.name, address = excluded.address,
+                                            time_zone = excluded.time_zone",
+        )
+        .bind(site.id.as_str())
+        .bind(&site.name)
+        .bind(&site.address)
+        .bind(&site.time_zone)
+        .execute(&mut *self.tx)
+        .await
+        .map_err(write_err)?;
+        Ok(())
+    }
+
+    async fn upsert_box(&mut self, b: &BoxRecord, compartments: &[NewCompartment]) -> Result<()> {
+        sqlx::query(
+            "INSERT INTO boxes (id, site_id, name, driver) VALUES (?, ?, ?, ?)
+             ON CONFLICT (id) DO UPDATE SET site_id = excluded.site_id, name = excluded.name,
+                                            driver = excluded.driver",
+        )
+        .bind(b.id.as_str())
+        .bind(b.site.as_str())
+        .bind(&b.name)
+        .bind(&b.driver)
+        .execute(&mut *self.tx)
+        .await
+        .map_err(write_err)?;
+        for c in compartments {
+            sqlx::query(
+                "INSERT INTO compartments (box_id, number, label, module, row_no, column_no, size, within_reach, state)
+                 VALUES (?, ?, ?, ?, ?, ?, ?, ?, 'free')
+                 ON CONFLICT (box_id, number) DO UPDATE SET label = excluded.label, module = excluded.module,
+                    row_no = excluded.row_no, column_no = excluded.column_no, size = excluded.size,
+                    within_reach = excluded.within_reach",
+            )
+            .bind(b.id.as_str())
+            .bind(i64::from(c.number.get()))
+            .bind(&c.label)
+            .bind(&c.module)
+            .bind(i64::from(c.row))
+            .bind(i64::from(c.column))
+            .bind(c.size.as_str())
+            .bind(c.within_reach)
+            .execute(&mut *self.tx)
+            .await
+            .map_err(write_err)?;
+        }
+        Ok(())
+    }
+
+    async fn site(&mut self, id: &SiteId) -> Result<Option<SiteRecord>> {
+        let row = sqlx::query("SELECT * FROM sites WHERE id = ?")
+            .bind(id.as_str())
+            .fetch_optional(&mut *self.tx)
+            .await
+            .map_err(db)?;
+        row.as_ref().map(map_site).transpose()
+    }
+
+    async fn box_record(&mut self, id: &BoxId) -> Result<Option<BoxRecord>> {
+        let row = sqlx::query("SELECT * FROM boxes WHERE id = ?")
+            .bind(id.as_str())
+            .fetch_optional(&mut *self.tx)
+            .await
+            .map_err(db)?;
+        row.as_ref().map(map_box).transpose()
+    }
+
+    async fn insert_token(&mut self, token: &TokenRecord) -> Result<()> {
+        sqlx::query("INSERT INTO api_tokens (id, role, box_id, hash, label, created_at) VALUES (?, ?, ?, ?, ?, ?)")
+            .bind(&token.id)
+            .bind(token.role.as_str())
+            .bind(token.box_id.as_ref().map(BoxId::as_str))
+            .bind(token.hash.as_slice())
+            .bind(&token.label)
+            .bind(ts(token.created_at))
+            .execute(&mut *self.tx)
+            .await
+            .map_err(write_err)?;
+        Ok(())
+    }
+
+    async fn insert_pickup(
+        &mut self,
+        pickup: &PickupRecord,
+        personal: &PersonalRecord,
+    ) -> Result<()> {
+        let sql = format!(
+            "INSERT INTO pickups ({PICKUP_COLUMNS}) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?,
+             ?, ?, ?, ?, ?, ?, ?, ?)"
+        );
+        bind_pickup(sqlx::query(sqlx::AssertSqlSafe(sql)), pickup)
+            .bind(pickup.version)
+            .execute(&mut *self.tx)
+            .await
+            .map_err(write_err)?;
+        sqlx::query(
+            "INSERT INTO personal_data (pickup_id, phone_e164, birth_date, old_document_number) VALUES (?, ?, ?, ?)",
+        )
+        .bind(personal.pickup.as_str())
+        .bind(&personal.phone_e164)
+        .bind(personal.birth_date.as_deref())
+        .bind(personal.old_document_number.as_deref())
+        .execute(&mut *self.tx)
+        .await
+        .map_err(write_err)?;
+        Ok(())
+    }
+
+    async fn pickup(&mut self, id: &PickupId) -> Result<Option<PickupRecord>> {
+        let row = sqlx::query("SELECT * FROM pickups WHERE id = ?")
+            .bind(id.as_str())
+            .fetch_optional(&mut *self.tx)
+            .await
+            .map_err(db)?;
+        row.as_ref().map(map_pickup).transpose()
+    }
+
+    async fn pickup_by_document_number(
+        &mut self,
+        site: &SiteId,
+        number: &str,
+    ) -> Result<Option<PickupRecord>> {
+        let row = sqlx::query(
+            "SELECT * FROM pickups WHERE site_id = ? AND document_number = ?
+               AND status NOT IN ('collected', 'withdrawn', 'cancelled')",
+        )
+        .bind(site.as_str())
+        .bind(number)
+        .fetch_optional(&mut *self.tx)
+        .await
+        .map_err(db)?;
+        row.as_ref().map(map_pickup).transpose()
+    }
+
+    async fn pickup_in_compartment(
+        &mut self,
+        box_id: &BoxId,
+        number: CompartmentNo,
+    ) -> Result<Option<PickupRecord>> {
+        let row = sqlx::query("SELECT * FROM pickups WHERE box_id = ? AND compartment = ?")
+            .bind(box_id.as_str())
+            .bind(i64::from(number.get()))
+            .fetch_optional(&mut *self.tx)
+            .await
+            .map_err(db)?;
+        row.as_ref().map(map_pickup).transpose()
+    }
+
+    async fn ready_pickups_for_phone(
+        &mut self,
+        box_id: &BoxId,
+        phone_hash: &[u8],
+    ) -> Result<Vec<PickupRecord>> {
+        let rows = sqlx::query(
+            "SELECT * FROM pickups WHERE box_id = ? AND phone_hash = ? AND status = 'ready' ORDER BY ready_at, id",
+        )
+        .bind(box_id.as_str())
+        .bind(phone_hash)
+        .fetch_all(&mut *self.tx)
+        .await
+        .map_err(db)?;
+        rows.iter().map(map_pickup).collect()
+    }
+
+    async fn update_pickup(&mut self, p: &PickupRecord) -> Result<bool> {
+        let sql = format!(
+            "UPDATE pickups SET ({PICKUP_COLUMNS}) = (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?,
+             ?, ?, ?, ?, ?, ?, ?, ?) WHERE id = ? AND version = ?"
+        );
+        let done = bind_pickup(sqlx::query(sqlx::AssertSqlSafe(sql)), p)
+            .bind(p.version + 1)
+            .bind(p.id.as_str())
+            .bind(p.version)
+            .execute(&mut *self.tx)
+            .await
+            .map_err(write_err)?;
+        Ok(done.rows_affected() == 1)
+    }
+
+    async fn pickups_in_flight(&mut self) -> Result<Vec<PickupRecord>> {
+        let rows = sqlx::query(
+            "SELECT * FROM pickups WHERE status = 'depositing' OR (status = 'ready' AND claimed_by IS NOT NULL)",
+        )
+        .fetch_all(&mut *self.tx)
+        .await
+        .map_err(db)?;
+        rows.iter().map(map_pickup).collect()
+    }
+
+    async fn personal_data(&mut self, id: &PickupId) -> Result<Option<PersonalRecord>> {
+        let row = sqlx::query("SELECT * FROM personal_data WHERE pickup_id = ?")
+            .bind(id.as_str())
+            .fetch_optional(&mut *self.tx)
+            .await
+            .map_err(db)?;
+        row.as_ref().map(map_personal).transpose()
+    }
+
+    async fn erase_personal_data(&mut self, id: &PickupId) -> Result<()> {
+        sqlx::query("DELETE FROM personal_data WHERE pickup_id = ?")
+            .bind(id.as_str())
+            .execute(&mut *self.tx)
+            .await
+            .map_err(db)?;
+        sqlx::query(
+            "UPDATE pickups SET phone_key = NULL, phone_hash = NULL, pin_key = NULL, pin_salt = NULL, pin_hash = NULL
+             WHERE id = ?",
+        )
+        .bind(id.as_str())
+        .execute(&mut *self.tx)
+        .await
+        .map_err(db)?;
+        sqlx::query("UPDATE outbox SET recipient = NULL, body = NULL WHERE pickup_id = ? AND sent_at IS NOT NULL")
+            .bind(id.as_str())
+            .execute(&mut *self.tx)
+            .await
+            .map_err(db)?;
+        Ok(())
+    }
+
+    async fn free_compartments(&mut self, box_id: &BoxId) -> Result<Vec<Candidate>> {
+        let rows = sqlx::query(
+            "SELECT number, size, within_reach FROM compartments WHERE box_id = ? AND state = 'free' ORDER BY number",
+        )
+        .bind(box_id.as_str())
+        .fetch_all(&mut *self.tx)
+        .await
+        .map_err(db)?;
+        rows.iter()
+            .map(|r| {
+                let number: i64 = r.try_get("number").map_err(db)?;
+                let size: String = r.try_get("size").map_err(db)?;
+                let reach: i64 = r.try_get("within_reach").map_err(db)?;
+                Ok(Candidate {
+                    number: compartment_no(number, "number")?,
+                    size: SizeClass::parse(&size).ok_or(crate::corrupt("size"))?,
+                    within_reach: reach != 0,
+                })
+            })
+            .collect()
+    }
+
+    async fn set_compartment_state(
+        &mut self,
+        box_id: &BoxId,
+        number: CompartmentNo,
+        from: CompartmentState,
+        to: CompartmentState,
+    ) -> Result<bool> {
+        let done = sqlx::query(
+            "UPDATE compartments SET state = ? WHERE box_id = ? AND number = ? AND state = ?",
+        )
+        .bind(to.as_str())
+        .bind(box_id.as_str())
+        .bind(i64::from(number.get()))
+        .bind(from.as_str())
+        .execute(&mut *self.tx)
+        .await
+        .map_err(db)?;
+        Ok(done.rows_affected() == 1)
+    }
+
+    async fn compartment(
+        &mut self,
+        box_id: &BoxId,
+        number: CompartmentNo,
+    ) -> Result<Option<CompartmentRecord>> {
+        let row = sqlx::query(
+            "SELECT c.*, p.id AS pickup_id FROM compartments c
+             LEFT JOIN pickups p ON p.box_id = c.box_id AND p.compartment = c.number
+             WHERE c.box_id = ? AND c.number = ?",
+        )
+        .bind(box_id.as_str())
+        .bind(i64::from(number.get()))
+        .fetch_optional(&mut *self.tx)
+        .await
+        .map_err(db)?;
+        row.as_ref().map(map_compartment).transpose()
+    }
+
+    async fn insert_session(&mut self, s: &SessionRecord) -> Result<()> {
+        let queue = serde_json::to_string(&s.state.queue).map_err(db)?;
+        sqlx::query(
+            "INSERT INTO kiosk_sessions (step, ended_reason, pin_attempts, third_factor_attempts, queue, position,
+                phone_key, phone_hash, last_error, last_activity, version, id, box_id, token_id, created_at)
+             VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+        )
+        .bind(s.state.step.as_str())
+        .bind(s.state.ended.map(|r| r.as_str()))
+        .bind(i64::from(s.state.pin_attempts))
+        .bind(i64::from(s.state.third_factor_attempts))
+        .bind(queue)
+        .bind(i64::try_from(s.state.position).map_err(db)?)
+        .bind(s.phone_hash.as_ref().map(|h| h.key_id.as_str()))
+        .bind(s.phone_hash.as_ref().map(|h| h.hash.as_slice()))
+        .bind(s.last_error.as_deref())
+        .bind(ts(s.state.last_activity))
+        .bind(s.version)
+        .bind(s.id.as_str())
+        .bind(s.box_id.as_str())
+        .bind(&s.token_id)
+        .bind(ts(s.created_at))
+        .execute(&mut *self.tx)
+        .await
+        .map_err(write_err)?;
+        Ok(())
+    }
+
+    async fn session(&mut self, id: &SessionId) -> Result<Option<SessionRecord>> {
+        let row = sqlx::query("SELECT * FROM kiosk_sessions WHERE id = ?")
+            .bind(id.as_str())
+            .fetch_optional(&mut *self.tx)
+            .await
+            .map_err(db)?;
+        row.as_ref().map(map_session).transpose()
+    }
+
+    async fn update_session(&mut self, s: &SessionRecord) -> Result<bool> {
+        let queue = serde_json::to_string(&s.state.queue).map_err(db)?;
+        let done = sqlx::query(
+            "UPDATE kiosk_sessions SET step = ?, ended_reason = ?, pin_attempts = ?, third_factor_attempts = ?,
+                queue = ?, position = ?, phone_key = ?, phone_hash = ?, last_error = ?, last_activity = ?,
+                version = ?
+             WHERE id = ? AND version = ?",
+        )
+        .bind(s.state.step.as_str())
+        .bind(s.state.ended.map(|r| r.as_str()))
+        .bind(i64::from(s.state.pin_attempts))
+        .bind(i64::from(s.state.third_factor_attempts))
+        .bind(queue)
+        .bind(i64::try_from(s.state.position).map_err(db)?)
+        .bind(s.phone_hash.as_ref().map(|h| h.key_id.as_str()))
+        .bind(s.phone_hash.as_ref().map(|h| h.hash.as_slice()))
+        .bind(s.last_error.as_deref())
+        .bind(ts(s.state.last_activity))
+        .bind(s.version + 1)
+        .bind(s.id.as_str())
+        .bind(s.version)
+        .execute(&mut *self.tx)
+        .await
+        .map_err(write_err)?;
+        Ok(done.rows_affected() == 1)
+    }
+
+    async fn session_waiting_for_document(
+        &mut self,
+        box_id: &BoxId,
+    ) -> Result<Option<SessionRecord>> {
+        let row = sqlx::query(
+            "SELECT * FROM kiosk_sessions WHERE box_id = ? AND step = 'old_document'
+             ORDER BY last_activity DESC LIMIT 1",
+        )
+        .bind(box_id.as_str())
+        .fetch_optional(&mut *self.tx)
+        .await
+        .map_err(db)?;
+        row.as_ref().map(map_session).transpose()
+    }
+
+    async fn append_event(&mut self, e: &NewEvent) -> Result<i64> {
+        let row = sqlx::query(
+            "INSERT INTO events (pickup_id, kind, at, data) VALUES (?, ?, ?, ?) RETURNING cursor",
+        )
+        .bind(e.pickup.as_str())
+        .bind(e.kind)
+        .bind(ts(e.at))
+        .bind(e.data.to_string())
+        .fetch_one(&mut *self.tx)
+        .await
+        .map_err(db)?;
+        row.try_get::<i64, _>("cursor").map_err(db)
+    }
+
+    async fn enqueue(&mut self, m: &NewOutboxMessage) -> Result<i64> {
+        let row = sqlx::query(
+            "INSERT INTO outbox (pickup_id, purpose, recipient, body, created_at, not_before)
+             VALUES (?, ?, ?, ?, ?, ?) RETURNING id",
+        )
+        .bind(m.pickup.as_str())
+        .bind(m.purpose)
+        .bind(&m.recipient)
+        .bind(&m.body)
+        .bind(ts(m.created_at))
+        .bind(ts(m.not_before))
+        .fetch_one(&mut *self.tx)
+        .await
+        .map_err(db)?;
+        row.try_get::<i64, _>("id").map_err(db)
+    }
+
+    async fn append_audit(&mut self, a: &NewAuditEntry) -> Result<()> {
+        sqlx::query(
+            "INSERT INTO audit_log (at, actor, action, object, detail) VALUES (?, ?, ?, ?, ?)",
+        )
+        .bind(ts(a.at))
+        .bind(&a.actor)
+        .bind(a.action)
+        .bind(&a.object)
+        .bind(a.detail.to_string())
+        .execute(&mut *self.tx)
+        .await
+        .map_err(db)?;
+        Ok(())
+    }
+
+    async fn insert_old_document(&mut self, d: &OldDocumentRecord) -> Result<()> {
+        sqlx::query("INSERT INTO old_documents (box_id, pickup_id, document_number, taken_at) VALUES (?, ?, ?, ?)")
+            .bind(d.box_id.as_str())
+            .bind(d.pickup.as_str())
+            .bind(&d.document_number)
+            .bind(ts(d.taken_at))
+            .execute(&mut *self.tx)
+            .await
+            .map_err(db)?;
+        Ok(())
+    }
+}

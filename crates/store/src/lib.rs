@@ -1,0 +1,134 @@
+//! Storage behind one trait, so that SQLite (one box) and PostgreSQL (a city) are interchangeable.
+//!
+//! The use cases own the transaction boundary: they open a [`Tx`], read and change what a state change
+//! touches (the pickup, its compartment, the event feed, the outbox, the audit log), and commit once.
+//! Backends keep their dialect to themselves; nothing above this crate sees SQL. Every write that
+//! decides a race is conditional (`… WHERE version = ?`) and reports whether it won, so exactly-once
+//! holds on any backend and under any isolation level.
+
+mod error;
+mod records;
+
+pub use error::StoreError;
+pub use records::*;
+
+use abholbox_core::compartment::{Candidate, CompartmentState};
+use abholbox_core::ids::{BoxId, CompartmentNo, PickupId, SessionId, SiteId};
+use async_trait::async_trait;
+use chrono::{DateTime, Utc};
+
+pub type Result<T, E = StoreError> = std::result::Result<T, E>;
+
+/// A database holding abholbox's state.
+#[async_trait]
+pub trait Store: Send + Sync + 'static {
+    /// Starts a write transaction. On SQLite it takes the write lock at once (`BEGIN IMMEDIATE`), so
+    /// a transaction that reads before it writes never fails halfway with a stale snapshot.
+    async fn begin(&self) -> Result<Box<dyn Tx>>;
+
+    /// Whether the database answers; for `/healthz`.
+    async fn ping(&self) -> Result<()>;
+
+    async fn sites(&self) -> Result<Vec<SiteRecord>>;
+    async fn boxes(&self) -> Result<Vec<BoxRecord>>;
+    async fn compartments(&self, box_id: &BoxId) -> Result<Vec<CompartmentRecord>>;
+    async fn pickup(&self, id: &PickupId) -> Result<Option<PickupRecord>>;
+    async fn session(&self, id: &SessionId) -> Result<Option<SessionRecord>>;
+    async fn token_by_hash(&self, hash: &[u8]) -> Result<Option<TokenRecord>>;
+    async fn events_after(&self, cursor: i64, limit: u32) -> Result<Vec<EventRecord>>;
+    async fn audit_entries(&self, limit: u32) -> Result<Vec<AuditRecord>>;
+
+    /// Leases the oldest due outbox message for `lease` so that one sender at a time works on it;
+    /// a sender that dies loses the lease and the message is sent again by the next.
+    async fn lease_outbox(
+        &self,
+        now: DateTime<Utc>,
+        lease_until: DateTime<Utc>,
+    ) -> Result<Option<OutboxRecord>>;
+    /// Records that the gateway accepted the message and erases its recipient and text.
+    async fn outbox_sent(&self, id: i64, at: DateTime<Utc>, gateway_id: &str) -> Result<()>;
+    /// Records a failed attempt and when to try again.
+    async fn outbox_retry(&self, id: i64, error: &str, next_attempt: DateTime<Utc>) -> Result<()>;
+}
+
+/// One write transaction. Dropped without [`Tx::commit`], it rolls back: nothing half-written.
+#[async_trait]
+pub trait Tx: Send {
+    async fn commit(self: Box<Self>) -> Result<()>;
+
+    async fn upsert_site(&mut self, site: &SiteRecord) -> Result<()>;
+    /// Creates a box with its compartments; an existing box keeps its compartments and their state.
+    async fn upsert_box(&mut self, b: &BoxRecord, compartments: &[NewCompartment]) -> Result<()>;
+    async fn site(&mut self, id: &SiteId) -> Result<Option<SiteRecord>>;
+    async fn box_record(&mut self, id: &BoxId) -> Result<Option<BoxRecord>>;
+
+    async fn insert_token(&mut self, token: &TokenRecord) -> Result<()>;
+
+    /// Inserts a pickup and its personal data. A second pickup with the same reference at a site, or
+    /// an active one with the same document number, is a [`StoreError::Conflict`].
+    async fn insert_pickup(
+        &mut self,
+        pickup: &PickupRecord,
+        personal: &PersonalRecord,
+    ) -> Result<()>;
+    async fn pickup(&mut self, id: &PickupId) -> Result<Option<PickupRecord>>;
+    /// The active pickup (not collected, withdrawn or cancelled) with this new-document number.
+    async fn pickup_by_document_number(
+        &mut self,
+        site: &SiteId,
+        number: &str,
+    ) -> Result<Option<PickupRecord>>;
+    /// The pickup a compartment currently holds or is being loaded with.
+    async fn pickup_in_compartment(
+        &mut self,
+        box_id: &BoxId,
+        number: CompartmentNo,
+    ) -> Result<Option<PickupRecord>>;
+    /// Ready pickups at a box for a phone lookup hash, in the order they became ready.
+    async fn ready_pickups_for_phone(
+        &mut self,
+        box_id: &BoxId,
+        phone_hash: &[u8],
+    ) -> Result<Vec<PickupRecord>>;
+    /// Writes a pickup if nobody changed it since it was read at `pickup.version`; returns whether it
+    /// won. The stored version is then `pickup.version + 1`.
+    async fn update_pickup(&mut self, pickup: &PickupRecord) -> Result<bool>;
+    /// Pickups left mid-hand-over or mid-loading, for the check after a restart.
+    async fn pickups_in_flight(&mut self) -> Result<Vec<PickupRecord>>;
+
+    async fn personal_data(&mut self, id: &PickupId) -> Result<Option<PersonalRecord>>;
+    /// Erases what is personal about a pickup: its personal data row, phone hash and PIN material.
+    async fn erase_personal_data(&mut self, id: &PickupId) -> Result<()>;
+
+    async fn free_compartments(&mut self, box_id: &BoxId) -> Result<Vec<Candidate>>;
+    /// Moves a compartment from one state to another if it is still in `from`; returns whether it did.
+    async fn set_compartment_state(
+        &mut self,
+        box_id: &BoxId,
+        number: CompartmentNo,
+        from: CompartmentState,
+        to: CompartmentState,
+    ) -> Result<bool>;
+    async fn compartment(
+        &mut self,
+        box_id: &BoxId,
+        number: CompartmentNo,
+    ) -> Result<Option<CompartmentRecord>>;
+
+    async fn insert_session(&mut self, session: &SessionRecord) -> Result<()>;
+    async fn session(&mut self, id: &SessionId) -> Result<Option<SessionRecord>>;
+    /// Like [`Tx::update_pickup`], for a kiosk session.
+    async fn update_session(&mut self, session: &SessionRecord) -> Result<bool>;
+    /// The open session at a box waiting for an old document, the one that gets what the slot reads.
+    async fn session_waiting_for_document(
+        &mut self,
+        box_id: &BoxId,
+    ) -> Result<Option<SessionRecord>>;
+
+    /// Appends to the event feed; returns the cursor, which only grows.
+    async fn append_event(&mut self, event: &NewEvent) -> Result<i64>;
+    async fn enqueue(&mut self, message: &NewOutboxMessage) -> Result<i64>;
+    async fn append_audit(&mut self, entry: &NewAuditEntry) -> Result<()>;
+    /// Records an old document taken into the box's bin, for the destruction record.
+    async fn insert_old_document(&mut self, doc: &OldDocumentRecord) -> Result<()>;
+}

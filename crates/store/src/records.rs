@@ -1,0 +1,290 @@
+//! What the store keeps, as plain records of domain types.
+
+use abholbox_core::compartment::{CompartmentState, SizeClass};
+use abholbox_core::document::DocumentKind;
+use abholbox_core::ids::{BoxId, CompartmentNo, PickupId, SessionId, SiteId};
+use abholbox_core::kiosk::SessionState;
+use abholbox_core::language::Language;
+use abholbox_core::personal::ThirdFactor;
+use abholbox_core::pickup::{PickupState, PickupStatus};
+use chrono::{DateTime, Utc};
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SiteRecord {
+    pub id: SiteId,
+    pub name: String,
+    pub address: String,
+    pub time_zone: String,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct BoxRecord {
+    pub id: BoxId,
+    pub site: SiteId,
+    pub name: String,
+    /// Which driver runs the box (`simulated` for now).
+    pub driver: String,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct NewCompartment {
+    pub number: CompartmentNo,
+    pub label: String,
+    pub module: String,
+    pub row: u32,
+    pub column: u32,
+    pub size: SizeClass,
+    pub within_reach: bool,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct CompartmentRecord {
+    pub box_id: BoxId,
+    pub number: CompartmentNo,
+    pub label: String,
+    pub module: String,
+    pub row: u32,
+    pub column: u32,
+    pub size: SizeClass,
+    pub within_reach: bool,
+    pub state: CompartmentState,
+    pub pickup: Option<PickupId>,
+}
+
+/// A keyed hash and the id of the key that made it, so keys can rotate.
+#[derive(Clone, PartialEq, Eq)]
+pub struct KeyedHash {
+    pub key_id: String,
+    pub hash: Vec<u8>,
+}
+
+impl std::fmt::Debug for KeyedHash {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "KeyedHash({}, [redacted])", self.key_id)
+    }
+}
+
+/// The PIN as stored: a salted keyed hash. A family's pickups share one.
+#[derive(Clone, PartialEq, Eq)]
+pub struct PinHash {
+    pub key_id: String,
+    pub salt: Vec<u8>,
+    pub hash: Vec<u8>,
+}
+
+impl std::fmt::Debug for PinHash {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "PinHash({}, [redacted])", self.key_id)
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct PickupRecord {
+    pub id: PickupId,
+    pub reference: String,
+    pub site: SiteId,
+    pub document_kind: DocumentKind,
+    /// The new document's number; may be unknown until the document is produced.
+    pub document_number: Option<String>,
+    pub third_factor: ThirdFactor,
+    pub language: Language,
+    pub low_compartment: bool,
+    pub status: PickupStatus,
+    pub box_id: Option<BoxId>,
+    pub compartment: Option<CompartmentNo>,
+    pub locked: bool,
+    pub failed_pin_attempts: u32,
+    pub claimed_by: Option<SessionId>,
+    pub claimed_at: Option<DateTime<Utc>>,
+    pub door_opened_at: Option<DateTime<Utc>>,
+    pub phone_hash: Option<KeyedHash>,
+    pub pin: Option<PinHash>,
+    pub ready_at: Option<DateTime<Utc>>,
+    pub deadline: Option<DateTime<Utc>>,
+    /// The proof of hand-over: when the door closed after the citizen's claim.
+    pub collected_at: Option<DateTime<Utc>>,
+    /// Set when staff must look at the pickup (e.g. `handover_unconfirmed` after a crash).
+    pub attention: Option<String>,
+    pub created_at: DateTime<Utc>,
+    pub updated_at: DateTime<Utc>,
+    /// Bumped by every write; a write names the version it read.
+    pub version: i64,
+}
+
+impl PickupRecord {
+    /// The part the state machine looks at.
+    pub fn state(&self) -> PickupState {
+        PickupState {
+            status: self.status,
+            in_box: self.compartment.is_some(),
+            locked: self.locked,
+            claimed_by: self.claimed_by.clone(),
+        }
+    }
+}
+
+/// The personal data of one pickup, in one row so it can be encrypted and erased in one place.
+#[derive(Clone, PartialEq, Eq)]
+pub struct PersonalRecord {
+    pub pickup: PickupId,
+    pub phone_e164: String,
+    pub birth_date: Option<String>,
+    pub old_document_number: Option<String>,
+}
+
+impl std::fmt::Debug for PersonalRecord {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "PersonalRecord({}, [redacted])", self.pickup)
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SessionRecord {
+    pub id: SessionId,
+    pub box_id: BoxId,
+    pub token_id: String,
+    pub state: SessionState,
+    /// The keyed hash of the phone number typed, between the phone and the PIN step.
+    pub phone_hash: Option<KeyedHash>,
+    /// The last refused input, for the panel to explain (`phone_or_pin_wrong`, `old_document_rejected`).
+    pub last_error: Option<String>,
+    pub created_at: DateTime<Utc>,
+    pub version: i64,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Role {
+    /// The registry software: registers pickups and loads boxes.
+    Integration,
+    /// One kiosk panel, bound to its box.
+    Kiosk,
+}
+
+impl Role {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Integration => "integration",
+            Self::Kiosk => "kiosk",
+        }
+    }
+
+    pub fn parse(s: &str) -> Option<Self> {
+        match s {
+            "integration" => Some(Self::Integration),
+            "kiosk" => Some(Self::Kiosk),
+            _ => None,
+        }
+    }
+}
+
+/// An API token as stored: only its hash.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct TokenRecord {
+    pub id: String,
+    pub role: Role,
+    pub box_id: Option<BoxId>,
+    pub hash: Vec<u8>,
+    pub label: String,
+    pub created_at: DateTime<Utc>,
+    pub revoked_at: Option<DateTime<Utc>>,
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct NewEvent {
+    pub pickup: PickupId,
+    pub kind: &'static str,
+    pub at: DateTime<Utc>,
+    pub data: serde_json::Value,
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct EventRecord {
+    pub cursor: i64,
+    pub pickup: PickupId,
+    pub kind: String,
+    pub at: DateTime<Utc>,
+    pub data: serde_json::Value,
+}
+
+/// A message to send, written in the same transaction as the change that causes it.
+#[derive(Clone, PartialEq, Eq)]
+pub struct NewOutboxMessage {
+    pub pickup: PickupId,
+    /// What the message is for (`ready`, `ready_family`), for staff and metrics.
+    pub purpose: &'static str,
+    pub recipient: String,
+    pub body: String,
+    pub not_before: DateTime<Utc>,
+    pub created_at: DateTime<Utc>,
+}
+
+impl std::fmt::Debug for NewOutboxMessage {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(
+            f,
+            "NewOutboxMessage({}, {}, [redacted])",
+            self.pickup, self.purpose
+        )
+    }
+}
+
+/// A leased outbox message with what the gateway needs.
+#[derive(Clone, PartialEq, Eq)]
+pub struct OutboxRecord {
+    pub id: i64,
+    pub pickup: PickupId,
+    pub purpose: String,
+    pub recipient: String,
+    pub body: String,
+    pub attempts: u32,
+    pub created_at: DateTime<Utc>,
+}
+
+impl std::fmt::Debug for OutboxRecord {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(
+            f,
+            "OutboxRecord({}, {}, attempt {}, [redacted])",
+            self.id, self.purpose, self.attempts
+        )
+    }
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct NewAuditEntry {
+    pub at: DateTime<Utc>,
+    /// Who acted: `token:<id>`, `kiosk:<box>`, `box:<box>`, `system`.
+    pub actor: String,
+    pub action: &'static str,
+    pub object: String,
+    pub detail: serde_json::Value,
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct AuditRecord {
+    pub id: i64,
+    pub at: DateTime<Utc>,
+    pub actor: String,
+    pub action: String,
+    pub object: String,
+    pub detail: serde_json::Value,
+}
+
+/// An old document that went into the box's bin for destruction.
+#[derive(Clone, PartialEq, Eq)]
+pub struct OldDocumentRecord {
+    pub box_id: BoxId,
+    pub pickup: PickupId,
+    pub document_number: String,
+    pub taken_at: DateTime<Utc>,
+}
+
+impl std::fmt::Debug for OldDocumentRecord {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(
+            f,
+            "OldDocumentRecord({}, {}, [redacted])",
+            self.box_id, self.pickup
+        )
+    }
+}
