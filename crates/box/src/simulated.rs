@@ -54,12 +54,7 @@ pub struct SimulatedBox {
 
 impl SimulatedBox {
     pub fn new(box_id: BoxId, compartments: u32, reports: ReportSender) -> Self {
-        Self {
-            box_id,
-            compartments,
-            reports,
-            state: Mutex::new(State::default()),
-        }
+        Self { box_id, compartments, reports, state: Mutex::new(State::default()) }
     }
 
     pub fn box_id(&self) -> &BoxId {
@@ -67,27 +62,17 @@ impl SimulatedBox {
     }
 
     fn check(&self, c: CompartmentNo) -> Result<(), SimulatorError> {
-        if c.get() <= self.compartments {
-            Ok(())
-        } else {
-            Err(SimulatorError::NoSuchCompartment(c))
-        }
+        if c.get() <= self.compartments { Ok(()) } else { Err(SimulatorError::NoSuchCompartment(c)) }
     }
 
     fn with_state<T>(&self, f: impl FnOnce(&mut State) -> T) -> T {
-        let mut guard = self
-            .state
-            .lock()
-            .unwrap_or_else(std::sync::PoisonError::into_inner);
+        let mut guard = self.state.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
         f(&mut guard)
     }
 
     async fn report(&self, event: BoxEvent) -> Result<(), SimulatorError> {
         self.reports
-            .send(BoxReport {
-                box_id: self.box_id.clone(),
-                event,
-            })
+            .send(BoxReport { box_id: self.box_id.clone(), event })
             .await
             .map_err(|_| SimulatorError::Disconnected)
     }
@@ -114,20 +99,13 @@ impl SimulatedBox {
         if !taken {
             return Err(SimulatorError::SlotBusy);
         }
-        self.report(BoxEvent::DocumentRead {
-            mrz: mrz.to_owned(),
-        })
-        .await
+        self.report(BoxEvent::DocumentRead { mrz: mrz.to_owned() }).await
     }
 
     pub fn view(&self) -> SimulatorView {
         self.with_state(|s| SimulatorView {
             compartments: self.compartments,
-            open_doors: s
-                .open_doors
-                .iter()
-                .filter_map(|n| CompartmentNo::new(*n))
-                .collect(),
+            open_doors: s.open_doors.iter().filter_map(|n| CompartmentNo::new(*n)).collect(),
             slot_occupied: s.slot.is_some(),
             documents_in_bin: s.bin,
             documents_returned: s.returned,
@@ -138,8 +116,7 @@ impl SimulatedBox {
 #[async_trait]
 impl BoxDriver for SimulatedBox {
     async fn open(&self, c: CompartmentNo) -> Result<(), DriverError> {
-        self.check(c)
-            .map_err(|_| DriverError::NoSuchCompartment(c))?;
+        self.check(c).map_err(|_| DriverError::NoSuchCompartment(c))?;
         let newly = self.with_state(|s| s.open_doors.insert(c.get()));
         if newly {
             self.report(BoxEvent::DoorOpened { compartment: c })
@@ -185,38 +162,19 @@ mod tests {
         let (tx, mut rx) = mpsc::channel(8);
         let sim = SimulatedBox::new(BoxId::parse("b").unwrap(), 600, tx);
         sim.open(no(17)).await.unwrap();
-        assert_eq!(
-            rx.recv().await.unwrap().event,
-            BoxEvent::DoorOpened {
-                compartment: no(17)
-            }
-        );
+        assert_eq!(rx.recv().await.unwrap().event, BoxEvent::DoorOpened { compartment: no(17) });
         assert_eq!(sim.view().open_doors, vec![no(17)]);
         sim.close_door(no(17)).await.unwrap();
-        assert_eq!(
-            rx.recv().await.unwrap().event,
-            BoxEvent::DoorClosed {
-                compartment: no(17)
-            }
-        );
-        assert_eq!(
-            sim.close_door(no(17)).await,
-            Err(SimulatorError::DoorNotOpen(no(17)))
-        );
+        assert_eq!(rx.recv().await.unwrap().event, BoxEvent::DoorClosed { compartment: no(17) });
+        assert_eq!(sim.close_door(no(17)).await, Err(SimulatorError::DoorNotOpen(no(17))));
     }
 
     #[tokio::test]
     async fn unknown_compartments_are_refused() {
         let (tx, _rx) = mpsc::channel(8);
         let sim = SimulatedBox::new(BoxId::parse("b").unwrap(), 600, tx);
-        assert_eq!(
-            sim.open(no(601)).await,
-            Err(DriverError::NoSuchCompartment(no(601)))
-        );
-        assert_eq!(
-            sim.close_door(no(601)).await,
-            Err(SimulatorError::NoSuchCompartment(no(601)))
-        );
+        assert_eq!(sim.open(no(601)).await, Err(DriverError::NoSuchCompartment(no(601))));
+        assert_eq!(sim.close_door(no(601)).await, Err(SimulatorError::NoSuchCompartment(no(601))));
     }
 
     #[tokio::test]
@@ -224,22 +182,13 @@ mod tests {
         let (tx, mut rx) = mpsc::channel(8);
         let sim = SimulatedBox::new(BoxId::parse("b").unwrap(), 1, tx);
         sim.insert_document("MRZ").await.unwrap();
-        assert!(matches!(
-            rx.recv().await.unwrap().event,
-            BoxEvent::DocumentRead { .. }
-        ));
-        assert_eq!(
-            sim.insert_document("OTHER").await,
-            Err(SimulatorError::SlotBusy)
-        );
+        assert!(matches!(rx.recv().await.unwrap().event, BoxEvent::DocumentRead { .. }));
+        assert_eq!(sim.insert_document("OTHER").await, Err(SimulatorError::SlotBusy));
         sim.keep_document().await.unwrap();
         assert_eq!(sim.keep_document().await, Err(DriverError::SlotEmpty));
         sim.insert_document("MRZ2").await.unwrap();
         sim.return_document().await.unwrap();
         let v = sim.view();
-        assert_eq!(
-            (v.documents_in_bin, v.documents_returned, v.slot_occupied),
-            (1, 1, false)
-        );
+        assert_eq!((v.documents_in_bin, v.documents_returned, v.slot_occupied), (1, 1, false));
     }
 }

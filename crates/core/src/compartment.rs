@@ -90,24 +90,16 @@ pub enum AllocationError {
 /// A wheelchair user's document must go within reach. Everyone else's goes *out* of reach where
 /// possible, so that the few reachable compartments stay free for those who need them. Among equals,
 /// the smallest fitting size, then the lowest number (staff find low numbers first on the map).
-pub fn choose(
-    candidates: &[Candidate],
-    size: SizeClass,
-    needs_reach: bool,
-) -> Result<CompartmentNo, AllocationError> {
+pub fn choose(candidates: &[Candidate], size: SizeClass, needs_reach: bool) -> Result<CompartmentNo, AllocationError> {
     let fitting = candidates.iter().filter(|c| c.size >= size);
     let chosen = if needs_reach {
-        fitting
-            .filter(|c| c.within_reach)
-            .min_by_key(|c| (c.size, c.number))
+        fitting.filter(|c| c.within_reach).min_by_key(|c| (c.size, c.number))
     } else {
         fitting.min_by_key(|c| (c.within_reach, c.size, c.number))
     };
     match chosen {
         Some(c) => Ok(c.number),
-        None if needs_reach && candidates.iter().any(|c| c.size >= size) => {
-            Err(AllocationError::NoneWithinReach)
-        }
+        None if needs_reach && candidates.iter().any(|c| c.size >= size) => Err(AllocationError::NoneWithinReach),
         None => Err(AllocationError::BoxFull),
     }
 }
@@ -118,36 +110,21 @@ mod tests {
     use super::*;
 
     fn c(n: u32, size: SizeClass, within_reach: bool) -> Candidate {
-        Candidate {
-            number: CompartmentNo::new(n).unwrap(),
-            size,
-            within_reach,
-        }
+        Candidate { number: CompartmentNo::new(n).unwrap(), size, within_reach }
     }
 
     #[test]
     fn wheelchair_users_get_a_reachable_compartment() {
-        let all = [
-            c(1, SizeClass::S, false),
-            c(7, SizeClass::M, true),
-            c(9, SizeClass::S, true),
-        ];
+        let all = [c(1, SizeClass::S, false), c(7, SizeClass::M, true), c(9, SizeClass::S, true)];
         assert_eq!(choose(&all, SizeClass::S, true).unwrap().get(), 9);
     }
 
     #[test]
     fn others_keep_reachable_compartments_free() {
-        let all = [
-            c(3, SizeClass::S, true),
-            c(8, SizeClass::M, false),
-            c(12, SizeClass::S, false),
-        ];
+        let all = [c(3, SizeClass::S, true), c(8, SizeClass::M, false), c(12, SizeClass::S, false)];
         assert_eq!(choose(&all, SizeClass::S, false).unwrap().get(), 12);
         let only_reachable = [c(3, SizeClass::S, true)];
-        assert_eq!(
-            choose(&only_reachable, SizeClass::S, false).unwrap().get(),
-            3
-        );
+        assert_eq!(choose(&only_reachable, SizeClass::S, false).unwrap().get(), 3);
     }
 
     #[test]
@@ -159,17 +136,8 @@ mod tests {
 
     #[test]
     fn a_full_box_says_so() {
-        assert_eq!(
-            choose(&[], SizeClass::S, false),
-            Err(AllocationError::BoxFull)
-        );
-        assert_eq!(
-            choose(&[c(1, SizeClass::S, false)], SizeClass::S, true),
-            Err(AllocationError::NoneWithinReach)
-        );
-        assert_eq!(
-            choose(&[c(1, SizeClass::S, true)], SizeClass::M, true),
-            Err(AllocationError::BoxFull)
-        );
+        assert_eq!(choose(&[], SizeClass::S, false), Err(AllocationError::BoxFull));
+        assert_eq!(choose(&[c(1, SizeClass::S, false)], SizeClass::S, true), Err(AllocationError::NoneWithinReach));
+        assert_eq!(choose(&[c(1, SizeClass::S, true)], SizeClass::M, true), Err(AllocationError::BoxFull));
     }
 }

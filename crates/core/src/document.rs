@@ -16,12 +16,7 @@ pub enum DocumentKind {
 }
 
 impl DocumentKind {
-    pub const ALL: [DocumentKind; 4] = [
-        Self::IdCard,
-        Self::Passport,
-        Self::ChildPassport,
-        Self::ResidencePermit,
-    ];
+    pub const ALL: [DocumentKind; 4] = [Self::IdCard, Self::Passport, Self::ChildPassport, Self::ResidencePermit];
 
     pub fn as_str(self) -> &'static str {
         match self {
@@ -49,15 +44,8 @@ pub struct DocumentNumber(String);
 
 impl DocumentNumber {
     pub fn parse(input: &str) -> Result<Self, DocumentNumberError> {
-        let s: String = input
-            .chars()
-            .filter(|c| !c.is_whitespace())
-            .collect::<String>()
-            .to_ascii_uppercase();
-        if (4..=22).contains(&s.len())
-            && s.bytes()
-                .all(|b| b.is_ascii_uppercase() || b.is_ascii_digit())
-        {
+        let s: String = input.chars().filter(|c| !c.is_whitespace()).collect::<String>().to_ascii_uppercase();
+        if (4..=22).contains(&s.len()) && s.bytes().all(|b| b.is_ascii_uppercase() || b.is_ascii_digit()) {
             Ok(Self(s))
         } else {
             Err(DocumentNumberError)
@@ -84,20 +72,14 @@ mod tests {
     fn kinds_use_the_public_names() {
         for k in DocumentKind::ALL {
             assert_eq!(DocumentKind::parse(k.as_str()), Some(k));
-            assert_eq!(
-                serde_json::to_string(&k).unwrap(),
-                format!("\"{}\"", k.as_str())
-            );
+            assert_eq!(serde_json::to_string(&k).unwrap(), format!("\"{}\"", k.as_str()));
         }
         assert_eq!(DocumentKind::parse("driving_licence"), None);
     }
 
     #[test]
     fn numbers_are_normalised() {
-        assert_eq!(
-            DocumentNumber::parse(" t22 000129 ").unwrap().as_str(),
-            "T22000129"
-        );
+        assert_eq!(DocumentNumber::parse(" t22 000129 ").unwrap().as_str(), "T22000129");
         assert!(DocumentNumber::parse("T22-000129").is_err());
         assert!(DocumentNumber::parse("T2").is_err());
         assert!(DocumentNumber::parse("ÄÖÜ12345").is_err());

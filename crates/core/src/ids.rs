@@ -10,16 +10,13 @@ use serde::{Deserialize, Serialize};
 
 /// Why a slug was refused.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
-#[error(
-    "an id must be 1 to 64 characters of a-z, 0-9, '-' and '_', starting with a letter or digit"
-)]
+#[error("an id must be 1 to 64 characters of a-z, 0-9, '-' and '_', starting with a letter or digit")]
 pub struct InvalidId;
 
 fn parse_slug(s: &str) -> Result<String, InvalidId> {
     let ok = !s.is_empty()
         && s.len() <= 64
-        && s.chars()
-            .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '-' || c == '_')
+        && s.chars().all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '-' || c == '_')
         && s.chars().next().is_some_and(|c| c.is_ascii_alphanumeric());
     if ok { Ok(s.to_owned()) } else { Err(InvalidId) }
 }

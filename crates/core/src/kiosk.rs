@@ -30,15 +30,8 @@ pub enum Step {
 }
 
 impl Step {
-    pub const ALL: [Step; 7] = [
-        Self::Phone,
-        Self::Pin,
-        Self::OldDocument,
-        Self::BirthDate,
-        Self::Collect,
-        Self::Done,
-        Self::Ended,
-    ];
+    pub const ALL: [Step; 7] =
+        [Self::Phone, Self::Pin, Self::OldDocument, Self::BirthDate, Self::Collect, Self::Done, Self::Ended];
 
     pub fn as_str(self) -> &'static str {
         match self {
@@ -87,14 +80,8 @@ pub enum EndReason {
 }
 
 impl EndReason {
-    pub const ALL: [EndReason; 6] = [
-        Self::Timeout,
-        Self::Locked,
-        Self::TooManyAttempts,
-        Self::Cancelled,
-        Self::Failed,
-        Self::Unavailable,
-    ];
+    pub const ALL: [EndReason; 6] =
+        [Self::Timeout, Self::Locked, Self::TooManyAttempts, Self::Cancelled, Self::Failed, Self::Unavailable];
 
     pub fn as_str(self) -> &'static str {
         match self {
@@ -123,11 +110,7 @@ pub struct SessionLimits {
 
 impl Default for SessionLimits {
     fn default() -> Self {
-        Self {
-            pin_attempts: 3,
-            third_factor_attempts: 3,
-            idle_timeout: Duration::seconds(120),
-        }
+        Self { pin_attempts: 3, third_factor_attempts: 3, idle_timeout: Duration::seconds(120) }
     }
 }
 
@@ -179,10 +162,7 @@ impl SessionEvent {
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum StepError {
     #[error("the session is at step {step}, which does not take {event}")]
-    WrongStep {
-        step: &'static str,
-        event: &'static str,
-    },
+    WrongStep { step: &'static str, event: &'static str },
     #[error("the session is over")]
     Over,
 }
@@ -215,10 +195,7 @@ impl SessionState {
 
     /// The document whose third factor is asked or whose compartment is open.
     pub fn current(&self) -> Option<&QueuedPickup> {
-        if matches!(
-            self.step,
-            Step::OldDocument | Step::BirthDate | Step::Collect
-        ) {
+        if matches!(self.step, Step::OldDocument | Step::BirthDate | Step::Collect) {
             self.queue.get(self.position)
         } else {
             None
@@ -228,9 +205,7 @@ impl SessionState {
     /// Whether the session has been idle too long. A session at `collect` never times out: its door is
     /// open and the hand-over completes when the door closes, whoever closes it.
     pub fn is_idle(&self, now: DateTime<Utc>, limits: &SessionLimits) -> bool {
-        !self.step.is_over()
-            && self.step != Step::Collect
-            && now - self.last_activity > limits.idle_timeout
+        !self.step.is_over() && self.step != Step::Collect && now - self.last_activity > limits.idle_timeout
     }
 
     /// Ends an idle session; returns whether it did.
@@ -258,10 +233,7 @@ impl SessionState {
         if self.step.is_over() {
             return Err(StepError::Over);
         }
-        let wrong = StepError::WrongStep {
-            step: self.step.as_str(),
-            event: event.name(),
-        };
+        let wrong = StepError::WrongStep { step: self.step.as_str(), event: event.name() };
         match (self.step, event) {
             (Step::Phone, SessionEvent::PhoneEntered) => self.step = Step::Pin,
             (Step::Pin, SessionEvent::PinAccepted(queue)) => {
@@ -278,9 +250,7 @@ impl SessionState {
                 }
             }
             (Step::Pin, SessionEvent::PickupLocked) => self.end(EndReason::Locked),
-            (Step::OldDocument | Step::BirthDate, SessionEvent::ThirdFactorAccepted) => {
-                self.step = Step::Collect
-            }
+            (Step::OldDocument | Step::BirthDate, SessionEvent::ThirdFactorAccepted) => self.step = Step::Collect,
             (Step::OldDocument | Step::BirthDate, SessionEvent::ThirdFactorRejected) => {
                 self.third_factor_attempts += 1;
                 if self.third_factor_attempts >= limits.third_factor_attempts {
@@ -296,12 +266,8 @@ impl SessionState {
                 };
             }
             (Step::Collect, SessionEvent::OpenFailed) => self.end(EndReason::Failed),
-            (Step::OldDocument | Step::BirthDate, SessionEvent::Unavailable) => {
-                self.end(EndReason::Unavailable)
-            }
-            (_, SessionEvent::Cancel) if self.step != Step::Collect => {
-                self.end(EndReason::Cancelled)
-            }
+            (Step::OldDocument | Step::BirthDate, SessionEvent::Unavailable) => self.end(EndReason::Unavailable),
+            (_, SessionEvent::Cancel) if self.step != Step::Collect => self.end(EndReason::Cancelled),
             _ => return Err(wrong),
         }
         self.last_activity = now;
@@ -320,10 +286,7 @@ mod tests {
     }
 
     fn q(n: u8, factor: ThirdFactor) -> QueuedPickup {
-        QueuedPickup {
-            pickup: PickupId::from_random([n; 16]),
-            factor,
-        }
+        QueuedPickup { pickup: PickupId::from_random([n; 16]), factor }
     }
 
     fn events() -> Vec<SessionEvent> {
@@ -357,11 +320,7 @@ mod tests {
         (Step::Pin, "pickup_locked", Step::Ended),
         (Step::Pin, "cancel", Step::Ended),
         (Step::OldDocument, "third_factor_accepted", Step::Collect),
-        (
-            Step::OldDocument,
-            "third_factor_rejected",
-            Step::OldDocument,
-        ),
+        (Step::OldDocument, "third_factor_rejected", Step::OldDocument),
         (Step::OldDocument, "unavailable", Step::Ended),
         (Step::OldDocument, "cancel", Step::Ended),
         (Step::BirthDate, "third_factor_accepted", Step::Collect),
@@ -380,10 +339,7 @@ mod tests {
                 let name = ev.name();
                 let mut s = at(step);
                 let before = s.clone();
-                let expected = LEGAL
-                    .iter()
-                    .find(|(st, e, _)| *st == step && *e == name)
-                    .map(|r| r.2);
+                let expected = LEGAL.iter().find(|(st, e, _)| *st == step && *e == name).map(|r| r.2);
                 match (expected, s.apply(ev, t0(), &limits)) {
                     (Some(want), Ok(got)) => assert_eq!(got, want, "{step:?} + {name}"),
                     (None, Err(_)) => assert_eq!(s, before, "a refused move must change nothing"),
@@ -399,21 +355,11 @@ mod tests {
         let limits = SessionLimits::default();
         let mut s = SessionState::new(t0());
         s.apply(SessionEvent::PhoneEntered, t0(), &limits).unwrap();
-        let family = vec![
-            q(1, ThirdFactor::OldDocument),
-            q(2, ThirdFactor::BirthDate),
-            q(3, ThirdFactor::BirthDate),
-        ];
-        assert_eq!(
-            s.apply(SessionEvent::PinAccepted(family.clone()), t0(), &limits),
-            Ok(Step::OldDocument)
-        );
+        let family = vec![q(1, ThirdFactor::OldDocument), q(2, ThirdFactor::BirthDate), q(3, ThirdFactor::BirthDate)];
+        assert_eq!(s.apply(SessionEvent::PinAccepted(family.clone()), t0(), &limits), Ok(Step::OldDocument));
         for (i, next) in [(0, Step::BirthDate), (1, Step::BirthDate), (2, Step::Done)] {
             assert_eq!(s.current(), Some(&family[i]));
-            assert_eq!(
-                s.apply(SessionEvent::ThirdFactorAccepted, t0(), &limits),
-                Ok(Step::Collect)
-            );
+            assert_eq!(s.apply(SessionEvent::ThirdFactorAccepted, t0(), &limits), Ok(Step::Collect));
             assert_eq!(s.apply(SessionEvent::DoorClosed, t0(), &limits), Ok(next));
         }
         assert_eq!(s.current(), None);
@@ -423,23 +369,11 @@ mod tests {
     fn too_many_wrong_pins_end_the_session() {
         let limits = SessionLimits::default();
         let mut s = at(Step::Pin);
-        assert_eq!(
-            s.apply(SessionEvent::PinRejected, t0(), &limits),
-            Ok(Step::Pin)
-        );
-        assert_eq!(
-            s.apply(SessionEvent::PinRejected, t0(), &limits),
-            Ok(Step::Pin)
-        );
-        assert_eq!(
-            s.apply(SessionEvent::PinRejected, t0(), &limits),
-            Ok(Step::Ended)
-        );
+        assert_eq!(s.apply(SessionEvent::PinRejected, t0(), &limits), Ok(Step::Pin));
+        assert_eq!(s.apply(SessionEvent::PinRejected, t0(), &limits), Ok(Step::Pin));
+        assert_eq!(s.apply(SessionEvent::PinRejected, t0(), &limits), Ok(Step::Ended));
         assert_eq!(s.ended, Some(EndReason::TooManyAttempts));
-        assert_eq!(
-            s.apply(SessionEvent::PhoneEntered, t0(), &limits),
-            Err(StepError::Over)
-        );
+        assert_eq!(s.apply(SessionEvent::PhoneEntered, t0(), &limits), Err(StepError::Over));
     }
 
     #[test]
@@ -447,13 +381,9 @@ mod tests {
         let limits = SessionLimits::default();
         let mut s = at(Step::BirthDate);
         for _ in 0..2 {
-            s.apply(SessionEvent::ThirdFactorRejected, t0(), &limits)
-                .unwrap();
+            s.apply(SessionEvent::ThirdFactorRejected, t0(), &limits).unwrap();
         }
-        assert_eq!(
-            s.apply(SessionEvent::ThirdFactorRejected, t0(), &limits),
-            Ok(Step::Ended)
-        );
+        assert_eq!(s.apply(SessionEvent::ThirdFactorRejected, t0(), &limits), Ok(Step::Ended));
     }
 
     #[test]
@@ -471,13 +401,6 @@ mod tests {
     #[test]
     fn an_empty_pin_match_is_refused() {
         let mut s = at(Step::Pin);
-        assert!(
-            s.apply(
-                SessionEvent::PinAccepted(vec![]),
-                t0(),
-                &SessionLimits::default()
-            )
-            .is_err()
-        );
+        assert!(s.apply(SessionEvent::PinAccepted(vec![]), t0(), &SessionLimits::default()).is_err());
     }
 }

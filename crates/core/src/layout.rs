@@ -67,10 +67,7 @@ pub fn default_modules() -> Vec<ModuleLayout> {
 
 /// Expands modules into numbered compartments.
 pub fn expand(modules: &[ModuleLayout]) -> Result<Vec<CompartmentSpec>, LayoutError> {
-    let total: u64 = modules
-        .iter()
-        .map(|m| u64::from(m.rows) * u64::from(m.columns))
-        .sum();
+    let total: u64 = modules.iter().map(|m| u64::from(m.rows) * u64::from(m.columns)).sum();
     if total == 0 {
         return Err(LayoutError::Empty);
     }
@@ -81,8 +78,7 @@ pub fn expand(modules: &[ModuleLayout]) -> Result<Vec<CompartmentSpec>, LayoutEr
     let mut out = Vec::new();
     let mut number = 0u32;
     for m in modules {
-        let name_ok =
-            (1..=8).contains(&m.name.len()) && m.name.chars().all(|c| c.is_ascii_alphanumeric());
+        let name_ok = (1..=8).contains(&m.name.len()) && m.name.chars().all(|c| c.is_ascii_alphanumeric());
         if !name_ok || !seen.insert(m.name.clone()) {
             return Err(LayoutError::BadModuleName(m.name.clone()));
         }

@@ -118,11 +118,7 @@ impl fmt::Debug for PersonalData {
 
 impl fmt::Debug for ThirdFactorSecret {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(
-            f,
-            "ThirdFactorSecret({}: [redacted])",
-            self.factor().as_str()
-        )
+        write!(f, "ThirdFactorSecret({}: [redacted])", self.factor().as_str())
     }
 }
 
@@ -137,30 +133,12 @@ mod tests {
 
     #[test]
     fn birth_dates_are_iso_and_in_the_past() {
-        assert_eq!(
-            BirthDate::parse("1988-02-29", today()).unwrap().iso(),
-            "1988-02-29"
-        );
-        assert_eq!(
-            BirthDate::parse("1987-02-29", today()),
-            Err(BirthDateError::Format)
-        );
-        assert_eq!(
-            BirthDate::parse("29.02.1988", today()),
-            Err(BirthDateError::Format)
-        );
-        assert_eq!(
-            BirthDate::parse("1988-2-29", today()),
-            Err(BirthDateError::Format)
-        );
-        assert_eq!(
-            BirthDate::parse("2026-11-26", today()),
-            Err(BirthDateError::OutOfRange)
-        );
-        assert_eq!(
-            BirthDate::parse("1899-12-31", today()),
-            Err(BirthDateError::OutOfRange)
-        );
+        assert_eq!(BirthDate::parse("1988-02-29", today()).unwrap().iso(), "1988-02-29");
+        assert_eq!(BirthDate::parse("1987-02-29", today()), Err(BirthDateError::Format));
+        assert_eq!(BirthDate::parse("29.02.1988", today()), Err(BirthDateError::Format));
+        assert_eq!(BirthDate::parse("1988-2-29", today()), Err(BirthDateError::Format));
+        assert_eq!(BirthDate::parse("2026-11-26", today()), Err(BirthDateError::OutOfRange));
+        assert_eq!(BirthDate::parse("1899-12-31", today()), Err(BirthDateError::OutOfRange));
     }
 
     #[test]

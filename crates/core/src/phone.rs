@@ -31,8 +31,7 @@ impl PhoneNumber {
         if input.len() > 40 {
             return Err(PhoneError::Unparsable);
         }
-        let number = phonenumber::parse(Some(country::Id::DE), input.trim())
-            .map_err(|_| PhoneError::Unparsable)?;
+        let number = phonenumber::parse(Some(country::Id::DE), input.trim()).map_err(|_| PhoneError::Unparsable)?;
         if !phonenumber::is_valid(&number) {
             return Err(PhoneError::Invalid);
         }
@@ -68,45 +67,27 @@ mod tests {
 
     #[test]
     fn german_spellings_of_one_number_are_one_number() {
-        for s in [
-            "0151 23456701",
-            "+49 151 23456701",
-            "015123456701",
-            "0049 151 2345 6701",
-            " +49 (0)151-234 567 01 ",
-        ] {
-            assert_eq!(
-                PhoneNumber::parse(s).map(|p| p.e164().to_owned()),
-                Ok("+4915123456701".into()),
-                "{s}"
-            );
+        for s in ["0151 23456701", "+49 151 23456701", "015123456701", "0049 151 2345 6701", " +49 (0)151-234 567 01 "]
+        {
+            assert_eq!(PhoneNumber::parse(s).map(|p| p.e164().to_owned()), Ok("+4915123456701".into()), "{s}");
         }
     }
 
     #[test]
     fn foreign_numbers_keep_their_country() {
-        assert_eq!(
-            PhoneNumber::parse_mobile("+44 7911 123456").unwrap().e164(),
-            "+447911123456"
-        );
+        assert_eq!(PhoneNumber::parse_mobile("+44 7911 123456").unwrap().e164(), "+447911123456");
     }
 
     #[test]
     fn refuses_what_cannot_be_a_number() {
         assert_eq!(PhoneNumber::parse("abc"), Err(PhoneError::Unparsable));
         assert_eq!(PhoneNumber::parse("12"), Err(PhoneError::Invalid));
-        assert_eq!(
-            PhoneNumber::parse(&"1".repeat(200)),
-            Err(PhoneError::Unparsable)
-        );
+        assert_eq!(PhoneNumber::parse(&"1".repeat(200)), Err(PhoneError::Unparsable));
     }
 
     #[test]
     fn opt_in_needs_a_mobile() {
-        assert_eq!(
-            PhoneNumber::parse_mobile("0211 8991"),
-            Err(PhoneError::NotMobile)
-        );
+        assert_eq!(PhoneNumber::parse_mobile("0211 8991"), Err(PhoneError::NotMobile));
         assert!(PhoneNumber::parse("0211 8991").is_ok());
     }
 

@@ -157,10 +157,7 @@ pub struct Transition {
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum TransitionError {
     #[error("a pickup in state {from} cannot take the event {event}")]
-    Illegal {
-        from: &'static str,
-        event: &'static str,
-    },
+    Illegal { from: &'static str, event: &'static str },
     #[error("the pickup is locked after too many wrong PINs")]
     Locked,
     #[error("the pickup is being handed over to another session")]
@@ -168,16 +165,9 @@ pub enum TransitionError {
 }
 
 /// Applies an event to a pickup; see the module docs for the table.
-pub fn transition(
-    state: &PickupState,
-    event: &PickupEvent,
-    now: DateTime<Utc>,
-) -> Result<Transition, TransitionError> {
+pub fn transition(state: &PickupState, event: &PickupEvent, now: DateTime<Utc>) -> Result<Transition, TransitionError> {
     use PickupStatus as S;
-    let illegal = || TransitionError::Illegal {
-        from: state.status.as_str(),
-        event: event.name(),
-    };
+    let illegal = || TransitionError::Illegal { from: state.status.as_str(), event: event.name() };
     let next = |status: S, effects: Vec<Effect>| {
         let mut st = state.clone();
         st.status = status;
@@ -189,28 +179,17 @@ pub fn transition(
             let mut st = state.clone();
             st.status = S::Depositing;
             st.in_box = true;
-            Ok(Transition {
-                state: st,
-                effects: vec![Effect::OpenCompartment],
-            })
+            Ok(Transition { state: st, effects: vec![Effect::OpenCompartment] })
         }
         (S::Depositing, PickupEvent::DepositCompleted { pickup_window }) => next(
             S::Ready,
-            vec![
-                Effect::OccupyCompartment,
-                Effect::IssuePinAndNotify {
-                    deadline: now + *pickup_window,
-                },
-            ],
+            vec![Effect::OccupyCompartment, Effect::IssuePinAndNotify { deadline: now + *pickup_window }],
         ),
         (S::Depositing, PickupEvent::DepositAbandoned) => {
             let mut st = state.clone();
             st.status = S::AwaitingDeposit;
             st.in_box = false;
-            Ok(Transition {
-                state: st,
-                effects: vec![Effect::FreeCompartment],
-            })
+            Ok(Transition { state: st, effects: vec![Effect::FreeCompartment] })
         }
         (S::Ready, PickupEvent::Claimed { session }) => {
             if state.locked {
@@ -221,10 +200,7 @@ pub fn transition(
             }
             let mut st = state.clone();
             st.claimed_by = Some(session.clone());
-            Ok(Transition {
-                state: st,
-                effects: vec![Effect::OpenCompartment],
-            })
+            Ok(Transition { state: st, effects: vec![Effect::OpenCompartment] })
         }
         (S::Ready, PickupEvent::HandedOver) if state.claimed_by.is_some() => {
             let mut st = state.clone();
@@ -232,45 +208,26 @@ pub fn transition(
             st.in_box = false;
             Ok(Transition {
                 state: st,
-                effects: vec![
-                    Effect::RecordHandover { at: now },
-                    Effect::FreeCompartment,
-                    Effect::ErasePersonalData,
-                ],
+                effects: vec![Effect::RecordHandover { at: now }, Effect::FreeCompartment, Effect::ErasePersonalData],
             })
         }
         (S::Ready, PickupEvent::ClaimFailed) if state.claimed_by.is_some() => {
             let mut st = state.clone();
             st.claimed_by = None;
-            Ok(Transition {
-                state: st,
-                effects: vec![Effect::FlagForStaff {
-                    reason: "compartment_did_not_open",
-                }],
-            })
+            Ok(Transition { state: st, effects: vec![Effect::FlagForStaff { reason: "compartment_did_not_open" }] })
         }
         (S::Ready, PickupEvent::Locked) if unclaimed_ready && !state.locked => {
             let mut st = state.clone();
             st.locked = true;
-            Ok(Transition {
-                state: st,
-                effects: vec![Effect::FlagForStaff {
-                    reason: "locked_after_wrong_pins",
-                }],
-            })
+            Ok(Transition { state: st, effects: vec![Effect::FlagForStaff { reason: "locked_after_wrong_pins" }] })
         }
         (S::Ready, PickupEvent::Unlocked) if state.locked => {
             let mut st = state.clone();
             st.locked = false;
-            Ok(Transition {
-                state: st,
-                effects: vec![],
-            })
+            Ok(Transition { state: st, effects: vec![] })
         }
         (S::Ready, PickupEvent::Expire) if unclaimed_ready => next(S::Expired, vec![]),
-        (S::AwaitingDeposit, PickupEvent::Cancel) => {
-            next(S::Cancelled, vec![Effect::ErasePersonalData])
-        }
+        (S::AwaitingDeposit, PickupEvent::Cancel) => next(S::Cancelled, vec![Effect::ErasePersonalData]),
         (S::Ready, PickupEvent::Cancel) if unclaimed_ready => next(S::Cancelled, vec![]),
         (S::Ready | S::Expired | S::Cancelled, PickupEvent::Withdrawn)
             if state.in_box && state.claimed_by.is_none() =>
@@ -278,10 +235,7 @@ pub fn transition(
             let mut st = state.clone();
             st.status = S::Withdrawn;
             st.in_box = false;
-            Ok(Transition {
-                state: st,
-                effects: vec![Effect::FreeCompartment, Effect::ErasePersonalData],
-            })
+            Ok(Transition { state: st, effects: vec![Effect::FreeCompartment, Effect::ErasePersonalData] })
         }
         _ => Err(illegal()),
     }
@@ -302,20 +256,13 @@ mod tests {
     }
 
     fn state(status: PickupStatus, in_box: bool, locked: bool, claimed: bool) -> PickupState {
-        PickupState {
-            status,
-            in_box,
-            locked,
-            claimed_by: claimed.then(session),
-        }
+        PickupState { status, in_box, locked, claimed_by: claimed.then(session) }
     }
 
     fn all_events() -> Vec<PickupEvent> {
         vec![
             PickupEvent::DepositStarted,
-            PickupEvent::DepositCompleted {
-                pickup_window: Duration::days(10),
-            },
+            PickupEvent::DepositCompleted { pickup_window: Duration::days(10) },
             PickupEvent::DepositAbandoned,
             PickupEvent::Claimed { session: session() },
             PickupEvent::HandedOver,
@@ -347,24 +294,10 @@ mod tests {
     const LEGAL: &[(PickupStatus, bool, bool, bool, &str, PickupStatus)] = {
         use PickupStatus::*;
         &[
-            (
-                AwaitingDeposit,
-                false,
-                false,
-                false,
-                "deposit_started",
-                Depositing,
-            ),
+            (AwaitingDeposit, false, false, false, "deposit_started", Depositing),
             (AwaitingDeposit, false, false, false, "cancel", Cancelled),
             (Depositing, true, false, false, "deposit_completed", Ready),
-            (
-                Depositing,
-                true,
-                false,
-                false,
-                "deposit_abandoned",
-                AwaitingDeposit,
-            ),
+            (Depositing, true, false, false, "deposit_abandoned", AwaitingDeposit),
             (Ready, true, false, false, "claimed", Ready),
             (Ready, true, false, true, "handed_over", Collected),
             (Ready, true, false, true, "claim_failed", Ready),
@@ -392,8 +325,8 @@ mod tests {
             Depositing | Ready | Expired => s.in_box,
             Cancelled => true,
         };
-        let flags_ok = s.status == Ready
-            || (s.claimed_by.is_none() && (!s.locked || matches!(s.status, Expired | Cancelled)));
+        let flags_ok =
+            s.status == Ready || (s.claimed_by.is_none() && (!s.locked || matches!(s.status, Expired | Cancelled)));
         box_ok && flags_ok && !(s.locked && s.claimed_by.is_some())
     }
 
@@ -425,58 +358,34 @@ mod tests {
     fn deposit_completion_issues_the_pin_with_a_deadline() {
         let t = transition(
             &state(PickupStatus::Depositing, true, false, false),
-            &PickupEvent::DepositCompleted {
-                pickup_window: Duration::days(10),
-            },
+            &PickupEvent::DepositCompleted { pickup_window: Duration::days(10) },
             now(),
         )
         .unwrap();
         assert_eq!(
             t.effects,
-            vec![
-                Effect::OccupyCompartment,
-                Effect::IssuePinAndNotify {
-                    deadline: now() + Duration::days(10)
-                }
-            ]
+            vec![Effect::OccupyCompartment, Effect::IssuePinAndNotify { deadline: now() + Duration::days(10) }]
         );
     }
 
     #[test]
     fn hand_over_records_proof_frees_the_compartment_and_forgets_the_person() {
-        let t = transition(
-            &state(PickupStatus::Ready, true, false, true),
-            &PickupEvent::HandedOver,
-            now(),
-        )
-        .unwrap();
+        let t = transition(&state(PickupStatus::Ready, true, false, true), &PickupEvent::HandedOver, now()).unwrap();
         assert_eq!(t.state.status, PickupStatus::Collected);
         assert!(!t.state.in_box);
         assert_eq!(
             t.effects,
-            vec![
-                Effect::RecordHandover { at: now() },
-                Effect::FreeCompartment,
-                Effect::ErasePersonalData
-            ]
+            vec![Effect::RecordHandover { at: now() }, Effect::FreeCompartment, Effect::ErasePersonalData]
         );
     }
 
     #[test]
     fn a_claim_is_exclusive_and_blocked_by_a_lock() {
         let claimed = state(PickupStatus::Ready, true, false, true);
-        let second = PickupEvent::Claimed {
-            session: SessionId::from_random([2; 16]),
-        };
-        assert_eq!(
-            transition(&claimed, &second, now()),
-            Err(TransitionError::AlreadyClaimed)
-        );
+        let second = PickupEvent::Claimed { session: SessionId::from_random([2; 16]) };
+        assert_eq!(transition(&claimed, &second, now()), Err(TransitionError::AlreadyClaimed));
         let locked = state(PickupStatus::Ready, true, true, false);
-        assert_eq!(
-            transition(&locked, &second, now()),
-            Err(TransitionError::Locked)
-        );
+        assert_eq!(transition(&locked, &second, now()), Err(TransitionError::Locked));
     }
 
     #[test]

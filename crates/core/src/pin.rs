@@ -35,11 +35,7 @@ impl Default for PinPolicy {
 
 impl PinPolicy {
     pub fn new(length: usize) -> Result<Self, PinPolicyError> {
-        if (MIN_LENGTH..=MAX_LENGTH).contains(&length) {
-            Ok(Self { length })
-        } else {
-            Err(PinPolicyError)
-        }
+        if (MIN_LENGTH..=MAX_LENGTH).contains(&length) { Ok(Self { length }) } else { Err(PinPolicyError) }
     }
 
     pub fn length(&self) -> usize {
@@ -142,14 +138,7 @@ mod tests {
 
     #[test]
     fn length_is_configurable_within_sane_bounds() {
-        assert_eq!(
-            PinPolicy::new(8)
-                .unwrap()
-                .generate(&mut Counter(7))
-                .expose()
-                .len(),
-            8
-        );
+        assert_eq!(PinPolicy::new(8).unwrap().generate(&mut Counter(7)).expose().len(), 8);
         assert_eq!(PinPolicy::new(3), Err(PinPolicyError));
         assert_eq!(PinPolicy::new(11), Err(PinPolicyError));
     }
@@ -165,10 +154,7 @@ mod tests {
             }
         }
         // 20,000 digits: each should be near 2,000; 10% slack is far outside chance for a fair source.
-        assert!(
-            counts.iter().all(|c| (1800..=2200).contains(c)),
-            "{counts:?}"
-        );
+        assert!(counts.iter().all(|c| (1800..=2200).contains(c)), "{counts:?}");
     }
 
     #[test]

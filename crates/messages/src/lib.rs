@@ -47,23 +47,15 @@ impl Messages {
     pub fn load() -> Result<Self, MessagesError> {
         let mut bundles = HashMap::new();
         for lang in Language::ALL {
-            let resource =
-                FluentResource::try_new(source(lang).to_owned()).map_err(|(_, errs)| {
-                    MessagesError::Syntax {
-                        lang: lang.code(),
-                        detail: format!("{errs:?}"),
-                    }
-                })?;
-            let id: LanguageIdentifier =
-                lang.code().parse().map_err(|_| MessagesError::Syntax {
-                    lang: lang.code(),
-                    detail: "bad language tag".into(),
-                })?;
+            let resource = FluentResource::try_new(source(lang).to_owned())
+                .map_err(|(_, errs)| MessagesError::Syntax { lang: lang.code(), detail: format!("{errs:?}") })?;
+            let id: LanguageIdentifier = lang
+                .code()
+                .parse()
+                .map_err(|_| MessagesError::Syntax { lang: lang.code(), detail: "bad language tag".into() })?;
             let mut bundle = FluentBundle::new_concurrent(vec![id]);
             bundle.set_use_isolating(false);
-            bundle
-                .add_resource(resource)
-                .map_err(|_| MessagesError::Duplicate { lang: lang.code() })?;
+            bundle.add_resource(resource).map_err(|_| MessagesError::Duplicate { lang: lang.code() })?;
             bundles.insert(lang, bundle);
         }
         Ok(Self { bundles })
@@ -85,9 +77,7 @@ impl Messages {
             fargs.set(*k, *v);
         }
         let mut errors = Vec::new();
-        let text = bundle
-            .format_pattern(pattern, Some(&fargs), &mut errors)
-            .into_owned();
+        let text = bundle.format_pattern(pattern, Some(&fargs), &mut errors).into_owned();
         errors.is_empty().then_some(text)
     }
 
@@ -125,19 +115,10 @@ mod tests {
     #[test]
     fn every_message_formats_in_every_language() {
         let m = Messages::load().unwrap();
-        let args = [
-            ("document", "X"),
-            ("site", "S"),
-            ("pin", "482913"),
-            ("deadline", "05.12.2026"),
-        ];
+        let args = [("document", "X"), ("site", "S"), ("pin", "482913"), ("deadline", "05.12.2026")];
         for lang in Language::ALL {
             for key in Messages::keys(lang) {
-                assert!(
-                    m.try_text(lang, &key, &args).is_some(),
-                    "{} {key}",
-                    lang.code()
-                );
+                assert!(m.try_text(lang, &key, &args).is_some(), "{} {key}", lang.code());
             }
         }
     }
@@ -148,12 +129,7 @@ mod tests {
         let text = m.text(
             Language::De,
             "sms-ready",
-            &[
-                ("document", "Personalausweis"),
-                ("site", "DLZ"),
-                ("pin", "482913"),
-                ("deadline", "05.12.2026"),
-            ],
+            &[("document", "Personalausweis"), ("site", "DLZ"), ("pin", "482913"), ("deadline", "05.12.2026")],
         );
         assert!(text.contains("PIN: 482913"), "{text}");
         assert!(!text.contains('\u{2068}'));

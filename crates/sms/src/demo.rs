@@ -33,10 +33,7 @@ impl DemoGateway {
 
     /// Everything received, oldest first.
     pub fn inbox(&self) -> Vec<DeliveredSms> {
-        let guard = self
-            .inbox
-            .lock()
-            .unwrap_or_else(std::sync::PoisonError::into_inner);
+        let guard = self.inbox.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
         guard.iter().map(|(_, m)| m.clone()).collect()
     }
 }
@@ -44,21 +41,13 @@ impl DemoGateway {
 #[async_trait]
 impl SmsGateway for DemoGateway {
     async fn send(&self, sms: &OutgoingSms) -> Result<String, SmsError> {
-        let mut guard = self
-            .inbox
-            .lock()
-            .unwrap_or_else(std::sync::PoisonError::into_inner);
+        let mut guard = self.inbox.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
         let id = format!("demo-{}", sms.idempotency_key);
         if !guard.iter().any(|(key, _)| *key == sms.idempotency_key) {
             if guard.len() >= INBOX_CAPACITY {
                 guard.pop_front();
             }
-            let delivered = DeliveredSms {
-                id: id.clone(),
-                to: sms.to.clone(),
-                text: sms.text.clone(),
-                at: sms.at,
-            };
+            let delivered = DeliveredSms { id: id.clone(), to: sms.to.clone(), text: sms.text.clone(), at: sms.at };
             guard.push_back((sms.idempotency_key.clone(), delivered));
         }
         Ok(id)

@@ -13,27 +13,27 @@ use std::path::Path;
 use std::str::FromStr;
 use std::time::Duration;
 
-use abholbox_core::ids::{BoxId, PickupId, SessionId};
+use abholbox_core::ids::{BoxId, CompartmentNo, PickupId, SessionId};
 use abholbox_store::{
-    AuditRecord, BoxRecord, CompartmentRecord, EventRecord, OutboxRecord, PickupRecord, Result,
-    SessionRecord, SiteRecord, Store, StoreError, TokenRecord, Tx,
+    AuditRecord, BoxRecord, CompartmentRecord, EventRecord, OutboxRecord, PickupRecord, Result, SessionRecord,
+    SiteRecord, Store, StoreError, TokenRecord, Tx,
 };
 use async_trait::async_trait;
 use chrono::{DateTime, Utc};
-use sqlx::sqlite::{
-    SqliteConnectOptions, SqliteJournalMode, SqlitePool, SqlitePoolOptions, SqliteSynchronous,
-};
+use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePool, SqlitePoolOptions, SqliteSynchronous};
 
-use crate::rows::{
-    db, map_audit, map_box, map_compartment, map_event, map_pickup, map_session, map_site,
-    map_token,
-};
+use crate::rows::{db, map_audit, map_box, map_compartment, map_event, map_pickup, map_session, map_site, map_token};
 use crate::time::ts;
 
 /// Compartments with the pickup each holds, if any.
 pub(crate) const COMPARTMENT_SELECT: &str = "SELECT c.*, p.id AS pickup_id FROM compartments c
     LEFT JOIN pickups p ON p.box_id = c.box_id AND p.compartment = c.number
     WHERE c.box_id = ? ORDER BY c.number";
+
+/// One compartment with the pickup it holds, if any.
+pub(crate) const COMPARTMENT_ONE: &str = "SELECT c.*, p.id AS pickup_id FROM compartments c
+    LEFT JOIN pickups p ON p.box_id = c.box_id AND p.compartment = c.number
+    WHERE c.box_id = ? AND c.number = ?";
 
 /// The SQLite store; cheap to clone (a pool).
 #[derive(Clone, Debug)]
@@ -61,15 +61,8 @@ impl SqliteStore {
             .synchronous(SqliteSynchronous::Full)
             .foreign_keys(true)
             .busy_timeout(Duration::from_secs(10));
-        let pool = SqlitePoolOptions::new()
-            .max_connections(8)
-            .connect_with(options)
-            .await
-            .map_err(db)?;
-        sqlx::migrate!("./migrations")
-            .run(&pool)
-            .await
-            .map_err(db)?;
+        let pool = SqlitePoolOptions::new().max_connections(8).connect_with(options).await.map_err(db)?;
+        sqlx::migrate!("./migrations").run(&pool).await.map_err(db)?;
         Ok(Self { pool })
     }
 
@@ -87,36 +80,33 @@ impl Store for SqliteStore {
     }
 
     async fn ping(&self) -> Result<()> {
-        sqlx::query("SELECT 1")
-            .execute(&self.pool)
-            .await
-            .map_err(db)?;
+        sqlx::query("SELECT 1").execute(&self.pool).await.map_err(db)?;
         Ok(())
     }
 
     async fn sites(&self) -> Result<Vec<SiteRecord>> {
-        let rows = sqlx::query("SELECT * FROM sites ORDER BY id")
-            .fetch_all(&self.pool)
-            .await
-            .map_err(db)?;
+        let rows = sqlx::query("SELECT * FROM sites ORDER BY id").fetch_all(&self.pool).await.map_err(db)?;
         rows.iter().map(map_site).collect()
     }
 
     async fn boxes(&self) -> Result<Vec<BoxRecord>> {
-        let rows = sqlx::query("SELECT * FROM boxes ORDER BY id")
-            .fetch_all(&self.pool)
-            .await
-            .map_err(db)?;
+        let rows = sqlx::query("SELECT * FROM boxes ORDER BY id").fetch_all(&self.pool).await.map_err(db)?;
         rows.iter().map(map_box).collect()
     }
 
     async fn compartments(&self, box_id: &BoxId) -> Result<Vec<CompartmentRecord>> {
-        let rows = sqlx::query(COMPARTMENT_SELECT)
+        let rows = sqlx::query(COMPARTMENT_SELECT).bind(box_id.as_str()).fetch_all(&self.pool).await.map_err(db)?;
+        rows.iter().map(map_compartment).collect()
+    }
+
+    async fn compartment(&self, box_id: &BoxId, number: CompartmentNo) -> Result<Option<CompartmentRecord>> {
+        let row = sqlx::query(COMPARTMENT_ONE)
             .bind(box_id.as_str())
-            .fetch_all(&self.pool)
+            .bind(i64::from(number.get()))
+            .fetch_optional(&self.pool)
             .await
             .map_err(db)?;
-        rows.iter().map(map_compartment).collect()
+        row.as_ref().map(map_compartment).transpose()
     }
 
     async fn pickup(&self, id: &PickupId) -> Result<Option<PickupRecord>> {
@@ -165,11 +155,7 @@ impl Store for SqliteStore {
         rows.iter().map(map_audit).collect()
     }
 
-    async fn lease_outbox(
-        &self,
-        now: DateTime<Utc>,
-        lease_until: DateTime<Utc>,
-    ) -> Result<Option<OutboxRecord>> {
+    async fn lease_outbox(&self, now: DateTime<Utc>, lease_until: DateTime<Utc>) -> Result<Option<OutboxRecord>> {
         let mut tx = self.pool.begin_with("BEGIN IMMEDIATE").await.map_err(db)?;
         let row = sqlx::query(
             "UPDATE outbox SET leased_until = ?1, attempts = attempts + 1
@@ -204,15 +190,13 @@ impl Store for SqliteStore {
     }
 
     async fn outbox_retry(&self, id: i64, error: &str, next_attempt: DateTime<Utc>) -> Result<()> {
-        sqlx::query(
-            "UPDATE outbox SET last_error = ?, not_before = ?, leased_until = NULL WHERE id = ?",
-        )
-        .bind(error)
-        .bind(ts(next_attempt))
-        .bind(id)
-        .execute(&self.pool)
-        .await
-        .map_err(db)?;
+        sqlx::query("UPDATE outbox SET last_error = ?, not_before = ?, leased_until = NULL WHERE id = ?")
+            .bind(error)
+            .bind(ts(next_attempt))
+            .bind(id)
+            .execute(&self.pool)
+            .await
+            .map_err(db)?;
         Ok(())
     }
 }

@@ -8,9 +8,8 @@ use abholbox_core::language::Language;
 use abholbox_core::personal::ThirdFactor;
 use abholbox_core::pickup::PickupStatus;
 use abholbox_store::{
-    AuditRecord, BoxRecord, CompartmentRecord, EventRecord, KeyedHash, OutboxRecord,
-    PersonalRecord, PickupRecord, PinHash, Role, SessionRecord, SiteRecord, StoreError,
-    TokenRecord,
+    AuditRecord, BoxRecord, CompartmentRecord, EventRecord, KeyedHash, OutboxRecord, PersonalRecord, PickupRecord,
+    PinHash, Role, SessionRecord, SiteRecord, StoreError, TokenRecord,
 };
 use chrono::{DateTime, Utc};
 use sqlx::Row;
@@ -31,10 +30,7 @@ pub(crate) fn write_err(e: sqlx::Error) -> StoreError {
         let msg = d.message();
         for (needle, name) in [
             ("pickups.site_id, pickups.reference", "pickups_reference"),
-            (
-                "pickups.site_id, pickups.document_number",
-                "pickups_document_number",
-            ),
+            ("pickups.site_id, pickups.document_number", "pickups_document_number"),
             ("pickups.box_id, pickups.compartment", "pickups_compartment"),
             ("pickups.claimed_by", "pickups_claim"),
             ("api_tokens.hash", "api_tokens_hash"),
@@ -54,8 +50,7 @@ fn s(row: &SqliteRow, col: &'static str) -> R<String> {
 }
 
 fn opt_s(row: &SqliteRow, col: &'static str) -> R<Option<String>> {
-    row.try_get::<Option<String>, _>(col)
-        .map_err(|_| corrupt(col))
+    row.try_get::<Option<String>, _>(col).map_err(|_| corrupt(col))
 }
 
 fn i(row: &SqliteRow, col: &'static str) -> R<i64> {
@@ -71,8 +66,7 @@ fn b(row: &SqliteRow, col: &'static str) -> R<bool> {
 }
 
 fn blob(row: &SqliteRow, col: &'static str) -> R<Option<Vec<u8>>> {
-    row.try_get::<Option<Vec<u8>>, _>(col)
-        .map_err(|_| corrupt(col))
+    row.try_get::<Option<Vec<u8>>, _>(col).map_err(|_| corrupt(col))
 }
 
 fn t(row: &SqliteRow, col: &'static str) -> R<DateTime<Utc>> {
@@ -95,10 +89,7 @@ fn keyed(row: &SqliteRow, key_col: &'static str, hash_col: &'static str) -> R<Op
 }
 
 pub(crate) fn compartment_no(n: i64, col: &'static str) -> R<CompartmentNo> {
-    u32::try_from(n)
-        .ok()
-        .and_then(CompartmentNo::new)
-        .ok_or_else(|| corrupt(col))
+    u32::try_from(n).ok().and_then(CompartmentNo::new).ok_or_else(|| corrupt(col))
 }
 
 pub(crate) fn map_site(row: &SqliteRow) -> R<SiteRecord> {
@@ -130,18 +121,12 @@ pub(crate) fn map_compartment(row: &SqliteRow) -> R<CompartmentRecord> {
         size: parsed(row, "size", SizeClass::parse)?,
         within_reach: b(row, "within_reach")?,
         state: parsed(row, "state", CompartmentState::parse)?,
-        pickup: opt_s(row, "pickup_id")?
-            .map(|v| PickupId::parse(&v).map_err(|_| corrupt("pickup_id")))
-            .transpose()?,
+        pickup: opt_s(row, "pickup_id")?.map(|v| PickupId::parse(&v).map_err(|_| corrupt("pickup_id"))).transpose()?,
     })
 }
 
 pub(crate) fn map_pickup(row: &SqliteRow) -> R<PickupRecord> {
-    let pin = match (
-        opt_s(row, "pin_key")?,
-        blob(row, "pin_salt")?,
-        blob(row, "pin_hash")?,
-    ) {
+    let pin = match (opt_s(row, "pin_key")?, blob(row, "pin_salt")?, blob(row, "pin_hash")?) {
         (Some(key_id), Some(salt), Some(hash)) => Some(PinHash { key_id, salt, hash }),
         _ => None,
     };
@@ -155,9 +140,7 @@ pub(crate) fn map_pickup(row: &SqliteRow) -> R<PickupRecord> {
         language: parsed(row, "language", Language::parse)?,
         low_compartment: b(row, "low_compartment")?,
         status: parsed(row, "status", PickupStatus::parse)?,
-        box_id: opt_s(row, "box_id")?
-            .map(|v| BoxId::parse(&v).map_err(|_| corrupt("box_id")))
-            .transpose()?,
+        box_id: opt_s(row, "box_id")?.map(|v| BoxId::parse(&v).map_err(|_| corrupt("box_id"))).transpose()?,
         compartment: row
             .try_get::<Option<i64>, _>("compartment")
             .map_err(|_| corrupt("compartment"))?
@@ -192,8 +175,7 @@ pub(crate) fn map_personal(row: &SqliteRow) -> R<PersonalRecord> {
 }
 
 pub(crate) fn map_session(row: &SqliteRow) -> R<SessionRecord> {
-    let queue: Vec<QueuedPickup> =
-        serde_json::from_str(&s(row, "queue")?).map_err(|_| corrupt("queue"))?;
+    let queue: Vec<QueuedPickup> = serde_json::from_str(&s(row, "queue")?).map_err(|_| corrupt("queue"))?;
     let state = SessionState {
         step: parsed(row, "step", Step::parse)?,
         ended: opt_s(row, "ended_reason")?
@@ -221,9 +203,7 @@ pub(crate) fn map_token(row: &SqliteRow) -> R<TokenRecord> {
     Ok(TokenRecord {
         id: s(row, "id")?,
         role: parsed(row, "role", Role::parse)?,
-        box_id: opt_s(row, "box_id")?
-            .map(|v| BoxId::parse(&v).map_err(|_| corrupt("box_id")))
-            .transpose()?,
+        box_id: opt_s(row, "box_id")?.map(|v| BoxId::parse(&v).map_err(|_| corrupt("box_id"))).transpose()?,
         hash: blob(row, "hash")?.ok_or_else(|| corrupt("hash"))?,
         label: s(row, "label")?,
         created_at: t(row, "created_at")?,

@@ -11,9 +11,7 @@ pub(crate) fn ts(t: DateTime<Utc>) -> String {
 }
 
 pub(crate) fn parse_ts(s: &str, column: &'static str) -> Result<DateTime<Utc>, StoreError> {
-    NaiveDateTime::parse_from_str(s, FORMAT)
-        .map(|n| n.and_utc())
-        .map_err(|_| StoreError::Corrupt(column))
+    NaiveDateTime::parse_from_str(s, FORMAT).map(|n| n.and_utc()).map_err(|_| StoreError::Corrupt(column))
 }
 
 #[cfg(test)]

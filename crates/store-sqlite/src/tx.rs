@@ -3,16 +3,14 @@
 use abholbox_core::compartment::{Candidate, CompartmentState, SizeClass};
 use abholbox_core::ids::{BoxId, CompartmentNo, PickupId, SessionId, SiteId};
 use abholbox_store::{
-    BoxRecord, CompartmentRecord, NewAuditEntry, NewCompartment, NewEvent, NewOutboxMessage,
-    OldDocumentRecord, PersonalRecord, PickupRecord, Result, SessionRecord, SiteRecord,
-    TokenRecord, Tx,
+    BoxRecord, CompartmentRecord, NewAuditEntry, NewCompartment, NewEvent, NewOutboxMessage, OldDocumentRecord,
+    PersonalRecord, PickupRecord, Result, SessionRecord, SiteRecord, TokenRecord, Tx,
 };
 use async_trait::async_trait;
 use sqlx::{Row, Sqlite, Transaction};
 
 use crate::rows::{
-    compartment_no, db, map_box, map_compartment, map_personal, map_pickup, map_session, map_site,
-    write_err,
+    compartment_no, db, map_box, map_compartment, map_personal, map_pickup, map_session, map_site, write_err,
 };
 use crate::time::ts;
 
@@ -148,11 +146,7 @@ impl Tx for SqliteTx {
         Ok(())
     }
 
-    async fn insert_pickup(
-        &mut self,
-        pickup: &PickupRecord,
-        personal: &PersonalRecord,
-    ) -> Result<()> {
+    async fn insert_pickup(&mut self, pickup: &PickupRecord, personal: &PersonalRecord) -> Result<()> {
         let sql = format!(
             "INSERT INTO pickups ({PICKUP_COLUMNS}) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?,
              ?, ?, ?, ?, ?, ?, ?, ?)"
@@ -184,11 +178,7 @@ impl Tx for SqliteTx {
         row.as_ref().map(map_pickup).transpose()
     }
 
-    async fn pickup_by_document_number(
-        &mut self,
-        site: &SiteId,
-        number: &str,
-    ) -> Result<Option<PickupRecord>> {
+    async fn pickup_by_document_number(&mut self, site: &SiteId, number: &str) -> Result<Option<PickupRecord>> {
         let row = sqlx::query(
             "SELECT * FROM pickups WHERE site_id = ? AND document_number = ?
                AND status NOT IN ('collected', 'withdrawn', 'cancelled')",
@@ -201,11 +191,7 @@ impl Tx for SqliteTx {
         row.as_ref().map(map_pickup).transpose()
     }
 
-    async fn pickup_in_compartment(
-        &mut self,
-        box_id: &BoxId,
-        number: CompartmentNo,
-    ) -> Result<Option<PickupRecord>> {
+    async fn pickup_in_compartment(&mut self, box_id: &BoxId, number: CompartmentNo) -> Result<Option<PickupRecord>> {
         let row = sqlx::query("SELECT * FROM pickups WHERE box_id = ? AND compartment = ?")
             .bind(box_id.as_str())
             .bind(i64::from(number.get()))
@@ -215,11 +201,7 @@ impl Tx for SqliteTx {
         row.as_ref().map(map_pickup).transpose()
     }
 
-    async fn ready_pickups_for_phone(
-        &mut self,
-        box_id: &BoxId,
-        phone_hash: &[u8],
-    ) -> Result<Vec<PickupRecord>> {
+    async fn ready_pickups_for_phone(&mut self, box_id: &BoxId, phone_hash: &[u8]) -> Result<Vec<PickupRecord>> {
         let rows = sqlx::query(
             "SELECT * FROM pickups WHERE box_id = ? AND phone_hash = ? AND status = 'ready' ORDER BY ready_at, id",
         )
@@ -316,34 +298,24 @@ impl Tx for SqliteTx {
         from: CompartmentState,
         to: CompartmentState,
     ) -> Result<bool> {
-        let done = sqlx::query(
-            "UPDATE compartments SET state = ? WHERE box_id = ? AND number = ? AND state = ?",
-        )
-        .bind(to.as_str())
-        .bind(box_id.as_str())
-        .bind(i64::from(number.get()))
-        .bind(from.as_str())
-        .execute(&mut *self.tx)
-        .await
-        .map_err(db)?;
+        let done = sqlx::query("UPDATE compartments SET state = ? WHERE box_id = ? AND number = ? AND state = ?")
+            .bind(to.as_str())
+            .bind(box_id.as_str())
+            .bind(i64::from(number.get()))
+            .bind(from.as_str())
+            .execute(&mut *self.tx)
+            .await
+            .map_err(db)?;
         Ok(done.rows_affected() == 1)
     }
 
-    async fn compartment(
-        &mut self,
-        box_id: &BoxId,
-        number: CompartmentNo,
-    ) -> Result<Option<CompartmentRecord>> {
-        let row = sqlx::query(
-            "SELECT c.*, p.id AS pickup_id FROM compartments c
-             LEFT JOIN pickups p ON p.box_id = c.box_id AND p.compartment = c.number
-             WHERE c.box_id = ? AND c.number = ?",
-        )
-        .bind(box_id.as_str())
-        .bind(i64::from(number.get()))
-        .fetch_optional(&mut *self.tx)
-        .await
-        .map_err(db)?;
+    async fn compartment(&mut self, box_id: &BoxId, number: CompartmentNo) -> Result<Option<CompartmentRecord>> {
+        let row = sqlx::query(crate::COMPARTMENT_ONE)
+            .bind(box_id.as_str())
+            .bind(i64::from(number.get()))
+            .fetch_optional(&mut *self.tx)
+            .await
+            .map_err(db)?;
         row.as_ref().map(map_compartment).transpose()
     }
 
@@ -411,10 +383,7 @@ impl Tx for SqliteTx {
         Ok(done.rows_affected() == 1)
     }
 
-    async fn session_waiting_for_document(
-        &mut self,
-        box_id: &BoxId,
-    ) -> Result<Option<SessionRecord>> {
+    async fn session_waiting_for_document(&mut self, box_id: &BoxId) -> Result<Option<SessionRecord>> {
         let row = sqlx::query(
             "SELECT * FROM kiosk_sessions WHERE box_id = ? AND step = 'old_document'
              ORDER BY last_activity DESC LIMIT 1",
@@ -427,16 +396,14 @@ impl Tx for SqliteTx {
     }
 
     async fn append_event(&mut self, e: &NewEvent) -> Result<i64> {
-        let row = sqlx::query(
-            "INSERT INTO events (pickup_id, kind, at, data) VALUES (?, ?, ?, ?) RETURNING cursor",
-        )
-        .bind(e.pickup.as_str())
-        .bind(e.kind)
-        .bind(ts(e.at))
-        .bind(e.data.to_string())
-        .fetch_one(&mut *self.tx)
-        .await
-        .map_err(db)?;
+        let row = sqlx::query("INSERT INTO events (pickup_id, kind, at, data) VALUES (?, ?, ?, ?) RETURNING cursor")
+            .bind(e.pickup.as_str())
+            .bind(e.kind)
+            .bind(ts(e.at))
+            .bind(e.data.to_string())
+            .fetch_one(&mut *self.tx)
+            .await
+            .map_err(db)?;
         row.try_get::<i64, _>("cursor").map_err(db)
     }
 
@@ -458,17 +425,15 @@ impl Tx for SqliteTx {
     }
 
     async fn append_audit(&mut self, a: &NewAuditEntry) -> Result<()> {
-        sqlx::query(
-            "INSERT INTO audit_log (at, actor, action, object, detail) VALUES (?, ?, ?, ?, ?)",
-        )
-        .bind(ts(a.at))
-        .bind(&a.actor)
-        .bind(a.action)
-        .bind(&a.object)
-        .bind(a.detail.to_string())
-        .execute(&mut *self.tx)
-        .await
-        .map_err(db)?;
+        sqlx::query("INSERT INTO audit_log (at, actor, action, object, detail) VALUES (?, ?, ?, ?, ?)")
+            .bind(ts(a.at))
+            .bind(&a.actor)
+            .bind(a.action)
+            .bind(&a.object)
+            .bind(a.detail.to_string())
+            .execute(&mut *self.tx)
+            .await
+            .map_err(db)?;
         Ok(())
     }
 

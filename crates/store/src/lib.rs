@@ -32,6 +32,7 @@ pub trait Store: Send + Sync + 'static {
     async fn sites(&self) -> Result<Vec<SiteRecord>>;
     async fn boxes(&self) -> Result<Vec<BoxRecord>>;
     async fn compartments(&self, box_id: &BoxId) -> Result<Vec<CompartmentRecord>>;
+    async fn compartment(&self, box_id: &BoxId, number: CompartmentNo) -> Result<Option<CompartmentRecord>>;
     async fn pickup(&self, id: &PickupId) -> Result<Option<PickupRecord>>;
     async fn session(&self, id: &SessionId) -> Result<Option<SessionRecord>>;
     async fn token_by_hash(&self, hash: &[u8]) -> Result<Option<TokenRecord>>;
@@ -40,11 +41,7 @@ pub trait Store: Send + Sync + 'static {
 
     /// Leases the oldest due outbox message for `lease` so that one sender at a time works on it;
     /// a sender that dies loses the lease and the message is sent again by the next.
-    async fn lease_outbox(
-        &self,
-        now: DateTime<Utc>,
-        lease_until: DateTime<Utc>,
-    ) -> Result<Option<OutboxRecord>>;
+    async fn lease_outbox(&self, now: DateTime<Utc>, lease_until: DateTime<Utc>) -> Result<Option<OutboxRecord>>;
     /// Records that the gateway accepted the message and erases its recipient and text.
     async fn outbox_sent(&self, id: i64, at: DateTime<Utc>, gateway_id: &str) -> Result<()>;
     /// Records a failed attempt and when to try again.
@@ -66,30 +63,14 @@ pub trait Tx: Send {
 
     /// Inserts a pickup and its personal data. A second pickup with the same reference at a site, or
     /// an active one with the same document number, is a [`StoreError::Conflict`].
-    async fn insert_pickup(
-        &mut self,
-        pickup: &PickupRecord,
-        personal: &PersonalRecord,
-    ) -> Result<()>;
+    async fn insert_pickup(&mut self, pickup: &PickupRecord, personal: &PersonalRecord) -> Result<()>;
     async fn pickup(&mut self, id: &PickupId) -> Result<Option<PickupRecord>>;
     /// The active pickup (not collected, withdrawn or cancelled) with this new-document number.
-    async fn pickup_by_document_number(
-        &mut self,
-        site: &SiteId,
-        number: &str,
-    ) -> Result<Option<PickupRecord>>;
+    async fn pickup_by_document_number(&mut self, site: &SiteId, number: &str) -> Result<Option<PickupRecord>>;
     /// The pickup a compartment currently holds or is being loaded with.
-    async fn pickup_in_compartment(
-        &mut self,
-        box_id: &BoxId,
-        number: CompartmentNo,
-    ) -> Result<Option<PickupRecord>>;
+    async fn pickup_in_compartment(&mut self, box_id: &BoxId, number: CompartmentNo) -> Result<Option<PickupRecord>>;
     /// Ready pickups at a box for a phone lookup hash, in the order they became ready.
-    async fn ready_pickups_for_phone(
-        &mut self,
-        box_id: &BoxId,
-        phone_hash: &[u8],
-    ) -> Result<Vec<PickupRecord>>;
+    async fn ready_pickups_for_phone(&mut self, box_id: &BoxId, phone_hash: &[u8]) -> Result<Vec<PickupRecord>>;
     /// Writes a pickup if nobody changed it since it was read at `pickup.version`; returns whether it
     /// won. The stored version is then `pickup.version + 1`.
     async fn update_pickup(&mut self, pickup: &PickupRecord) -> Result<bool>;
@@ -109,21 +90,14 @@ pub trait Tx: Send {
         from: CompartmentState,
         to: CompartmentState,
     ) -> Result<bool>;
-    async fn compartment(
-        &mut self,
-        box_id: &BoxId,
-        number: CompartmentNo,
-    ) -> Result<Option<CompartmentRecord>>;
+    async fn compartment(&mut self, box_id: &BoxId, number: CompartmentNo) -> Result<Option<CompartmentRecord>>;
 
     async fn insert_session(&mut self, session: &SessionRecord) -> Result<()>;
     async fn session(&mut self, id: &SessionId) -> Result<Option<SessionRecord>>;
     /// Like [`Tx::update_pickup`], for a kiosk session.
     async fn update_session(&mut self, session: &SessionRecord) -> Result<bool>;
     /// The open session at a box waiting for an old document, the one that gets what the slot reads.
-    async fn session_waiting_for_document(
-        &mut self,
-        box_id: &BoxId,
-    ) -> Result<Option<SessionRecord>>;
+    async fn session_waiting_for_document(&mut self, box_id: &BoxId) -> Result<Option<SessionRecord>>;
 
     /// Appends to the event feed; returns the cursor, which only grows.
     async fn append_event(&mut self, event: &NewEvent) -> Result<i64>;

@@ -220,11 +220,7 @@ pub struct NewOutboxMessage {
 
 impl std::fmt::Debug for NewOutboxMessage {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        write!(
-            f,
-            "NewOutboxMessage({}, {}, [redacted])",
-            self.pickup, self.purpose
-        )
+        write!(f, "NewOutboxMessage({}, {}, [redacted])", self.pickup, self.purpose)
     }
 }
 
@@ -242,11 +238,7 @@ pub struct OutboxRecord {
 
 impl std::fmt::Debug for OutboxRecord {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        write!(
-            f,
-            "OutboxRecord({}, {}, attempt {}, [redacted])",
-            self.id, self.purpose, self.attempts
-        )
+        write!(f, "OutboxRecord({}, {}, attempt {}, [redacted])", self.id, self.purpose, self.attempts)
     }
 }
 
@@ -281,10 +273,6 @@ pub struct OldDocumentRecord {
 
 impl std::fmt::Debug for OldDocumentRecord {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        write!(
-            f,
-            "OldDocumentRecord({}, {}, [redacted])",
-            self.box_id, self.pickup
-        )
+        write!(f, "OldDocumentRecord({}, {}, [redacted])", self.box_id, self.pickup)
     }
 }

@@ -24,9 +24,7 @@ pub fn check_digit(s: &str) -> Option<u8> {
     let sum = s
         .chars()
         .zip(WEIGHTS.iter().cycle())
-        .try_fold(0_u32, |sum, (c, weight)| {
-            Some((sum + char_value(c)? * weight) % 10)
-        })?;
+        .try_fold(0_u32, |sum, (c, weight)| Some((sum + char_value(c)? * weight) % 10))?;
     u8::try_from(sum).ok()
 }
 
@@ -43,12 +41,7 @@ pub(super) fn verify(field: MrzField, data: &str, printed: char) -> Option<MrzFa
 }
 
 #[cfg(test)]
-#[allow(
-    clippy::unwrap_used,
-    clippy::expect_used,
-    clippy::indexing_slicing,
-    clippy::panic
-)]
+#[allow(clippy::unwrap_used, clippy::expect_used, clippy::indexing_slicing, clippy::panic)]
 mod tests {
     use super::*;
     use crate::mrz::FaultKind;
@@ -82,10 +75,7 @@ mod tests {
         assert_eq!(verify(MrzField::BirthDate, "740812", '2'), None);
         let fault = verify(MrzField::BirthDate, "740812", '4').unwrap();
         assert_eq!(fault.problem(), FaultKind::CheckDigit);
-        assert_eq!(
-            fault.to_string(),
-            "birth_date: check digit 4 does not match 2"
-        );
+        assert_eq!(fault.to_string(), "birth_date: check digit 4 does not match 2");
         assert!(verify(MrzField::BirthDate, "740812", '<').is_some());
         assert!(verify(MrzField::BirthDate, "740812", 'A').is_some());
     }

@@ -31,12 +31,7 @@ pub(super) fn expiry_date(yymmdd: &str) -> Option<NaiveDate> {
 }
 
 #[cfg(test)]
-#[allow(
-    clippy::unwrap_used,
-    clippy::expect_used,
-    clippy::indexing_slicing,
-    clippy::panic
-)]
+#[allow(clippy::unwrap_used, clippy::expect_used, clippy::indexing_slicing, clippy::panic)]
 mod tests {
     use super::*;
 
@@ -70,9 +65,7 @@ mod tests {
     #[test]
     fn impossible_dates() {
         let today = d(2026, 11, 25);
-        for bad in [
-            "741312", "740230", "740000", "74081<", "<<<<<<", "7408122", "74081", "+40812",
-        ] {
+        for bad in ["741312", "740230", "740000", "74081<", "<<<<<<", "7408122", "74081", "+40812"] {
             assert_eq!(birth_date(bad, today), None, "{bad}");
             assert_eq!(expiry_date(bad), None, "{bad}");
         }

@@ -20,11 +20,7 @@ fn country(field: MrzField, raw: &str, errors: &mut Vec<MrzFault>) -> String {
     code.to_string()
 }
 
-fn date(
-    field: MrzField,
-    value: Option<NaiveDate>,
-    errors: &mut Vec<MrzFault>,
-) -> Option<NaiveDate> {
+fn date(field: MrzField, value: Option<NaiveDate>, errors: &mut Vec<MrzFault>) -> Option<NaiveDate> {
     if value.is_none() {
         errors.push(MrzFault::invalid_date(field));
     }
@@ -82,12 +78,7 @@ pub(super) fn decode(zone: &Zone<'_>, today: NaiveDate) -> MrzReading {
 }
 
 #[cfg(test)]
-#[allow(
-    clippy::unwrap_used,
-    clippy::expect_used,
-    clippy::indexing_slicing,
-    clippy::panic
-)]
+#[allow(clippy::unwrap_used, clippy::expect_used, clippy::indexing_slicing, clippy::panic)]
 mod tests {
     use super::super::testkit::{build, faults, read_spec, specimen};
     use super::super::{FaultKind, MrzFormat};
@@ -109,10 +100,7 @@ mod tests {
         assert!(r.is_valid());
         s.personal_check_filler = true;
         let f = faults(&read_spec(&s));
-        assert!(
-            f.contains(&(MrzField::PersonalNumber, FaultKind::CheckDigit)),
-            "{f:?}"
-        );
+        assert!(f.contains(&(MrzField::PersonalNumber, FaultKind::CheckDigit)), "{f:?}");
     }
 
     #[test]
@@ -124,10 +112,7 @@ mod tests {
         assert_eq!((r.birth_date(), r.expiry_date()), (None, None));
         assert_eq!(
             faults(&r),
-            [
-                (MrzField::BirthDate, FaultKind::InvalidDate),
-                (MrzField::ExpiryDate, FaultKind::InvalidDate)
-            ]
+            [(MrzField::BirthDate, FaultKind::InvalidDate), (MrzField::ExpiryDate, FaultKind::InvalidDate)]
         );
         assert!(r.validate().is_err());
     }
@@ -144,11 +129,7 @@ mod tests {
     #[test]
     fn sex_codes() {
         let mut s = specimen(MrzFormat::Td2);
-        for (code, sex) in [
-            ('M', Sex::Male),
-            ('F', Sex::Female),
-            ('X', Sex::Unspecified),
-        ] {
+        for (code, sex) in [('M', Sex::Male), ('F', Sex::Female), ('X', Sex::Unspecified)] {
             s.sex = code;
             assert_eq!(read_spec(&s).sex(), Some(sex));
         }
@@ -156,10 +137,7 @@ mod tests {
         assert_eq!(read_spec(&s).sex(), Some(Sex::Unspecified));
         s.sex = 'W';
         let r = read_spec(&s);
-        assert_eq!(
-            (r.sex(), faults(&r)),
-            (None, vec![(MrzField::Sex, FaultKind::InvalidValue)])
-        );
+        assert_eq!((r.sex(), faults(&r)), (None, vec![(MrzField::Sex, FaultKind::InvalidValue)]));
     }
 
     #[test]
@@ -168,19 +146,13 @@ mod tests {
         s.state = "D".into();
         s.nationality = "D".into();
         let r = read_spec(&s);
-        assert_eq!(
-            (r.issuing_state(), r.nationality(), r.errors()),
-            ("D", "D", &[][..])
-        );
+        assert_eq!((r.issuing_state(), r.nationality(), r.errors()), ("D", "D", &[][..]));
         s.state = "D1".into();
         s.nationality = String::new();
         let r = read_spec(&s);
         assert_eq!(
             faults(&r),
-            [
-                (MrzField::IssuingState, FaultKind::InvalidValue),
-                (MrzField::Nationality, FaultKind::InvalidValue)
-            ]
+            [(MrzField::IssuingState, FaultKind::InvalidValue), (MrzField::Nationality, FaultKind::InvalidValue)]
         );
     }
 

@@ -69,27 +69,15 @@ pub struct MrzFault {
 impl MrzFault {
     pub(super) fn check_digit(field: MrzField, printed: char, computed: u8) -> Self {
         let mismatch = Some(CheckDigitMismatch { printed, computed });
-        Self {
-            field,
-            problem: FaultKind::CheckDigit,
-            mismatch,
-        }
+        Self { field, problem: FaultKind::CheckDigit, mismatch }
     }
 
     pub(super) fn invalid_date(field: MrzField) -> Self {
-        Self {
-            field,
-            problem: FaultKind::InvalidDate,
-            mismatch: None,
-        }
+        Self { field, problem: FaultKind::InvalidDate, mismatch: None }
     }
 
     pub(super) fn invalid_value(field: MrzField) -> Self {
-        Self {
-            field,
-            problem: FaultKind::InvalidValue,
-            mismatch: None,
-        }
+        Self { field, problem: FaultKind::InvalidValue, mismatch: None }
     }
 
     pub fn field(&self) -> MrzField {
@@ -120,11 +108,7 @@ impl fmt::Display for MrzFault {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         let field = self.field;
         match (self.problem, self.mismatch) {
-            (_, Some(m)) => write!(
-                f,
-                "{field}: check digit {} does not match {}",
-                m.printed, m.computed
-            ),
+            (_, Some(m)) => write!(f, "{field}: check digit {} does not match {}", m.printed, m.computed),
             (FaultKind::CheckDigit, None) => write!(f, "{field}: check digit does not match"),
             (FaultKind::InvalidDate, None) => write!(f, "{field}: not a valid date"),
             (FaultKind::InvalidValue, None) => write!(f, "{field}: {}", value_rule(field)),
@@ -133,22 +117,14 @@ impl fmt::Display for MrzFault {
 }
 
 #[cfg(test)]
-#[allow(
-    clippy::unwrap_used,
-    clippy::expect_used,
-    clippy::indexing_slicing,
-    clippy::panic
-)]
+#[allow(clippy::unwrap_used, clippy::expect_used, clippy::indexing_slicing, clippy::panic)]
 mod tests {
     use super::*;
 
     #[test]
     fn messages() {
         let cd = MrzFault::check_digit(MrzField::DocumentNumber, '4', 3);
-        assert_eq!(
-            cd.to_string(),
-            "document_number: check digit 4 does not match 3"
-        );
+        assert_eq!(cd.to_string(), "document_number: check digit 4 does not match 3");
         let date = MrzFault::invalid_date(MrzField::ExpiryDate);
         assert_eq!(date.to_string(), "expiry_date: not a valid date");
         let sex = MrzFault::invalid_value(MrzField::Sex);
@@ -168,12 +144,8 @@ mod tests {
             })
         );
         let date = serde_json::to_value(MrzFault::invalid_date(MrzField::BirthDate)).unwrap();
-        assert_eq!(
-            date,
-            serde_json::json!({ "field": "birth_date", "problem": "invalid_date" })
-        );
-        let value =
-            serde_json::to_value(MrzFault::invalid_value(MrzField::PersonalNumber)).unwrap();
+        assert_eq!(date, serde_json::json!({ "field": "birth_date", "problem": "invalid_date" }));
+        let value = serde_json::to_value(MrzFault::invalid_value(MrzField::PersonalNumber)).unwrap();
         assert_eq!(value["field"], "personal_number");
         assert_eq!(value["problem"], "invalid_value");
     }

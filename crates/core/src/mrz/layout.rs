@@ -72,18 +72,12 @@ const OUTSIDE: char = '?';
 impl<'a> Zone<'a> {
     /// The characters at `range` of line `line` (0-based).
     pub(super) fn field(&self, line: usize, range: Range<usize>) -> &'a str {
-        self.lines
-            .get(line)
-            .and_then(|l| l.get(range))
-            .unwrap_or_default()
+        self.lines.get(line).and_then(|l| l.get(range)).unwrap_or_default()
     }
 
     /// The character at `pos` of line `line` (0-based).
     pub(super) fn char_at(&self, line: usize, pos: usize) -> char {
-        self.field(line, pos..pos + 1)
-            .chars()
-            .next()
-            .unwrap_or(OUTSIDE)
+        self.field(line, pos..pos + 1).chars().next().unwrap_or(OUTSIDE)
     }
 }
 
@@ -94,12 +88,7 @@ fn is_mrz_char(c: char) -> bool {
 /// Normalises what a reader sent (any line ends, padding, blank lines) and finds the format.
 pub(super) fn detect(text: &str) -> Result<Zone<'_>, NotAnMrz> {
     // More than 3 lines is never a zone; stop collecting there so huge input costs nothing.
-    let lines: Vec<&str> = text
-        .split(['\r', '\n'])
-        .map(str::trim)
-        .filter(|l| !l.is_empty())
-        .take(4)
-        .collect();
+    let lines: Vec<&str> = text.split(['\r', '\n']).map(str::trim).filter(|l| !l.is_empty()).take(4).collect();
     match lines.len() {
         0 => return Err(NotAnMrz::new("the text is empty".into())),
         1 => return Err(NotAnMrz::new("found 1 line, a zone has 2 or 3".into())),
@@ -108,11 +97,7 @@ pub(super) fn detect(text: &str) -> Result<Zone<'_>, NotAnMrz> {
     }
     for (n, line) in lines.iter().enumerate() {
         if let Some((col, c)) = line.chars().enumerate().find(|(_, c)| !is_mrz_char(*c)) {
-            return Err(NotAnMrz::new(format!(
-                "line {}, column {}: {c:?} is not one of A-Z, 0-9, <",
-                n + 1,
-                col + 1
-            )));
+            return Err(NotAnMrz::new(format!("line {}, column {}: {c:?} is not one of A-Z, 0-9, <", n + 1, col + 1)));
         }
     }
     let fits = |format: MrzFormat| {
@@ -132,20 +117,12 @@ pub(super) fn detect(text: &str) -> Result<Zone<'_>, NotAnMrz> {
 }
 
 #[cfg(test)]
-#[allow(
-    clippy::unwrap_used,
-    clippy::expect_used,
-    clippy::indexing_slicing,
-    clippy::panic
-)]
+#[allow(clippy::unwrap_used, clippy::expect_used, clippy::indexing_slicing, clippy::panic)]
 mod tests {
     use super::*;
 
-    const TD1: [&str; 3] = [
-        "IDD<<T220001293<<<<<<<<<<<<<<<",
-        "6408125<2010315D<<<<<<<<<<<<<4",
-        "MUSTERMANN<<ERIKA<<<<<<<<<<<<<",
-    ];
+    const TD1: [&str; 3] =
+        ["IDD<<T220001293<<<<<<<<<<<<<<<", "6408125<2010315D<<<<<<<<<<<<<4", "MUSTERMANN<<ERIKA<<<<<<<<<<<<<"];
 
     fn format_of(text: &str) -> Result<MrzFormat, NotAnMrz> {
         detect(text).map(|z| z.format)
@@ -164,10 +141,7 @@ mod tests {
     #[test]
     fn any_line_end_and_padding() {
         for sep in ["\n", "\r\n", "\r", "\n\n", "\r\n \t\r\n"] {
-            let text = format!(
-                "\n  \r\n\t{}  {sep}  {}{sep}{}\t\r\n\n ",
-                TD1[0], TD1[1], TD1[2]
-            );
+            let text = format!("\n  \r\n\t{}  {sep}  {}{sep}{}\t\r\n\n ", TD1[0], TD1[1], TD1[2]);
             let zone = detect(&text).unwrap();
             assert_eq!(zone.format, MrzFormat::Td1);
             assert_eq!(zone.field(0, 0..30), TD1[0]);
@@ -191,10 +165,7 @@ mod tests {
     fn foreign_characters_are_not_a_zone() {
         let lower = TD1.join("\n").replace("ERIKA", "Erika");
         let err = format_of(&lower).unwrap_err();
-        assert_eq!(
-            err.reason(),
-            "line 3, column 14: 'r' is not one of A-Z, 0-9, <"
-        );
+        assert_eq!(err.reason(), "line 3, column 14: 'r' is not one of A-Z, 0-9, <");
         let inner_space = TD1.join("\n").replace("T22", "T 2");
         assert!(format_of(&inner_space).is_err());
         let umlaut = TD1.join("\n").replace("ERIKA", "ÄRIKA");

@@ -41,12 +41,7 @@ pub fn read(text: &str, today: NaiveDate) -> Result<MrzReading, NotAnMrz> {
 }
 
 #[cfg(test)]
-#[allow(
-    clippy::unwrap_used,
-    clippy::expect_used,
-    clippy::indexing_slicing,
-    clippy::panic
-)]
+#[allow(clippy::unwrap_used, clippy::expect_used, clippy::indexing_slicing, clippy::panic)]
 mod tests {
     use super::*;
 
@@ -87,10 +82,8 @@ mod tests {
 
     #[test]
     fn icao_td3_specimen() {
-        let r = valid(&[
-            "P<UTOERIKSSON<<ANNA<MARIA<<<<<<<<<<<<<<<<<<<",
-            "L898902C36UTO7408122F1204159ZE184226B<<<<<10",
-        ]);
+        let r =
+            valid(&["P<UTOERIKSSON<<ANNA<MARIA<<<<<<<<<<<<<<<<<<<", "L898902C36UTO7408122F1204159ZE184226B<<<<<10"]);
         assert_eq!(r.format(), MrzFormat::Td3);
         assert_eq!((r.document_code(), r.issuing_state()), ("P", "UTO"));
         assert_eq!(r.document_number(), "L898902C3");
@@ -105,20 +98,11 @@ mod tests {
 
     #[test]
     fn icao_td2_specimen() {
-        let r = valid(&[
-            "I<UTOERIKSSON<<ANNA<MARIA<<<<<<<<<<<",
-            "D231458907UTO7408122F1204159<<<<<<<6",
-        ]);
+        let r = valid(&["I<UTOERIKSSON<<ANNA<MARIA<<<<<<<<<<<", "D231458907UTO7408122F1204159<<<<<<<6"]);
         assert_eq!(r.format(), MrzFormat::Td2);
         assert_eq!((r.document_code(), r.document_number()), ("I", "D23145890"));
-        assert_eq!(
-            (r.birth_date(), r.expiry_date()),
-            (date(1974, 8, 12), date(2012, 4, 15))
-        );
-        assert_eq!(
-            (r.surname(), r.given_names()),
-            ("ERIKSSON", &["ANNA", "MARIA"].map(String::from)[..])
-        );
+        assert_eq!((r.birth_date(), r.expiry_date()), (date(1974, 8, 12), date(2012, 4, 15)));
+        assert_eq!((r.surname(), r.given_names()), ("ERIKSSON", &["ANNA", "MARIA"].map(String::from)[..]));
     }
 
     #[test]
@@ -137,41 +121,24 @@ mod tests {
     #[test]
     fn german_passport() {
         // Check digits computed by hand: C01X00T47 -> 8, 640812 -> 5, 270228 -> 3, composite 4.
-        let r = valid(&[
-            "P<D<<MUSTERMANN<<ERIKA<<<<<<<<<<<<<<<<<<<<<<",
-            "C01X00T478D<<6408125F2702283<<<<<<<<<<<<<<<4",
-        ]);
-        assert_eq!(
-            (r.document_code(), r.issuing_state(), r.nationality()),
-            ("P", "D", "D")
-        );
+        let r =
+            valid(&["P<D<<MUSTERMANN<<ERIKA<<<<<<<<<<<<<<<<<<<<<<", "C01X00T478D<<6408125F2702283<<<<<<<<<<<<<<<4"]);
+        assert_eq!((r.document_code(), r.issuing_state(), r.nationality()), ("P", "D", "D"));
         assert_eq!(r.document_number(), "C01X00T47");
-        assert_eq!(
-            (r.birth_date(), r.expiry_date()),
-            (date(1964, 8, 12), date(2027, 2, 28))
-        );
+        assert_eq!((r.birth_date(), r.expiry_date()), (date(1964, 8, 12), date(2027, 2, 28)));
         assert_eq!(r.sex(), Some(Sex::Female));
-        assert_eq!(
-            (r.surname(), r.given_names()),
-            ("MUSTERMANN", &["ERIKA".to_string()][..])
-        );
+        assert_eq!((r.surname(), r.given_names()), ("MUSTERMANN", &["ERIKA".to_string()][..]));
     }
 
     #[test]
     fn line_ends_and_padding() {
-        let lines = [
-            "IDD<<T220001293<<<<<<<<<<<<<<<",
-            "6408125<2010315D<<<<<<<<<<<<<4",
-            "MUSTERMANN<<ERIKA<<<<<<<<<<<<<",
-        ];
+        let lines =
+            ["IDD<<T220001293<<<<<<<<<<<<<<<", "6408125<2010315D<<<<<<<<<<<<<4", "MUSTERMANN<<ERIKA<<<<<<<<<<<<<"];
         let expected = read(&lines.join("\n"), today()).unwrap();
         for text in [
             lines.join("\r\n"),
             lines.join("\r"),
-            format!(
-                "\r\n\r\n  {}\t\r\n\t {} \r\n\n{}  \r\n\r\n",
-                lines[0], lines[1], lines[2]
-            ),
+            format!("\r\n\r\n  {}\t\r\n\t {} \r\n\n{}  \r\n\r\n", lines[0], lines[1], lines[2]),
         ] {
             assert_eq!(read(&text, today()).unwrap(), expected);
         }
@@ -179,11 +146,8 @@ mod tests {
 
     #[test]
     fn not_an_mrz() {
-        let lines = [
-            "IDD<<T220001293<<<<<<<<<<<<<<<",
-            "6408125<2010315D<<<<<<<<<<<<<4",
-            "MUSTERMANN<<ERIKA<<<<<<<<<<<<<",
-        ];
+        let lines =
+            ["IDD<<T220001293<<<<<<<<<<<<<<<", "6408125<2010315D<<<<<<<<<<<<<4", "MUSTERMANN<<ERIKA<<<<<<<<<<<<<"];
         for text in [
             lines[..2].join("\n"),
             [lines[0], lines[1], lines[2], lines[2]].join("\n"),
@@ -192,10 +156,7 @@ mod tests {
             String::new(),
         ] {
             assert!(read(&text, today()).is_err(), "{text}");
-            assert!(matches!(
-                Mrz::parse(&text, today()),
-                Err(MrzError::NotAnMrz(_))
-            ));
+            assert!(matches!(Mrz::parse(&text, today()), Err(MrzError::NotAnMrz(_))));
         }
     }
 }

@@ -27,11 +27,7 @@ fn long_number<'a>(p: &Positions<'a>, format: MrzFormat) -> Option<LongNumber<'a
         return None;
     }
     let optional_after = p.optional.get(segment.len() + 1..).unwrap_or_default();
-    Some(LongNumber {
-        rest,
-        check,
-        optional_after,
-    })
+    Some(LongNumber { rest, check, optional_after })
 }
 
 /// The full number without fillers, and the optional data that is left after any continuation.
@@ -41,11 +37,7 @@ pub(super) fn document_number<'a>(
     errors: &mut Vec<MrzFault>,
 ) -> (String, &'a str) {
     let (number, check, optional) = match long_number(p, format) {
-        Some(long) => (
-            [p.number, long.rest].concat(),
-            long.check,
-            long.optional_after,
-        ),
+        Some(long) => ([p.number, long.rest].concat(), long.check, long.optional_after),
         None => (p.number.to_string(), p.number_check, p.optional),
     };
     errors.extend(verify(MrzField::DocumentNumber, &number, check));
@@ -57,12 +49,7 @@ pub(super) fn document_number<'a>(
 }
 
 #[cfg(test)]
-#[allow(
-    clippy::unwrap_used,
-    clippy::expect_used,
-    clippy::indexing_slicing,
-    clippy::panic
-)]
+#[allow(clippy::unwrap_used, clippy::expect_used, clippy::indexing_slicing, clippy::panic)]
 mod tests {
     use super::super::FaultKind;
     use super::super::testkit::{build, faults, read_lines, read_spec, specimen};
@@ -83,10 +70,7 @@ mod tests {
 
     #[test]
     fn td2_long_document_number_literal() {
-        let r = read_lines(&[
-            "I<UTOERIKSSON<<ANNA<MARIA<<<<<<<<<<<",
-            "D23145890<UTO7408122F12041597349<<<2",
-        ]);
+        let r = read_lines(&["I<UTOERIKSSON<<ANNA<MARIA<<<<<<<<<<<", "D23145890<UTO7408122F12041597349<<<2"]);
         assert_eq!(r.errors(), &[]);
         assert_eq!(r.document_number(), "D23145890734");
     }
@@ -109,10 +93,7 @@ mod tests {
             let line = lines[0].replacen("<J122<", wrong, 1);
             let r = read_lines(&[&line, &lines[1], &lines[2]]);
             let f = faults(&r);
-            assert!(
-                f.contains(&(MrzField::DocumentNumber, FaultKind::CheckDigit)),
-                "{f:?}"
-            );
+            assert!(f.contains(&(MrzField::DocumentNumber, FaultKind::CheckDigit)), "{f:?}");
             assert_eq!(r.document_number(), "ABCDEFGHIJ12");
         }
     }
@@ -154,9 +135,6 @@ mod tests {
         let mut s = specimen(MrzFormat::Td3);
         s.number = String::new();
         let r = read_spec(&s);
-        assert_eq!(
-            faults(&r),
-            [(MrzField::DocumentNumber, FaultKind::InvalidValue)]
-        );
+        assert_eq!(faults(&r), [(MrzField::DocumentNumber, FaultKind::InvalidValue)]);
     }
 }

@@ -43,13 +43,7 @@ fn td1<'a>(z: &Zone<'a>) -> Positions<'a> {
         nationality: z.field(1, 15..18),
         optional_2: z.field(1, 18..29),
         personal_check: None,
-        composite: [
-            z.field(0, 5..30),
-            z.field(1, 0..7),
-            z.field(1, 8..15),
-            z.field(1, 18..29),
-        ]
-        .concat(),
+        composite: [z.field(0, 5..30), z.field(1, 0..7), z.field(1, 8..15), z.field(1, 18..29)].concat(),
         composite_check: z.char_at(1, 29),
         name: z.field(2, 0..30),
     }
@@ -90,12 +84,7 @@ impl<'a> Positions<'a> {
 }
 
 #[cfg(test)]
-#[allow(
-    clippy::unwrap_used,
-    clippy::expect_used,
-    clippy::indexing_slicing,
-    clippy::panic
-)]
+#[allow(clippy::unwrap_used, clippy::expect_used, clippy::indexing_slicing, clippy::panic)]
 mod tests {
     use super::super::layout::detect;
     use super::*;
@@ -113,16 +102,10 @@ mod tests {
             assert_eq!((p.document_code, p.issuing_state), ("ID", "D<<"));
             assert_eq!((p.number, p.number_check), ("T22000129", '3'));
             assert_eq!((p.birth, p.birth_check, p.sex), ("640812", '5', '<'));
-            assert_eq!(
-                (p.expiry, p.expiry_check, p.nationality),
-                ("201031", '5', "D<<")
-            );
+            assert_eq!((p.expiry, p.expiry_check, p.nationality), ("201031", '5', "D<<"));
             assert_eq!((p.optional.len(), p.optional_2.len()), (15, 11));
             assert_eq!((p.composite.len(), p.composite_check), (50, '4'));
-            assert_eq!(
-                (p.name, p.personal_check),
-                ("MUSTERMANN<<ERIKA<<<<<<<<<<<<<", None)
-            );
+            assert_eq!((p.name, p.personal_check), ("MUSTERMANN<<ERIKA<<<<<<<<<<<<<", None));
         });
     }
 
@@ -133,10 +116,7 @@ mod tests {
         positions_of(text, |p| {
             assert_eq!((p.document_code, p.issuing_state), ("I<", "UTO"));
             assert_eq!(p.name, "ERIKSSON<<ANNA<MARIA<<<<<<<<<<<");
-            assert_eq!(
-                (p.number, p.number_check, p.nationality),
-                ("D23145890", '7', "UTO")
-            );
+            assert_eq!((p.number, p.number_check, p.nationality), ("D23145890", '7', "UTO"));
             assert_eq!((p.birth, p.birth_check, p.sex), ("740812", '2', 'F'));
             assert_eq!((p.expiry, p.expiry_check), ("120415", '9'));
             assert_eq!((p.optional, p.personal_check), ("<<<<<<<", None));
@@ -151,10 +131,7 @@ mod tests {
                     L898902C36UTO7408122F1204159ZE184226B<<<<<10";
         positions_of(text, |p| {
             assert_eq!((p.number, p.number_check), ("L898902C3", '6'));
-            assert_eq!(
-                (p.optional, p.personal_check),
-                ("ZE184226B<<<<<", Some('1'))
-            );
+            assert_eq!((p.optional, p.personal_check), ("ZE184226B<<<<<", Some('1')));
             assert_eq!(p.composite, "L898902C3674081221204159ZE184226B<<<<<1");
             assert_eq!(p.composite_check, '0');
         });

@@ -1,12 +1,7 @@
 //! Properties over generated zones: every well-formed zone reads back what was written, every
 //! single-character corruption of a protected field is caught, and no text makes `read` panic.
 
-#![allow(
-    clippy::unwrap_used,
-    clippy::expect_used,
-    clippy::indexing_slicing,
-    clippy::panic
-)]
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::indexing_slicing, clippy::panic)]
 
 use chrono::{Days, NaiveDate};
 use proptest::prelude::*;
@@ -109,10 +104,7 @@ fn protected(format: MrzFormat) -> Vec<(usize, usize)> {
         MrzFormat::Td2 => &[(1, 0..9), (1, 13..19), (1, 21..27), (1, 28..35)],
         MrzFormat::Td3 => &[(1, 0..9), (1, 13..19), (1, 21..27), (1, 28..42)],
     };
-    ranges
-        .iter()
-        .flat_map(|(line, cols)| cols.clone().map(move |c| (*line, c)))
-        .collect()
+    ranges.iter().flat_map(|(line, cols)| cols.clone().map(move |c| (*line, c))).collect()
 }
 
 proptest! {

@@ -110,10 +110,7 @@ impl MrzReading {
     }
 
     pub fn is_valid(&self) -> bool {
-        self.errors.is_empty()
-            && self.birth_date.is_some()
-            && self.expiry_date.is_some()
-            && self.sex.is_some()
+        self.errors.is_empty() && self.birth_date.is_some() && self.expiry_date.is_some() && self.sex.is_some()
     }
 
     /// The one way to an [`Mrz`]: all checks passed, or the faults that did not.
@@ -121,9 +118,7 @@ impl MrzReading {
         if !self.errors.is_empty() {
             return Err(self.errors);
         }
-        let (Some(birth_date), Some(expiry_date), Some(sex)) =
-            (self.birth_date, self.expiry_date, self.sex)
-        else {
+        let (Some(birth_date), Some(expiry_date), Some(sex)) = (self.birth_date, self.expiry_date, self.sex) else {
             // Parsing records a fault for every missing value; this keeps the promise locally.
             let mut missing = Vec::new();
             if self.birth_date.is_none() {
@@ -154,12 +149,7 @@ impl MrzReading {
 }
 
 #[cfg(test)]
-#[allow(
-    clippy::unwrap_used,
-    clippy::expect_used,
-    clippy::indexing_slicing,
-    clippy::panic
-)]
+#[allow(clippy::unwrap_used, clippy::expect_used, clippy::indexing_slicing, clippy::panic)]
 mod tests {
     use super::*;
 
@@ -194,27 +184,18 @@ mod tests {
     fn a_missing_value_never_validates() {
         assert!(reading().is_valid());
         assert!(reading().validate().is_ok());
-        let no_birth = MrzReading {
-            birth_date: None,
-            ..reading()
-        };
+        let no_birth = MrzReading { birth_date: None, ..reading() };
         assert!(!no_birth.is_valid());
         let faults = no_birth.validate().unwrap_err();
         assert_eq!(faults, vec![MrzFault::invalid_date(MrzField::BirthDate)]);
-        let no_sex = MrzReading {
-            sex: None,
-            ..reading()
-        };
+        let no_sex = MrzReading { sex: None, ..reading() };
         assert_eq!(no_sex.validate().unwrap_err().len(), 1);
     }
 
     #[test]
     fn faults_are_returned_as_found() {
         let fault = MrzFault::check_digit(MrzField::Composite, '1', 4);
-        let faulty = MrzReading {
-            errors: vec![fault],
-            ..reading()
-        };
+        let faulty = MrzReading { errors: vec![fault], ..reading() };
         assert!(!faulty.is_valid());
         assert_eq!(faulty.validate().unwrap_err(), vec![fault]);
     }
@@ -227,15 +208,8 @@ mod tests {
         assert_eq!(json["birth_date"], "1964-08-12");
         assert_eq!(json["given_names"], serde_json::json!(["ERIKA"]));
         assert_eq!(json["errors"], serde_json::json!([]));
-        let male = MrzReading {
-            sex: Some(Sex::Male),
-            format: MrzFormat::Td3,
-            ..reading()
-        };
+        let male = MrzReading { sex: Some(Sex::Male), format: MrzFormat::Td3, ..reading() };
         let json = serde_json::to_value(male).unwrap();
-        assert_eq!(
-            (json["sex"].as_str(), json["format"].as_str()),
-            (Some("M"), Some("TD3"))
-        );
+        assert_eq!((json["sex"].as_str(), json["format"].as_str()), (Some("M"), Some("TD3")));
     }
 }

@@ -1,12 +1,7 @@
 //! Builds zones from their fields with freshly computed check digits, so tests can state what a
 //! document says instead of hand-computing digits.
 
-#![allow(
-    clippy::unwrap_used,
-    clippy::expect_used,
-    clippy::indexing_slicing,
-    clippy::panic
-)]
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::indexing_slicing, clippy::panic)]
 
 use chrono::NaiveDate;
 
@@ -68,37 +63,23 @@ pub(super) fn build(spec: &Spec) -> Vec<String> {
     match spec.format {
         MrzFormat::Td1 => {
             let l1 = format!("{head}{number}{number_check}{}", pad(&optional, 15));
-            let l2 = format!(
-                "{birth}{}{expiry}{nationality}{}",
-                spec.sex,
-                pad(&spec.optional_2, 11)
-            );
+            let l2 = format!("{birth}{}{expiry}{nationality}{}", spec.sex, pad(&spec.optional_2, 11));
             let composite = [&l1[5..30], &l2[0..7], &l2[8..15], &l2[18..29]].concat();
             let l2 = format!("{l2}{}", cd(&composite));
             vec![l1, l2, pad(&spec.name, 30)]
         }
         MrzFormat::Td2 => {
             let l1 = format!("{head}{}", pad(&spec.name, 31));
-            let l2 = format!(
-                "{number}{number_check}{nationality}{birth}{}{expiry}{}",
-                spec.sex,
-                pad(&optional, 7)
-            );
+            let l2 = format!("{number}{number_check}{nationality}{birth}{}{expiry}{}", spec.sex, pad(&optional, 7));
             let composite = [&l2[0..10], &l2[13..20], &l2[21..35]].concat();
             vec![l1, format!("{l2}{}", cd(&composite))]
         }
         MrzFormat::Td3 => {
             let l1 = format!("{head}{}", pad(&spec.name, 39));
             let personal = pad(&spec.optional, 14);
-            let personal_check = if spec.personal_check_filler {
-                "<".to_string()
-            } else {
-                cd(&personal)
-            };
-            let l2 = format!(
-                "{number}{number_check}{nationality}{birth}{}{expiry}{personal}{personal_check}",
-                spec.sex
-            );
+            let personal_check = if spec.personal_check_filler { "<".to_string() } else { cd(&personal) };
+            let l2 =
+                format!("{number}{number_check}{nationality}{birth}{}{expiry}{personal}{personal_check}", spec.sex);
             let composite = [&l2[0..10], &l2[13..20], &l2[21..43]].concat();
             vec![l1, format!("{l2}{}", cd(&composite))]
         }
@@ -136,10 +117,7 @@ pub(super) fn read_spec(spec: &Spec) -> MrzReading {
 }
 
 pub(super) fn faults(r: &MrzReading) -> Vec<(MrzField, FaultKind)> {
-    r.errors()
-        .iter()
-        .map(|f| (f.field(), f.problem()))
-        .collect()
+    r.errors().iter().map(|f| (f.field(), f.problem())).collect()
 }
 
 #[test]

@@ -17,11 +17,7 @@ pub enum MrzError {
 }
 
 fn list(faults: &[MrzFault]) -> String {
-    faults
-        .iter()
-        .map(MrzFault::to_string)
-        .collect::<Vec<_>>()
-        .join("; ")
+    faults.iter().map(MrzFault::to_string).collect::<Vec<_>>().join("; ")
 }
 
 /// Personal data: `Debug` prints `Mrz([redacted])` because values of this type end up in logs.
@@ -101,12 +97,7 @@ impl Mrz {
 }
 
 #[cfg(test)]
-#[allow(
-    clippy::unwrap_used,
-    clippy::expect_used,
-    clippy::indexing_slicing,
-    clippy::panic
-)]
+#[allow(clippy::unwrap_used, clippy::expect_used, clippy::indexing_slicing, clippy::panic)]
 mod tests {
     use super::*;
     use crate::mrz::{FaultKind, MrzField};
@@ -132,20 +123,11 @@ mod tests {
         assert_eq!(mrz.format(), MrzFormat::Td1);
         assert_eq!(mrz.document_code(), "ID");
         assert_eq!(mrz.document_number(), "T22000129");
-        assert_eq!(
-            mrz.birth_date(),
-            NaiveDate::from_ymd_opt(1964, 8, 12).unwrap()
-        );
-        assert_eq!(
-            mrz.expiry_date(),
-            NaiveDate::from_ymd_opt(2020, 10, 31).unwrap()
-        );
+        assert_eq!(mrz.birth_date(), NaiveDate::from_ymd_opt(1964, 8, 12).unwrap());
+        assert_eq!(mrz.expiry_date(), NaiveDate::from_ymd_opt(2020, 10, 31).unwrap());
         assert_eq!(mrz.sex(), Sex::Unspecified);
         assert_eq!((mrz.issuing_state(), mrz.nationality()), ("D", "D"));
-        assert_eq!(
-            (mrz.surname(), mrz.given_names()),
-            ("MUSTERMANN", &["ERIKA".to_string()][..])
-        );
+        assert_eq!((mrz.surname(), mrz.given_names()), ("MUSTERMANN", &["ERIKA".to_string()][..]));
         assert_eq!(mrz.optional_data(), "");
     }
 
@@ -153,10 +135,7 @@ mod tests {
     fn parse_errors() {
         let not = Mrz::parse("hello\nworld", today()).unwrap_err();
         assert!(matches!(not, MrzError::NotAnMrz(_)));
-        assert!(
-            not.to_string().starts_with("not a machine-readable zone: "),
-            "{not}"
-        );
+        assert!(not.to_string().starts_with("not a machine-readable zone: "), "{not}");
 
         let bad = ERIKA.replace("T220001293", "T220001294");
         let MrzError::Invalid(faults) = Mrz::parse(&bad, today()).unwrap_err() else {
@@ -165,10 +144,7 @@ mod tests {
         let fields: Vec<_> = faults.iter().map(|f| (f.field(), f.problem())).collect();
         assert_eq!(
             fields,
-            [
-                (MrzField::DocumentNumber, FaultKind::CheckDigit),
-                (MrzField::Composite, FaultKind::CheckDigit)
-            ]
+            [(MrzField::DocumentNumber, FaultKind::CheckDigit), (MrzField::Composite, FaultKind::CheckDigit)]
         );
         let message = MrzError::Invalid(faults).to_string();
         assert_eq!(

@@ -1,0 +1,236 @@
+//! The configuration of a server: one TOML file, every key with a default, environment overrides.
+//!
+//! Layered as defaults, then the file, then `ABHOLBOX_…` variables (`ABHOLBOX_LISTEN`,
+//! `ABHOLBOX_PINS__LENGTH`). Unknown keys are errors, so a typo never silently keeps a default.
+
+use std::net::SocketAddr;
+use std::path::{Path, PathBuf};
+
+use abholbox_core::ids::{BoxId, SiteId};
+use abholbox_core::kiosk::SessionLimits;
+use abholbox_core::layout::{ModuleLayout, default_modules, expand};
+use abholbox_core::pin::PinPolicy;
+use abholbox_service::Policy;
+use abholbox_service::setup::{BoxSpec, SiteSpec};
+use anyhow::{Context, bail};
+use figment::Figment;
+use figment::providers::{Env, Format, Serialized, Toml};
+use serde::{Deserialize, Serialize};
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Config {
+    /// Address and port the HTTP API listens on.
+    pub listen: SocketAddr,
+    /// Where the key file (and by default the SQLite database) lives; created with mode 0700.
+    pub data_dir: PathBuf,
+    /// `sqlite://PATH`; empty means `abholbox.db` in `data_dir`.
+    pub database: String,
+    pub pins: PinsConfig,
+    pub kiosk: KioskConfig,
+    pub pickup: PickupConfig,
+    pub sms: SmsConfig,
+    pub sites: Vec<SiteConfig>,
+    pub boxes: Vec<BoxConfig>,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct PinsConfig {
+    /// Digits of a PIN (4 to 10).
+    pub length: usize,
+    /// Wrong PINs per pickup before it is locked for a supervisor.
+    pub lockout_after: u32,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct KioskConfig {
+    /// A session without input ends after this many seconds.
+    pub idle_timeout_seconds: u32,
+    /// Wrong PINs within one session before it ends.
+    pub pin_attempts: u32,
+    /// Wrong third factors (old document, birth date) within one session before it ends.
+    pub third_factor_attempts: u32,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct PickupConfig {
+    /// Days a document waits in the box before it expires.
+    pub window_days: u32,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct SmsConfig {
+    /// `demo`: messages go to the simulator's inbox. SMPP and HTTP gateways come next.
+    pub gateway: String,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct SiteConfig {
+    pub id: String,
+    pub name: String,
+    pub address: String,
+    #[serde(default = "default_time_zone")]
+    pub time_zone: String,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct BoxConfig {
+    pub id: String,
+    pub site: String,
+    pub name: String,
+    /// `simulated`: the in-process simulator. Serial drivers come next.
+    #[serde(default = "default_driver")]
+    pub driver: String,
+    /// Modules of compartments; the default is 10 modules of 60 (600 compartments).
+    #[serde(default = "default_modules")]
+    pub modules: Vec<ModuleLayout>,
+}
+
+fn default_time_zone() -> String {
+    "Europe/Berlin".into()
+}
+
+fn default_driver() -> String {
+    "simulated".into()
+}
+
+impl Default for Config {
+    fn default() -> Self {
+        Self {
+            listen: SocketAddr::from(([127, 0, 0, 1], 8080)),
+            data_dir: PathBuf::from("abholbox-data"),
+            database: String::new(),
+            pins: PinsConfig { length: 6, lockout_after: 5 },
+            kiosk: KioskConfig { idle_timeout_seconds: 120, pin_attempts: 3, third_factor_attempts: 3 },
+            pickup: PickupConfig { window_days: 10 },
+            sms: SmsConfig { gateway: "demo".into() },
+            sites: Vec::new(),
+            boxes: Vec::new(),
+        }
+    }
+}
+
+/// What a validated configuration means to the service.
+pub struct Resolved {
+    pub policy: Policy,
+    pub sites: Vec<SiteSpec>,
+    pub boxes: Vec<BoxSpec>,
+}
+
+impl Config {
+    /// Loads defaults, then the file (if given), then the environment.
+    pub fn load(file: Option<&Path>) -> anyhow::Result<Self> {
+        let mut figment = Figment::from(Serialized::defaults(Config::default()));
+        if let Some(path) = file {
+            if !path.exists() {
+                bail!("the configuration file {} does not exist", path.display());
+            }
+            figment = figment.merge(Toml::file(path));
+        }
+        figment = figment.merge(Env::prefixed("ABHOLBOX_").split("__").ignore(&["bin", "log"]));
+        figment.extract().map_err(|e| anyhow::anyhow!("configuration: {e}"))
+    }
+
+    /// The SQLite file in use.
+    pub fn database_url(&self) -> String {
+        if self.database.is_empty() {
+            format!("sqlite://{}", self.data_dir.join("abholbox.db").display())
+        } else {
+            self.database.clone()
+        }
+    }
+
+    /// Checks every value and turns the file's strings into domain values; errors name the key.
+    pub fn resolve(&self) -> anyhow::Result<Resolved> {
+        let pin = PinPolicy::new(self.pins.length).context("pins.length")?;
+        if self.pins.lockout_after == 0 {
+            bail!("pins.lockout_after must be at least 1");
+        }
+        if !(10..=3600).contains(&self.kiosk.idle_timeout_seconds) {
+            bail!("kiosk.idle_timeout_seconds must be between 10 and 3600");
+        }
+        if self.kiosk.pin_attempts == 0 || self.kiosk.third_factor_attempts == 0 {
+            bail!("kiosk.pin_attempts and kiosk.third_factor_attempts must be at least 1");
+        }
+        if !(1..=90).contains(&self.pickup.window_days) {
+            bail!("pickup.window_days must be between 1 and 90");
+        }
+        if self.sms.gateway != "demo" {
+            bail!("sms.gateway: only \"demo\" is available in this version");
+        }
+        if !self.database.is_empty() && !self.database.starts_with("sqlite:") {
+            bail!("database: only sqlite:// URLs are supported in this version");
+        }
+        let mut sites = Vec::new();
+        for (i, s) in self.sites.iter().enumerate() {
+            let id = SiteId::parse(&s.id).with_context(|| format!("sites[{i}].id"))?;
+            if s.time_zone.parse::<chrono_tz::Tz>().is_err() {
+                bail!("sites[{i}].time_zone: unknown time zone {:?}", s.time_zone);
+            }
+            sites.push(SiteSpec {
+                id,
+                name: s.name.clone(),
+                address: s.address.clone(),
+                time_zone: s.time_zone.clone(),
+            });
+        }
+        let mut boxes = Vec::new();
+        for (i, b) in self.boxes.iter().enumerate() {
+            let id = BoxId::parse(&b.id).with_context(|| format!("boxes[{i}].id"))?;
+            let site = SiteId::parse(&b.site).with_context(|| format!("boxes[{i}].site"))?;
+            if !sites.iter().any(|s| s.id == site) {
+                bail!("boxes[{i}].site: no site {:?} is configured", b.site);
+            }
+            if b.driver != "simulated" {
+                bail!("boxes[{i}].driver: only \"simulated\" is available in this version");
+            }
+            expand(&b.modules).with_context(|| format!("boxes[{i}].modules"))?;
+            boxes.push(BoxSpec {
+                id,
+                site,
+                name: b.name.clone(),
+                driver: b.driver.clone(),
+                modules: b.modules.clone(),
+            });
+        }
+        let policy = Policy {
+            pin,
+            lockout_after: self.pins.lockout_after,
+            session: SessionLimits {
+                pin_attempts: self.kiosk.pin_attempts,
+                third_factor_attempts: self.kiosk.third_factor_attempts,
+                idle_timeout: chrono::Duration::seconds(i64::from(self.kiosk.idle_timeout_seconds)),
+            },
+            pickup_window: chrono::Duration::days(i64::from(self.pickup.window_days)),
+        };
+        Ok(Resolved { policy, sites, boxes })
+    }
+
+    /// The demo's city: Düsseldorf's service centre with one simulated box of 600 compartments.
+    pub fn demo(data_dir: PathBuf, port: u16) -> Self {
+        Self {
+            listen: SocketAddr::from(([127, 0, 0, 1], port)),
+            data_dir,
+            sites: vec![SiteConfig {
+                id: "dus-dlz".into(),
+                name: "Dienstleistungszentrum".into(),
+                address: "Willi-Becker-Allee 7, 40227 Düsseldorf".into(),
+                time_zone: default_time_zone(),
+            }],
+            boxes: vec![BoxConfig {
+                id: "dlz-1".into(),
+                site: "dus-dlz".into(),
+                name: "Ausgabebox Dienstleistungszentrum".into(),
+                driver: default_driver(),
+                modules: default_modules(),
+            }],
+            ..Self::default()
+        }
+    }
+}

@@ -1,0 +1,132 @@
+//! Wiring: a configuration and a listener become a running abholbox.
+//!
+//! The binary only parses the command line and calls into here, so tests start the very same server
+//! on port 0 over a fresh data directory.
+
+pub mod config;
+pub mod mrz_cli;
+
+use std::collections::HashMap;
+use std::net::SocketAddr;
+use std::sync::Arc;
+
+use abholbox_box::{BoxDriver, SimulatedBox};
+use abholbox_core::ids::BoxId;
+use abholbox_http::{AppState, Simulator};
+use abholbox_messages::Messages;
+use abholbox_service::Service;
+use abholbox_service::clock::{Clock, SystemClock};
+use abholbox_service::secrets::KeyRing;
+use abholbox_sms::{DemoGateway, SmsGateway};
+use abholbox_store::Store;
+use abholbox_store_sqlite::SqliteStore;
+use anyhow::Context;
+use tokio::net::TcpListener;
+use tokio::sync::{mpsc, watch};
+use tokio::task::JoinHandle;
+
+pub use config::Config;
+
+/// A built, not yet serving, application.
+pub struct Application {
+    pub service: Service,
+    listener: TcpListener,
+    router: axum::Router,
+    store: SqliteStore,
+    workers: Vec<JoinHandle<()>>,
+    shutdown: watch::Sender<bool>,
+}
+
+/// Creates the data directory readable by the service user only: it holds the keys.
+fn prepare_data_dir(config: &Config) -> anyhow::Result<()> {
+    let dir = &config.data_dir;
+    std::fs::create_dir_all(dir).with_context(|| format!("cannot create the data directory {}", dir.display()))?;
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt;
+        let mode = std::fs::metadata(dir)?.permissions().mode() & 0o777;
+        if mode & 0o077 != 0 {
+            std::fs::set_permissions(dir, std::fs::Permissions::from_mode(0o700))
+                .with_context(|| format!("cannot restrict {} to its owner", dir.display()))?;
+        }
+    }
+    Ok(())
+}
+
+/// Opens the store of a configuration (running its migrations).
+pub async fn open_store(config: &Config) -> anyhow::Result<SqliteStore> {
+    prepare_data_dir(config)?;
+    let url = config.database_url();
+    SqliteStore::open_url(&url).await.with_context(|| format!("cannot open the database {url}"))
+}
+
+/// A service over a configuration, without HTTP or drivers: for commands such as `token create`.
+pub async fn offline_service(config: &Config) -> anyhow::Result<(Service, SqliteStore)> {
+    let resolved = config.resolve()?;
+    let store = open_store(config).await?;
+    let keys = KeyRing::load_or_create(&config.data_dir.join("keys.json"))?;
+    let messages = Arc::new(Messages::load()?);
+    let shared: Arc<dyn Store> = Arc::new(store.clone());
+    let service = Service::new(shared, Arc::new(SystemClock), keys, HashMap::new(), messages, resolved.policy);
+    service.apply_setup(&resolved.sites, &resolved.boxes).await?;
+    Ok((service, store))
+}
+
+impl Application {
+    /// Builds everything and binds the listener; nothing is served until [`Application::run`].
+    pub async fn build(config: &Config, clock: Arc<dyn Clock>) -> anyhow::Result<Self> {
+        let resolved = config.resolve()?;
+        let store = open_store(config).await?;
+        let keys = KeyRing::load_or_create(&config.data_dir.join("keys.json"))?;
+        let messages = Arc::new(Messages::load()?);
+        let (reports_tx, reports_rx) = mpsc::channel(1024);
+        let mut drivers: HashMap<BoxId, Arc<dyn BoxDriver>> = HashMap::new();
+        let mut simulator = Simulator::default();
+        for b in &resolved.boxes {
+            let count = abholbox_core::layout::expand(&b.modules)?.len();
+            let sim = Arc::new(SimulatedBox::new(b.id.clone(), u32::try_from(count)?, reports_tx.clone()));
+            drivers.insert(b.id.clone(), sim.clone());
+            simulator.boxes.insert(b.id.clone(), sim);
+        }
+        drop(reports_tx);
+        let gateway = Arc::new(DemoGateway::new());
+        simulator.sms = Some(gateway.clone());
+        let shared: Arc<dyn Store> = Arc::new(store.clone());
+        let service = Service::new(shared, clock, keys, drivers, messages, resolved.policy);
+        service.apply_setup(&resolved.sites, &resolved.boxes).await?;
+        service.flag_unfinished().await?;
+
+        let (shutdown, shutdown_rx) = watch::channel(false);
+        let mut workers = Vec::new();
+        let outbox_service = service.clone();
+        let sms: Arc<dyn SmsGateway> = gateway;
+        workers.push(tokio::spawn(async move { outbox_service.run_outbox(sms, shutdown_rx).await }));
+        let events_service = service.clone();
+        workers.push(tokio::spawn(async move { events_service.run_box_events(reports_rx).await }));
+
+        let with_simulator = !simulator.boxes.is_empty();
+        let router = abholbox_http::router(AppState {
+            service: service.clone(),
+            simulator: with_simulator.then_some(simulator),
+        });
+        let listener =
+            TcpListener::bind(config.listen).await.with_context(|| format!("cannot listen on {}", config.listen))?;
+        Ok(Self { service, listener, router, store, workers, shutdown })
+    }
+
+    pub fn local_addr(&self) -> anyhow::Result<SocketAddr> {
+        Ok(self.listener.local_addr()?)
+    }
+
+    /// Serves until `stop` resolves, then stops the workers and closes the database.
+    pub async fn run(self, stop: impl std::future::Future<Output = ()> + Send + 'static) -> anyhow::Result<()> {
+        axum::serve(self.listener, self.router).with_graceful_shutdown(stop).await?;
+        let _ = self.shutdown.send(true);
+        for worker in self.workers {
+            worker.abort();
+            let _ = worker.await;
+        }
+        self.store.close().await;
+        Ok(())
+    }
+}

@@ -1,0 +1,210 @@
+//! The `abholbox` command: parses the command line and hands over to the library.
+
+use std::io::{Read, Write};
+use std::path::PathBuf;
+use std::sync::Arc;
+
+use abholbox::{Application, Config, mrz_cli};
+use abholbox_core::ids::BoxId;
+use abholbox_service::clock::SystemClock;
+use abholbox_store::Role;
+use anyhow::{Context, bail};
+use clap::{Args, Parser, Subcommand, ValueEnum};
+
+#[derive(Parser)]
+#[command(name = "abholbox", version, about = "Self-service pickup boxes for passports and ID cards")]
+struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Runs the demo: one site, one simulated box of 600 compartments, on an embedded SQLite file.
+    Demo {
+        #[arg(long, default_value_t = 8080)]
+        port: u16,
+        #[arg(long, default_value = "abholbox-data")]
+        data_dir: PathBuf,
+    },
+    /// Runs the server from a configuration file.
+    Serve {
+        #[arg(long)]
+        config: PathBuf,
+    },
+    /// Brings the database schema up to date and exits.
+    Migrate(Target),
+    /// Manages API tokens.
+    Token {
+        #[command(subcommand)]
+        command: TokenCommand,
+    },
+    /// Tools for machine-readable zones.
+    Mrz {
+        #[command(subcommand)]
+        command: MrzCommand,
+    },
+}
+
+/// Which installation a command works on: a configuration file, or a demo's data directory.
+#[derive(Args)]
+struct Target {
+    #[arg(long, conflicts_with = "data_dir")]
+    config: Option<PathBuf>,
+    #[arg(long)]
+    data_dir: Option<PathBuf>,
+}
+
+impl Target {
+    fn config(&self) -> anyhow::Result<Config> {
+        match (&self.config, &self.data_dir) {
+            (Some(file), _) => Config::load(Some(file)),
+            (None, Some(dir)) => Ok(Config::demo(dir.clone(), 0)),
+            (None, None) => bail!("name the installation with --config FILE or --data-dir DIR"),
+        }
+    }
+}
+
+#[derive(Subcommand)]
+enum TokenCommand {
+    /// Creates a token and prints it once; only its hash is stored.
+    Create {
+        #[arg(long, value_enum)]
+        role: RoleArg,
+        /// The box a kiosk token is bound to.
+        #[arg(long = "box")]
+        box_id: Option<String>,
+        #[arg(long, default_value = "")]
+        label: String,
+        #[command(flatten)]
+        target: Target,
+    },
+}
+
+#[derive(Clone, Copy, ValueEnum)]
+enum RoleArg {
+    Integration,
+    Kiosk,
+}
+
+#[derive(Subcommand)]
+enum MrzCommand {
+    /// Reads MRZ lines on stdin and prints them as JSON. Exit 0: valid; 1: recognised but failing a
+    /// check; 2: not a machine-readable zone.
+    Parse,
+}
+
+fn init_logging() {
+    let filter = tracing_subscriber::EnvFilter::try_from_default_env()
+        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info,sqlx=warn"));
+    tracing_subscriber::fmt().with_env_filter(filter).with_writer(std::io::stderr).init();
+}
+
+async fn shutdown_signal() {
+    let ctrl_c = async {
+        let _ = tokio::signal::ctrl_c().await;
+    };
+    #[cfg(unix)]
+    let terminate = async {
+        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+            Ok(mut s) => {
+                s.recv().await;
+            }
+            Err(_) => std::future::pending::<()>().await,
+        }
+    };
+    #[cfg(not(unix))]
+    let terminate = std::future::pending::<()>();
+    tokio::select! {
+        () = ctrl_c => {}
+        () = terminate => {}
+    }
+    tracing::info!("stopping");
+}
+
+async fn demo(port: u16, data_dir: PathBuf) -> anyhow::Result<()> {
+    let config = Config::demo(data_dir.clone(), port);
+    let app = Application::build(&config, Arc::new(SystemClock)).await?;
+    let addr = app.local_addr()?;
+    let (_, integration) = app.service.create_token(Role::Integration, None, "demo").await?;
+    let kiosk_box = BoxId::parse("dlz-1")?;
+    let (_, kiosk) = app.service.create_token(Role::Kiosk, Some(kiosk_box), "demo").await?;
+    let base = format!("http://{addr}");
+    write_demo_env(&data_dir, &base, &integration, &kiosk)?;
+    let mut out = std::io::stdout().lock();
+    writeln!(out, "abholbox demo is running: one site (dus-dlz), one simulated box (dlz-1, 600 compartments)")?;
+    writeln!(out, "  API:     {base}/api/v1")?;
+    writeln!(out, "  OpenAPI: {base}/api/openapi.json")?;
+    writeln!(out, "  SMS the demo gateway sent: {base}/api/v1/sim/sms")?;
+    writeln!(out, "  data:    {} (tokens also in {})", data_dir.display(), data_dir.join("demo.env").display())?;
+    writeln!(out, "integration token: {integration}")?;
+    writeln!(out, "kiosk token: {kiosk}")?;
+    out.flush()?;
+    drop(out);
+    app.run(shutdown_signal()).await
+}
+
+/// Writes the demo's URL and tokens for the README's walkthrough to source; readable by the owner only.
+fn write_demo_env(dir: &std::path::Path, base: &str, integration: &str, kiosk: &str) -> anyhow::Result<()> {
+    let path = dir.join("demo.env");
+    let text = format!("BASE={base}\nINTEGRATION_TOKEN={integration}\nKIOSK_TOKEN={kiosk}\n");
+    let mut options = std::fs::OpenOptions::new();
+    options.write(true).create(true).truncate(true);
+    #[cfg(unix)]
+    std::os::unix::fs::OpenOptionsExt::mode(&mut options, 0o600);
+    options.open(&path)?.write_all(text.as_bytes()).with_context(|| format!("cannot write {}", path.display()))
+}
+
+async fn run(cli: Cli) -> anyhow::Result<i32> {
+    match cli.command {
+        Command::Demo { port, data_dir } => {
+            init_logging();
+            demo(port, data_dir).await?;
+        }
+        Command::Serve { config } => {
+            init_logging();
+            let config = Config::load(Some(&config))?;
+            let app = Application::build(&config, Arc::new(SystemClock)).await?;
+            tracing::info!(addr = %app.local_addr()?, "abholbox is serving");
+            app.run(shutdown_signal()).await?;
+        }
+        Command::Migrate(target) => {
+            let store = abholbox::open_store(&target.config()?).await?;
+            store.close().await;
+            println!("database schema is up to date");
+        }
+        Command::Token { command: TokenCommand::Create { role, box_id, label, target } } => {
+            let (service, store) = abholbox::offline_service(&target.config()?).await?;
+            let role = match role {
+                RoleArg::Integration => Role::Integration,
+                RoleArg::Kiosk => Role::Kiosk,
+            };
+            let box_id = box_id.map(|b| BoxId::parse(&b)).transpose().context("--box")?;
+            let created = service.create_token(role, box_id, &label).await;
+            store.close().await;
+            let (record, token) = created?;
+            println!("{} token: {token}", role.as_str());
+            eprintln!("token id {}; shown once, stored only as a hash", record.id);
+        }
+        Command::Mrz { command: MrzCommand::Parse } => {
+            let mut bytes = Vec::new();
+            std::io::stdin().take(64 * 1024).read_to_end(&mut bytes).context("cannot read stdin")?;
+            let (json, code) = mrz_cli::parse(&String::from_utf8_lossy(&bytes), chrono::Local::now().date_naive());
+            println!("{json}");
+            return Ok(code);
+        }
+    }
+    Ok(0)
+}
+
+#[tokio::main]
+async fn main() {
+    let cli = Cli::parse();
+    match run(cli).await {
+        Ok(code) => std::process::exit(code),
+        Err(e) => {
+            eprintln!("abholbox: {e:#}");
+            std::process::exit(3);
+        }
+    }
+}

@@ -1,0 +1,63 @@
+//! The HTTP API: JSON under `/api/v1`, described at `/api/openapi.json`.
+//!
+//! This layer only translates. A handler extracts the caller and the body, parses raw fields into
+//! domain values (a bad field becomes a 422 naming it), calls one use case, and maps the outcome to
+//! JSON. It holds no rules and no SQL. Errors leave as `{"error": {"code", "message"}}` with a stable
+//! code; internal causes are logged, never sent.
+
+mod auth;
+mod error;
+mod json;
+mod openapi;
+mod routes;
+
+use std::collections::HashMap;
+use std::sync::Arc;
+use std::time::Duration;
+
+use abholbox_box::SimulatedBox;
+use abholbox_core::ids::BoxId;
+use abholbox_service::Service;
+use abholbox_sms::DemoGateway;
+use axum::Router;
+use axum::extract::DefaultBodyLimit;
+use axum::http::{HeaderValue, StatusCode, header};
+use tower_http::catch_panic::CatchPanicLayer;
+use tower_http::set_header::SetResponseHeaderLayer;
+use tower_http::timeout::TimeoutLayer;
+use tower_http::trace::TraceLayer;
+
+pub use error::{ApiError, ErrorBody};
+
+/// The simulator's control side, present only when boxes run on the simulated driver.
+#[derive(Clone, Default)]
+pub struct Simulator {
+    pub boxes: HashMap<BoxId, Arc<SimulatedBox>>,
+    pub sms: Option<Arc<DemoGateway>>,
+}
+
+/// What every handler can reach.
+#[derive(Clone)]
+pub struct AppState {
+    pub service: Service,
+    pub simulator: Option<Simulator>,
+}
+
+/// Request bodies are small JSON documents; anything larger is refused before it is read.
+const BODY_LIMIT: usize = 64 * 1024;
+const REQUEST_TIMEOUT: Duration = Duration::from_secs(15);
+
+/// Builds the whole HTTP application.
+pub fn router(state: AppState) -> Router {
+    let (api, spec) = routes::api(state.simulator.is_some()).split_for_parts();
+    let spec = Arc::new(openapi::finish(spec));
+    api.route("/api/openapi.json", axum::routing::get(move || openapi::serve(spec.clone())))
+        .fallback(routes::not_found)
+        .with_state(state)
+        .layer(DefaultBodyLimit::max(BODY_LIMIT))
+        .layer(TimeoutLayer::with_status_code(StatusCode::SERVICE_UNAVAILABLE, REQUEST_TIMEOUT))
+        .layer(CatchPanicLayer::custom(error::panic_response))
+        .layer(SetResponseHeaderLayer::overriding(header::CACHE_CONTROL, HeaderValue::from_static("no-store")))
+        .layer(SetResponseHeaderLayer::overriding(header::X_CONTENT_TYPE_OPTIONS, HeaderValue::from_static("nosniff")))
+        .layer(TraceLayer::new_for_http())
+}

@@ -1,0 +1,142 @@
+//! Sites, boxes, and loading documents into a box.
+
+use abholbox_core::compartment::CompartmentState;
+use abholbox_core::document::DocumentNumber;
+use abholbox_core::ids::{BoxId, PickupId};
+use abholbox_service::deposits::DepositTarget;
+use axum::Json;
+use axum::extract::{Path, State};
+use axum::http::StatusCode;
+use serde::{Deserialize, Serialize};
+use utoipa::ToSchema;
+
+use crate::AppState;
+use crate::auth::Caller;
+use crate::error::{ApiError, ErrorBody};
+use crate::json::ApiJson;
+
+#[derive(Serialize, ToSchema)]
+pub struct SiteView {
+    id: String,
+    name: String,
+    address: String,
+    time_zone: String,
+}
+
+#[derive(Serialize, ToSchema)]
+pub struct BoxView {
+    id: String,
+    site: String,
+    name: String,
+    /// `simulated` for the demo's box.
+    driver: String,
+    compartments: usize,
+    free: usize,
+    /// Free and within reach from a wheelchair.
+    free_within_reach: usize,
+}
+
+/// The sites (citizens' offices).
+#[utoipa::path(get, path = "/api/v1/sites", tag = "sites and boxes", security(("bearer" = [])),
+    responses((status = 200, body = [SiteView])))]
+pub(crate) async fn list_sites(State(state): State<AppState>, caller: Caller) -> Result<Json<Vec<SiteView>>, ApiError> {
+    caller.integration()?;
+    let sites = state.service.store().sites().await.map_err(abholbox_service::Error::from)?;
+    Ok(Json(
+        sites
+            .into_iter()
+            .map(|s| SiteView { id: s.id.to_string(), name: s.name, address: s.address, time_zone: s.time_zone })
+            .collect(),
+    ))
+}
+
+/// The boxes, with how many compartments are free.
+#[utoipa::path(get, path = "/api/v1/boxes", tag = "sites and boxes", security(("bearer" = [])),
+    responses((status = 200, body = [BoxView])))]
+pub(crate) async fn list_boxes(State(state): State<AppState>, caller: Caller) -> Result<Json<Vec<BoxView>>, ApiError> {
+    caller.integration()?;
+    let store = state.service.store();
+    let mut out = Vec::new();
+    for b in store.boxes().await.map_err(abholbox_service::Error::from)? {
+        let compartments = store.compartments(&b.id).await.map_err(abholbox_service::Error::from)?;
+        let free: Vec<_> = compartments.iter().filter(|c| c.state == CompartmentState::Free).collect();
+        out.push(BoxView {
+            id: b.id.to_string(),
+            site: b.site.to_string(),
+            name: b.name,
+            driver: b.driver,
+            compartments: compartments.len(),
+            free: free.len(),
+            free_within_reach: free.iter().filter(|c| c.within_reach).count(),
+        });
+    }
+    Ok(Json(out))
+}
+
+/// Which document to load: by pickup id or by the new document's number.
+#[derive(Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct StartDeposit {
+    #[schema(nullable)]
+    #[serde(default)]
+    pickup: Option<String>,
+    #[schema(nullable)]
+    #[serde(default)]
+    document_number: Option<String>,
+}
+
+#[derive(Serialize, ToSchema)]
+pub struct DepositView {
+    pickup: String,
+    #[serde(rename = "box")]
+    box_id: String,
+    /// The compartment now open for loading.
+    compartment: u32,
+    /// Its label on the box, e.g. `A-017`.
+    label: String,
+    status: &'static str,
+}
+
+/// Loads a document: a compartment is assigned and opens. When its door closes, the pickup becomes
+/// `ready` and the SMS with the PIN is queued.
+#[utoipa::path(post, path = "/api/v1/boxes/{box}/deposits", tag = "sites and boxes", request_body = StartDeposit,
+    security(("bearer" = [])),
+    params(("box" = String, Path, description = "The box id")),
+    responses(
+        (status = 201, description = "A compartment is open for the document", body = DepositView),
+        (status = 404, description = "No such box", body = ErrorBody),
+        (status = 409, description = "`box_full`, `no_compartment_within_reach`, `wrong_site` or `illegal_transition`", body = ErrorBody),
+        (status = 422, description = "Neither or both of `pickup` and `document_number`, or an unknown one", body = ErrorBody),
+        (status = 503, description = "The box did not open", body = ErrorBody),
+    ))]
+pub(crate) async fn deposit(
+    State(state): State<AppState>,
+    caller: Caller,
+    Path(box_id): Path<String>,
+    ApiJson(body): ApiJson<StartDeposit>,
+) -> Result<(StatusCode, Json<DepositView>), ApiError> {
+    let principal = caller.integration()?;
+    let box_id = BoxId::parse(&box_id).map_err(|_| abholbox_service::Error::NotFound("box"))?;
+    let target = match (body.pickup, body.document_number) {
+        (Some(id), None) => DepositTarget::Pickup(
+            PickupId::parse(&id).map_err(|_| abholbox_service::Error::Unknown { field: "pickup" })?,
+        ),
+        (None, Some(n)) => DepositTarget::DocumentNumber(
+            DocumentNumber::parse(&n).map_err(|e| ApiError::invalid("document_number", e))?,
+        ),
+        _ => {
+            return Err(ApiError::invalid("pickup", "give exactly one of pickup and document_number"));
+        }
+    };
+    let started = state.service.start_deposit(&principal.actor(), &box_id, target).await?;
+    Ok((
+        StatusCode::CREATED,
+        Json(DepositView {
+            pickup: started.pickup.to_string(),
+            box_id: started.box_id.to_string(),
+            compartment: started.compartment.get(),
+            label: started.label,
+            status: "depositing",
+        }),
+    ))
+}

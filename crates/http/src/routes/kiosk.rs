@@ -1,0 +1,181 @@
+//! The kiosk panel's API: one session per citizen, the server decides each step.
+
+use abholbox_core::ids::SessionId;
+use abholbox_service::kiosk::SessionView;
+use axum::Json;
+use axum::extract::{Path, State};
+use axum::http::StatusCode;
+use chrono::{DateTime, Utc};
+use serde::{Deserialize, Serialize};
+use utoipa::ToSchema;
+
+use crate::AppState;
+use crate::auth::Caller;
+use crate::error::{ApiError, ErrorBody};
+use crate::json::ApiJson;
+
+#[derive(Serialize, ToSchema)]
+pub struct CompartmentView {
+    compartment: u32,
+    /// As printed on the box, e.g. `A-017`.
+    label: String,
+}
+
+#[derive(Serialize, ToSchema)]
+pub struct DocumentPosition {
+    /// 1-based position in a family's run.
+    position: usize,
+    of: usize,
+}
+
+/// Where the session stands and what the panel should show.
+#[derive(Serialize, ToSchema)]
+pub struct KioskSession {
+    session: String,
+    /// `phone`, `pin`, `old_document`, `birth_date`, `collect`, `done` or `ended`.
+    step: &'static str,
+    /// Why it ended: `timeout`, `locked`, `too_many_attempts`, `cancelled`, `failed`, `unavailable`.
+    reason: Option<&'static str>,
+    /// At `collect`: the compartment that is open.
+    compartments: Vec<CompartmentView>,
+    /// For a family's documents: which one of how many.
+    document: Option<DocumentPosition>,
+    /// The code of the last input that was refused, to explain it.
+    error: Option<String>,
+    /// When the session ends without input.
+    expires_at: Option<DateTime<Utc>>,
+}
+
+impl From<SessionView> for KioskSession {
+    fn from(v: SessionView) -> Self {
+        Self {
+            session: v.id.to_string(),
+            step: v.step.as_str(),
+            reason: v.ended.map(|r| r.as_str()),
+            compartments: v
+                .compartments
+                .into_iter()
+                .map(|c| CompartmentView { compartment: c.number.get(), label: c.label })
+                .collect(),
+            document: v.document.map(|(position, of)| DocumentPosition { position, of }),
+            error: v.last_error,
+            expires_at: v.expires_at,
+        }
+    }
+}
+
+#[derive(Deserialize, ToSchema)]
+pub struct PhoneInput {
+    #[schema(example = "0151 23456701")]
+    phone: String,
+}
+
+#[derive(Deserialize, ToSchema)]
+pub struct PinInput {
+    #[schema(example = "482913")]
+    pin: String,
+}
+
+#[derive(Deserialize, ToSchema)]
+pub struct BirthDateInput {
+    /// `YYYY-MM-DD`.
+    #[schema(example = "1974-08-12")]
+    birth_date: String,
+}
+
+fn session_id(id: &str) -> Result<SessionId, ApiError> {
+    SessionId::parse(id).map_err(|_| abholbox_service::Error::NotFound("session").into())
+}
+
+/// Starts a session at the kiosk's box: a citizen touched the start screen.
+#[utoipa::path(post, path = "/api/v1/kiosk/sessions", tag = "kiosk", security(("bearer" = [])),
+    responses((status = 201, body = KioskSession), (status = 403, body = ErrorBody)))]
+pub(crate) async fn start(
+    State(state): State<AppState>,
+    caller: Caller,
+) -> Result<(StatusCode, Json<KioskSession>), ApiError> {
+    let (principal, _) = caller.kiosk()?;
+    Ok((StatusCode::CREATED, Json(state.service.start_session(principal).await?.into())))
+}
+
+/// The session's current step.
+#[utoipa::path(get, path = "/api/v1/kiosk/sessions/{id}", tag = "kiosk", security(("bearer" = [])),
+    params(("id" = String, Path)),
+    responses((status = 200, body = KioskSession), (status = 404, body = ErrorBody)))]
+pub(crate) async fn get_session(
+    State(state): State<AppState>,
+    caller: Caller,
+    Path(id): Path<String>,
+) -> Result<Json<KioskSession>, ApiError> {
+    let (principal, _) = caller.kiosk()?;
+    Ok(Json(state.service.session(principal, &session_id(&id)?).await?.into()))
+}
+
+/// Step 1: the mobile number. Answers the same whether or not a document waits for it.
+#[utoipa::path(post, path = "/api/v1/kiosk/sessions/{id}/phone", tag = "kiosk", request_body = PhoneInput,
+    security(("bearer" = [])), params(("id" = String, Path)),
+    responses(
+        (status = 200, body = KioskSession),
+        (status = 409, description = "`wrong_step`", body = ErrorBody),
+        (status = 410, description = "`session_ended`", body = ErrorBody),
+        (status = 422, description = "`invalid_phone`: not a phone number at all", body = ErrorBody),
+    ))]
+pub(crate) async fn phone(
+    State(state): State<AppState>,
+    caller: Caller,
+    Path(id): Path<String>,
+    ApiJson(body): ApiJson<PhoneInput>,
+) -> Result<Json<KioskSession>, ApiError> {
+    let (principal, _) = caller.kiosk()?;
+    Ok(Json(state.service.enter_phone(principal, &session_id(&id)?, &body.phone).await?.into()))
+}
+
+/// Step 2: the PIN from the SMS.
+#[utoipa::path(post, path = "/api/v1/kiosk/sessions/{id}/pin", tag = "kiosk", request_body = PinInput,
+    security(("bearer" = [])), params(("id" = String, Path)),
+    responses(
+        (status = 200, description = "Next: `old_document` or `birth_date`", body = KioskSession),
+        (status = 422, description = "`phone_or_pin_wrong` (which one is not said) or `invalid_pin`", body = ErrorBody),
+        (status = 423, description = "`locked`: too many wrong PINs, go to the counter", body = ErrorBody),
+    ))]
+pub(crate) async fn pin(
+    State(state): State<AppState>,
+    caller: Caller,
+    Path(id): Path<String>,
+    ApiJson(body): ApiJson<PinInput>,
+) -> Result<Json<KioskSession>, ApiError> {
+    let (principal, _) = caller.kiosk()?;
+    Ok(Json(state.service.enter_pin(principal, &session_id(&id)?, &body.pin).await?.into()))
+}
+
+/// Step 3 for a pickup without an old document: the birth date. The compartment opens when it matches.
+#[utoipa::path(post, path = "/api/v1/kiosk/sessions/{id}/birth-date", tag = "kiosk", request_body = BirthDateInput,
+    security(("bearer" = [])), params(("id" = String, Path)),
+    responses(
+        (status = 200, description = "`collect`: the compartment is open", body = KioskSession),
+        (status = 409, description = "`not_available` or `wrong_step`", body = ErrorBody),
+        (status = 422, description = "`birth_date_wrong` or `invalid_birth_date`", body = ErrorBody),
+        (status = 503, description = "`box_unavailable`: the compartment did not open", body = ErrorBody),
+    ))]
+pub(crate) async fn birth_date(
+    State(state): State<AppState>,
+    caller: Caller,
+    Path(id): Path<String>,
+    ApiJson(body): ApiJson<BirthDateInput>,
+) -> Result<Json<KioskSession>, ApiError> {
+    let (principal, _) = caller.kiosk()?;
+    Ok(Json(state.service.enter_birth_date(principal, &session_id(&id)?, &body.birth_date).await?.into()))
+}
+
+/// The citizen cancels; not possible while a compartment is open.
+#[utoipa::path(post, path = "/api/v1/kiosk/sessions/{id}/cancel", tag = "kiosk",
+    security(("bearer" = [])), params(("id" = String, Path)),
+    responses((status = 200, body = KioskSession), (status = 409, body = ErrorBody)))]
+pub(crate) async fn cancel(
+    State(state): State<AppState>,
+    caller: Caller,
+    Path(id): Path<String>,
+) -> Result<Json<KioskSession>, ApiError> {
+    let (principal, _) = caller.kiosk()?;
+    Ok(Json(state.service.cancel_session(principal, &session_id(&id)?).await?.into()))
+}

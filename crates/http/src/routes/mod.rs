@@ -1,0 +1,43 @@
+//! The routes, grouped the way their callers are: the registry, the kiosk, the simulator.
+
+mod boxes;
+mod health;
+mod kiosk;
+mod pickups;
+mod sim;
+
+use axum::http::{StatusCode, Uri};
+use utoipa_axum::router::OpenApiRouter;
+use utoipa_axum::routes;
+
+use crate::AppState;
+use crate::error::ApiError;
+
+pub(crate) fn api(with_simulator: bool) -> OpenApiRouter<AppState> {
+    let router = OpenApiRouter::new()
+        .routes(routes!(health::healthz))
+        .routes(routes!(pickups::register))
+        .routes(routes!(pickups::get_pickup))
+        .routes(routes!(boxes::list_sites))
+        .routes(routes!(boxes::list_boxes))
+        .routes(routes!(boxes::deposit))
+        .routes(routes!(kiosk::start))
+        .routes(routes!(kiosk::get_session))
+        .routes(routes!(kiosk::phone))
+        .routes(routes!(kiosk::pin))
+        .routes(routes!(kiosk::birth_date))
+        .routes(routes!(kiosk::cancel));
+    if with_simulator {
+        router
+            .routes(routes!(sim::insert_document))
+            .routes(routes!(sim::close_door))
+            .routes(routes!(sim::box_state))
+            .routes(routes!(sim::sms_inbox))
+    } else {
+        router
+    }
+}
+
+pub(crate) async fn not_found(uri: Uri) -> ApiError {
+    ApiError::request(StatusCode::NOT_FOUND, "not_found", format!("no such resource: {}", uri.path()))
+}

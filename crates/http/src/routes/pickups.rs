@@ -1,0 +1,160 @@
+//! Pickups as the registry sees them.
+
+use abholbox_core::document::{DocumentKind, DocumentNumber};
+use abholbox_core::ids::{PickupId, SiteId};
+use abholbox_core::language::Language;
+use abholbox_core::personal::BirthDate;
+use abholbox_core::phone::PhoneNumber;
+use abholbox_service::pickups::{Registration, parse_reference};
+use abholbox_store::PickupRecord;
+use axum::Json;
+use axum::extract::{Path, State};
+use axum::http::StatusCode;
+use chrono::{DateTime, Utc};
+use serde::{Deserialize, Serialize};
+use utoipa::ToSchema;
+
+use crate::AppState;
+use crate::auth::Caller;
+use crate::error::{ApiError, ErrorBody};
+use crate::json::ApiJson;
+
+/// An opt-in: the citizen wants to collect the new document at a box.
+#[derive(Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct RegisterPickup {
+    /// The registry's case reference; unique per site.
+    #[schema(example = "2026-004711")]
+    reference: String,
+    /// The site where the citizen applied and will collect.
+    #[schema(example = "dus-dlz")]
+    site: String,
+    /// `id_card`, `passport`, `child_passport` or `residence_permit`.
+    #[schema(example = "id_card")]
+    document_kind: String,
+    /// The new document's number, if already produced.
+    #[schema(nullable)]
+    document_number: Option<String>,
+    /// An SMS-capable mobile number, as the citizen gave it.
+    #[schema(example = "0151 23456701")]
+    phone: String,
+    /// `YYYY-MM-DD`.
+    #[schema(example = "1974-08-12")]
+    birth_date: String,
+    /// The number of the old document to hand in at the box; null makes the birth date the third factor.
+    #[schema(nullable, example = "T22000129")]
+    old_document_number: Option<String>,
+    /// The language of the SMS: `de`, `en`, `tr`, `ar`, `uk` or `pl`.
+    #[schema(example = "de")]
+    language: String,
+    /// True for a wheelchair user: the document goes into a compartment within reach when seated.
+    #[serde(default)]
+    low_compartment: bool,
+}
+
+/// A pickup's state, never its PIN, phone number or birth date.
+#[derive(Serialize, ToSchema)]
+pub struct PickupView {
+    id: String,
+    reference: String,
+    site: String,
+    /// `awaiting_deposit`, `depositing`, `ready`, `collected`, `expired`, `withdrawn` or `cancelled`.
+    status: &'static str,
+    document_kind: &'static str,
+    document_number: Option<String>,
+    /// `old_document` or `birth_date`.
+    third_factor: &'static str,
+    language: &'static str,
+    low_compartment: bool,
+    #[serde(rename = "box")]
+    box_id: Option<String>,
+    /// The compartment holding the document, while it is in the box.
+    compartment: Option<u32>,
+    /// Locked after too many wrong PINs; a supervisor lifts it.
+    locked: bool,
+    /// Why staff should look at this pickup, if they should.
+    attention: Option<String>,
+    created_at: DateTime<Utc>,
+    ready_at: Option<DateTime<Utc>>,
+    /// The end of the pickup window.
+    deadline: Option<DateTime<Utc>>,
+    /// The proof of hand-over: when the compartment door closed after the citizen opened it.
+    collected_at: Option<DateTime<Utc>>,
+}
+
+impl From<PickupRecord> for PickupView {
+    fn from(p: PickupRecord) -> Self {
+        Self {
+            id: p.id.to_string(),
+            reference: p.reference,
+            site: p.site.to_string(),
+            status: p.status.as_str(),
+            document_kind: p.document_kind.as_str(),
+            document_number: p.document_number,
+            third_factor: p.third_factor.as_str(),
+            language: p.language.code(),
+            low_compartment: p.low_compartment,
+            box_id: p.box_id.map(|b| b.to_string()),
+            compartment: p.compartment.map(|c| c.get()),
+            locked: p.locked,
+            attention: p.attention,
+            created_at: p.created_at,
+            ready_at: p.ready_at,
+            deadline: p.deadline,
+            collected_at: p.collected_at,
+        }
+    }
+}
+
+fn parse(body: RegisterPickup, today: chrono::NaiveDate) -> Result<Registration, ApiError> {
+    let number = |field, v: Option<String>| -> Result<Option<DocumentNumber>, ApiError> {
+        v.map(|n| DocumentNumber::parse(&n).map_err(|e| ApiError::invalid(field, e))).transpose()
+    };
+    Ok(Registration {
+        reference: parse_reference(&body.reference)?,
+        site: SiteId::parse(&body.site).map_err(|e| ApiError::invalid("site", e))?,
+        document_kind: DocumentKind::parse(&body.document_kind).ok_or_else(|| {
+            ApiError::invalid("document_kind", "one of id_card, passport, child_passport, residence_permit")
+        })?,
+        document_number: number("document_number", body.document_number)?,
+        phone: PhoneNumber::parse_mobile(&body.phone).map_err(|e| ApiError::invalid("phone", e))?,
+        birth_date: BirthDate::parse(&body.birth_date, today).map_err(|e| ApiError::invalid("birth_date", e))?,
+        old_document_number: number("old_document_number", body.old_document_number)?,
+        language: Language::parse(&body.language)
+            .ok_or_else(|| ApiError::invalid("language", "one of de, en, tr, ar, uk, pl"))?,
+        low_compartment: body.low_compartment,
+    })
+}
+
+/// Registers an opt-in at application time.
+#[utoipa::path(post, path = "/api/v1/pickups", tag = "pickups", request_body = RegisterPickup,
+    security(("bearer" = [])),
+    responses(
+        (status = 201, description = "Registered; awaits the document", body = PickupView),
+        (status = 409, description = "`duplicate_reference` or `duplicate_document_number`", body = ErrorBody),
+        (status = 422, description = "A field is invalid (`invalid_phone`, …) or the site unknown", body = ErrorBody),
+    ))]
+pub(crate) async fn register(
+    State(state): State<AppState>,
+    caller: Caller,
+    ApiJson(body): ApiJson<RegisterPickup>,
+) -> Result<(StatusCode, Json<PickupView>), ApiError> {
+    let principal = caller.integration()?;
+    let registration = parse(body, state.service.clock().now().date_naive())?;
+    let pickup = state.service.register(&principal.actor(), registration).await?;
+    Ok((StatusCode::CREATED, Json(pickup.into())))
+}
+
+/// A pickup's current state.
+#[utoipa::path(get, path = "/api/v1/pickups/{id}", tag = "pickups", security(("bearer" = [])),
+    params(("id" = String, Path, description = "The pickup id")),
+    responses((status = 200, body = PickupView), (status = 404, body = ErrorBody)))]
+pub(crate) async fn get_pickup(
+    State(state): State<AppState>,
+    caller: Caller,
+    Path(id): Path<String>,
+) -> Result<Json<PickupView>, ApiError> {
+    caller.integration()?;
+    let id = PickupId::parse(&id).map_err(|_| abholbox_service::Error::NotFound("pickup"))?;
+    Ok(Json(state.service.pickup(&id).await?.into()))
+}

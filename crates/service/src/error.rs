@@ -1,0 +1,144 @@
+//! The outcomes of the use cases that are not success.
+//!
+//! Each variant is a domain outcome the caller can act on and carries a stable `code`; the HTTP layer
+//! maps variants to statuses. The kiosk learns only what it may: a wrong PIN and an unknown phone
+//! number are the same outcome, [`Error::PhoneOrPinWrong`].
+
+use abholbox_box::DriverError;
+use abholbox_core::compartment::AllocationError;
+use abholbox_core::kiosk::{EndReason, StepError};
+use abholbox_core::pickup::TransitionError;
+use abholbox_store::StoreError;
+
+#[derive(Debug, thiserror::Error)]
+pub enum Error {
+    /// A field of a request is not a valid value; `field` names it as the API does.
+    #[error("{field}: {message}")]
+    Invalid { field: &'static str, message: String },
+    /// The thing addressed does not exist (or is not visible to the caller).
+    #[error("{0} not found")]
+    NotFound(&'static str),
+    /// A request refers to something that does not exist, e.g. an unknown site in a registration.
+    #[error("unknown {field}")]
+    Unknown { field: &'static str },
+    /// A pickup with this reference already exists at the site.
+    #[error("a pickup with this reference already exists at this site")]
+    DuplicateReference,
+    /// An active pickup with this document number already exists at the site.
+    #[error("an active pickup with this document number already exists at this site")]
+    DuplicateDocumentNumber,
+    /// The pickup's state does not allow this, e.g. depositing a document twice.
+    #[error(transparent)]
+    Transition(TransitionError),
+    /// The box belongs to another site than the pickup.
+    #[error("this box is at another site than the pickup")]
+    WrongSite,
+    #[error(transparent)]
+    Allocation(AllocationError),
+    /// A kiosk request that does not fit the session's step, e.g. a PIN before the phone number.
+    #[error(transparent)]
+    Step(StepError),
+    /// The kiosk session is over.
+    #[error("the session has ended ({})", .0.map(|r| r.as_str()).unwrap_or("done"))]
+    SessionOver(Option<EndReason>),
+    /// Phone number or PIN wrong; deliberately not saying which.
+    #[error("phone number or PIN wrong")]
+    PhoneOrPinWrong,
+    /// Too many wrong PINs: the citizen must go to the counter.
+    #[error("locked after too many wrong PINs; please go to the counter")]
+    Locked,
+    /// The birth date does not match.
+    #[error("the birth date does not match")]
+    BirthDateWrong,
+    /// Another session is handing this document over, or it has gone.
+    #[error("this document is no longer available here")]
+    NotAvailable,
+    /// The box did not do what it was told.
+    #[error("the box is not available: {0}")]
+    Box(DriverError),
+    /// No driver runs for this box in this server.
+    #[error("no driver is running for this box")]
+    NoDriver,
+    #[error("missing or unknown token")]
+    Unauthorized,
+    #[error("this token may not do that")]
+    Forbidden,
+    /// Concurrent writers changed the same thing; the caller may retry.
+    #[error("the data changed meanwhile; please retry")]
+    Contention,
+    #[error(transparent)]
+    Store(StoreError),
+}
+
+impl Error {
+    /// The stable, machine-readable code of the outcome; part of the public API.
+    pub fn code(&self) -> &'static str {
+        match self {
+            Self::Invalid { field, .. } => match *field {
+                "phone" => "invalid_phone",
+                "pin" => "invalid_pin",
+                "birth_date" => "invalid_birth_date",
+                "document_number" => "invalid_document_number",
+                "old_document_number" => "invalid_old_document_number",
+                "document_kind" => "invalid_document_kind",
+                "language" => "invalid_language",
+                "reference" => "invalid_reference",
+                "site" => "invalid_site",
+                "box" => "invalid_box",
+                _ => "invalid_request",
+            },
+            Self::NotFound(_) => "not_found",
+            Self::Unknown { .. } => "unknown_reference",
+            Self::DuplicateReference => "duplicate_reference",
+            Self::DuplicateDocumentNumber => "duplicate_document_number",
+            Self::Transition(TransitionError::Locked) => "locked",
+            Self::Transition(TransitionError::AlreadyClaimed) => "not_available",
+            Self::Transition(TransitionError::Illegal { .. }) => "illegal_transition",
+            Self::WrongSite => "wrong_site",
+            Self::Allocation(AllocationError::BoxFull) => "box_full",
+            Self::Allocation(AllocationError::NoneWithinReach) => "no_compartment_within_reach",
+            Self::Step(StepError::WrongStep { .. }) => "wrong_step",
+            Self::Step(StepError::Over) | Self::SessionOver(_) => "session_ended",
+            Self::PhoneOrPinWrong => "phone_or_pin_wrong",
+            Self::Locked => "locked",
+            Self::BirthDateWrong => "birth_date_wrong",
+            Self::NotAvailable => "not_available",
+            Self::Box(_) | Self::NoDriver => "box_unavailable",
+            Self::Unauthorized => "unauthorized",
+            Self::Forbidden => "forbidden",
+            Self::Contention => "contention",
+            Self::Store(_) => "internal",
+        }
+    }
+}
+
+impl From<StoreError> for Error {
+    fn from(e: StoreError) -> Self {
+        match e {
+            StoreError::Conflict("pickups_reference") => Self::DuplicateReference,
+            StoreError::Conflict("pickups_document_number") => Self::DuplicateDocumentNumber,
+            StoreError::Conflict("pickups_claim" | "pickups_compartment") => Self::Contention,
+            other => Self::Store(other),
+        }
+    }
+}
+
+impl From<TransitionError> for Error {
+    fn from(e: TransitionError) -> Self {
+        Self::Transition(e)
+    }
+}
+
+impl From<StepError> for Error {
+    fn from(e: StepError) -> Self {
+        Self::Step(e)
+    }
+}
+
+impl From<AllocationError> for Error {
+    fn from(e: AllocationError) -> Self {
+        Self::Allocation(e)
+    }
+}
+
+pub type Result<T, E = Error> = std::result::Result<T, E>;
