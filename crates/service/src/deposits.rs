@@ -30,9 +30,9 @@ impl Service {
     /// box is told to open; if the box fails, the reservation is undone and the caller told.
     #[tracing::instrument(skip_all, fields(box_id = %box_id))]
     pub async fn start_deposit(&self, actor: &Actor, box_id: &BoxId, target: DepositTarget) -> Result<DepositStarted> {
-        self.driver(box_id)?;
         let mut tx = self.store.begin().await?;
         let the_box = tx.box_record(box_id).await?.ok_or(Error::NotFound("box"))?;
+        self.driver(box_id)?;
         let pickup = match &target {
             DepositTarget::Pickup(id) => tx.pickup(id).await?.ok_or(Error::Unknown { field: "pickup" })?,
             DepositTarget::DocumentNumber(n) => tx

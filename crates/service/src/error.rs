@@ -85,6 +85,7 @@ impl Error {
                 "reference" => "invalid_reference",
                 "site" => "invalid_site",
                 "box" => "invalid_box",
+                "pickup" => "invalid_pickup",
                 _ => "invalid_request",
             },
             Self::NotFound(_) => "not_found",

@@ -52,6 +52,9 @@ impl Service {
         if tx.site(&reg.site).await?.is_none() {
             return Err(Error::Unknown { field: "site" });
         }
+        if tx.pickup_by_reference(&reg.site, &reg.reference).await?.is_some() {
+            return Err(Error::DuplicateReference);
+        }
         let mut id_bytes = [0u8; 16];
         rand::Rng::fill_bytes(&mut rand::rng(), &mut id_bytes);
         let id = PickupId::from_random(id_bytes);

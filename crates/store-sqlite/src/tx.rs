@@ -178,6 +178,16 @@ impl Tx for SqliteTx {
         row.as_ref().map(map_pickup).transpose()
     }
 
+    async fn pickup_by_reference(&mut self, site: &SiteId, reference: &str) -> Result<Option<PickupRecord>> {
+        let row = sqlx::query("SELECT * FROM pickups WHERE site_id = ? AND reference = ?")
+            .bind(site.as_str())
+            .bind(reference)
+            .fetch_optional(&mut *self.tx)
+            .await
+            .map_err(db)?;
+        row.as_ref().map(map_pickup).transpose()
+    }
+
     async fn pickup_by_document_number(&mut self, site: &SiteId, number: &str) -> Result<Option<PickupRecord>> {
         let row = sqlx::query(
             "SELECT * FROM pickups WHERE site_id = ? AND document_number = ?

@@ -65,6 +65,7 @@ pub trait Tx: Send {
     /// an active one with the same document number, is a [`StoreError::Conflict`].
     async fn insert_pickup(&mut self, pickup: &PickupRecord, personal: &PersonalRecord) -> Result<()>;
     async fn pickup(&mut self, id: &PickupId) -> Result<Option<PickupRecord>>;
+    async fn pickup_by_reference(&mut self, site: &SiteId, reference: &str) -> Result<Option<PickupRecord>>;
     /// The active pickup (not collected, withdrawn or cancelled) with this new-document number.
     async fn pickup_by_document_number(&mut self, site: &SiteId, number: &str) -> Result<Option<PickupRecord>>;
     /// The pickup a compartment currently holds or is being loaded with.

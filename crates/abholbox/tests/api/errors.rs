@@ -1,0 +1,154 @@
+//! Bad input gets a clear error in the one format, and changes nothing.
+
+use reqwest::StatusCode;
+use serde_json::{Value, json};
+
+use crate::helpers::{SITE, TestApp};
+
+fn code(body: &Value) -> &str {
+    body["error"]["code"].as_str().unwrap_or("<no code>")
+}
+
+#[tokio::test]
+async fn tokens_are_checked_and_roles_kept_apart() {
+    let dir = tempfile::tempdir().unwrap();
+    let app = TestApp::spawn(dir.path()).await;
+    let (status, body) = app.get("/api/v1/sites", None).await;
+    assert_eq!((status, code(&body)), (StatusCode::UNAUTHORIZED, "unauthorized"));
+    let (status, body) = app.get("/api/v1/sites", Some("abx_nonsense")).await;
+    assert_eq!((status, code(&body)), (StatusCode::UNAUTHORIZED, "unauthorized"));
+    let (status, body) = app.get("/api/v1/sites", Some(&app.kiosk)).await;
+    assert_eq!((status, code(&body)), (StatusCode::FORBIDDEN, "forbidden"));
+    let (status, body) = app.post("/api/v1/kiosk/sessions", Some(&app.integration), json!({})).await;
+    assert_eq!((status, code(&body)), (StatusCode::FORBIDDEN, "forbidden"));
+    app.stop().await;
+}
+
+#[tokio::test]
+async fn registration_names_the_field_that_is_wrong() {
+    let dir = tempfile::tempdir().unwrap();
+    let app = TestApp::spawn(dir.path()).await;
+    let good = json!({
+        "reference": "E-1", "site": SITE, "document_kind": "passport", "document_number": "C01X00T47",
+        "phone": "0151 23456720", "birth_date": "1980-05-05", "old_document_number": null, "language": "en",
+        "low_compartment": false,
+    });
+    for (field, value, want) in [
+        ("phone", json!("0211 8991"), "invalid_phone"),
+        ("phone", json!("hello"), "invalid_phone"),
+        ("birth_date", json!("05.05.1980"), "invalid_birth_date"),
+        ("birth_date", json!("2999-01-01"), "invalid_birth_date"),
+        ("document_kind", json!("driving_licence"), "invalid_document_kind"),
+        ("document_number", json!("ÄÖÜ"), "invalid_document_number"),
+        ("old_document_number", json!("x"), "invalid_old_document_number"),
+        ("language", json!("fr"), "invalid_language"),
+        ("reference", json!(""), "invalid_reference"),
+        ("site", json!("nowhere"), "unknown_reference"),
+        ("phone", json!(15123456720u64), "invalid_request"),
+    ] {
+        let mut body = good.clone();
+        body[field] = value;
+        let (status, answer) = app.post("/api/v1/pickups", Some(&app.integration), body).await;
+        assert_eq!((status, code(&answer)), (StatusCode::UNPROCESSABLE_ENTITY, want), "{field}: {answer}");
+        assert!(!answer["error"]["message"].as_str().unwrap_or_default().is_empty());
+    }
+    let (status, created) = app.post("/api/v1/pickups", Some(&app.integration), good.clone()).await;
+    assert_eq!(status, StatusCode::CREATED, "{created}");
+    assert_eq!(created["third_factor"], "birth_date");
+    let (status, body) = app.post("/api/v1/pickups", Some(&app.integration), good.clone()).await;
+    assert_eq!((status, code(&body)), (StatusCode::CONFLICT, "duplicate_reference"));
+    let mut same_number = good.clone();
+    same_number["reference"] = json!("E-2");
+    let (status, body) = app.post("/api/v1/pickups", Some(&app.integration), same_number).await;
+    assert_eq!((status, code(&body)), (StatusCode::CONFLICT, "duplicate_document_number"));
+    app.stop().await;
+}
+
+#[tokio::test]
+async fn malformed_requests_answer_in_the_error_format() {
+    let dir = tempfile::tempdir().unwrap();
+    let app = TestApp::spawn(dir.path()).await;
+    let raw = app
+        .client
+        .post(format!("{}/api/v1/pickups", app.base))
+        .bearer_auth(&app.integration)
+        .header("content-type", "application/json")
+        .body("{not json")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(raw.status(), StatusCode::BAD_REQUEST);
+    assert_eq!(code(&raw.json::<Value>().await.unwrap()), "invalid_json");
+    let big = "x".repeat(200_000);
+    let (status, _) = app.post("/api/v1/pickups", Some(&app.integration), json!({ "reference": big })).await;
+    assert_eq!(status, StatusCode::PAYLOAD_TOO_LARGE);
+    let (status, body) = app.get("/api/v1/nothing-here", None).await;
+    assert_eq!((status, code(&body)), (StatusCode::NOT_FOUND, "not_found"));
+    let (status, body) = app.get("/api/v1/pickups/pu_00000000000000000000000000000000", Some(&app.integration)).await;
+    assert_eq!((status, code(&body)), (StatusCode::NOT_FOUND, "not_found"));
+    let (status, body) = app.get("/api/v1/pickups/../../etc", Some(&app.integration)).await;
+    assert_eq!(status, StatusCode::NOT_FOUND, "{body}");
+    let (status, body) = app.get("/api/v1/kiosk/sessions/ks_nope", Some(&app.kiosk)).await;
+    assert_eq!((status, code(&body)), (StatusCode::NOT_FOUND, "not_found"));
+    app.stop().await;
+}
+
+#[tokio::test]
+async fn deposits_are_refused_clearly() {
+    let dir = tempfile::tempdir().unwrap();
+    let app = TestApp::spawn(dir.path()).await;
+    let id = app.register("E-3", "0151 23456721", "1980-05-05", None).await;
+    let path = "/api/v1/boxes/dlz-1/deposits";
+    let (status, body) = app.post(path, Some(&app.integration), json!({})).await;
+    assert_eq!((status, code(&body)), (StatusCode::UNPROCESSABLE_ENTITY, "invalid_pickup"));
+    let (status, body) = app.post(path, Some(&app.integration), json!({ "document_number": "C01X00T47" })).await;
+    assert_eq!((status, code(&body)), (StatusCode::UNPROCESSABLE_ENTITY, "unknown_reference"));
+    let (status, body) = app.post("/api/v1/boxes/nope/deposits", Some(&app.integration), json!({ "pickup": id })).await;
+    assert_eq!((status, code(&body)), (StatusCode::NOT_FOUND, "not_found"));
+    app.deposit(&id).await;
+    let (status, body) = app.deposit_raw(&id).await;
+    assert_eq!((status, code(&body)), (StatusCode::CONFLICT, "illegal_transition"), "a document is loaded once");
+    app.stop().await;
+}
+
+#[tokio::test]
+async fn the_openapi_document_describes_the_contract() {
+    let dir = tempfile::tempdir().unwrap();
+    let app = TestApp::spawn(dir.path()).await;
+    let (status, spec) = app.get("/api/openapi.json", None).await;
+    assert_eq!(status, StatusCode::OK);
+    assert!(spec["openapi"].as_str().unwrap().starts_with("3."));
+    for path in [
+        "/api/v1/pickups",
+        "/api/v1/pickups/{id}",
+        "/api/v1/boxes/{box}/deposits",
+        "/api/v1/sites",
+        "/api/v1/boxes",
+        "/api/v1/kiosk/sessions",
+        "/api/v1/kiosk/sessions/{id}",
+        "/api/v1/kiosk/sessions/{id}/phone",
+        "/api/v1/kiosk/sessions/{id}/pin",
+        "/api/v1/kiosk/sessions/{id}/birth-date",
+        "/api/v1/sim/boxes/{box}/reader",
+        "/api/v1/sim/boxes/{box}/compartments/{compartment}/close",
+        "/api/v1/sim/sms",
+        "/healthz",
+    ] {
+        assert!(spec["paths"][path].is_object(), "{path} missing");
+    }
+    let register = &spec["components"]["schemas"]["RegisterPickup"]["properties"];
+    for field in [
+        "reference",
+        "site",
+        "document_kind",
+        "document_number",
+        "phone",
+        "birth_date",
+        "old_document_number",
+        "language",
+        "low_compartment",
+    ] {
+        assert!(register[field].is_object(), "{field} missing");
+    }
+    app.stop().await;
+}

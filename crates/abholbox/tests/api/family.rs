@@ -1,0 +1,42 @@
+//! A family: several documents for one phone number at one box, one PIN, one run.
+
+use reqwest::StatusCode;
+use serde_json::json;
+
+use crate::helpers::{TestApp, german_id};
+
+#[tokio::test]
+async fn a_family_collects_in_one_run_with_one_pin() {
+    let dir = tempfile::tempdir().unwrap();
+    let app = TestApp::spawn(dir.path()).await;
+    let phone = "0151 23456730";
+    let mother = app.register("F-1", phone, "1980-03-03", Some("T22000129")).await;
+    let child = app.register("F-2", phone, "2015-07-07", None).await;
+    let c1 = app.deposit(&mother).await;
+    app.clock.advance(chrono::Duration::seconds(5));
+    let c2 = app.deposit(&child).await;
+    let texts = app.sms_to("+4915123456730", 2).await;
+    assert!(texts[0].contains("PIN: "), "{}", texts[0]);
+    assert!(!texts[1].contains("PIN: ") && texts[1].contains("PIN aus Ihrer ersten SMS"), "{}", texts[1]);
+    let pin = app.pin_for("+4915123456730").await;
+
+    let (session, status, body) = app.authenticate(phone, &pin).await;
+    assert_eq!(status, StatusCode::OK, "{body}");
+    assert_eq!((body["step"].as_str(), &body["document"]), (Some("old_document"), &json!({ "position": 1, "of": 2 })));
+    app.insert(&german_id("T22000129", "800303", "300101", "MUSTER", "ANNA")).await;
+    let state = app.wait_step(&session, "collect").await;
+    assert_eq!(state["compartments"][0]["compartment"], c1);
+    app.close(c1).await;
+    let state = app.wait_step(&session, "birth_date").await;
+    assert_eq!(state["document"], json!({ "position": 2, "of": 2 }));
+    app.wait_status(&mother, "collected").await;
+    assert_eq!(app.status(&child).await, "ready");
+
+    let (status, body) = app.step(&session, "birth-date", json!({ "birth_date": "2015-07-07" })).await;
+    assert_eq!(status, StatusCode::OK, "{body}");
+    assert_eq!(body["compartments"][0]["compartment"], c2);
+    app.close(c2).await;
+    app.wait_step(&session, "done").await;
+    app.wait_status(&child, "collected").await;
+    app.stop().await;
+}

@@ -1,0 +1,255 @@
+//! Starting the real application on port 0 over a fresh data directory, and talking to it.
+
+use std::path::Path;
+use std::sync::Arc;
+use std::time::Duration;
+
+use abholbox::{Application, Config};
+use abholbox_core::ids::BoxId;
+use abholbox_core::mrz::check_digit;
+use abholbox_service::clock::ManualClock;
+use abholbox_store::Role;
+use chrono::Utc;
+use reqwest::StatusCode;
+use serde_json::{Value, json};
+use tokio::sync::oneshot;
+use tokio::task::JoinHandle;
+
+pub const BOX: &str = "dlz-1";
+pub const SITE: &str = "dus-dlz";
+
+pub struct TestApp {
+    pub base: String,
+    pub client: reqwest::Client,
+    pub integration: String,
+    pub kiosk: String,
+    pub clock: Arc<ManualClock>,
+    stop: Option<oneshot::Sender<()>>,
+    server: Option<JoinHandle<()>>,
+}
+
+impl TestApp {
+    /// The demo's configuration on a fresh directory.
+    pub async fn spawn(dir: &Path) -> Self {
+        Self::spawn_with(dir, |_| {}).await
+    }
+
+    pub async fn spawn_with(dir: &Path, tweak: impl FnOnce(&mut Config)) -> Self {
+        let mut config = Config::demo(dir.to_path_buf(), 0);
+        tweak(&mut config);
+        let clock = Arc::new(ManualClock::new(Utc::now()));
+        let app = Application::build(&config, clock.clone()).await.expect("application builds");
+        let addr = app.local_addr().expect("bound");
+        let (_, integration) = app.service.create_token(Role::Integration, None, "test").await.expect("token");
+        let kiosk_box = BoxId::parse(&config.boxes[0].id).expect("box id");
+        let (_, kiosk) = app.service.create_token(Role::Kiosk, Some(kiosk_box), "test").await.expect("token");
+        let (stop, stopped) = oneshot::channel::<()>();
+        let server = tokio::spawn(async move {
+            app.run(async move {
+                let _ = stopped.await;
+            })
+            .await
+            .expect("server runs");
+        });
+        Self {
+            base: format!("http://{addr}"),
+            client: reqwest::Client::builder().timeout(Duration::from_secs(20)).build().expect("client"),
+            integration,
+            kiosk,
+            clock,
+            stop: Some(stop),
+            server: Some(server),
+        }
+    }
+
+    /// Stops the server and waits until the database is closed.
+    pub async fn stop(mut self) {
+        if let Some(stop) = self.stop.take() {
+            let _ = stop.send(());
+        }
+        if let Some(server) = self.server.take() {
+            server.await.expect("server stops cleanly");
+        }
+    }
+
+    pub async fn call(
+        &self,
+        method: reqwest::Method,
+        path: &str,
+        token: Option<&str>,
+        body: Option<Value>,
+    ) -> (StatusCode, Value) {
+        let mut req = self.client.request(method, format!("{}{path}", self.base));
+        if let Some(t) = token {
+            req = req.bearer_auth(t);
+        }
+        if let Some(b) = body {
+            req = req.json(&b);
+        }
+        let resp = req.send().await.expect("request sent");
+        let status = resp.status();
+        let text = resp.text().await.expect("body");
+        (status, serde_json::from_str(&text).unwrap_or(Value::String(text)))
+    }
+
+    pub async fn get(&self, path: &str, token: Option<&str>) -> (StatusCode, Value) {
+        self.call(reqwest::Method::GET, path, token, None).await
+    }
+
+    pub async fn post(&self, path: &str, token: Option<&str>, body: Value) -> (StatusCode, Value) {
+        self.call(reqwest::Method::POST, path, token, Some(body)).await
+    }
+
+    /// Registers an ID card pickup; returns its id.
+    pub async fn register(&self, reference: &str, phone: &str, birth: &str, old: Option<&str>) -> String {
+        let (status, body) = self.register_raw(reference, phone, birth, old, false).await;
+        assert_eq!(status, StatusCode::CREATED, "{body}");
+        body["id"].as_str().expect("id").to_owned()
+    }
+
+    pub async fn register_raw(
+        &self,
+        reference: &str,
+        phone: &str,
+        birth: &str,
+        old: Option<&str>,
+        low: bool,
+    ) -> (StatusCode, Value) {
+        let body = json!({
+            "reference": reference, "site": SITE, "document_kind": "id_card", "document_number": null,
+            "phone": phone, "birth_date": birth, "old_document_number": old, "language": "de",
+            "low_compartment": low,
+        });
+        self.post("/api/v1/pickups", Some(&self.integration), body).await
+    }
+
+    pub async fn pickup(&self, id: &str) -> Value {
+        let (status, body) = self.get(&format!("/api/v1/pickups/{id}"), Some(&self.integration)).await;
+        assert_eq!(status, StatusCode::OK, "{body}");
+        body
+    }
+
+    pub async fn status(&self, id: &str) -> String {
+        self.pickup(id).await["status"].as_str().unwrap_or_default().to_owned()
+    }
+
+    /// Waits until the pickup reaches `want`; door events are handled after the call that caused them.
+    pub async fn wait_status(&self, id: &str, want: &str) {
+        for _ in 0..100 {
+            if self.status(id).await == want {
+                return;
+            }
+            tokio::time::sleep(Duration::from_millis(30)).await;
+        }
+        panic!("pickup {id} never became {want}: {}", self.pickup(id).await);
+    }
+
+    pub async fn deposit_raw(&self, id: &str) -> (StatusCode, Value) {
+        self.post(&format!("/api/v1/boxes/{BOX}/deposits"), Some(&self.integration), json!({ "pickup": id })).await
+    }
+
+    /// Loads the document and closes its door; returns the compartment once the pickup is ready.
+    pub async fn deposit(&self, id: &str) -> u64 {
+        let (status, body) = self.deposit_raw(id).await;
+        assert_eq!(status, StatusCode::CREATED, "{body}");
+        let c = body["compartment"].as_u64().expect("compartment");
+        self.close(c).await;
+        self.wait_status(id, "ready").await;
+        c
+    }
+
+    pub async fn close(&self, compartment: u64) {
+        let (status, body) =
+            self.post(&format!("/api/v1/sim/boxes/{BOX}/compartments/{compartment}/close"), None, json!({})).await;
+        assert_eq!(status, StatusCode::OK, "{body}");
+    }
+
+    pub async fn sms(&self) -> Vec<Value> {
+        let (status, body) = self.get("/api/v1/sim/sms", None).await;
+        assert_eq!(status, StatusCode::OK);
+        body.as_array().cloned().unwrap_or_default()
+    }
+
+    /// The newest SMS to a number, waiting for the outbox worker to send it.
+    pub async fn sms_to(&self, e164: &str, count: usize) -> Vec<String> {
+        for _ in 0..100 {
+            let texts: Vec<String> = self
+                .sms()
+                .await
+                .into_iter()
+                .filter(|m| m["to"] == e164)
+                .filter_map(|m| m["text"].as_str().map(str::to_owned))
+                .collect();
+            if texts.len() >= count {
+                return texts;
+            }
+            tokio::time::sleep(Duration::from_millis(30)).await;
+        }
+        panic!("no {count} SMS to {e164}");
+    }
+
+    /// The PIN of the newest SMS to a number that carries one.
+    pub async fn pin_for(&self, e164: &str) -> String {
+        let texts = self.sms_to(e164, 1).await;
+        let text = texts.iter().rev().find(|t| t.contains("PIN: ")).expect("an SMS with a PIN");
+        let at = text.find("PIN: ").expect("PIN in the SMS") + 5;
+        text[at..].chars().take_while(char::is_ascii_digit).collect()
+    }
+
+    pub async fn session(&self) -> String {
+        let (status, body) = self.post("/api/v1/kiosk/sessions", Some(&self.kiosk), json!({})).await;
+        assert_eq!(status, StatusCode::CREATED, "{body}");
+        body["session"].as_str().expect("session").to_owned()
+    }
+
+    pub async fn step(&self, session: &str, what: &str, body: Value) -> (StatusCode, Value) {
+        self.post(&format!("/api/v1/kiosk/sessions/{session}/{what}"), Some(&self.kiosk), body).await
+    }
+
+    pub async fn state(&self, session: &str) -> Value {
+        self.get(&format!("/api/v1/kiosk/sessions/{session}"), Some(&self.kiosk)).await.1
+    }
+
+    pub async fn wait_step(&self, session: &str, want: &str) -> Value {
+        let mut last = Value::Null;
+        for _ in 0..100 {
+            last = self.state(session).await;
+            if last["step"] == want {
+                return last;
+            }
+            tokio::time::sleep(Duration::from_millis(30)).await;
+        }
+        panic!("session never reached {want}: {last}");
+    }
+
+    /// Phone and PIN in a new session; returns the session id and the answer to the PIN.
+    pub async fn authenticate(&self, phone: &str, pin: &str) -> (String, StatusCode, Value) {
+        let s = self.session().await;
+        let (status, body) = self.step(&s, "phone", json!({ "phone": phone })).await;
+        assert_eq!(status, StatusCode::OK, "{body}");
+        let (status, body) = self.step(&s, "pin", json!({ "pin": pin })).await;
+        (s, status, body)
+    }
+
+    pub async fn insert(&self, mrz: &str) -> (StatusCode, Value) {
+        self.post(&format!("/api/v1/sim/boxes/{BOX}/reader"), None, json!({ "mrz": mrz })).await
+    }
+
+    pub async fn sim_box(&self) -> Value {
+        self.get(&format!("/api/v1/sim/boxes/{BOX}"), None).await.1
+    }
+}
+
+fn cd(s: &str) -> char {
+    char::from(b'0' + check_digit(s).expect("valid MRZ characters"))
+}
+
+/// A German ID card's zone (TD1) with correct check digits, as the slot's reader sends it.
+pub fn german_id(number: &str, birth: &str, expiry: &str, surname: &str, given: &str) -> String {
+    let l1 = format!("IDD<<{number}{}{}", cd(number), "<".repeat(15));
+    let core = format!("{birth}{}<{expiry}{}D<<{}", cd(birth), cd(expiry), "<".repeat(11));
+    let composite_input = format!("{}{}{}{}", &l1[5..30], &core[0..7], &core[8..15], &core[18..29]);
+    let l2 = format!("{core}{}", cd(&composite_input));
+    let l3 = format!("{:<<30}", format!("{surname}<<{given}"));
+    format!("{l1}\r\n{l2}\r\n{l3}\r\n")
+}

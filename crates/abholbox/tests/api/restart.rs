@@ -1,0 +1,50 @@
+//! A restart loses nothing, and never reopens a compartment by itself.
+
+use reqwest::StatusCode;
+use serde_json::json;
+
+use crate::helpers::TestApp;
+
+#[tokio::test]
+async fn a_restart_between_deposit_and_pickup_loses_nothing() {
+    let dir = tempfile::tempdir().unwrap();
+    let app = TestApp::spawn(dir.path()).await;
+    let id = app.register("RS-1", "0151 23456750", "1990-10-10", None).await;
+    let compartment = app.deposit(&id).await;
+    let pin = app.pin_for("+4915123456750").await;
+    app.stop().await;
+
+    let app = TestApp::spawn(dir.path()).await;
+    let pickup = app.pickup(&id).await;
+    assert_eq!((pickup["status"].as_str(), pickup["compartment"].as_u64()), (Some("ready"), Some(compartment)));
+    assert!(pickup["attention"].is_null());
+    let (session, status, body) = app.authenticate("0151 23456750", &pin).await;
+    assert_eq!(status, StatusCode::OK, "the PIN survives the restart: {body}");
+    let (status, body) = app.step(&session, "birth-date", json!({ "birth_date": "1990-10-10" })).await;
+    assert_eq!(status, StatusCode::OK, "{body}");
+    app.close(compartment).await;
+    app.wait_status(&id, "collected").await;
+    app.stop().await;
+}
+
+#[tokio::test]
+async fn a_hand_over_cut_off_by_a_restart_is_flagged_not_reopened() {
+    let dir = tempfile::tempdir().unwrap();
+    let app = TestApp::spawn(dir.path()).await;
+    let id = app.register("RS-2", "0151 23456751", "1990-10-10", None).await;
+    app.deposit(&id).await;
+    let pin = app.pin_for("+4915123456751").await;
+    let (session, _, _) = app.authenticate("0151 23456751", &pin).await;
+    let (status, _) = app.step(&session, "birth-date", json!({ "birth_date": "1990-10-10" })).await;
+    assert_eq!(status, StatusCode::OK);
+    app.stop().await;
+
+    let app = TestApp::spawn(dir.path()).await;
+    let pickup = app.pickup(&id).await;
+    assert_eq!(pickup["status"], "ready", "no door-closed event: not collected");
+    assert_eq!(pickup["attention"], "handover_unconfirmed");
+    assert_eq!(app.sim_box().await["open_doors"], json!([]), "nothing reopened by itself");
+    let (_, status, body) = app.authenticate("0151 23456751", &pin).await;
+    assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY, "a claimed document is not offered again: {body}");
+    app.stop().await;
+}
