@@ -30,6 +30,9 @@ pub struct Config {
     pub kiosk: KioskConfig,
     pub pickup: PickupConfig,
     pub sms: SmsConfig,
+    /// Serves the simulator's control routes (`/api/v1/sim/…`: doors, slot, SMS inbox). They need no
+    /// token and show PINs, so only the demo turns them on.
+    pub simulator_api: bool,
     pub sites: Vec<SiteConfig>,
     pub boxes: Vec<BoxConfig>,
 }
@@ -110,6 +113,7 @@ impl Default for Config {
             kiosk: KioskConfig { idle_timeout_seconds: 120, pin_attempts: 3, third_factor_attempts: 3 },
             pickup: PickupConfig { window_days: 10 },
             sms: SmsConfig { gateway: "demo".into() },
+            simulator_api: false,
             sites: Vec::new(),
             boxes: Vec::new(),
         }
@@ -217,6 +221,7 @@ impl Config {
         Self {
             listen: SocketAddr::from(([127, 0, 0, 1], port)),
             data_dir,
+            simulator_api: true,
             sites: vec![SiteConfig {
                 id: "dus-dlz".into(),
                 name: "Dienstleistungszentrum".into(),

@@ -104,7 +104,7 @@ impl Application {
         let events_service = service.clone();
         workers.push(tokio::spawn(async move { events_service.run_box_events(reports_rx).await }));
 
-        let with_simulator = !simulator.boxes.is_empty();
+        let with_simulator = config.simulator_api && !simulator.boxes.is_empty();
         let router = abholbox_http::router(AppState {
             service: service.clone(),
             simulator: with_simulator.then_some(simulator),

@@ -39,6 +39,11 @@ enum Command {
         #[command(subcommand)]
         command: TokenCommand,
     },
+    /// Acts on one pickup, as a supervisor.
+    Pickup {
+        #[command(subcommand)]
+        command: PickupCommand,
+    },
     /// Tools for machine-readable zones.
     Mrz {
         #[command(subcommand)]
@@ -76,6 +81,23 @@ enum TokenCommand {
         box_id: Option<String>,
         #[arg(long, default_value = "")]
         label: String,
+        #[command(flatten)]
+        target: Target,
+    },
+}
+
+#[derive(Subcommand)]
+enum PickupCommand {
+    /// Lifts the lock after too many wrong PINs, once the citizen has been seen in person.
+    Unlock {
+        /// The pickup id (`pu_…`).
+        id: String,
+        /// Why, for the audit log.
+        #[arg(long)]
+        reason: String,
+        /// Who lifts it, for the audit log.
+        #[arg(long)]
+        operator: String,
         #[command(flatten)]
         target: Target,
     },
@@ -185,6 +207,15 @@ async fn run(cli: Cli) -> anyhow::Result<i32> {
             let (record, token) = created?;
             println!("{} token: {token}", role.as_str());
             eprintln!("token id {}; shown once, stored only as a hash", record.id);
+        }
+        Command::Pickup { command: PickupCommand::Unlock { id, reason, operator, target } } => {
+            let id = abholbox_core::ids::PickupId::parse(&id).context("not a pickup id")?;
+            let (service, store) = abholbox::offline_service(&target.config()?).await?;
+            let actor = abholbox_service::Actor::Operator(operator);
+            let done = service.unlock(&actor, &id, &reason).await;
+            store.close().await;
+            done?;
+            println!("pickup {id} is unlocked");
         }
         Command::Mrz { command: MrzCommand::Parse } => {
             let mut bytes = Vec::new();

@@ -88,7 +88,9 @@ pub enum PickupEvent {
     },
     /// The claimed compartment's door opened and closed again: the proof of hand-over.
     HandedOver,
-    /// The door never opened for the claim (lock fault); the document stays, staff look into it.
+    /// The box reported a failure opening for the claim. The claim stays: the door may have opened
+    /// after all, and its closing still completes the hand-over. Nobody else can claim the document
+    /// until staff have looked at it.
     ClaimFailed,
     /// Too many wrong PINs: nobody may collect until a supervisor lifts the lock.
     Locked,
@@ -211,11 +213,10 @@ pub fn transition(state: &PickupState, event: &PickupEvent, now: DateTime<Utc>) 
                 effects: vec![Effect::RecordHandover { at: now }, Effect::FreeCompartment, Effect::ErasePersonalData],
             })
         }
-        (S::Ready, PickupEvent::ClaimFailed) if state.claimed_by.is_some() => {
-            let mut st = state.clone();
-            st.claimed_by = None;
-            Ok(Transition { state: st, effects: vec![Effect::FlagForStaff { reason: "compartment_did_not_open" }] })
-        }
+        (S::Ready, PickupEvent::ClaimFailed) if state.claimed_by.is_some() => Ok(Transition {
+            state: state.clone(),
+            effects: vec![Effect::FlagForStaff { reason: "compartment_did_not_open" }],
+        }),
         (S::Ready, PickupEvent::Locked) if unclaimed_ready && !state.locked => {
             let mut st = state.clone();
             st.locked = true;

@@ -16,12 +16,24 @@ use crate::kiosk::save;
 use crate::{Actor, Error, Result, Service};
 
 impl Service {
-    /// Consumes box reports until every driver has gone. Each report is handled on its own; a failure
-    /// is logged and the next report handled, because the hardware does not wait.
+    /// Consumes box reports until every driver has gone. A report that fails for a passing reason (a
+    /// busy database, a concurrent write) is retried with backoff, because a door that closed will not
+    /// close again; one that still fails is logged and the next report handled.
     pub async fn run_box_events(&self, mut reports: mpsc::Receiver<BoxReport>) {
         while let Some(report) = reports.recv().await {
-            if let Err(e) = self.handle_box_report(&report).await {
-                tracing::error!(box_id = %report.box_id, event = ?report.event, error = %e, "box event not handled");
+            let mut attempt = 0u32;
+            loop {
+                match self.handle_box_report(&report).await {
+                    Ok(()) => break,
+                    Err(Error::Contention | Error::Store(_)) if attempt < 6 => {
+                        tokio::time::sleep(std::time::Duration::from_millis(20 << attempt)).await;
+                        attempt += 1;
+                    }
+                    Err(e) => {
+                        tracing::error!(box_id = %report.box_id, event = ?report.event, error = %e, "box event not handled");
+                        break;
+                    }
+                }
             }
         }
     }

@@ -54,11 +54,19 @@ impl Service {
             .apply(tx.as_mut(), &pickup, PickupEvent::DepositStarted, actor, Some((box_id.clone(), compartment)))
             .await?;
         tx.commit().await?;
-        if let Err(e) = self.after_commit(after).await {
-            tracing::warn!(pickup = %pickup.id, error = %e, "compartment did not open for loading");
-            self.abandon_deposit(&pickup.id).await?;
-            return Err(e);
-        }
+        // Its own task, so that a caller who gives up cannot leave a reservation without its opening.
+        let this = self.clone();
+        let id = pickup.id.clone();
+        tokio::spawn(async move {
+            if let Err(e) = this.after_commit(after).await {
+                tracing::warn!(pickup = %id, error = %e, "compartment did not open for loading");
+                this.abandon_deposit(&id).await?;
+                return Err(e);
+            }
+            Ok(())
+        })
+        .await
+        .map_err(|e| Error::Box(abholbox_box::DriverError::Unreachable(e.to_string())))??;
         Ok(DepositStarted { pickup: pickup.id, box_id: box_id.clone(), compartment, label })
     }
 

@@ -80,10 +80,6 @@ impl Service {
             next.claimed_at = Some(now);
             next.door_opened_at = None;
         }
-        if matches!(event, PickupEvent::ClaimFailed) {
-            next.claimed_by = None;
-            next.claimed_at = None;
-        }
         if matches!(event, PickupEvent::Unlocked) {
             next.failed_pin_attempts = 0;
         }

@@ -6,6 +6,7 @@
 //! never looks anything up: whether a number has a pickup is only decided together with the PIN, and
 //! both failures are one outcome.
 
+use abholbox_box::DriverError;
 use abholbox_core::ids::{BoxId, CompartmentNo, PickupId, SessionId};
 use abholbox_core::kiosk::{EndReason, QueuedPickup, SessionEvent, SessionState, Step};
 use abholbox_core::personal::BirthDate;
@@ -52,7 +53,9 @@ enum PinOutcome {
 }
 
 impl Service {
-    /// Starts a session at the kiosk's box.
+    /// Starts a session at the kiosk's box. A panel serves one citizen at a time: a new session ends
+    /// the panel's earlier ones that have not opened a compartment (the previous citizen walked away),
+    /// so that what the slot reads goes to the person standing there.
     pub async fn start_session(&self, kiosk: &Principal) -> Result<SessionView> {
         let Principal::Kiosk { token_id, box_id } = kiosk else {
             return Err(Error::Forbidden);
@@ -71,6 +74,11 @@ impl Service {
             version: 1,
         };
         let mut tx = self.store.begin().await?;
+        for mut earlier in tx.open_sessions_of_token(token_id).await? {
+            earlier.state.apply(SessionEvent::Cancel, now, &self.policy.session)?;
+            earlier.last_error = Some("superseded".into());
+            save(tx.as_mut(), &mut earlier).await?;
+        }
         tx.insert_session(&session).await?;
         tx.commit().await?;
         self.view(&session).await
@@ -143,7 +151,9 @@ impl Service {
     }
 
     /// Step 2: the PIN from the SMS. Wrong PINs count against every pickup waiting for the number;
-    /// a pickup that reaches the limit is locked until a supervisor lifts the lock.
+    /// a pickup that reaches the limit is locked until a supervisor lifts the lock. A wrong PIN answers
+    /// the same whether the number is unknown, known or locked; only the right PIN of a locked pickup
+    /// learns that it is locked, and is sent to the counter.
     pub async fn enter_pin(&self, kiosk: &Principal, id: &SessionId, pin: &str) -> Result<SessionView> {
         let pin = self.policy.pin.parse(pin).map_err(|e| Error::Invalid { field: "pin", message: e.to_string() })?;
         let now = self.clock.now();
@@ -184,10 +194,10 @@ impl Service {
             PinOutcome::Accepted(
                 accepted.iter().map(|p| QueuedPickup { pickup: p.id.clone(), factor: p.third_factor }).collect(),
             )
-        } else if !candidates.is_empty() && candidates.iter().all(|p| p.locked) {
+        } else if candidates.iter().zip(&matches).any(|(p, m)| *m && p.locked) {
+            // Only the right PIN learns of the lock: to anyone else a locked number is any number.
             PinOutcome::Locked
         } else {
-            let mut all_locked = !candidates.is_empty();
             for p in candidates.iter().filter(|p| !p.locked) {
                 let mut counted = p.clone();
                 counted.failed_pin_attempts += 1;
@@ -199,11 +209,9 @@ impl Service {
                 if counted.failed_pin_attempts >= self.policy.lockout_after {
                     self.apply(tx.as_mut(), &counted, PickupEvent::Locked, &actor, None).await?;
                     tracing::warn!(pickup = %p.id, "pickup locked after too many wrong PINs");
-                } else {
-                    all_locked = false;
                 }
             }
-            if all_locked { PinOutcome::Locked } else { PinOutcome::Rejected }
+            PinOutcome::Rejected
         };
         let (event, error) = match outcome {
             PinOutcome::Accepted(queue) => (SessionEvent::PinAccepted(queue), None),
@@ -249,7 +257,7 @@ impl Service {
         }
         let claimed = self.claim(tx.as_mut(), &mut session, &current).await?;
         tx.commit().await?;
-        self.open_claimed(&session, claimed?).await?;
+        self.open_claimed(&session, claimed?, None).await?;
         self.view(&session).await
     }
 
@@ -309,27 +317,14 @@ impl Service {
                 return Err(refused);
             }
         };
-        tx.insert_old_document(&OldDocumentRecord {
+        tx.commit().await?;
+        let old = OldDocumentRecord {
             box_id: box_id.clone(),
-            pickup: current.clone(),
+            pickup: current,
             document_number: read.document_number().to_owned(),
             taken_at: now,
-        })
-        .await?;
-        record(
-            tx.as_mut(),
-            &claimed.0,
-            "old_document_taken_in",
-            &Actor::Box(box_id.clone()),
-            now,
-            json!({ "box": box_id.as_str() }),
-        )
-        .await?;
-        tx.commit().await?;
-        if let Err(e) = self.driver(box_id)?.keep_document().await {
-            tracing::warn!(%box_id, error = %e, "slot did not take the old document in");
-        }
-        self.open_claimed(&session, claimed).await
+        };
+        self.open_claimed(&session, claimed, Some(old)).await
     }
 
     /// Claims the current pickup for the session: the one write that makes a hand-over exclusive.
@@ -369,17 +364,43 @@ impl Service {
         }
     }
 
-    /// Opens the claimed compartment after the claim committed. If the box fails, the claim is undone,
-    /// the pickup flagged for staff and the session ended: nobody gets the document by retrying.
-    async fn open_claimed(&self, session: &SessionRecord, claimed: (PickupRecord, Vec<AfterCommit>)) -> Result<()> {
-        let (pickup, after) = claimed;
+    /// Opens the claimed compartment after the claim committed, then keeps the old document (if the
+    /// third factor was one). The work runs as its own task so that a caller who gives up (timeout,
+    /// closed connection) cannot leave a committed claim half carried out.
+    async fn open_claimed(
+        &self,
+        session: &SessionRecord,
+        claimed: (PickupRecord, Vec<AfterCommit>),
+        old_document: Option<OldDocumentRecord>,
+    ) -> Result<()> {
+        let this = self.clone();
+        let session = session.id.clone();
+        tokio::spawn(async move { this.finish_claim(session, claimed, old_document).await })
+            .await
+            .map_err(|e| Error::Box(DriverError::Unreachable(e.to_string())))?
+    }
+
+    /// If the box fails to open, the old document is given back, the pickup flagged for staff (its
+    /// claim stays, so nobody gets it by retrying) and the session ended.
+    async fn finish_claim(
+        &self,
+        session: SessionId,
+        (pickup, after): (PickupRecord, Vec<AfterCommit>),
+        old_document: Option<OldDocumentRecord>,
+    ) -> Result<()> {
+        let box_id = pickup.box_id.clone().ok_or(Error::Contention)?;
         if let Err(e) = self.after_commit(after).await {
             tracing::error!(pickup = %pickup.id, error = %e, "compartment did not open for hand-over");
+            if old_document.is_some()
+                && let Err(slot) = self.driver(&box_id)?.return_document().await
+            {
+                tracing::warn!(%box_id, error = %slot, "slot did not give the old document back");
+            }
             let mut tx = self.store.begin().await?;
             if let Some(p) = tx.pickup(&pickup.id).await? {
                 self.apply(tx.as_mut(), &p, PickupEvent::ClaimFailed, &Actor::System, None).await?;
             }
-            if let Some(mut s) = tx.session(&session.id).await?
+            if let Some(mut s) = tx.session(&session).await?
                 && s.state.apply(SessionEvent::OpenFailed, self.clock.now(), &self.policy.session).is_ok()
             {
                 s.last_error = Some("compartment_did_not_open".into());
@@ -387,6 +408,23 @@ impl Service {
             }
             tx.commit().await?;
             return Err(e);
+        }
+        if let Some(old) = old_document {
+            if let Err(e) = self.driver(&box_id)?.keep_document().await {
+                tracing::warn!(%box_id, error = %e, "slot did not take the old document in");
+            }
+            let mut tx = self.store.begin().await?;
+            tx.insert_old_document(&old).await?;
+            record(
+                tx.as_mut(),
+                &pickup,
+                "old_document_taken_in",
+                &Actor::Box(box_id.clone()),
+                old.taken_at,
+                json!({ "box": box_id.as_str() }),
+            )
+            .await?;
+            tx.commit().await?;
         }
         Ok(())
     }

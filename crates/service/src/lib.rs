@@ -68,6 +68,8 @@ pub enum Actor {
     Kiosk(BoxId),
     /// The box hardware reporting a fact.
     Box(BoxId),
+    /// A person at the command line, by the name they gave.
+    Operator(String),
     /// The service itself (start-up checks, workers).
     System,
 }
@@ -78,6 +80,7 @@ impl std::fmt::Display for Actor {
             Self::Integration(id) => write!(f, "token:{id}"),
             Self::Kiosk(b) => write!(f, "kiosk:{b}"),
             Self::Box(b) => write!(f, "box:{b}"),
+            Self::Operator(name) => write!(f, "operator:{name}"),
             Self::System => f.write_str("system"),
         }
     }

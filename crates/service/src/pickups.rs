@@ -113,3 +113,27 @@ impl Service {
         self.store.pickup(id).await?.ok_or(Error::NotFound("pickup"))
     }
 }
+
+impl Service {
+    /// Lifts the lock after wrong PINs, once a supervisor has seen the citizen in person. A PIN reissue
+    /// does not do this; only this, recorded with who and why.
+    pub async fn unlock(&self, actor: &Actor, id: &PickupId, reason: &str) -> Result<PickupRecord> {
+        if reason.trim().is_empty() || reason.len() > 500 {
+            return Err(Error::Invalid { field: "reason", message: "say in up to 500 characters why".into() });
+        }
+        let mut tx = self.store.begin().await?;
+        let pickup = tx.pickup(id).await?.ok_or(Error::NotFound("pickup"))?;
+        let (unlocked, _) =
+            self.apply(tx.as_mut(), &pickup, abholbox_core::pickup::PickupEvent::Unlocked, actor, None).await?;
+        tx.append_audit(&abholbox_store::NewAuditEntry {
+            at: self.clock.now(),
+            actor: actor.to_string(),
+            action: "unlock_reason",
+            object: id.to_string(),
+            detail: json!({ "reason": reason }),
+        })
+        .await?;
+        tx.commit().await?;
+        Ok(unlocked)
+    }
+}

@@ -97,6 +97,7 @@ CREATE TABLE kiosk_sessions (
     version                INTEGER NOT NULL
 ) STRICT;
 CREATE INDEX kiosk_sessions_step ON kiosk_sessions (box_id, step);
+CREATE INDEX kiosk_sessions_token ON kiosk_sessions (token_id, step);
 
 -- The feed the registry reads: the cursor only grows.
 CREATE TABLE events (

@@ -393,6 +393,17 @@ impl Tx for SqliteTx {
         Ok(done.rows_affected() == 1)
     }
 
+    async fn open_sessions_of_token(&mut self, token_id: &str) -> Result<Vec<SessionRecord>> {
+        let rows = sqlx::query(
+            "SELECT * FROM kiosk_sessions WHERE token_id = ? AND step IN ('phone', 'pin', 'old_document', 'birth_date')",
+        )
+        .bind(token_id)
+        .fetch_all(&mut *self.tx)
+        .await
+        .map_err(db)?;
+        rows.iter().map(map_session).collect()
+    }
+
     async fn session_waiting_for_document(&mut self, box_id: &BoxId) -> Result<Option<SessionRecord>> {
         let row = sqlx::query(
             "SELECT * FROM kiosk_sessions WHERE box_id = ? AND step = 'old_document'

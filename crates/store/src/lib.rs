@@ -97,6 +97,8 @@ pub trait Tx: Send {
     async fn session(&mut self, id: &SessionId) -> Result<Option<SessionRecord>>;
     /// Like [`Tx::update_pickup`], for a kiosk session.
     async fn update_session(&mut self, session: &SessionRecord) -> Result<bool>;
+    /// A kiosk's sessions that are still before `collect`: a new session on the same panel ends them.
+    async fn open_sessions_of_token(&mut self, token_id: &str) -> Result<Vec<SessionRecord>>;
     /// The open session at a box waiting for an old document, the one that gets what the slot reads.
     async fn session_waiting_for_document(&mut self, box_id: &BoxId) -> Result<Option<SessionRecord>>;
 

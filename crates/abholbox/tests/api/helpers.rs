@@ -23,6 +23,9 @@ pub struct TestApp {
     pub client: reqwest::Client,
     pub integration: String,
     pub kiosk: String,
+    /// A second panel at the same box.
+    pub kiosk2: String,
+    pub service: abholbox_service::Service,
     pub clock: Arc<ManualClock>,
     stop: Option<oneshot::Sender<()>>,
     server: Option<JoinHandle<()>>,
@@ -42,7 +45,9 @@ impl TestApp {
         let addr = app.local_addr().expect("bound");
         let (_, integration) = app.service.create_token(Role::Integration, None, "test").await.expect("token");
         let kiosk_box = BoxId::parse(&config.boxes[0].id).expect("box id");
-        let (_, kiosk) = app.service.create_token(Role::Kiosk, Some(kiosk_box), "test").await.expect("token");
+        let (_, kiosk) = app.service.create_token(Role::Kiosk, Some(kiosk_box.clone()), "test").await.expect("token");
+        let (_, kiosk2) = app.service.create_token(Role::Kiosk, Some(kiosk_box), "test").await.expect("token");
+        let service = app.service.clone();
         let (stop, stopped) = oneshot::channel::<()>();
         let server = tokio::spawn(async move {
             app.run(async move {
@@ -56,6 +61,8 @@ impl TestApp {
             client: reqwest::Client::builder().timeout(Duration::from_secs(20)).build().expect("client"),
             integration,
             kiosk,
+            kiosk2,
+            service,
             clock,
             stop: Some(stop),
             server: Some(server),
@@ -197,7 +204,12 @@ impl TestApp {
     }
 
     pub async fn session(&self) -> String {
-        let (status, body) = self.post("/api/v1/kiosk/sessions", Some(&self.kiosk), json!({})).await;
+        self.session_at(&self.kiosk).await
+    }
+
+    /// A session on a given panel.
+    pub async fn session_at(&self, panel: &str) -> String {
+        let (status, body) = self.post("/api/v1/kiosk/sessions", Some(panel), json!({})).await;
         assert_eq!(status, StatusCode::CREATED, "{body}");
         body["session"].as_str().expect("session").to_owned()
     }
@@ -224,7 +236,11 @@ impl TestApp {
 
     /// Phone and PIN in a new session; returns the session id and the answer to the PIN.
     pub async fn authenticate(&self, phone: &str, pin: &str) -> (String, StatusCode, Value) {
-        let s = self.session().await;
+        self.authenticate_at(&self.kiosk, phone, pin).await
+    }
+
+    pub async fn authenticate_at(&self, panel: &str, phone: &str, pin: &str) -> (String, StatusCode, Value) {
+        let s = self.session_at(panel).await;
         let (status, body) = self.step(&s, "phone", json!({ "phone": phone })).await;
         assert_eq!(status, StatusCode::OK, "{body}");
         let (status, body) = self.step(&s, "pin", json!({ "pin": pin })).await;

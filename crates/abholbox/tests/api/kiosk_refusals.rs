@@ -27,9 +27,18 @@ async fn five_wrong_pins_lock_the_pickup_until_a_supervisor_lifts_it() {
     let (_, status, body) = app.authenticate("015123456711", &wrong(&pin)).await;
     assert_eq!(
         (status, body["error"]["code"].as_str()),
-        (StatusCode::LOCKED, Some("locked")),
-        "the fifth wrong PIN locks"
+        (StatusCode::UNPROCESSABLE_ENTITY, Some("phone_or_pin_wrong")),
+        "the fifth wrong PIN locks, and says no more than any wrong PIN"
     );
+    let pickup = app.pickup(&id).await;
+    assert_eq!((pickup["locked"].as_bool(), pickup["status"].as_str()), (Some(true), Some("ready")));
+    assert_eq!(pickup["attention"], "locked_after_wrong_pins");
+    let (_, status, body) = app.authenticate("015123456711", &wrong(&pin)).await;
+    assert_eq!(
+        (status, body["error"]["code"].as_str()),
+        (StatusCode::UNPROCESSABLE_ENTITY, Some("phone_or_pin_wrong"))
+    );
+
     let (session, status, body) = app.authenticate("015123456711", &pin).await;
     assert_eq!(
         (status, body["error"]["code"].as_str()),
@@ -38,9 +47,14 @@ async fn five_wrong_pins_lock_the_pickup_until_a_supervisor_lifts_it() {
     );
     let state = app.state(&session).await;
     assert_eq!((state["step"].as_str(), state["reason"].as_str()), (Some("ended"), Some("locked")));
-    let pickup = app.pickup(&id).await;
-    assert_eq!((pickup["locked"].as_bool(), pickup["status"].as_str()), (Some(true), Some("ready")));
     assert_eq!(app.sim_box().await["open_doors"], json!([]));
+
+    let supervisor = abholbox_service::Actor::Operator("supervisor".into());
+    let pickup_id = abholbox_core::ids::PickupId::parse(&id).unwrap();
+    assert!(app.service.unlock(&supervisor, &pickup_id, "").await.is_err(), "a reason is required");
+    app.service.unlock(&supervisor, &pickup_id, "citizen seen with ID at the counter").await.unwrap();
+    let (_, status, body) = app.authenticate("015123456711", &pin).await;
+    assert_eq!((status, body["step"].as_str()), (StatusCode::OK, Some("birth_date")), "{body}");
     app.stop().await;
 }
 
@@ -70,8 +84,8 @@ async fn an_unknown_number_answers_like_a_known_one() {
     app.deposit(&id).await;
     let pin = app.pin_for("+4915123456713").await;
     let guess = if pin == "482913" { "482914" } else { "482913" };
-    let known = app.session().await;
-    let unknown = app.session().await;
+    let known = app.session_at(&app.kiosk).await;
+    let unknown = app.session_at(&app.kiosk2).await;
     let (s1, b1) = app.step(&known, "phone", json!({ "phone": "0151 23456713" })).await;
     let (s2, b2) = app.step(&unknown, "phone", json!({ "phone": "0151 99999999" })).await;
     assert_eq!((s1, &b1["step"], &b1["error"]), (s2, &b2["step"], &b2["error"]));
@@ -159,5 +173,22 @@ async fn steps_cannot_be_skipped() {
     assert_eq!((status, body["error"]["code"].as_str()), (StatusCode::CONFLICT, Some("wrong_step")));
     let (status, body) = app.step(&session, "birth-date", json!({ "birth_date": "1960-01-01" })).await;
     assert_eq!((status, body["error"]["code"].as_str()), (StatusCode::CONFLICT, Some("wrong_step")));
+    app.stop().await;
+}
+
+#[tokio::test]
+async fn a_new_session_on_a_panel_ends_the_one_left_behind() {
+    let dir = tempfile::tempdir().unwrap();
+    let app = TestApp::spawn(dir.path()).await;
+    let left = app.session().await;
+    app.step(&left, "phone", json!({ "phone": "0151 23456716" })).await;
+    let other_panel = app.session_at(&app.kiosk2).await;
+    let next = app.session().await;
+    let state = app.state(&left).await;
+    assert_eq!((state["step"].as_str(), state["reason"].as_str()), (Some("ended"), Some("cancelled")));
+    assert_eq!(app.state(&next).await["step"], "phone");
+    assert_eq!(app.state(&other_panel).await["step"], "phone", "another panel's session is its own");
+    let (status, body) = app.get(&format!("/api/v1/kiosk/sessions/{other_panel}"), Some(&app.kiosk)).await;
+    assert_eq!(status, StatusCode::OK, "{body}");
     app.stop().await;
 }

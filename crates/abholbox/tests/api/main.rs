@@ -1,5 +1,8 @@
 //! Integration tests: the real server on a real SQLite file, driven over HTTP like its callers.
 
+// Test helpers fail loudly by design: a panic here is a failed test, not a crash in production.
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic, clippy::indexing_slicing)]
+
 mod helpers;
 
 mod errors;

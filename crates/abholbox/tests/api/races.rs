@@ -15,8 +15,8 @@ async fn two_sessions_for_one_pickup_hand_it_out_once() {
         let id = app.register(&format!("R-{round}"), &phone, "1977-07-07", None).await;
         let compartment = app.deposit(&id).await;
         let pin = app.pin_for(&e164).await;
-        let (s1, st1, _) = app.authenticate(&phone, &pin).await;
-        let (s2, st2, _) = app.authenticate(&phone, &pin).await;
+        let (s1, st1, _) = app.authenticate_at(&app.kiosk, &phone, &pin).await;
+        let (s2, st2, _) = app.authenticate_at(&app.kiosk2, &phone, &pin).await;
         assert_eq!((st1, st2), (StatusCode::OK, StatusCode::OK), "both sessions passed phone and PIN");
         let body = json!({ "birth_date": "1977-07-07" });
         let (a, b) = tokio::join!(app.step(&s1, "birth-date", body.clone()), app.step(&s2, "birth-date", body.clone()));
@@ -32,8 +32,11 @@ async fn two_sessions_for_one_pickup_hand_it_out_once() {
         app.close(compartment).await;
         app.wait_status(&id, "collected").await;
         let (winner, loser) = if a.0 == StatusCode::OK { (&s1, &s2) } else { (&s2, &s1) };
-        assert_eq!(app.wait_step(winner, "done").await["step"], "done");
-        assert_eq!(app.state(loser).await["reason"], "unavailable");
+        let (winner_panel, loser_panel) =
+            if a.0 == StatusCode::OK { (&app.kiosk, &app.kiosk2) } else { (&app.kiosk2, &app.kiosk) };
+        let won = app.get(&format!("/api/v1/kiosk/sessions/{winner}"), Some(winner_panel)).await.1;
+        let lost = app.get(&format!("/api/v1/kiosk/sessions/{loser}"), Some(loser_panel)).await.1;
+        assert_eq!((won["step"].as_str(), lost["reason"].as_str()), (Some("done"), Some("unavailable")));
     }
     app.stop().await;
 }
