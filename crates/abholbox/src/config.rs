@@ -239,3 +239,50 @@ impl Config {
         }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn example() -> PathBuf {
+        Path::new(env!("CARGO_MANIFEST_DIR")).join("../../docs/abholbox.example.toml")
+    }
+
+    #[test]
+    fn the_documented_example_is_valid() {
+        let config = Config::load(Some(&example())).unwrap();
+        let resolved = config.resolve().unwrap();
+        assert_eq!(resolved.sites.len(), 1);
+        assert_eq!(resolved.boxes[0].modules.len(), 2);
+        assert_eq!(resolved.policy.lockout_after, 5);
+        assert_eq!(config.database_url(), "sqlite:///var/lib/abholbox/abholbox.db");
+    }
+
+    #[test]
+    fn a_misspelt_key_is_refused_by_name() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("bad.toml");
+        std::fs::write(&path, "[pins]\nlenght = 8\n").unwrap();
+        let err = Config::load(Some(&path)).unwrap_err().to_string();
+        assert!(err.contains("lenght"), "{err}");
+    }
+
+    #[test]
+    fn values_are_checked_with_the_key_named() {
+        let mut config = Config::demo(PathBuf::from("x"), 0);
+        config.pins.length = 3;
+        assert!(config.resolve().err().map(|e| format!("{e:#}")).unwrap_or_default().contains("pins.length"));
+        let mut config = Config::demo(PathBuf::from("x"), 0);
+        config.boxes[0].site = "elsewhere".into();
+        assert!(config.resolve().err().map(|e| e.to_string()).unwrap_or_default().contains("boxes[0].site"));
+        let mut config = Config::demo(PathBuf::from("x"), 0);
+        config.sites[0].time_zone = "Mars/Olympus".into();
+        assert!(config.resolve().err().map(|e| e.to_string()).unwrap_or_default().contains("sites[0].time_zone"));
+    }
+
+    #[test]
+    fn the_demo_has_one_box_of_600() {
+        let resolved = Config::demo(PathBuf::from("x"), 0).resolve().unwrap();
+        assert_eq!(expand(&resolved.boxes[0].modules).unwrap().len(), 600);
+    }
+}
