@@ -15,8 +15,8 @@ use std::time::Duration;
 
 use abholbox_core::ids::{BoxId, CompartmentNo, PickupId, SessionId};
 use abholbox_store::{
-    AuditRecord, BoxRecord, CompartmentRecord, EventRecord, OutboxRecord, PickupRecord, Result, SessionRecord,
-    SiteRecord, Store, StoreError, TokenRecord, Tx,
+    AuditRecord, BoxRecord, CompartmentRecord, EventRecord, OutboxRecord, OutboxStatus, PickupRecord, Result,
+    SessionRecord, SiteRecord, Store, StoreError, TokenRecord, Tx,
 };
 use async_trait::async_trait;
 use chrono::{DateTime, Utc};
@@ -155,6 +155,19 @@ impl Store for SqliteStore {
         rows.iter().map(map_audit).collect()
     }
 
+    async fn outbox_for_pickup(&self, pickup: &PickupId) -> Result<Vec<OutboxStatus>> {
+        let rows = sqlx::query(
+            "SELECT id, purpose, attempts, sent_at, last_error,
+                    (recipient IS NOT NULL OR body IS NOT NULL) AS holds_content
+             FROM outbox WHERE pickup_id = ? ORDER BY id",
+        )
+        .bind(pickup.as_str())
+        .fetch_all(&self.pool)
+        .await
+        .map_err(db)?;
+        rows.iter().map(rows::map_outbox_status).collect()
+    }
+
     async fn lease_outbox(&self, now: DateTime<Utc>, lease_until: DateTime<Utc>) -> Result<Option<OutboxRecord>> {
         let mut tx = self.pool.begin_with("BEGIN IMMEDIATE").await.map_err(db)?;
         let row = sqlx::query(
@@ -210,4 +223,36 @@ impl From<SqliteStore> for Box<dyn Store> {
 /// Keeps `StoreError` constructible here without naming sqlx in the trait crate.
 pub(crate) fn corrupt(what: &'static str) -> StoreError {
     StoreError::Corrupt(what)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use abholbox_store::NewAuditEntry;
+
+    #[tokio::test]
+    async fn durable_settings_and_an_append_only_audit_log() {
+        let dir = tempfile::tempdir().unwrap();
+        let store = SqliteStore::open(&dir.path().join("t.db")).await.unwrap();
+        let mode: String = sqlx::query_scalar("PRAGMA journal_mode").fetch_one(&store.pool).await.unwrap();
+        let sync: i64 = sqlx::query_scalar("PRAGMA synchronous").fetch_one(&store.pool).await.unwrap();
+        let fk: i64 = sqlx::query_scalar("PRAGMA foreign_keys").fetch_one(&store.pool).await.unwrap();
+        assert_eq!((mode.as_str(), sync, fk), ("wal", 2, 1), "WAL, synchronous = FULL, foreign keys on");
+
+        let mut tx = store.begin().await.unwrap();
+        tx.append_audit(&NewAuditEntry {
+            at: Utc::now(),
+            actor: "system".into(),
+            action: "test",
+            object: "x".into(),
+            detail: serde_json::json!({}),
+        })
+        .await
+        .unwrap();
+        tx.commit().await.unwrap();
+        assert!(sqlx::query("UPDATE audit_log SET actor = 'someone'").execute(&store.pool).await.is_err());
+        assert!(sqlx::query("DELETE FROM audit_log").execute(&store.pool).await.is_err());
+        assert_eq!(store.audit_entries(10).await.unwrap()[0].actor, "system");
+        store.close().await;
+    }
 }

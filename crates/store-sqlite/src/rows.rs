@@ -8,8 +8,8 @@ use abholbox_core::language::Language;
 use abholbox_core::personal::ThirdFactor;
 use abholbox_core::pickup::PickupStatus;
 use abholbox_store::{
-    AuditRecord, BoxRecord, CompartmentRecord, EventRecord, KeyedHash, OutboxRecord, PersonalRecord, PickupRecord,
-    PinHash, Role, SessionRecord, SiteRecord, StoreError, TokenRecord,
+    AuditRecord, BoxRecord, CompartmentRecord, EventRecord, KeyedHash, OutboxRecord, OutboxStatus, PersonalRecord,
+    PickupRecord, PinHash, Role, SessionRecord, SiteRecord, StoreError, TokenRecord,
 };
 use chrono::{DateTime, Utc};
 use sqlx::Row;
@@ -241,5 +241,16 @@ pub(crate) fn map_outbox(row: &SqliteRow) -> R<OutboxRecord> {
         body: s(row, "body")?,
         attempts: u(row, "attempts")?,
         created_at: t(row, "created_at")?,
+    })
+}
+
+pub(crate) fn map_outbox_status(row: &SqliteRow) -> R<OutboxStatus> {
+    Ok(OutboxStatus {
+        id: i(row, "id")?,
+        purpose: s(row, "purpose")?,
+        attempts: u(row, "attempts")?,
+        sent_at: opt_t(row, "sent_at")?,
+        last_error: opt_s(row, "last_error")?,
+        holds_content: b(row, "holds_content")?,
     })
 }

@@ -6,6 +6,8 @@
 //! decides a race is conditional (`… WHERE version = ?`) and reports whether it won, so exactly-once
 //! holds on any backend and under any isolation level.
 
+#[cfg(feature = "conformance")]
+pub mod conformance;
 mod error;
 mod records;
 
@@ -38,6 +40,9 @@ pub trait Store: Send + Sync + 'static {
     async fn token_by_hash(&self, hash: &[u8]) -> Result<Option<TokenRecord>>;
     async fn events_after(&self, cursor: i64, limit: u32) -> Result<Vec<EventRecord>>;
     async fn audit_entries(&self, limit: u32) -> Result<Vec<AuditRecord>>;
+
+    /// What the outbox holds for a pickup, without recipients or texts: for staff and checks.
+    async fn outbox_for_pickup(&self, pickup: &PickupId) -> Result<Vec<OutboxStatus>>;
 
     /// Leases the oldest due outbox message for `lease` so that one sender at a time works on it;
     /// a sender that dies loses the lease and the message is sent again by the next.

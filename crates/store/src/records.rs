@@ -276,3 +276,15 @@ impl std::fmt::Debug for OldDocumentRecord {
         write!(f, "OldDocumentRecord({}, {}, [redacted])", self.box_id, self.pickup)
     }
 }
+
+/// An outbox message's delivery state; the recipient and text are not part of it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct OutboxStatus {
+    pub id: i64,
+    pub purpose: String,
+    pub attempts: u32,
+    pub sent_at: Option<DateTime<Utc>>,
+    pub last_error: Option<String>,
+    /// Whether recipient or text are still stored (they are erased once the gateway accepted it).
+    pub holds_content: bool,
+}

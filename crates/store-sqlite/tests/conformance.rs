@@ -1,0 +1,35 @@
+//! The store conformance suite on a fresh SQLite file per test.
+
+#![allow(clippy::unwrap_used)]
+
+use abholbox_store::conformance;
+use abholbox_store_sqlite::SqliteStore;
+
+macro_rules! conformance {
+    ($($name:ident),* $(,)?) => {
+        $(
+            #[tokio::test]
+            async fn $name() {
+                let dir = tempfile::tempdir().unwrap();
+                let store = SqliteStore::open(&dir.path().join("test.db")).await.unwrap();
+                conformance::$name(&store).await;
+                store.close().await;
+            }
+        )*
+    };
+}
+
+conformance!(
+    pickups_round_trip,
+    a_stale_write_loses,
+    duplicates_are_named_conflicts,
+    one_compartment_holds_one_document,
+    compartment_states_move_conditionally,
+    setup_again_keeps_compartment_state,
+    an_uncommitted_transaction_leaves_nothing,
+    erasure_removes_what_is_personal,
+    phone_lookup_finds_ready_pickups_of_one_box,
+    sessions_round_trip,
+    the_event_cursor_only_grows,
+    the_outbox_leases_and_forgets,
+);

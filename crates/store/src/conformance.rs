@@ -1,0 +1,401 @@
+//! What every storage backend must do, written once against the trait.
+//!
+//! Each function takes a fresh, empty store and panics on a violation; a backend's test suite calls
+//! every one of them (see `store-sqlite/tests/conformance.rs`), so SQLite and PostgreSQL are held to
+//! the same behaviour by changing one URL.
+
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic, clippy::indexing_slicing)]
+
+use abholbox_core::compartment::{CompartmentState, SizeClass};
+use abholbox_core::document::DocumentKind;
+use abholbox_core::ids::{BoxId, CompartmentNo, PickupId, SessionId, SiteId};
+use abholbox_core::kiosk::{SessionState, Step};
+use abholbox_core::language::Language;
+use abholbox_core::personal::ThirdFactor;
+use abholbox_core::pickup::PickupStatus;
+use chrono::{DateTime, Duration, TimeZone, Utc};
+use serde_json::json;
+
+use crate::{
+    BoxRecord, KeyedHash, NewAuditEntry, NewCompartment, NewEvent, NewOutboxMessage, PersonalRecord, PickupRecord,
+    PinHash, SessionRecord, SiteRecord, Store, StoreError,
+};
+
+fn t0() -> DateTime<Utc> {
+    Utc.with_ymd_and_hms(2026, 11, 25, 9, 0, 0).unwrap()
+}
+
+fn site() -> SiteId {
+    SiteId::parse("site-1").unwrap()
+}
+
+fn the_box() -> BoxId {
+    BoxId::parse("box-1").unwrap()
+}
+
+fn no(n: u32) -> CompartmentNo {
+    CompartmentNo::new(n).unwrap()
+}
+
+fn id(n: u8) -> PickupId {
+    PickupId::from_random([n; 16])
+}
+
+/// A site with one box of `compartments` small compartments, the odd ones within reach.
+async fn furnish(store: &dyn Store, compartments: u32) {
+    let mut tx = store.begin().await.unwrap();
+    tx.upsert_site(&SiteRecord {
+        id: site(),
+        name: "Site".into(),
+        address: "Street 1".into(),
+        time_zone: "Europe/Berlin".into(),
+    })
+    .await
+    .unwrap();
+    let cs: Vec<NewCompartment> = (1..=compartments)
+        .map(|n| NewCompartment {
+            number: no(n),
+            label: format!("A-{n:03}"),
+            module: "A".into(),
+            row: 1,
+            column: n,
+            size: SizeClass::S,
+            within_reach: n % 2 == 1,
+        })
+        .collect();
+    tx.upsert_box(&BoxRecord { id: the_box(), site: site(), name: "Box".into(), driver: "simulated".into() }, &cs)
+        .await
+        .unwrap();
+    tx.commit().await.unwrap();
+}
+
+fn pickup(n: u8, reference: &str) -> PickupRecord {
+    PickupRecord {
+        id: id(n),
+        reference: reference.into(),
+        site: site(),
+        document_kind: DocumentKind::Passport,
+        document_number: None,
+        third_factor: ThirdFactor::BirthDate,
+        language: Language::Uk,
+        low_compartment: true,
+        status: PickupStatus::AwaitingDeposit,
+        box_id: None,
+        compartment: None,
+        locked: false,
+        failed_pin_attempts: 0,
+        claimed_by: None,
+        claimed_at: None,
+        door_opened_at: None,
+        phone_hash: Some(KeyedHash { key_id: "lookup-1".into(), hash: vec![n; 32] }),
+        pin: None,
+        ready_at: None,
+        deadline: None,
+        collected_at: None,
+        attention: None,
+        created_at: t0(),
+        updated_at: t0(),
+        version: 1,
+    }
+}
+
+fn personal(n: u8) -> PersonalRecord {
+    PersonalRecord {
+        pickup: id(n),
+        phone_e164: format!("+49151234567{n:02}"),
+        birth_date: Some("1974-08-12".into()),
+        old_document_number: None,
+    }
+}
+
+async fn insert(store: &dyn Store, p: &PickupRecord) {
+    let mut tx = store.begin().await.unwrap();
+    tx.insert_pickup(p, &PersonalRecord { pickup: p.id.clone(), ..personal(0) }).await.unwrap();
+    tx.commit().await.unwrap();
+}
+
+/// Every field of a pickup and its personal data comes back as written.
+pub async fn pickups_round_trip(store: &dyn Store) {
+    furnish(store, 4).await;
+    let mut p = pickup(1, "R-1");
+    p.document_number = Some("C01X00T47".into());
+    p.status = PickupStatus::Ready;
+    p.box_id = Some(the_box());
+    p.compartment = Some(no(3));
+    p.locked = true;
+    p.failed_pin_attempts = 5;
+    p.claimed_by = Some(SessionId::from_random([9; 16]));
+    p.claimed_at = Some(t0() + Duration::microseconds(1));
+    p.door_opened_at = Some(t0() + Duration::seconds(2));
+    p.pin = Some(PinHash { key_id: "pin-1".into(), salt: vec![1; 16], hash: vec![2; 32] });
+    p.ready_at = Some(t0());
+    p.deadline = Some(t0() + Duration::days(10));
+    p.collected_at = Some(t0() + Duration::seconds(3));
+    p.attention = Some("handover_unconfirmed".into());
+    let mut tx = store.begin().await.unwrap();
+    tx.insert_pickup(&p, &personal(1)).await.unwrap();
+    assert_eq!(tx.pickup(&p.id).await.unwrap().as_ref(), Some(&p), "read within the transaction");
+    tx.commit().await.unwrap();
+    assert_eq!(store.pickup(&p.id).await.unwrap(), Some(p.clone()));
+    let mut tx = store.begin().await.unwrap();
+    assert_eq!(tx.personal_data(&p.id).await.unwrap(), Some(personal(1)));
+    assert_eq!(tx.pickup_in_compartment(&the_box(), no(3)).await.unwrap().map(|x| x.id), Some(p.id.clone()));
+    assert_eq!(tx.pickup_by_reference(&site(), "R-1").await.unwrap().map(|x| x.id), Some(p.id.clone()));
+    assert_eq!(tx.pickup_by_document_number(&site(), "C01X00T47").await.unwrap().map(|x| x.id), Some(p.id.clone()));
+}
+
+/// A write that names a version someone else already changed loses, and says so.
+pub async fn a_stale_write_loses(store: &dyn Store) {
+    furnish(store, 1).await;
+    let p = pickup(1, "R-1");
+    insert(store, &p).await;
+    let mut tx = store.begin().await.unwrap();
+    let mut first = p.clone();
+    first.failed_pin_attempts = 1;
+    assert!(tx.update_pickup(&first).await.unwrap());
+    let mut stale = p.clone();
+    stale.failed_pin_attempts = 2;
+    assert!(!tx.update_pickup(&stale).await.unwrap(), "version 1 was already replaced");
+    tx.commit().await.unwrap();
+    let stored = store.pickup(&p.id).await.unwrap().unwrap();
+    assert_eq!((stored.version, stored.failed_pin_attempts), (2, 1));
+}
+
+/// Uniqueness rules answer with the rule's name; finished pickups free their document number.
+pub async fn duplicates_are_named_conflicts(store: &dyn Store) {
+    furnish(store, 2).await;
+    let mut a = pickup(1, "R-1");
+    a.document_number = Some("C01X00T47".into());
+    insert(store, &a).await;
+    let mut tx = store.begin().await.unwrap();
+    let same_reference = pickup(2, "R-1");
+    assert!(matches!(
+        tx.insert_pickup(&same_reference, &personal(2)).await,
+        Err(StoreError::Conflict("pickups_reference"))
+    ));
+    drop(tx);
+    let mut tx = store.begin().await.unwrap();
+    let mut same_number = pickup(3, "R-3");
+    same_number.document_number = Some("C01X00T47".into());
+    assert!(matches!(
+        tx.insert_pickup(&same_number, &personal(3)).await,
+        Err(StoreError::Conflict("pickups_document_number"))
+    ));
+    drop(tx);
+    let mut tx = store.begin().await.unwrap();
+    let mut done = a.clone();
+    done.status = PickupStatus::Collected;
+    assert!(tx.update_pickup(&done).await.unwrap());
+    tx.insert_pickup(&same_number, &personal(3)).await.unwrap();
+    tx.commit().await.unwrap();
+}
+
+/// Two pickups never share a compartment, whatever the code above asks.
+pub async fn one_compartment_holds_one_document(store: &dyn Store) {
+    furnish(store, 2).await;
+    let mut a = pickup(1, "R-1");
+    a.box_id = Some(the_box());
+    a.compartment = Some(no(1));
+    insert(store, &a).await;
+    let mut b = pickup(2, "R-2");
+    b.box_id = Some(the_box());
+    b.compartment = Some(no(1));
+    let mut tx = store.begin().await.unwrap();
+    assert!(matches!(tx.insert_pickup(&b, &personal(2)).await, Err(StoreError::Conflict("pickups_compartment"))));
+}
+
+/// A compartment changes state only from the state the caller expects.
+pub async fn compartment_states_move_conditionally(store: &dyn Store) {
+    furnish(store, 3).await;
+    let mut tx = store.begin().await.unwrap();
+    assert_eq!(tx.free_compartments(&the_box()).await.unwrap().len(), 3);
+    assert!(
+        tx.set_compartment_state(&the_box(), no(2), CompartmentState::Free, CompartmentState::Reserved).await.unwrap()
+    );
+    assert!(
+        !tx.set_compartment_state(&the_box(), no(2), CompartmentState::Free, CompartmentState::Reserved).await.unwrap()
+    );
+    let free = tx.free_compartments(&the_box()).await.unwrap();
+    assert_eq!(free.iter().map(|c| c.number.get()).collect::<Vec<_>>(), vec![1, 3]);
+    assert!(free[0].within_reach && !free.iter().any(|c| c.number == no(2)));
+    tx.commit().await.unwrap();
+    let c = store.compartment(&the_box(), no(2)).await.unwrap().unwrap();
+    assert_eq!((c.state, c.label.as_str(), c.pickup), (CompartmentState::Reserved, "A-002", None));
+    assert_eq!(store.compartments(&the_box()).await.unwrap().len(), 3);
+}
+
+/// Re-applying a box's configuration keeps what its compartments hold.
+pub async fn setup_again_keeps_compartment_state(store: &dyn Store) {
+    furnish(store, 2).await;
+    let mut tx = store.begin().await.unwrap();
+    tx.set_compartment_state(&the_box(), no(1), CompartmentState::Free, CompartmentState::Occupied).await.unwrap();
+    tx.commit().await.unwrap();
+    furnish(store, 3).await;
+    let all = store.compartments(&the_box()).await.unwrap();
+    assert_eq!(
+        all.iter().map(|c| c.state).collect::<Vec<_>>(),
+        vec![CompartmentState::Occupied, CompartmentState::Free, CompartmentState::Free]
+    );
+    assert_eq!(store.sites().await.unwrap().len(), 1);
+    assert_eq!(store.boxes().await.unwrap().len(), 1);
+}
+
+/// A transaction dropped without commit leaves nothing behind.
+pub async fn an_uncommitted_transaction_leaves_nothing(store: &dyn Store) {
+    furnish(store, 1).await;
+    let p = pickup(1, "R-1");
+    {
+        let mut tx = store.begin().await.unwrap();
+        tx.insert_pickup(&p, &personal(1)).await.unwrap();
+        tx.append_event(&NewEvent { pickup: p.id.clone(), kind: "registered", at: t0(), data: json!({}) })
+            .await
+            .unwrap();
+    }
+    assert_eq!(store.pickup(&p.id).await.unwrap(), None);
+    assert!(store.events_after(0, 10).await.unwrap().is_empty());
+}
+
+/// Erasure takes the personal data row, the phone hash and the PIN material; the record stays.
+pub async fn erasure_removes_what_is_personal(store: &dyn Store) {
+    furnish(store, 1).await;
+    let mut p = pickup(1, "R-1");
+    p.pin = Some(PinHash { key_id: "pin-1".into(), salt: vec![1; 16], hash: vec![2; 32] });
+    insert(store, &p).await;
+    let mut tx = store.begin().await.unwrap();
+    tx.erase_personal_data(&p.id).await.unwrap();
+    assert_eq!(tx.personal_data(&p.id).await.unwrap(), None);
+    tx.commit().await.unwrap();
+    let stored = store.pickup(&p.id).await.unwrap().unwrap();
+    assert_eq!((stored.phone_hash, stored.pin, stored.reference.as_str()), (None, None, "R-1"));
+}
+
+/// Only ready pickups at the right box are found by a phone hash, in the order they became ready.
+pub async fn phone_lookup_finds_ready_pickups_of_one_box(store: &dyn Store) {
+    furnish(store, 4).await;
+    let hash = vec![7u8; 32];
+    for (n, status, compartment, ready) in [
+        (1, PickupStatus::Ready, 1, 20),
+        (2, PickupStatus::Ready, 2, 10),
+        (3, PickupStatus::Collected, 3, 5),
+        (4, PickupStatus::AwaitingDeposit, 4, 1),
+    ] {
+        let mut p = pickup(n, &format!("R-{n}"));
+        p.status = status;
+        p.box_id = Some(the_box());
+        p.compartment = (status != PickupStatus::Collected).then(|| no(compartment));
+        p.phone_hash = Some(KeyedHash { key_id: "lookup-1".into(), hash: hash.clone() });
+        p.ready_at = Some(t0() + Duration::seconds(ready));
+        insert(store, &p).await;
+    }
+    let mut tx = store.begin().await.unwrap();
+    let found = tx.ready_pickups_for_phone(&the_box(), &hash).await.unwrap();
+    assert_eq!(found.iter().map(|p| p.id.clone()).collect::<Vec<_>>(), vec![id(2), id(1)]);
+    assert!(tx.ready_pickups_for_phone(&the_box(), &[8u8; 32]).await.unwrap().is_empty());
+    assert!(tx.ready_pickups_for_phone(&BoxId::parse("other").unwrap(), &hash).await.unwrap().is_empty());
+}
+
+/// Sessions round-trip and lose stale writes like pickups do; the slot's reader finds the newest
+/// session waiting for a document.
+pub async fn sessions_round_trip(store: &dyn Store) {
+    furnish(store, 1).await;
+    let session = |n: u8, step: Step, at: i64| {
+        let mut state = SessionState::new(t0() + Duration::seconds(at));
+        state.step = step;
+        SessionRecord {
+            id: SessionId::from_random([n; 16]),
+            box_id: the_box(),
+            token_id: "tok_1".into(),
+            state,
+            phone_hash: Some(KeyedHash { key_id: "lookup-1".into(), hash: vec![n; 32] }),
+            last_error: Some("phone_or_pin_wrong".into()),
+            created_at: t0(),
+            version: 1,
+        }
+    };
+    let older = session(1, Step::OldDocument, 1);
+    let newer = session(2, Step::OldDocument, 2);
+    let done = session(3, Step::Done, 3);
+    let mut tx = store.begin().await.unwrap();
+    for s in [&older, &newer, &done] {
+        tx.insert_session(s).await.unwrap();
+    }
+    assert_eq!(tx.session_waiting_for_document(&the_box()).await.unwrap().map(|s| s.id), Some(newer.id.clone()));
+    assert_eq!(tx.open_sessions_of_token("tok_1").await.unwrap().len(), 2);
+    let mut moved = newer.clone();
+    moved.state.step = Step::Collect;
+    assert!(tx.update_session(&moved).await.unwrap());
+    assert!(!tx.update_session(&moved).await.unwrap(), "version 1 is gone");
+    tx.commit().await.unwrap();
+    let stored = store.session(&newer.id).await.unwrap().unwrap();
+    assert_eq!((stored.state.step, stored.version), (Step::Collect, 2));
+    assert_eq!(store.session(&older.id).await.unwrap(), Some(older));
+}
+
+/// The event feed's cursor only grows, and reading after a cursor returns the rest in order.
+pub async fn the_event_cursor_only_grows(store: &dyn Store) {
+    let mut cursors = Vec::new();
+    for n in 0..5u8 {
+        let mut tx = store.begin().await.unwrap();
+        let c = tx
+            .append_event(&NewEvent { pickup: id(n), kind: "registered", at: t0(), data: json!({ "n": n }) })
+            .await
+            .unwrap();
+        tx.commit().await.unwrap();
+        cursors.push(c);
+    }
+    assert!(cursors.windows(2).all(|w| w[0] < w[1]), "{cursors:?}");
+    let after = store.events_after(cursors[1], 2).await.unwrap();
+    assert_eq!(after.iter().map(|e| e.cursor).collect::<Vec<_>>(), cursors[2..4].to_vec());
+    assert_eq!(after[0].data, json!({ "n": 2 }));
+    let mut tx = store.begin().await.unwrap();
+    tx.append_audit(&NewAuditEntry {
+        at: t0(),
+        actor: "system".into(),
+        action: "x",
+        object: "y".into(),
+        detail: json!({}),
+    })
+    .await
+    .unwrap();
+    tx.commit().await.unwrap();
+    assert_eq!(store.audit_entries(10).await.unwrap().len(), 1);
+}
+
+/// A leased message is not leased again until the lease runs out; a sent one forgets its content.
+pub async fn the_outbox_leases_and_forgets(store: &dyn Store) {
+    let p = id(1);
+    let mut tx = store.begin().await.unwrap();
+    let message = NewOutboxMessage {
+        pickup: p.clone(),
+        purpose: "ready",
+        recipient: "+4915123456701".into(),
+        body: "PIN: 482913".into(),
+        not_before: t0(),
+        created_at: t0(),
+    };
+    let first = tx.enqueue(&message).await.unwrap();
+    let later =
+        tx.enqueue(&NewOutboxMessage { not_before: t0() + Duration::hours(1), ..message.clone() }).await.unwrap();
+    tx.commit().await.unwrap();
+
+    let leased = store.lease_outbox(t0(), t0() + Duration::seconds(60)).await.unwrap().unwrap();
+    assert_eq!((leased.id, leased.attempts, leased.body.as_str()), (first, 1, "PIN: 482913"));
+    assert!(
+        store.lease_outbox(t0(), t0() + Duration::seconds(60)).await.unwrap().is_none(),
+        "leased, and the other is not due"
+    );
+    let again = store.lease_outbox(t0() + Duration::seconds(61), t0() + Duration::seconds(121)).await.unwrap().unwrap();
+    assert_eq!((again.id, again.attempts), (first, 2), "a lost lease is leased again");
+    store.outbox_retry(first, "gateway busy", t0() + Duration::seconds(200)).await.unwrap();
+    assert!(store.lease_outbox(t0() + Duration::seconds(150), t0() + Duration::seconds(210)).await.unwrap().is_none());
+    let third =
+        store.lease_outbox(t0() + Duration::seconds(200), t0() + Duration::seconds(260)).await.unwrap().unwrap();
+    assert_eq!(third.id, first);
+    store.outbox_sent(first, t0() + Duration::seconds(201), "gw-1").await.unwrap();
+    let status = store.outbox_for_pickup(&p).await.unwrap();
+    assert_eq!(status.len(), 2);
+    assert_eq!((status[0].id, status[0].holds_content, status[0].sent_at.is_some()), (first, false, true));
+    assert_eq!((status[1].id, status[1].holds_content, status[1].sent_at), (later, true, None));
+    let next = store.lease_outbox(t0() + Duration::hours(2), t0() + Duration::hours(3)).await.unwrap().unwrap();
+    assert_eq!(next.id, later);
+}
