@@ -1,0 +1,186 @@
+//! The `abholbox` binary as operators and scripts use it.
+
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic, clippy::indexing_slicing)]
+
+use std::io::Write;
+use std::process::{Command, Stdio};
+use std::time::Duration;
+
+use serde_json::{Value, json};
+
+const BIN: &str = env!("CARGO_BIN_EXE_abholbox");
+
+fn mrz_parse(input: &str) -> (i32, Value) {
+    let mut child =
+        Command::new(BIN).args(["mrz", "parse"]).stdin(Stdio::piped()).stdout(Stdio::piped()).spawn().unwrap();
+    child.stdin.take().unwrap().write_all(input.as_bytes()).unwrap();
+    let out = child.wait_with_output().unwrap();
+    let json = serde_json::from_slice(&out.stdout).unwrap_or(Value::Null);
+    (out.status.code().unwrap(), json)
+}
+
+#[test]
+fn mrz_parse_prints_json_and_exits_by_validity() {
+    let specimen =
+        "  IDD<<T220001293<<<<<<<<<<<<<<<\r\n6408125<2010315D<<<<<<<<<<<<<4\r\nMUSTERMANN<<ERIKA<<<<<<<<<<<<<  \r\n";
+    let (code, v) = mrz_parse(specimen);
+    assert_eq!(code, 0, "{v}");
+    assert_eq!(
+        (v["format"].as_str(), v["document_number"].as_str(), v["birth_date"].as_str(), v["sex"].as_str()),
+        (Some("TD1"), Some("T22000129"), Some("1964-08-12"), Some("X"))
+    );
+    let passport = "P<UTOERIKSSON<<ANNA<MARIA<<<<<<<<<<<<<<<<<<<\nL898902C36UTO7408122F1204159ZE184226B<<<<<10\n";
+    let (code, v) = mrz_parse(passport);
+    assert_eq!(
+        (code, v["given_names"].clone(), v["expiry_date"].as_str()),
+        (0, json!(["ANNA", "MARIA"]), Some("2012-04-15"))
+    );
+
+    let (code, v) = mrz_parse(&specimen.replace("6408125", "6408126"));
+    assert_eq!((code, v["valid"].as_bool()), (1, Some(false)), "a failing check digit is a failure");
+    assert!(v["errors"].as_array().unwrap().iter().any(|e| e["field"] == "birth_date"));
+    let (code, v) = mrz_parse(&specimen.replace("6408125", "6413125"));
+    assert_eq!((code, v["birth_date"].clone()), (1, Value::Null), "month 13 is no date");
+
+    for junk in ["", "hello\nworld\n", "IDD<<T220001293<<<<<<<<<<<<<<<\n", "\u{fffd}\u{0}"] {
+        let (code, v) = mrz_parse(junk);
+        assert_eq!((code, v["valid"].as_bool()), (2, Some(false)), "{junk:?}");
+    }
+}
+
+#[test]
+fn tokens_and_migrations_work_on_a_demo_data_dir() {
+    let dir = tempfile::tempdir().unwrap();
+    let data = dir.path().to_str().unwrap();
+    let out = Command::new(BIN).args(["migrate", "--data-dir", data]).output().unwrap();
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    let out = Command::new(BIN)
+        .args(["token", "create", "--role", "kiosk", "--box", "dlz-1", "--data-dir", data])
+        .output()
+        .unwrap();
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert!(out.status.success() && stdout.starts_with("kiosk token: abx_"), "{stdout}");
+    let out = Command::new(BIN).args(["token", "create", "--role", "kiosk", "--data-dir", data]).output().unwrap();
+    assert!(!out.status.success(), "a kiosk token needs a box");
+    assert!(String::from_utf8_lossy(&out.stderr).contains("box"));
+    let out = Command::new(BIN)
+        .args(["token", "create", "--role", "kiosk", "--box", "nope", "--data-dir", data])
+        .output()
+        .unwrap();
+    assert!(!out.status.success(), "an unknown box is refused");
+    let out = Command::new(BIN).args(["serve", "--config", "/nonexistent.toml"]).output().unwrap();
+    assert!(!out.status.success());
+    assert!(String::from_utf8_lossy(&out.stderr).contains("does not exist"));
+}
+
+/// A whole pickup against the demo binary with verbose logging: the log never shows the phone
+/// number, the PIN, the birth date or the old document's number.
+#[tokio::test]
+async fn the_demo_logs_nothing_personal() {
+    let dir = tempfile::tempdir().unwrap();
+    let port = std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port();
+    let log = dir.path().join("demo.log");
+    let mut demo = Command::new(BIN)
+        .args(["demo", "--port", &port.to_string(), "--data-dir", dir.path().join("data").to_str().unwrap()])
+        .env("RUST_LOG", "trace,hyper=info,h2=info")
+        .stdout(Stdio::from(std::fs::File::create(&log).unwrap()))
+        .stderr(Stdio::from(std::fs::File::options().append(true).open(&log).unwrap()))
+        .spawn()
+        .unwrap();
+    let base = format!("http://127.0.0.1:{port}");
+    let client = reqwest::Client::new();
+    let mut up = false;
+    for _ in 0..100 {
+        if client.get(format!("{base}/healthz")).send().await.is_ok() {
+            up = true;
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    assert!(up, "the demo answers");
+    let printed = std::fs::read_to_string(&log).unwrap();
+    let token = |role: &str| -> String {
+        printed
+            .lines()
+            .find_map(|l| l.strip_prefix(&format!("{role} token: ")))
+            .map(str::to_owned)
+            .expect("token printed")
+    };
+    let (integration, kiosk) = (token("integration"), token("kiosk"));
+    let post = |path: &str, token: &str, body: Value| {
+        client.post(format!("{base}{path}")).bearer_auth(token).json(&body).send()
+    };
+    let registered: Value = post(
+        "/api/v1/pickups",
+        &integration,
+        json!({ "reference": "LOG-1", "site": "dus-dlz", "document_kind": "passport", "document_number": "C01X00T47",
+                "phone": "0151 55501234", "birth_date": "1971-03-09", "old_document_number": null, "language": "en",
+                "low_compartment": false }),
+    )
+    .await
+    .unwrap()
+    .json()
+    .await
+    .unwrap();
+    let id = registered["id"].as_str().unwrap();
+    let deposit: Value = post("/api/v1/boxes/dlz-1/deposits", &integration, json!({ "document_number": "C01X00T47" }))
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    let c = deposit["compartment"].as_u64().unwrap();
+    client.post(format!("{base}/api/v1/sim/boxes/dlz-1/compartments/{c}/close")).send().await.unwrap();
+    let mut pin = String::new();
+    for _ in 0..100 {
+        let inbox: Value = client.get(format!("{base}/api/v1/sim/sms")).send().await.unwrap().json().await.unwrap();
+        if let Some(text) = inbox[0]["text"].as_str() {
+            assert!(text.starts_with("Your passport is ready"), "{text}");
+            let at = text.find("PIN: ").unwrap() + 5;
+            pin = text[at..at + 6].to_owned();
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    assert_eq!(pin.len(), 6);
+    let session: Value = post("/api/v1/kiosk/sessions", &kiosk, json!({})).await.unwrap().json().await.unwrap();
+    let s = session["session"].as_str().unwrap();
+    post(&format!("/api/v1/kiosk/sessions/{s}/phone"), &kiosk, json!({ "phone": "0151 55501234" })).await.unwrap();
+    post(&format!("/api/v1/kiosk/sessions/{s}/pin"), &kiosk, json!({ "pin": "000001" })).await.unwrap();
+    post(&format!("/api/v1/kiosk/sessions/{s}/pin"), &kiosk, json!({ "pin": pin })).await.unwrap();
+    post(&format!("/api/v1/kiosk/sessions/{s}/birth-date"), &kiosk, json!({ "birth_date": "1971-03-08" }))
+        .await
+        .unwrap();
+    let opened: Value =
+        post(&format!("/api/v1/kiosk/sessions/{s}/birth-date"), &kiosk, json!({ "birth_date": "1971-03-09" }))
+            .await
+            .unwrap()
+            .json()
+            .await
+            .unwrap();
+    assert_eq!(opened["step"], "collect");
+    client.post(format!("{base}/api/v1/sim/boxes/dlz-1/compartments/{c}/close")).send().await.unwrap();
+    for _ in 0..100 {
+        let p: Value = client
+            .get(format!("{base}/api/v1/pickups/{id}"))
+            .bearer_auth(&integration)
+            .send()
+            .await
+            .unwrap()
+            .json()
+            .await
+            .unwrap();
+        if p["status"] == "collected" {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    demo.kill().unwrap();
+    demo.wait().unwrap();
+
+    let logged = std::fs::read_to_string(&log).unwrap();
+    assert!(logged.contains("document handed over"), "the log is verbose enough to matter");
+    for secret in ["55501234", "5550 1234", &pin, "1971-03-09", "1971-03-08", "000001"] {
+        assert!(!logged.contains(secret), "{secret:?} appears in the log");
+    }
+}
