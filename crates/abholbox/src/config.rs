@@ -137,7 +137,7 @@ impl Config {
             }
             figment = figment.merge(Toml::file(path));
         }
-        figment = figment.merge(Env::prefixed("ABHOLBOX_").split("__").ignore(&["bin", "log"]));
+        figment = figment.merge(Env::prefixed("ABHOLBOX_").split("__").ignore(&["bin", "config", "log", "rebuild"]));
         figment.extract().map_err(|e| anyhow::anyhow!("configuration: {e}"))
     }
 

@@ -8,7 +8,7 @@ use abholbox::{Application, Config, mrz_cli};
 use abholbox_core::ids::BoxId;
 use abholbox_service::clock::SystemClock;
 use abholbox_store::Role;
-use anyhow::{Context, bail};
+use anyhow::Context;
 use clap::{Args, Parser, Subcommand, ValueEnum};
 
 #[derive(Parser)]
@@ -51,21 +51,21 @@ enum Command {
     },
 }
 
-/// Which installation a command works on: a configuration file, or a demo's data directory.
+/// Which installation a command works on: a configuration file, or a demo's data directory
+/// (`./abholbox-data`, the demo's default, when neither is named).
 #[derive(Args)]
 struct Target {
-    #[arg(long, conflicts_with = "data_dir")]
+    #[arg(long, conflicts_with = "data_dir", env = "ABHOLBOX_CONFIG")]
     config: Option<PathBuf>,
-    #[arg(long)]
-    data_dir: Option<PathBuf>,
+    #[arg(long, default_value = "abholbox-data")]
+    data_dir: PathBuf,
 }
 
 impl Target {
     fn config(&self) -> anyhow::Result<Config> {
-        match (&self.config, &self.data_dir) {
-            (Some(file), _) => Config::load(Some(file)),
-            (None, Some(dir)) => Ok(Config::demo(dir.clone(), 0)),
-            (None, None) => bail!("name the installation with --config FILE or --data-dir DIR"),
+        match &self.config {
+            Some(file) => Config::load(Some(file)),
+            None => Ok(Config::demo(self.data_dir.clone(), 0)),
         }
     }
 }

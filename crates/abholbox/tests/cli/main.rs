@@ -184,3 +184,44 @@ async fn the_demo_logs_nothing_personal() {
         assert!(!logged.contains(secret), "{secret:?} appears in the log");
     }
 }
+
+/// `serve` runs from a configuration file, with the simulator's routes off.
+#[tokio::test]
+async fn serve_runs_from_a_config_file() {
+    let dir = tempfile::tempdir().unwrap();
+    let port = std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port();
+    let config = dir.path().join("abholbox.toml");
+    std::fs::write(
+        &config,
+        format!(
+            "listen = \"127.0.0.1:{port}\"\ndata_dir = \"{}\"\n\n[pins]\nlength = 8\n\n\
+             [[sites]]\nid = \"dus-wersten\"\nname = \"Bürgerbüro Wersten\"\naddress = \"Liebfrauenstraße 30\"\n\n\
+             [[boxes]]\nid = \"w-1\"\nsite = \"dus-wersten\"\nname = \"Box\"\n",
+            dir.path().join("data").display()
+        ),
+    )
+    .unwrap();
+    let cfg = config.to_str().unwrap();
+    let out = Command::new(BIN).args(["token", "create", "--role", "integration", "--config", cfg]).output().unwrap();
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    let token = String::from_utf8_lossy(&out.stdout).trim().strip_prefix("integration token: ").unwrap().to_owned();
+    let mut server = Command::new(BIN).args(["serve", "--config", cfg]).stderr(Stdio::null()).spawn().unwrap();
+    let client = reqwest::Client::new();
+    let base = format!("http://127.0.0.1:{port}");
+    let mut sites = Value::Null;
+    for _ in 0..100 {
+        if let Ok(resp) = client.get(format!("{base}/api/v1/sites")).bearer_auth(&token).send().await {
+            sites = resp.json().await.unwrap();
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    assert_eq!(sites[0]["id"], "dus-wersten", "{sites}");
+    let boxes: Value =
+        client.get(format!("{base}/api/v1/boxes")).bearer_auth(&token).send().await.unwrap().json().await.unwrap();
+    assert_eq!((boxes[0]["id"].as_str(), boxes[0]["compartments"].as_u64()), (Some("w-1"), Some(600)));
+    let sim = client.get(format!("{base}/api/v1/sim/sms")).send().await.unwrap();
+    assert_eq!(sim.status(), reqwest::StatusCode::NOT_FOUND, "no simulator routes outside the demo");
+    server.kill().unwrap();
+    server.wait().unwrap();
+}
