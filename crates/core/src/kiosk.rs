@@ -138,6 +138,9 @@ pub enum SessionEvent {
     OpenFailed,
     /// The document cannot be claimed: another session has it, or it left the box.
     Unavailable,
+    /// The next document of a family's run can no longer be handed out here (locked, or taken in
+    /// another session meanwhile); the run moves on to the one after it.
+    Skip,
     Cancel,
 }
 
@@ -153,6 +156,7 @@ impl SessionEvent {
             Self::DoorClosed => "door_closed",
             Self::OpenFailed => "open_failed",
             Self::Unavailable => "unavailable",
+            Self::Skip => "skip",
             Self::Cancel => "cancel",
         }
     }
@@ -218,6 +222,16 @@ impl SessionState {
         }
     }
 
+    /// Moves to the next document of the run, or to `done` after the last.
+    fn advance(&mut self) {
+        self.position += 1;
+        self.third_factor_attempts = 0;
+        self.step = match self.queue.get(self.position) {
+            Some(next) => Step::for_factor(next.factor),
+            None => Step::Done,
+        };
+    }
+
     fn end(&mut self, reason: EndReason) {
         self.step = Step::Ended;
         self.ended = Some(reason);
@@ -257,14 +271,8 @@ impl SessionState {
                     self.end(EndReason::TooManyAttempts);
                 }
             }
-            (Step::Collect, SessionEvent::DoorClosed) => {
-                self.position += 1;
-                self.third_factor_attempts = 0;
-                self.step = match self.queue.get(self.position) {
-                    Some(next) => Step::for_factor(next.factor),
-                    None => Step::Done,
-                };
-            }
+            (Step::Collect, SessionEvent::DoorClosed) => self.advance(),
+            (Step::OldDocument | Step::BirthDate, SessionEvent::Skip) if self.position > 0 => self.advance(),
             (Step::Collect, SessionEvent::OpenFailed) => self.end(EndReason::Failed),
             (Step::OldDocument | Step::BirthDate, SessionEvent::Unavailable) => self.end(EndReason::Unavailable),
             (_, SessionEvent::Cancel) if self.step != Step::Collect => self.end(EndReason::Cancelled),
@@ -300,6 +308,7 @@ mod tests {
             SessionEvent::DoorClosed,
             SessionEvent::OpenFailed,
             SessionEvent::Unavailable,
+            SessionEvent::Skip,
             SessionEvent::Cancel,
         ]
     }
@@ -363,6 +372,20 @@ mod tests {
             assert_eq!(s.apply(SessionEvent::DoorClosed, t0(), &limits), Ok(next));
         }
         assert_eq!(s.current(), None);
+    }
+
+    #[test]
+    fn a_family_run_skips_a_document_that_went_elsewhere() {
+        let limits = SessionLimits::default();
+        let mut s = at(Step::Collect);
+        s.queue = vec![q(1, ThirdFactor::BirthDate), q(2, ThirdFactor::OldDocument), q(3, ThirdFactor::BirthDate)];
+        assert_eq!(s.apply(SessionEvent::DoorClosed, t0(), &limits), Ok(Step::OldDocument));
+        assert_eq!(s.apply(SessionEvent::Skip, t0(), &limits), Ok(Step::BirthDate));
+        assert_eq!(s.current().map(|c| c.pickup.clone()), Some(q(3, ThirdFactor::BirthDate).pickup));
+        assert_eq!(s.apply(SessionEvent::ThirdFactorAccepted, t0(), &limits), Ok(Step::Collect));
+        assert_eq!(s.apply(SessionEvent::DoorClosed, t0(), &limits), Ok(Step::Done));
+        let mut first = at(Step::BirthDate);
+        assert!(first.apply(SessionEvent::Skip, t0(), &limits).is_err(), "the first document is never skipped");
     }
 
     #[test]

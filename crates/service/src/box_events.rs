@@ -98,6 +98,17 @@ impl Service {
                     && session.state.current().is_some_and(|q| q.pickup == pickup.id)
                 {
                     session.state.apply(SessionEvent::DoorClosed, now, &self.policy.session)?;
+                    // Skip what can no longer be handed out here, so the rest of a family's run goes on.
+                    while let Some(next) = session.state.current().map(|q| q.pickup.clone()) {
+                        let claimable = tx
+                            .pickup(&next)
+                            .await?
+                            .is_some_and(|p| p.status == PickupStatus::Ready && !p.locked && p.claimed_by.is_none());
+                        if claimable {
+                            break;
+                        }
+                        session.state.apply(SessionEvent::Skip, now, &self.policy.session)?;
+                    }
                     save(tx.as_mut(), &mut session).await?;
                 }
                 tracing::info!(pickup = %pickup.id, "document handed over");

@@ -40,3 +40,50 @@ async fn a_family_collects_in_one_run_with_one_pin() {
     app.wait_status(&child, "collected").await;
     app.stop().await;
 }
+
+#[tokio::test]
+async fn a_family_run_skips_a_document_handed_out_at_another_panel() {
+    let dir = tempfile::tempdir().unwrap();
+    let app = TestApp::spawn(dir.path()).await;
+    let phone = "0151 23456731";
+    let ids = [
+        app.register("FS-1", phone, "1980-03-03", None).await,
+        app.register("FS-2", phone, "2012-01-01", None).await,
+        app.register("FS-3", phone, "2014-02-02", None).await,
+    ];
+    let mut compartments = Vec::new();
+    for id in &ids {
+        compartments.push(app.deposit(id).await);
+        app.clock.advance(chrono::Duration::seconds(5));
+    }
+    let pin = app.pin_for("+4915123456731").await;
+    let (a, _, body) = app.authenticate_at(&app.kiosk, phone, &pin).await;
+    assert_eq!(body["document"], json!({ "position": 1, "of": 3 }));
+    let (status, _) = app.step(&a, "birth-date", json!({ "birth_date": "1980-03-03" })).await;
+    assert_eq!(status, StatusCode::OK);
+
+    // Meanwhile the second child's document is collected at the other panel.
+    let (b, status, body) = app.authenticate_at(&app.kiosk2, phone, &pin).await;
+    assert_eq!((status, &body["document"]), (StatusCode::OK, &json!({ "position": 1, "of": 2 })), "{body}");
+    let (status, _) = app
+        .post(
+            &format!("/api/v1/kiosk/sessions/{b}/birth-date"),
+            Some(&app.kiosk2),
+            json!({ "birth_date": "2012-01-01" }),
+        )
+        .await;
+    assert_eq!(status, StatusCode::OK);
+
+    app.close(compartments[0]).await;
+    let state = app.wait_step(&a, "birth_date").await;
+    assert_eq!(state["document"], json!({ "position": 3, "of": 3 }), "document 2 is skipped: {state}");
+    let (status, body) = app.step(&a, "birth-date", json!({ "birth_date": "2014-02-02" })).await;
+    assert_eq!((status, body["compartments"][0]["compartment"].as_u64()), (StatusCode::OK, Some(compartments[2])));
+    app.close(compartments[2]).await;
+    app.close(compartments[1]).await;
+    app.wait_step(&a, "done").await;
+    for id in &ids {
+        app.wait_status(id, "collected").await;
+    }
+    app.stop().await;
+}
