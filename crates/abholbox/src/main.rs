@@ -84,6 +84,12 @@ enum TokenCommand {
         #[command(flatten)]
         target: Target,
     },
+    /// Revokes a token at once, by the id printed when it was created.
+    Revoke {
+        id: String,
+        #[command(flatten)]
+        target: Target,
+    },
 }
 
 #[derive(Subcommand)]
@@ -207,6 +213,13 @@ async fn run(cli: Cli) -> anyhow::Result<i32> {
             let (record, token) = created?;
             println!("{} token: {token}", role.as_str());
             eprintln!("token id {}; shown once, stored only as a hash", record.id);
+        }
+        Command::Token { command: TokenCommand::Revoke { id, target } } => {
+            let (service, store) = abholbox::offline_service(&target.config()?).await?;
+            let done = service.revoke_token(&id).await;
+            store.close().await;
+            done?;
+            println!("token {id} is revoked");
         }
         Command::Pickup { command: PickupCommand::Unlock { id, reason, operator, target } } => {
             let id = abholbox_core::ids::PickupId::parse(&id).context("not a pickup id")?;

@@ -7,6 +7,7 @@
 //! both failures are one outcome.
 
 use abholbox_box::DriverError;
+use abholbox_core::document::DocumentKind;
 use abholbox_core::ids::{BoxId, CompartmentNo, PickupId, SessionId};
 use abholbox_core::kiosk::{EndReason, QueuedPickup, SessionEvent, SessionState, Step};
 use abholbox_core::personal::BirthDate;
@@ -28,6 +29,16 @@ pub struct OpenCompartment {
     pub label: String,
 }
 
+/// The document being handed over, as the panel may name it: its kind and its place in a family's
+/// run, never whose it is.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct DocumentInRun {
+    /// 1-based.
+    pub position: usize,
+    pub of: usize,
+    pub kind: DocumentKind,
+}
+
 /// What the panel needs to show.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct SessionView {
@@ -37,8 +48,8 @@ pub struct SessionView {
     pub ended: Option<EndReason>,
     /// At `collect`: the open compartment.
     pub compartments: Vec<OpenCompartment>,
-    /// Which document of the run (1-based) and how many, once the PIN matched.
-    pub document: Option<(usize, usize)>,
+    /// Which document of the run is being handed over, once the PIN matched.
+    pub document: Option<DocumentInRun>,
     /// The last input refused, by code, for the panel to explain.
     pub last_error: Option<String>,
     /// When the session times out without input.
@@ -111,17 +122,19 @@ impl Service {
     async fn view(&self, session: &SessionRecord) -> Result<SessionView> {
         let state = &session.state;
         let mut compartments = Vec::new();
-        if state.step == Step::Collect
-            && let Some(current) = state.current()
+        let mut document = None;
+        if let Some(current) = state.current()
             && let Some(p) = self.store.pickup(&current.pickup).await?
-            && let (Some(b), Some(c)) = (p.box_id, p.compartment)
         {
-            let label = self.store.compartment(&b, c).await?.map(|c| c.label).unwrap_or_default();
-            compartments.push(OpenCompartment { number: c, label });
+            document =
+                Some(DocumentInRun { position: state.position + 1, of: state.queue.len(), kind: p.document_kind });
+            if state.step == Step::Collect
+                && let (Some(b), Some(c)) = (p.box_id, p.compartment)
+            {
+                let label = self.store.compartment(&b, c).await?.map(|c| c.label).unwrap_or_default();
+                compartments.push(OpenCompartment { number: c, label });
+            }
         }
-        let document = (!state.queue.is_empty()
-            && matches!(state.step, Step::OldDocument | Step::BirthDate | Step::Collect))
-        .then(|| (state.position + 1, state.queue.len()));
         let expires_at = (!state.step.is_over() && state.step != Step::Collect)
             .then(|| state.last_activity + self.policy.session.idle_timeout);
         Ok(SessionView {

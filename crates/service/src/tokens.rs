@@ -60,6 +60,16 @@ impl Service {
         Ok((record, secret))
     }
 
+    /// Revokes a token at once, e.g. for a stolen kiosk PC.
+    pub async fn revoke_token(&self, id: &str) -> Result<()> {
+        let mut tx = self.store.begin().await?;
+        if !tx.revoke_token(id, self.clock.now()).await? {
+            return Err(Error::NotFound("token"));
+        }
+        tx.commit().await?;
+        Ok(())
+    }
+
     /// Verifies a bearer token.
     pub async fn authenticate(&self, token: &str) -> Result<Principal> {
         if token.len() > 200 {

@@ -65,6 +65,8 @@ pub trait Tx: Send {
     async fn box_record(&mut self, id: &BoxId) -> Result<Option<BoxRecord>>;
 
     async fn insert_token(&mut self, token: &TokenRecord) -> Result<()>;
+    /// Revokes a token for good; returns whether a live token of that id existed.
+    async fn revoke_token(&mut self, id: &str, at: DateTime<Utc>) -> Result<bool>;
 
     /// Inserts a pickup and its personal data. A second pickup with the same reference at a site, or
     /// an active one with the same document number, is a [`StoreError::Conflict`].

@@ -22,13 +22,16 @@ async fn a_family_collects_in_one_run_with_one_pin() {
 
     let (session, status, body) = app.authenticate(phone, &pin).await;
     assert_eq!(status, StatusCode::OK, "{body}");
-    assert_eq!((body["step"].as_str(), &body["document"]), (Some("old_document"), &json!({ "position": 1, "of": 2 })));
+    assert_eq!(
+        (body["step"].as_str(), &body["document"]),
+        (Some("old_document"), &json!({ "position": 1, "of": 2, "kind": "id_card" }))
+    );
     app.insert(&german_id("T22000129", "800303", "300101", "MUSTER", "ANNA")).await;
     let state = app.wait_step(&session, "collect").await;
     assert_eq!(state["compartments"][0]["compartment"], c1);
     app.close(c1).await;
     let state = app.wait_step(&session, "birth_date").await;
-    assert_eq!(state["document"], json!({ "position": 2, "of": 2 }));
+    assert_eq!(state["document"], json!({ "position": 2, "of": 2, "kind": "id_card" }));
     app.wait_status(&mother, "collected").await;
     assert_eq!(app.status(&child).await, "ready");
 
@@ -58,13 +61,17 @@ async fn a_family_run_skips_a_document_handed_out_at_another_panel() {
     }
     let pin = app.pin_for("+4915123456731").await;
     let (a, _, body) = app.authenticate_at(&app.kiosk, phone, &pin).await;
-    assert_eq!(body["document"], json!({ "position": 1, "of": 3 }));
+    assert_eq!(body["document"], json!({ "position": 1, "of": 3, "kind": "id_card" }));
     let (status, _) = app.step(&a, "birth-date", json!({ "birth_date": "1980-03-03" })).await;
     assert_eq!(status, StatusCode::OK);
 
     // Meanwhile the second child's document is collected at the other panel.
     let (b, status, body) = app.authenticate_at(&app.kiosk2, phone, &pin).await;
-    assert_eq!((status, &body["document"]), (StatusCode::OK, &json!({ "position": 1, "of": 2 })), "{body}");
+    assert_eq!(
+        (status, &body["document"]),
+        (StatusCode::OK, &json!({ "position": 1, "of": 2, "kind": "id_card" })),
+        "{body}"
+    );
     let (status, _) = app
         .post(
             &format!("/api/v1/kiosk/sessions/{b}/birth-date"),
@@ -76,7 +83,11 @@ async fn a_family_run_skips_a_document_handed_out_at_another_panel() {
 
     app.close(compartments[0]).await;
     let state = app.wait_step(&a, "birth_date").await;
-    assert_eq!(state["document"], json!({ "position": 3, "of": 3 }), "document 2 is skipped: {state}");
+    assert_eq!(
+        state["document"],
+        json!({ "position": 3, "of": 3, "kind": "id_card" }),
+        "document 2 is skipped: {state}"
+    );
     let (status, body) = app.step(&a, "birth-date", json!({ "birth_date": "2014-02-02" })).await;
     assert_eq!((status, body["compartments"][0]["compartment"].as_u64()), (StatusCode::OK, Some(compartments[2])));
     app.close(compartments[2]).await;

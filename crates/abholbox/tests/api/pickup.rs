@@ -18,7 +18,7 @@ async fn pickup_with_the_old_document() {
     let (session, status, body) = app.authenticate("+49 151 23456701", &pin).await;
     assert_eq!(status, StatusCode::OK, "{body}");
     assert_eq!(body["step"], "old_document");
-    assert_eq!(body["document"], json!({ "position": 1, "of": 1 }));
+    assert_eq!(body["document"], json!({ "position": 1, "of": 1, "kind": "id_card" }));
     let (status, _) = app.insert(&german_id("T22000129", "740812", "310101", "MUSTERMANN", "ERIKA")).await;
     assert_eq!(status, StatusCode::ACCEPTED);
     let state = app.wait_step(&session, "collect").await;

@@ -26,6 +26,8 @@ pub struct DocumentPosition {
     /// 1-based position in a family's run.
     position: usize,
     of: usize,
+    /// `id_card`, `passport`, `child_passport` or `residence_permit`.
+    kind: &'static str,
 }
 
 /// Where the session stands and what the panel should show.
@@ -57,7 +59,7 @@ impl From<SessionView> for KioskSession {
                 .into_iter()
                 .map(|c| CompartmentView { compartment: c.number.get(), label: c.label })
                 .collect(),
-            document: v.document.map(|(position, of)| DocumentPosition { position, of }),
+            document: v.document.map(|d| DocumentPosition { position: d.position, of: d.of, kind: d.kind.as_str() }),
             error: v.last_error,
             expires_at: v.expires_at,
         }
