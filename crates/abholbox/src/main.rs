@@ -8,7 +8,7 @@ use abholbox::{Application, Config, mrz_cli};
 use abholbox_core::ids::BoxId;
 use abholbox_service::clock::SystemClock;
 use abholbox_store::Role;
-use anyhow::Context;
+use anyhow::{Context, bail};
 use clap::{Args, Parser, Subcommand, ValueEnum};
 
 #[derive(Parser)]
@@ -57,16 +57,33 @@ enum Command {
 struct Target {
     #[arg(long, conflicts_with = "data_dir", env = "ABHOLBOX_CONFIG")]
     config: Option<PathBuf>,
-    #[arg(long, default_value = "abholbox-data")]
-    data_dir: PathBuf,
+    #[arg(long)]
+    data_dir: Option<PathBuf>,
 }
+
+const DEMO_DATA_DIR: &str = "abholbox-data";
 
 impl Target {
     fn config(&self) -> anyhow::Result<Config> {
-        match &self.config {
-            Some(file) => Config::load(Some(file)),
-            None => Ok(Config::demo(self.data_dir.clone(), 0)),
+        match (&self.config, &self.data_dir) {
+            (Some(file), _) => Config::load(Some(file)),
+            (None, Some(dir)) => Ok(Config::demo(dir.clone(), 0)),
+            (None, None) => Ok(Config::demo(PathBuf::from(DEMO_DATA_DIR), 0)),
         }
+    }
+
+    /// The configuration of an installation that must exist already: with nothing named, a command run
+    /// in the wrong directory would otherwise create a new, empty installation and act on that.
+    fn existing(&self) -> anyhow::Result<Config> {
+        if self.config.is_none()
+            && self.data_dir.is_none()
+            && !PathBuf::from(DEMO_DATA_DIR).join("abholbox.db").exists()
+        {
+            bail!(
+                "no installation here: name one with --config FILE or --data-dir DIR (no ./{DEMO_DATA_DIR}/abholbox.db)"
+            );
+        }
+        self.config()
     }
 }
 
@@ -102,6 +119,17 @@ enum PickupCommand {
         #[arg(long)]
         reason: String,
         /// Who lifts it, for the audit log.
+        #[arg(long)]
+        operator: String,
+        #[command(flatten)]
+        target: Target,
+    },
+    /// Gives a claimed document back to its pickup, after a look into the compartment showed it is
+    /// still there (the door never opened, or the service stopped mid-hand-over).
+    Release {
+        id: String,
+        #[arg(long)]
+        reason: String,
         #[arg(long)]
         operator: String,
         #[command(flatten)]
@@ -202,7 +230,7 @@ async fn run(cli: Cli) -> anyhow::Result<i32> {
             println!("database schema is up to date");
         }
         Command::Token { command: TokenCommand::Create { role, box_id, label, target } } => {
-            let (service, store) = abholbox::offline_service(&target.config()?).await?;
+            let (service, store) = abholbox::offline_service(&target.existing()?).await?;
             let role = match role {
                 RoleArg::Integration => Role::Integration,
                 RoleArg::Kiosk => Role::Kiosk,
@@ -215,20 +243,24 @@ async fn run(cli: Cli) -> anyhow::Result<i32> {
             eprintln!("token id {}; shown once, stored only as a hash", record.id);
         }
         Command::Token { command: TokenCommand::Revoke { id, target } } => {
-            let (service, store) = abholbox::offline_service(&target.config()?).await?;
+            let (service, store) = abholbox::offline_service(&target.existing()?).await?;
             let done = service.revoke_token(&id).await;
             store.close().await;
             done?;
             println!("token {id} is revoked");
         }
-        Command::Pickup { command: PickupCommand::Unlock { id, reason, operator, target } } => {
-            let id = abholbox_core::ids::PickupId::parse(&id).context("not a pickup id")?;
-            let (service, store) = abholbox::offline_service(&target.config()?).await?;
-            let actor = abholbox_service::Actor::Operator(operator);
-            let done = service.unlock(&actor, &id, &reason).await;
+        Command::Pickup { command } => {
+            let (PickupCommand::Unlock { id, reason, operator, target }
+            | PickupCommand::Release { id, reason, operator, target }) = &command;
+            let id = abholbox_core::ids::PickupId::parse(id).context("not a pickup id")?;
+            let (service, store) = abholbox::offline_service(&target.existing()?).await?;
+            let actor = abholbox_service::Actor::Operator(operator.clone());
+            let done = match command {
+                PickupCommand::Unlock { .. } => service.unlock(&actor, &id, reason).await.map(|_| "unlocked"),
+                PickupCommand::Release { .. } => service.release_claim(&actor, &id, reason).await.map(|_| "released"),
+            };
             store.close().await;
-            done?;
-            println!("pickup {id} is unlocked");
+            println!("pickup {id} is {}", done?);
         }
         Command::Mrz { command: MrzCommand::Parse } => {
             let mut bytes = Vec::new();

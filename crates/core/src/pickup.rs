@@ -92,6 +92,9 @@ pub enum PickupEvent {
     /// after all, and its closing still completes the hand-over. Nobody else can claim the document
     /// until staff have looked at it.
     ClaimFailed,
+    /// A supervisor found the claimed document still in its compartment (the door never opened) and
+    /// gives it back to the pickup, to be collected again.
+    ClaimReleased,
     /// Too many wrong PINs: nobody may collect until a supervisor lifts the lock.
     Locked,
     Unlocked,
@@ -110,6 +113,7 @@ impl PickupEvent {
             Self::Claimed { .. } => "claimed",
             Self::HandedOver => "handed_over",
             Self::ClaimFailed => "claim_failed",
+            Self::ClaimReleased => "claim_released",
             Self::Locked => "locked",
             Self::Unlocked => "unlocked",
             Self::Expire => "expire",
@@ -217,6 +221,11 @@ pub fn transition(state: &PickupState, event: &PickupEvent, now: DateTime<Utc>) 
             state: state.clone(),
             effects: vec![Effect::FlagForStaff { reason: "compartment_did_not_open" }],
         }),
+        (S::Ready, PickupEvent::ClaimReleased) if state.claimed_by.is_some() => {
+            let mut st = state.clone();
+            st.claimed_by = None;
+            Ok(Transition { state: st, effects: vec![] })
+        }
         (S::Ready, PickupEvent::Locked) if unclaimed_ready && !state.locked => {
             let mut st = state.clone();
             st.locked = true;
@@ -268,6 +277,7 @@ mod tests {
             PickupEvent::Claimed { session: session() },
             PickupEvent::HandedOver,
             PickupEvent::ClaimFailed,
+            PickupEvent::ClaimReleased,
             PickupEvent::Locked,
             PickupEvent::Unlocked,
             PickupEvent::Expire,
@@ -302,6 +312,7 @@ mod tests {
             (Ready, true, false, false, "claimed", Ready),
             (Ready, true, false, true, "handed_over", Collected),
             (Ready, true, false, true, "claim_failed", Ready),
+            (Ready, true, false, true, "claim_released", Ready),
             (Ready, true, false, false, "locked", Ready),
             (Ready, true, true, false, "unlocked", Ready),
             (Ready, true, false, false, "expire", Expired),

@@ -16,21 +16,28 @@ use crate::kiosk::save;
 use crate::{Actor, Error, Result, Service};
 
 impl Service {
-    /// Consumes box reports until every driver has gone. A report that fails for a passing reason (a
-    /// busy database, a concurrent write) is retried with backoff, because a door that closed will not
-    /// close again; one that still fails is logged and the next report handled.
+    /// Consumes box reports until every driver has gone. A door report that fails for a passing reason
+    /// (a busy database, a concurrent write) is retried with backoff, because a door that closed will
+    /// not close again, and handling it twice is harmless. A document read is handled once: after a
+    /// failure the document is given back, so the citizen can insert it again.
     pub async fn run_box_events(&self, mut reports: mpsc::Receiver<BoxReport>) {
         while let Some(report) = reports.recv().await {
+            let retryable = matches!(report.event, BoxEvent::DoorOpened { .. } | BoxEvent::DoorClosed { .. });
             let mut attempt = 0u32;
             loop {
                 match self.handle_box_report(&report).await {
                     Ok(()) => break,
-                    Err(Error::Contention | Error::Store(_)) if attempt < 6 => {
+                    Err(Error::Contention | Error::Store(_)) if retryable && attempt < 6 => {
                         tokio::time::sleep(std::time::Duration::from_millis(20 << attempt)).await;
                         attempt += 1;
                     }
                     Err(e) => {
                         tracing::error!(box_id = %report.box_id, event = ?report.event, error = %e, "box event not handled");
+                        if matches!(report.event, BoxEvent::DocumentRead { .. })
+                            && let Ok(driver) = self.driver(&report.box_id)
+                        {
+                            let _ = driver.return_document().await;
+                        }
                         break;
                     }
                 }

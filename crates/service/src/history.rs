@@ -50,6 +50,7 @@ fn event_kind(event: &PickupEvent) -> &'static str {
         PickupEvent::Claimed { .. } => "handover_started",
         PickupEvent::HandedOver => "collected",
         PickupEvent::ClaimFailed => "handover_failed",
+        PickupEvent::ClaimReleased => "handover_released",
         PickupEvent::Locked => "locked",
         PickupEvent::Unlocked => "unlocked",
         PickupEvent::Expire => "expired",
@@ -82,6 +83,13 @@ impl Service {
         }
         if matches!(event, PickupEvent::Unlocked) {
             next.failed_pin_attempts = 0;
+            next.attention = None;
+        }
+        if matches!(event, PickupEvent::ClaimReleased) {
+            next.claimed_by = None;
+            next.claimed_at = None;
+            next.door_opened_at = None;
+            next.attention = None;
         }
         if matches!(event, PickupEvent::DepositStarted) {
             let (b, c) = placement.clone().ok_or(Error::Contention)?;

@@ -337,7 +337,16 @@ impl Service {
             document_number: read.document_number().to_owned(),
             taken_at: now,
         };
-        self.open_claimed(&session, claimed, Some(old)).await
+        // Not awaited: the box's event loop must keep draining reports (the door's own among them)
+        // while the compartment opens.
+        let this = self.clone();
+        let session = session.id.clone();
+        tokio::spawn(async move {
+            if let Err(e) = this.finish_claim(session, claimed, Some(old)).await {
+                tracing::error!(error = %e, "hand-over after an old document did not complete");
+            }
+        });
+        Ok(())
     }
 
     /// Claims the current pickup for the session: the one write that makes a hand-over exclusive.
@@ -423,20 +432,20 @@ impl Service {
             return Err(e);
         }
         if let Some(old) = old_document {
-            if let Err(e) = self.driver(&box_id)?.keep_document().await {
-                tracing::warn!(%box_id, error = %e, "slot did not take the old document in");
-            }
+            let actor = Actor::Box(box_id.clone());
             let mut tx = self.store.begin().await?;
-            tx.insert_old_document(&old).await?;
-            record(
-                tx.as_mut(),
-                &pickup,
-                "old_document_taken_in",
-                &Actor::Box(box_id.clone()),
-                old.taken_at,
-                json!({ "box": box_id.as_str() }),
-            )
-            .await?;
+            match self.driver(&box_id)?.keep_document().await {
+                Ok(()) => {
+                    tx.insert_old_document(&old).await?;
+                    let detail = json!({ "box": box_id.as_str() });
+                    record(tx.as_mut(), &pickup, "old_document_taken_in", &actor, old.taken_at, detail).await?;
+                }
+                Err(e) => {
+                    tracing::warn!(%box_id, error = %e, "slot did not take the old document in");
+                    let detail = json!({ "box": box_id.as_str(), "error": e.to_string() });
+                    record(tx.as_mut(), &pickup, "old_document_not_kept", &actor, old.taken_at, detail).await?;
+                }
+            }
             tx.commit().await?;
         }
         Ok(())

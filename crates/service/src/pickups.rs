@@ -118,17 +118,33 @@ impl Service {
     /// Lifts the lock after wrong PINs, once a supervisor has seen the citizen in person. A PIN reissue
     /// does not do this; only this, recorded with who and why.
     pub async fn unlock(&self, actor: &Actor, id: &PickupId, reason: &str) -> Result<PickupRecord> {
+        self.supervise(actor, id, abholbox_core::pickup::PickupEvent::Unlocked, reason).await
+    }
+
+    /// Gives a claimed document back to its pickup after a supervisor found it still in its
+    /// compartment (the door never opened, or the service stopped mid-hand-over). The claim is never
+    /// released by itself, because only a look into the compartment tells whether it was taken.
+    pub async fn release_claim(&self, actor: &Actor, id: &PickupId, reason: &str) -> Result<PickupRecord> {
+        self.supervise(actor, id, abholbox_core::pickup::PickupEvent::ClaimReleased, reason).await
+    }
+
+    async fn supervise(
+        &self,
+        actor: &Actor,
+        id: &PickupId,
+        event: abholbox_core::pickup::PickupEvent,
+        reason: &str,
+    ) -> Result<PickupRecord> {
         if reason.trim().is_empty() || reason.len() > 500 {
             return Err(Error::Invalid { field: "reason", message: "say in up to 500 characters why".into() });
         }
         let mut tx = self.store.begin().await?;
         let pickup = tx.pickup(id).await?.ok_or(Error::NotFound("pickup"))?;
-        let (unlocked, _) =
-            self.apply(tx.as_mut(), &pickup, abholbox_core::pickup::PickupEvent::Unlocked, actor, None).await?;
+        let (unlocked, _) = self.apply(tx.as_mut(), &pickup, event, actor, None).await?;
         tx.append_audit(&abholbox_store::NewAuditEntry {
             at: self.clock.now(),
             actor: actor.to_string(),
-            action: "unlock_reason",
+            action: "supervisor_reason",
             object: id.to_string(),
             detail: json!({ "reason": reason }),
         })

@@ -11,7 +11,8 @@ use crate::history::record;
 use crate::{Actor, Error, Result, Service};
 
 impl Service {
-    /// Flags every pickup left mid-hand-over or mid-loading; returns how many.
+    /// Flags every pickup left mid-hand-over or mid-loading; returns how many. A pickup already
+    /// flagged keeps its first reason, which says more.
     pub async fn flag_unfinished(&self) -> Result<usize> {
         let now = self.clock.now();
         let mut tx = self.store.begin().await?;
@@ -19,7 +20,7 @@ impl Service {
         for mut p in tx.pickups_in_flight().await? {
             let reason =
                 if p.status == PickupStatus::Depositing { "deposit_unconfirmed" } else { "handover_unconfirmed" };
-            if p.attention.as_deref() == Some(reason) {
+            if p.attention.is_some() {
                 continue;
             }
             p.attention = Some(reason.to_owned());

@@ -46,5 +46,20 @@ async fn a_hand_over_cut_off_by_a_restart_is_flagged_not_reopened() {
     assert_eq!(app.sim_box().await["open_doors"], json!([]), "nothing reopened by itself");
     let (_, status, body) = app.authenticate("0151 23456751", &pin).await;
     assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY, "a claimed document is not offered again: {body}");
+
+    // A supervisor looks: the document is still there, so the claim is given back.
+    app.stop().await;
+    let app = TestApp::spawn(dir.path()).await;
+    assert_eq!(app.pickup(&id).await["attention"], "handover_unconfirmed", "the first reason is kept");
+    let pickup_id = abholbox_core::ids::PickupId::parse(&id).unwrap();
+    let supervisor = abholbox_service::Actor::Operator("supervisor".into());
+    app.service.release_claim(&supervisor, &pickup_id, "card still in compartment after power cut").await.unwrap();
+    assert!(app.pickup(&id).await["attention"].is_null());
+    let (session, status, _) = app.authenticate("0151 23456751", &pin).await;
+    assert_eq!(status, StatusCode::OK);
+    let (status, body) = app.step(&session, "birth-date", json!({ "birth_date": "1990-10-10" })).await;
+    assert_eq!(status, StatusCode::OK, "{body}");
+    app.close(body["compartments"][0]["compartment"].as_u64().unwrap()).await;
+    app.wait_status(&id, "collected").await;
     app.stop().await;
 }

@@ -68,6 +68,15 @@ fn tokens_and_migrations_work_on_a_demo_data_dir() {
         .output()
         .unwrap();
     assert!(!out.status.success(), "an unknown box is refused");
+    let elsewhere = tempfile::tempdir().unwrap();
+    let out = Command::new(BIN)
+        .args(["token", "create", "--role", "integration"])
+        .current_dir(elsewhere.path())
+        .output()
+        .unwrap();
+    assert!(!out.status.success(), "no installation named and none here");
+    assert!(String::from_utf8_lossy(&out.stderr).contains("no installation here"));
+    assert!(!elsewhere.path().join("abholbox-data").exists(), "nothing was created");
     let out = Command::new(BIN).args(["serve", "--config", "/nonexistent.toml"]).output().unwrap();
     assert!(!out.status.success());
     assert!(String::from_utf8_lossy(&out.stderr).contains("does not exist"));
