@@ -273,9 +273,18 @@ async fn run(cli: Cli) -> anyhow::Result<i32> {
     Ok(0)
 }
 
+/// Usage errors exit with 64 (EX_USAGE), not clap's 2, which `mrz parse` reserves for "no MRZ".
+const USAGE_ERROR: i32 = 64;
+
 #[tokio::main]
 async fn main() {
-    let cli = Cli::parse();
+    let cli = match Cli::try_parse() {
+        Ok(cli) => cli,
+        Err(e) => {
+            let _ = e.print();
+            std::process::exit(if e.use_stderr() { USAGE_ERROR } else { 0 });
+        }
+    };
     match run(cli).await {
         Ok(code) => std::process::exit(code),
         Err(e) => {

@@ -42,6 +42,8 @@ fn mrz_parse_prints_json_and_exits_by_validity() {
     let (code, v) = mrz_parse(&specimen.replace("6408125", "6413125"));
     assert_eq!((code, v["birth_date"].clone()), (1, Value::Null), "month 13 is no date");
 
+    let usage = Command::new(BIN).args(["mrz", "parse", "--bogus"]).output().unwrap();
+    assert_eq!(usage.status.code(), Some(64), "a usage error is not 'no MRZ'");
     for junk in ["", "hello\nworld\n", "IDD<<T220001293<<<<<<<<<<<<<<<\n", "\u{fffd}\u{0}"] {
         let (code, v) = mrz_parse(junk);
         assert_eq!((code, v["valid"].as_bool()), (2, Some(false)), "{junk:?}");
