@@ -112,29 +112,25 @@ enum TokenCommand {
 #[derive(Subcommand)]
 enum PickupCommand {
     /// Lifts the lock after too many wrong PINs, once the citizen has been seen in person.
-    Unlock {
-        /// The pickup id (`pu_…`).
-        id: String,
-        /// Why, for the audit log.
-        #[arg(long)]
-        reason: String,
-        /// Who lifts it, for the audit log.
-        #[arg(long)]
-        operator: String,
-        #[command(flatten)]
-        target: Target,
-    },
+    Unlock(SupervisorAction),
     /// Gives a claimed document back to its pickup, after a look into the compartment showed it is
     /// still there (the door never opened, or the service stopped mid-hand-over).
-    Release {
-        id: String,
-        #[arg(long)]
-        reason: String,
-        #[arg(long)]
-        operator: String,
-        #[command(flatten)]
-        target: Target,
-    },
+    Release(SupervisorAction),
+}
+
+/// A supervisor's action on one pickup, recorded with who and why.
+#[derive(Args)]
+struct SupervisorAction {
+    /// The pickup id (`pu_…`).
+    id: String,
+    /// Why, for the audit log.
+    #[arg(long)]
+    reason: String,
+    /// Who acts, for the audit log.
+    #[arg(long)]
+    operator: String,
+    #[command(flatten)]
+    target: Target,
 }
 
 #[derive(Clone, Copy, ValueEnum)]
@@ -250,14 +246,14 @@ async fn run(cli: Cli) -> anyhow::Result<i32> {
             println!("token {id} is revoked");
         }
         Command::Pickup { command } => {
-            let (PickupCommand::Unlock { id, reason, operator, target }
-            | PickupCommand::Release { id, reason, operator, target }) = &command;
+            let (PickupCommand::Unlock(SupervisorAction { id, reason, operator, target })
+            | PickupCommand::Release(SupervisorAction { id, reason, operator, target })) = &command;
             let id = abholbox_core::ids::PickupId::parse(id).context("not a pickup id")?;
             let (service, store) = abholbox::offline_service(&target.existing()?).await?;
             let actor = abholbox_service::Actor::Operator(operator.clone());
             let done = match command {
-                PickupCommand::Unlock { .. } => service.unlock(&actor, &id, reason).await.map(|_| "unlocked"),
-                PickupCommand::Release { .. } => service.release_claim(&actor, &id, reason).await.map(|_| "released"),
+                PickupCommand::Unlock(_) => service.unlock(&actor, &id, reason).await.map(|_| "unlocked"),
+                PickupCommand::Release(_) => service.release_claim(&actor, &id, reason).await.map(|_| "released"),
             };
             store.close().await;
             println!("pickup {id} is {}", done?);
