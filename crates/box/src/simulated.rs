@@ -57,10 +57,6 @@ impl SimulatedBox {
         Self { box_id, compartments, reports, state: Mutex::new(State::default()) }
     }
 
-    pub fn box_id(&self) -> &BoxId {
-        &self.box_id
-    }
-
     fn check(&self, c: CompartmentNo) -> Result<(), SimulatorError> {
         if c.get() <= self.compartments { Ok(()) } else { Err(SimulatorError::NoSuchCompartment(c)) }
     }

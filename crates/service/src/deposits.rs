@@ -43,6 +43,7 @@ impl Service {
         if pickup.site != the_box.site {
             return Err(Error::WrongSite);
         }
+        // Asked before a compartment is chosen, so a document loaded twice hears so, not "box full".
         abholbox_core::pickup::transition(&pickup.state(), &PickupEvent::DepositStarted, self.clock.now())?;
         let candidates = tx.free_compartments(box_id).await?;
         let compartment = choose(&candidates, SizeClass::S, pickup.low_compartment)?;
