@@ -6,12 +6,13 @@
 use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
 
-use abholbox_core::ids::{BoxId, SiteId};
+use abholbox_core::ids::{BoxId, PanelId, SiteId, SlotNo};
 use abholbox_core::kiosk::SessionLimits;
 use abholbox_core::layout::{ModuleLayout, default_modules, expand};
+use abholbox_core::pickup::PickupRules;
 use abholbox_core::pin::PinPolicy;
 use abholbox_service::Policy;
-use abholbox_service::setup::{BoxSpec, SiteSpec};
+use abholbox_service::setup::{BoxSpec, PanelSpec, SiteSpec};
 use anyhow::{Context, bail};
 use figment::Figment;
 use figment::providers::{Env, Format, Serialized, Toml};
@@ -55,6 +56,11 @@ pub struct KioskConfig {
     pub pin_attempts: u32,
     /// Wrong third factors (old document, birth date) within one session before it ends.
     pub third_factor_attempts: u32,
+    /// Wrong third factors per pickup, across sessions, before it is locked for a supervisor.
+    pub third_factor_lockout_after: u32,
+    /// An open compartment whose door has not closed after this many seconds ends its session
+    /// (`door_left_open`) and is flagged for staff.
+    pub collect_timeout_seconds: u32,
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize)]
@@ -93,6 +99,23 @@ pub struct BoxConfig {
     /// Modules of compartments; the default is 10 modules of 60 (600 compartments).
     #[serde(default = "default_modules")]
     pub modules: Vec<ModuleLayout>,
+    /// The touch panels and the document slot beside each; the default is one panel at slot 1.
+    #[serde(default = "default_panels")]
+    pub panels: Vec<PanelConfig>,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct PanelConfig {
+    /// Kiosk tokens are bound to a panel: `abholbox token create --role kiosk --box B --panel ID`.
+    pub id: String,
+    /// The number of the document slot (and its reader) beside this panel; what it reads reaches
+    /// only this panel's sessions.
+    pub reader_slot: u32,
+}
+
+fn default_panels() -> Vec<PanelConfig> {
+    vec![PanelConfig { id: "panel-1".into(), reader_slot: 1 }]
 }
 
 fn default_time_zone() -> String {
@@ -110,7 +133,13 @@ impl Default for Config {
             data_dir: PathBuf::from("abholbox-data"),
             database: String::new(),
             pins: PinsConfig { length: 6, lockout_after: 5 },
-            kiosk: KioskConfig { idle_timeout_seconds: 120, pin_attempts: 3, third_factor_attempts: 3 },
+            kiosk: KioskConfig {
+                idle_timeout_seconds: 120,
+                pin_attempts: 3,
+                third_factor_attempts: 3,
+                third_factor_lockout_after: 5,
+                collect_timeout_seconds: 120,
+            },
             pickup: PickupConfig { window_days: 10 },
             sms: SmsConfig { gateway: "demo".into() },
             simulator_api: false,
@@ -162,6 +191,12 @@ impl Config {
         if self.kiosk.pin_attempts == 0 || self.kiosk.third_factor_attempts == 0 {
             bail!("kiosk.pin_attempts and kiosk.third_factor_attempts must be at least 1");
         }
+        if self.kiosk.third_factor_lockout_after == 0 {
+            bail!("kiosk.third_factor_lockout_after must be at least 1");
+        }
+        if !(10..=3600).contains(&self.kiosk.collect_timeout_seconds) {
+            bail!("kiosk.collect_timeout_seconds must be between 10 and 3600");
+        }
         if !(1..=90).contains(&self.pickup.window_days) {
             bail!("pickup.window_days must be between 1 and 90");
         }
@@ -195,23 +230,29 @@ impl Config {
                 bail!("boxes[{i}].driver: only \"simulated\" is available in this version");
             }
             expand(&b.modules).with_context(|| format!("boxes[{i}].modules"))?;
+            let panels = panels(i, &b.panels)?;
             boxes.push(BoxSpec {
                 id,
                 site,
                 name: b.name.clone(),
                 driver: b.driver.clone(),
                 modules: b.modules.clone(),
+                panels,
             });
         }
         let policy = Policy {
             pin,
-            lockout_after: self.pins.lockout_after,
+            rules: PickupRules {
+                pin_lockout_after: self.pins.lockout_after,
+                third_factor_lockout_after: self.kiosk.third_factor_lockout_after,
+                pickup_window: chrono::Duration::days(i64::from(self.pickup.window_days)),
+            },
             session: SessionLimits {
                 pin_attempts: self.kiosk.pin_attempts,
                 third_factor_attempts: self.kiosk.third_factor_attempts,
                 idle_timeout: chrono::Duration::seconds(i64::from(self.kiosk.idle_timeout_seconds)),
+                collect_timeout: chrono::Duration::seconds(i64::from(self.kiosk.collect_timeout_seconds)),
             },
-            pickup_window: chrono::Duration::days(i64::from(self.pickup.window_days)),
         };
         Ok(Resolved { policy, sites, boxes })
     }
@@ -234,10 +275,33 @@ impl Config {
                 name: "Ausgabebox Dienstleistungszentrum".into(),
                 driver: default_driver(),
                 modules: default_modules(),
+                panels: default_panels(),
             }],
             ..Self::default()
         }
     }
+}
+
+/// Checks a box's panels: at least one, ids and slots each unique.
+fn panels(box_index: usize, configured: &[PanelConfig]) -> anyhow::Result<Vec<PanelSpec>> {
+    if configured.is_empty() {
+        bail!("boxes[{box_index}].panels: a box needs at least one panel");
+    }
+    let mut out: Vec<PanelSpec> = Vec::new();
+    for (j, p) in configured.iter().enumerate() {
+        let key = format!("boxes[{box_index}].panels[{j}]");
+        let id = PanelId::parse(&p.id).with_context(|| format!("{key}.id"))?;
+        let reader_slot =
+            SlotNo::new(p.reader_slot).with_context(|| format!("{key}.reader_slot: slots are numbered from 1"))?;
+        if out.iter().any(|o| o.id == id) {
+            bail!("{key}.id: panel {:?} is configured twice", p.id);
+        }
+        if out.iter().any(|o| o.reader_slot == reader_slot) {
+            bail!("{key}.reader_slot: slot {} belongs to another panel already", p.reader_slot);
+        }
+        out.push(PanelSpec { id, reader_slot });
+    }
+    Ok(out)
 }
 
 #[cfg(test)]
@@ -254,7 +318,10 @@ mod tests {
         let resolved = config.resolve().unwrap();
         assert_eq!(resolved.sites.len(), 1);
         assert_eq!(resolved.boxes[0].modules.len(), 2);
-        assert_eq!(resolved.policy.lockout_after, 5);
+        assert_eq!(resolved.policy.rules.pin_lockout_after, 5);
+        assert_eq!(resolved.policy.rules.third_factor_lockout_after, 5);
+        assert_eq!(resolved.policy.session.collect_timeout, chrono::Duration::seconds(120));
+        assert_eq!(resolved.boxes[0].panels.len(), 2);
         assert_eq!(config.database_url(), "sqlite:///var/lib/abholbox/abholbox.db");
     }
 
@@ -278,6 +345,13 @@ mod tests {
         let mut config = Config::demo(PathBuf::from("x"), 0);
         config.sites[0].time_zone = "Mars/Olympus".into();
         assert!(config.resolve().err().map(|e| e.to_string()).unwrap_or_default().contains("sites[0].time_zone"));
+        let mut config = Config::demo(PathBuf::from("x"), 0);
+        config.boxes[0].panels.push(PanelConfig { id: "panel-2".into(), reader_slot: 1 });
+        let err = config.resolve().err().map(|e| e.to_string()).unwrap_or_default();
+        assert!(err.contains("boxes[0].panels[1].reader_slot"), "{err}");
+        let mut config = Config::demo(PathBuf::from("x"), 0);
+        config.boxes[0].panels.clear();
+        assert!(config.resolve().err().map(|e| e.to_string()).unwrap_or_default().contains("boxes[0].panels"));
     }
 
     #[test]

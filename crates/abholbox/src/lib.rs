@@ -12,6 +12,7 @@ use std::sync::Arc;
 
 use abholbox_box::{BoxDriver, SimulatedBox};
 use abholbox_core::ids::BoxId;
+use abholbox_core::ids::SlotNo;
 use abholbox_http::{AppState, Simulator};
 use abholbox_messages::Messages;
 use abholbox_service::Service;
@@ -26,6 +27,11 @@ use tokio::sync::{mpsc, watch};
 use tokio::task::JoinHandle;
 
 pub use config::Config;
+
+/// How long a stop waits for work in flight (a compartment opening for a claim, a document being kept).
+const IN_FLIGHT_GRACE: std::time::Duration = std::time::Duration::from_secs(30);
+/// How long a stop waits for the workers to finish what they hold.
+const WORKER_GRACE: std::time::Duration = std::time::Duration::from_secs(10);
 
 /// A built, not yet serving, application.
 pub struct Application {
@@ -84,7 +90,8 @@ impl Application {
         let mut simulator = Simulator::default();
         for b in &resolved.boxes {
             let count = abholbox_core::layout::expand(&b.modules)?.len();
-            let sim = Arc::new(SimulatedBox::new(b.id.clone(), u32::try_from(count)?, reports_tx.clone()));
+            let slots: Vec<SlotNo> = b.panels.iter().map(|p| p.reader_slot).collect();
+            let sim = Arc::new(SimulatedBox::new(b.id.clone(), u32::try_from(count)?, &slots, reports_tx.clone()));
             drivers.insert(b.id.clone(), sim.clone());
             simulator.boxes.insert(b.id.clone(), sim);
         }
@@ -94,15 +101,19 @@ impl Application {
         let shared: Arc<dyn Store> = Arc::new(store.clone());
         let service = Service::new(shared, clock, keys, drivers, messages, resolved.policy);
         service.apply_setup(&resolved.sites, &resolved.boxes).await?;
-        service.flag_unfinished().await?;
+        service.recover_after_start().await?;
 
         let (shutdown, shutdown_rx) = watch::channel(false);
         let mut workers = Vec::new();
-        let outbox_service = service.clone();
         let sms: Arc<dyn SmsGateway> = gateway;
-        workers.push(tokio::spawn(async move { outbox_service.run_outbox(sms, shutdown_rx).await }));
-        let events_service = service.clone();
-        workers.push(tokio::spawn(async move { events_service.run_box_events(reports_rx).await }));
+        let (s, stop) = (service.clone(), shutdown_rx.clone());
+        workers.push(tokio::spawn(async move { s.run_outbox(sms, stop).await }));
+        let (s, stop) = (service.clone(), shutdown_rx.clone());
+        workers.push(tokio::spawn(async move { s.run_box_reports(reports_rx, stop).await }));
+        let (s, stop) = (service.clone(), shutdown_rx.clone());
+        workers.push(tokio::spawn(async move { s.run_box_event_applier(stop).await }));
+        let (s, stop) = (service.clone(), shutdown_rx);
+        workers.push(tokio::spawn(async move { s.run_housekeeping(stop).await }));
 
         let with_simulator = config.simulator_api && !simulator.boxes.is_empty();
         let router = abholbox_http::router(AppState {
@@ -118,13 +129,20 @@ impl Application {
         Ok(self.listener.local_addr()?)
     }
 
-    /// Serves until `stop` resolves, then stops the workers and closes the database.
+    /// Serves until `stop` resolves, then stops in order: requests in progress finish, then the work
+    /// they started (a compartment opening, a document being kept) while the box's reports are still
+    /// taken in, then the workers finish what they hold, and the database is closed.
     pub async fn run(self, stop: impl std::future::Future<Output = ()> + Send + 'static) -> anyhow::Result<()> {
         axum::serve(self.listener, self.router).with_graceful_shutdown(stop).await?;
+        if !self.service.finish_in_flight(IN_FLIGHT_GRACE).await {
+            tracing::error!("work in flight did not finish in time; what it left is flagged at the next start");
+        }
         let _ = self.shutdown.send(true);
-        for worker in self.workers {
-            worker.abort();
-            let _ = worker.await;
+        for mut worker in self.workers {
+            if tokio::time::timeout(WORKER_GRACE, &mut worker).await.is_err() {
+                worker.abort();
+                let _ = worker.await;
+            }
         }
         self.store.close().await;
         Ok(())

@@ -5,7 +5,7 @@ use std::path::PathBuf;
 use std::sync::Arc;
 
 use abholbox::{Application, Config, mrz_cli};
-use abholbox_core::ids::BoxId;
+use abholbox_core::ids::{BoxId, PanelId};
 use abholbox_service::clock::SystemClock;
 use abholbox_store::Role;
 use anyhow::{Context, bail};
@@ -96,6 +96,9 @@ enum TokenCommand {
         /// The box a kiosk token is bound to.
         #[arg(long = "box")]
         box_id: Option<String>,
+        /// The panel of the box a kiosk token drives (default: the box's first panel).
+        #[arg(long)]
+        panel: Option<String>,
         #[arg(long, default_value = "")]
         label: String,
         #[command(flatten)]
@@ -178,9 +181,9 @@ async fn demo(port: u16, data_dir: PathBuf) -> anyhow::Result<()> {
     let config = Config::demo(data_dir.clone(), port);
     let app = Application::build(&config, Arc::new(SystemClock)).await?;
     let addr = app.local_addr()?;
-    let (_, integration) = app.service.create_token(Role::Integration, None, "demo").await?;
+    let (_, integration) = app.service.create_token(Role::Integration, None, None, "demo").await?;
     let kiosk_box = BoxId::parse("dlz-1")?;
-    let (_, kiosk) = app.service.create_token(Role::Kiosk, Some(kiosk_box), "demo").await?;
+    let (_, kiosk) = app.service.create_token(Role::Kiosk, Some(kiosk_box), None, "demo").await?;
     let base = format!("http://{addr}");
     write_demo_env(&data_dir, &base, &integration, &kiosk)?;
     let mut out = std::io::stdout().lock();
@@ -194,6 +197,19 @@ async fn demo(port: u16, data_dir: PathBuf) -> anyhow::Result<()> {
     out.flush()?;
     drop(out);
     app.run(shutdown_signal()).await
+}
+
+/// Says, as loudly as a server can, that anyone who reaches it can open compartments and read PINs.
+fn warn_simulator_api() {
+    let lines = [
+        "WARNING: simulator_api is on. /api/v1/sim/... needs no token: anyone who reaches this server",
+        "WARNING: can close doors, insert documents and read every PIN sent. Only for the demo and tests;",
+        "WARNING: set simulator_api = false (and unset ABHOLBOX_SIMULATOR_API) for real use.",
+    ];
+    for line in lines {
+        eprintln!("{line}");
+    }
+    tracing::warn!("simulator_api is on: the simulator's routes need no token and show PINs");
 }
 
 /// Writes the demo's URL and tokens for the README's walkthrough to source; readable by the owner only.
@@ -216,6 +232,9 @@ async fn run(cli: Cli) -> anyhow::Result<i32> {
         Command::Serve { config } => {
             init_logging();
             let config = Config::load(Some(&config))?;
+            if config.simulator_api {
+                warn_simulator_api();
+            }
             let app = Application::build(&config, Arc::new(SystemClock)).await?;
             tracing::info!(addr = %app.local_addr()?, "abholbox is serving");
             app.run(shutdown_signal()).await?;
@@ -225,14 +244,15 @@ async fn run(cli: Cli) -> anyhow::Result<i32> {
             store.close().await;
             println!("database schema is up to date");
         }
-        Command::Token { command: TokenCommand::Create { role, box_id, label, target } } => {
+        Command::Token { command: TokenCommand::Create { role, box_id, panel, label, target } } => {
             let (service, store) = abholbox::offline_service(&target.existing()?).await?;
             let role = match role {
                 RoleArg::Integration => Role::Integration,
                 RoleArg::Kiosk => Role::Kiosk,
             };
             let box_id = box_id.map(|b| BoxId::parse(&b)).transpose().context("--box")?;
-            let created = service.create_token(role, box_id, &label).await;
+            let panel = panel.map(|p| PanelId::parse(&p)).transpose().context("--panel")?;
+            let created = service.create_token(role, box_id, panel, &label).await;
             store.close().await;
             let (record, token) = created?;
             println!("{} token: {token}", role.as_str());

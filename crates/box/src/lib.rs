@@ -10,9 +10,10 @@
 
 mod simulated;
 
-pub use simulated::{SimulatedBox, SimulatorError, SimulatorView};
+pub use simulated::{CompartmentFault, LockFault, SensorFault, SimulatedBox, SimulatorError, SimulatorView};
 
-use abholbox_core::ids::{BoxId, CompartmentNo};
+use abholbox_core::ids::{BoxId, CompartmentNo, SlotNo};
+use abholbox_core::pickup::LockFailure;
 use async_trait::async_trait;
 use tokio::sync::mpsc;
 
@@ -25,8 +26,10 @@ pub enum BoxEvent {
     DoorClosed {
         compartment: CompartmentNo,
     },
-    /// The slot's reader read a document: the raw MRZ text as the reader sent it.
+    /// A slot's reader read a document: the raw MRZ text as the reader sent it. The slot says which
+    /// panel's citizen inserted it.
     DocumentRead {
+        slot: SlotNo,
         mrz: String,
     },
     /// Something is wrong with the hardware; for staff and logs.
@@ -40,7 +43,7 @@ impl std::fmt::Debug for BoxEvent {
         match self {
             Self::DoorOpened { compartment } => write!(f, "DoorOpened({compartment})"),
             Self::DoorClosed { compartment } => write!(f, "DoorClosed({compartment})"),
-            Self::DocumentRead { .. } => f.write_str("DocumentRead([redacted])"),
+            Self::DocumentRead { slot, .. } => write!(f, "DocumentRead(slot {slot}, [redacted])"),
             Self::Fault { detail } => write!(f, "Fault({detail})"),
         }
     }
@@ -61,12 +64,31 @@ pub type ReportSender = mpsc::Sender<BoxReport>;
 pub enum DriverError {
     #[error("compartment {0} does not exist in this box")]
     NoSuchCompartment(CompartmentNo),
+    /// The controller answered that the lock did not open.
     #[error("the lock of compartment {0} did not open")]
     LockFailed(CompartmentNo),
-    #[error("there is no document in the slot")]
-    SlotEmpty,
+    /// The controller did not answer in time: the lock may or may not have opened.
+    #[error("the lock of compartment {0} did not answer")]
+    NoAnswer(CompartmentNo),
+    #[error("there is no document in slot {0}")]
+    SlotEmpty(SlotNo),
+    #[error("slot {0} does not exist in this box")]
+    NoSuchSlot(SlotNo),
     #[error("the box does not answer: {0}")]
     Unreachable(String),
+}
+
+impl DriverError {
+    /// How an opening failed, for the rules that decide what becomes of the compartment: only an
+    /// answer that the lock stayed shut is certain; silence may hide an open door.
+    pub fn lock_failure(&self) -> LockFailure {
+        match self {
+            Self::LockFailed(_) | Self::NoSuchCompartment(_) | Self::SlotEmpty(_) | Self::NoSuchSlot(_) => {
+                LockFailure::Refused
+            }
+            Self::NoAnswer(_) | Self::Unreachable(_) => LockFailure::NoAnswer,
+        }
+    }
 }
 
 /// One box's hardware.
@@ -74,8 +96,8 @@ pub enum DriverError {
 pub trait BoxDriver: Send + Sync {
     /// Unlocks one compartment; its door then opens (reported as an event).
     async fn open(&self, compartment: CompartmentNo) -> Result<(), DriverError>;
-    /// Drops the document in the slot into the bin, where it waits for destruction.
-    async fn keep_document(&self) -> Result<(), DriverError>;
-    /// Gives the document in the slot back to the citizen.
-    async fn return_document(&self) -> Result<(), DriverError>;
+    /// Drops the document in a slot into the bin, where it waits for destruction.
+    async fn keep_document(&self, slot: SlotNo) -> Result<(), DriverError>;
+    /// Gives the document in a slot back to the citizen.
+    async fn return_document(&self, slot: SlotNo) -> Result<(), DriverError>;
 }

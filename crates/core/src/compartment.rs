@@ -68,6 +68,42 @@ impl CompartmentState {
     }
 }
 
+/// Why a compartment is out of use. Both keep it from ever being chosen until staff have looked.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Defect {
+    /// The lock answered that it did not open: broken, and certainly shut.
+    LockRefused,
+    /// The lock did not answer: it may have opened, so the compartment may hold a document.
+    LockNoAnswer,
+}
+
+impl Defect {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::LockRefused => "lock_refused",
+            Self::LockNoAnswer => "lock_no_answer",
+        }
+    }
+
+    pub fn parse(s: &str) -> Option<Self> {
+        match s {
+            "lock_refused" => Some(Self::LockRefused),
+            "lock_no_answer" => Some(Self::LockNoAnswer),
+            _ => None,
+        }
+    }
+}
+
+impl From<crate::pickup::LockFailure> for Defect {
+    fn from(f: crate::pickup::LockFailure) -> Self {
+        match f {
+            crate::pickup::LockFailure::Refused => Self::LockRefused,
+            crate::pickup::LockFailure::NoAnswer => Self::LockNoAnswer,
+        }
+    }
+}
+
 /// A free compartment as the allocation rule sees it.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Candidate {

@@ -63,6 +63,11 @@ slug_id!(
     /// One pickup box; a site may have several.
     BoxId
 );
+slug_id!(
+    /// One touch panel of a box, with the document slot beside it. Kiosk tokens are bound to a panel,
+    /// so that what a slot reads reaches only the session of the person standing at that panel.
+    PanelId
+);
 
 /// Why a random id was refused.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
@@ -143,6 +148,26 @@ impl CompartmentNo {
 }
 
 impl fmt::Display for CompartmentNo {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{}", self.0)
+    }
+}
+
+/// The number of a document slot (with its reader) in a box, as the hardware names it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+#[serde(transparent)]
+pub struct SlotNo(u32);
+
+impl SlotNo {
+    pub fn new(n: u32) -> Option<Self> {
+        (n >= 1).then_some(Self(n))
+    }
+    pub fn get(self) -> u32 {
+        self.0
+    }
+}
+
+impl fmt::Display for SlotNo {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         write!(f, "{}", self.0)
     }

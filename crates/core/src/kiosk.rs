@@ -3,7 +3,8 @@
 //! ```text
 //! phone ─▶ pin ─▶ old_document ─┐
 //!              └▶ birth_date ───┴▶ collect ─▶ (next document's third factor …) ─▶ done
-//! any step before done ─▶ ended (timeout, locked, too many attempts, cancelled, failure)
+//! any step before collect ─▶ ended (timeout, locked, too many attempts, cancelled, unavailable)
+//! collect ─▶ ended (failed, door left open, interrupted by a restart)
 //! ```
 //!
 //! The server decides every step; the panel only shows what the session says comes next, so a
@@ -77,11 +78,23 @@ pub enum EndReason {
     Failed,
     /// The document is being handed over in another session, or is no longer in the box.
     Unavailable,
+    /// No door-closed event within the collect timeout; staff are told. A later close still counts.
+    DoorLeftOpen,
+    /// The service restarted while the compartment was open.
+    Interrupted,
 }
 
 impl EndReason {
-    pub const ALL: [EndReason; 6] =
-        [Self::Timeout, Self::Locked, Self::TooManyAttempts, Self::Cancelled, Self::Failed, Self::Unavailable];
+    pub const ALL: [EndReason; 8] = [
+        Self::Timeout,
+        Self::Locked,
+        Self::TooManyAttempts,
+        Self::Cancelled,
+        Self::Failed,
+        Self::Unavailable,
+        Self::DoorLeftOpen,
+        Self::Interrupted,
+    ];
 
     pub fn as_str(self) -> &'static str {
         match self {
@@ -91,6 +104,8 @@ impl EndReason {
             Self::Cancelled => "cancelled",
             Self::Failed => "failed",
             Self::Unavailable => "unavailable",
+            Self::DoorLeftOpen => "door_left_open",
+            Self::Interrupted => "interrupted",
         }
     }
 
@@ -99,18 +114,26 @@ impl EndReason {
     }
 }
 
-/// How much a single session may try before it ends. The per-pickup lockout (across sessions) is the
-/// service's business; these only stop one person from trying on without starting over.
+/// How much a single session may try before it ends, and how long it may wait. The per-pickup lockout
+/// across sessions is the pickup's rule (`crate::pickup::PickupRules`); these only stop one person from
+/// trying on without starting over, and free the panel for the next citizen.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct SessionLimits {
     pub pin_attempts: u32,
     pub third_factor_attempts: u32,
     pub idle_timeout: Duration,
+    /// How long an open compartment may wait for its door to close before staff are told.
+    pub collect_timeout: Duration,
 }
 
 impl Default for SessionLimits {
     fn default() -> Self {
-        Self { pin_attempts: 3, third_factor_attempts: 3, idle_timeout: Duration::seconds(120) }
+        Self {
+            pin_attempts: 3,
+            third_factor_attempts: 3,
+            idle_timeout: Duration::seconds(120),
+            collect_timeout: Duration::seconds(120),
+        }
     }
 }
 
@@ -127,15 +150,19 @@ pub enum SessionEvent {
     PhoneEntered,
     /// The PIN matched; these documents wait for this phone number (never empty).
     PinAccepted(Vec<QueuedPickup>),
-    /// Wrong PIN, or no pickup for this number: the same outcome on purpose.
+    /// Wrong PIN, no pickup for this number, or a locked pickup: one outcome on purpose.
     PinRejected,
-    /// The right number's pickups are locked.
+    /// The document whose third factor is asked was locked meanwhile: the citizen goes to the counter.
     PickupLocked,
     ThirdFactorAccepted,
     ThirdFactorRejected,
     /// The current compartment's door closed after it had opened.
     DoorClosed,
     OpenFailed,
+    /// The open compartment's door did not close within the collect timeout.
+    DoorLeftOpen,
+    /// The service restarted while the compartment was open.
+    Interrupted,
     /// The document cannot be claimed: another session has it, or it left the box.
     Unavailable,
     /// The next document of a family's run can no longer be handed out here (locked, or taken in
@@ -155,6 +182,8 @@ impl SessionEvent {
             Self::ThirdFactorRejected => "third_factor_rejected",
             Self::DoorClosed => "door_closed",
             Self::OpenFailed => "open_failed",
+            Self::DoorLeftOpen => "door_left_open",
+            Self::Interrupted => "interrupted",
             Self::Unavailable => "unavailable",
             Self::Skip => "skip",
             Self::Cancel => "cancel",
@@ -212,6 +241,11 @@ impl SessionState {
         !self.step.is_over() && self.step != Step::Collect && now - self.last_activity > limits.idle_timeout
     }
 
+    /// Whether the open compartment has waited too long for its door to close.
+    pub fn collect_overdue(&self, now: DateTime<Utc>, limits: &SessionLimits) -> bool {
+        self.step == Step::Collect && now - self.last_activity > limits.collect_timeout
+    }
+
     /// Ends an idle session; returns whether it did.
     pub fn expire_if_idle(&mut self, now: DateTime<Utc>, limits: &SessionLimits) -> bool {
         if self.is_idle(now, limits) {
@@ -263,7 +297,7 @@ impl SessionState {
                     self.end(EndReason::TooManyAttempts);
                 }
             }
-            (Step::Pin, SessionEvent::PickupLocked) => self.end(EndReason::Locked),
+            (Step::OldDocument | Step::BirthDate, SessionEvent::PickupLocked) => self.end(EndReason::Locked),
             (Step::OldDocument | Step::BirthDate, SessionEvent::ThirdFactorAccepted) => self.step = Step::Collect,
             (Step::OldDocument | Step::BirthDate, SessionEvent::ThirdFactorRejected) => {
                 self.third_factor_attempts += 1;
@@ -274,6 +308,8 @@ impl SessionState {
             (Step::Collect, SessionEvent::DoorClosed) => self.advance(),
             (Step::OldDocument | Step::BirthDate, SessionEvent::Skip) if self.position > 0 => self.advance(),
             (Step::Collect, SessionEvent::OpenFailed) => self.end(EndReason::Failed),
+            (Step::Collect, SessionEvent::DoorLeftOpen) => self.end(EndReason::DoorLeftOpen),
+            (Step::Collect, SessionEvent::Interrupted) => self.end(EndReason::Interrupted),
             (Step::OldDocument | Step::BirthDate, SessionEvent::Unavailable) => self.end(EndReason::Unavailable),
             (_, SessionEvent::Cancel) if self.step != Step::Collect => self.end(EndReason::Cancelled),
             _ => return Err(wrong),
@@ -307,6 +343,8 @@ mod tests {
             SessionEvent::ThirdFactorRejected,
             SessionEvent::DoorClosed,
             SessionEvent::OpenFailed,
+            SessionEvent::DoorLeftOpen,
+            SessionEvent::Interrupted,
             SessionEvent::Unavailable,
             SessionEvent::Skip,
             SessionEvent::Cancel,
@@ -326,18 +364,21 @@ mod tests {
         (Step::Phone, "cancel", Step::Ended),
         (Step::Pin, "pin_accepted", Step::BirthDate),
         (Step::Pin, "pin_rejected", Step::Pin),
-        (Step::Pin, "pickup_locked", Step::Ended),
         (Step::Pin, "cancel", Step::Ended),
+        (Step::OldDocument, "pickup_locked", Step::Ended),
         (Step::OldDocument, "third_factor_accepted", Step::Collect),
         (Step::OldDocument, "third_factor_rejected", Step::OldDocument),
         (Step::OldDocument, "unavailable", Step::Ended),
         (Step::OldDocument, "cancel", Step::Ended),
+        (Step::BirthDate, "pickup_locked", Step::Ended),
         (Step::BirthDate, "third_factor_accepted", Step::Collect),
         (Step::BirthDate, "third_factor_rejected", Step::BirthDate),
         (Step::BirthDate, "unavailable", Step::Ended),
         (Step::BirthDate, "cancel", Step::Ended),
         (Step::Collect, "door_closed", Step::Done),
         (Step::Collect, "open_failed", Step::Ended),
+        (Step::Collect, "door_left_open", Step::Ended),
+        (Step::Collect, "interrupted", Step::Ended),
     ];
 
     #[test]
@@ -419,6 +460,10 @@ mod tests {
         assert_eq!((s.step, s.ended), (Step::Ended, Some(EndReason::Timeout)));
         let mut open = at(Step::Collect);
         assert!(!open.expire_if_idle(later, &limits));
+        assert!(open.collect_overdue(later, &limits), "an open door waits, but not for ever");
+        assert!(!open.collect_overdue(t0() + Duration::seconds(120), &limits));
+        assert_eq!(open.apply(SessionEvent::DoorLeftOpen, later, &limits), Ok(Step::Ended));
+        assert_eq!(open.ended, Some(EndReason::DoorLeftOpen));
     }
 
     #[test]

@@ -7,6 +7,7 @@
 
 pub mod compartment;
 pub mod document;
+pub mod factors;
 pub mod ids;
 pub mod kiosk;
 pub mod language;
@@ -16,3 +17,4 @@ pub mod personal;
 pub mod phone;
 pub mod pickup;
 pub mod pin;
+pub mod text;

@@ -1,136 +1,281 @@
-//! Facts from the boxes: doors and the document slot.
+//! Facts from the boxes: doors and the document slots.
 //!
 //! A door that closes is the moment that matters: after loading it makes a pickup ready, after a
-//! claim it is the proof of hand-over and the pickup becomes collected. Only the door of the claimed
-//! compartment, opened after the claim, counts; anything else is recorded for staff, never acted on.
+//! claim it is the proof of hand-over, after a withdrawal the document is out. So a door event is
+//! stored the moment it arrives and applied from storage, in arrival order, until it succeeds: a busy
+//! database or a restart delays it but cannot lose it, and the transaction that applies it also marks
+//! it applied, so it takes effect exactly once. Only the door of the compartment opened for a loading,
+//! a claim or a withdrawal counts; anything else is recorded for staff, never acted on.
+//!
+//! A document read is not stored: it carries personal data, and the citizen is standing at the slot.
+//! It is handled at once and, when that fails, the document is given back to be inserted again.
+
+use std::time::Duration;
 
 use abholbox_box::{BoxEvent, BoxReport};
 use abholbox_core::ids::{BoxId, CompartmentNo};
 use abholbox_core::kiosk::SessionEvent;
 use abholbox_core::pickup::{PickupEvent, PickupStatus};
-use abholbox_store::NewAuditEntry;
+use abholbox_store::{BoxEventRecord, DoorMove, NewAuditEntry, NewBoxEvent, Tx};
+use chrono::{DateTime, Utc};
 use serde_json::json;
-use tokio::sync::mpsc;
+use tokio::sync::{mpsc, watch};
 
+use crate::history::AfterCommit;
 use crate::kiosk::save;
 use crate::{Actor, Error, Result, Service};
 
+/// How long the applier waits between looks when nothing wakes it (events of another process).
+const IDLE_POLL: Duration = Duration::from_secs(1);
+/// The longest wait between two tries of an event that keeps failing.
+const MAX_BACKOFF: Duration = Duration::from_secs(5);
+/// Events applied per look at the store.
+const BATCH: u32 = 100;
+
+fn backoff(failures: u32) -> Duration {
+    Duration::from_millis(50u64.saturating_mul(1 << failures.min(10))).min(MAX_BACKOFF)
+}
+
 impl Service {
-    /// Consumes box reports until every driver has gone. A door report that fails for a passing reason
-    /// (a busy database, a concurrent write) is retried with backoff, because a door that closed will
-    /// not close again, and handling it twice is harmless. A document read is handled once: after a
-    /// failure the document is given back, so the citizen can insert it again.
-    pub async fn run_box_events(&self, mut reports: mpsc::Receiver<BoxReport>) {
-        while let Some(report) = reports.recv().await {
-            let retryable = matches!(report.event, BoxEvent::DoorOpened { .. } | BoxEvent::DoorClosed { .. });
-            let mut attempt = 0u32;
-            loop {
-                match self.handle_box_report(&report).await {
-                    Ok(()) => break,
-                    Err(Error::Contention | Error::Store(_)) if retryable && attempt < 6 => {
-                        tokio::time::sleep(std::time::Duration::from_millis(20 << attempt)).await;
-                        attempt += 1;
+    /// Takes box reports until the drivers are gone or `shutdown` turns true. Door events are stored
+    /// (retrying while the store fails; the report waits in the channel meanwhile) and handed to the
+    /// applier; document reads are handled at once.
+    pub async fn run_box_reports(&self, mut reports: mpsc::Receiver<BoxReport>, mut shutdown: watch::Receiver<bool>) {
+        loop {
+            let report = tokio::select! {
+                r = reports.recv() => r,
+                _ = shutdown.changed() => None,
+            };
+            let Some(report) = report else { return };
+            self.take_report(report).await;
+        }
+    }
+
+    /// Takes one report: a door event is stored and the applier woken, a read handled, a fault
+    /// recorded.
+    pub async fn take_report(&self, report: BoxReport) {
+        match report.event {
+            BoxEvent::DoorOpened { compartment } => {
+                self.store_door(&report.box_id, DoorMove::Opened, compartment).await
+            }
+            BoxEvent::DoorClosed { compartment } => {
+                self.store_door(&report.box_id, DoorMove::Closed, compartment).await
+            }
+            BoxEvent::DocumentRead { slot, mrz } => {
+                if let Err(e) = self.document_read(&report.box_id, slot, &mrz).await {
+                    tracing::error!(box_id = %report.box_id, %slot, error = %e, "document read not handled; given back");
+                    if let Ok(driver) = self.driver(&report.box_id) {
+                        let _ = driver.return_document(slot).await;
                     }
-                    Err(e) => {
-                        tracing::error!(box_id = %report.box_id, event = ?report.event, error = %e, "box event not handled");
-                        if matches!(report.event, BoxEvent::DocumentRead { .. })
-                            && let Ok(driver) = self.driver(&report.box_id)
-                        {
-                            let _ = driver.return_document().await;
-                        }
-                        break;
-                    }
+                }
+            }
+            BoxEvent::Fault { detail } => {
+                tracing::warn!(box_id = %report.box_id, %detail, "box fault");
+                if let Err(e) = self.audit_box(&report.box_id, "box_fault", json!({ "detail": detail })).await {
+                    tracing::error!(error = %e, "box fault not recorded");
                 }
             }
         }
     }
 
-    pub async fn handle_box_report(&self, report: &BoxReport) -> Result<()> {
-        match &report.event {
-            BoxEvent::DoorOpened { compartment } => self.door_opened(&report.box_id, *compartment).await,
-            BoxEvent::DoorClosed { compartment } => self.door_closed(&report.box_id, *compartment).await,
-            BoxEvent::DocumentRead { mrz } => self.document_read(&report.box_id, mrz).await,
-            BoxEvent::Fault { detail } => {
-                tracing::warn!(box_id = %report.box_id, %detail, "box fault");
-                self.audit_box(&report.box_id, "box_fault", json!({ "detail": detail })).await
+    /// Stores a door event as it arrives; never gives up, because a lost door event is a lost proof.
+    async fn store_door(&self, box_id: &BoxId, door: DoorMove, compartment: CompartmentNo) {
+        let event = NewBoxEvent { box_id: box_id.clone(), door, compartment, at: self.clock.now() };
+        let mut failures = 0;
+        loop {
+            match self.insert_box_event(&event).await {
+                Ok(()) => break,
+                Err(e) => {
+                    tracing::error!(%box_id, %compartment, error = %e, "door event not stored yet; retrying");
+                    tokio::time::sleep(backoff(failures)).await;
+                    failures += 1;
+                }
+            }
+        }
+        self.box_events_wakeup.notify_one();
+    }
+
+    async fn insert_box_event(&self, event: &NewBoxEvent) -> Result<()> {
+        let mut tx = self.store.begin().await?;
+        tx.insert_box_event(event).await?;
+        tx.commit().await?;
+        Ok(())
+    }
+
+    /// Applies stored door events until `shutdown` turns true. An event that fails for a passing
+    /// reason is tried again, with growing pauses, for as long as it takes; later events wait behind
+    /// it, because a door's close means nothing before its open.
+    pub async fn run_box_event_applier(&self, mut shutdown: watch::Receiver<bool>) {
+        let mut failures = 0;
+        loop {
+            if *shutdown.borrow() {
+                return;
+            }
+            let pause = match self.apply_pending_box_events().await {
+                Ok(0) => {
+                    failures = 0;
+                    tokio::select! {
+                        () = self.box_events_wakeup.notified() => {}
+                        () = tokio::time::sleep(IDLE_POLL) => {}
+                        _ = shutdown.changed() => {}
+                    }
+                    continue;
+                }
+                Ok(_) => {
+                    failures = 0;
+                    continue;
+                }
+                Err(e) => {
+                    tracing::error!(error = %e, attempt = failures + 1, "door event not applied yet; retrying");
+                    failures += 1;
+                    backoff(failures)
+                }
+            };
+            tokio::select! {
+                () = tokio::time::sleep(pause) => {}
+                _ = shutdown.changed() => {}
             }
         }
     }
 
-    async fn door_opened(&self, box_id: &BoxId, c: CompartmentNo) -> Result<()> {
-        let now = self.clock.now();
+    /// Applies the stored door events in order; returns how many it applied. Stops at the first that
+    /// fails for a passing reason (it stays pending, its attempt counted). One that can never apply is
+    /// given up, kept in the store and recorded for staff.
+    pub async fn apply_pending_box_events(&self) -> Result<usize> {
+        let mut applied = 0;
+        for event in self.store.pending_box_events(BATCH).await? {
+            match self.apply_box_event(&event).await {
+                Ok(after) => {
+                    applied += 1;
+                    self.after_commit(after).await?;
+                }
+                Err(e @ (Error::Contention | Error::Store(_))) => {
+                    if let Err(also) = self.store.box_event_attempt_failed(event.id, &e.to_string()).await {
+                        tracing::warn!(error = %also, "failed attempt not counted");
+                    }
+                    return Err(e);
+                }
+                Err(e) => {
+                    tracing::error!(event = event.id, error = %e, "door event can never apply; given up for staff");
+                    self.store.box_event_given_up(event.id, self.clock.now(), &e.to_string()).await?;
+                    let detail =
+                        json!({ "event": event.id, "compartment": event.compartment.get(), "error": e.to_string() });
+                    self.audit_box(&event.box_id, "box_event_given_up", detail).await?;
+                }
+            }
+        }
+        Ok(applied)
+    }
+
+    /// Applies one stored door event and marks it applied, in one transaction.
+    async fn apply_box_event(&self, event: &BoxEventRecord) -> Result<Vec<AfterCommit>> {
         let mut tx = self.store.begin().await?;
-        let pickup = tx.pickup_in_compartment(box_id, c).await?;
-        match pickup {
-            Some(mut p) if p.status == PickupStatus::Depositing || p.claimed_by.is_some() => {
-                p.door_opened_at = Some(now);
-                p.updated_at = now;
+        if !tx.box_event_applied(event.id, self.clock.now()).await? {
+            return Ok(Vec::new());
+        }
+        let after = match event.door {
+            DoorMove::Opened => {
+                self.door_opened(tx.as_mut(), &event.box_id, event.compartment, event.at).await?;
+                Vec::new()
+            }
+            DoorMove::Closed => self.door_closed(tx.as_mut(), &event.box_id, event.compartment, event.at).await?,
+        };
+        tx.commit().await?;
+        Ok(after)
+    }
+
+    async fn door_opened(&self, tx: &mut dyn Tx, box_id: &BoxId, c: CompartmentNo, at: DateTime<Utc>) -> Result<()> {
+        match tx.pickup_in_compartment(box_id, c).await? {
+            Some(mut p)
+                if p.status == PickupStatus::Depositing
+                    || p.claimed_by.is_some()
+                    || p.withdrawal_started_at.is_some() =>
+            {
+                p.door_opened_at = Some(at);
+                p.updated_at = at;
                 if !tx.update_pickup(&p).await? {
                     return Err(Error::Contention);
                 }
             }
             _ => {
-                tracing::warn!(%box_id, compartment = %c, "door opened without a loading or a claim");
-                tx.append_audit(&audit(box_id, now, "door_opened_unexpectedly", json!({ "compartment": c.get() })))
+                tracing::warn!(%box_id, compartment = %c, "door opened without a loading, a claim or a withdrawal");
+                tx.append_audit(&audit(box_id, at, "door_opened_unexpectedly", json!({ "compartment": c.get() })))
                     .await?;
             }
         }
-        tx.commit().await?;
         Ok(())
     }
 
-    async fn door_closed(&self, box_id: &BoxId, c: CompartmentNo) -> Result<()> {
-        let now = self.clock.now();
+    async fn door_closed(
+        &self,
+        tx: &mut dyn Tx,
+        box_id: &BoxId,
+        c: CompartmentNo,
+        at: DateTime<Utc>,
+    ) -> Result<Vec<AfterCommit>> {
         let actor = Actor::Box(box_id.clone());
-        let mut tx = self.store.begin().await?;
         let Some(pickup) = tx.pickup_in_compartment(box_id, c).await? else {
-            tx.append_audit(&audit(box_id, now, "door_closed_empty", json!({ "compartment": c.get() }))).await?;
-            tx.commit().await?;
-            return Ok(());
+            tx.append_audit(&audit(box_id, at, "door_closed_empty", json!({ "compartment": c.get() }))).await?;
+            return Ok(Vec::new());
         };
         if pickup.door_opened_at.is_none() {
-            tx.append_audit(&audit(box_id, now, "door_closed_unopened", json!({ "compartment": c.get() }))).await?;
-            tx.commit().await?;
-            return Ok(());
+            tx.append_audit(&audit(box_id, at, "door_closed_unopened", json!({ "compartment": c.get() }))).await?;
+            return Ok(Vec::new());
         }
-        let after = match (pickup.status, pickup.claimed_by.clone()) {
-            (PickupStatus::Depositing, _) => {
-                let event = PickupEvent::DepositCompleted { pickup_window: self.policy.pickup_window };
-                let (_, after) = self.apply(tx.as_mut(), &pickup, event, &actor, None).await?;
-                after
-            }
-            (PickupStatus::Ready, Some(session_id)) => {
-                let (_, after) = self.apply(tx.as_mut(), &pickup, PickupEvent::HandedOver, &actor, None).await?;
-                if let Some(mut session) = tx.session(&session_id).await?
-                    && session.state.current().is_some_and(|q| q.pickup == pickup.id)
-                {
-                    session.state.apply(SessionEvent::DoorClosed, now, &self.policy.session)?;
-                    // Skip what can no longer be handed out here, so the rest of a family's run goes on.
-                    while let Some(next) = session.state.current().map(|q| q.pickup.clone()) {
-                        let claimable = tx
-                            .pickup(&next)
-                            .await?
-                            .is_some_and(|p| p.status == PickupStatus::Ready && !p.locked && p.claimed_by.is_none());
-                        if claimable {
-                            break;
-                        }
-                        session.state.apply(SessionEvent::Skip, now, &self.policy.session)?;
-                    }
-                    save(tx.as_mut(), &mut session).await?;
-                }
-                tracing::info!(pickup = %pickup.id, "document handed over");
-                after
-            }
+        let state = pickup.state();
+        let event = match (pickup.status, &pickup.claimed_by) {
+            (PickupStatus::Depositing, _) => PickupEvent::DepositCompleted,
+            (PickupStatus::Ready, Some(_)) => PickupEvent::HandedOver,
+            (PickupStatus::Expired | PickupStatus::Cancelled, _) if state.withdrawing => PickupEvent::Withdrawn,
             _ => {
-                tx.append_audit(&audit(box_id, now, "door_closed", json!({ "compartment": c.get() }))).await?;
-                Vec::new()
+                tx.append_audit(&audit(box_id, at, "door_closed", json!({ "compartment": c.get() }))).await?;
+                return Ok(Vec::new());
             }
         };
-        tx.commit().await?;
-        self.after_commit(after).await
+        let handed_over = event == PickupEvent::HandedOver;
+        let (_, after) = self.apply_at(tx, &pickup, event, &actor, None, at).await?;
+        if handed_over {
+            self.advance_session(tx, &pickup.id, pickup.claimed_by.as_ref(), at).await?;
+            tracing::info!(pickup = %pickup.id, "document handed over");
+        }
+        Ok(after)
     }
 
-    async fn audit_box(&self, box_id: &BoxId, action: &'static str, detail: serde_json::Value) -> Result<()> {
+    /// Moves the session that collected a document on to the next of its family's run, skipping what
+    /// can no longer be handed out here. A session that already ended (its door left open) stays so.
+    async fn advance_session(
+        &self,
+        tx: &mut dyn Tx,
+        pickup: &abholbox_core::ids::PickupId,
+        session: Option<&abholbox_core::ids::SessionId>,
+        at: DateTime<Utc>,
+    ) -> Result<()> {
+        let Some(session_id) = session else { return Ok(()) };
+        let Some(mut session) = tx.session(session_id).await? else { return Ok(()) };
+        if session.state.current().is_none_or(|q| q.pickup != *pickup) {
+            return Ok(());
+        }
+        // The hand-over stands whatever the session makes of it: a session that cannot move on is left
+        // as it is rather than undoing the proof.
+        if let Err(e) = session.state.apply(SessionEvent::DoorClosed, at, &self.policy.session) {
+            tracing::warn!(session = %session.id, error = %e, "session did not move on after its hand-over");
+            return Ok(());
+        }
+        while let Some(next) = session.state.current().map(|q| q.pickup.clone()) {
+            let claimable = tx.pickup(&next).await?.is_some_and(|p| p.state().collectable(at));
+            if claimable || session.state.apply(SessionEvent::Skip, at, &self.policy.session).is_err() {
+                break;
+            }
+        }
+        save(tx, &mut session).await
+    }
+
+    pub(crate) async fn audit_box(
+        &self,
+        box_id: &BoxId,
+        action: &'static str,
+        detail: serde_json::Value,
+    ) -> Result<()> {
         let mut tx = self.store.begin().await?;
         tx.append_audit(&audit(box_id, self.clock.now(), action, detail)).await?;
         tx.commit().await?;
@@ -138,11 +283,18 @@ impl Service {
     }
 }
 
-fn audit(
-    box_id: &BoxId,
-    at: chrono::DateTime<chrono::Utc>,
-    action: &'static str,
-    detail: serde_json::Value,
-) -> NewAuditEntry {
+fn audit(box_id: &BoxId, at: DateTime<Utc>, action: &'static str, detail: serde_json::Value) -> NewAuditEntry {
     NewAuditEntry { at, actor: Actor::Box(box_id.clone()).to_string(), action, object: format!("box:{box_id}"), detail }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn backoff_grows_and_is_capped() {
+        assert_eq!(backoff(0), Duration::from_millis(50));
+        assert_eq!(backoff(3), Duration::from_millis(400));
+        assert_eq!(backoff(30), MAX_BACKOFF);
+    }
 }

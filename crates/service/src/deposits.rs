@@ -1,10 +1,16 @@
 //! Loading a document into the box: a compartment is chosen and opened; when its door closes the
 //! pickup becomes ready (see [`crate::box_events`]).
+//!
+//! A lock that fails at loading never gets a second document: its compartment is retired for staff
+//! (`defective`, saying whether the lock refused or did not answer), because after no answer the door
+//! may have opened and the clerk may have put the document in. After a refusal the compartment is
+//! certainly shut, so the loading is tried once more on the next free compartment.
 
+use abholbox_box::DriverError;
 use abholbox_core::compartment::{CompartmentState, SizeClass, choose};
 use abholbox_core::document::DocumentNumber;
 use abholbox_core::ids::{BoxId, CompartmentNo, PickupId};
-use abholbox_core::pickup::PickupEvent;
+use abholbox_core::pickup::{LockFailure, PickupEvent};
 
 use crate::{Actor, Error, Result, Service};
 
@@ -25,15 +31,43 @@ pub struct DepositStarted {
     pub label: String,
 }
 
+/// Compartments tried per loading: the first, and one more after a lock that refused.
+const ATTEMPTS: usize = 2;
+
 impl Service {
     /// Reserves a compartment for the document and opens it. The reservation is committed before the
-    /// box is told to open; if the box fails, the reservation is undone and the caller told.
+    /// box is told to open; a lock that fails retires its compartment (see the module docs).
     #[tracing::instrument(skip_all, fields(box_id = %box_id))]
     pub async fn start_deposit(&self, actor: &Actor, box_id: &BoxId, target: DepositTarget) -> Result<DepositStarted> {
+        let mut failure = None;
+        for _ in 0..ATTEMPTS {
+            let started = self.reserve_and_open(actor, box_id, &target).await?;
+            match started {
+                Ok(started) => return Ok(started),
+                Err(e) => {
+                    let refused = e.lock_failure() == LockFailure::Refused;
+                    failure = Some(e);
+                    if !refused {
+                        break;
+                    }
+                }
+            }
+        }
+        Err(failure.map_or(Error::Contention, Error::Box))
+    }
+
+    /// One try: reserve, commit, open. The outer error is a refusal of the loading itself; the inner
+    /// one a lock that failed, with the compartment already retired.
+    async fn reserve_and_open(
+        &self,
+        actor: &Actor,
+        box_id: &BoxId,
+        target: &DepositTarget,
+    ) -> Result<Result<DepositStarted, DriverError>> {
         let mut tx = self.store.begin().await?;
         let the_box = tx.box_record(box_id).await?.ok_or(Error::NotFound("box"))?;
         self.driver(box_id)?;
-        let pickup = match &target {
+        let pickup = match target {
             DepositTarget::Pickup(id) => tx.pickup(id).await?.ok_or(Error::Unknown { field: "pickup" })?,
             DepositTarget::DocumentNumber(n) => tx
                 .pickup_by_document_number(&the_box.site, n.as_str())
@@ -44,7 +78,12 @@ impl Service {
             return Err(Error::WrongSite);
         }
         // Asked before a compartment is chosen, so a document loaded twice hears so, not "box full".
-        abholbox_core::pickup::transition(&pickup.state(), &PickupEvent::DepositStarted, self.clock.now())?;
+        abholbox_core::pickup::transition(
+            &pickup.state(),
+            &PickupEvent::DepositStarted,
+            &self.policy.rules,
+            self.clock.now(),
+        )?;
         let candidates = tx.free_compartments(box_id).await?;
         let compartment = choose(&candidates, SizeClass::S, pickup.low_compartment)?;
         if !tx.set_compartment_state(box_id, compartment, CompartmentState::Free, CompartmentState::Reserved).await? {
@@ -55,27 +94,31 @@ impl Service {
             .apply(tx.as_mut(), &pickup, PickupEvent::DepositStarted, actor, Some((box_id.clone(), compartment)))
             .await?;
         tx.commit().await?;
-        // Its own task, so that a caller who gives up cannot leave a reservation without its opening.
         let this = self.clone();
         let id = pickup.id.clone();
-        tokio::spawn(async move {
-            if let Err(e) = this.after_commit(after).await {
-                tracing::warn!(pickup = %id, error = %e, "compartment did not open for loading");
-                this.abandon_deposit(&id).await?;
-                return Err(e);
-            }
-            Ok(())
-        })
-        .await
-        .map_err(|e| Error::Box(abholbox_box::DriverError::Unreachable(e.to_string())))??;
-        Ok(DepositStarted { pickup: pickup.id, box_id: box_id.clone(), compartment, label })
+        let opened = self
+            .in_flight(async move {
+                match this.after_commit(after).await {
+                    Ok(()) => Ok(Ok(())),
+                    Err(Error::Box(e)) => {
+                        tracing::warn!(pickup = %id, error = %e, "compartment did not open for loading; retired");
+                        this.fail_deposit(&id, e.lock_failure()).await?;
+                        Ok(Err(e))
+                    }
+                    Err(other) => Err(other),
+                }
+            })
+            .await
+            .map_err(|e| Error::Box(DriverError::Unreachable(e.to_string())))??;
+        Ok(opened.map(|()| DepositStarted { pickup: pickup.id, box_id: box_id.clone(), compartment, label }))
     }
 
-    /// Undoes a loading whose door never opened: the pickup waits for loading again.
-    async fn abandon_deposit(&self, id: &PickupId) -> Result<()> {
+    /// Records a loading whose lock failed: the pickup waits for loading again, the compartment is
+    /// retired.
+    async fn fail_deposit(&self, id: &PickupId, lock: LockFailure) -> Result<()> {
         let mut tx = self.store.begin().await?;
         let pickup = tx.pickup(id).await?.ok_or(Error::NotFound("pickup"))?;
-        self.apply(tx.as_mut(), &pickup, PickupEvent::DepositAbandoned, &Actor::System, None).await?;
+        self.apply(tx.as_mut(), &pickup, PickupEvent::DepositFailed { lock }, &Actor::System, None).await?;
         tx.commit().await?;
         Ok(())
     }

@@ -33,6 +33,9 @@ pub enum Error {
     /// The box belongs to another site than the pickup.
     #[error("this box is at another site than the pickup")]
     WrongSite,
+    /// The document lies in another box than the one addressed.
+    #[error("the document is not in this box")]
+    WrongBox,
     #[error(transparent)]
     Allocation(AllocationError),
     /// A kiosk request that does not fit the session's step, e.g. a PIN before the phone number.
@@ -41,15 +44,19 @@ pub enum Error {
     /// The kiosk session is over.
     #[error("the session has ended ({})", .0.map(|r| r.as_str()).unwrap_or("done"))]
     SessionOver(Option<EndReason>),
-    /// Phone number or PIN wrong; deliberately not saying which.
-    #[error("phone number or PIN wrong")]
+    /// Phone number or PIN wrong, or the document locked: deliberately not saying which.
+    #[error("phone number or PIN wrong; after several wrong tries the document is handed out at the counter")]
     PhoneOrPinWrong,
-    /// Too many wrong PINs: the citizen must go to the counter.
-    #[error("locked after too many wrong PINs; please go to the counter")]
+    /// Too many wrong tries: the citizen must go to the counter. Only said to someone who already
+    /// showed the right PIN for this document.
+    #[error("locked after too many wrong tries; the document is handed out at the counter")]
     Locked,
     /// The birth date does not match.
     #[error("the birth date does not match")]
     BirthDateWrong,
+    /// The old document in the slot is not the one on record, or could not be read; it was given back.
+    #[error("the old document was not accepted and is given back")]
+    OldDocumentRefused { unreadable: bool },
     /// Another session is handing this document over, or it has gone.
     #[error("this document is no longer available here")]
     NotAvailable,
@@ -86,6 +93,8 @@ impl Error {
                 "site" => "invalid_site",
                 "box" => "invalid_box",
                 "pickup" => "invalid_pickup",
+                "reason" => "invalid_reason",
+                "panel" => "invalid_panel",
                 _ => "invalid_request",
             },
             Self::NotFound(_) => "not_found",
@@ -93,9 +102,10 @@ impl Error {
             Self::DuplicateReference => "duplicate_reference",
             Self::DuplicateDocumentNumber => "duplicate_document_number",
             Self::Transition(TransitionError::Locked) => "locked",
-            Self::Transition(TransitionError::AlreadyClaimed) => "not_available",
+            Self::Transition(TransitionError::AlreadyClaimed | TransitionError::PastDeadline) => "not_available",
             Self::Transition(TransitionError::Illegal { .. }) => "illegal_transition",
             Self::WrongSite => "wrong_site",
+            Self::WrongBox => "wrong_box",
             Self::Allocation(AllocationError::BoxFull) => "box_full",
             Self::Allocation(AllocationError::NoneWithinReach) => "no_compartment_within_reach",
             Self::Step(StepError::WrongStep { .. }) => "wrong_step",
@@ -103,6 +113,8 @@ impl Error {
             Self::PhoneOrPinWrong => "phone_or_pin_wrong",
             Self::Locked => "locked",
             Self::BirthDateWrong => "birth_date_wrong",
+            Self::OldDocumentRefused { unreadable: true } => "old_document_unreadable",
+            Self::OldDocumentRefused { unreadable: false } => "old_document_rejected",
             Self::NotAvailable => "not_available",
             Self::Box(_) | Self::NoDriver => "box_unavailable",
             Self::Unauthorized => "unauthorized",

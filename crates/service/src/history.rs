@@ -2,12 +2,12 @@
 //!
 //! This is the one place where a state change of a pickup is persisted: the conditional write of the
 //! pickup, the effects the core asks for that live in the database (compartment state, personal data,
-//! the ready SMS), the event for the registry's feed and the audit entry. Effects that talk to the
-//! box are returned, to be carried out after the commit.
+//! PINs and their SMS), the events for the registry's feed and the audit entries, named by the core's
+//! one vocabulary. Effects that talk to the box are returned, to be carried out after the commit.
 
-use abholbox_core::compartment::CompartmentState;
+use abholbox_core::compartment::{CompartmentState, Defect};
 use abholbox_core::ids::{BoxId, CompartmentNo};
-use abholbox_core::pickup::{Effect, PickupEvent, transition};
+use abholbox_core::pickup::{Effect, EventKind, PickupEvent, transition};
 use abholbox_store::{NewAuditEntry, NewEvent, PickupRecord, Tx};
 use chrono::{DateTime, Utc};
 use serde_json::{Map, Value, json};
@@ -21,15 +21,16 @@ pub(crate) enum AfterCommit {
     WakeOutbox,
 }
 
-/// Writes an event to the feed and the audit log. `detail` must hold nothing secret.
+/// Writes a fact of a pickup's history to the feed and the audit log. `detail` must hold nothing secret.
 pub(crate) async fn record(
     tx: &mut dyn Tx,
     pickup: &PickupRecord,
-    kind: &'static str,
+    kind: EventKind,
     actor: &Actor,
     at: DateTime<Utc>,
     detail: Value,
 ) -> Result<()> {
+    let kind = kind.as_str();
     tx.append_event(&NewEvent { pickup: pickup.id.clone(), kind, at, data: detail.clone() }).await?;
     tx.append_audit(&NewAuditEntry {
         at,
@@ -42,26 +43,8 @@ pub(crate) async fn record(
     Ok(())
 }
 
-fn event_kind(event: &PickupEvent) -> &'static str {
-    match event {
-        PickupEvent::DepositStarted => "deposit_started",
-        PickupEvent::DepositCompleted { .. } => "ready",
-        PickupEvent::DepositAbandoned => "deposit_abandoned",
-        PickupEvent::Claimed { .. } => "handover_started",
-        PickupEvent::HandedOver => "collected",
-        PickupEvent::ClaimFailed => "handover_failed",
-        PickupEvent::ClaimReleased => "handover_released",
-        PickupEvent::Locked => "locked",
-        PickupEvent::Unlocked => "unlocked",
-        PickupEvent::Expire => "expired",
-        PickupEvent::Cancel => "cancelled",
-        PickupEvent::Withdrawn => "withdrawn",
-    }
-}
-
 impl Service {
-    /// Applies `event` to `pickup` (as read in this transaction) and writes it with its effects.
-    /// `placement` is where the document goes when the event puts it into a compartment.
+    /// Applies `event` to `pickup` (as read in this transaction) at the service's time.
     pub(crate) async fn apply(
         &self,
         tx: &mut dyn Tx,
@@ -70,44 +53,60 @@ impl Service {
         actor: &Actor,
         placement: Option<(BoxId, CompartmentNo)>,
     ) -> Result<(PickupRecord, Vec<AfterCommit>)> {
-        let now = self.clock.now();
-        let t = transition(&pickup.state(), &event, now)?;
+        self.apply_at(tx, pickup, event, actor, placement, self.clock.now()).await
+    }
+
+    /// Applies `event` as it happened at `at` (a door event handled later still records its own
+    /// moment) and writes it with its effects. `placement` is where a loading puts the document.
+    pub(crate) async fn apply_at(
+        &self,
+        tx: &mut dyn Tx,
+        pickup: &PickupRecord,
+        event: PickupEvent,
+        actor: &Actor,
+        placement: Option<(BoxId, CompartmentNo)>,
+        at: DateTime<Utc>,
+    ) -> Result<(PickupRecord, Vec<AfterCommit>)> {
+        let before = pickup.state();
+        let t = transition(&before, &event, &self.policy.rules, at)?;
         let mut next = pickup.clone();
         next.status = t.state.status;
         next.locked = t.state.locked;
-        next.updated_at = now;
-        if let PickupEvent::Claimed { session } = &event {
-            next.claimed_by = Some(session.clone());
-            next.claimed_at = Some(now);
-            next.door_opened_at = None;
-        }
-        if matches!(event, PickupEvent::Unlocked) {
-            next.failed_pin_attempts = 0;
-            next.attention = None;
-        }
-        if matches!(event, PickupEvent::ClaimReleased) {
-            next.claimed_by = None;
-            next.claimed_at = None;
-            next.door_opened_at = None;
-            next.attention = None;
-        }
-        if matches!(event, PickupEvent::DepositStarted) {
-            let (b, c) = placement.clone().ok_or(Error::Contention)?;
-            next.box_id = Some(b);
-            next.compartment = Some(c);
-            next.door_opened_at = None;
+        next.claimed_by = t.state.claimed_by.clone();
+        next.failed_pin_attempts = t.state.failed_pins;
+        next.failed_third_factor_attempts = t.state.failed_third_factors;
+        next.deadline = t.state.deadline;
+        next.attention = t.state.attention;
+        next.withdrawal_started_at = match (before.withdrawing, t.state.withdrawing) {
+            (false, true) => Some(at),
+            (_, false) => None,
+            (true, true) => pickup.withdrawal_started_at,
+        };
+        next.updated_at = at;
+        match &event {
+            PickupEvent::Claimed { .. } => {
+                next.claimed_at = Some(at);
+                next.door_opened_at = None;
+            }
+            PickupEvent::ClaimReleased => {
+                next.claimed_at = None;
+                next.door_opened_at = None;
+            }
+            PickupEvent::DepositStarted => {
+                let (b, c) = placement.ok_or(Error::Contention)?;
+                next.box_id = Some(b);
+                next.compartment = Some(c);
+                next.door_opened_at = None;
+            }
+            PickupEvent::WithdrawalStarted => next.door_opened_at = None,
+            _ => {}
         }
         let place = next.box_id.clone().zip(next.compartment);
         let mut after = Vec::new();
-        let mut detail = Map::new();
-        detail.insert("status".into(), json!(next.status.as_str()));
-        if let Some((b, c)) = &place {
-            detail.insert("box".into(), json!(b.as_str()));
-            detail.insert("compartment".into(), json!(c.get()));
-        }
-        let mut free = false;
+        let mut erase = false;
+        let mut drop_unsent = false;
         for effect in &t.effects {
-            match effect {
+            match *effect {
                 Effect::OpenCompartment => {
                     if let Some((b, c)) = &place {
                         after.push(AfterCommit::Open(b.clone(), *c));
@@ -118,44 +117,57 @@ impl Service {
                         tx.set_compartment_state(b, *c, CompartmentState::Reserved, CompartmentState::Occupied).await?;
                     }
                 }
-                Effect::FreeCompartment => free = true,
-                Effect::IssuePinAndNotify { deadline } => {
-                    next.ready_at = Some(now);
-                    next.deadline = Some(*deadline);
-                    detail.insert("deadline".into(), json!(deadline.to_rfc3339()));
+                Effect::FreeCompartment => {
+                    if let Some((b, c)) = &place {
+                        for from in [CompartmentState::Reserved, CompartmentState::Occupied] {
+                            tx.set_compartment_state(b, *c, from, CompartmentState::Free).await?;
+                        }
+                    }
+                    next.compartment = None;
+                }
+                Effect::RetireCompartment { lock } => {
+                    if let Some((b, c)) = &place {
+                        tx.retire_compartment(b, *c, CompartmentState::Reserved, Defect::from(lock)).await?;
+                    }
+                    next.compartment = None;
+                }
+                Effect::IssuePin => {
+                    next.ready_at = Some(at);
                     self.issue_pin(tx, &mut next).await?;
                     after.push(AfterCommit::WakeOutbox);
                 }
+                Effect::ReissuePin => {
+                    self.reissue_pin(tx, &mut next).await?;
+                    after.push(AfterCommit::WakeOutbox);
+                }
+                Effect::NotifyWithdrawn => {
+                    self.notify_withdrawn(tx, &next).await?;
+                    after.push(AfterCommit::WakeOutbox);
+                }
+                Effect::ForgetPin => next.pin = None,
                 Effect::ErasePersonalData => {
                     next.phone_hash = None;
                     next.pin = None;
+                    erase = true;
                 }
-                Effect::RecordHandover { at } => {
-                    next.collected_at = Some(*at);
-                    detail.insert("collected_at".into(), json!(at.to_rfc3339()));
-                }
-                Effect::FlagForStaff { reason } => {
-                    next.attention = Some((*reason).to_owned());
-                    detail.insert("attention".into(), json!(reason));
-                }
+                Effect::DropUnsentMessages => drop_unsent = true,
+                Effect::RecordHandover { at } => next.collected_at = Some(at),
             }
-        }
-        if free {
-            if let Some((b, c)) = &place {
-                for from in [CompartmentState::Reserved, CompartmentState::Occupied] {
-                    tx.set_compartment_state(b, *c, from, CompartmentState::Free).await?;
-                }
-            }
-            next.compartment = None;
         }
         if !tx.update_pickup(&next).await? {
             return Err(Error::Contention);
         }
         next.version += 1;
-        if t.effects.contains(&Effect::ErasePersonalData) {
+        if erase {
             tx.erase_personal_data(&next.id).await?;
         }
-        record(tx, &next, event_kind(&event), actor, now, Value::Object(detail)).await?;
+        if drop_unsent {
+            tx.drop_unsent_messages(&next.id, at).await?;
+        }
+        let detail = detail(&next);
+        for kind in &t.recorded {
+            record(tx, &next, *kind, actor, at, detail.clone()).await?;
+        }
         Ok((next, after))
     }
 
@@ -170,4 +182,29 @@ impl Service {
         }
         Ok(())
     }
+}
+
+/// What the feed says about a pickup after a change: its state, never anything personal.
+fn detail(p: &PickupRecord) -> Value {
+    let mut detail = Map::new();
+    detail.insert("status".into(), json!(p.status.as_str()));
+    if let Some(b) = &p.box_id {
+        detail.insert("box".into(), json!(b.as_str()));
+    }
+    if let Some(c) = p.compartment {
+        detail.insert("compartment".into(), json!(c.get()));
+    }
+    if let Some(d) = p.deadline {
+        detail.insert("deadline".into(), json!(d.to_rfc3339()));
+    }
+    if let Some(at) = p.collected_at {
+        detail.insert("collected_at".into(), json!(at.to_rfc3339()));
+    }
+    if let Some(a) = p.attention {
+        detail.insert("attention".into(), json!(a.as_str()));
+    }
+    if p.locked {
+        detail.insert("locked".into(), json!(true));
+    }
+    Value::Object(detail)
 }

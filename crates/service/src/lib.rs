@@ -3,14 +3,19 @@
 //! Each use case opens one store transaction, applies the pure rules of `abholbox-core`, writes the
 //! new state together with what follows from it (event feed, outbox, audit), commits, and only then
 //! talks to the box. Nothing is sent from inside a request: the outbox worker sends SMS, so a crash
-//! never loses a message or sends two different PINs. Box facts (doors, the reader) arrive as events
-//! and are handled in [`box_events`].
+//! never loses a message or sends two different PINs. Box facts (doors, the reader) arrive as events:
+//! door events are stored before they are applied ([`box_events`]). Jobs on the service's clock end
+//! sessions whose door stays open and expire what was not collected ([`housekeeping`]).
+//!
+//! Work that must not be cut off halfway (a committed claim being opened, a document being kept)
+//! runs as a tracked task, so that shutdown waits for it ([`Service::finish_in_flight`]).
 
 pub mod box_events;
 pub mod clock;
 pub mod deposits;
 mod error;
 mod history;
+pub mod housekeeping;
 pub mod kiosk;
 mod notifications;
 pub mod outbox;
@@ -19,6 +24,7 @@ pub mod recovery;
 pub mod secrets;
 pub mod setup;
 pub mod tokens;
+pub mod withdrawals;
 
 use std::collections::HashMap;
 use std::sync::Arc;
@@ -26,11 +32,12 @@ use std::sync::Arc;
 use abholbox_box::BoxDriver;
 use abholbox_core::ids::BoxId;
 use abholbox_core::kiosk::SessionLimits;
+use abholbox_core::pickup::PickupRules;
 use abholbox_core::pin::PinPolicy;
 use abholbox_messages::Messages;
 use abholbox_store::Store;
-use chrono::Duration;
 use tokio::sync::Notify;
+use tokio_util::task::TaskTracker;
 
 pub use error::{Error, Result};
 
@@ -38,25 +45,13 @@ use crate::clock::Clock;
 use crate::secrets::KeyRing;
 
 /// The rules a deployment may tune.
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, Default)]
 pub struct Policy {
     pub pin: PinPolicy,
-    /// Wrong PINs per pickup (across sessions) before it is locked for a supervisor.
-    pub lockout_after: u32,
+    /// Lockouts across sessions and the pickup window.
+    pub rules: PickupRules,
+    /// What one kiosk session may try and how long it may wait.
     pub session: SessionLimits,
-    /// How long a document waits in its compartment before it expires (most cities: 10 days).
-    pub pickup_window: Duration,
-}
-
-impl Default for Policy {
-    fn default() -> Self {
-        Self {
-            pin: PinPolicy::default(),
-            lockout_after: 5,
-            session: SessionLimits::default(),
-            pickup_window: Duration::days(10),
-        }
-    }
 }
 
 /// Who asked for a change; recorded in the audit log.
@@ -64,8 +59,8 @@ impl Default for Policy {
 pub enum Actor {
     /// The registry software, by its token id.
     Integration(String),
-    /// A kiosk panel at a box.
-    Kiosk(BoxId),
+    /// A kiosk panel at a box, by its token id.
+    Kiosk(BoxId, String),
     /// The box hardware reporting a fact.
     Box(BoxId),
     /// A person at the command line, by the name they gave.
@@ -78,7 +73,7 @@ impl std::fmt::Display for Actor {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         match self {
             Self::Integration(id) => write!(f, "token:{id}"),
-            Self::Kiosk(b) => write!(f, "kiosk:{b}"),
+            Self::Kiosk(b, token) => write!(f, "kiosk:{b}:{token}"),
             Self::Box(b) => write!(f, "box:{b}"),
             Self::Operator(name) => write!(f, "operator:{name}"),
             Self::System => f.write_str("system"),
@@ -96,6 +91,8 @@ pub struct Service {
     messages: Arc<Messages>,
     policy: Policy,
     outbox_wakeup: Arc<Notify>,
+    box_events_wakeup: Arc<Notify>,
+    in_flight: TaskTracker,
 }
 
 impl Service {
@@ -115,6 +112,8 @@ impl Service {
             messages,
             policy,
             outbox_wakeup: Arc::new(Notify::new()),
+            box_events_wakeup: Arc::new(Notify::new()),
+            in_flight: TaskTracker::new(),
         }
     }
 
@@ -137,5 +136,22 @@ impl Service {
     /// Wakes the outbox worker after a commit that queued a message.
     fn wake_outbox(&self) {
         self.outbox_wakeup.notify_one();
+    }
+
+    /// Runs work that must finish once begun (the box command after a committed claim, keeping a
+    /// document) as a task that neither a caller who gives up nor a shutdown can cut off.
+    fn in_flight<F>(&self, work: F) -> tokio::task::JoinHandle<F::Output>
+    where
+        F: std::future::Future + Send + 'static,
+        F::Output: Send + 'static,
+    {
+        self.in_flight.spawn(work)
+    }
+
+    /// Waits for the work in flight to finish, at most `limit`. Called at shutdown once no more requests
+    /// come in and the box reports have stopped; returns whether everything finished in time.
+    pub async fn finish_in_flight(&self, limit: std::time::Duration) -> bool {
+        self.in_flight.close();
+        tokio::time::timeout(limit, self.in_flight.wait()).await.is_ok()
     }
 }

@@ -1,8 +1,9 @@
-//! The PIN and the ready SMS, written to the outbox in the transaction that makes a pickup ready.
+//! The PIN and the SMS a citizen gets, written to the outbox in the transaction that causes them.
 //!
 //! A family (several documents at one box for one phone number) shares one PIN: the first document's
-//! SMS carries it, later ones say that the PIN already sent still holds. The PIN exists in clear only
-//! here and in the outbox row until the gateway accepts the message.
+//! SMS carries it, later ones say that the PIN already sent still holds. After a lock is lifted the
+//! document gets a fresh PIN of its own. The PIN exists in clear only here and in the outbox row until
+//! the gateway accepts the message.
 
 use abholbox_core::document::DocumentKind;
 use abholbox_core::personal::ThirdFactor;
@@ -12,6 +13,13 @@ use chrono::format::StrftimeItems;
 use chrono_tz::Tz;
 
 use crate::{Error, Result, Service};
+
+/// The texts a message is built from, in the citizen's language.
+struct Texts {
+    document: String,
+    site: String,
+    deadline: String,
+}
 
 fn document_key(kind: DocumentKind) -> &'static str {
     match kind {
@@ -25,8 +33,6 @@ fn document_key(kind: DocumentKind) -> &'static str {
 impl Service {
     /// Gives a pickup becoming ready its PIN hash (new, or the family's) and queues its SMS.
     pub(crate) async fn issue_pin(&self, tx: &mut dyn Tx, pickup: &mut PickupRecord) -> Result<()> {
-        let now = self.clock.now();
-        let personal = tx.personal_data(&pickup.id).await?.ok_or(Error::NotFound("personal data"))?;
         let box_id = pickup.box_id.clone().ok_or(Error::Contention)?;
         let phone_hash = pickup.phone_hash.clone().ok_or(Error::NotFound("phone"))?;
         let family = tx
@@ -34,39 +40,79 @@ impl Service {
             .await?
             .into_iter()
             .find(|p| p.id != pickup.id && !p.locked && p.pin.is_some());
-        let site = tx.site(&pickup.site).await?.ok_or(Error::NotFound("site"))?;
+        let texts = self.texts(tx, pickup).await?;
         let lang = pickup.language;
-        let tz: Tz = site.time_zone.parse().unwrap_or(chrono_tz::Europe::Berlin);
-        let deadline = pickup.deadline.unwrap_or(now).with_timezone(&tz);
-        let date_format = self.messages.text(lang, "date-format", &[]);
-        let deadline_text = format_date(deadline, &date_format);
-        let document = self.messages.text(lang, document_key(pickup.document_kind), &[]);
         let (purpose, body) = match family.and_then(|p| p.pin) {
             Some(shared) => {
                 pickup.pin = Some(shared);
                 let args = [
-                    ("document", document.as_str()),
-                    ("site", site.name.as_str()),
-                    ("deadline", deadline_text.as_str()),
+                    ("document", texts.document.as_str()),
+                    ("site", texts.site.as_str()),
+                    ("deadline", texts.deadline.as_str()),
                 ];
                 ("ready_family", self.messages.text(lang, "sms-ready-family", &args))
             }
             None => {
-                let pin = self.policy.pin.generate(&mut rand::rng());
-                pickup.pin = Some(self.keys.hash_pin(&pin));
                 let key = match pickup.third_factor {
                     ThirdFactor::OldDocument => "sms-ready",
                     ThirdFactor::BirthDate => "sms-ready-birth-date",
                 };
-                let args = [
-                    ("document", document.as_str()),
-                    ("site", site.name.as_str()),
-                    ("pin", pin.expose()),
-                    ("deadline", deadline_text.as_str()),
-                ];
-                ("ready", self.messages.text(lang, key, &args))
+                ("ready", self.new_pin_text(pickup, key, &texts))
             }
         };
+        self.queue_sms(tx, pickup, purpose, body).await
+    }
+
+    /// Gives a pickup a fresh PIN, never the family's, and queues it: the old PIN stops working.
+    pub(crate) async fn reissue_pin(&self, tx: &mut dyn Tx, pickup: &mut PickupRecord) -> Result<()> {
+        let texts = self.texts(tx, pickup).await?;
+        let body = self.new_pin_text(pickup, "sms-new-pin", &texts);
+        self.queue_sms(tx, pickup, "new_pin", body).await
+    }
+
+    /// Queues the SMS that an uncollected document has gone back to the counter.
+    pub(crate) async fn notify_withdrawn(&self, tx: &mut dyn Tx, pickup: &PickupRecord) -> Result<()> {
+        let texts = self.texts(tx, pickup).await?;
+        let args = [("document", texts.document.as_str()), ("site", texts.site.as_str())];
+        let body = self.messages.text(pickup.language, "sms-withdrawn", &args);
+        self.queue_sms(tx, pickup, "withdrawn", body).await
+    }
+
+    /// Draws a PIN, stores its hash on the pickup and returns the text that carries it.
+    fn new_pin_text(&self, pickup: &mut PickupRecord, key: &str, texts: &Texts) -> String {
+        let pin = self.policy.pin.generate(&mut rand::rng());
+        pickup.pin = Some(self.keys.hash_pin(&pin));
+        let args = [
+            ("document", texts.document.as_str()),
+            ("site", texts.site.as_str()),
+            ("pin", pin.expose()),
+            ("deadline", texts.deadline.as_str()),
+        ];
+        self.messages.text(pickup.language, key, &args)
+    }
+
+    async fn texts(&self, tx: &mut dyn Tx, pickup: &PickupRecord) -> Result<Texts> {
+        let site = tx.site(&pickup.site).await?.ok_or(Error::NotFound("site"))?;
+        let lang = pickup.language;
+        let tz: Tz = site.time_zone.parse().unwrap_or(chrono_tz::Europe::Berlin);
+        let deadline = pickup.deadline.unwrap_or_else(|| self.clock.now()).with_timezone(&tz);
+        let date_format = self.messages.text(lang, "date-format", &[]);
+        Ok(Texts {
+            document: self.messages.text(lang, document_key(pickup.document_kind), &[]),
+            site: site.name,
+            deadline: format_date(deadline, &date_format),
+        })
+    }
+
+    async fn queue_sms(
+        &self,
+        tx: &mut dyn Tx,
+        pickup: &PickupRecord,
+        purpose: &'static str,
+        body: String,
+    ) -> Result<()> {
+        let now = self.clock.now();
+        let personal = tx.personal_data(&pickup.id).await?.ok_or(Error::NotFound("personal data"))?;
         tx.enqueue(&NewOutboxMessage {
             pickup: pickup.id.clone(),
             purpose,

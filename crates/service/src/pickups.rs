@@ -1,12 +1,13 @@
-//! Registering a pickup (the citizen's opt-in at application time) and reading its state.
+//! Registering a pickup (the citizen's opt-in at application time), reading its state, and the ways
+//! out that people decide: cancelling, and a supervisor's lifting of a lock or release of a claim.
 
 use abholbox_core::document::{DocumentKind, DocumentNumber};
 use abholbox_core::ids::{PickupId, SiteId};
 use abholbox_core::language::Language;
 use abholbox_core::personal::{BirthDate, ThirdFactor};
 use abholbox_core::phone::PhoneNumber;
-use abholbox_core::pickup::PickupStatus;
-use abholbox_store::{PersonalRecord, PickupRecord};
+use abholbox_core::pickup::{EventKind, PickupEvent, PickupStatus};
+use abholbox_store::{EventRecord, NewAuditEntry, PersonalRecord, PickupRecord};
 use serde_json::json;
 
 use crate::history::record;
@@ -29,16 +30,29 @@ pub struct Registration {
     pub low_compartment: bool,
 }
 
-/// Checks a registry reference: printable, short, no surrounding blanks.
+/// Checks a registry reference: printable, short, no surrounding blanks, and nothing that hides or
+/// reorders what staff read (control, invisible and direction-changing characters).
 pub fn parse_reference(s: &str) -> Result<String> {
-    let ok = !s.is_empty() && s.len() <= 64 && s.trim() == s && !s.chars().any(char::is_control);
+    let ok = !s.is_empty() && s.len() <= 64 && s.trim() == s && s.chars().all(abholbox_core::text::is_visible);
     if ok {
         Ok(s.to_owned())
     } else {
         Err(Error::Invalid {
             field: "reference",
-            message: "1 to 64 printable characters without surrounding blanks".into(),
+            message: "1 to 64 visible characters without surrounding blanks".into(),
         })
+    }
+}
+
+/// Checks why a person acts (cancel, unlock, release): said in words, for the audit log.
+pub fn parse_reason(s: &str) -> Result<String> {
+    let s = s.trim();
+    let ok =
+        !s.is_empty() && s.chars().count() <= 500 && s.chars().all(|c| c == ' ' || abholbox_core::text::is_visible(c));
+    if ok {
+        Ok(s.to_owned())
+    } else {
+        Err(Error::Invalid { field: "reason", message: "say in 1 to 500 visible characters why".into() })
     }
 }
 
@@ -74,6 +88,7 @@ impl Service {
             compartment: None,
             locked: false,
             failed_pin_attempts: 0,
+            failed_third_factor_attempts: 0,
             claimed_by: None,
             claimed_at: None,
             door_opened_at: None,
@@ -82,6 +97,7 @@ impl Service {
             ready_at: None,
             deadline: None,
             collected_at: None,
+            withdrawal_started_at: None,
             attention: None,
             created_at: now,
             updated_at: now,
@@ -103,7 +119,7 @@ impl Service {
             "document_kind": pickup.document_kind.as_str(),
             "third_factor": third_factor.as_str(),
         });
-        record(tx.as_mut(), &pickup, "registered", actor, now, detail).await?;
+        record(tx.as_mut(), &pickup, EventKind::Registered, actor, now, detail).await?;
         tx.commit().await?;
         tracing::info!(pickup = %pickup.id, "pickup registered");
         Ok(pickup)
@@ -112,44 +128,56 @@ impl Service {
     pub async fn pickup(&self, id: &PickupId) -> Result<PickupRecord> {
         self.store.pickup(id).await?.ok_or(Error::NotFound("pickup"))
     }
-}
 
-impl Service {
-    /// Lifts the lock after wrong PINs, once a supervisor has seen the citizen in person. A PIN reissue
-    /// does not do this; only this, recorded with who and why.
+    /// A pickup's history as the feed has it, oldest first.
+    pub async fn pickup_events(&self, id: &PickupId) -> Result<Vec<EventRecord>> {
+        self.pickup(id).await?;
+        Ok(self.store.events_of_pickup(id).await?)
+    }
+
+    /// Calls a pickup off (the citizen moved, the document was collected at the counter). Its PIN stops
+    /// working at once, an SMS with it that has not gone out is dropped, and what is personal is erased;
+    /// a document already in the box waits there for staff to withdraw it.
+    pub async fn cancel(&self, actor: &Actor, id: &PickupId, reason: &str) -> Result<PickupRecord> {
+        self.with_reason(actor, id, PickupEvent::Cancel, reason).await
+    }
+
+    /// Lifts the lock after wrong PINs or third factors, once a supervisor has seen the citizen in
+    /// person. A new PIN goes out by SMS; the old one never works again.
     pub async fn unlock(&self, actor: &Actor, id: &PickupId, reason: &str) -> Result<PickupRecord> {
-        self.supervise(actor, id, abholbox_core::pickup::PickupEvent::Unlocked, reason).await
+        self.with_reason(actor, id, PickupEvent::Unlocked, reason).await
     }
 
     /// Gives a claimed document back to its pickup after a supervisor found it still in its
     /// compartment (the door never opened, or the service stopped mid-hand-over). The claim is never
     /// released by itself, because only a look into the compartment tells whether it was taken.
     pub async fn release_claim(&self, actor: &Actor, id: &PickupId, reason: &str) -> Result<PickupRecord> {
-        self.supervise(actor, id, abholbox_core::pickup::PickupEvent::ClaimReleased, reason).await
+        self.with_reason(actor, id, PickupEvent::ClaimReleased, reason).await
     }
 
-    async fn supervise(
+    /// A change a person decides, recorded with who and why.
+    async fn with_reason(
         &self,
         actor: &Actor,
         id: &PickupId,
-        event: abholbox_core::pickup::PickupEvent,
+        event: PickupEvent,
         reason: &str,
     ) -> Result<PickupRecord> {
-        if reason.trim().is_empty() || reason.len() > 500 {
-            return Err(Error::Invalid { field: "reason", message: "say in up to 500 characters why".into() });
-        }
+        let reason = parse_reason(reason)?;
+        let action = event.name();
         let mut tx = self.store.begin().await?;
         let pickup = tx.pickup(id).await?.ok_or(Error::NotFound("pickup"))?;
-        let (unlocked, _) = self.apply(tx.as_mut(), &pickup, event, actor, None).await?;
-        tx.append_audit(&abholbox_store::NewAuditEntry {
+        let (changed, after) = self.apply(tx.as_mut(), &pickup, event, actor, None).await?;
+        tx.append_audit(&NewAuditEntry {
             at: self.clock.now(),
             actor: actor.to_string(),
-            action: "supervisor_reason",
+            action: "reason",
             object: id.to_string(),
-            detail: json!({ "reason": reason }),
+            detail: json!({ "for": action, "reason": reason }),
         })
         .await?;
         tx.commit().await?;
-        Ok(unlocked)
+        self.after_commit(after).await?;
+        Ok(changed)
     }
 }

@@ -2,40 +2,47 @@
 //!
 //! A claim without its door-closed event may mean the citizen took the document while the service
 //! was down, or that the door never opened. Nobody can tell from here, so such a pickup is flagged
-//! for staff and never reopened by itself. A loading left open likewise.
+//! for staff and never reopened by itself; a loading left open likewise. The sessions that stood at an
+//! open compartment end (`interrupted`): their panels show the start screen again. Door events stored
+//! before the stop are applied afterwards by the applier, so a door that did close still counts.
 
-use abholbox_core::pickup::PickupStatus;
-use serde_json::json;
+use abholbox_core::kiosk::{SessionEvent, Step};
+use abholbox_core::pickup::PickupEvent;
 
-use crate::history::record;
-use crate::{Actor, Error, Result, Service};
+use crate::kiosk::save;
+use crate::{Actor, Result, Service};
+
+/// What the check after a start found.
+#[derive(Debug, Default, Clone, Copy, PartialEq, Eq)]
+pub struct Recovered {
+    pub pickups_flagged: usize,
+    pub sessions_ended: usize,
+}
 
 impl Service {
-    /// Flags every pickup left mid-hand-over or mid-loading; returns how many. A pickup already
-    /// flagged keeps its first reason, which says more.
-    pub async fn flag_unfinished(&self) -> Result<usize> {
+    /// Flags every pickup left mid-hand-over or mid-loading and ends the sessions left at `collect`.
+    /// A pickup already flagged keeps its first reason, which says more, and is not recorded again.
+    pub async fn recover_after_start(&self) -> Result<Recovered> {
         let now = self.clock.now();
         let mut tx = self.store.begin().await?;
-        let mut flagged = 0;
-        for mut p in tx.pickups_in_flight().await? {
-            let reason =
-                if p.status == PickupStatus::Depositing { "deposit_unconfirmed" } else { "handover_unconfirmed" };
+        let mut found = Recovered::default();
+        for p in tx.pickups_in_flight().await? {
             if p.attention.is_some() {
                 continue;
             }
-            p.attention = Some(reason.to_owned());
-            p.updated_at = now;
-            if !tx.update_pickup(&p).await? {
-                return Err(Error::Contention);
-            }
-            p.version += 1;
-            record(tx.as_mut(), &p, "flagged", &Actor::System, now, json!({ "attention": reason })).await?;
-            flagged += 1;
+            self.apply(tx.as_mut(), &p, PickupEvent::Interrupted, &Actor::System, None).await?;
+            found.pickups_flagged += 1;
+        }
+        for mut session in tx.sessions_at_step(Step::Collect).await? {
+            session.state.apply(SessionEvent::Interrupted, now, &self.policy.session)?;
+            session.last_error = Some("interrupted".into());
+            save(tx.as_mut(), &mut session).await?;
+            found.sessions_ended += 1;
         }
         tx.commit().await?;
-        if flagged > 0 {
-            tracing::warn!(flagged, "pickups left in flight at the last stop are flagged for staff");
+        if found != Recovered::default() {
+            tracing::warn!(?found, "work left in flight at the last stop: pickups flagged for staff, sessions ended");
         }
-        Ok(flagged)
+        Ok(found)
     }
 }

@@ -1,8 +1,8 @@
 //! Sites and boxes as the configuration declares them, written to the store at start.
 
-use abholbox_core::ids::{BoxId, SiteId};
+use abholbox_core::ids::{BoxId, PanelId, SiteId, SlotNo};
 use abholbox_core::layout::{ModuleLayout, expand};
-use abholbox_store::{BoxRecord, NewCompartment, SiteRecord};
+use abholbox_store::{BoxRecord, NewCompartment, PanelRecord, SiteRecord};
 
 use crate::{Error, Result, Service};
 
@@ -23,6 +23,15 @@ pub struct BoxSpec {
     pub name: String,
     pub driver: String,
     pub modules: Vec<ModuleLayout>,
+    /// The touch panels, each with the document slot beside it; at least one.
+    pub panels: Vec<PanelSpec>,
+}
+
+/// A panel as configured.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct PanelSpec {
+    pub id: PanelId,
+    pub reader_slot: SlotNo,
 }
 
 impl Service {
@@ -53,9 +62,18 @@ impl Service {
                     within_reach: c.within_reach,
                 })
                 .collect();
+            if b.panels.is_empty() {
+                return Err(Error::Invalid { field: "panel", message: "a box needs at least one panel".into() });
+            }
+            let panels: Vec<PanelRecord> = b
+                .panels
+                .iter()
+                .map(|p| PanelRecord { box_id: b.id.clone(), id: p.id.clone(), reader_slot: p.reader_slot })
+                .collect();
             tx.upsert_box(
                 &BoxRecord { id: b.id.clone(), site: b.site.clone(), name: b.name.clone(), driver: b.driver.clone() },
                 &compartments,
+                &panels,
             )
             .await?;
         }

@@ -1,8 +1,9 @@
-//! API tokens: the registry's integration token and each kiosk's token, bound to its box.
+//! API tokens: the registry's integration token and each panel's kiosk token.
 //!
-//! A token is shown once at creation and stored only as its hash.
+//! A token is shown once at creation and stored only as its hash. A kiosk token is one panel of one
+//! box: its sessions are its own, and what its panel's slot reads reaches only them.
 
-use abholbox_core::ids::BoxId;
+use abholbox_core::ids::{BoxId, PanelId};
 use abholbox_store::{Role, TokenRecord};
 
 use crate::secrets::{new_token, token_hash};
@@ -12,37 +13,48 @@ use crate::{Actor, Error, Result, Service};
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Principal {
     Integration { token_id: String },
-    Kiosk { token_id: String, box_id: BoxId },
+    Kiosk { token_id: String, box_id: BoxId, panel: PanelId },
 }
 
 impl Principal {
     pub fn actor(&self) -> Actor {
         match self {
             Self::Integration { token_id } => Actor::Integration(token_id.clone()),
-            Self::Kiosk { box_id, .. } => Actor::Kiosk(box_id.clone()),
+            Self::Kiosk { box_id, token_id, .. } => Actor::Kiosk(box_id.clone(), token_id.clone()),
         }
     }
 }
 
 impl Service {
-    /// Creates a token; returns the token itself, which is never stored.
-    pub async fn create_token(&self, role: Role, box_id: Option<BoxId>, label: &str) -> Result<(TokenRecord, String)> {
+    /// Creates a token; returns the token itself, which is never stored. A kiosk token drives the
+    /// named panel of its box, or the box's first panel.
+    pub async fn create_token(
+        &self,
+        role: Role,
+        box_id: Option<BoxId>,
+        panel: Option<PanelId>,
+        label: &str,
+    ) -> Result<(TokenRecord, String)> {
         let mut tx = self.store.begin().await?;
-        match (role, &box_id) {
-            (Role::Kiosk, Some(b)) => {
+        let panel = match (role, &box_id, panel) {
+            (Role::Kiosk, Some(b), panel) => {
                 tx.box_record(b).await?.ok_or(Error::Unknown { field: "box" })?;
+                Some(match panel {
+                    Some(p) => tx.panel(b, &p).await?.ok_or(Error::Unknown { field: "panel" })?.id,
+                    None => self.first_panel(b).await?,
+                })
             }
-            (Role::Kiosk, None) => {
+            (Role::Kiosk, None, _) => {
                 return Err(Error::Invalid { field: "box", message: "a kiosk token is bound to a box".into() });
             }
-            (Role::Integration, Some(_)) => {
+            (Role::Integration, Some(_), _) | (Role::Integration, _, Some(_)) => {
                 return Err(Error::Invalid {
                     field: "box",
-                    message: "an integration token is not bound to a box".into(),
+                    message: "an integration token is not bound to a box or panel".into(),
                 });
             }
-            (Role::Integration, None) => {}
-        }
+            (Role::Integration, None, None) => None,
+        };
         let secret = new_token();
         let mut id = [0u8; 8];
         rand::Rng::fill_bytes(&mut rand::rng(), &mut id);
@@ -50,6 +62,7 @@ impl Service {
             id: format!("tok_{}", hex::encode(id)),
             role,
             box_id,
+            panel,
             hash: token_hash(&secret),
             label: label.to_owned(),
             created_at: self.clock.now(),
@@ -58,6 +71,12 @@ impl Service {
         tx.insert_token(&record).await?;
         tx.commit().await?;
         Ok((record, secret))
+    }
+
+    /// The panel with the lowest slot number: where a box with one panel has it.
+    async fn first_panel(&self, box_id: &BoxId) -> Result<PanelId> {
+        let panels = self.store.panels(box_id).await?;
+        panels.into_iter().next().map(|p| p.id).ok_or(Error::Unknown { field: "panel" })
     }
 
     /// Revokes a token at once, e.g. for a stolen kiosk PC.
@@ -81,8 +100,30 @@ impl Service {
         }
         match (record.role, record.box_id) {
             (Role::Integration, _) => Ok(Principal::Integration { token_id: record.id }),
-            (Role::Kiosk, Some(box_id)) => Ok(Principal::Kiosk { token_id: record.id, box_id }),
+            (Role::Kiosk, Some(box_id)) => {
+                let panel = match record.panel {
+                    Some(p) => p,
+                    None => self.first_panel(&box_id).await.map_err(|_| Error::Unauthorized)?,
+                };
+                Ok(Principal::Kiosk { token_id: record.id, box_id, panel })
+            }
             (Role::Kiosk, None) => Err(Error::Unauthorized),
+        }
+    }
+
+    /// The panel a kiosk token drives, for the simulator's reader: a read names a slot, and the
+    /// demo's hands name the panel by its token id.
+    pub async fn panel_of_token(&self, token_id: &str) -> Result<(BoxId, PanelId)> {
+        let record = self.store.token(token_id).await?.ok_or(Error::Unknown { field: "panel" })?;
+        match (record.role, record.box_id) {
+            (Role::Kiosk, Some(b)) => {
+                let panel = match record.panel {
+                    Some(p) => p,
+                    None => self.first_panel(&b).await?,
+                };
+                Ok((b, panel))
+            }
+            _ => Err(Error::Unknown { field: "panel" }),
         }
     }
 }

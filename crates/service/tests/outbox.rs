@@ -9,7 +9,7 @@ use std::sync::{Arc, Mutex};
 
 use abholbox_box::{BoxDriver, SimulatedBox};
 use abholbox_core::document::DocumentKind;
-use abholbox_core::ids::{BoxId, SiteId};
+use abholbox_core::ids::{BoxId, PanelId, SiteId, SlotNo};
 use abholbox_core::language::Language;
 use abholbox_core::layout::default_modules;
 use abholbox_core::personal::BirthDate;
@@ -20,7 +20,7 @@ use abholbox_service::deposits::DepositTarget;
 use abholbox_service::outbox::OutboxRound;
 use abholbox_service::pickups::Registration;
 use abholbox_service::secrets::KeyRing;
-use abholbox_service::setup::{BoxSpec, SiteSpec};
+use abholbox_service::setup::{BoxSpec, PanelSpec, SiteSpec};
 use abholbox_service::{Actor, Policy, Service};
 use abholbox_sms::{DemoGateway, OutgoingSms, SmsError, SmsGateway};
 use abholbox_store::Store;
@@ -45,7 +45,8 @@ async fn world() -> World {
     let clock = Arc::new(ManualClock::new(Utc::now()));
     let box_id = BoxId::parse("b1").unwrap();
     let (tx, reports) = mpsc::channel(64);
-    let sim = Arc::new(SimulatedBox::new(box_id.clone(), 600, tx));
+    let slot = SlotNo::new(1).unwrap();
+    let sim = Arc::new(SimulatedBox::new(box_id.clone(), 600, &[slot], tx));
     let mut drivers: HashMap<BoxId, Arc<dyn BoxDriver>> = HashMap::new();
     drivers.insert(box_id.clone(), sim.clone());
     let shared: Arc<dyn Store> = Arc::new(store.clone());
@@ -61,7 +62,14 @@ async fn world() -> World {
                 address: "Markt 1".into(),
                 time_zone: "Europe/Berlin".into(),
             }],
-            &[BoxSpec { id: box_id, site, name: "Box".into(), driver: "simulated".into(), modules: default_modules() }],
+            &[BoxSpec {
+                id: box_id,
+                site,
+                name: "Box".into(),
+                driver: "simulated".into(),
+                modules: default_modules(),
+                panels: vec![PanelSpec { id: PanelId::parse("p").unwrap(), reader_slot: slot }],
+            }],
         )
         .await
         .unwrap();
@@ -90,10 +98,11 @@ async fn ready_pickup(w: &mut World) -> abholbox_core::ids::PickupId {
         .await
         .unwrap();
     let opened = w.reports.recv().await.unwrap();
-    w.service.handle_box_report(&opened).await.unwrap();
+    w.service.take_report(opened).await;
     w.sim.close_door(started.compartment).await.unwrap();
     let closed = w.reports.recv().await.unwrap();
-    w.service.handle_box_report(&closed).await.unwrap();
+    w.service.take_report(closed).await;
+    assert_eq!(w.service.apply_pending_box_events().await.unwrap(), 2, "opened, then closed");
     assert_eq!(w.service.pickup(&pickup.id).await.unwrap().status.as_str(), "ready");
     pickup.id
 }
@@ -168,4 +177,18 @@ async fn a_failing_gateway_is_retried_with_growing_waits() {
     w.clock.advance(Duration::seconds(6));
     assert_eq!(w.service.send_next(&flaky).await.unwrap(), OutboxRound::Sent);
     assert_eq!(flaky.sent.lock().unwrap().len(), 1);
+}
+
+#[tokio::test]
+async fn cancelling_drops_the_pin_that_has_not_gone_out() {
+    let mut w = world().await;
+    let pickup = ready_pickup(&mut w).await;
+    let status = w.store.outbox_for_pickup(&pickup).await.unwrap();
+    assert!(status[0].holds_content && status[0].sent_at.is_none(), "queued, not sent: no worker runs here");
+    w.service.cancel(&Actor::System, &pickup, "citizen collected at the counter").await.unwrap();
+    let status = w.store.outbox_for_pickup(&pickup).await.unwrap();
+    assert_eq!((status[0].holds_content, status[0].dropped_at.is_some()), (false, true));
+    let gateway = DemoGateway::new();
+    assert_eq!(w.service.send_next(&gateway).await.unwrap(), OutboxRound::Empty);
+    assert!(gateway.inbox().is_empty(), "the PIN of a called-off pickup never goes out");
 }

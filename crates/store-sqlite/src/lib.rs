@@ -15,14 +15,17 @@ use std::time::Duration;
 
 use abholbox_core::ids::{BoxId, CompartmentNo, PickupId, SessionId};
 use abholbox_store::{
-    AuditRecord, BoxRecord, CompartmentRecord, EventRecord, OutboxRecord, OutboxStatus, PickupRecord, Result,
-    SessionRecord, SiteRecord, Store, StoreError, TokenRecord, Tx,
+    AuditRecord, BoxEventRecord, BoxRecord, CompartmentRecord, EventRecord, OutboxRecord, OutboxStatus, PanelRecord,
+    PickupRecord, Result, SessionRecord, SiteRecord, Store, StoreError, TokenRecord, Tx,
 };
 use async_trait::async_trait;
 use chrono::{DateTime, Utc};
 use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePool, SqlitePoolOptions, SqliteSynchronous};
 
-use crate::rows::{db, map_audit, map_box, map_compartment, map_event, map_pickup, map_session, map_site, map_token};
+use crate::rows::{
+    db, map_audit, map_box, map_box_event, map_compartment, map_event, map_panel, map_pickup, map_session, map_site,
+    map_token,
+};
 use crate::time::ts;
 
 /// Compartments with the pickup each holds, if any.
@@ -109,6 +112,15 @@ impl Store for SqliteStore {
         row.as_ref().map(map_compartment).transpose()
     }
 
+    async fn panels(&self, box_id: &BoxId) -> Result<Vec<PanelRecord>> {
+        let rows = sqlx::query("SELECT * FROM panels WHERE box_id = ? ORDER BY reader_slot")
+            .bind(box_id.as_str())
+            .fetch_all(&self.pool)
+            .await
+            .map_err(db)?;
+        rows.iter().map(map_panel).collect()
+    }
+
     async fn pickup(&self, id: &PickupId) -> Result<Option<PickupRecord>> {
         let row = sqlx::query("SELECT * FROM pickups WHERE id = ?")
             .bind(id.as_str())
@@ -136,6 +148,24 @@ impl Store for SqliteStore {
         row.as_ref().map(map_token).transpose()
     }
 
+    async fn token(&self, id: &str) -> Result<Option<TokenRecord>> {
+        let row = sqlx::query("SELECT * FROM api_tokens WHERE id = ?")
+            .bind(id)
+            .fetch_optional(&self.pool)
+            .await
+            .map_err(db)?;
+        row.as_ref().map(map_token).transpose()
+    }
+
+    async fn events_of_pickup(&self, pickup: &PickupId) -> Result<Vec<EventRecord>> {
+        let rows = sqlx::query("SELECT * FROM events WHERE pickup_id = ? ORDER BY cursor")
+            .bind(pickup.as_str())
+            .fetch_all(&self.pool)
+            .await
+            .map_err(db)?;
+        rows.iter().map(map_event).collect()
+    }
+
     async fn events_after(&self, cursor: i64, limit: u32) -> Result<Vec<EventRecord>> {
         let rows = sqlx::query("SELECT * FROM events WHERE cursor > ? ORDER BY cursor LIMIT ?")
             .bind(cursor)
@@ -157,7 +187,7 @@ impl Store for SqliteStore {
 
     async fn outbox_for_pickup(&self, pickup: &PickupId) -> Result<Vec<OutboxStatus>> {
         let rows = sqlx::query(
-            "SELECT id, purpose, attempts, sent_at, last_error,
+            "SELECT id, purpose, attempts, sent_at, last_error, dropped_at,
                     (recipient IS NOT NULL OR body IS NOT NULL) AS holds_content
              FROM outbox WHERE pickup_id = ? ORDER BY id",
         )
@@ -206,6 +236,38 @@ impl Store for SqliteStore {
         sqlx::query("UPDATE outbox SET last_error = ?, not_before = ?, leased_until = NULL WHERE id = ?")
             .bind(error)
             .bind(ts(next_attempt))
+            .bind(id)
+            .execute(&self.pool)
+            .await
+            .map_err(db)?;
+        Ok(())
+    }
+
+    async fn pending_box_events(&self, limit: u32) -> Result<Vec<BoxEventRecord>> {
+        let rows = sqlx::query(
+            "SELECT * FROM box_events WHERE applied_at IS NULL AND given_up_at IS NULL ORDER BY id LIMIT ?",
+        )
+        .bind(i64::from(limit))
+        .fetch_all(&self.pool)
+        .await
+        .map_err(db)?;
+        rows.iter().map(map_box_event).collect()
+    }
+
+    async fn box_event_attempt_failed(&self, id: i64, error: &str) -> Result<()> {
+        sqlx::query("UPDATE box_events SET attempts = attempts + 1, last_error = ? WHERE id = ?")
+            .bind(error)
+            .bind(id)
+            .execute(&self.pool)
+            .await
+            .map_err(db)?;
+        Ok(())
+    }
+
+    async fn box_event_given_up(&self, id: i64, at: DateTime<Utc>, error: &str) -> Result<()> {
+        sqlx::query("UPDATE box_events SET attempts = attempts + 1, last_error = ?, given_up_at = ? WHERE id = ?")
+            .bind(error)
+            .bind(ts(at))
             .bind(id)
             .execute(&self.pool)
             .await

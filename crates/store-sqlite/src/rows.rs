@@ -1,15 +1,16 @@
 //! Rows back into records; a value that does not parse is reported as corrupt, never unwrapped.
 
-use abholbox_core::compartment::{CompartmentState, SizeClass};
+use abholbox_core::compartment::{CompartmentState, Defect, SizeClass};
 use abholbox_core::document::DocumentKind;
-use abholbox_core::ids::{BoxId, CompartmentNo, PickupId, SessionId, SiteId};
+use abholbox_core::ids::{BoxId, CompartmentNo, PanelId, PickupId, SessionId, SiteId, SlotNo};
 use abholbox_core::kiosk::{EndReason, QueuedPickup, SessionState, Step};
 use abholbox_core::language::Language;
 use abholbox_core::personal::ThirdFactor;
-use abholbox_core::pickup::PickupStatus;
+use abholbox_core::pickup::{Attention, PickupStatus};
 use abholbox_store::{
-    AuditRecord, BoxRecord, CompartmentRecord, EventRecord, KeyedHash, OutboxRecord, OutboxStatus, PersonalRecord,
-    PickupRecord, PinHash, Role, SessionRecord, SiteRecord, StoreError, TokenRecord,
+    AuditRecord, BoxEventRecord, BoxRecord, CompartmentRecord, DoorMove, EventRecord, KeyedHash, OutboxRecord,
+    OutboxStatus, PanelRecord, PersonalRecord, PickupRecord, PinHash, Role, SessionRecord, SiteRecord, StoreError,
+    TokenRecord,
 };
 use chrono::{DateTime, Utc};
 use sqlx::Row;
@@ -81,6 +82,10 @@ fn parsed<T>(row: &SqliteRow, col: &'static str, f: impl FnOnce(&str) -> Option<
     f(&s(row, col)?).ok_or_else(|| corrupt(col))
 }
 
+fn opt_parsed<T>(row: &SqliteRow, col: &'static str, f: impl FnOnce(&str) -> Option<T>) -> R<Option<T>> {
+    opt_s(row, col)?.map(|v| f(&v).ok_or_else(|| corrupt(col))).transpose()
+}
+
 fn keyed(row: &SqliteRow, key_col: &'static str, hash_col: &'static str) -> R<Option<KeyedHash>> {
     Ok(match (opt_s(row, key_col)?, blob(row, hash_col)?) {
         (Some(key_id), Some(hash)) => Some(KeyedHash { key_id, hash }),
@@ -121,6 +126,7 @@ pub(crate) fn map_compartment(row: &SqliteRow) -> R<CompartmentRecord> {
         size: parsed(row, "size", SizeClass::parse)?,
         within_reach: b(row, "within_reach")?,
         state: parsed(row, "state", CompartmentState::parse)?,
+        defect: opt_parsed(row, "defect", Defect::parse)?,
         pickup: opt_s(row, "pickup_id")?.map(|v| PickupId::parse(&v).map_err(|_| corrupt("pickup_id"))).transpose()?,
     })
 }
@@ -148,6 +154,7 @@ pub(crate) fn map_pickup(row: &SqliteRow) -> R<PickupRecord> {
             .transpose()?,
         locked: b(row, "locked")?,
         failed_pin_attempts: u(row, "failed_pin_attempts")?,
+        failed_third_factor_attempts: u(row, "failed_third_factor_attempts")?,
         claimed_by: opt_s(row, "claimed_by")?
             .map(|v| SessionId::parse(&v).map_err(|_| corrupt("claimed_by")))
             .transpose()?,
@@ -158,7 +165,8 @@ pub(crate) fn map_pickup(row: &SqliteRow) -> R<PickupRecord> {
         ready_at: opt_t(row, "ready_at")?,
         deadline: opt_t(row, "deadline")?,
         collected_at: opt_t(row, "collected_at")?,
-        attention: opt_s(row, "attention")?,
+        withdrawal_started_at: opt_t(row, "withdrawal_started_at")?,
+        attention: opt_parsed(row, "attention", Attention::parse)?,
         created_at: t(row, "created_at")?,
         updated_at: t(row, "updated_at")?,
         version: i(row, "version")?,
@@ -191,6 +199,7 @@ pub(crate) fn map_session(row: &SqliteRow) -> R<SessionRecord> {
         id: parsed(row, "id", |v| SessionId::parse(v).ok())?,
         box_id: parsed(row, "box_id", |v| BoxId::parse(v).ok())?,
         token_id: s(row, "token_id")?,
+        panel: parsed(row, "panel_id", |v| PanelId::parse(v).ok())?,
         state,
         phone_hash: keyed(row, "phone_key", "phone_hash")?,
         last_error: opt_s(row, "last_error")?,
@@ -204,6 +213,7 @@ pub(crate) fn map_token(row: &SqliteRow) -> R<TokenRecord> {
         id: s(row, "id")?,
         role: parsed(row, "role", Role::parse)?,
         box_id: opt_s(row, "box_id")?.map(|v| BoxId::parse(&v).map_err(|_| corrupt("box_id"))).transpose()?,
+        panel: opt_parsed(row, "panel_id", |v| PanelId::parse(v).ok())?,
         hash: blob(row, "hash")?.ok_or_else(|| corrupt("hash"))?,
         label: s(row, "label")?,
         created_at: t(row, "created_at")?,
@@ -252,5 +262,25 @@ pub(crate) fn map_outbox_status(row: &SqliteRow) -> R<OutboxStatus> {
         sent_at: opt_t(row, "sent_at")?,
         last_error: opt_s(row, "last_error")?,
         holds_content: b(row, "holds_content")?,
+        dropped_at: opt_t(row, "dropped_at")?,
+    })
+}
+
+pub(crate) fn map_panel(row: &SqliteRow) -> R<PanelRecord> {
+    Ok(PanelRecord {
+        box_id: parsed(row, "box_id", |v| BoxId::parse(v).ok())?,
+        id: parsed(row, "id", |v| PanelId::parse(v).ok())?,
+        reader_slot: u(row, "reader_slot").and_then(|n| SlotNo::new(n).ok_or_else(|| corrupt("reader_slot")))?,
+    })
+}
+
+pub(crate) fn map_box_event(row: &SqliteRow) -> R<BoxEventRecord> {
+    Ok(BoxEventRecord {
+        id: i(row, "id")?,
+        box_id: parsed(row, "box_id", |v| BoxId::parse(v).ok())?,
+        door: parsed(row, "door", DoorMove::parse)?,
+        compartment: compartment_no(i(row, "compartment")?, "compartment")?,
+        at: t(row, "at")?,
+        attempts: u(row, "attempts")?,
     })
 }

@@ -1,16 +1,18 @@
 //! The write transaction: every state change and what follows from it, committed once.
 
-use abholbox_core::compartment::{Candidate, CompartmentState, SizeClass};
-use abholbox_core::ids::{BoxId, CompartmentNo, PickupId, SessionId, SiteId};
+use abholbox_core::compartment::{Candidate, CompartmentState, Defect, SizeClass};
+use abholbox_core::ids::{BoxId, CompartmentNo, PanelId, PickupId, SessionId, SiteId};
+use abholbox_core::kiosk::Step;
 use abholbox_store::{
-    BoxRecord, CompartmentRecord, NewAuditEntry, NewCompartment, NewEvent, NewOutboxMessage, OldDocumentRecord,
-    PersonalRecord, PickupRecord, Result, SessionRecord, SiteRecord, TokenRecord, Tx,
+    BoxRecord, CompartmentRecord, NewAuditEntry, NewBoxEvent, NewCompartment, NewEvent, NewOutboxMessage,
+    OldDocumentRecord, PanelRecord, PersonalRecord, PickupRecord, Result, SessionRecord, SiteRecord, TokenRecord, Tx,
 };
 use async_trait::async_trait;
+use chrono::{DateTime, Utc};
 use sqlx::{Row, Sqlite, Transaction};
 
 use crate::rows::{
-    compartment_no, db, map_box, map_compartment, map_personal, map_pickup, map_session, map_site, write_err,
+    compartment_no, db, map_box, map_compartment, map_panel, map_personal, map_pickup, map_session, map_site, write_err,
 };
 use crate::time::ts;
 
@@ -19,9 +21,12 @@ pub(crate) struct SqliteTx {
 }
 
 const PICKUP_COLUMNS: &str = "id, reference, site_id, document_kind, document_number, third_factor, language,
-    low_compartment, status, box_id, compartment, locked, failed_pin_attempts, claimed_by, claimed_at,
-    door_opened_at, phone_key, phone_hash, pin_key, pin_salt, pin_hash, ready_at, deadline, collected_at,
-    attention, created_at, updated_at, version";
+    low_compartment, status, box_id, compartment, locked, failed_pin_attempts, failed_third_factor_attempts,
+    claimed_by, claimed_at, door_opened_at, phone_key, phone_hash, pin_key, pin_salt, pin_hash, ready_at, deadline,
+    collected_at, withdrawal_started_at, attention, created_at, updated_at, version";
+
+/// The placeholders for [`PICKUP_COLUMNS`].
+const PICKUP_VALUES: &str = "?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?";
 
 fn bind_pickup<'q>(
     q: sqlx::query::Query<'q, Sqlite, sqlx::sqlite::SqliteArguments>,
@@ -40,6 +45,7 @@ fn bind_pickup<'q>(
         .bind(p.compartment.map(|c| i64::from(c.get())))
         .bind(p.locked)
         .bind(i64::from(p.failed_pin_attempts))
+        .bind(i64::from(p.failed_third_factor_attempts))
         .bind(p.claimed_by.as_ref().map(SessionId::as_str))
         .bind(p.claimed_at.map(ts))
         .bind(p.door_opened_at.map(ts))
@@ -51,7 +57,8 @@ fn bind_pickup<'q>(
         .bind(p.ready_at.map(ts))
         .bind(p.deadline.map(ts))
         .bind(p.collected_at.map(ts))
-        .bind(p.attention.as_deref())
+        .bind(p.withdrawal_started_at.map(ts))
+        .bind(p.attention.map(|a| a.as_str()))
         .bind(ts(p.created_at))
         .bind(ts(p.updated_at))
 }
@@ -78,7 +85,12 @@ impl Tx for SqliteTx {
         Ok(())
     }
 
-    async fn upsert_box(&mut self, b: &BoxRecord, compartments: &[NewCompartment]) -> Result<()> {
+    async fn upsert_box(
+        &mut self,
+        b: &BoxRecord,
+        compartments: &[NewCompartment],
+        panels: &[PanelRecord],
+    ) -> Result<()> {
         sqlx::query(
             "INSERT INTO boxes (id, site_id, name, driver) VALUES (?, ?, ?, ?)
              ON CONFLICT (id) DO UPDATE SET site_id = excluded.site_id, name = excluded.name,
@@ -111,6 +123,20 @@ impl Tx for SqliteTx {
             .await
             .map_err(write_err)?;
         }
+        sqlx::query("DELETE FROM panels WHERE box_id = ?")
+            .bind(b.id.as_str())
+            .execute(&mut *self.tx)
+            .await
+            .map_err(db)?;
+        for p in panels {
+            sqlx::query("INSERT INTO panels (box_id, id, reader_slot) VALUES (?, ?, ?)")
+                .bind(b.id.as_str())
+                .bind(p.id.as_str())
+                .bind(i64::from(p.reader_slot.get()))
+                .execute(&mut *self.tx)
+                .await
+                .map_err(write_err)?;
+        }
         Ok(())
     }
 
@@ -133,16 +159,19 @@ impl Tx for SqliteTx {
     }
 
     async fn insert_token(&mut self, token: &TokenRecord) -> Result<()> {
-        sqlx::query("INSERT INTO api_tokens (id, role, box_id, hash, label, created_at) VALUES (?, ?, ?, ?, ?, ?)")
-            .bind(&token.id)
-            .bind(token.role.as_str())
-            .bind(token.box_id.as_ref().map(BoxId::as_str))
-            .bind(token.hash.as_slice())
-            .bind(&token.label)
-            .bind(ts(token.created_at))
-            .execute(&mut *self.tx)
-            .await
-            .map_err(write_err)?;
+        sqlx::query(
+            "INSERT INTO api_tokens (id, role, box_id, panel_id, hash, label, created_at) VALUES (?, ?, ?, ?, ?, ?, ?)",
+        )
+        .bind(&token.id)
+        .bind(token.role.as_str())
+        .bind(token.box_id.as_ref().map(BoxId::as_str))
+        .bind(token.panel.as_ref().map(PanelId::as_str))
+        .bind(token.hash.as_slice())
+        .bind(&token.label)
+        .bind(ts(token.created_at))
+        .execute(&mut *self.tx)
+        .await
+        .map_err(write_err)?;
         Ok(())
     }
 
@@ -157,10 +186,7 @@ impl Tx for SqliteTx {
     }
 
     async fn insert_pickup(&mut self, pickup: &PickupRecord, personal: &PersonalRecord) -> Result<()> {
-        let sql = format!(
-            "INSERT INTO pickups ({PICKUP_COLUMNS}) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?,
-             ?, ?, ?, ?, ?, ?, ?, ?)"
-        );
+        let sql = format!("INSERT INTO pickups ({PICKUP_COLUMNS}) VALUES ({PICKUP_VALUES})");
         bind_pickup(sqlx::query(sqlx::AssertSqlSafe(sql)), pickup)
             .bind(pickup.version)
             .execute(&mut *self.tx)
@@ -234,10 +260,7 @@ impl Tx for SqliteTx {
     }
 
     async fn update_pickup(&mut self, p: &PickupRecord) -> Result<bool> {
-        let sql = format!(
-            "UPDATE pickups SET ({PICKUP_COLUMNS}) = (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?,
-             ?, ?, ?, ?, ?, ?, ?, ?) WHERE id = ? AND version = ?"
-        );
+        let sql = format!("UPDATE pickups SET ({PICKUP_COLUMNS}) = ({PICKUP_VALUES}) WHERE id = ? AND version = ?");
         let done = bind_pickup(sqlx::query(sqlx::AssertSqlSafe(sql)), p)
             .bind(p.version + 1)
             .bind(p.id.as_str())
@@ -252,6 +275,19 @@ impl Tx for SqliteTx {
         let rows = sqlx::query(
             "SELECT * FROM pickups WHERE status = 'depositing' OR (status = 'ready' AND claimed_by IS NOT NULL)",
         )
+        .fetch_all(&mut *self.tx)
+        .await
+        .map_err(db)?;
+        rows.iter().map(map_pickup).collect()
+    }
+
+    async fn pickups_due_to_expire(&mut self, now: DateTime<Utc>, limit: u32) -> Result<Vec<PickupRecord>> {
+        let rows = sqlx::query(
+            "SELECT * FROM pickups WHERE status = 'ready' AND claimed_by IS NULL AND deadline <= ?
+             ORDER BY deadline LIMIT ?",
+        )
+        .bind(ts(now))
+        .bind(i64::from(limit))
         .fetch_all(&mut *self.tx)
         .await
         .map_err(db)?;
@@ -318,15 +354,47 @@ impl Tx for SqliteTx {
         from: CompartmentState,
         to: CompartmentState,
     ) -> Result<bool> {
-        let done = sqlx::query("UPDATE compartments SET state = ? WHERE box_id = ? AND number = ? AND state = ?")
-            .bind(to.as_str())
+        let done = sqlx::query(
+            "UPDATE compartments SET state = ?, defect = NULL WHERE box_id = ? AND number = ? AND state = ?",
+        )
+        .bind(to.as_str())
+        .bind(box_id.as_str())
+        .bind(i64::from(number.get()))
+        .bind(from.as_str())
+        .execute(&mut *self.tx)
+        .await
+        .map_err(db)?;
+        Ok(done.rows_affected() == 1)
+    }
+
+    async fn retire_compartment(
+        &mut self,
+        box_id: &BoxId,
+        number: CompartmentNo,
+        from: CompartmentState,
+        defect: Defect,
+    ) -> Result<bool> {
+        let done = sqlx::query(
+            "UPDATE compartments SET state = 'defective', defect = ? WHERE box_id = ? AND number = ? AND state = ?",
+        )
+        .bind(defect.as_str())
+        .bind(box_id.as_str())
+        .bind(i64::from(number.get()))
+        .bind(from.as_str())
+        .execute(&mut *self.tx)
+        .await
+        .map_err(db)?;
+        Ok(done.rows_affected() == 1)
+    }
+
+    async fn panel(&mut self, box_id: &BoxId, id: &PanelId) -> Result<Option<PanelRecord>> {
+        let row = sqlx::query("SELECT * FROM panels WHERE box_id = ? AND id = ?")
             .bind(box_id.as_str())
-            .bind(i64::from(number.get()))
-            .bind(from.as_str())
-            .execute(&mut *self.tx)
+            .bind(id.as_str())
+            .fetch_optional(&mut *self.tx)
             .await
             .map_err(db)?;
-        Ok(done.rows_affected() == 1)
+        row.as_ref().map(map_panel).transpose()
     }
 
     async fn compartment(&mut self, box_id: &BoxId, number: CompartmentNo) -> Result<Option<CompartmentRecord>> {
@@ -343,8 +411,9 @@ impl Tx for SqliteTx {
         let queue = serde_json::to_string(&s.state.queue).map_err(db)?;
         sqlx::query(
             "INSERT INTO kiosk_sessions (step, ended_reason, pin_attempts, third_factor_attempts, queue, position,
-                phone_key, phone_hash, last_error, last_activity, version, id, box_id, token_id, created_at)
-             VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                phone_key, phone_hash, last_error, last_activity, version, id, box_id, token_id, created_at,
+                panel_id)
+             VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
         )
         .bind(s.state.step.as_str())
         .bind(s.state.ended.map(|r| r.as_str()))
@@ -361,6 +430,7 @@ impl Tx for SqliteTx {
         .bind(s.box_id.as_str())
         .bind(&s.token_id)
         .bind(ts(s.created_at))
+        .bind(s.panel.as_str())
         .execute(&mut *self.tx)
         .await
         .map_err(write_err)?;
@@ -414,16 +484,26 @@ impl Tx for SqliteTx {
         rows.iter().map(map_session).collect()
     }
 
-    async fn session_waiting_for_document(&mut self, box_id: &BoxId) -> Result<Option<SessionRecord>> {
+    async fn session_waiting_for_document(&mut self, box_id: &BoxId, panel: &PanelId) -> Result<Option<SessionRecord>> {
         let row = sqlx::query(
-            "SELECT * FROM kiosk_sessions WHERE box_id = ? AND step = 'old_document'
+            "SELECT * FROM kiosk_sessions WHERE box_id = ? AND panel_id = ? AND step = 'old_document'
              ORDER BY last_activity DESC LIMIT 1",
         )
         .bind(box_id.as_str())
+        .bind(panel.as_str())
         .fetch_optional(&mut *self.tx)
         .await
         .map_err(db)?;
         row.as_ref().map(map_session).transpose()
+    }
+
+    async fn sessions_at_step(&mut self, step: Step) -> Result<Vec<SessionRecord>> {
+        let rows = sqlx::query("SELECT * FROM kiosk_sessions WHERE step = ? ORDER BY created_at")
+            .bind(step.as_str())
+            .fetch_all(&mut *self.tx)
+            .await
+            .map_err(db)?;
+        rows.iter().map(map_session).collect()
     }
 
     async fn append_event(&mut self, e: &NewEvent) -> Result<i64> {
@@ -455,6 +535,19 @@ impl Tx for SqliteTx {
         row.try_get::<i64, _>("id").map_err(db)
     }
 
+    async fn drop_unsent_messages(&mut self, pickup: &PickupId, at: DateTime<Utc>) -> Result<u64> {
+        let done = sqlx::query(
+            "UPDATE outbox SET recipient = NULL, body = NULL, dropped_at = ?, leased_until = NULL
+             WHERE pickup_id = ? AND sent_at IS NULL AND dropped_at IS NULL",
+        )
+        .bind(ts(at))
+        .bind(pickup.as_str())
+        .execute(&mut *self.tx)
+        .await
+        .map_err(db)?;
+        Ok(done.rows_affected())
+    }
+
     async fn append_audit(&mut self, a: &NewAuditEntry) -> Result<()> {
         sqlx::query("INSERT INTO audit_log (at, actor, action, object, detail) VALUES (?, ?, ?, ?, ?)")
             .bind(ts(a.at))
@@ -478,5 +571,30 @@ impl Tx for SqliteTx {
             .await
             .map_err(db)?;
         Ok(())
+    }
+
+    async fn insert_box_event(&mut self, e: &NewBoxEvent) -> Result<i64> {
+        let row =
+            sqlx::query("INSERT INTO box_events (box_id, door, compartment, at) VALUES (?, ?, ?, ?) RETURNING id")
+                .bind(e.box_id.as_str())
+                .bind(e.door.as_str())
+                .bind(i64::from(e.compartment.get()))
+                .bind(ts(e.at))
+                .fetch_one(&mut *self.tx)
+                .await
+                .map_err(db)?;
+        row.try_get::<i64, _>("id").map_err(db)
+    }
+
+    async fn box_event_applied(&mut self, id: i64, at: DateTime<Utc>) -> Result<bool> {
+        let done = sqlx::query(
+            "UPDATE box_events SET applied_at = ? WHERE id = ? AND applied_at IS NULL AND given_up_at IS NULL",
+        )
+        .bind(ts(at))
+        .bind(id)
+        .execute(&mut *self.tx)
+        .await
+        .map_err(db)?;
+        Ok(done.rows_affected() == 1)
     }
 }

@@ -32,4 +32,10 @@ conformance!(
     sessions_round_trip,
     the_event_cursor_only_grows,
     the_outbox_leases_and_forgets,
+    two_claims_from_one_read_hand_over_once,
+    panels_follow_the_configuration,
+    retired_compartments_say_why,
+    expiry_finds_what_is_due,
+    unsent_messages_can_be_dropped,
+    door_events_wait_until_applied,
 );

@@ -6,19 +6,19 @@
 
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic, clippy::indexing_slicing)]
 
-use abholbox_core::compartment::{CompartmentState, SizeClass};
+use abholbox_core::compartment::{CompartmentState, Defect, SizeClass};
 use abholbox_core::document::DocumentKind;
-use abholbox_core::ids::{BoxId, CompartmentNo, PickupId, SessionId, SiteId};
+use abholbox_core::ids::{BoxId, CompartmentNo, PanelId, PickupId, SessionId, SiteId, SlotNo};
 use abholbox_core::kiosk::{SessionState, Step};
 use abholbox_core::language::Language;
 use abholbox_core::personal::ThirdFactor;
-use abholbox_core::pickup::PickupStatus;
+use abholbox_core::pickup::{Attention, PickupStatus};
 use chrono::{DateTime, Duration, TimeZone, Utc};
 use serde_json::json;
 
 use crate::{
-    BoxRecord, KeyedHash, NewAuditEntry, NewCompartment, NewEvent, NewOutboxMessage, PersonalRecord, PickupRecord,
-    PinHash, SessionRecord, SiteRecord, Store, StoreError,
+    BoxRecord, DoorMove, KeyedHash, NewAuditEntry, NewBoxEvent, NewCompartment, NewEvent, NewOutboxMessage,
+    PanelRecord, PersonalRecord, PickupRecord, PinHash, SessionRecord, SiteRecord, Store, StoreError,
 };
 
 fn t0() -> DateTime<Utc> {
@@ -41,7 +41,15 @@ fn id(n: u8) -> PickupId {
     PickupId::from_random([n; 16])
 }
 
-/// A site with one box of `compartments` small compartments, the odd ones within reach.
+fn panel(n: u32) -> PanelRecord {
+    PanelRecord {
+        box_id: the_box(),
+        id: PanelId::parse(&format!("panel-{n}")).unwrap(),
+        reader_slot: SlotNo::new(n).unwrap(),
+    }
+}
+
+/// A site with one box of `compartments` small compartments, the odd ones within reach, and two panels.
 async fn furnish(store: &dyn Store, compartments: u32) {
     let mut tx = store.begin().await.unwrap();
     tx.upsert_site(&SiteRecord {
@@ -63,9 +71,8 @@ async fn furnish(store: &dyn Store, compartments: u32) {
             within_reach: n % 2 == 1,
         })
         .collect();
-    tx.upsert_box(&BoxRecord { id: the_box(), site: site(), name: "Box".into(), driver: "simulated".into() }, &cs)
-        .await
-        .unwrap();
+    let b = BoxRecord { id: the_box(), site: site(), name: "Box".into(), driver: "simulated".into() };
+    tx.upsert_box(&b, &cs, &[panel(1), panel(2)]).await.unwrap();
     tx.commit().await.unwrap();
 }
 
@@ -84,6 +91,7 @@ fn pickup(n: u8, reference: &str) -> PickupRecord {
         compartment: None,
         locked: false,
         failed_pin_attempts: 0,
+        failed_third_factor_attempts: 0,
         claimed_by: None,
         claimed_at: None,
         door_opened_at: None,
@@ -92,6 +100,7 @@ fn pickup(n: u8, reference: &str) -> PickupRecord {
         ready_at: None,
         deadline: None,
         collected_at: None,
+        withdrawal_started_at: None,
         attention: None,
         created_at: t0(),
         updated_at: t0(),
@@ -124,6 +133,8 @@ pub async fn pickups_round_trip(store: &dyn Store) {
     p.compartment = Some(no(3));
     p.locked = true;
     p.failed_pin_attempts = 5;
+    p.failed_third_factor_attempts = 4;
+    p.withdrawal_started_at = Some(t0() + Duration::seconds(4));
     p.claimed_by = Some(SessionId::from_random([9; 16]));
     p.claimed_at = Some(t0() + Duration::microseconds(1));
     p.door_opened_at = Some(t0() + Duration::seconds(2));
@@ -131,7 +142,7 @@ pub async fn pickups_round_trip(store: &dyn Store) {
     p.ready_at = Some(t0());
     p.deadline = Some(t0() + Duration::days(10));
     p.collected_at = Some(t0() + Duration::seconds(3));
-    p.attention = Some("handover_unconfirmed".into());
+    p.attention = Some(Attention::HandoverUnconfirmed);
     let mut tx = store.begin().await.unwrap();
     tx.insert_pickup(&p, &personal(1)).await.unwrap();
     assert_eq!(tx.pickup(&p.id).await.unwrap().as_ref(), Some(&p), "read within the transaction");
@@ -305,6 +316,7 @@ pub async fn sessions_round_trip(store: &dyn Store) {
             id: SessionId::from_random([n; 16]),
             box_id: the_box(),
             token_id: "tok_1".into(),
+            panel: panel(if n == 4 { 2 } else { 1 }).id,
             state,
             phone_hash: Some(KeyedHash { key_id: "lookup-1".into(), hash: vec![n; 32] }),
             last_error: Some("phone_or_pin_wrong".into()),
@@ -315,12 +327,23 @@ pub async fn sessions_round_trip(store: &dyn Store) {
     let older = session(1, Step::OldDocument, 1);
     let newer = session(2, Step::OldDocument, 2);
     let done = session(3, Step::Done, 3);
+    let other_panel = session(4, Step::OldDocument, 4);
     let mut tx = store.begin().await.unwrap();
-    for s in [&older, &newer, &done] {
+    for s in [&older, &newer, &done, &other_panel] {
         tx.insert_session(s).await.unwrap();
     }
-    assert_eq!(tx.session_waiting_for_document(&the_box()).await.unwrap().map(|s| s.id), Some(newer.id.clone()));
-    assert_eq!(tx.open_sessions_of_token("tok_1").await.unwrap().len(), 2);
+    assert_eq!(
+        tx.session_waiting_for_document(&the_box(), &panel(1).id).await.unwrap().map(|s| s.id),
+        Some(newer.id.clone()),
+        "the newest waiting session of that panel, not the other panel's newer one"
+    );
+    assert_eq!(
+        tx.session_waiting_for_document(&the_box(), &panel(2).id).await.unwrap().map(|s| s.id),
+        Some(other_panel.id.clone())
+    );
+    assert_eq!(tx.open_sessions_of_token("tok_1").await.unwrap().len(), 3);
+    assert_eq!(tx.sessions_at_step(Step::OldDocument).await.unwrap().len(), 3);
+    assert_eq!(tx.sessions_at_step(Step::Done).await.unwrap().len(), 1);
     let mut moved = newer.clone();
     moved.state.step = Step::Collect;
     assert!(tx.update_session(&moved).await.unwrap());
@@ -398,4 +421,139 @@ pub async fn the_outbox_leases_and_forgets(store: &dyn Store) {
     assert_eq!((status[1].id, status[1].holds_content, status[1].sent_at), (later, true, None));
     let next = store.lease_outbox(t0() + Duration::hours(2), t0() + Duration::hours(3)).await.unwrap().unwrap();
     assert_eq!(next.id, later);
+}
+
+/// Two claims built from the same read of a pickup: exactly one wins, whatever the isolation level.
+/// This is the conditional write that exactly-once hand-over rests on.
+pub async fn two_claims_from_one_read_hand_over_once(store: &dyn Store) {
+    furnish(store, 1).await;
+    let mut p = pickup(1, "R-1");
+    p.status = PickupStatus::Ready;
+    p.box_id = Some(the_box());
+    p.compartment = Some(no(1));
+    insert(store, &p).await;
+    let read = store.pickup(&p.id).await.unwrap().unwrap();
+    let claim = |n: u8| {
+        let mut c = read.clone();
+        c.claimed_by = Some(SessionId::from_random([n; 16]));
+        c
+    };
+    let mut first = store.begin().await.unwrap();
+    assert!(first.update_pickup(&claim(7)).await.unwrap());
+    first.commit().await.unwrap();
+    let mut second = store.begin().await.unwrap();
+    assert!(!second.update_pickup(&claim(8)).await.unwrap(), "the second claim read a version that is gone");
+    second.commit().await.unwrap();
+    let stored = store.pickup(&p.id).await.unwrap().unwrap();
+    assert_eq!(stored.claimed_by, Some(SessionId::from_random([7; 16])));
+}
+
+/// Panels come back per box, ordered by slot, and a new configuration replaces them.
+pub async fn panels_follow_the_configuration(store: &dyn Store) {
+    furnish(store, 1).await;
+    let panels = store.panels(&the_box()).await.unwrap();
+    assert_eq!(panels, vec![panel(1), panel(2)]);
+    let mut tx = store.begin().await.unwrap();
+    assert_eq!(tx.panel(&the_box(), &panel(2).id).await.unwrap(), Some(panel(2)));
+    let b = tx.box_record(&the_box()).await.unwrap().unwrap();
+    tx.upsert_box(&b, &[], &[panel(3)]).await.unwrap();
+    tx.commit().await.unwrap();
+    assert_eq!(store.panels(&the_box()).await.unwrap(), vec![panel(3)]);
+}
+
+/// A retired compartment says why and is never offered; freeing it clears the reason.
+pub async fn retired_compartments_say_why(store: &dyn Store) {
+    furnish(store, 2).await;
+    let mut tx = store.begin().await.unwrap();
+    tx.set_compartment_state(&the_box(), no(1), CompartmentState::Free, CompartmentState::Reserved).await.unwrap();
+    assert!(!tx.retire_compartment(&the_box(), no(1), CompartmentState::Free, Defect::LockRefused).await.unwrap());
+    assert!(tx.retire_compartment(&the_box(), no(1), CompartmentState::Reserved, Defect::LockNoAnswer).await.unwrap());
+    assert_eq!(tx.free_compartments(&the_box()).await.unwrap().len(), 1);
+    tx.commit().await.unwrap();
+    let c = store.compartment(&the_box(), no(1)).await.unwrap().unwrap();
+    assert_eq!((c.state, c.defect), (CompartmentState::Defective, Some(Defect::LockNoAnswer)));
+    let mut tx = store.begin().await.unwrap();
+    tx.set_compartment_state(&the_box(), no(1), CompartmentState::Defective, CompartmentState::Free).await.unwrap();
+    tx.commit().await.unwrap();
+    let c = store.compartment(&the_box(), no(1)).await.unwrap().unwrap();
+    assert_eq!((c.state, c.defect), (CompartmentState::Free, None));
+}
+
+/// Only ready, unclaimed pickups past their deadline are due to expire, earliest first.
+pub async fn expiry_finds_what_is_due(store: &dyn Store) {
+    furnish(store, 4).await;
+    for (n, hours, claimed) in [(1, -1, false), (2, -3, false), (3, 5, false), (4, -2, true)] {
+        let mut p = pickup(n, &format!("R-{n}"));
+        p.status = PickupStatus::Ready;
+        p.box_id = Some(the_box());
+        p.compartment = Some(no(u32::from(n)));
+        p.deadline = Some(t0() + Duration::hours(hours));
+        p.claimed_by = claimed.then(|| SessionId::from_random([n; 16]));
+        insert(store, &p).await;
+    }
+    let mut tx = store.begin().await.unwrap();
+    let due = tx.pickups_due_to_expire(t0(), 10).await.unwrap();
+    assert_eq!(due.iter().map(|p| p.id.clone()).collect::<Vec<_>>(), vec![id(2), id(1)]);
+    assert_eq!(tx.pickups_due_to_expire(t0(), 1).await.unwrap().len(), 1);
+}
+
+/// Dropping a pickup's unsent messages erases their content and keeps sent ones as they were.
+pub async fn unsent_messages_can_be_dropped(store: &dyn Store) {
+    let p = id(1);
+    let message = NewOutboxMessage {
+        pickup: p.clone(),
+        purpose: "ready",
+        recipient: "+4915123456701".into(),
+        body: "PIN: 482913".into(),
+        not_before: t0(),
+        created_at: t0(),
+    };
+    let mut tx = store.begin().await.unwrap();
+    let sent = tx.enqueue(&message).await.unwrap();
+    let unsent = tx.enqueue(&message).await.unwrap();
+    tx.commit().await.unwrap();
+    store.lease_outbox(t0(), t0() + Duration::seconds(60)).await.unwrap();
+    store.outbox_sent(sent, t0(), "gw-1").await.unwrap();
+    let mut tx = store.begin().await.unwrap();
+    assert_eq!(tx.drop_unsent_messages(&p, t0()).await.unwrap(), 1);
+    assert_eq!(tx.drop_unsent_messages(&p, t0()).await.unwrap(), 0, "dropped once");
+    tx.commit().await.unwrap();
+    let status = store.outbox_for_pickup(&p).await.unwrap();
+    assert_eq!((status[0].id, status[0].dropped_at, status[0].sent_at.is_some()), (sent, None, true));
+    assert_eq!((status[1].id, status[1].holds_content, status[1].dropped_at), (unsent, false, Some(t0())));
+    assert!(store.lease_outbox(t0() + Duration::hours(1), t0() + Duration::hours(2)).await.unwrap().is_none());
+}
+
+/// Door events are kept in arrival order until applied, applied exactly once, and a failure keeps them.
+pub async fn door_events_wait_until_applied(store: &dyn Store) {
+    let event = |n: u32, door: DoorMove| NewBoxEvent {
+        box_id: the_box(),
+        door,
+        compartment: no(n),
+        at: t0() + Duration::seconds(i64::from(n)),
+    };
+    let mut tx = store.begin().await.unwrap();
+    let opened = tx.insert_box_event(&event(1, DoorMove::Opened)).await.unwrap();
+    let closed = tx.insert_box_event(&event(2, DoorMove::Closed)).await.unwrap();
+    let broken = tx.insert_box_event(&event(3, DoorMove::Closed)).await.unwrap();
+    tx.commit().await.unwrap();
+    let pending = store.pending_box_events(10).await.unwrap();
+    assert_eq!(pending.iter().map(|e| e.id).collect::<Vec<_>>(), vec![opened, closed, broken]);
+    assert_eq!(
+        (pending[1].door, pending[1].compartment, pending[1].at),
+        (DoorMove::Closed, no(2), event(2, DoorMove::Closed).at)
+    );
+
+    store.box_event_attempt_failed(opened, "database is locked").await.unwrap();
+    assert_eq!(store.pending_box_events(1).await.unwrap()[0].attempts, 1, "still pending after a failure");
+    let mut tx = store.begin().await.unwrap();
+    assert!(tx.box_event_applied(opened, t0()).await.unwrap());
+    assert!(!tx.box_event_applied(opened, t0()).await.unwrap(), "applied exactly once");
+    tx.commit().await.unwrap();
+    let mut rolled_back = store.begin().await.unwrap();
+    assert!(rolled_back.box_event_applied(closed, t0()).await.unwrap());
+    drop(rolled_back);
+    store.box_event_given_up(broken, t0(), "illegal").await.unwrap();
+    let pending = store.pending_box_events(10).await.unwrap();
+    assert_eq!(pending.iter().map(|e| e.id).collect::<Vec<_>>(), vec![closed], "an uncommitted apply stays pending");
 }

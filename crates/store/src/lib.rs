@@ -14,8 +14,9 @@ mod records;
 pub use error::StoreError;
 pub use records::*;
 
-use abholbox_core::compartment::{Candidate, CompartmentState};
-use abholbox_core::ids::{BoxId, CompartmentNo, PickupId, SessionId, SiteId};
+use abholbox_core::compartment::{Candidate, CompartmentState, Defect};
+use abholbox_core::ids::{BoxId, CompartmentNo, PanelId, PickupId, SessionId, SiteId};
+use abholbox_core::kiosk::Step;
 use async_trait::async_trait;
 use chrono::{DateTime, Utc};
 
@@ -35,10 +36,14 @@ pub trait Store: Send + Sync + 'static {
     async fn boxes(&self) -> Result<Vec<BoxRecord>>;
     async fn compartments(&self, box_id: &BoxId) -> Result<Vec<CompartmentRecord>>;
     async fn compartment(&self, box_id: &BoxId, number: CompartmentNo) -> Result<Option<CompartmentRecord>>;
+    async fn panels(&self, box_id: &BoxId) -> Result<Vec<PanelRecord>>;
     async fn pickup(&self, id: &PickupId) -> Result<Option<PickupRecord>>;
     async fn session(&self, id: &SessionId) -> Result<Option<SessionRecord>>;
     async fn token_by_hash(&self, hash: &[u8]) -> Result<Option<TokenRecord>>;
+    async fn token(&self, id: &str) -> Result<Option<TokenRecord>>;
     async fn events_after(&self, cursor: i64, limit: u32) -> Result<Vec<EventRecord>>;
+    /// One pickup's history, oldest first.
+    async fn events_of_pickup(&self, pickup: &PickupId) -> Result<Vec<EventRecord>>;
     async fn audit_entries(&self, limit: u32) -> Result<Vec<AuditRecord>>;
 
     /// What the outbox holds for a pickup, without recipients or texts: for staff and checks.
@@ -51,6 +56,13 @@ pub trait Store: Send + Sync + 'static {
     async fn outbox_sent(&self, id: i64, at: DateTime<Utc>, gateway_id: &str) -> Result<()>;
     /// Records a failed attempt and when to try again.
     async fn outbox_retry(&self, id: i64, error: &str, next_attempt: DateTime<Utc>) -> Result<()>;
+
+    /// Door events not yet applied (nor given up), oldest first.
+    async fn pending_box_events(&self, limit: u32) -> Result<Vec<BoxEventRecord>>;
+    /// Counts a failed attempt to apply a door event; it stays pending.
+    async fn box_event_attempt_failed(&self, id: i64, error: &str) -> Result<()>;
+    /// Gives up on a door event that can never apply (a bug, not a passing failure); it stays stored.
+    async fn box_event_given_up(&self, id: i64, at: DateTime<Utc>, error: &str) -> Result<()>;
 }
 
 /// One write transaction. Dropped without [`Tx::commit`], it rolls back: nothing half-written.
@@ -59,8 +71,14 @@ pub trait Tx: Send {
     async fn commit(self: Box<Self>) -> Result<()>;
 
     async fn upsert_site(&mut self, site: &SiteRecord) -> Result<()>;
-    /// Creates a box with its compartments; an existing box keeps its compartments and their state.
-    async fn upsert_box(&mut self, b: &BoxRecord, compartments: &[NewCompartment]) -> Result<()>;
+    /// Creates a box with its compartments and panels; an existing box keeps its compartments and their
+    /// state. Panels are replaced by the ones given.
+    async fn upsert_box(
+        &mut self,
+        b: &BoxRecord,
+        compartments: &[NewCompartment],
+        panels: &[PanelRecord],
+    ) -> Result<()>;
     async fn site(&mut self, id: &SiteId) -> Result<Option<SiteRecord>>;
     async fn box_record(&mut self, id: &BoxId) -> Result<Option<BoxRecord>>;
 
@@ -84,6 +102,8 @@ pub trait Tx: Send {
     async fn update_pickup(&mut self, pickup: &PickupRecord) -> Result<bool>;
     /// Pickups left mid-hand-over or mid-loading, for the check after a restart.
     async fn pickups_in_flight(&mut self) -> Result<Vec<PickupRecord>>;
+    /// Ready, unclaimed pickups whose deadline is at or before `now`.
+    async fn pickups_due_to_expire(&mut self, now: DateTime<Utc>, limit: u32) -> Result<Vec<PickupRecord>>;
 
     async fn personal_data(&mut self, id: &PickupId) -> Result<Option<PersonalRecord>>;
     /// Erases what is personal about a pickup: its personal data row, phone hash and PIN material.
@@ -98,7 +118,16 @@ pub trait Tx: Send {
         from: CompartmentState,
         to: CompartmentState,
     ) -> Result<bool>;
+    /// Takes a compartment out of use with the reason, if it is still in `from`; returns whether it did.
+    async fn retire_compartment(
+        &mut self,
+        box_id: &BoxId,
+        number: CompartmentNo,
+        from: CompartmentState,
+        defect: Defect,
+    ) -> Result<bool>;
     async fn compartment(&mut self, box_id: &BoxId, number: CompartmentNo) -> Result<Option<CompartmentRecord>>;
+    async fn panel(&mut self, box_id: &BoxId, id: &PanelId) -> Result<Option<PanelRecord>>;
 
     async fn insert_session(&mut self, session: &SessionRecord) -> Result<()>;
     async fn session(&mut self, id: &SessionId) -> Result<Option<SessionRecord>>;
@@ -106,13 +135,23 @@ pub trait Tx: Send {
     async fn update_session(&mut self, session: &SessionRecord) -> Result<bool>;
     /// A kiosk's sessions that are still before `collect`: a new session on the same panel ends them.
     async fn open_sessions_of_token(&mut self, token_id: &str) -> Result<Vec<SessionRecord>>;
-    /// The open session at a box waiting for an old document, the one that gets what the slot reads.
-    async fn session_waiting_for_document(&mut self, box_id: &BoxId) -> Result<Option<SessionRecord>>;
+    /// The open session on a panel waiting for an old document: the one that gets what its slot reads.
+    async fn session_waiting_for_document(&mut self, box_id: &BoxId, panel: &PanelId) -> Result<Option<SessionRecord>>;
+    /// Every session at a step, e.g. `collect` for the timeout sweep and the check after a restart.
+    async fn sessions_at_step(&mut self, step: Step) -> Result<Vec<SessionRecord>>;
 
     /// Appends to the event feed; returns the cursor, which only grows.
     async fn append_event(&mut self, event: &NewEvent) -> Result<i64>;
     async fn enqueue(&mut self, message: &NewOutboxMessage) -> Result<i64>;
+    /// Drops a pickup's messages that have not gone out, erasing their recipient and text; returns how
+    /// many. A message a sender holds right now may still go out: the gateway is outside the transaction.
+    async fn drop_unsent_messages(&mut self, pickup: &PickupId, at: DateTime<Utc>) -> Result<u64>;
     async fn append_audit(&mut self, entry: &NewAuditEntry) -> Result<()>;
     /// Records an old document taken into the box's bin, for the destruction record.
     async fn insert_old_document(&mut self, doc: &OldDocumentRecord) -> Result<()>;
+
+    /// Stores a door event as it arrives; returns its id.
+    async fn insert_box_event(&mut self, event: &NewBoxEvent) -> Result<i64>;
+    /// Marks a door event applied, in the transaction that applied it: each applies exactly once.
+    async fn box_event_applied(&mut self, id: i64, at: DateTime<Utc>) -> Result<bool>;
 }

@@ -1,12 +1,12 @@
 //! What the store keeps, as plain records of domain types.
 
-use abholbox_core::compartment::{CompartmentState, SizeClass};
+use abholbox_core::compartment::{CompartmentState, Defect, SizeClass};
 use abholbox_core::document::DocumentKind;
-use abholbox_core::ids::{BoxId, CompartmentNo, PickupId, SessionId, SiteId};
+use abholbox_core::ids::{BoxId, CompartmentNo, PanelId, PickupId, SessionId, SiteId, SlotNo};
 use abholbox_core::kiosk::SessionState;
 use abholbox_core::language::Language;
 use abholbox_core::personal::ThirdFactor;
-use abholbox_core::pickup::{PickupState, PickupStatus};
+use abholbox_core::pickup::{Attention, PickupState, PickupStatus};
 use chrono::{DateTime, Utc};
 
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -48,7 +48,17 @@ pub struct CompartmentRecord {
     pub size: SizeClass,
     pub within_reach: bool,
     pub state: CompartmentState,
+    /// Why a defective compartment is out of use.
+    pub defect: Option<Defect>,
     pub pickup: Option<PickupId>,
+}
+
+/// A touch panel of a box and the document slot beside it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct PanelRecord {
+    pub box_id: BoxId,
+    pub id: PanelId,
+    pub reader_slot: SlotNo,
 }
 
 /// A keyed hash and the id of the key that made it, so keys can rotate.
@@ -94,6 +104,7 @@ pub struct PickupRecord {
     pub compartment: Option<CompartmentNo>,
     pub locked: bool,
     pub failed_pin_attempts: u32,
+    pub failed_third_factor_attempts: u32,
     pub claimed_by: Option<SessionId>,
     pub claimed_at: Option<DateTime<Utc>>,
     pub door_opened_at: Option<DateTime<Utc>>,
@@ -103,8 +114,10 @@ pub struct PickupRecord {
     pub deadline: Option<DateTime<Utc>>,
     /// The proof of hand-over: when the door closed after the citizen's claim.
     pub collected_at: Option<DateTime<Utc>>,
+    /// When staff had the compartment opened to take the document out; cleared when its door closed.
+    pub withdrawal_started_at: Option<DateTime<Utc>>,
     /// Set when staff must look at the pickup (e.g. `handover_unconfirmed` after a crash).
-    pub attention: Option<String>,
+    pub attention: Option<Attention>,
     pub created_at: DateTime<Utc>,
     pub updated_at: DateTime<Utc>,
     /// Bumped by every write; a write names the version it read.
@@ -119,6 +132,11 @@ impl PickupRecord {
             in_box: self.compartment.is_some(),
             locked: self.locked,
             claimed_by: self.claimed_by.clone(),
+            withdrawing: self.withdrawal_started_at.is_some(),
+            failed_pins: self.failed_pin_attempts,
+            failed_third_factors: self.failed_third_factor_attempts,
+            deadline: self.deadline,
+            attention: self.attention,
         }
     }
 }
@@ -143,6 +161,8 @@ pub struct SessionRecord {
     pub id: SessionId,
     pub box_id: BoxId,
     pub token_id: String,
+    /// The panel the session runs on: what its slot reads reaches this session only.
+    pub panel: PanelId,
     pub state: SessionState,
     /// The keyed hash of the phone number typed, between the phone and the PIN step.
     pub phone_hash: Option<KeyedHash>,
@@ -183,6 +203,8 @@ pub struct TokenRecord {
     pub id: String,
     pub role: Role,
     pub box_id: Option<BoxId>,
+    /// The panel a kiosk token drives.
+    pub panel: Option<PanelId>,
     pub hash: Vec<u8>,
     pub label: String,
     pub created_at: DateTime<Utc>,
@@ -192,6 +214,7 @@ pub struct TokenRecord {
 #[derive(Debug, Clone, PartialEq)]
 pub struct NewEvent {
     pub pickup: PickupId,
+    /// A name from `abholbox_core::pickup::EventKind`.
     pub kind: &'static str,
     pub at: DateTime<Utc>,
     pub data: serde_json::Value,
@@ -287,4 +310,51 @@ pub struct OutboxStatus {
     pub last_error: Option<String>,
     /// Whether recipient or text are still stored (they are erased once the gateway accepted it).
     pub holds_content: bool,
+    /// When it was dropped unsent (its pickup was called off).
+    pub dropped_at: Option<DateTime<Utc>>,
+}
+
+/// What a door did, as reported by the box hardware.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum DoorMove {
+    Opened,
+    Closed,
+}
+
+impl DoorMove {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Opened => "door_opened",
+            Self::Closed => "door_closed",
+        }
+    }
+
+    pub fn parse(s: &str) -> Option<Self> {
+        match s {
+            "door_opened" => Some(Self::Opened),
+            "door_closed" => Some(Self::Closed),
+            _ => None,
+        }
+    }
+}
+
+/// A door event as it arrived, stored before it is acted on so that no restart or passing database
+/// failure can lose the proof of a hand-over.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct NewBoxEvent {
+    pub box_id: BoxId,
+    pub door: DoorMove,
+    pub compartment: CompartmentNo,
+    pub at: DateTime<Utc>,
+}
+
+/// A stored door event waiting to be applied.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct BoxEventRecord {
+    pub id: i64,
+    pub box_id: BoxId,
+    pub door: DoorMove,
+    pub compartment: CompartmentNo,
+    pub at: DateTime<Utc>,
+    pub attempts: u32,
 }

@@ -22,7 +22,8 @@ async fn tokens_are_checked_and_roles_kept_apart() {
     let (status, body) = app.post("/api/v1/kiosk/sessions", Some(&app.integration), json!({})).await;
     assert_eq!((status, code(&body)), (StatusCode::FORBIDDEN, "forbidden"));
 
-    let (record, token) = app.service.create_token(abholbox_store::Role::Integration, None, "spare").await.unwrap();
+    let (record, token) =
+        app.service.create_token(abholbox_store::Role::Integration, None, None, "spare").await.unwrap();
     assert_eq!(app.get("/api/v1/sites", Some(&token)).await.0, StatusCode::OK);
     app.service.revoke_token(&record.id).await.unwrap();
     let (status, body) = app.get("/api/v1/sites", Some(&token)).await;

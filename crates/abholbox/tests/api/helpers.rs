@@ -4,8 +4,9 @@ use std::path::Path;
 use std::sync::Arc;
 use std::time::Duration;
 
+use abholbox::config::PanelConfig;
 use abholbox::{Application, Config};
-use abholbox_core::ids::BoxId;
+use abholbox_core::ids::{BoxId, PanelId, PickupId};
 use abholbox_core::mrz::check_digit;
 use abholbox_service::clock::ManualClock;
 use abholbox_store::Role;
@@ -23,8 +24,11 @@ pub struct TestApp {
     pub client: reqwest::Client,
     pub integration: String,
     pub kiosk: String,
-    /// A second panel at the same box.
+    /// A second panel at the same box, with its own slot.
     pub kiosk2: String,
+    /// The token ids of the two panels, as the simulator's reader names them.
+    pub kiosk_id: String,
+    pub kiosk2_id: String,
     pub service: abholbox_service::Service,
     pub clock: Arc<ManualClock>,
     stop: Option<oneshot::Sender<()>>,
@@ -37,16 +41,23 @@ impl TestApp {
         Self::spawn_with(dir, |_| {}).await
     }
 
+    /// The demo's configuration, with a second panel `b` at slot 2 beside the first (`a`, slot 1),
+    /// changed by `tweak`.
     pub async fn spawn_with(dir: &Path, tweak: impl FnOnce(&mut Config)) -> Self {
         let mut config = Config::demo(dir.to_path_buf(), 0);
+        config.boxes[0].panels =
+            vec![PanelConfig { id: "a".into(), reader_slot: 1 }, PanelConfig { id: "b".into(), reader_slot: 2 }];
         tweak(&mut config);
         let clock = Arc::new(ManualClock::new(Utc::now()));
         let app = Application::build(&config, clock.clone()).await.expect("application builds");
         let addr = app.local_addr().expect("bound");
-        let (_, integration) = app.service.create_token(Role::Integration, None, "test").await.expect("token");
+        let (_, integration) = app.service.create_token(Role::Integration, None, None, "test").await.expect("token");
         let kiosk_box = BoxId::parse(&config.boxes[0].id).expect("box id");
-        let (_, kiosk) = app.service.create_token(Role::Kiosk, Some(kiosk_box.clone()), "test").await.expect("token");
-        let (_, kiosk2) = app.service.create_token(Role::Kiosk, Some(kiosk_box), "test").await.expect("token");
+        let panel = |p: &str| Some(PanelId::parse(p).expect("panel id"));
+        let (a, kiosk) =
+            app.service.create_token(Role::Kiosk, Some(kiosk_box.clone()), panel("a"), "test").await.expect("token");
+        let (b, kiosk2) =
+            app.service.create_token(Role::Kiosk, Some(kiosk_box), panel("b"), "test").await.expect("token");
         let service = app.service.clone();
         let (stop, stopped) = oneshot::channel::<()>();
         let server = tokio::spawn(async move {
@@ -62,6 +73,8 @@ impl TestApp {
             integration,
             kiosk,
             kiosk2,
+            kiosk_id: a.id,
+            kiosk2_id: b.id,
             service,
             clock,
             stop: Some(stop),
@@ -215,17 +228,29 @@ impl TestApp {
     }
 
     pub async fn step(&self, session: &str, what: &str, body: Value) -> (StatusCode, Value) {
-        self.post(&format!("/api/v1/kiosk/sessions/{session}/{what}"), Some(&self.kiosk), body).await
+        self.step_at(&self.kiosk, session, what, body).await
+    }
+
+    pub async fn step_at(&self, panel: &str, session: &str, what: &str, body: Value) -> (StatusCode, Value) {
+        self.post(&format!("/api/v1/kiosk/sessions/{session}/{what}"), Some(panel), body).await
     }
 
     pub async fn state(&self, session: &str) -> Value {
-        self.get(&format!("/api/v1/kiosk/sessions/{session}"), Some(&self.kiosk)).await.1
+        self.state_at(&self.kiosk, session).await
+    }
+
+    pub async fn state_at(&self, panel: &str, session: &str) -> Value {
+        self.get(&format!("/api/v1/kiosk/sessions/{session}"), Some(panel)).await.1
     }
 
     pub async fn wait_step(&self, session: &str, want: &str) -> Value {
+        self.wait_step_at(&self.kiosk, session, want).await
+    }
+
+    pub async fn wait_step_at(&self, panel: &str, session: &str, want: &str) -> Value {
         let mut last = Value::Null;
         for _ in 0..100 {
-            last = self.state(session).await;
+            last = self.state_at(panel, session).await;
             if last["step"] == want {
                 return last;
             }
@@ -241,14 +266,72 @@ impl TestApp {
 
     pub async fn authenticate_at(&self, panel: &str, phone: &str, pin: &str) -> (String, StatusCode, Value) {
         let s = self.session_at(panel).await;
-        let (status, body) = self.step(&s, "phone", json!({ "phone": phone })).await;
+        let (status, body) = self.step_at(panel, &s, "phone", json!({ "phone": phone })).await;
         assert_eq!(status, StatusCode::OK, "{body}");
-        let (status, body) = self.step(&s, "pin", json!({ "pin": pin })).await;
+        let (status, body) = self.step_at(panel, &s, "pin", json!({ "pin": pin })).await;
         (s, status, body)
     }
 
+    /// A document into the first panel's slot.
     pub async fn insert(&self, mrz: &str) -> (StatusCode, Value) {
         self.post(&format!("/api/v1/sim/boxes/{BOX}/reader"), None, json!({ "mrz": mrz })).await
+    }
+
+    /// A document into the slot of the panel with this token id.
+    pub async fn insert_at(&self, panel_id: &str, mrz: &str) -> (StatusCode, Value) {
+        self.post(&format!("/api/v1/sim/boxes/{BOX}/reader"), None, json!({ "mrz": mrz, "panel": panel_id })).await
+    }
+
+    /// Sets faults on a compartment of the simulated box.
+    pub async fn fault(&self, compartment: u64, body: Value) -> Value {
+        let (status, answer) =
+            self.post(&format!("/api/v1/sim/boxes/{BOX}/compartments/{compartment}/fault"), None, body).await;
+        assert_eq!(status, StatusCode::OK, "{answer}");
+        answer
+    }
+
+    /// The kinds of a pickup's feed events and audit actions, oldest first: what the state changes
+    /// wrote beside the state.
+    pub async fn history(&self, id: &str) -> (Vec<String>, Vec<String>) {
+        let pickup = PickupId::parse(id).expect("pickup id");
+        let events =
+            self.service.store().events_of_pickup(&pickup).await.expect("events").into_iter().map(|e| e.kind).collect();
+        let mut audit: Vec<String> = self
+            .service
+            .store()
+            .audit_entries(10_000)
+            .await
+            .expect("audit")
+            .into_iter()
+            .filter(|a| a.object == id)
+            .map(|a| a.action)
+            .collect();
+        audit.reverse();
+        (events, audit)
+    }
+
+    /// Asserts that `kind` was written to the feed and the audit log of a pickup.
+    pub async fn assert_recorded(&self, id: &str, kind: &str) {
+        let (events, audit) = self.history(id).await;
+        assert!(events.iter().any(|e| e == kind), "{kind} not in the feed: {events:?}");
+        assert!(audit.iter().any(|a| a == kind), "{kind} not in the audit log: {audit:?}");
+    }
+
+    /// The audit entries about a session, with their details.
+    pub async fn session_audit(&self, session: &str) -> Vec<Value> {
+        let object = format!("session:{session}");
+        let mut entries: Vec<Value> = self
+            .service
+            .store()
+            .audit_entries(10_000)
+            .await
+            .expect("audit")
+            .into_iter()
+            .filter(|a| a.object == object)
+            .map(|a| json!({ "action": a.action, "actor": a.actor, "detail": a.detail }))
+            .collect();
+        entries.reverse();
+        entries
     }
 
     pub async fn sim_box(&self) -> Value {

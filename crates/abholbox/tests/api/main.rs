@@ -5,10 +5,15 @@
 
 mod helpers;
 
+mod doors;
 mod errors;
 mod family;
+mod faults;
 mod full_box;
 mod kiosk_refusals;
+mod lockout;
+mod panels;
 mod pickup;
 mod races;
 mod restart;
+mod way_out;

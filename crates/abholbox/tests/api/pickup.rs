@@ -30,6 +30,11 @@ async fn pickup_with_the_old_document() {
     app.close(compartment).await;
     app.wait_step(&session, "done").await;
     app.wait_status(&id, "collected").await;
+    let (events, audit) = app.history(&id).await;
+    let expected =
+        ["registered", "deposit_started", "deposit_completed", "claimed", "old_document_kept", "handed_over"];
+    assert_eq!(events, expected, "each state change wrote its event");
+    assert_eq!(audit, expected, "and its audit entry");
     let pickup = app.pickup(&id).await;
     assert!(pickup["collected_at"].is_string(), "the proof of hand-over is recorded: {pickup}");
     assert!(pickup["compartment"].is_null());
@@ -64,6 +69,11 @@ async fn pickup_with_the_birth_date() {
     app.close(compartment).await;
     app.wait_status(&id, "collected").await;
     assert_eq!(app.state(&session).await["step"], "done");
+    let (_, events) = app.get(&format!("/api/v1/pickups/{id}/events"), Some(&app.integration)).await;
+    let kinds: Vec<&str> = events.as_array().unwrap().iter().filter_map(|e| e["kind"].as_str()).collect();
+    assert_eq!(kinds, ["registered", "deposit_started", "deposit_completed", "claimed", "handed_over"]);
+    assert_eq!(events[4]["data"]["status"], "collected");
+    assert!(!events.to_string().contains("1988-02-29") && !events.to_string().contains("23456702"));
     app.stop().await;
 }
 

@@ -19,7 +19,10 @@ async fn two_sessions_for_one_pickup_hand_it_out_once() {
         let (s2, st2, _) = app.authenticate_at(&app.kiosk2, &phone, &pin).await;
         assert_eq!((st1, st2), (StatusCode::OK, StatusCode::OK), "both sessions passed phone and PIN");
         let body = json!({ "birth_date": "1977-07-07" });
-        let (a, b) = tokio::join!(app.step(&s1, "birth-date", body.clone()), app.step(&s2, "birth-date", body.clone()));
+        let (a, b) = tokio::join!(
+            app.step_at(&app.kiosk, &s1, "birth-date", body.clone()),
+            app.step_at(&app.kiosk2, &s2, "birth-date", body.clone())
+        );
         let opened = [&a, &b].iter().filter(|(s, v)| *s == StatusCode::OK && v["step"] == "collect").count();
         let refused: Vec<_> = [&a, &b]
             .iter()
@@ -31,6 +34,9 @@ async fn two_sessions_for_one_pickup_hand_it_out_once() {
         assert_eq!(app.sim_box().await["open_doors"], json!([compartment]));
         app.close(compartment).await;
         app.wait_status(&id, "collected").await;
+        let (events, audit) = app.history(&id).await;
+        assert_eq!(events.iter().filter(|e| *e == "claimed").count(), 1, "one claim: {events:?}");
+        assert_eq!(audit.iter().filter(|e| *e == "handed_over").count(), 1, "one hand-over: {audit:?}");
         let (winner, loser) = if a.0 == StatusCode::OK { (&s1, &s2) } else { (&s2, &s1) };
         let (winner_panel, loser_panel) =
             if a.0 == StatusCode::OK { (&app.kiosk, &app.kiosk2) } else { (&app.kiosk2, &app.kiosk) };

@@ -236,3 +236,148 @@ async fn serve_runs_from_a_config_file() {
     server.kill().unwrap();
     server.wait().unwrap();
 }
+
+mod demo;
+
+/// kill -9 while a compartment stands open: after the restart that session is over (`interrupted`),
+/// and the pickup waits for staff instead of being reopened or forgotten.
+#[tokio::test]
+async fn a_kill_at_collect_ends_that_session_at_the_restart() {
+    let dir = tempfile::tempdir().unwrap();
+    let data = dir.path().join("data");
+    let mut demo = demo::Demo::start(&data, "first.log").await;
+    let (id, _, pin) = demo.ready_pickup("KILL-1", "55500011", "1969-09-09").await;
+    let session = demo.authenticated_session("55500011", &pin).await;
+    let (status, body) = demo
+        .post(
+            &format!("/api/v1/kiosk/sessions/{session}/birth-date"),
+            Some(&demo.kiosk),
+            json!({ "birth_date": "1969-09-09" }),
+        )
+        .await;
+    assert_eq!((status, body["step"].as_str()), (200, Some("collect")), "{body}");
+    let kiosk = demo.kiosk.clone();
+    let status = demo.signal_and_wait("-KILL");
+    assert!(!status.success(), "killed, not stopped");
+
+    let demo = demo::Demo::start(&data, "second.log").await;
+    let state = demo.get(&format!("/api/v1/kiosk/sessions/{session}"), Some(&kiosk)).await;
+    assert_eq!((state["step"].as_str(), state["reason"].as_str()), (Some("ended"), Some("interrupted")), "{state}");
+    let pickup = demo.pickup(&id).await;
+    assert_eq!(
+        (pickup["status"].as_str(), pickup["attention"].as_str()),
+        (Some("ready"), Some("handover_unconfirmed"))
+    );
+    let sim = demo.get("/api/v1/sim/boxes/dlz-1", None).await;
+    assert_eq!(sim["open_doors"], json!([]), "nothing reopened by itself");
+}
+
+/// A stop (SIGTERM) while a compartment is being opened for a claim waits for that work: the lock's
+/// failure is recorded before the process exits, so the restart finds a precise reason, not a guess.
+#[tokio::test]
+async fn a_stop_lets_the_opening_of_a_claimed_compartment_finish() {
+    let dir = tempfile::tempdir().unwrap();
+    let data = dir.path().join("data");
+    let mut demo = demo::Demo::start(&data, "first.log").await;
+    let (_, registered) = demo
+        .post(
+            "/api/v1/pickups",
+            Some(&demo.integration),
+            json!({ "reference": "STOP-1", "site": "dus-dlz", "document_kind": "id_card", "document_number": null,
+                    "phone": "0151 55500012", "birth_date": "1969-09-09", "old_document_number": "T22000129",
+                    "language": "de", "low_compartment": false }),
+        )
+        .await;
+    let id = registered["id"].as_str().unwrap().to_owned();
+    let (_, deposit) =
+        demo.post("/api/v1/boxes/dlz-1/deposits", Some(&demo.integration), json!({ "pickup": id })).await;
+    let c = deposit["compartment"].as_u64().unwrap();
+    demo.post(&format!("/api/v1/sim/boxes/dlz-1/compartments/{c}/close"), None, json!({})).await;
+    let mut pin = String::new();
+    for _ in 0..200 {
+        let inbox = demo.get("/api/v1/sim/sms", None).await;
+        if let Some(text) = inbox[0]["text"].as_str() {
+            let at = text.find("PIN: ").unwrap() + 5;
+            pin = text[at..at + 6].to_owned();
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(25)).await;
+    }
+    let session = demo.authenticated_session("55500012", &pin).await;
+    // The lock will not answer: opening takes the controller's timeout (2 s) and then fails.
+    demo.post(&format!("/api/v1/sim/boxes/dlz-1/compartments/{c}/fault"), None, json!({ "lock": "no_answer" })).await;
+    let mrz = "IDD<<T220001293<<<<<<<<<<<<<<<\n6408125<2010315D<<<<<<<<<<<<<4\nMUSTERMANN<<ERIKA<<<<<<<<<<<<<";
+    let (status, _) = demo.post("/api/v1/sim/boxes/dlz-1/reader", None, json!({ "mrz": mrz })).await;
+    assert_eq!(status, 202);
+    for _ in 0..100 {
+        let state = demo.get(&format!("/api/v1/kiosk/sessions/{session}"), Some(&demo.kiosk)).await;
+        if state["step"] == "collect" {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(10)).await;
+    }
+    let status = demo.signal_and_wait("-TERM");
+    assert!(status.success(), "a clean stop");
+
+    let demo = demo::Demo::start(&data, "second.log").await;
+    let pickup = demo.pickup(&id).await;
+    assert_eq!(
+        (pickup["status"].as_str(), pickup["attention"].as_str()),
+        (Some("ready"), Some("compartment_did_not_open")),
+        "the failed opening was recorded before the stop: {pickup}"
+    );
+    let events = demo.get(&format!("/api/v1/pickups/{id}/events"), Some(&demo.integration)).await;
+    let kinds: Vec<&str> = events.as_array().unwrap().iter().filter_map(|e| e["kind"].as_str()).collect();
+    assert!(kinds.contains(&"claim_failed"), "{kinds:?}");
+}
+
+/// `serve` with the simulator's routes switched on, even only by the environment, says so loudly.
+#[test]
+fn serve_warns_loudly_when_the_simulator_api_is_on() {
+    let dir = tempfile::tempdir().unwrap();
+    let port = std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port();
+    let config = dir.path().join("abholbox.toml");
+    std::fs::write(
+        &config,
+        format!(
+            "listen = \"127.0.0.1:{port}\"\ndata_dir = \"{}\"\n\n[[sites]]\nid = \"s\"\nname = \"S\"\naddress = \"A\"\n\n\
+             [[boxes]]\nid = \"b\"\nsite = \"s\"\nname = \"B\"\n",
+            dir.path().join("data").display()
+        ),
+    )
+    .unwrap();
+    let mut server = Command::new(BIN)
+        .args(["serve", "--config", config.to_str().unwrap()])
+        .env("ABHOLBOX_SIMULATOR_API", "true")
+        .stderr(Stdio::piped())
+        .stdout(Stdio::null())
+        .spawn()
+        .unwrap();
+    let mut stderr = server.stderr.take().unwrap();
+    let mut seen = String::new();
+    let reader = std::thread::spawn(move || {
+        let mut buf = [0u8; 4096];
+        let mut text = String::new();
+        while let Ok(n) = std::io::Read::read(&mut stderr, &mut buf) {
+            if n == 0 {
+                break;
+            }
+            text.push_str(&String::from_utf8_lossy(&buf[..n]));
+            if text.contains("abholbox is serving") {
+                break;
+            }
+        }
+        text
+    });
+    for _ in 0..100 {
+        if reader.is_finished() {
+            break;
+        }
+        std::thread::sleep(Duration::from_millis(50));
+    }
+    server.kill().unwrap();
+    server.wait().unwrap();
+    seen.push_str(&reader.join().unwrap());
+    assert!(seen.contains("WARNING: simulator_api is on"), "{seen}");
+    assert!(seen.contains("read every PIN"), "{seen}");
+}

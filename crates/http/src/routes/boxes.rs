@@ -34,6 +34,8 @@ pub struct BoxView {
     free: usize,
     /// Free and within reach from a wheelchair.
     free_within_reach: usize,
+    /// Out of use until staff have looked (a lock refused or did not answer).
+    defective: usize,
 }
 
 /// The sites (citizens' offices).
@@ -68,6 +70,7 @@ pub(crate) async fn list_boxes(State(state): State<AppState>, caller: Caller) ->
             compartments: compartments.len(),
             free: free.len(),
             free_within_reach: free.iter().filter(|c| c.within_reach).count(),
+            defective: compartments.iter().filter(|c| c.state == CompartmentState::Defective).count(),
         });
     }
     Ok(Json(out))
@@ -98,7 +101,8 @@ pub struct DepositView {
 }
 
 /// Loads a document: a compartment is assigned and opens. When its door closes, the pickup becomes
-/// `ready` and the SMS with the PIN is queued.
+/// `ready` and the SMS with the PIN is queued. A lock that does not open takes its compartment out of
+/// use; after a refusal the next free compartment is tried once more.
 #[utoipa::path(post, path = "/api/v1/boxes/{box}/deposits", tag = "sites and boxes", request_body = StartDeposit,
     security(("bearer" = [])),
     params(("box" = String, Path, description = "The box id")),
@@ -107,7 +111,7 @@ pub struct DepositView {
         (status = 404, description = "No such box", body = ErrorBody),
         (status = 409, description = "`box_full`, `no_compartment_within_reach`, `wrong_site` or `illegal_transition`", body = ErrorBody),
         (status = 422, description = "Neither or both of `pickup` and `document_number`, or an unknown one", body = ErrorBody),
-        (status = 503, description = "The box did not open", body = ErrorBody),
+        (status = 503, description = "`box_unavailable`: no compartment opened; those tried are out of use until staff look", body = ErrorBody),
     ))]
 pub(crate) async fn deposit(
     State(state): State<AppState>,
@@ -137,6 +141,59 @@ pub(crate) async fn deposit(
             compartment: started.compartment.get(),
             label: started.label,
             status: "depositing",
+        }),
+    ))
+}
+
+/// Which document to take out.
+#[derive(Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct StartWithdrawal {
+    /// An expired or cancelled pickup whose document is in this box.
+    pickup: String,
+}
+
+#[derive(Serialize, ToSchema)]
+pub struct WithdrawalView {
+    pickup: String,
+    #[serde(rename = "box")]
+    box_id: String,
+    /// The compartment now open for staff.
+    compartment: u32,
+    /// Its label on the box, e.g. `A-017`.
+    label: String,
+}
+
+/// Takes an expired or cancelled document out of the box: its compartment opens. When the door closes
+/// the pickup is `withdrawn`, the compartment free and the personal data erased; a citizen whose
+/// document expired is told by SMS that it has gone back to the counter.
+#[utoipa::path(post, path = "/api/v1/boxes/{box}/withdrawals", tag = "sites and boxes", request_body = StartWithdrawal,
+    security(("bearer" = [])),
+    params(("box" = String, Path, description = "The box id")),
+    responses(
+        (status = 201, description = "The compartment is open for staff", body = WithdrawalView),
+        (status = 404, description = "`not_found`: no such box", body = ErrorBody),
+        (status = 409, description = "`illegal_transition` (only expired or cancelled documents in the box) or `wrong_box`", body = ErrorBody),
+        (status = 422, description = "`unknown_reference`: no such pickup", body = ErrorBody),
+        (status = 503, description = "`box_unavailable`: the compartment did not open; the pickup is flagged", body = ErrorBody),
+    ))]
+pub(crate) async fn withdraw(
+    State(state): State<AppState>,
+    caller: Caller,
+    Path(box_id): Path<String>,
+    ApiJson(body): ApiJson<StartWithdrawal>,
+) -> Result<(StatusCode, Json<WithdrawalView>), ApiError> {
+    let principal = caller.integration()?;
+    let box_id = BoxId::parse(&box_id).map_err(|_| abholbox_service::Error::NotFound("box"))?;
+    let id = PickupId::parse(&body.pickup).map_err(|_| abholbox_service::Error::Unknown { field: "pickup" })?;
+    let started = state.service.start_withdrawal(&principal.actor(), &box_id, &id).await?;
+    Ok((
+        StatusCode::CREATED,
+        Json(WithdrawalView {
+            pickup: started.pickup.to_string(),
+            box_id: started.box_id.to_string(),
+            compartment: started.compartment.get(),
+            label: started.label,
         }),
     ))
 }

@@ -18,9 +18,12 @@ pub(crate) fn api(with_simulator: bool) -> OpenApiRouter<AppState> {
         .routes(routes!(health::healthz))
         .routes(routes!(pickups::register))
         .routes(routes!(pickups::get_pickup))
+        .routes(routes!(pickups::cancel))
+        .routes(routes!(pickups::pickup_events))
         .routes(routes!(boxes::list_sites))
         .routes(routes!(boxes::list_boxes))
         .routes(routes!(boxes::deposit))
+        .routes(routes!(boxes::withdraw))
         .routes(routes!(kiosk::start))
         .routes(routes!(kiosk::get_session))
         .routes(routes!(kiosk::phone))
@@ -31,6 +34,7 @@ pub(crate) fn api(with_simulator: bool) -> OpenApiRouter<AppState> {
         router
             .routes(routes!(sim::insert_document))
             .routes(routes!(sim::close_door))
+            .routes(routes!(sim::set_fault))
             .routes(routes!(sim::box_state))
             .routes(routes!(sim::sms_inbox))
     } else {

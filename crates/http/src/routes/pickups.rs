@@ -5,8 +5,9 @@ use abholbox_core::ids::{PickupId, SiteId};
 use abholbox_core::language::Language;
 use abholbox_core::personal::BirthDate;
 use abholbox_core::phone::PhoneNumber;
+use abholbox_core::pickup::EventKind;
 use abholbox_service::pickups::{Registration, parse_reference};
-use abholbox_store::PickupRecord;
+use abholbox_store::{EventRecord, PickupRecord};
 use axum::Json;
 use axum::extract::{Path, State};
 use axum::http::StatusCode;
@@ -70,10 +71,14 @@ pub struct PickupView {
     box_id: Option<String>,
     /// The compartment holding the document, while it is in the box.
     compartment: Option<u32>,
-    /// Locked after too many wrong PINs; a supervisor lifts it.
+    /// Locked after too many wrong PINs or third factors; a supervisor lifts it.
     locked: bool,
-    /// Why staff should look at this pickup, if they should.
-    attention: Option<String>,
+    /// Why staff should look at this pickup, if they should: `locked_after_wrong_pins`,
+    /// `locked_after_wrong_third_factors`, `compartment_did_not_open`, `door_left_open`,
+    /// `handover_unconfirmed` or `deposit_unconfirmed`.
+    attention: Option<&'static str>,
+    /// Staff have had the compartment opened to take the document out; it is out when the door closes.
+    withdrawing: bool,
     created_at: DateTime<Utc>,
     ready_at: Option<DateTime<Utc>>,
     /// The end of the pickup window.
@@ -97,7 +102,8 @@ impl From<PickupRecord> for PickupView {
             box_id: p.box_id.map(|b| b.to_string()),
             compartment: p.compartment.map(|c| c.get()),
             locked: p.locked,
-            attention: p.attention,
+            attention: p.attention.map(|a| a.as_str()),
+            withdrawing: p.withdrawal_started_at.is_some(),
             created_at: p.created_at,
             ready_at: p.ready_at,
             deadline: p.deadline,
@@ -145,16 +151,96 @@ pub(crate) async fn register(
     Ok((StatusCode::CREATED, Json(pickup.into())))
 }
 
+fn pickup_id(id: &str) -> Result<PickupId, ApiError> {
+    PickupId::parse(id).map_err(|_| abholbox_service::Error::NotFound("pickup").into())
+}
+
 /// A pickup's current state.
 #[utoipa::path(get, path = "/api/v1/pickups/{id}", tag = "pickups", security(("bearer" = [])),
     params(("id" = String, Path, description = "The pickup id")),
-    responses((status = 200, body = PickupView), (status = 404, body = ErrorBody)))]
+    responses((status = 200, description = "The pickup", body = PickupView), (status = 404, description = "`not_found`", body = ErrorBody)))]
 pub(crate) async fn get_pickup(
     State(state): State<AppState>,
     caller: Caller,
     Path(id): Path<String>,
 ) -> Result<Json<PickupView>, ApiError> {
     caller.integration()?;
-    let id = PickupId::parse(&id).map_err(|_| abholbox_service::Error::NotFound("pickup"))?;
-    Ok(Json(state.service.pickup(&id).await?.into()))
+    Ok(Json(state.service.pickup(&pickup_id(&id)?).await?.into()))
+}
+
+/// Why a pickup is called off; kept in the audit log.
+#[derive(Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct CancelPickup {
+    #[schema(example = "collected at the counter")]
+    reason: String,
+}
+
+/// Calls a pickup off. Its PIN stops working at once and an SMS with it that has not gone out is
+/// dropped. A document already in the box waits there to be withdrawn.
+#[utoipa::path(post, path = "/api/v1/pickups/{id}/cancel", tag = "pickups", request_body = CancelPickup,
+    security(("bearer" = [])),
+    params(("id" = String, Path, description = "The pickup id")),
+    responses(
+        (status = 200, description = "`status` is `cancelled`", body = PickupView),
+        (status = 404, description = "`not_found`", body = ErrorBody),
+        (status = 409, description = "`illegal_transition`: collected, withdrawn, being loaded or handed over", body = ErrorBody),
+        (status = 422, description = "`invalid_reason`", body = ErrorBody),
+    ))]
+pub(crate) async fn cancel(
+    State(state): State<AppState>,
+    caller: Caller,
+    Path(id): Path<String>,
+    ApiJson(body): ApiJson<CancelPickup>,
+) -> Result<Json<PickupView>, ApiError> {
+    let principal = caller.integration()?;
+    let id = pickup_id(&id)?;
+    Ok(Json(state.service.cancel(&principal.actor(), &id, &body.reason).await?.into()))
+}
+
+/// One fact of a pickup's history.
+#[derive(Serialize, ToSchema)]
+pub struct PickupEventView {
+    /// Only grows; the same cursor as the registry's feed.
+    cursor: i64,
+    /// What happened, from the one vocabulary of pickup events.
+    #[schema(schema_with = event_kind_schema)]
+    kind: String,
+    at: DateTime<Utc>,
+    /// The pickup's state after the fact: `status`, and where relevant `box`, `compartment`,
+    /// `deadline`, `collected_at`, `attention`, `locked`. Never anything personal.
+    #[schema(value_type = Object)]
+    data: serde_json::Value,
+}
+
+/// The names of what happens to a pickup, the same in the feed, the audit log and here: generated
+/// from the core's vocabulary, so the document cannot drift from it.
+fn event_kind_schema() -> utoipa::openapi::Object {
+    utoipa::openapi::ObjectBuilder::new()
+        .schema_type(utoipa::openapi::schema::Type::String)
+        .enum_values(Some(EventKind::ALL.iter().map(|k| k.as_str())))
+        .build()
+}
+
+impl From<EventRecord> for PickupEventView {
+    fn from(e: EventRecord) -> Self {
+        Self { cursor: e.cursor, kind: e.kind, at: e.at, data: e.data }
+    }
+}
+
+/// A pickup's history, oldest first.
+#[utoipa::path(get, path = "/api/v1/pickups/{id}/events", tag = "pickups", security(("bearer" = [])),
+    params(("id" = String, Path, description = "The pickup id")),
+    responses(
+        (status = 200, description = "What happened to the pickup, oldest first", body = [PickupEventView]),
+        (status = 404, description = "`not_found`", body = ErrorBody),
+    ))]
+pub(crate) async fn pickup_events(
+    State(state): State<AppState>,
+    caller: Caller,
+    Path(id): Path<String>,
+) -> Result<Json<Vec<PickupEventView>>, ApiError> {
+    caller.integration()?;
+    let events = state.service.pickup_events(&pickup_id(&id)?).await?;
+    Ok(Json(events.into_iter().map(PickupEventView::from).collect()))
 }

@@ -3,8 +3,8 @@
 
 use std::sync::Arc;
 
-use abholbox_box::{SimulatedBox, SimulatorError};
-use abholbox_core::ids::{BoxId, CompartmentNo};
+use abholbox_box::{LockFault, SensorFault, SimulatedBox, SimulatorError};
+use abholbox_core::ids::{BoxId, CompartmentNo, SlotNo};
 use axum::Json;
 use axum::extract::{Path, State};
 use axum::http::StatusCode;
@@ -16,16 +16,26 @@ use crate::AppState;
 use crate::error::{ApiError, ErrorBody};
 use crate::json::ApiJson;
 
-fn simulated(state: &AppState, box_id: &str) -> Result<Arc<SimulatedBox>, ApiError> {
+fn simulated(state: &AppState, box_id: &str) -> Result<(BoxId, Arc<SimulatedBox>), ApiError> {
     BoxId::parse(box_id)
         .ok()
-        .and_then(|b| state.simulator.as_ref().and_then(|s| s.boxes.get(&b).cloned()))
+        .and_then(|b| state.simulator.as_ref().and_then(|s| s.boxes.get(&b).cloned()).map(|sim| (b, sim)))
         .ok_or_else(|| ApiError::request(StatusCode::NOT_FOUND, "not_found", "no simulated box with this id"))
+}
+
+fn compartment_no(compartment: &str) -> Result<CompartmentNo, ApiError> {
+    compartment
+        .parse::<u32>()
+        .ok()
+        .and_then(CompartmentNo::new)
+        .ok_or_else(|| ApiError::request(StatusCode::NOT_FOUND, "not_found", "no such compartment"))
 }
 
 fn refused(e: SimulatorError) -> ApiError {
     match e {
-        SimulatorError::NoSuchCompartment(_) => ApiError::request(StatusCode::NOT_FOUND, "not_found", e.to_string()),
+        SimulatorError::NoSuchCompartment(_) | SimulatorError::NoSuchSlot(_) => {
+            ApiError::request(StatusCode::NOT_FOUND, "not_found", e.to_string())
+        }
         SimulatorError::DoorNotOpen(_) => ApiError::request(StatusCode::CONFLICT, "door_not_open", e.to_string()),
         SimulatorError::SlotBusy => ApiError::request(StatusCode::CONFLICT, "slot_busy", e.to_string()),
         SimulatorError::Disconnected => {
@@ -41,15 +51,77 @@ pub struct InsertDocument {
         example = "IDD<<T220001293<<<<<<<<<<<<<<<\n6408125<2010315D<<<<<<<<<<<<<4\nMUSTERMANN<<ERIKA<<<<<<<<<<<<<"
     )]
     mrz: String,
+    /// The panel whose slot it goes into, by its kiosk token's id (`tok_…`); the box's first panel
+    /// when left out.
+    #[serde(default)]
+    #[schema(nullable, example = "tok_0123456789abcdef")]
+    panel: Option<String>,
 }
 
 #[derive(Serialize, ToSchema)]
 pub struct SimBox {
     compartments: u32,
     open_doors: Vec<u32>,
+    /// Whether any slot holds a document.
     slot_occupied: bool,
+    /// The slots that hold a document.
+    occupied_slots: Vec<u32>,
     documents_in_bin: usize,
     documents_returned: usize,
+    /// Compartments with a fault set.
+    faults: Vec<SimFault>,
+}
+
+/// The faults of one compartment.
+#[derive(Serialize, ToSchema)]
+pub struct SimFault {
+    compartment: u32,
+    /// `ok`, `stuck` (answers that it did not open) or `no_answer` (the command times out).
+    lock: &'static str,
+    /// `ok`, or `silent` (reports no door events; when it recovers it reports the door as it is).
+    door_sensor: &'static str,
+}
+
+/// Faults to set on a compartment; a field left out stays as it is.
+#[derive(Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct SetFault {
+    #[serde(default)]
+    #[schema(nullable, example = "stuck")]
+    lock: Option<LockFaultName>,
+    #[serde(default)]
+    #[schema(nullable, example = "silent")]
+    door_sensor: Option<SensorFaultName>,
+}
+
+#[derive(Deserialize, ToSchema, Clone, Copy)]
+#[serde(rename_all = "snake_case")]
+pub enum LockFaultName {
+    Ok,
+    Stuck,
+    NoAnswer,
+}
+
+#[derive(Deserialize, ToSchema, Clone, Copy)]
+#[serde(rename_all = "snake_case")]
+pub enum SensorFaultName {
+    Ok,
+    Silent,
+}
+
+fn lock_name(f: LockFault) -> &'static str {
+    match f {
+        LockFault::Ok => "ok",
+        LockFault::Stuck => "stuck",
+        LockFault::NoAnswer => "no_answer",
+    }
+}
+
+fn sensor_name(f: SensorFault) -> &'static str {
+    match f {
+        SensorFault::Ok => "ok",
+        SensorFault::Silent => "silent",
+    }
 }
 
 #[derive(Serialize, ToSchema)]
@@ -59,51 +131,110 @@ pub struct SimSms {
     at: DateTime<Utc>,
 }
 
-/// A citizen inserts a document into the slot; its zone is read.
+/// A citizen inserts a document into a panel's slot; its zone is read and reaches only that panel.
 #[utoipa::path(post, path = "/api/v1/sim/boxes/{box}/reader", tag = "simulator", request_body = InsertDocument,
     params(("box" = String, Path)),
-    responses((status = 202, body = SimBox), (status = 409, description = "`slot_busy`", body = ErrorBody)))]
+    responses(
+        (status = 202, description = "Read; the document waits in the slot", body = SimBox),
+        (status = 404, description = "`not_found`: no such box", body = ErrorBody),
+        (status = 409, description = "`slot_busy`", body = ErrorBody),
+        (status = 422, description = "`unknown_reference`: no such panel at this box", body = ErrorBody),
+    ))]
 pub(crate) async fn insert_document(
     State(state): State<AppState>,
     Path(box_id): Path<String>,
     ApiJson(body): ApiJson<InsertDocument>,
 ) -> Result<(StatusCode, Json<SimBox>), ApiError> {
-    let sim = simulated(&state, &box_id)?;
-    sim.insert_document(&body.mrz).await.map_err(refused)?;
+    let (box_id, sim) = simulated(&state, &box_id)?;
+    let slot = slot_of(&state, &box_id, body.panel.as_deref()).await?;
+    sim.insert_document(slot, &body.mrz).await.map_err(refused)?;
     Ok((StatusCode::ACCEPTED, Json(view(&sim))))
+}
+
+/// The slot beside a panel named by its token id, or beside the box's first panel.
+async fn slot_of(state: &AppState, box_id: &BoxId, panel_token: Option<&str>) -> Result<SlotNo, ApiError> {
+    let unknown = || ApiError::from(abholbox_service::Error::Unknown { field: "panel" });
+    let panels = state.service.store().panels(box_id).await.map_err(abholbox_service::Error::from)?;
+    let panel = match panel_token {
+        Some(token) => {
+            let (b, panel) = state.service.panel_of_token(token).await?;
+            if b != *box_id {
+                return Err(unknown());
+            }
+            panels.into_iter().find(|p| p.id == panel)
+        }
+        None => panels.into_iter().next(),
+    };
+    panel.map(|p| p.reader_slot).ok_or_else(unknown)
+}
+
+/// Breaks or mends a compartment's lock and door sensor, so that every failure path can be walked.
+#[utoipa::path(post, path = "/api/v1/sim/boxes/{box}/compartments/{compartment}/fault", tag = "simulator",
+    request_body = SetFault,
+    params(("box" = String, Path), ("compartment" = u32, Path)),
+    responses(
+        (status = 200, description = "The compartment's faults now", body = SimFault),
+        (status = 404, description = "`not_found`: no such box or compartment", body = ErrorBody),
+        (status = 422, description = "`invalid_request`: an unknown fault", body = ErrorBody),
+    ))]
+pub(crate) async fn set_fault(
+    State(state): State<AppState>,
+    Path((box_id, compartment)): Path<(String, String)>,
+    ApiJson(body): ApiJson<SetFault>,
+) -> Result<Json<SimFault>, ApiError> {
+    let (_, sim) = simulated(&state, &box_id)?;
+    let c = compartment_no(&compartment)?;
+    let lock = body.lock.map(|l| match l {
+        LockFaultName::Ok => LockFault::Ok,
+        LockFaultName::Stuck => LockFault::Stuck,
+        LockFaultName::NoAnswer => LockFault::NoAnswer,
+    });
+    let sensor = body.door_sensor.map(|s| match s {
+        SensorFaultName::Ok => SensorFault::Ok,
+        SensorFaultName::Silent => SensorFault::Silent,
+    });
+    let fault = sim.set_fault(c, lock, sensor).await.map_err(refused)?;
+    Ok(Json(SimFault {
+        compartment: c.get(),
+        lock: lock_name(fault.lock),
+        door_sensor: sensor_name(fault.door_sensor),
+    }))
 }
 
 /// A hand closes an open compartment door.
 #[utoipa::path(post, path = "/api/v1/sim/boxes/{box}/compartments/{compartment}/close", tag = "simulator",
     params(("box" = String, Path), ("compartment" = u32, Path)),
-    responses((status = 200, body = SimBox), (status = 409, description = "`door_not_open`", body = ErrorBody)))]
+    responses(
+        (status = 200, description = "Closed", body = SimBox),
+        (status = 404, description = "`not_found`: no such box or compartment", body = ErrorBody),
+        (status = 409, description = "`door_not_open`", body = ErrorBody),
+    ))]
 pub(crate) async fn close_door(
     State(state): State<AppState>,
     Path((box_id, compartment)): Path<(String, String)>,
 ) -> Result<Json<SimBox>, ApiError> {
-    let sim = simulated(&state, &box_id)?;
-    let c = compartment
-        .parse::<u32>()
-        .ok()
-        .and_then(CompartmentNo::new)
-        .ok_or_else(|| ApiError::request(StatusCode::NOT_FOUND, "not_found", "no such compartment"))?;
-    sim.close_door(c).await.map_err(refused)?;
+    let (_, sim) = simulated(&state, &box_id)?;
+    sim.close_door(compartment_no(&compartment)?).await.map_err(refused)?;
     Ok(Json(view(&sim)))
 }
 
-/// The simulated box's doors, slot and bin.
+/// The simulated box's doors, slots, bin and faults.
 #[utoipa::path(get, path = "/api/v1/sim/boxes/{box}", tag = "simulator", params(("box" = String, Path)),
-    responses((status = 200, body = SimBox)))]
+    responses(
+        (status = 200, description = "The simulated box", body = SimBox),
+        (status = 404, description = "`not_found`: no such box", body = ErrorBody),
+    ))]
 pub(crate) async fn box_state(
     State(state): State<AppState>,
     Path(box_id): Path<String>,
 ) -> Result<Json<SimBox>, ApiError> {
-    let sim = simulated(&state, &box_id)?;
+    let (_, sim) = simulated(&state, &box_id)?;
     Ok(Json(view(&sim)))
 }
 
 /// What the demo SMS gateway "sent", oldest first: the citizen's phone.
-#[utoipa::path(get, path = "/api/v1/sim/sms", tag = "simulator", responses((status = 200, body = [SimSms])))]
+#[utoipa::path(get, path = "/api/v1/sim/sms", tag = "simulator",
+    responses((status = 200, description = "The messages, oldest first", body = [SimSms])))]
 pub(crate) async fn sms_inbox(State(state): State<AppState>) -> Result<Json<Vec<SimSms>>, ApiError> {
     let gateway =
         state.simulator.as_ref().and_then(|s| s.sms.clone()).ok_or_else(|| {
@@ -117,8 +248,18 @@ fn view(sim: &SimulatedBox) -> SimBox {
     SimBox {
         compartments: v.compartments,
         open_doors: v.open_doors.iter().map(|c| c.get()).collect(),
-        slot_occupied: v.slot_occupied,
+        slot_occupied: !v.occupied_slots.is_empty(),
+        occupied_slots: v.occupied_slots.iter().map(|s| s.get()).collect(),
         documents_in_bin: v.documents_in_bin,
         documents_returned: v.documents_returned,
+        faults: v
+            .faults
+            .iter()
+            .map(|(c, f)| SimFault {
+                compartment: c.get(),
+                lock: lock_name(f.lock),
+                door_sensor: sensor_name(f.door_sensor),
+            })
+            .collect(),
     }
 }

@@ -1,0 +1,116 @@
+//! A box that fails: every lock fault has a defined outcome, and no document is ever given to the
+//! wrong person or put where another already lies.
+
+use abholbox_core::compartment::{CompartmentState, Defect};
+use abholbox_core::ids::{BoxId, CompartmentNo};
+use reqwest::StatusCode;
+use serde_json::json;
+
+use crate::helpers::{BOX, TestApp, german_id};
+use crate::lockout::wait_returned;
+
+async fn compartment_state(app: &TestApp, n: u32) -> (CompartmentState, Option<Defect>) {
+    let c = app
+        .service
+        .store()
+        .compartment(&BoxId::parse(BOX).unwrap(), CompartmentNo::new(n).unwrap())
+        .await
+        .unwrap()
+        .unwrap();
+    (c.state, c.defect)
+}
+
+#[tokio::test]
+async fn a_stuck_lock_at_pickup_sends_the_citizen_to_the_counter_and_gives_the_old_document_back() {
+    let dir = tempfile::tempdir().unwrap();
+    let app = TestApp::spawn(dir.path()).await;
+    let id = app.register("FS-1", "0151 23456761", "1960-01-01", Some("L01X00T47")).await;
+    let compartment = app.deposit(&id).await;
+    let pin = app.pin_for("+4915123456761").await;
+    app.fault(compartment, json!({ "lock": "stuck" })).await;
+    let (session, status, _) = app.authenticate("0151 23456761", &pin).await;
+    assert_eq!(status, StatusCode::OK);
+    app.insert(&german_id("L01X00T47", "600101", "300101", "X", "Y")).await;
+    wait_returned(&app, 1).await;
+    let state = app.wait_step(&session, "ended").await;
+    assert_eq!((state["reason"].as_str(), state["error"].as_str()), (Some("failed"), Some("compartment_did_not_open")));
+    let sim = app.sim_box().await;
+    assert_eq!((sim["open_doors"].clone(), sim["documents_in_bin"].clone()), (json!([]), json!(0)));
+    let pickup = app.pickup(&id).await;
+    assert_eq!(
+        (pickup["status"].as_str(), pickup["compartment"].as_u64(), pickup["attention"].as_str()),
+        (Some("ready"), Some(compartment), Some("compartment_did_not_open")),
+        "intact, in its compartment, flagged"
+    );
+    app.assert_recorded(&id, "claim_failed").await;
+    app.stop().await;
+}
+
+#[tokio::test]
+async fn a_stuck_lock_at_pickup_with_the_birth_date_answers_that_the_box_failed() {
+    let dir = tempfile::tempdir().unwrap();
+    let app = TestApp::spawn(dir.path()).await;
+    let id = app.register("FS-2", "0151 23456762", "1960-01-01", None).await;
+    let compartment = app.deposit(&id).await;
+    let pin = app.pin_for("+4915123456762").await;
+    app.fault(compartment, json!({ "lock": "stuck" })).await;
+    let (session, _, _) = app.authenticate("0151 23456762", &pin).await;
+    let (status, body) = app.step(&session, "birth-date", json!({ "birth_date": "1960-01-01" })).await;
+    assert_eq!((status, body["error"]["code"].as_str()), (StatusCode::SERVICE_UNAVAILABLE, Some("box_unavailable")));
+    assert_eq!(app.state(&session).await["reason"], "failed");
+    assert_eq!(app.pickup(&id).await["attention"], "compartment_did_not_open");
+    app.stop().await;
+}
+
+#[tokio::test]
+async fn a_stuck_lock_at_loading_retires_its_compartment_and_the_next_one_is_tried_once() {
+    let dir = tempfile::tempdir().unwrap();
+    let app = TestApp::spawn(dir.path()).await;
+    // Out of reach and small, compartment 1 is chosen first, then 2, then 3.
+    app.fault(1, json!({ "lock": "stuck" })).await;
+    let id = app.register("FL-1", "0151 23456763", "1960-01-01", None).await;
+    let (status, body) = app.deposit_raw(&id).await;
+    assert_eq!((status, body["compartment"].as_u64()), (StatusCode::CREATED, Some(2)), "{body}");
+    assert_eq!(compartment_state(&app, 1).await, (CompartmentState::Defective, Some(Defect::LockRefused)));
+    app.close(2).await;
+    app.wait_status(&id, "ready").await;
+    app.assert_recorded(&id, "deposit_failed").await;
+
+    app.fault(3, json!({ "lock": "stuck" })).await;
+    app.fault(4, json!({ "lock": "stuck" })).await;
+    let other = app.register("FL-2", "0151 23456764", "1960-01-01", None).await;
+    let (status, body) = app.deposit_raw(&other).await;
+    assert_eq!((status, body["error"]["code"].as_str()), (StatusCode::SERVICE_UNAVAILABLE, Some("box_unavailable")));
+    assert_eq!(compartment_state(&app, 3).await.0, CompartmentState::Defective);
+    assert_eq!(compartment_state(&app, 4).await.0, CompartmentState::Defective);
+    assert_eq!(compartment_state(&app, 5).await.0, CompartmentState::Free, "tried once more, not on and on");
+    assert_eq!(app.status(&other).await, "awaiting_deposit");
+    let (_, boxes) = app.get("/api/v1/boxes", Some(&app.integration)).await;
+    assert_eq!(boxes[0]["defective"], 3);
+    app.stop().await;
+}
+
+#[tokio::test]
+async fn an_unanswered_lock_at_loading_blocks_its_compartment_for_staff_and_never_reuses_it() {
+    let dir = tempfile::tempdir().unwrap();
+    let app = TestApp::spawn(dir.path()).await;
+    app.fault(1, json!({ "lock": "no_answer" })).await;
+    let id = app.register("FN-1", "0151 23456765", "1960-01-01", None).await;
+    let (status, body) = app.deposit_raw(&id).await;
+    assert_eq!((status, body["error"]["code"].as_str()), (StatusCode::SERVICE_UNAVAILABLE, Some("box_unavailable")));
+    assert_eq!(compartment_state(&app, 1).await, (CompartmentState::Defective, Some(Defect::LockNoAnswer)));
+    assert_eq!(app.status(&id).await, "awaiting_deposit", "no second try after no answer");
+
+    // The lock comes back; the compartment stays out of use until staff have looked inside.
+    app.fault(1, json!({ "lock": "ok" })).await;
+    for n in 0..3 {
+        let other = app.register(&format!("FN-{}", n + 2), &format!("0151 2345677{n}"), "1960-01-01", None).await;
+        let (status, body) = app.deposit_raw(&other).await;
+        assert_eq!(status, StatusCode::CREATED, "{body}");
+        assert_ne!(body["compartment"], 1, "a compartment that may hold a document gets no second one");
+    }
+    let (status, body) = app.deposit_raw(&id).await;
+    assert_eq!(status, StatusCode::CREATED, "the document can be loaded elsewhere: {body}");
+    assert_ne!(body["compartment"], 1);
+    app.stop().await;
+}

@@ -1,0 +1,190 @@
+//! The names of what happens to a pickup: one vocabulary for the event feed, the audit log and the
+//! API, so the registry, staff and the OpenAPI document never call one thing by two names.
+
+use serde::{Deserialize, Serialize};
+
+/// A fact in a pickup's history, as the feed and the audit log name it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum EventKind {
+    /// The opt-in was registered.
+    Registered,
+    /// A compartment was reserved and commanded open for loading.
+    DepositStarted,
+    /// The compartment's lock did not open (or did not answer) for loading.
+    DepositFailed,
+    /// The loading was called off; the compartment is free again.
+    DepositAbandoned,
+    /// The loading door closed: the document is in the box and the PIN is on its way.
+    DepositCompleted,
+    /// Too many wrong PINs or third factors: nobody may collect until a supervisor lifts the lock.
+    Locked,
+    /// A supervisor lifted the lock; a new PIN is on its way.
+    Unlocked,
+    /// A kiosk session passed all three factors and the compartment is commanded open.
+    Claimed,
+    /// The compartment did not open for the claim; staff are told.
+    ClaimFailed,
+    /// A supervisor gave a claimed document back to its pickup after looking into the compartment.
+    ClaimReleased,
+    /// The door stayed open (or its sensor silent) past the collect timeout; staff are told.
+    DoorLeftOpen,
+    /// The service stopped while the pickup was being loaded or handed over; staff are told.
+    Interrupted,
+    /// The claimed compartment's door opened and closed again: the proof of hand-over.
+    HandedOver,
+    /// The old document went into the box's bin for destruction.
+    OldDocumentKept,
+    /// The old document could not be taken in and stayed in the slot or was given back.
+    OldDocumentNotKept,
+    /// The pickup window ended before the document was collected.
+    Expired,
+    /// The registry or staff called the pickup off.
+    Cancelled,
+    /// Staff had the compartment opened to take the document out.
+    WithdrawalStarted,
+    /// The compartment did not open for the withdrawal.
+    WithdrawalFailed,
+    /// Staff took the document out and the door closed.
+    Withdrawn,
+}
+
+impl EventKind {
+    pub const ALL: [EventKind; 20] = [
+        Self::Registered,
+        Self::DepositStarted,
+        Self::DepositFailed,
+        Self::DepositAbandoned,
+        Self::DepositCompleted,
+        Self::Locked,
+        Self::Unlocked,
+        Self::Claimed,
+        Self::ClaimFailed,
+        Self::ClaimReleased,
+        Self::DoorLeftOpen,
+        Self::Interrupted,
+        Self::HandedOver,
+        Self::OldDocumentKept,
+        Self::OldDocumentNotKept,
+        Self::Expired,
+        Self::Cancelled,
+        Self::WithdrawalStarted,
+        Self::WithdrawalFailed,
+        Self::Withdrawn,
+    ];
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Registered => "registered",
+            Self::DepositStarted => "deposit_started",
+            Self::DepositFailed => "deposit_failed",
+            Self::DepositAbandoned => "deposit_abandoned",
+            Self::DepositCompleted => "deposit_completed",
+            Self::Locked => "locked",
+            Self::Unlocked => "unlocked",
+            Self::Claimed => "claimed",
+            Self::ClaimFailed => "claim_failed",
+            Self::ClaimReleased => "claim_released",
+            Self::DoorLeftOpen => "door_left_open",
+            Self::Interrupted => "interrupted",
+            Self::HandedOver => "handed_over",
+            Self::OldDocumentKept => "old_document_kept",
+            Self::OldDocumentNotKept => "old_document_not_kept",
+            Self::Expired => "expired",
+            Self::Cancelled => "cancelled",
+            Self::WithdrawalStarted => "withdrawal_started",
+            Self::WithdrawalFailed => "withdrawal_failed",
+            Self::Withdrawn => "withdrawn",
+        }
+    }
+
+    pub fn parse(s: &str) -> Option<Self> {
+        Self::ALL.into_iter().find(|k| k.as_str() == s)
+    }
+}
+
+/// Why staff should look at a pickup. Shown in the pickup's `attention`; the words are public.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Attention {
+    LockedAfterWrongPins,
+    LockedAfterWrongThirdFactors,
+    /// The lock refused or did not answer when the compartment was to open for the citizen or staff.
+    CompartmentDidNotOpen,
+    /// No door-closed event within the collect timeout: the door is open or its sensor silent.
+    DoorLeftOpen,
+    /// The service stopped mid-hand-over: only a look into the compartment tells if it was taken.
+    HandoverUnconfirmed,
+    /// The service stopped mid-loading.
+    DepositUnconfirmed,
+}
+
+impl Attention {
+    pub const ALL: [Attention; 6] = [
+        Self::LockedAfterWrongPins,
+        Self::LockedAfterWrongThirdFactors,
+        Self::CompartmentDidNotOpen,
+        Self::DoorLeftOpen,
+        Self::HandoverUnconfirmed,
+        Self::DepositUnconfirmed,
+    ];
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::LockedAfterWrongPins => "locked_after_wrong_pins",
+            Self::LockedAfterWrongThirdFactors => "locked_after_wrong_third_factors",
+            Self::CompartmentDidNotOpen => "compartment_did_not_open",
+            Self::DoorLeftOpen => "door_left_open",
+            Self::HandoverUnconfirmed => "handover_unconfirmed",
+            Self::DepositUnconfirmed => "deposit_unconfirmed",
+        }
+    }
+
+    pub fn parse(s: &str) -> Option<Self> {
+        Self::ALL.into_iter().find(|a| a.as_str() == s)
+    }
+
+    /// Whether lifting the lock settles it.
+    pub fn is_lock(self) -> bool {
+        matches!(self, Self::LockedAfterWrongPins | Self::LockedAfterWrongThirdFactors)
+    }
+}
+
+/// How a lock failed to open; the two call for different care.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum LockFailure {
+    /// The controller answered that the lock did not open: the compartment is certainly shut.
+    Refused,
+    /// The controller did not answer: the lock may have opened, so the compartment may hold anything.
+    NoAnswer,
+}
+
+impl LockFailure {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Refused => "refused",
+            Self::NoAnswer => "no_answer",
+        }
+    }
+}
+
+#[cfg(test)]
+#[allow(clippy::unwrap_used)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn names_round_trip_and_are_unique() {
+        let mut seen = std::collections::HashSet::new();
+        for k in EventKind::ALL {
+            assert_eq!(EventKind::parse(k.as_str()), Some(k));
+            assert!(seen.insert(k.as_str()), "{} twice", k.as_str());
+            assert_eq!(serde_json::to_value(k).unwrap(), k.as_str());
+        }
+        for a in Attention::ALL {
+            assert_eq!(Attention::parse(a.as_str()), Some(a));
+            assert_eq!(serde_json::to_value(a).unwrap(), a.as_str());
+        }
+    }
+}

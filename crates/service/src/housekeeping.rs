@@ -1,0 +1,112 @@
+//! Jobs on the service's clock: what must happen because time passed, not because someone acted.
+//!
+//! - A session whose compartment stays open past the collect timeout ends (`door_left_open`) and its
+//!   pickup is flagged for staff; the claim stays, so a late door close still records the hand-over.
+//! - A ready pickup past its deadline expires; its PIN stops working (it already opens nothing past the
+//!   deadline, whether or not this job has run).
+//!
+//! Each change is its own transaction, so one pickup that cannot change does not hold up the rest.
+//! Tests call [`Service::housekeeping`] after moving a manual clock; the server runs it every second.
+
+use std::time::Duration;
+
+use abholbox_core::kiosk::{SessionEvent, Step};
+use abholbox_core::pickup::PickupEvent;
+use tokio::sync::watch;
+
+use crate::kiosk::save;
+use crate::{Actor, Error, Result, Service};
+
+/// How often the server looks.
+pub const INTERVAL: Duration = Duration::from_secs(1);
+/// Pickups expired per round; the rest wait for the next.
+const EXPIRE_BATCH: u32 = 100;
+
+/// What one round changed.
+#[derive(Debug, Default, Clone, Copy, PartialEq, Eq)]
+pub struct Housekeeping {
+    pub doors_left_open: usize,
+    pub expired: usize,
+}
+
+impl Service {
+    /// One round of the jobs.
+    pub async fn housekeeping(&self) -> Result<Housekeeping> {
+        Ok(Housekeeping { doors_left_open: self.end_open_doors().await?, expired: self.expire_due().await? })
+    }
+
+    /// Runs the jobs every [`INTERVAL`] until `shutdown` turns true.
+    pub async fn run_housekeeping(&self, mut shutdown: watch::Receiver<bool>) {
+        loop {
+            if *shutdown.borrow() {
+                return;
+            }
+            match self.housekeeping().await {
+                Ok(done) if done != Housekeeping::default() => tracing::info!(?done, "housekeeping"),
+                Ok(_) => {}
+                Err(e) => tracing::error!(error = %e, "housekeeping round failed; trying again"),
+            }
+            tokio::select! {
+                () = tokio::time::sleep(INTERVAL) => {}
+                _ = shutdown.changed() => {}
+            }
+        }
+    }
+
+    /// Ends the sessions whose door has waited too long, and flags their pickups.
+    async fn end_open_doors(&self) -> Result<usize> {
+        let now = self.clock.now();
+        let mut tx = self.store.begin().await?;
+        let overdue: Vec<_> = tx
+            .sessions_at_step(Step::Collect)
+            .await?
+            .into_iter()
+            .filter(|s| s.state.collect_overdue(now, &self.policy.session))
+            .map(|s| s.id)
+            .collect();
+        drop(tx);
+        let mut ended = 0;
+        for id in overdue {
+            let mut tx = self.store.begin().await?;
+            let Some(mut session) = tx.session(&id).await? else { continue };
+            let current = session.state.current().map(|q| q.pickup.clone());
+            if session.state.apply(SessionEvent::DoorLeftOpen, now, &self.policy.session).is_err() {
+                continue;
+            }
+            session.last_error = Some("door_left_open".into());
+            save(tx.as_mut(), &mut session).await?;
+            if let Some(pickup) = current
+                && let Some(p) = tx.pickup(&pickup).await?
+                && p.claimed_by.as_ref() == Some(&session.id)
+            {
+                self.apply(tx.as_mut(), &p, PickupEvent::DoorLeftOpen, &Actor::System, None).await?;
+                tracing::warn!(pickup = %p.id, session = %session.id, "door left open; staff are told");
+            }
+            tx.commit().await?;
+            ended += 1;
+        }
+        Ok(ended)
+    }
+
+    /// Expires the ready pickups past their deadline.
+    async fn expire_due(&self) -> Result<usize> {
+        let now = self.clock.now();
+        let mut tx = self.store.begin().await?;
+        let due: Vec<_> = tx.pickups_due_to_expire(now, EXPIRE_BATCH).await?.into_iter().map(|p| p.id).collect();
+        drop(tx);
+        let mut expired = 0;
+        for id in due {
+            let mut tx = self.store.begin().await?;
+            let Some(p) = tx.pickup(&id).await? else { continue };
+            match self.apply(tx.as_mut(), &p, PickupEvent::Expire, &Actor::System, None).await {
+                Ok(_) => {
+                    tx.commit().await?;
+                    expired += 1;
+                }
+                Err(Error::Transition(_)) => {}
+                Err(e) => return Err(e),
+            }
+        }
+        Ok(expired)
+    }
+}

@@ -1,0 +1,281 @@
+//! The citizen's session at the kiosk panel: phone, PIN, third factor, the compartment opens.
+//!
+//! The server keeps the session and decides each step (`abholbox_core::kiosk`); the panel only asks
+//! what comes next. Every input is handled in one transaction that also writes the session's new
+//! state, so a refused input is counted even though the request answers with an error. The phone step
+//! never looks anything up: whether a number has a pickup is only decided together with the PIN, and
+//! every failure there is one outcome (`abholbox_core::factors`). Every refused factor is an audit
+//! entry naming the factor, the session and the panel, never the value.
+
+mod third_factor;
+
+use abholbox_core::document::DocumentKind;
+use abholbox_core::factors::{PinCandidate, PinVerdict, judge_pin};
+use abholbox_core::ids::{BoxId, CompartmentNo, SessionId};
+use abholbox_core::kiosk::{EndReason, SessionEvent, SessionState, Step, StepError};
+use abholbox_core::phone::PhoneNumber;
+use abholbox_core::pickup::PickupEvent;
+use abholbox_store::{NewAuditEntry, SessionRecord, Tx};
+use chrono::{DateTime, Utc};
+use serde_json::json;
+
+use crate::tokens::Principal;
+use crate::{Actor, Error, Result, Service};
+
+/// A compartment opened for the citizen.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct OpenCompartment {
+    pub number: CompartmentNo,
+    pub label: String,
+}
+
+/// The document being handed over, as the panel may name it: its kind and its place in a family's
+/// run, never whose it is.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct DocumentInRun {
+    /// 1-based.
+    pub position: usize,
+    pub of: usize,
+    pub kind: DocumentKind,
+}
+
+/// What the panel needs to show.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SessionView {
+    pub id: SessionId,
+    pub box_id: BoxId,
+    pub step: Step,
+    pub ended: Option<EndReason>,
+    /// At `collect`: the open compartment.
+    pub compartments: Vec<OpenCompartment>,
+    /// Which document of the run is being handed over, once the PIN matched.
+    pub document: Option<DocumentInRun>,
+    /// The last input refused, by code, for the panel to explain.
+    pub last_error: Option<String>,
+    /// When the session times out without input.
+    pub expires_at: Option<DateTime<Utc>>,
+}
+
+impl Service {
+    /// Starts a session on the kiosk's panel. A panel serves one citizen at a time: a new session ends
+    /// the panel's earlier ones that have not opened a compartment (the previous citizen walked away),
+    /// so that what the slot reads goes to the person standing there.
+    pub async fn start_session(&self, kiosk: &Principal) -> Result<SessionView> {
+        let Principal::Kiosk { token_id, box_id, panel } = kiosk else {
+            return Err(Error::Forbidden);
+        };
+        let now = self.clock.now();
+        let mut bytes = [0u8; 16];
+        rand::Rng::fill_bytes(&mut rand::rng(), &mut bytes);
+        let session = SessionRecord {
+            id: SessionId::from_random(bytes),
+            box_id: box_id.clone(),
+            token_id: token_id.clone(),
+            panel: panel.clone(),
+            state: SessionState::new(now),
+            phone_hash: None,
+            last_error: None,
+            created_at: now,
+            version: 1,
+        };
+        let mut tx = self.store.begin().await?;
+        for mut earlier in tx.open_sessions_of_token(token_id).await? {
+            earlier.state.apply(SessionEvent::Cancel, now, &self.policy.session)?;
+            earlier.last_error = Some("superseded".into());
+            save(tx.as_mut(), &mut earlier).await?;
+        }
+        tx.insert_session(&session).await?;
+        tx.commit().await?;
+        self.view(&session).await
+    }
+
+    /// The session as it stands; ends it first if it has been idle too long.
+    pub async fn session(&self, kiosk: &Principal, id: &SessionId) -> Result<SessionView> {
+        let session = self.store.session(id).await?.ok_or(Error::NotFound("session"))?;
+        check_owner(kiosk, &session)?;
+        if session.state.is_idle(self.clock.now(), &self.policy.session) {
+            let mut tx = self.store.begin().await?;
+            let session = self.load(tx.as_mut(), kiosk, id).await?;
+            tx.commit().await?;
+            return self.view(&session).await;
+        }
+        self.view(&session).await
+    }
+
+    /// Reads a session for a change, ending it if idle. Another panel's session is not found.
+    async fn load(&self, tx: &mut dyn Tx, kiosk: &Principal, id: &SessionId) -> Result<SessionRecord> {
+        let mut session = tx.session(id).await?.ok_or(Error::NotFound("session"))?;
+        check_owner(kiosk, &session)?;
+        if session.state.expire_if_idle(self.clock.now(), &self.policy.session) {
+            session.last_error = Some("timeout".into());
+            save(tx, &mut session).await?;
+        }
+        Ok(session)
+    }
+
+    async fn view(&self, session: &SessionRecord) -> Result<SessionView> {
+        let state = &session.state;
+        let mut compartments = Vec::new();
+        let mut document = None;
+        if let Some(current) = state.current()
+            && let Some(p) = self.store.pickup(&current.pickup).await?
+        {
+            document =
+                Some(DocumentInRun { position: state.position + 1, of: state.queue.len(), kind: p.document_kind });
+            if state.step == Step::Collect
+                && let (Some(b), Some(c)) = (p.box_id, p.compartment)
+            {
+                let label = self.store.compartment(&b, c).await?.map(|c| c.label).unwrap_or_default();
+                compartments.push(OpenCompartment { number: c, label });
+            }
+        }
+        let expires_at = (!state.step.is_over() && state.step != Step::Collect)
+            .then(|| state.last_activity + self.policy.session.idle_timeout);
+        Ok(SessionView {
+            id: session.id.clone(),
+            box_id: session.box_id.clone(),
+            step: state.step,
+            ended: state.ended,
+            compartments,
+            document,
+            last_error: session.last_error.clone(),
+            expires_at,
+        })
+    }
+
+    /// Step 1: the phone number. Only its form is checked; nothing is looked up yet.
+    pub async fn enter_phone(&self, kiosk: &Principal, id: &SessionId, phone: &str) -> Result<SessionView> {
+        let phone = PhoneNumber::parse(phone).map_err(|e| Error::Invalid { field: "phone", message: e.to_string() })?;
+        let mut tx = self.store.begin().await?;
+        let mut session = self.load(tx.as_mut(), kiosk, id).await?;
+        ensure_open(&session)?;
+        session.state.apply(SessionEvent::PhoneEntered, self.clock.now(), &self.policy.session)?;
+        session.phone_hash = Some(self.keys.phone_lookup(&phone));
+        session.last_error = None;
+        save(tx.as_mut(), &mut session).await?;
+        tx.commit().await?;
+        self.view(&session).await
+    }
+
+    /// Step 2: the PIN from the SMS. The PIN is checked against every document waiting for the number;
+    /// the core judges what opens and what counts against whom (a pickup that reaches its limit locks).
+    /// A wrong PIN, an unknown number and a locked document answer alike, byte for byte.
+    pub async fn enter_pin(&self, kiosk: &Principal, id: &SessionId, pin: &str) -> Result<SessionView> {
+        let pin = self.policy.pin.parse(pin).map_err(|e| Error::Invalid { field: "pin", message: e.to_string() })?;
+        let now = self.clock.now();
+        let mut tx = self.store.begin().await?;
+        let mut session = self.load(tx.as_mut(), kiosk, id).await?;
+        ensure_open(&session)?;
+        if session.state.step != Step::Pin {
+            return Err(StepError::WrongStep { step: session.state.step.as_str(), event: "pin" }.into());
+        }
+        let phone_hash = session.phone_hash.clone().map(|h| h.hash).unwrap_or_default();
+        let waiting = tx.ready_pickups_for_phone(&session.box_id, &phone_hash).await?;
+        if waiting.is_empty() {
+            self.keys.verify_pin_against_nothing(&pin);
+        }
+        let candidates: Vec<PinCandidate> = waiting
+            .iter()
+            .map(|p| PinCandidate {
+                pickup: p.id.clone(),
+                factor: p.third_factor,
+                state: p.state(),
+                pin_matches: p.pin.as_ref().is_some_and(|h| self.keys.verify_pin(h, &pin)),
+            })
+            .collect();
+        let actor = kiosk_actor(&session);
+        let outcome = match judge_pin(&candidates, now) {
+            PinVerdict::Accepted(queue) => {
+                for p in waiting.iter().filter(|p| queue.iter().any(|q| q.pickup == p.id)) {
+                    if p.failed_pin_attempts > 0 {
+                        self.apply(tx.as_mut(), p, PickupEvent::PinAccepted, &actor, None).await?;
+                    }
+                }
+                session.state.apply(SessionEvent::PinAccepted(queue), now, &self.policy.session)?;
+                session.phone_hash = None;
+                session.last_error = None;
+                Ok(())
+            }
+            PinVerdict::Refused { count_against } => {
+                for p in waiting.iter().filter(|p| count_against.contains(&p.id)) {
+                    let (counted, _) = self.apply(tx.as_mut(), p, PickupEvent::PinRefused, &actor, None).await?;
+                    if counted.locked {
+                        tracing::warn!(pickup = %p.id, "pickup locked after too many wrong PINs");
+                    }
+                }
+                session.state.apply(SessionEvent::PinRejected, now, &self.policy.session)?;
+                session.last_error = Some(Error::PhoneOrPinWrong.code().into());
+                audit_refusal(tx.as_mut(), &session, "pin", None, now).await?;
+                Err(Error::PhoneOrPinWrong)
+            }
+        };
+        save(tx.as_mut(), &mut session).await?;
+        tx.commit().await?;
+        outcome?;
+        self.view(&session).await
+    }
+
+    /// The citizen gives up; the session ends. Not possible while a door is open.
+    pub async fn cancel_session(&self, kiosk: &Principal, id: &SessionId) -> Result<SessionView> {
+        let mut tx = self.store.begin().await?;
+        let mut session = self.load(tx.as_mut(), kiosk, id).await?;
+        ensure_open(&session)?;
+        session.state.apply(SessionEvent::Cancel, self.clock.now(), &self.policy.session)?;
+        save(tx.as_mut(), &mut session).await?;
+        tx.commit().await?;
+        self.view(&session).await
+    }
+}
+
+/// The actor of what a session does: the panel, by its token.
+fn kiosk_actor(session: &SessionRecord) -> Actor {
+    Actor::Kiosk(session.box_id.clone(), session.token_id.clone())
+}
+
+/// A session belongs to the panel (token) that started it; to any other it does not exist.
+fn check_owner(kiosk: &Principal, session: &SessionRecord) -> Result<()> {
+    match kiosk {
+        Principal::Kiosk { token_id, .. } if *token_id == session.token_id => Ok(()),
+        _ => Err(Error::NotFound("session")),
+    }
+}
+
+fn ensure_open(session: &SessionRecord) -> Result<()> {
+    if session.state.step.is_over() { Err(Error::SessionOver(session.state.ended)) } else { Ok(()) }
+}
+
+/// Records a refused factor: which one, in which session, at which panel, and why; never the value.
+async fn audit_refusal(
+    tx: &mut dyn Tx,
+    session: &SessionRecord,
+    factor: &'static str,
+    pickup: Option<&abholbox_core::ids::PickupId>,
+    at: DateTime<Utc>,
+) -> Result<()> {
+    let detail = json!({
+        "factor": factor,
+        "session": session.id.as_str(),
+        "panel": session.panel.as_str(),
+        "token": session.token_id,
+        "outcome": session.last_error,
+        "pickup": pickup.map(|p| p.as_str()),
+    });
+    tx.append_audit(&NewAuditEntry {
+        at,
+        actor: kiosk_actor(session).to_string(),
+        action: "factor_refused",
+        object: format!("session:{}", session.id),
+        detail,
+    })
+    .await?;
+    Ok(())
+}
+
+/// Writes a session if nobody else changed it meanwhile.
+pub(crate) async fn save(tx: &mut dyn Tx, session: &mut SessionRecord) -> Result<()> {
+    if !tx.update_session(session).await? {
+        return Err(Error::Contention);
+    }
+    session.version += 1;
+    Ok(())
+}
