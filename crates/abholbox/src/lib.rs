@@ -133,7 +133,9 @@ impl Application {
     /// they started (a compartment opening, a document being kept) while the box's reports are still
     /// taken in, then the workers finish what they hold, and the database is closed.
     pub async fn run(self, stop: impl std::future::Future<Output = ()> + Send + 'static) -> anyhow::Result<()> {
-        axum::serve(self.listener, self.router).with_graceful_shutdown(stop).await?;
+        axum::serve(abholbox_http::ShapedListener::new(self.listener), self.router)
+            .with_graceful_shutdown(stop)
+            .await?;
         if !self.service.finish_in_flight(IN_FLIGHT_GRACE).await {
             tracing::error!("work in flight did not finish in time; what it left is flagged at the next start");
         }

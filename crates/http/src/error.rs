@@ -96,9 +96,127 @@ impl IntoResponse for ApiError {
     }
 }
 
+/// The code and message of an error that only has a status: what the layers around our handlers
+/// (method not allowed, body too large, timeout) and hyper itself answer.
+pub(crate) fn for_status(status: u16, reason: &str) -> (&'static str, String) {
+    let code = match status {
+        401 => "unauthorized",
+        403 => "forbidden",
+        404 => "not_found",
+        405 => "method_not_allowed",
+        408 => "request_timeout",
+        411 => "length_required",
+        413 => "payload_too_large",
+        414 => "uri_too_long",
+        415 => "unsupported_media_type",
+        422 => "invalid_request",
+        429 => "too_many_requests",
+        431 => "headers_too_large",
+        501 => "not_implemented",
+        503 => "unavailable",
+        505 => "http_version_not_supported",
+        400..=499 => "bad_request",
+        _ => "internal",
+    };
+    let message = if reason.is_empty() { code.replace('_', " ") } else { reason.to_owned() };
+    (code, message)
+}
+
+/// Gives every error answer the one body clients branch on. Our handlers answer errors with it
+/// already; the layers around them (a method the path does not take, a body announced too large, the
+/// request timeout) answer with an empty or plain body, which this replaces, keeping their headers
+/// (`Allow` on a 405).
+pub(crate) async fn shape(response: Response) -> Response {
+    let status = response.status();
+    let is_json = response
+        .headers()
+        .get(header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(|v| v.starts_with("application/json"));
+    if !(status.is_client_error() || status.is_server_error()) || is_json {
+        return response;
+    }
+    let (code, message) = for_status(status.as_u16(), status.canonical_reason().unwrap_or_default());
+    let (mut parts, _) = response.into_parts();
+    parts.headers.remove(header::CONTENT_LENGTH);
+    let body = ErrorBody { error: ErrorDetail { code: code.to_owned(), message } };
+    let mut shaped = (status, Json(body)).into_response();
+    for (name, value) in &parts.headers {
+        if name != header::CONTENT_TYPE {
+            shaped.headers_mut().insert(name.clone(), value.clone());
+        }
+    }
+    shaped
+}
+
+/// A request over the time limit answers like any error; its work is dropped, work in flight that it
+/// started goes on (see the service's `in_flight`).
+pub(crate) async fn time_limit(request: axum::extract::Request, next: axum::middleware::Next) -> Response {
+    match tokio::time::timeout(crate::REQUEST_TIMEOUT, next.run(request)).await {
+        Ok(response) => response,
+        Err(_) => {
+            tracing::warn!("request timed out");
+            ApiError::request(StatusCode::SERVICE_UNAVAILABLE, "timeout", "the request took too long; please try again")
+                .into_response()
+        }
+    }
+}
+
+/// Refuses a URI longer than anything this API uses, before routing; longer ones than hyper takes
+/// are answered by hyper and shaped on the wire (`crate::wire`).
+pub(crate) async fn uri_limit(request: axum::extract::Request, next: axum::middleware::Next) -> Response {
+    let len = request.uri().path().len() + request.uri().query().map_or(0, str::len);
+    if len > crate::URI_LIMIT {
+        return ApiError::request(StatusCode::URI_TOO_LONG, "uri_too_long", "the address is too long").into_response();
+    }
+    next.run(request).await
+}
+
 /// A handler that panicked answers like any internal error; the panic is logged, its text not sent.
 pub(crate) fn panic_response(_: Box<dyn std::any::Any + Send + 'static>) -> Response {
     tracing::error!("a request handler panicked");
     ApiError::request(StatusCode::INTERNAL_SERVER_ERROR, "internal", "internal error; the incident is logged")
         .into_response()
+}
+
+#[cfg(test)]
+#[allow(clippy::unwrap_used)]
+mod tests {
+    use axum::Router;
+    use axum::body::Body;
+    use axum::http::Request;
+    use axum::routing::get;
+    use http_body_util::BodyExt;
+    use tower::ServiceExt;
+
+    use super::*;
+
+    async fn body(response: Response) -> serde_json::Value {
+        serde_json::from_slice(&response.into_body().collect().await.unwrap().to_bytes()).unwrap()
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn a_request_over_the_time_limit_answers_in_the_error_format() {
+        let app = Router::new()
+            .route("/slow", get(|| tokio::time::sleep(std::time::Duration::from_secs(3600))))
+            .layer(axum::middleware::from_fn(time_limit))
+            .layer(axum::middleware::map_response(shape));
+        let response = app.oneshot(Request::get("/slow").body(Body::empty()).unwrap()).await.unwrap();
+        assert_eq!(response.status(), StatusCode::SERVICE_UNAVAILABLE);
+        assert_eq!(body(response).await["error"]["code"], "timeout");
+    }
+
+    #[tokio::test]
+    async fn an_empty_or_plain_error_gets_the_body_and_keeps_its_headers() {
+        let plain =
+            (StatusCode::PAYLOAD_TOO_LARGE, [(header::RETRY_AFTER, "5")], "length limit exceeded").into_response();
+        let shaped = shape(plain).await;
+        assert_eq!(shaped.headers()[header::RETRY_AFTER], "5");
+        assert_eq!(shaped.headers()[header::CONTENT_TYPE], "application/json");
+        assert_eq!(body(shaped).await["error"]["code"], "payload_too_large");
+        let ours = ApiError::request(StatusCode::CONFLICT, "box_full", "full").into_response();
+        assert_eq!(body(shape(ours).await).await["error"]["code"], "box_full", "our own errors pass unchanged");
+        let fine = shape(StatusCode::NO_CONTENT.into_response()).await;
+        assert_eq!(fine.status(), StatusCode::NO_CONTENT);
+    }
 }

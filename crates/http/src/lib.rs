@@ -10,6 +10,7 @@ mod error;
 mod json;
 mod openapi;
 mod routes;
+mod wire;
 
 use std::collections::HashMap;
 use std::sync::Arc;
@@ -21,13 +22,14 @@ use abholbox_service::Service;
 use abholbox_sms::DemoGateway;
 use axum::Router;
 use axum::extract::DefaultBodyLimit;
-use axum::http::{HeaderValue, StatusCode, header};
+use axum::http::{HeaderValue, Request, header};
 use tower_http::catch_panic::CatchPanicLayer;
+use tower_http::limit::RequestBodyLimitLayer;
 use tower_http::set_header::SetResponseHeaderLayer;
-use tower_http::timeout::TimeoutLayer;
 use tower_http::trace::TraceLayer;
 
 pub use error::{ApiError, ErrorBody};
+pub use wire::ShapedListener;
 
 /// The simulator's control side, present only when boxes run on the simulated driver.
 #[derive(Clone, Default)]
@@ -43,9 +45,12 @@ pub struct AppState {
     pub simulator: Option<Simulator>,
 }
 
-/// Request bodies are small JSON documents; anything larger is refused before it is read.
+/// Request bodies are small JSON documents; anything larger is refused before it is read, and a body
+/// announced larger is refused at once, without waiting for it.
 const BODY_LIMIT: usize = 64 * 1024;
 const REQUEST_TIMEOUT: Duration = Duration::from_secs(15);
+/// Path and query together; no address of this API comes near it.
+const URI_LIMIT: usize = 8 * 1024;
 
 /// Builds the whole HTTP application.
 pub fn router(state: AppState) -> Router {
@@ -55,9 +60,18 @@ pub fn router(state: AppState) -> Router {
         .fallback(routes::not_found)
         .with_state(state)
         .layer(DefaultBodyLimit::max(BODY_LIMIT))
-        .layer(TimeoutLayer::with_status_code(StatusCode::SERVICE_UNAVAILABLE, REQUEST_TIMEOUT))
+        .layer(axum::middleware::from_fn(error::time_limit))
         .layer(CatchPanicLayer::custom(error::panic_response))
+        .layer(RequestBodyLimitLayer::new(BODY_LIMIT))
+        .layer(axum::middleware::from_fn(error::uri_limit))
+        .layer(axum::middleware::map_response(error::shape))
         .layer(SetResponseHeaderLayer::overriding(header::CACHE_CONTROL, HeaderValue::from_static("no-store")))
         .layer(SetResponseHeaderLayer::overriding(header::X_CONTENT_TYPE_OPTIONS, HeaderValue::from_static("nosniff")))
-        .layer(TraceLayer::new_for_http())
+        .layer(TraceLayer::new_for_http().make_span_with(request_span))
+}
+
+/// The span of a request names its method and path, never its query string: a query may carry what
+/// a careless client put there (a phone number, a PIN), and logs must never hold it.
+fn request_span<B>(request: &Request<B>) -> tracing::Span {
+    tracing::info_span!("request", method = %request.method(), path = %request.uri().path())
 }

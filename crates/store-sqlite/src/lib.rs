@@ -58,6 +58,7 @@ impl SqliteStore {
     }
 
     async fn open_with(options: SqliteConnectOptions) -> Result<Self> {
+        restrict_files(options.get_filename())?;
         let options = options
             .create_if_missing(true)
             .journal_mode(SqliteJournalMode::Wal)
@@ -282,6 +283,35 @@ impl From<SqliteStore> for Box<dyn Store> {
     }
 }
 
+/// Creates the database file readable and writable by the service's user only, and narrows the files of
+/// an existing one (database, write-ahead log, shared memory) the same way. SQLite gives the log and
+/// shared-memory files it creates the database file's mode, so they follow.
+fn restrict_files(path: &Path) -> Result<()> {
+    if path.as_os_str().is_empty() || path == Path::new(":memory:") {
+        return Ok(());
+    }
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::{OpenOptionsExt, PermissionsExt};
+        match std::fs::OpenOptions::new().write(true).create_new(true).mode(0o600).open(path) {
+            Ok(_) => {}
+            Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => {}
+            Err(e) => return Err(db(e)),
+        }
+        for suffix in ["", "-wal", "-shm"] {
+            let mut file = path.as_os_str().to_owned();
+            file.push(suffix);
+            let file = std::path::PathBuf::from(file);
+            if let Ok(meta) = std::fs::metadata(&file)
+                && meta.permissions().mode() & 0o077 != 0
+            {
+                std::fs::set_permissions(&file, std::fs::Permissions::from_mode(0o600)).map_err(db)?;
+            }
+        }
+    }
+    Ok(())
+}
+
 /// Keeps `StoreError` constructible here without naming sqlx in the trait crate.
 pub(crate) fn corrupt(what: &'static str) -> StoreError {
     StoreError::Corrupt(what)
@@ -291,6 +321,37 @@ pub(crate) fn corrupt(what: &'static str) -> StoreError {
 mod tests {
     use super::*;
     use abholbox_store::NewAuditEntry;
+
+    #[cfg(unix)]
+    #[tokio::test]
+    async fn its_files_are_for_the_service_user_only() {
+        use std::os::unix::fs::PermissionsExt;
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("t.db");
+        let store = SqliteStore::open(&path).await.unwrap();
+        let mut tx = store.begin().await.unwrap();
+        tx.append_audit(&NewAuditEntry {
+            at: Utc::now(),
+            actor: "system".into(),
+            action: "test",
+            object: "x".into(),
+            detail: serde_json::json!({}),
+        })
+        .await
+        .unwrap();
+        tx.commit().await.unwrap();
+        let mode = |suffix: &str| {
+            let file = dir.path().join(format!("t.db{suffix}"));
+            std::fs::metadata(&file).map(|m| m.permissions().mode() & 0o777).unwrap_or_else(|e| panic!("{file:?}: {e}"))
+        };
+        assert_eq!((mode(""), mode("-wal"), mode("-shm")), (0o600, 0o600, 0o600));
+        store.close().await;
+
+        std::fs::set_permissions(&path, std::fs::Permissions::from_mode(0o644)).unwrap();
+        let store = SqliteStore::open(&path).await.unwrap();
+        assert_eq!(mode(""), 0o600, "an existing file is narrowed");
+        store.close().await;
+    }
 
     #[tokio::test]
     async fn durable_settings_and_an_append_only_audit_log() {

@@ -53,6 +53,9 @@ async fn registration_names_the_field_that_is_wrong() {
         ("language", json!("fr"), "invalid_language"),
         ("reference", json!(""), "invalid_reference"),
         ("site", json!("nowhere"), "unknown_reference"),
+        ("reference", json!("E-1\u{200B}"), "invalid_reference"),
+        ("reference", json!("E-\u{202E}1-K"), "invalid_reference"),
+        ("reference", json!("E\t1"), "invalid_reference"),
         ("phone", json!(15123456720u64), "invalid_request"),
     ] {
         let mut body = good.clone();
@@ -145,6 +148,30 @@ async fn the_openapi_document_describes_the_contract() {
     ] {
         assert!(spec["paths"][path].is_object(), "{path} missing");
     }
+    for (path, item) in spec["paths"].as_object().unwrap() {
+        for (method, op) in item.as_object().unwrap() {
+            let responses = op["responses"].as_object().unwrap();
+            for (status, r) in responses {
+                assert!(!r["description"].as_str().unwrap_or_default().is_empty(), "{method} {path} {status}");
+            }
+            let with_token = op["security"].as_array().is_some_and(|s| !s.is_empty());
+            let wanted: &[&str] = match (with_token, op["requestBody"].is_object()) {
+                (true, true) => &["401", "403", "400", "413", "415", "422", "500", "503"],
+                (true, false) => &["401", "403", "500", "503"],
+                (false, true) => &["400", "413", "415", "422", "500", "503"],
+                (false, false) => &["500", "503"],
+            };
+            for status in wanted {
+                assert!(responses.contains_key(*status), "{method} {path} lists no {status}");
+            }
+        }
+    }
+    let kinds = &spec["components"]["schemas"]["PickupEventView"]["properties"]["kind"]["enum"];
+    assert_eq!(
+        kinds.as_array().unwrap().len(),
+        abholbox_core::pickup::EventKind::ALL.len(),
+        "the event names come from the core's vocabulary: {kinds}"
+    );
     let register = &spec["components"]["schemas"]["RegisterPickup"]["properties"];
     for field in [
         "reference",
@@ -159,5 +186,73 @@ async fn the_openapi_document_describes_the_contract() {
     ] {
         assert!(register[field].is_object(), "{field} missing");
     }
+    app.stop().await;
+}
+
+/// Sends raw bytes and returns the answer's status and body, for what a well-behaved client never sends.
+async fn raw(app: &TestApp, request: Vec<u8>) -> (u16, Value) {
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    let addr = app.base.trim_start_matches("http://");
+    let mut stream = tokio::net::TcpStream::connect(addr).await.unwrap();
+    stream.write_all(&request).await.unwrap();
+    let mut answer = Vec::new();
+    let read = tokio::time::timeout(std::time::Duration::from_secs(5), async {
+        let mut buf = [0u8; 4096];
+        loop {
+            let n = stream.read(&mut buf).await.unwrap_or(0);
+            answer.extend_from_slice(&buf[..n]);
+            let text = String::from_utf8_lossy(&answer).to_string();
+            if n == 0 || text.find("\r\n\r\n").is_some_and(|at| text.ends_with('}') && at > 0) {
+                break;
+            }
+        }
+    })
+    .await;
+    assert!(read.is_ok(), "answered at once: {}", String::from_utf8_lossy(&answer));
+    let text = String::from_utf8_lossy(&answer).to_string();
+    let status = text.get(9..12).and_then(|s| s.parse().ok()).unwrap_or(0);
+    let body = text.split_once("\r\n\r\n").map(|(_, b)| b).unwrap_or_default();
+    (status, serde_json::from_str(body).unwrap_or(Value::String(text.clone())))
+}
+
+#[tokio::test]
+async fn every_error_has_the_one_shape_even_where_no_handler_answers() {
+    let dir = tempfile::tempdir().unwrap();
+    let app = TestApp::spawn(dir.path()).await;
+    let resp = app.client.delete(format!("{}/api/v1/sites", app.base)).send().await.unwrap();
+    assert_eq!(resp.status(), StatusCode::METHOD_NOT_ALLOWED);
+    assert_eq!(resp.headers()["allow"], "GET,HEAD", "the allowed methods are still named");
+    assert_eq!(code(&resp.json::<Value>().await.unwrap()), "method_not_allowed");
+
+    let (status, body) = app.get(&format!("/api/v1/sites?{}", "q".repeat(10_000)), Some(&app.integration)).await;
+    assert_eq!((status, code(&body)), (StatusCode::URI_TOO_LONG, "uri_too_long"));
+
+    let long = format!("GET /{} HTTP/1.1\r\nHost: x\r\n\r\n", "a".repeat(70_000));
+    assert_eq!(raw(&app, long.into_bytes()).await.1["error"]["code"], "uri_too_long", "hyper's own refusal");
+    for bad in [
+        &b"POST /api/v1/pickups HTTP/1.1\r\nHost: x\r\nContent-Length: abc\r\n\r\n"[..],
+        b"GET /healthz HTTP/1.1\r\nHost: x\r\nBad Header: y\r\n\r\n",
+        b"GET /healthz HTTP/1.1\r\nHost: x\r\nX-A: a\x01b\r\n\r\n",
+        b"POST /api/v1/pickups HTTP/1.1\r\nHost: x\r\nContent-Length: 1\r\nContent-Length: 2\r\n\r\n{}",
+    ] {
+        let (status, body) = raw(&app, bad.to_vec()).await;
+        assert_eq!((status, code(&body)), (400, "bad_request"), "{}", String::from_utf8_lossy(bad));
+    }
+    let mut many = b"GET /healthz HTTP/1.1\r\nHost: x\r\n".to_vec();
+    for i in 0..500 {
+        many.extend_from_slice(format!("X-{i}: {}\r\n", "a".repeat(1000)).as_bytes());
+    }
+    many.extend_from_slice(b"\r\n");
+    let (status, body) = raw(&app, many).await;
+    assert_eq!((status, code(&body)), (431, "headers_too_large"));
+
+    // A body announced over the limit is refused at once, without waiting for a byte of it.
+    let announced = format!(
+        "POST /api/v1/pickups HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer {}\r\nContent-Type: application/json\r\n\
+         Content-Length: 100000000\r\n\r\n",
+        app.integration
+    );
+    let (status, body) = raw(&app, announced.into_bytes()).await;
+    assert_eq!((status, code(&body)), (413, "payload_too_large"));
     app.stop().await;
 }

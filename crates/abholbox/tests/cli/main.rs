@@ -154,6 +154,13 @@ async fn the_demo_logs_nothing_personal() {
         tokio::time::sleep(Duration::from_millis(50)).await;
     }
     assert_eq!(pin.len(), 6);
+    // A careless client puts personal data into a query string; the log must not keep it.
+    client
+        .get(format!("{base}/api/v1/pickups/{id}?phone=015155501234&birth_date=1971-03-09"))
+        .bearer_auth(&integration)
+        .send()
+        .await
+        .unwrap();
     let session: Value = post("/api/v1/kiosk/sessions", &kiosk, json!({})).await.unwrap().json().await.unwrap();
     let s = session["session"].as_str().unwrap();
     post(&format!("/api/v1/kiosk/sessions/{s}/phone"), &kiosk, json!({ "phone": "0151 55501234" })).await.unwrap();
@@ -191,6 +198,18 @@ async fn the_demo_logs_nothing_personal() {
 
     let logged = std::fs::read_to_string(&log).unwrap();
     assert!(logged.contains("document handed over"), "the log is verbose enough to matter");
+    assert!(logged.contains(&format!("path=/api/v1/pickups/{id}")), "requests are logged, by path");
+    assert!(!logged.contains("birth_date="), "never with their query string");
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt;
+        let data = dir.path().join("data");
+        let mode = |name: &str| std::fs::metadata(data.join(name)).unwrap().permissions().mode() & 0o777;
+        assert_eq!(mode("."), 0o700, "the data directory is the service user's only");
+        for file in ["abholbox.db", "abholbox.db-wal", "abholbox.db-shm", "keys.json", "demo.env"] {
+            assert_eq!(mode(file), 0o600, "{file} is readable by the service user only");
+        }
+    }
     for secret in ["55501234", "5550 1234", &pin, "1971-03-09", "1971-03-08", "000001"] {
         assert!(!logged.contains(secret), "{secret:?} appears in the log");
     }

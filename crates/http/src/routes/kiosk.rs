@@ -173,7 +173,7 @@ pub(crate) async fn birth_date(
 #[utoipa::path(post, path = "/api/v1/kiosk/sessions/{id}/cancel", tag = "kiosk",
     security(("bearer" = [])), params(("id" = String, Path)),
     responses((status = 200, body = KioskSession), (status = 409, body = ErrorBody)))]
-pub(crate) async fn cancel(
+pub(crate) async fn cancel_session(
     State(state): State<AppState>,
     caller: Caller,
     Path(id): Path<String>,

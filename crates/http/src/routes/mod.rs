@@ -18,7 +18,7 @@ pub(crate) fn api(with_simulator: bool) -> OpenApiRouter<AppState> {
         .routes(routes!(health::healthz))
         .routes(routes!(pickups::register))
         .routes(routes!(pickups::get_pickup))
-        .routes(routes!(pickups::cancel))
+        .routes(routes!(pickups::cancel_pickup))
         .routes(routes!(pickups::pickup_events))
         .routes(routes!(boxes::list_sites))
         .routes(routes!(boxes::list_boxes))
@@ -29,7 +29,7 @@ pub(crate) fn api(with_simulator: bool) -> OpenApiRouter<AppState> {
         .routes(routes!(kiosk::phone))
         .routes(routes!(kiosk::pin))
         .routes(routes!(kiosk::birth_date))
-        .routes(routes!(kiosk::cancel));
+        .routes(routes!(kiosk::cancel_session));
     if with_simulator {
         router
             .routes(routes!(sim::insert_document))

@@ -187,7 +187,7 @@ pub struct CancelPickup {
         (status = 409, description = "`illegal_transition`: collected, withdrawn, being loaded or handed over", body = ErrorBody),
         (status = 422, description = "`invalid_reason`", body = ErrorBody),
     ))]
-pub(crate) async fn cancel(
+pub(crate) async fn cancel_pickup(
     State(state): State<AppState>,
     caller: Caller,
     Path(id): Path<String>,
