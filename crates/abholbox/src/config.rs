@@ -209,6 +209,9 @@ impl Config {
         let mut sites = Vec::new();
         for (i, s) in self.sites.iter().enumerate() {
             let id = SiteId::parse(&s.id).with_context(|| format!("sites[{i}].id"))?;
+            if sites.iter().any(|o: &SiteSpec| o.id == id) {
+                bail!("sites[{i}].id: site {:?} is configured twice", s.id);
+            }
             if s.time_zone.parse::<chrono_tz::Tz>().is_err() {
                 bail!("sites[{i}].time_zone: unknown time zone {:?}", s.time_zone);
             }
@@ -222,6 +225,9 @@ impl Config {
         let mut boxes = Vec::new();
         for (i, b) in self.boxes.iter().enumerate() {
             let id = BoxId::parse(&b.id).with_context(|| format!("boxes[{i}].id"))?;
+            if boxes.iter().any(|o: &BoxSpec| o.id == id) {
+                bail!("boxes[{i}].id: box {:?} is configured twice", b.id);
+            }
             let site = SiteId::parse(&b.site).with_context(|| format!("boxes[{i}].site"))?;
             if !sites.iter().any(|s| s.id == site) {
                 bail!("boxes[{i}].site: no site {:?} is configured", b.site);
@@ -349,6 +355,9 @@ mod tests {
         config.boxes[0].panels.push(PanelConfig { id: "panel-2".into(), reader_slot: 1 });
         let err = config.resolve().err().map(|e| e.to_string()).unwrap_or_default();
         assert!(err.contains("boxes[0].panels[1].reader_slot"), "{err}");
+        let mut config = Config::demo(PathBuf::from("x"), 0);
+        config.boxes.push(config.boxes[0].clone());
+        assert!(config.resolve().err().map(|e| e.to_string()).unwrap_or_default().contains("boxes[1].id"));
         let mut config = Config::demo(PathBuf::from("x"), 0);
         config.boxes[0].panels.clear();
         assert!(config.resolve().err().map(|e| e.to_string()).unwrap_or_default().contains("boxes[0].panels"));

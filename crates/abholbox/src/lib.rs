@@ -36,6 +36,8 @@ const WORKER_GRACE: std::time::Duration = std::time::Duration::from_secs(10);
 /// A built, not yet serving, application.
 pub struct Application {
     pub service: Service,
+    /// Held while the server runs: one server per data directory.
+    _lock: std::fs::File,
     listener: TcpListener,
     router: axum::Router,
     store: SqliteStore,
@@ -59,6 +61,26 @@ fn prepare_data_dir(config: &Config) -> anyhow::Result<()> {
     Ok(())
 }
 
+/// Takes the data directory for this server alone. A second server on the same directory would run
+/// the check after a start and end the first one's sessions at open compartments, so it must not
+/// start; commands such as `token create` work beside a running server and take no lock.
+fn lock_data_dir(config: &Config) -> anyhow::Result<std::fs::File> {
+    let path = config.data_dir.join("server.lock");
+    let file = std::fs::OpenOptions::new()
+        .create(true)
+        .truncate(false)
+        .write(true)
+        .open(&path)
+        .with_context(|| format!("cannot open {}", path.display()))?;
+    match file.try_lock() {
+        Ok(()) => Ok(file),
+        Err(std::fs::TryLockError::WouldBlock) => {
+            anyhow::bail!("another abholbox server is running on {}", config.data_dir.display())
+        }
+        Err(std::fs::TryLockError::Error(e)) => Err(e).with_context(|| format!("cannot lock {}", path.display())),
+    }
+}
+
 /// Opens the store of a configuration (running its migrations).
 pub async fn open_store(config: &Config) -> anyhow::Result<SqliteStore> {
     prepare_data_dir(config)?;
@@ -67,21 +89,30 @@ pub async fn open_store(config: &Config) -> anyhow::Result<SqliteStore> {
 }
 
 /// A service over a configuration, without HTTP or drivers: for commands such as `token create`.
-pub async fn offline_service(config: &Config) -> anyhow::Result<(Service, SqliteStore)> {
+/// `setup` writes the configuration's sites and boxes into the database first.
+pub async fn offline_service(config: &Config, setup: bool) -> anyhow::Result<(Service, SqliteStore)> {
     let resolved = config.resolve()?;
     let store = open_store(config).await?;
     let keys = KeyRing::load_or_create(&config.data_dir.join("keys.json"))?;
     let messages = Arc::new(Messages::load()?);
     let shared: Arc<dyn Store> = Arc::new(store.clone());
     let service = Service::new(shared, Arc::new(SystemClock), keys, HashMap::new(), messages, resolved.policy);
-    service.apply_setup(&resolved.sites, &resolved.boxes).await?;
+    if setup {
+        service.apply_setup(&resolved.sites, &resolved.boxes).await?;
+    }
     Ok((service, store))
 }
 
 impl Application {
     /// Builds everything and binds the listener; nothing is served until [`Application::run`].
+    /// Nothing is written before the directory is this server's and its port is bound, so a start that
+    /// fails leaves a running server's data as it was.
     pub async fn build(config: &Config, clock: Arc<dyn Clock>) -> anyhow::Result<Self> {
         let resolved = config.resolve()?;
+        prepare_data_dir(config)?;
+        let lock = lock_data_dir(config)?;
+        let listener =
+            TcpListener::bind(config.listen).await.with_context(|| format!("cannot listen on {}", config.listen))?;
         let store = open_store(config).await?;
         let keys = KeyRing::load_or_create(&config.data_dir.join("keys.json"))?;
         let messages = Arc::new(Messages::load()?);
@@ -120,9 +151,7 @@ impl Application {
             service: service.clone(),
             simulator: with_simulator.then_some(simulator),
         });
-        let listener =
-            TcpListener::bind(config.listen).await.with_context(|| format!("cannot listen on {}", config.listen))?;
-        Ok(Self { service, listener, router, store, workers, shutdown })
+        Ok(Self { service, _lock: lock, listener, router, store, workers, shutdown })
     }
 
     pub fn local_addr(&self) -> anyhow::Result<SocketAddr> {

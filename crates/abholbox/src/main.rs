@@ -29,7 +29,7 @@ enum Command {
     },
     /// Runs the server from a configuration file.
     Serve {
-        #[arg(long)]
+        #[arg(long, env = "ABHOLBOX_CONFIG")]
         config: PathBuf,
     },
     /// Brings the database schema up to date and exits.
@@ -63,27 +63,35 @@ struct Target {
 
 const DEMO_DATA_DIR: &str = "abholbox-data";
 
-impl Target {
-    fn config(&self) -> anyhow::Result<Config> {
-        match (&self.config, &self.data_dir) {
-            (Some(file), _) => Config::load(Some(file)),
-            (None, Some(dir)) => Ok(Config::demo(dir.clone(), 0)),
-            (None, None) => Ok(Config::demo(PathBuf::from(DEMO_DATA_DIR), 0)),
-        }
-    }
+/// What a command works on, and whether its configuration is to be written into the database.
+struct Installation {
+    config: Config,
+    /// A configuration file describes its installation, so its sites and boxes are written; a demo's
+    /// directory only gets the demo's when it is created, never over an installation that exists.
+    setup: bool,
+}
 
-    /// The configuration of an installation that must exist already: with nothing named, a command run
-    /// in the wrong directory would otherwise create a new, empty installation and act on that.
-    fn existing(&self) -> anyhow::Result<Config> {
-        if self.config.is_none()
-            && self.data_dir.is_none()
-            && !PathBuf::from(DEMO_DATA_DIR).join("abholbox.db").exists()
-        {
-            bail!(
-                "no installation here: name one with --config FILE or --data-dir DIR (no ./{DEMO_DATA_DIR}/abholbox.db)"
-            );
+impl Target {
+    /// The installation named. One that does not exist is refused, so a command run in the wrong
+    /// directory or with a mistyped `--data-dir` never creates a new, empty installation and acts on
+    /// that; only `migrate` with an explicit `--data-dir` (or a configuration file) creates one.
+    fn installation(&self, may_create: bool) -> anyhow::Result<Installation> {
+        if let Some(file) = &self.config {
+            return Ok(Installation { config: Config::load(Some(file))?, setup: true });
         }
-        self.config()
+        let named = self.data_dir.is_some();
+        let dir = self.data_dir.clone().unwrap_or_else(|| PathBuf::from(DEMO_DATA_DIR));
+        let exists = dir.join("abholbox.db").exists();
+        match (exists, named, may_create) {
+            (true, _, _) | (false, true, true) => Ok(Installation { config: Config::demo(dir, 0), setup: !exists }),
+            (false, false, _) => bail!(
+                "no installation here: name one with --config FILE or --data-dir DIR (no ./{DEMO_DATA_DIR}/abholbox.db)"
+            ),
+            (false, true, false) => bail!(
+                "no installation at {}: no abholbox.db there (run the demo or `abholbox migrate --data-dir` first)",
+                dir.display()
+            ),
+        }
     }
 }
 
@@ -114,7 +122,8 @@ enum TokenCommand {
 
 #[derive(Subcommand)]
 enum PickupCommand {
-    /// Lifts the lock after too many wrong PINs, once the citizen has been seen in person.
+    /// Lifts the lock after too many wrong PINs or third factors, once the citizen has been seen in
+    /// person; a new PIN goes out by SMS and the old one stops working.
     Unlock(SupervisorAction),
     /// Gives a claimed document back to its pickup, after a look into the compartment showed it is
     /// still there (the door never opened, or the service stopped mid-hand-over).
@@ -185,15 +194,16 @@ async fn demo(port: u16, data_dir: PathBuf) -> anyhow::Result<()> {
     let addr = app.local_addr()?;
     let (_, integration) = app.service.create_token(Role::Integration, None, None, "demo").await?;
     let kiosk_box = BoxId::parse("dlz-1")?;
-    let (_, kiosk) = app.service.create_token(Role::Kiosk, Some(kiosk_box), None, "demo").await?;
+    let (panel, kiosk) = app.service.create_token(Role::Kiosk, Some(kiosk_box), None, "demo").await?;
     let base = format!("http://{addr}");
-    write_demo_env(&data_dir, &base, &integration, &kiosk)?;
+    write_demo_env(&data_dir, &base, &integration, &kiosk, &panel.id)?;
     let mut out = std::io::stdout().lock();
     writeln!(out, "abholbox demo is running: one site (dus-dlz), one simulated box (dlz-1, 600 compartments)")?;
     writeln!(out, "  API:     {base}/api/v1")?;
     writeln!(out, "  OpenAPI: {base}/api/openapi.json")?;
     writeln!(out, "  SMS the demo gateway sent: {base}/api/v1/sim/sms")?;
     writeln!(out, "  data:    {} (tokens also in {})", data_dir.display(), data_dir.join("demo.env").display())?;
+    writeln!(out, "  panel:   the kiosk token drives panel-1, whose id for the simulator's reader is {}", panel.id)?;
     writeln!(out, "integration token: {integration}")?;
     writeln!(out, "kiosk token: {kiosk}")?;
     out.flush()?;
@@ -215,9 +225,16 @@ fn warn_simulator_api() {
 }
 
 /// Writes the demo's URL and tokens for the README's walkthrough to source; readable by the owner only.
-fn write_demo_env(dir: &std::path::Path, base: &str, integration: &str, kiosk: &str) -> anyhow::Result<()> {
+fn write_demo_env(
+    dir: &std::path::Path,
+    base: &str,
+    integration: &str,
+    kiosk: &str,
+    kiosk_id: &str,
+) -> anyhow::Result<()> {
     let path = dir.join("demo.env");
-    let text = format!("BASE={base}\nINTEGRATION_TOKEN={integration}\nKIOSK_TOKEN={kiosk}\n");
+    let text =
+        format!("BASE={base}\nINTEGRATION_TOKEN={integration}\nKIOSK_TOKEN={kiosk}\nKIOSK_TOKEN_ID={kiosk_id}\n");
     let mut options = std::fs::OpenOptions::new();
     options.write(true).create(true).truncate(true);
     #[cfg(unix)]
@@ -242,12 +259,13 @@ async fn run(cli: Cli) -> anyhow::Result<i32> {
             app.run(shutdown_signal()).await?;
         }
         Command::Migrate(target) => {
-            let store = abholbox::open_store(&target.config()?).await?;
+            let installation = target.installation(true)?;
+            let (_, store) = abholbox::offline_service(&installation.config, installation.setup).await?;
             store.close().await;
             println!("database schema is up to date");
         }
         Command::Token { command: TokenCommand::Create { role, box_id, panel, label, target } } => {
-            let (service, store) = abholbox::offline_service(&target.existing()?).await?;
+            let (service, store) = abholbox::offline_service(&target.installation(false)?.config, false).await?;
             let role = match role {
                 RoleArg::Integration => Role::Integration,
                 RoleArg::Kiosk => Role::Kiosk,
@@ -261,7 +279,7 @@ async fn run(cli: Cli) -> anyhow::Result<i32> {
             eprintln!("token id {}; shown once, stored only as a hash", record.id);
         }
         Command::Token { command: TokenCommand::Revoke { id, target } } => {
-            let (service, store) = abholbox::offline_service(&target.existing()?).await?;
+            let (service, store) = abholbox::offline_service(&target.installation(false)?.config, false).await?;
             let done = service.revoke_token(&id).await;
             store.close().await;
             done?;
@@ -271,7 +289,7 @@ async fn run(cli: Cli) -> anyhow::Result<i32> {
             let (PickupCommand::Unlock(SupervisorAction { id, reason, operator, target })
             | PickupCommand::Release(SupervisorAction { id, reason, operator, target })) = &command;
             let id = abholbox_core::ids::PickupId::parse(id).context("not a pickup id")?;
-            let (service, store) = abholbox::offline_service(&target.existing()?).await?;
+            let (service, store) = abholbox::offline_service(&target.installation(false)?.config, false).await?;
             let actor = abholbox_service::Actor::Operator(operator.clone());
             let done = match command {
                 PickupCommand::Unlock(_) => service.unlock(&actor, &id, reason).await.map(|_| "unlocked"),

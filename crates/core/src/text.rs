@@ -7,6 +7,26 @@
 
 use unicode_properties::{GeneralCategory, UnicodeGeneralCategory};
 
+/// Why a text was refused.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, thiserror::Error)]
+#[error("1 to {max} visible characters without surrounding blanks")]
+pub struct TextError {
+    pub max: usize,
+}
+
+/// A registry's case reference, as typed: the same on screen as in the database.
+pub fn parse_reference(s: &str) -> Result<String, TextError> {
+    let ok = !s.is_empty() && s.chars().count() <= 64 && s.trim() == s && s.chars().all(is_visible);
+    if ok { Ok(s.to_owned()) } else { Err(TextError { max: 64 }) }
+}
+
+/// Why a person acts (cancel, unlock, release), for the audit log; blanks around it are dropped.
+pub fn parse_reason(s: &str) -> Result<String, TextError> {
+    let s = s.trim();
+    let ok = !s.is_empty() && s.chars().count() <= 500 && s.chars().all(is_visible);
+    if ok { Ok(s.to_owned()) } else { Err(TextError { max: 500 }) }
+}
+
 /// Whether a character shows as itself. The plain space counts; other spaces, tabs and line breaks do not.
 pub fn is_visible(c: char) -> bool {
     if c == ' ' {
@@ -43,6 +63,17 @@ mod tests {
         for s in ["2026-004711", "Müller/Öz 12", "Ünal ğ ş", "Łódź", "محمد", "Київ", "A.B_C#1"] {
             assert!(s.chars().all(is_visible), "{s}");
         }
+    }
+
+    #[test]
+    fn references_and_reasons_are_plain_visible_text() {
+        assert_eq!(parse_reference("2026-004711"), Ok("2026-004711".into()));
+        for bad in ["", " x", "x ", "a\u{200B}b", "a\u{202E}b", &"x".repeat(65)] {
+            assert_eq!(parse_reference(bad), Err(TextError { max: 64 }), "{bad:?}");
+        }
+        assert_eq!(parse_reason("  seen at the counter "), Ok("seen at the counter".into()));
+        assert!(parse_reason("   ").is_err());
+        assert!(parse_reason("line\nbreak").is_err());
     }
 
     #[test]

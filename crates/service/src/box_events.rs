@@ -15,7 +15,7 @@ use std::time::Duration;
 use abholbox_box::{BoxEvent, BoxReport};
 use abholbox_core::ids::{BoxId, CompartmentNo};
 use abholbox_core::kiosk::SessionEvent;
-use abholbox_core::pickup::{PickupEvent, PickupStatus};
+use abholbox_core::pickup::{PickupEvent, door_closed_event, expects_door};
 use abholbox_store::{BoxEventRecord, DoorMove, NewAuditEntry, NewBoxEvent, Tx};
 use chrono::{DateTime, Utc};
 use serde_json::json;
@@ -39,15 +39,29 @@ fn backoff(failures: u32) -> Duration {
 impl Service {
     /// Takes box reports until the drivers are gone or `shutdown` turns true. Door events are stored
     /// (retrying while the store fails; the report waits in the channel meanwhile) and handed to the
-    /// applier; document reads are handled at once.
+    /// applier; document reads are handled at once. At shutdown the channel is closed to new reports
+    /// and the door events it already holds are still stored, so a door that closed just before the
+    /// stop counts; a document read then is given back, since no hand-over may start any more.
     pub async fn run_box_reports(&self, mut reports: mpsc::Receiver<BoxReport>, mut shutdown: watch::Receiver<bool>) {
         loop {
-            let report = tokio::select! {
-                r = reports.recv() => r,
-                _ = shutdown.changed() => None,
-            };
-            let Some(report) = report else { return };
-            self.take_report(report).await;
+            tokio::select! {
+                report = reports.recv() => match report {
+                    Some(report) => self.take_report(report).await,
+                    None => return,
+                },
+                _ = shutdown.changed() => break,
+            }
+        }
+        reports.close();
+        while let Some(report) = reports.recv().await {
+            match report.event {
+                BoxEvent::DocumentRead { slot, .. } => {
+                    if let Ok(driver) = self.driver(&report.box_id) {
+                        let _ = driver.return_document(slot).await;
+                    }
+                }
+                _ => self.take_report(report).await,
+            }
         }
     }
 
@@ -186,11 +200,7 @@ impl Service {
 
     async fn door_opened(&self, tx: &mut dyn Tx, box_id: &BoxId, c: CompartmentNo, at: DateTime<Utc>) -> Result<()> {
         match tx.pickup_in_compartment(box_id, c).await? {
-            Some(mut p)
-                if p.status == PickupStatus::Depositing
-                    || p.claimed_by.is_some()
-                    || p.withdrawal_started_at.is_some() =>
-            {
+            Some(mut p) if expects_door(&p.state()) => {
                 p.door_opened_at = Some(at);
                 p.updated_at = at;
                 if !tx.update_pickup(&p).await? {
@@ -222,15 +232,9 @@ impl Service {
             tx.append_audit(&audit(box_id, at, "door_closed_unopened", json!({ "compartment": c.get() }))).await?;
             return Ok(Vec::new());
         }
-        let state = pickup.state();
-        let event = match (pickup.status, &pickup.claimed_by) {
-            (PickupStatus::Depositing, _) => PickupEvent::DepositCompleted,
-            (PickupStatus::Ready, Some(_)) => PickupEvent::HandedOver,
-            (PickupStatus::Expired | PickupStatus::Cancelled, _) if state.withdrawing => PickupEvent::Withdrawn,
-            _ => {
-                tx.append_audit(&audit(box_id, at, "door_closed", json!({ "compartment": c.get() }))).await?;
-                return Ok(Vec::new());
-            }
+        let Some(event) = door_closed_event(&pickup.state()) else {
+            tx.append_audit(&audit(box_id, at, "door_closed", json!({ "compartment": c.get() }))).await?;
+            return Ok(Vec::new());
         };
         let handed_over = event == PickupEvent::HandedOver;
         let (_, after) = self.apply_at(tx, &pickup, event, &actor, None, at).await?;

@@ -53,7 +53,7 @@ impl Service {
                 }
             }
         }
-        Err(failure.map_or(Error::Contention, Error::Box))
+        Err(failure.map_or(Error::Inconsistent("a loading tried no compartment"), Error::Box))
     }
 
     /// One try: reserve, commit, open. The outer error is a refusal of the loading itself; the inner

@@ -73,6 +73,9 @@ pub enum Error {
     /// Concurrent writers changed the same thing; the caller may retry.
     #[error("the data changed meanwhile; please retry")]
     Contention,
+    /// What the rules promise does not hold (a claimed pickup without its box): a bug, never retried.
+    #[error("inconsistent data: {0}")]
+    Inconsistent(&'static str),
     #[error(transparent)]
     Store(StoreError),
 }
@@ -120,7 +123,7 @@ impl Error {
             Self::Unauthorized => "unauthorized",
             Self::Forbidden => "forbidden",
             Self::Contention => "contention",
-            Self::Store(_) => "internal",
+            Self::Store(_) | Self::Inconsistent(_) => "internal",
         }
     }
 }

@@ -93,12 +93,14 @@ impl Service {
                 next.door_opened_at = None;
             }
             PickupEvent::DepositStarted => {
-                let (b, c) = placement.ok_or(Error::Contention)?;
+                let (b, c) = placement.ok_or(Error::Inconsistent("a loading without its compartment"))?;
                 next.box_id = Some(b);
                 next.compartment = Some(c);
                 next.door_opened_at = None;
             }
-            PickupEvent::WithdrawalStarted => next.door_opened_at = None,
+            // Asked again while the door is open (a retried request), the opening already seen stands,
+            // so that the door's close still completes the withdrawal.
+            PickupEvent::WithdrawalStarted if !before.withdrawing => next.door_opened_at = None,
             _ => {}
         }
         let place = next.box_id.clone().zip(next.compartment);

@@ -53,7 +53,8 @@ impl Service {
         }
     }
 
-    /// Ends the sessions whose door has waited too long, and flags their pickups.
+    /// Ends the sessions whose door has waited too long, and flags their pickups. One that cannot be
+    /// ended now is tried again next round; it does not hold up the others.
     async fn end_open_doors(&self) -> Result<usize> {
         let now = self.clock.now();
         let mut tx = self.store.begin().await?;
@@ -67,28 +68,40 @@ impl Service {
         drop(tx);
         let mut ended = 0;
         for id in overdue {
-            let mut tx = self.store.begin().await?;
-            let Some(mut session) = tx.session(&id).await? else { continue };
-            let current = session.state.current().map(|q| q.pickup.clone());
-            if session.state.apply(SessionEvent::DoorLeftOpen, now, &self.policy.session).is_err() {
-                continue;
+            match self.end_open_door(&id).await {
+                Ok(true) => ended += 1,
+                Ok(false) => {}
+                Err(e) => tracing::error!(session = %id, error = %e, "door left open not recorded yet"),
             }
-            session.last_error = Some("door_left_open".into());
-            save(tx.as_mut(), &mut session).await?;
-            if let Some(pickup) = current
-                && let Some(p) = tx.pickup(&pickup).await?
-                && p.claimed_by.as_ref() == Some(&session.id)
-            {
-                self.apply(tx.as_mut(), &p, PickupEvent::DoorLeftOpen, &Actor::System, None).await?;
-                tracing::warn!(pickup = %p.id, session = %session.id, "door left open; staff are told");
-            }
-            tx.commit().await?;
-            ended += 1;
         }
         Ok(ended)
     }
 
-    /// Expires the ready pickups past their deadline.
+    async fn end_open_door(&self, id: &abholbox_core::ids::SessionId) -> Result<bool> {
+        let now = self.clock.now();
+        let mut tx = self.store.begin().await?;
+        let Some(mut session) = tx.session(id).await? else { return Ok(false) };
+        let current = session.state.current().map(|q| q.pickup.clone());
+        if !session.state.collect_overdue(now, &self.policy.session)
+            || session.state.apply(SessionEvent::DoorLeftOpen, now, &self.policy.session).is_err()
+        {
+            return Ok(false);
+        }
+        session.last_error = Some("door_left_open".into());
+        save(tx.as_mut(), &mut session).await?;
+        if let Some(pickup) = current
+            && let Some(p) = tx.pickup(&pickup).await?
+            && p.claimed_by.as_ref() == Some(&session.id)
+        {
+            self.apply(tx.as_mut(), &p, PickupEvent::DoorLeftOpen, &Actor::System, None).await?;
+            tracing::warn!(pickup = %p.id, session = %session.id, "door left open; staff are told");
+        }
+        tx.commit().await?;
+        Ok(true)
+    }
+
+    /// Expires the ready pickups past their deadline; one that cannot change now waits for the next
+    /// round without holding up the others.
     async fn expire_due(&self) -> Result<usize> {
         let now = self.clock.now();
         let mut tx = self.store.begin().await?;
@@ -96,17 +109,25 @@ impl Service {
         drop(tx);
         let mut expired = 0;
         for id in due {
-            let mut tx = self.store.begin().await?;
-            let Some(p) = tx.pickup(&id).await? else { continue };
-            match self.apply(tx.as_mut(), &p, PickupEvent::Expire, &Actor::System, None).await {
-                Ok(_) => {
-                    tx.commit().await?;
-                    expired += 1;
-                }
-                Err(Error::Transition(_)) => {}
-                Err(e) => return Err(e),
+            match self.expire(&id).await {
+                Ok(true) => expired += 1,
+                Ok(false) => {}
+                Err(e) => tracing::error!(pickup = %id, error = %e, "expiry not recorded yet"),
             }
         }
         Ok(expired)
+    }
+
+    async fn expire(&self, id: &abholbox_core::ids::PickupId) -> Result<bool> {
+        let mut tx = self.store.begin().await?;
+        let Some(p) = tx.pickup(id).await? else { return Ok(false) };
+        match self.apply(tx.as_mut(), &p, PickupEvent::Expire, &Actor::System, None).await {
+            Ok(_) => {
+                tx.commit().await?;
+                Ok(true)
+            }
+            Err(Error::Transition(_)) => Ok(false),
+            Err(e) => Err(e),
+        }
     }
 }

@@ -33,7 +33,7 @@ fn document_key(kind: DocumentKind) -> &'static str {
 impl Service {
     /// Gives a pickup becoming ready its PIN hash (new, or the family's) and queues its SMS.
     pub(crate) async fn issue_pin(&self, tx: &mut dyn Tx, pickup: &mut PickupRecord) -> Result<()> {
-        let box_id = pickup.box_id.clone().ok_or(Error::Contention)?;
+        let box_id = pickup.box_id.clone().ok_or(Error::Inconsistent("a ready pickup without its box"))?;
         let phone_hash = pickup.phone_hash.clone().ok_or(Error::NotFound("phone"))?;
         let family = tx
             .ready_pickups_for_phone(&box_id, &phone_hash.hash)

@@ -30,30 +30,9 @@ pub struct Registration {
     pub low_compartment: bool,
 }
 
-/// Checks a registry reference: printable, short, no surrounding blanks, and nothing that hides or
-/// reorders what staff read (control, invisible and direction-changing characters).
+/// Checks a registry reference (see `abholbox_core::text`).
 pub fn parse_reference(s: &str) -> Result<String> {
-    let ok = !s.is_empty() && s.len() <= 64 && s.trim() == s && s.chars().all(abholbox_core::text::is_visible);
-    if ok {
-        Ok(s.to_owned())
-    } else {
-        Err(Error::Invalid {
-            field: "reference",
-            message: "1 to 64 visible characters without surrounding blanks".into(),
-        })
-    }
-}
-
-/// Checks why a person acts (cancel, unlock, release): said in words, for the audit log.
-pub fn parse_reason(s: &str) -> Result<String> {
-    let s = s.trim();
-    let ok =
-        !s.is_empty() && s.chars().count() <= 500 && s.chars().all(|c| c == ' ' || abholbox_core::text::is_visible(c));
-    if ok {
-        Ok(s.to_owned())
-    } else {
-        Err(Error::Invalid { field: "reason", message: "say in 1 to 500 visible characters why".into() })
-    }
+    abholbox_core::text::parse_reference(s).map_err(|e| Error::Invalid { field: "reference", message: e.to_string() })
 }
 
 impl Service {
@@ -163,7 +142,8 @@ impl Service {
         event: PickupEvent,
         reason: &str,
     ) -> Result<PickupRecord> {
-        let reason = parse_reason(reason)?;
+        let reason = abholbox_core::text::parse_reason(reason)
+            .map_err(|e| Error::Invalid { field: "reason", message: format!("say why in {e}") })?;
         let action = event.name();
         let mut tx = self.store.begin().await?;
         let pickup = tx.pickup(id).await?.ok_or(Error::NotFound("pickup"))?;

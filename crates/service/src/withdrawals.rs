@@ -29,18 +29,13 @@ impl Service {
         tx.box_record(box_id).await?.ok_or(Error::NotFound("box"))?;
         self.driver(box_id)?;
         let pickup = tx.pickup(id).await?.ok_or(Error::Unknown { field: "pickup" })?;
-        let compartment = match (&pickup.box_id, pickup.compartment) {
-            (Some(b), Some(c)) if b == box_id => c,
-            (Some(_), Some(_)) => return Err(Error::WrongBox),
-            _ => {
-                return Err(Error::Transition(abholbox_core::pickup::TransitionError::Illegal {
-                    from: pickup.status.as_str(),
-                    event: PickupEvent::WithdrawalStarted.name(),
-                }));
-            }
-        };
-        let label = tx.compartment(box_id, compartment).await?.map(|c| c.label).unwrap_or_default();
+        if pickup.compartment.is_some() && pickup.box_id.as_ref() != Some(box_id) {
+            return Err(Error::WrongBox);
+        }
         let (pickup, after) = self.apply(tx.as_mut(), &pickup, PickupEvent::WithdrawalStarted, actor, None).await?;
+        let compartment =
+            pickup.compartment.ok_or(Error::Inconsistent("a withdrawal started without its compartment"))?;
+        let label = tx.compartment(box_id, compartment).await?.map(|c| c.label).unwrap_or_default();
         tx.commit().await?;
         let this = self.clone();
         let pickup_id = pickup.id.clone();

@@ -473,11 +473,13 @@ impl Tx for SqliteTx {
         Ok(done.rows_affected() == 1)
     }
 
-    async fn open_sessions_of_token(&mut self, token_id: &str) -> Result<Vec<SessionRecord>> {
+    async fn open_sessions_of_panel(&mut self, box_id: &BoxId, panel: &PanelId) -> Result<Vec<SessionRecord>> {
         let rows = sqlx::query(
-            "SELECT * FROM kiosk_sessions WHERE token_id = ? AND step IN ('phone', 'pin', 'old_document', 'birth_date')",
+            "SELECT * FROM kiosk_sessions WHERE box_id = ? AND panel_id = ?
+               AND step IN ('phone', 'pin', 'old_document', 'birth_date')",
         )
-        .bind(token_id)
+        .bind(box_id.as_str())
+        .bind(panel.as_str())
         .fetch_all(&mut *self.tx)
         .await
         .map_err(db)?;

@@ -341,7 +341,8 @@ pub async fn sessions_round_trip(store: &dyn Store) {
         tx.session_waiting_for_document(&the_box(), &panel(2).id).await.unwrap().map(|s| s.id),
         Some(other_panel.id.clone())
     );
-    assert_eq!(tx.open_sessions_of_token("tok_1").await.unwrap().len(), 3);
+    assert_eq!(tx.open_sessions_of_panel(&the_box(), &panel(1).id).await.unwrap().len(), 2);
+    assert_eq!(tx.open_sessions_of_panel(&the_box(), &panel(2).id).await.unwrap().len(), 1);
     assert_eq!(tx.sessions_at_step(Step::OldDocument).await.unwrap().len(), 3);
     assert_eq!(tx.sessions_at_step(Step::Done).await.unwrap().len(), 1);
     let mut moved = newer.clone();

@@ -133,8 +133,8 @@ pub trait Tx: Send {
     async fn session(&mut self, id: &SessionId) -> Result<Option<SessionRecord>>;
     /// Like [`Tx::update_pickup`], for a kiosk session.
     async fn update_session(&mut self, session: &SessionRecord) -> Result<bool>;
-    /// A kiosk's sessions that are still before `collect`: a new session on the same panel ends them.
-    async fn open_sessions_of_token(&mut self, token_id: &str) -> Result<Vec<SessionRecord>>;
+    /// A panel's sessions that are still before `collect`: a new session on the same panel ends them.
+    async fn open_sessions_of_panel(&mut self, box_id: &BoxId, panel: &PanelId) -> Result<Vec<SessionRecord>>;
     /// The open session on a panel waiting for an old document: the one that gets what its slot reads.
     async fn session_waiting_for_document(&mut self, box_id: &BoxId, panel: &PanelId) -> Result<Option<SessionRecord>>;
     /// Every session at a step, e.g. `collect` for the timeout sweep and the check after a restart.

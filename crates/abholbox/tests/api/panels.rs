@@ -66,3 +66,20 @@ async fn a_document_in_one_panels_slot_never_reaches_the_other_panels_session() 
     assert_eq!(app.state_at(&app.kiosk2, &session_b).await["step"], "old_document");
     app.stop().await;
 }
+
+#[tokio::test]
+async fn a_new_session_on_a_panel_ends_the_one_left_there_whichever_token_started_it() {
+    let dir = tempfile::tempdir().unwrap();
+    let app = TestApp::spawn(dir.path()).await;
+    let box_id = abholbox_core::ids::BoxId::parse(crate::helpers::BOX).unwrap();
+    let panel = abholbox_core::ids::PanelId::parse("a").ok();
+    let (_, replacement) =
+        app.service.create_token(abholbox_store::Role::Kiosk, Some(box_id), panel, "new PC").await.unwrap();
+    let left = app.session_at(&app.kiosk).await;
+    let other_panel = app.session_at(&app.kiosk2).await;
+    app.session_at(&replacement).await;
+    let state = app.state(&left).await;
+    assert_eq!((state["step"].as_str(), state["reason"].as_str()), (Some("ended"), Some("cancelled")));
+    assert_eq!(app.state_at(&app.kiosk2, &other_panel).await["step"], "phone", "panel b is its own");
+    app.stop().await;
+}

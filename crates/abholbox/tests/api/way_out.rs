@@ -45,6 +45,8 @@ async fn cancelling_stops_the_pin_at_once_and_the_document_is_withdrawn_without_
     let (status, body) = withdraw(&app, &id).await;
     assert_eq!((status, body["compartment"].as_u64()), (StatusCode::CREATED, Some(compartment)), "{body}");
     assert_eq!(app.sim_box().await["open_doors"], json!([compartment]));
+    let (status, _) = withdraw(&app, &id).await;
+    assert_eq!(status, StatusCode::CREATED, "asked again while the door is open (a retried request)");
     assert_eq!(app.pickup(&id).await["withdrawing"], true);
     app.close(compartment).await;
     app.wait_status(&id, "withdrawn").await;

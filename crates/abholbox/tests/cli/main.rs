@@ -79,6 +79,14 @@ fn tokens_and_migrations_work_on_a_demo_data_dir() {
     assert!(!out.status.success(), "no installation named and none here");
     assert!(String::from_utf8_lossy(&out.stderr).contains("no installation here"));
     assert!(!elsewhere.path().join("abholbox-data").exists(), "nothing was created");
+    let missing = dir.path().join("typo");
+    let out = Command::new(BIN)
+        .args(["token", "create", "--role", "integration", "--data-dir"])
+        .arg(&missing)
+        .output()
+        .unwrap();
+    assert!(!out.status.success() && String::from_utf8_lossy(&out.stderr).contains("no installation at"));
+    assert!(!missing.exists(), "a mistyped --data-dir creates nothing");
     let out = Command::new(BIN).args(["serve", "--config", "/nonexistent.toml"]).output().unwrap();
     assert!(!out.status.success());
     assert!(String::from_utf8_lossy(&out.stderr).contains("does not exist"));
@@ -399,4 +407,63 @@ fn serve_warns_loudly_when_the_simulator_api_is_on() {
     seen.push_str(&reader.join().unwrap());
     assert!(seen.contains("WARNING: simulator_api is on"), "{seen}");
     assert!(seen.contains("read every PIN"), "{seen}");
+}
+
+/// A second server on the data directory of a running one refuses to start, and changes nothing on
+/// its way out: the running server's citizen at an open compartment keeps her session.
+#[tokio::test]
+async fn a_second_server_on_the_same_data_directory_refuses_and_changes_nothing() {
+    let dir = tempfile::tempdir().unwrap();
+    let data = dir.path().join("data");
+    let demo = demo::Demo::start(&data, "first.log").await;
+    let (_, _, pin) = demo.ready_pickup("TWICE-1", "55500013", "1969-09-09").await;
+    let session = demo.authenticated_session("55500013", &pin).await;
+    let (status, _) = demo
+        .post(
+            &format!("/api/v1/kiosk/sessions/{session}/birth-date"),
+            Some(&demo.kiosk),
+            json!({ "birth_date": "1969-09-09" }),
+        )
+        .await;
+    assert_eq!(status, 200);
+    let out = Command::new(BIN).args(["demo", "--port", "0", "--data-dir", data.to_str().unwrap()]).output().unwrap();
+    assert!(!out.status.success());
+    assert!(String::from_utf8_lossy(&out.stderr).contains("another abholbox server is running"), "{out:?}");
+    let state = demo.get(&format!("/api/v1/kiosk/sessions/{session}"), Some(&demo.kiosk)).await;
+    assert_eq!(state["step"], "collect", "the running server's session is untouched: {state}");
+}
+
+/// Offline commands on an installation that exists never write the demo's boxes over its own.
+#[test]
+fn offline_commands_leave_an_installations_configuration_as_it_is() {
+    let dir = tempfile::tempdir().unwrap();
+    let data = dir.path().join("data");
+    let config = dir.path().join("abholbox.toml");
+    std::fs::write(
+        &config,
+        format!(
+            "data_dir = \"{}\"\n\n[[sites]]\nid = \"s\"\nname = \"S\"\naddress = \"A\"\n\n\
+             [[boxes]]\nid = \"small\"\nsite = \"s\"\nname = \"B\"\n\n[[boxes.modules]]\nname = \"A\"\nrows = 2\n\
+             columns = 2\nreach_rows = [1]\n\n[[boxes.panels]]\nid = \"left\"\nreader_slot = 1\n",
+            data.display()
+        ),
+    )
+    .unwrap();
+    let out = Command::new(BIN).args(["migrate", "--config", config.to_str().unwrap()]).output().unwrap();
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    let out =
+        Command::new(BIN).args(["token", "create", "--role", "integration", "--data-dir"]).arg(&data).output().unwrap();
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    let out = Command::new(BIN)
+        .args(["token", "create", "--role", "kiosk", "--box", "dlz-1", "--data-dir"])
+        .arg(&data)
+        .output()
+        .unwrap();
+    assert!(!out.status.success(), "the demo's box was not written into this installation");
+    let out = Command::new(BIN)
+        .args(["token", "create", "--role", "kiosk", "--box", "small", "--panel", "left", "--data-dir"])
+        .arg(&data)
+        .output()
+        .unwrap();
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
 }

@@ -133,27 +133,14 @@ pub enum PickupEvent {
 }
 
 impl PickupEvent {
+    /// The event's name: its fact's name from the vocabulary, or, for the three that record no fact of
+    /// their own, a name used only in errors.
     pub fn name(&self) -> &'static str {
-        match self {
-            Self::DepositStarted => "deposit_started",
-            Self::DepositFailed { .. } => "deposit_failed",
-            Self::DepositAbandoned => "deposit_abandoned",
-            Self::DepositCompleted => "deposit_completed",
-            Self::PinAccepted => "pin_accepted",
-            Self::PinRefused => "pin_refused",
-            Self::ThirdFactorRefused => "third_factor_refused",
-            Self::Claimed { .. } => "claimed",
-            Self::ClaimFailed { .. } => "claim_failed",
-            Self::ClaimReleased => "claim_released",
-            Self::DoorLeftOpen => "door_left_open",
-            Self::Interrupted => "interrupted",
-            Self::HandedOver => "handed_over",
-            Self::Unlocked => "unlocked",
-            Self::Expire => "expired",
-            Self::Cancel => "cancelled",
-            Self::WithdrawalStarted => "withdrawal_started",
-            Self::WithdrawalFailed { .. } => "withdrawal_failed",
-            Self::Withdrawn => "withdrawn",
+        match (self.kind(), self) {
+            (Some(kind), _) => kind.as_str(),
+            (None, Self::PinAccepted) => "pin_accepted",
+            (None, Self::PinRefused) => "pin_refused",
+            (None, _) => "third_factor_refused",
         }
     }
 
@@ -243,6 +230,23 @@ impl PickupState {
 impl Default for PickupState {
     fn default() -> Self {
         Self::new()
+    }
+}
+
+/// Whether a door opening in the pickup's compartment is one the rules expect: for a loading, a claim
+/// or a withdrawal. Any other opening is recorded for staff, never acted on.
+pub fn expects_door(state: &PickupState) -> bool {
+    state.status == PickupStatus::Depositing || state.claimed_by.is_some() || state.withdrawing
+}
+
+/// What the closing of the pickup's compartment door means, once it opened for it: the loading is
+/// done, the document handed over, or taken out by staff. `None`: the close changes nothing.
+pub fn door_closed_event(state: &PickupState) -> Option<PickupEvent> {
+    match state.status {
+        PickupStatus::Depositing => Some(PickupEvent::DepositCompleted),
+        PickupStatus::Ready if state.claimed_by.is_some() => Some(PickupEvent::HandedOver),
+        PickupStatus::Expired | PickupStatus::Cancelled if state.withdrawing => Some(PickupEvent::Withdrawn),
+        _ => None,
     }
 }
 

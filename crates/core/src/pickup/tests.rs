@@ -332,3 +332,22 @@ fn statuses_round_trip_through_their_names() {
         assert_eq!(PickupStatus::parse(s.as_str()), Some(s));
     }
 }
+
+#[test]
+fn a_closing_door_means_what_its_opening_was_for() {
+    let cases = [
+        (state(PickupStatus::Depositing, true, false, false, false, false), Some(PickupEvent::DepositCompleted)),
+        (state(PickupStatus::Ready, true, false, true, false, false), Some(PickupEvent::HandedOver)),
+        (ready(), None),
+        (state(PickupStatus::Expired, true, false, false, true, true), Some(PickupEvent::Withdrawn)),
+        (state(PickupStatus::Cancelled, true, false, false, true, true), Some(PickupEvent::Withdrawn)),
+        (state(PickupStatus::Expired, true, false, false, false, true), None),
+    ];
+    for (st, want) in cases {
+        assert_eq!(door_closed_event(&st), want, "{st:?}");
+        assert_eq!(expects_door(&st), want.is_some(), "{st:?}");
+        if let Some(ev) = want {
+            assert!(transition(&st, &ev, &rules(), now()).is_ok(), "the meaning is a legal move: {st:?}");
+        }
+    }
+}

@@ -79,7 +79,7 @@ impl Service {
             version: 1,
         };
         let mut tx = self.store.begin().await?;
-        for mut earlier in tx.open_sessions_of_token(token_id).await? {
+        for mut earlier in tx.open_sessions_of_panel(box_id, panel).await? {
             earlier.state.apply(SessionEvent::Cancel, now, &self.policy.session)?;
             earlier.last_error = Some("superseded".into());
             save(tx.as_mut(), &mut earlier).await?;

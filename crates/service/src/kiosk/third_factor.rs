@@ -235,7 +235,7 @@ impl Service {
         after: Vec<AfterCommit>,
         old: Option<OldDocument>,
     ) -> Result<()> {
-        let box_id = pickup.box_id.clone().ok_or(Error::Contention)?;
+        let box_id = pickup.box_id.clone().ok_or(Error::Inconsistent("a claimed pickup without its box"))?;
         let driver = self.driver(&box_id)?.clone();
         if let Err(e) = self.after_commit(after).await {
             tracing::error!(pickup = %pickup.id, error = %e, "compartment did not open for hand-over");
@@ -248,40 +248,81 @@ impl Service {
                 Error::Box(d) => d.lock_failure(),
                 _ => LockFailure::NoAnswer,
             };
-            let mut tx = self.store.begin().await?;
-            if let Some(p) = tx.pickup(&pickup.id).await? {
-                self.apply(tx.as_mut(), &p, PickupEvent::ClaimFailed { lock }, &Actor::Box(box_id.clone()), None)
-                    .await?;
+            if let Err(also) = self.record_claim_failure(&session, &pickup, &box_id, lock).await {
+                tracing::error!(pickup = %pickup.id, error = %also, "failed opening not recorded; flagged at the next start");
             }
-            if let Some(mut s) = tx.session(&session).await?
-                && s.state.apply(SessionEvent::OpenFailed, self.clock.now(), &self.policy.session).is_ok()
-            {
-                s.last_error = Some("compartment_did_not_open".into());
-                save(tx.as_mut(), &mut s).await?;
-            }
-            tx.commit().await?;
             return Err(e);
         }
         if let Some(old) = old {
-            let actor = Actor::Box(box_id.clone());
             let kept = driver.keep_document(old.slot).await;
-            let mut tx = self.store.begin().await?;
-            match kept {
-                Ok(()) => {
-                    tx.insert_old_document(&old.record).await?;
-                    let detail = json!({ "box": box_id.as_str(), "slot": old.slot.get() });
-                    record(tx.as_mut(), &pickup, EventKind::OldDocumentKept, &actor, old.record.taken_at, detail)
-                        .await?;
+            let mut attempt = 0;
+            while let Err(e) = self.record_old_document(&pickup, &box_id, &old, kept.as_ref().err()).await {
+                attempt += 1;
+                tracing::error!(pickup = %pickup.id, error = %e, attempt, "old document's fate not recorded yet");
+                if attempt >= 5 {
+                    return Err(e);
                 }
-                Err(e) => {
-                    tracing::warn!(%box_id, error = %e, "slot did not take the old document in");
-                    let detail = json!({ "box": box_id.as_str(), "slot": old.slot.get(), "error": e.to_string() });
-                    record(tx.as_mut(), &pickup, EventKind::OldDocumentNotKept, &actor, old.record.taken_at, detail)
-                        .await?;
-                }
+                tokio::time::sleep(std::time::Duration::from_millis(100 << attempt)).await;
             }
-            tx.commit().await?;
         }
+        Ok(())
+    }
+
+    /// Flags the pickup (its claim stays) and ends the session: the citizen goes to the counter. The
+    /// session ends even when the pickup moved on meanwhile (its door closed after all).
+    async fn record_claim_failure(
+        &self,
+        session: &SessionId,
+        pickup: &PickupRecord,
+        box_id: &BoxId,
+        lock: LockFailure,
+    ) -> Result<()> {
+        let mut tx = self.store.begin().await?;
+        if let Some(p) = tx.pickup(&pickup.id).await? {
+            let event = PickupEvent::ClaimFailed { lock };
+            match self.apply(tx.as_mut(), &p, event, &Actor::Box(box_id.clone()), None).await {
+                Ok(_) => {}
+                Err(Error::Transition(e)) => {
+                    tracing::info!(pickup = %p.id, error = %e, "the pickup moved on meanwhile")
+                }
+                Err(other) => return Err(other),
+            }
+        }
+        if let Some(mut s) = tx.session(session).await?
+            && s.state.apply(SessionEvent::OpenFailed, self.clock.now(), &self.policy.session).is_ok()
+        {
+            s.last_error = Some("compartment_did_not_open".into());
+            save(tx.as_mut(), &mut s).await?;
+        }
+        tx.commit().await?;
+        Ok(())
+    }
+
+    /// Records what became of the old document: in the bin for destruction, at the moment it went
+    /// there, or left in the slot.
+    async fn record_old_document(
+        &self,
+        pickup: &PickupRecord,
+        box_id: &BoxId,
+        old: &OldDocument,
+        failed: Option<&abholbox_box::DriverError>,
+    ) -> Result<()> {
+        let now = self.clock.now();
+        let actor = Actor::Box(box_id.clone());
+        let mut tx = self.store.begin().await?;
+        match failed {
+            None => {
+                tx.insert_old_document(&OldDocumentRecord { taken_at: now, ..old.record.clone() }).await?;
+                let detail = json!({ "box": box_id.as_str(), "slot": old.slot.get() });
+                record(tx.as_mut(), pickup, EventKind::OldDocumentKept, &actor, now, detail).await?;
+            }
+            Some(e) => {
+                tracing::warn!(%box_id, error = %e, "slot did not take the old document in");
+                let detail = json!({ "box": box_id.as_str(), "slot": old.slot.get(), "error": e.to_string() });
+                record(tx.as_mut(), pickup, EventKind::OldDocumentNotKept, &actor, now, detail).await?;
+            }
+        }
+        tx.commit().await?;
         Ok(())
     }
 }
