@@ -56,9 +56,12 @@ fn status(e: &Error) -> StatusCode {
         Error::NotFound(_) => StatusCode::NOT_FOUND,
         Error::DuplicateReference | Error::DuplicateDocumentNumber => StatusCode::CONFLICT,
         Error::Transition(TransitionError::Locked) | Error::Locked => StatusCode::LOCKED,
-        Error::Transition(_) | Error::WrongSite | Error::WrongBox | Error::Allocation(_) | Error::NotAvailable => {
-            StatusCode::CONFLICT
-        }
+        Error::Transition(_)
+        | Error::WrongSite
+        | Error::WrongBox
+        | Error::Allocation(_)
+        | Error::NotAvailable
+        | Error::HandoverInProgress => StatusCode::CONFLICT,
         Error::Step(abholbox_core::kiosk::StepError::WrongStep { .. }) => StatusCode::CONFLICT,
         Error::Step(abholbox_core::kiosk::StepError::Over) | Error::SessionOver(_) => StatusCode::GONE,
         Error::PhoneOrPinWrong | Error::BirthDateWrong | Error::OldDocumentRefused { .. } => {

@@ -57,6 +57,9 @@ pub enum Error {
     /// The old document in the slot is not the one on record, or could not be read; it was given back.
     #[error("the old document was not accepted and is given back")]
     OldDocumentRefused { unreadable: bool },
+    /// A citizen stands at the document's open compartment; wait until the session has ended.
+    #[error("the document is being handed over at the panel right now; wait until the session has ended")]
+    HandoverInProgress,
     /// Another session is handing this document over, or it has gone.
     #[error("this document is no longer available here")]
     NotAvailable,
@@ -119,6 +122,7 @@ impl Error {
             Self::OldDocumentRefused { unreadable: true } => "old_document_unreadable",
             Self::OldDocumentRefused { unreadable: false } => "old_document_rejected",
             Self::NotAvailable => "not_available",
+            Self::HandoverInProgress => "handover_in_progress",
             Self::Box(_) | Self::NoDriver => "box_unavailable",
             Self::Unauthorized => "unauthorized",
             Self::Forbidden => "forbidden",

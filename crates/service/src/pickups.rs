@@ -130,7 +130,16 @@ impl Service {
     /// Gives a claimed document back to its pickup after a supervisor found it still in its
     /// compartment (the door never opened, or the service stopped mid-hand-over). The claim is never
     /// released by itself, because only a look into the compartment tells whether it was taken.
+    /// Refused while the claiming session still stands at the open compartment: the citizen may be
+    /// taking the document right now, and the door's close will record it.
     pub async fn release_claim(&self, actor: &Actor, id: &PickupId, reason: &str) -> Result<PickupRecord> {
+        let pickup = self.pickup(id).await?;
+        if let Some(session) = &pickup.claimed_by
+            && let Some(s) = self.store.session(session).await?
+            && s.state.step == abholbox_core::kiosk::Step::Collect
+        {
+            return Err(Error::HandoverInProgress);
+        }
         self.with_reason(actor, id, PickupEvent::ClaimReleased, reason).await
     }
 

@@ -6,6 +6,9 @@
 use abholbox_core::ids::{BoxId, PanelId};
 use abholbox_store::{Role, TokenRecord};
 
+use abholbox_core::kiosk::SessionEvent;
+
+use crate::kiosk::save;
 use crate::secrets::{new_token, token_hash};
 use crate::{Actor, Error, Result, Service};
 
@@ -79,11 +82,24 @@ impl Service {
         panels.into_iter().next().map(|p| p.id).ok_or(Error::Unknown { field: "panel" })
     }
 
-    /// Revokes a token at once, e.g. for a stolen kiosk PC.
+    /// Revokes a token at once, e.g. for a stolen kiosk PC. A kiosk token's sessions that have not
+    /// opened a compartment end with it, so that its panel's slot no longer feeds them.
     pub async fn revoke_token(&self, id: &str) -> Result<()> {
+        let now = self.clock.now();
+        let record = self.store.token(id).await?;
         let mut tx = self.store.begin().await?;
-        if !tx.revoke_token(id, self.clock.now()).await? {
+        if !tx.revoke_token(id, now).await? {
             return Err(Error::NotFound("token"));
+        }
+        if let Some(TokenRecord { box_id: Some(b), panel: Some(panel), .. }) = record {
+            for mut session in tx.open_sessions_of_panel(&b, &panel).await? {
+                if session.token_id == id
+                    && session.state.apply(SessionEvent::Cancel, now, &self.policy.session).is_ok()
+                {
+                    session.last_error = Some("token_revoked".into());
+                    save(tx.as_mut(), &mut session).await?;
+                }
+            }
         }
         tx.commit().await?;
         Ok(())

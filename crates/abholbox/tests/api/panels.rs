@@ -83,3 +83,22 @@ async fn a_new_session_on_a_panel_ends_the_one_left_there_whichever_token_starte
     assert_eq!(app.state_at(&app.kiosk2, &other_panel).await["step"], "phone", "panel b is its own");
     app.stop().await;
 }
+
+#[tokio::test]
+async fn revoking_a_panels_token_ends_its_open_sessions() {
+    let dir = tempfile::tempdir().unwrap();
+    let app = TestApp::spawn(dir.path()).await;
+    let id = app.register("P-4", "0151 23456754", "1966-06-06", Some("L01X00T47")).await;
+    app.deposit(&id).await;
+    let pin = app.pin_for("+4915123456754").await;
+    let (session, status, _) = app.authenticate_at(&app.kiosk, "0151 23456754", &pin).await;
+    assert_eq!(status, StatusCode::OK);
+    app.service.revoke_token(&app.kiosk_id).await.unwrap();
+    let stored =
+        app.service.store().session(&abholbox_core::ids::SessionId::parse(&session).unwrap()).await.unwrap().unwrap();
+    assert_eq!((stored.state.step.as_str(), stored.last_error.as_deref()), ("ended", Some("token_revoked")));
+    app.insert_at(&app.kiosk_id, &german_id("L01X00T47", "660606", "300101", "X", "Y")).await;
+    wait_returned(&app, 1).await;
+    assert_eq!(app.sim_box().await["open_doors"], json!([]), "a stolen panel's session opens nothing");
+    app.stop().await;
+}
