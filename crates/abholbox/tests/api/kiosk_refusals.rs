@@ -17,12 +17,20 @@ async fn five_wrong_pins_lock_the_pickup_until_a_supervisor_lifts_it() {
     app.deposit(&id).await;
     let pin = app.pin_for("+4915123456711").await;
     for attempt in 1..=4 {
-        let (_, status, body) = app.authenticate("015123456711", &wrong(&pin)).await;
+        let (session, status, body) = app.authenticate("015123456711", &wrong(&pin)).await;
         assert_eq!(
             (status, body["error"]["code"].as_str()),
             (StatusCode::UNPROCESSABLE_ENTITY, Some("phone_or_pin_wrong")),
             "attempt {attempt}"
         );
+        let audit = app.session_audit(&session).await;
+        assert_eq!(audit.len(), 1, "one refused factor, one audit entry: {audit:?}");
+        assert_eq!(
+            (audit[0]["action"].as_str(), audit[0]["detail"]["factor"].as_str()),
+            (Some("factor_refused"), Some("pin"))
+        );
+        assert_eq!(audit[0]["detail"]["panel"], "a");
+        assert!(!audit[0].to_string().contains(&wrong(&pin)), "never the value");
     }
     let (_, status, body) = app.authenticate("015123456711", &wrong(&pin)).await;
     assert_eq!(
