@@ -25,8 +25,18 @@ pub struct Config {
     pub listen: SocketAddr,
     /// Where the key file (and by default the SQLite database) lives; created with mode 0700.
     pub data_dir: PathBuf,
-    /// `sqlite://PATH`; empty means `abholbox.db` in `data_dir`.
+    /// `sqlite://PATH` (one box or site) or `postgres://USER@HOST/DB` (a city, several server
+    /// processes); empty means `abholbox.db` in `data_dir`. Leave the password out of the URL.
     pub database: String,
+    /// A file holding the PostgreSQL password (e.g. a mounted secret); `ABHOLBOX_DATABASE_PASSWORD`
+    /// also works. Never on the command line, where every user sees it.
+    pub database_password_file: Option<PathBuf>,
+    /// This server process's name among those sharing one database (1 to 64 of a-z, 0-9, `-`, `_`):
+    /// after a restart each takes up only what it left in flight itself. Give each process its own.
+    pub server_name: String,
+    /// The key file; all server processes of one installation need the same one. Empty means
+    /// `keys.json` in `data_dir`, created at first start.
+    pub key_file: Option<PathBuf>,
     pub pins: PinsConfig,
     pub kiosk: KioskConfig,
     pub pickup: PickupConfig,
@@ -36,6 +46,21 @@ pub struct Config {
     pub simulator_api: bool,
     pub sites: Vec<SiteConfig>,
     pub boxes: Vec<BoxConfig>,
+}
+
+/// The database a configuration names.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Backend {
+    Sqlite,
+    Postgres,
+    Unknown,
+}
+
+/// Whether a `postgres://` URL carries a password (`user:password@host`).
+fn url_has_password(url: &str) -> bool {
+    let rest = url.split_once("://").map(|(_, r)| r).unwrap_or_default();
+    let authority = rest.split(['/', '?']).next().unwrap_or_default();
+    authority.split_once('@').is_some_and(|(user, _)| user.contains(':'))
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize)]
@@ -132,6 +157,9 @@ impl Default for Config {
             listen: SocketAddr::from(([127, 0, 0, 1], 8080)),
             data_dir: PathBuf::from("abholbox-data"),
             database: String::new(),
+            database_password_file: None,
+            server_name: abholbox_service::DEFAULT_SERVER_NAME.into(),
+            key_file: None,
             pins: PinsConfig { length: 6, lockout_after: 5 },
             kiosk: KioskConfig {
                 idle_timeout_seconds: 120,
@@ -166,7 +194,14 @@ impl Config {
             }
             figment = figment.merge(Toml::file(path));
         }
-        figment = figment.merge(Env::prefixed("ABHOLBOX_").split("__").ignore(&["bin", "config", "log", "rebuild"]));
+        figment = figment.merge(Env::prefixed("ABHOLBOX_").split("__").ignore(&[
+            "bin",
+            "config",
+            "log",
+            "rebuild",
+            "database_password",
+            "test_postgres",
+        ]));
         figment.extract().map_err(|e| anyhow::anyhow!("configuration: {e}"))
     }
 
@@ -177,6 +212,33 @@ impl Config {
         } else {
             self.database.clone()
         }
+    }
+
+    /// Which database the URL names.
+    pub fn backend(&self) -> Backend {
+        let url = self.database_url();
+        if url.starts_with("sqlite:") {
+            Backend::Sqlite
+        } else if url.starts_with("postgres://") || url.starts_with("postgresql://") {
+            Backend::Postgres
+        } else {
+            Backend::Unknown
+        }
+    }
+
+    /// The PostgreSQL password from `database_password_file` or `ABHOLBOX_DATABASE_PASSWORD`.
+    pub fn database_password(&self) -> anyhow::Result<Option<String>> {
+        if let Some(file) = &self.database_password_file {
+            let text = std::fs::read_to_string(file)
+                .with_context(|| format!("database_password_file: cannot read {}", file.display()))?;
+            return Ok(Some(text.trim_end_matches(['\r', '\n']).to_owned()));
+        }
+        Ok(std::env::var("ABHOLBOX_DATABASE_PASSWORD").ok())
+    }
+
+    /// The key file in use.
+    pub fn key_file(&self) -> PathBuf {
+        self.key_file.clone().unwrap_or_else(|| self.data_dir.join("keys.json"))
     }
 
     /// Checks every value and turns the file's strings into domain values; errors name the key.
@@ -203,8 +265,15 @@ impl Config {
         if self.sms.gateway != "demo" {
             bail!("sms.gateway: only \"demo\" is available in this version");
         }
-        if !self.database.is_empty() && !self.database.starts_with("sqlite:") {
-            bail!("database: only sqlite:// URLs are supported in this version");
+        abholbox_core::ids::SiteId::parse(&self.server_name).context("server_name")?;
+        match self.backend() {
+            Backend::Sqlite | Backend::Postgres => {}
+            Backend::Unknown => bail!("database: use a sqlite:// or postgres:// URL, not {:?}", self.database),
+        }
+        if self.backend() == Backend::Postgres && url_has_password(&self.database) {
+            bail!(
+                "database: keep the password out of the URL; use database_password_file or ABHOLBOX_DATABASE_PASSWORD"
+            );
         }
         let mut sites = Vec::new();
         for (i, s) in self.sites.iter().enumerate() {
@@ -361,6 +430,25 @@ mod tests {
         let mut config = Config::demo(PathBuf::from("x"), 0);
         config.boxes[0].panels.clear();
         assert!(config.resolve().err().map(|e| e.to_string()).unwrap_or_default().contains("boxes[0].panels"));
+    }
+
+    #[test]
+    fn the_database_is_picked_by_its_url_and_its_password_kept_out_of_it() {
+        let mut config = Config::demo(PathBuf::from("x"), 0);
+        assert_eq!(config.backend(), Backend::Sqlite);
+        config.database = "postgres://abholbox@db.example/abholbox".into();
+        assert_eq!(config.backend(), Backend::Postgres);
+        assert!(config.resolve().is_ok());
+        config.database = "postgres://abholbox:secret@db.example/abholbox".into();
+        let err = config.resolve().err().map(|e| e.to_string()).unwrap_or_default();
+        assert!(err.contains("password") && !err.contains("secret"), "{err}");
+        config.database = "mysql://x".into();
+        assert!(config.resolve().err().map(|e| e.to_string()).unwrap_or_default().starts_with("database:"));
+        let dir = tempfile::tempdir().unwrap();
+        let file = dir.path().join("pw");
+        std::fs::write(&file, "s3cret\n").unwrap();
+        config.database_password_file = Some(file);
+        assert_eq!(config.database_password().unwrap().as_deref(), Some("s3cret"));
     }
 
     #[test]

@@ -20,13 +20,14 @@ use abholbox_service::clock::{Clock, SystemClock};
 use abholbox_service::secrets::KeyRing;
 use abholbox_sms::{DemoGateway, SmsGateway};
 use abholbox_store::Store;
+use abholbox_store_postgres::PostgresStore;
 use abholbox_store_sqlite::SqliteStore;
 use anyhow::Context;
 use tokio::net::TcpListener;
 use tokio::sync::{mpsc, watch};
 use tokio::task::JoinHandle;
 
-pub use config::Config;
+pub use config::{Backend, Config};
 
 /// How long a stop waits for work in flight (a compartment opening for a claim, a document being kept).
 const IN_FLIGHT_GRACE: std::time::Duration = std::time::Duration::from_secs(30);
@@ -40,7 +41,7 @@ pub struct Application {
     _lock: std::fs::File,
     listener: TcpListener,
     router: axum::Router,
-    store: SqliteStore,
+    store: Arc<dyn Store>,
     workers: Vec<JoinHandle<()>>,
     shutdown: watch::Sender<bool>,
 }
@@ -81,22 +82,36 @@ fn lock_data_dir(config: &Config) -> anyhow::Result<std::fs::File> {
     }
 }
 
-/// Opens the store of a configuration (running its migrations).
-pub async fn open_store(config: &Config) -> anyhow::Result<SqliteStore> {
+/// Opens the store a configuration names, picked by its URL, and brings its schema up to date.
+pub async fn open_store(config: &Config) -> anyhow::Result<Arc<dyn Store>> {
     prepare_data_dir(config)?;
     let url = config.database_url();
-    SqliteStore::open_url(&url).await.with_context(|| format!("cannot open the database {url}"))
+    let store: Arc<dyn Store> = match config.backend() {
+        Backend::Sqlite => {
+            Arc::new(SqliteStore::open_url(&url).await.with_context(|| format!("cannot open the database {url}"))?)
+        }
+        Backend::Postgres => {
+            let password = config.database_password()?;
+            Arc::new(
+                PostgresStore::open(&url, password.as_deref())
+                    .await
+                    .with_context(|| format!("cannot open the database {url}"))?,
+            )
+        }
+        Backend::Unknown => anyhow::bail!("database: use a sqlite:// or postgres:// URL"),
+    };
+    Ok(store)
 }
 
 /// A service over a configuration, without HTTP or drivers: for commands such as `token create`.
 /// `setup` writes the configuration's sites and boxes into the database first.
-pub async fn offline_service(config: &Config, setup: bool) -> anyhow::Result<(Service, SqliteStore)> {
+pub async fn offline_service(config: &Config, setup: bool) -> anyhow::Result<(Service, Arc<dyn Store>)> {
     let resolved = config.resolve()?;
     let store = open_store(config).await?;
-    let keys = KeyRing::load_or_create(&config.data_dir.join("keys.json"))?;
+    let keys = KeyRing::load_or_create(&config.key_file())?;
     let messages = Arc::new(Messages::load()?);
-    let shared: Arc<dyn Store> = Arc::new(store.clone());
-    let service = Service::new(shared, Arc::new(SystemClock), keys, HashMap::new(), messages, resolved.policy);
+    let service = Service::new(store.clone(), Arc::new(SystemClock), keys, HashMap::new(), messages, resolved.policy)
+        .named(&config.server_name);
     if setup {
         service.apply_setup(&resolved.sites, &resolved.boxes).await?;
     }
@@ -114,7 +129,7 @@ impl Application {
         let listener =
             TcpListener::bind(config.listen).await.with_context(|| format!("cannot listen on {}", config.listen))?;
         let store = open_store(config).await?;
-        let keys = KeyRing::load_or_create(&config.data_dir.join("keys.json"))?;
+        let keys = KeyRing::load_or_create(&config.key_file())?;
         let messages = Arc::new(Messages::load()?);
         let (reports_tx, reports_rx) = mpsc::channel(1024);
         let mut drivers: HashMap<BoxId, Arc<dyn BoxDriver>> = HashMap::new();
@@ -129,8 +144,8 @@ impl Application {
         drop(reports_tx);
         let gateway = Arc::new(DemoGateway::new());
         simulator.sms = Some(gateway.clone());
-        let shared: Arc<dyn Store> = Arc::new(store.clone());
-        let service = Service::new(shared, clock, keys, drivers, messages, resolved.policy);
+        let service =
+            Service::new(store.clone(), clock, keys, drivers, messages, resolved.policy).named(&config.server_name);
         service.apply_setup(&resolved.sites, &resolved.boxes).await?;
         service.recover_after_start().await?;
 

@@ -26,6 +26,9 @@ enum Command {
         port: u16,
         #[arg(long, default_value = "abholbox-data")]
         data_dir: PathBuf,
+        /// Runs the demo on PostgreSQL instead of the embedded SQLite file (`postgres://…`).
+        #[arg(long)]
+        database: Option<String>,
     },
     /// Runs the server from a configuration file.
     Serve {
@@ -188,8 +191,12 @@ async fn shutdown_signal() {
     tracing::info!("stopping");
 }
 
-async fn demo(port: u16, data_dir: PathBuf) -> anyhow::Result<()> {
-    let config = Config::demo(data_dir.clone(), port);
+async fn demo(port: u16, data_dir: PathBuf, database: Option<String>) -> anyhow::Result<()> {
+    let mut config = Config::demo(data_dir.clone(), port);
+    if let Some(url) = database {
+        config.database = url;
+    }
+    config.resolve()?;
     let app = Application::build(&config, Arc::new(SystemClock)).await?;
     let addr = app.local_addr()?;
     let (_, integration) = app.service.create_token(Role::Integration, None, None, "demo").await?;
@@ -244,9 +251,9 @@ fn write_demo_env(
 
 async fn run(cli: Cli) -> anyhow::Result<i32> {
     match cli.command {
-        Command::Demo { port, data_dir } => {
+        Command::Demo { port, data_dir, database } => {
             init_logging();
-            demo(port, data_dir).await?;
+            demo(port, data_dir, database).await?;
         }
         Command::Serve { config } => {
             init_logging();
@@ -265,7 +272,7 @@ async fn run(cli: Cli) -> anyhow::Result<i32> {
             println!("database schema is up to date");
         }
         Command::Token { command: TokenCommand::Create { role, box_id, panel, label, target } } => {
-            let (service, store) = abholbox::offline_service(&target.installation(false)?.config, false).await?;
+            let (service, store) = offline(&target).await?;
             let role = match role {
                 RoleArg::Integration => Role::Integration,
                 RoleArg::Kiosk => Role::Kiosk,
@@ -279,7 +286,7 @@ async fn run(cli: Cli) -> anyhow::Result<i32> {
             eprintln!("token id {}; shown once, stored only as a hash", record.id);
         }
         Command::Token { command: TokenCommand::Revoke { id, target } } => {
-            let (service, store) = abholbox::offline_service(&target.installation(false)?.config, false).await?;
+            let (service, store) = offline(&target).await?;
             let done = service.revoke_token(&id).await;
             store.close().await;
             done?;
@@ -289,7 +296,7 @@ async fn run(cli: Cli) -> anyhow::Result<i32> {
             let (PickupCommand::Unlock(SupervisorAction { id, reason, operator, target })
             | PickupCommand::Release(SupervisorAction { id, reason, operator, target })) = &command;
             let id = abholbox_core::ids::PickupId::parse(id).context("not a pickup id")?;
-            let (service, store) = abholbox::offline_service(&target.installation(false)?.config, false).await?;
+            let (service, store) = offline(target).await?;
             let actor = abholbox_service::Actor::Operator(operator.clone());
             let done = match command {
                 PickupCommand::Unlock(_) => service.unlock(&actor, &id, reason).await.map(|_| "unlocked"),
@@ -307,6 +314,14 @@ async fn run(cli: Cli) -> anyhow::Result<i32> {
         }
     }
     Ok(0)
+}
+
+/// A service over an installation that exists, for the commands that act on one.
+async fn offline(
+    target: &Target,
+) -> anyhow::Result<(abholbox_service::Service, std::sync::Arc<dyn abholbox_store::Store>)> {
+    let installation = target.installation(false)?;
+    abholbox::offline_service(&installation.config, installation.setup).await
 }
 
 /// Usage errors exit with 64 (EX_USAGE), not clap's 2, which `mrz parse` reserves for "no MRZ".

@@ -41,7 +41,7 @@ impl Service {
     pub async fn start_deposit(&self, actor: &Actor, box_id: &BoxId, target: DepositTarget) -> Result<DepositStarted> {
         let mut failure = None;
         for _ in 0..ATTEMPTS {
-            let started = self.reserve_and_open(actor, box_id, &target).await?;
+            let started = self.retrying(|| self.reserve_and_open(actor, box_id, &target)).await?;
             match started {
                 Ok(started) => return Ok(started),
                 Err(e) => {
@@ -84,11 +84,16 @@ impl Service {
             &self.policy.rules,
             self.clock.now(),
         )?;
-        let candidates = tx.free_compartments(box_id).await?;
-        let compartment = choose(&candidates, SizeClass::S, pickup.low_compartment)?;
-        if !tx.set_compartment_state(box_id, compartment, CompartmentState::Free, CompartmentState::Reserved).await? {
-            return Err(Error::Contention);
-        }
+        // The reservation is a conditional write; one that another loading won meanwhile moves on to the
+        // next best compartment, so concurrent loadings each get one of their own.
+        let mut candidates = tx.free_compartments(box_id).await?;
+        let compartment = loop {
+            let c = choose(&candidates, SizeClass::S, pickup.low_compartment)?;
+            if tx.set_compartment_state(box_id, c, CompartmentState::Free, CompartmentState::Reserved).await? {
+                break c;
+            }
+            candidates.retain(|candidate| candidate.number != c);
+        };
         let label = tx.compartment(box_id, compartment).await?.map(|c| c.label).unwrap_or_default();
         let (pickup, after) = self
             .apply(tx.as_mut(), &pickup, PickupEvent::DepositStarted, actor, Some((box_id.clone(), compartment)))

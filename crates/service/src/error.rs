@@ -8,7 +8,7 @@ use abholbox_box::DriverError;
 use abholbox_core::compartment::AllocationError;
 use abholbox_core::kiosk::{EndReason, StepError};
 use abholbox_core::pickup::TransitionError;
-use abholbox_store::StoreError;
+use abholbox_store::{Rule, StoreError};
 
 #[derive(Debug, thiserror::Error)]
 pub enum Error {
@@ -135,9 +135,11 @@ impl Error {
 impl From<StoreError> for Error {
     fn from(e: StoreError) -> Self {
         match e {
-            StoreError::Conflict("pickups_reference") => Self::DuplicateReference,
-            StoreError::Conflict("pickups_document_number") => Self::DuplicateDocumentNumber,
-            StoreError::Conflict("pickups_claim" | "pickups_compartment") => Self::Contention,
+            StoreError::Conflict(Rule::PickupReference) => Self::DuplicateReference,
+            StoreError::Conflict(Rule::PickupDocumentNumber) => Self::DuplicateDocumentNumber,
+            StoreError::Conflict(Rule::OneClaimPerSession | Rule::CompartmentHoldsOne) | StoreError::Retry => {
+                Self::Contention
+            }
             other => Self::Store(other),
         }
     }

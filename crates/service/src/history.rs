@@ -83,6 +83,9 @@ impl Service {
             (true, true) => pickup.withdrawal_started_at,
         };
         next.updated_at = at;
+        if matches!(event, PickupEvent::DepositStarted | PickupEvent::Claimed { .. } | PickupEvent::WithdrawalStarted) {
+            next.handled_by = Some(self.server.to_string());
+        }
         match &event {
             PickupEvent::Claimed { .. } => {
                 next.claimed_at = Some(at);

@@ -44,6 +44,11 @@ pub use error::{Error, Result};
 use crate::clock::Clock;
 use crate::secrets::KeyRing;
 
+/// The name of a server process that was not given one.
+pub const DEFAULT_SERVER_NAME: &str = "abholbox";
+/// How often a use case is tried again after a concurrent writer won.
+const CONTENTION_RETRIES: u32 = 8;
+
 /// The rules a deployment may tune.
 #[derive(Debug, Clone, Default)]
 pub struct Policy {
@@ -93,6 +98,8 @@ pub struct Service {
     outbox_wakeup: Arc<Notify>,
     box_events_wakeup: Arc<Notify>,
     in_flight: TaskTracker,
+    /// This server process's name among those sharing the database.
+    server: Arc<str>,
 }
 
 impl Service {
@@ -114,6 +121,35 @@ impl Service {
             outbox_wakeup: Arc::new(Notify::new()),
             box_events_wakeup: Arc::new(Notify::new()),
             in_flight: TaskTracker::new(),
+            server: Arc::from(DEFAULT_SERVER_NAME),
+        }
+    }
+
+    /// Names this server process among those sharing one database: each takes up after a restart only
+    /// the work it left in flight itself.
+    pub fn named(mut self, server: &str) -> Self {
+        self.server = Arc::from(server);
+        self
+    }
+
+    /// Runs a use case again when a concurrent writer changed what it read (a conditional write that
+    /// lost, a deadlock the database broke): nothing was committed, and the next try reads afresh. With
+    /// one SQLite writer this does not happen; with several PostgreSQL processes it does.
+    pub(crate) async fn retrying<T, F, Fut>(&self, mut attempt: F) -> Result<T>
+    where
+        F: FnMut() -> Fut,
+        Fut: std::future::Future<Output = Result<T>>,
+    {
+        let mut tries: u32 = 0;
+        loop {
+            match attempt().await {
+                Err(Error::Contention) if tries < CONTENTION_RETRIES => {
+                    tries += 1;
+                    let pause = rand::RngExt::random_range(&mut rand::rng(), 1..=5 * u64::from(tries));
+                    tokio::time::sleep(std::time::Duration::from_millis(pause)).await;
+                }
+                other => return other,
+            }
         }
     }
 

@@ -31,34 +31,28 @@ fn document_key(kind: DocumentKind) -> &'static str {
 }
 
 impl Service {
-    /// Gives a pickup becoming ready its PIN hash (new, or the family's) and queues its SMS.
+    /// Gives a pickup becoming ready its PIN hash (new, or the family's) and queues its SMS. The store
+    /// decides which by a unique key, so documents of a family made ready at once share one PIN.
     pub(crate) async fn issue_pin(&self, tx: &mut dyn Tx, pickup: &mut PickupRecord) -> Result<()> {
         let box_id = pickup.box_id.clone().ok_or(Error::Inconsistent("a ready pickup without its box"))?;
         let phone_hash = pickup.phone_hash.clone().ok_or(Error::NotFound("phone"))?;
-        let family = tx
-            .ready_pickups_for_phone(&box_id, &phone_hash.hash)
-            .await?
-            .into_iter()
-            .find(|p| p.id != pickup.id && !p.locked && p.pin.is_some());
         let texts = self.texts(tx, pickup).await?;
-        let lang = pickup.language;
-        let (purpose, body) = match family.and_then(|p| p.pin) {
-            Some(shared) => {
-                pickup.pin = Some(shared);
-                let args = [
-                    ("document", texts.document.as_str()),
-                    ("site", texts.site.as_str()),
-                    ("deadline", texts.deadline.as_str()),
-                ];
-                ("ready_family", self.messages.text(lang, "sms-ready-family", &args))
-            }
-            None => {
-                let key = match pickup.third_factor {
-                    ThirdFactor::OldDocument => "sms-ready",
-                    ThirdFactor::BirthDate => "sms-ready-birth-date",
-                };
-                ("ready", self.new_pin_text(pickup, key, &texts))
-            }
+        let pin = self.policy.pin.generate(&mut rand::rng());
+        let family = tx.family_pin(&box_id, &phone_hash, &self.keys.hash_pin(&pin)).await?;
+        pickup.pin = Some(family.pin);
+        let (purpose, body) = if family.new {
+            let key = match pickup.third_factor {
+                ThirdFactor::OldDocument => "sms-ready",
+                ThirdFactor::BirthDate => "sms-ready-birth-date",
+            };
+            ("ready", self.pin_text(pickup, key, &texts, &pin))
+        } else {
+            let args = [
+                ("document", texts.document.as_str()),
+                ("site", texts.site.as_str()),
+                ("deadline", texts.deadline.as_str()),
+            ];
+            ("ready_family", self.messages.text(pickup.language, "sms-ready-family", &args))
         };
         self.queue_sms(tx, pickup, purpose, body).await
     }
@@ -66,7 +60,9 @@ impl Service {
     /// Gives a pickup a fresh PIN, never the family's, and queues it: the old PIN stops working.
     pub(crate) async fn reissue_pin(&self, tx: &mut dyn Tx, pickup: &mut PickupRecord) -> Result<()> {
         let texts = self.texts(tx, pickup).await?;
-        let body = self.new_pin_text(pickup, "sms-new-pin", &texts);
+        let pin = self.policy.pin.generate(&mut rand::rng());
+        pickup.pin = Some(self.keys.hash_pin(&pin));
+        let body = self.pin_text(pickup, "sms-new-pin", &texts, &pin);
         self.queue_sms(tx, pickup, "new_pin", body).await
     }
 
@@ -78,10 +74,8 @@ impl Service {
         self.queue_sms(tx, pickup, "withdrawn", body).await
     }
 
-    /// Draws a PIN, stores its hash on the pickup and returns the text that carries it.
-    fn new_pin_text(&self, pickup: &mut PickupRecord, key: &str, texts: &Texts) -> String {
-        let pin = self.policy.pin.generate(&mut rand::rng());
-        pickup.pin = Some(self.keys.hash_pin(&pin));
+    /// The text that carries a PIN.
+    fn pin_text(&self, pickup: &PickupRecord, key: &str, texts: &Texts, pin: &abholbox_core::pin::Pin) -> String {
         let args = [
             ("document", texts.document.as_str()),
             ("site", texts.site.as_str()),

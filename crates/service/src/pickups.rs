@@ -78,6 +78,7 @@ impl Service {
             collected_at: None,
             withdrawal_started_at: None,
             attention: None,
+            handled_by: None,
             created_at: now,
             updated_at: now,
             version: 1,
@@ -145,6 +146,16 @@ impl Service {
 
     /// A change a person decides, recorded with who and why.
     async fn with_reason(
+        &self,
+        actor: &Actor,
+        id: &PickupId,
+        event: PickupEvent,
+        reason: &str,
+    ) -> Result<PickupRecord> {
+        self.retrying(|| self.with_reason_once(actor, id, event.clone(), reason)).await
+    }
+
+    async fn with_reason_once(
         &self,
         actor: &Actor,
         id: &PickupId,

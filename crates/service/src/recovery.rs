@@ -20,20 +20,29 @@ pub struct Recovered {
 }
 
 impl Service {
-    /// Flags every pickup left mid-hand-over or mid-loading and ends the sessions left at `collect`.
-    /// A pickup already flagged keeps its first reason, which says more, and is not recorded again.
+    /// Flags every pickup this server left mid-hand-over or mid-loading and ends the sessions left at
+    /// its open compartments. Another server's work on a shared database is never touched: it is live,
+    /// or its own restart (or the collect timeout) takes it up. A pickup already flagged keeps its
+    /// first reason, which says more, and is not recorded again.
     pub async fn recover_after_start(&self) -> Result<Recovered> {
         let now = self.clock.now();
         let mut tx = self.store.begin().await?;
         let mut found = Recovered::default();
+        let mine = |p: &abholbox_store::PickupRecord| p.handled_by.as_deref().is_none_or(|s| s == &*self.server);
         for p in tx.pickups_in_flight().await? {
-            if p.attention.is_some() {
+            if p.attention.is_some() || !mine(&p) {
                 continue;
             }
             self.apply(tx.as_mut(), &p, PickupEvent::Interrupted, &Actor::System, None).await?;
             found.pickups_flagged += 1;
         }
         for mut session in tx.sessions_at_step(Step::Collect).await? {
+            if let Some(current) = session.state.current().map(|q| q.pickup.clone())
+                && let Some(p) = tx.pickup(&current).await?
+                && !mine(&p)
+            {
+                continue;
+            }
             session.state.apply(SessionEvent::Interrupted, now, &self.policy.session)?;
             session.last_error = Some("interrupted".into());
             save(tx.as_mut(), &mut session).await?;

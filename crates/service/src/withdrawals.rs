@@ -25,6 +25,10 @@ impl Service {
     /// Opens the compartment of an expired or cancelled pickup for staff.
     #[tracing::instrument(skip_all, fields(box_id = %box_id, pickup = %id))]
     pub async fn start_withdrawal(&self, actor: &Actor, box_id: &BoxId, id: &PickupId) -> Result<WithdrawalStarted> {
+        self.retrying(|| self.start_withdrawal_once(actor, box_id, id)).await
+    }
+
+    async fn start_withdrawal_once(&self, actor: &Actor, box_id: &BoxId, id: &PickupId) -> Result<WithdrawalStarted> {
         let mut tx = self.store.begin().await?;
         tx.box_record(box_id).await?.ok_or(Error::NotFound("box"))?;
         self.driver(box_id)?;

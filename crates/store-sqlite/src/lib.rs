@@ -69,11 +69,6 @@ impl SqliteStore {
         sqlx::migrate!("./migrations").run(&pool).await.map_err(db)?;
         Ok(Self { pool })
     }
-
-    /// Closes the pool, waiting for connections to finish, so the file can be reopened at once.
-    pub async fn close(&self) {
-        self.pool.close().await;
-    }
 }
 
 #[async_trait]
@@ -86,6 +81,10 @@ impl Store for SqliteStore {
     async fn ping(&self) -> Result<()> {
         sqlx::query("SELECT 1").execute(&self.pool).await.map_err(db)?;
         Ok(())
+    }
+
+    async fn close(&self) {
+        self.pool.close().await;
     }
 
     async fn sites(&self) -> Result<Vec<SiteRecord>> {

@@ -9,8 +9,8 @@ use abholbox_core::personal::ThirdFactor;
 use abholbox_core::pickup::{Attention, PickupStatus};
 use abholbox_store::{
     AuditRecord, BoxEventRecord, BoxRecord, CompartmentRecord, DoorMove, EventRecord, KeyedHash, OutboxRecord,
-    OutboxStatus, PanelRecord, PersonalRecord, PickupRecord, PinHash, Role, SessionRecord, SiteRecord, StoreError,
-    TokenRecord,
+    OutboxStatus, PanelRecord, PersonalRecord, PickupRecord, PinHash, Role, Rule, SessionRecord, SiteRecord,
+    StoreError, TokenRecord,
 };
 use chrono::{DateTime, Utc};
 use sqlx::Row;
@@ -25,23 +25,24 @@ pub(crate) fn db(e: impl std::error::Error + Send + Sync + 'static) -> StoreErro
     StoreError::Database(Box::new(e))
 }
 
-/// Maps a unique-constraint violation to a conflict naming the rule; anything else is a database error.
+/// Maps a unique-constraint violation to the rule it enforces; anything else is a database error.
+/// SQLite names the columns, not the index, in its message, so the columns identify the rule.
 pub(crate) fn write_err(e: sqlx::Error) -> StoreError {
-    if let sqlx::Error::Database(d) = &e {
+    if let sqlx::Error::Database(d) = &e
+        && d.kind() == sqlx::error::ErrorKind::UniqueViolation
+    {
         let msg = d.message();
-        for (needle, name) in [
-            ("pickups.site_id, pickups.reference", "pickups_reference"),
-            ("pickups.site_id, pickups.document_number", "pickups_document_number"),
-            ("pickups.box_id, pickups.compartment", "pickups_compartment"),
-            ("pickups.claimed_by", "pickups_claim"),
-            ("api_tokens.hash", "api_tokens_hash"),
-            ("pickups.id", "pickups_id"),
-            ("kiosk_sessions.id", "kiosk_sessions_id"),
+        for (columns, rule) in [
+            ("pickups.site_id, pickups.reference", Rule::PickupReference),
+            ("pickups.site_id, pickups.document_number", Rule::PickupDocumentNumber),
+            ("pickups.box_id, pickups.compartment", Rule::CompartmentHoldsOne),
+            ("pickups.claimed_by", Rule::OneClaimPerSession),
         ] {
-            if msg.contains("UNIQUE") && msg.contains(needle) {
-                return StoreError::Conflict(name);
+            if msg.contains(columns) {
+                return StoreError::Conflict(rule);
             }
         }
+        return StoreError::Conflict(Rule::Identity);
     }
     db(e)
 }
@@ -131,11 +132,20 @@ pub(crate) fn map_compartment(row: &SqliteRow) -> R<CompartmentRecord> {
     })
 }
 
-pub(crate) fn map_pickup(row: &SqliteRow) -> R<PickupRecord> {
-    let pin = match (opt_s(row, "pin_key")?, blob(row, "pin_salt")?, blob(row, "pin_hash")?) {
+/// A PIN hash from `pin_key`, `pin_salt` and `pin_hash`.
+pub(crate) fn map_pin(row: &SqliteRow) -> R<PinHash> {
+    opt_pin(row)?.ok_or_else(|| corrupt("pin_hash"))
+}
+
+fn opt_pin(row: &SqliteRow) -> R<Option<PinHash>> {
+    Ok(match (opt_s(row, "pin_key")?, blob(row, "pin_salt")?, blob(row, "pin_hash")?) {
         (Some(key_id), Some(salt), Some(hash)) => Some(PinHash { key_id, salt, hash }),
         _ => None,
-    };
+    })
+}
+
+pub(crate) fn map_pickup(row: &SqliteRow) -> R<PickupRecord> {
+    let pin = opt_pin(row)?;
     Ok(PickupRecord {
         id: parsed(row, "id", |v| PickupId::parse(v).ok())?,
         reference: s(row, "reference")?,
@@ -167,6 +177,7 @@ pub(crate) fn map_pickup(row: &SqliteRow) -> R<PickupRecord> {
         collected_at: opt_t(row, "collected_at")?,
         withdrawal_started_at: opt_t(row, "withdrawal_started_at")?,
         attention: opt_parsed(row, "attention", Attention::parse)?,
+        handled_by: opt_s(row, "handled_by")?,
         created_at: t(row, "created_at")?,
         updated_at: t(row, "updated_at")?,
         version: i(row, "version")?,

@@ -4,8 +4,9 @@ use abholbox_core::compartment::{Candidate, CompartmentState, Defect, SizeClass}
 use abholbox_core::ids::{BoxId, CompartmentNo, PanelId, PickupId, SessionId, SiteId};
 use abholbox_core::kiosk::Step;
 use abholbox_store::{
-    BoxRecord, CompartmentRecord, NewAuditEntry, NewBoxEvent, NewCompartment, NewEvent, NewOutboxMessage,
-    OldDocumentRecord, PanelRecord, PersonalRecord, PickupRecord, Result, SessionRecord, SiteRecord, TokenRecord, Tx,
+    BoxRecord, CompartmentRecord, FamilyPin, KeyedHash, NewAuditEntry, NewBoxEvent, NewCompartment, NewEvent,
+    NewOutboxMessage, OldDocumentRecord, PanelRecord, PersonalRecord, PickupRecord, PinHash, Result, SessionRecord,
+    SiteRecord, TokenRecord, Tx,
 };
 use async_trait::async_trait;
 use chrono::{DateTime, Utc};
@@ -23,10 +24,11 @@ pub(crate) struct SqliteTx {
 const PICKUP_COLUMNS: &str = "id, reference, site_id, document_kind, document_number, third_factor, language,
     low_compartment, status, box_id, compartment, locked, failed_pin_attempts, failed_third_factor_attempts,
     claimed_by, claimed_at, door_opened_at, phone_key, phone_hash, pin_key, pin_salt, pin_hash, ready_at, deadline,
-    collected_at, withdrawal_started_at, attention, created_at, updated_at, version";
+    collected_at, withdrawal_started_at, attention, handled_by, created_at, updated_at, version";
 
 /// The placeholders for [`PICKUP_COLUMNS`].
-const PICKUP_VALUES: &str = "?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?";
+const PICKUP_VALUES: &str =
+    "?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?";
 
 fn bind_pickup<'q>(
     q: sqlx::query::Query<'q, Sqlite, sqlx::sqlite::SqliteArguments>,
@@ -59,6 +61,7 @@ fn bind_pickup<'q>(
         .bind(p.collected_at.map(ts))
         .bind(p.withdrawal_started_at.map(ts))
         .bind(p.attention.map(|a| a.as_str()))
+        .bind(p.handled_by.as_deref())
         .bind(ts(p.created_at))
         .bind(ts(p.updated_at))
 }
@@ -257,6 +260,43 @@ impl Tx for SqliteTx {
         .await
         .map_err(db)?;
         rows.iter().map(map_pickup).collect()
+    }
+
+    async fn family_pin(&mut self, box_id: &BoxId, phone: &KeyedHash, pin: &PinHash) -> Result<FamilyPin> {
+        sqlx::query(
+            "DELETE FROM family_pins WHERE box_id = ?1 AND phone_hash = ?2 AND NOT EXISTS (
+                SELECT 1 FROM pickups p WHERE p.box_id = ?1 AND p.phone_hash = ?2 AND p.status = 'ready'
+                  AND p.locked = 0 AND p.pin_hash = family_pins.pin_hash)",
+        )
+        .bind(box_id.as_str())
+        .bind(phone.hash.as_slice())
+        .execute(&mut *self.tx)
+        .await
+        .map_err(db)?;
+        let inserted = sqlx::query(
+            "INSERT INTO family_pins (box_id, phone_key, phone_hash, pin_key, pin_salt, pin_hash)
+             VALUES (?, ?, ?, ?, ?, ?) ON CONFLICT (box_id, phone_hash) DO NOTHING",
+        )
+        .bind(box_id.as_str())
+        .bind(&phone.key_id)
+        .bind(phone.hash.as_slice())
+        .bind(&pin.key_id)
+        .bind(pin.salt.as_slice())
+        .bind(pin.hash.as_slice())
+        .execute(&mut *self.tx)
+        .await
+        .map_err(write_err)?;
+        if inserted.rows_affected() == 1 {
+            return Ok(FamilyPin { pin: pin.clone(), new: true });
+        }
+        let row =
+            sqlx::query("SELECT pin_key, pin_salt, pin_hash FROM family_pins WHERE box_id = ? AND phone_hash = ?")
+                .bind(box_id.as_str())
+                .bind(phone.hash.as_slice())
+                .fetch_one(&mut *self.tx)
+                .await
+                .map_err(db)?;
+        Ok(FamilyPin { pin: crate::rows::map_pin(&row)?, new: false })
     }
 
     async fn update_pickup(&mut self, p: &PickupRecord) -> Result<bool> {
@@ -508,16 +548,17 @@ impl Tx for SqliteTx {
         rows.iter().map(map_session).collect()
     }
 
-    async fn append_event(&mut self, e: &NewEvent) -> Result<i64> {
-        let row = sqlx::query("INSERT INTO events (pickup_id, kind, at, data) VALUES (?, ?, ?, ?) RETURNING cursor")
+    /// One writer at a time (`BEGIN IMMEDIATE`): the autoincrement cursor is handed out in commit order.
+    async fn append_event(&mut self, e: &NewEvent) -> Result<()> {
+        sqlx::query("INSERT INTO events (pickup_id, kind, at, data) VALUES (?, ?, ?, ?)")
             .bind(e.pickup.as_str())
             .bind(e.kind)
             .bind(ts(e.at))
             .bind(e.data.to_string())
-            .fetch_one(&mut *self.tx)
+            .execute(&mut *self.tx)
             .await
             .map_err(db)?;
-        row.try_get::<i64, _>("cursor").map_err(db)
+        Ok(())
     }
 
     async fn enqueue(&mut self, m: &NewOutboxMessage) -> Result<i64> {

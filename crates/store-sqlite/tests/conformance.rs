@@ -2,7 +2,7 @@
 
 #![allow(clippy::unwrap_used)]
 
-use abholbox_store::conformance;
+use abholbox_store::{Store, conformance};
 use abholbox_store_sqlite::SqliteStore;
 
 macro_rules! conformance {
@@ -38,4 +38,6 @@ conformance!(
     expiry_finds_what_is_due,
     unsent_messages_can_be_dropped,
     door_events_wait_until_applied,
+    a_family_keeps_one_pin_while_it_opens_something,
+    racing_family_documents_get_one_pin,
 );

@@ -18,7 +18,7 @@ use serde_json::json;
 
 use crate::{
     BoxRecord, DoorMove, KeyedHash, NewAuditEntry, NewBoxEvent, NewCompartment, NewEvent, NewOutboxMessage,
-    PanelRecord, PersonalRecord, PickupRecord, PinHash, SessionRecord, SiteRecord, Store, StoreError,
+    PanelRecord, PersonalRecord, PickupRecord, PinHash, Rule, SessionRecord, SiteRecord, Store, StoreError,
 };
 
 fn t0() -> DateTime<Utc> {
@@ -102,6 +102,7 @@ fn pickup(n: u8, reference: &str) -> PickupRecord {
         collected_at: None,
         withdrawal_started_at: None,
         attention: None,
+        handled_by: None,
         created_at: t0(),
         updated_at: t0(),
         version: 1,
@@ -182,7 +183,7 @@ pub async fn duplicates_are_named_conflicts(store: &dyn Store) {
     let same_reference = pickup(2, "R-1");
     assert!(matches!(
         tx.insert_pickup(&same_reference, &personal(2)).await,
-        Err(StoreError::Conflict("pickups_reference"))
+        Err(StoreError::Conflict(Rule::PickupReference))
     ));
     drop(tx);
     let mut tx = store.begin().await.unwrap();
@@ -190,7 +191,7 @@ pub async fn duplicates_are_named_conflicts(store: &dyn Store) {
     same_number.document_number = Some("C01X00T47".into());
     assert!(matches!(
         tx.insert_pickup(&same_number, &personal(3)).await,
-        Err(StoreError::Conflict("pickups_document_number"))
+        Err(StoreError::Conflict(Rule::PickupDocumentNumber))
     ));
     drop(tx);
     let mut tx = store.begin().await.unwrap();
@@ -212,7 +213,7 @@ pub async fn one_compartment_holds_one_document(store: &dyn Store) {
     b.box_id = Some(the_box());
     b.compartment = Some(no(1));
     let mut tx = store.begin().await.unwrap();
-    assert!(matches!(tx.insert_pickup(&b, &personal(2)).await, Err(StoreError::Conflict("pickups_compartment"))));
+    assert!(matches!(tx.insert_pickup(&b, &personal(2)).await, Err(StoreError::Conflict(Rule::CompartmentHoldsOne))));
 }
 
 /// A compartment changes state only from the state the caller expects.
@@ -357,16 +358,16 @@ pub async fn sessions_round_trip(store: &dyn Store) {
 
 /// The event feed's cursor only grows, and reading after a cursor returns the rest in order.
 pub async fn the_event_cursor_only_grows(store: &dyn Store) {
-    let mut cursors = Vec::new();
     for n in 0..5u8 {
         let mut tx = store.begin().await.unwrap();
-        let c = tx
-            .append_event(&NewEvent { pickup: id(n), kind: "registered", at: t0(), data: json!({ "n": n }) })
+        tx.append_event(&NewEvent { pickup: id(n), kind: "registered", at: t0(), data: json!({ "n": n }) })
             .await
             .unwrap();
         tx.commit().await.unwrap();
-        cursors.push(c);
     }
+    let all = store.events_after(0, 10).await.unwrap();
+    let cursors: Vec<i64> = all.iter().map(|e| e.cursor).collect();
+    assert_eq!(cursors.len(), 5);
     assert!(cursors.windows(2).all(|w| w[0] < w[1]), "{cursors:?}");
     let after = store.events_after(cursors[1], 2).await.unwrap();
     assert_eq!(after.iter().map(|e| e.cursor).collect::<Vec<_>>(), cursors[2..4].to_vec());
@@ -557,4 +558,68 @@ pub async fn door_events_wait_until_applied(store: &dyn Store) {
     store.box_event_given_up(broken, t0(), "illegal").await.unwrap();
     let pending = store.pending_box_events(10).await.unwrap();
     assert_eq!(pending.iter().map(|e| e.id).collect::<Vec<_>>(), vec![closed], "an uncommitted apply stays pending");
+}
+
+fn pin(n: u8) -> PinHash {
+    PinHash { key_id: "pin-1".into(), salt: vec![n; 16], hash: vec![n; 32] }
+}
+
+/// A family's PIN is the first one offered while a ready, unlocked document still opens with it.
+pub async fn a_family_keeps_one_pin_while_it_opens_something(store: &dyn Store) {
+    furnish(store, 3).await;
+    let phone = KeyedHash { key_id: "lookup-1".into(), hash: vec![7; 32] };
+    let mut tx = store.begin().await.unwrap();
+    let first = tx.family_pin(&the_box(), &phone, &pin(1)).await.unwrap();
+    assert_eq!((first.pin.clone(), first.new), (pin(1), true));
+    let mut p = pickup(1, "R-1");
+    p.status = PickupStatus::Ready;
+    p.box_id = Some(the_box());
+    p.compartment = Some(no(1));
+    p.phone_hash = Some(phone.clone());
+    p.pin = Some(pin(1));
+    tx.insert_pickup(&p, &personal(1)).await.unwrap();
+    tx.commit().await.unwrap();
+
+    let mut tx = store.begin().await.unwrap();
+    let second = tx.family_pin(&the_box(), &phone, &pin(2)).await.unwrap();
+    assert_eq!((second.pin.clone(), second.new), (pin(1), false), "the family's PIN holds");
+    let other = KeyedHash { key_id: "lookup-1".into(), hash: vec![8; 32] };
+    assert!(tx.family_pin(&the_box(), &other, &pin(3)).await.unwrap().new, "another number, another family");
+    tx.commit().await.unwrap();
+
+    // The only document opening with it is collected: the old PIN opens nothing, a new one is issued.
+    let mut tx = store.begin().await.unwrap();
+    let mut done = tx.pickup(&p.id).await.unwrap().unwrap();
+    done.status = PickupStatus::Collected;
+    done.compartment = None;
+    assert!(tx.update_pickup(&done).await.unwrap());
+    let later = tx.family_pin(&the_box(), &phone, &pin(4)).await.unwrap();
+    assert_eq!((later.pin, later.new), (pin(4), true));
+    tx.commit().await.unwrap();
+}
+
+/// Two transactions racing to make a family's documents ready get one PIN between them.
+pub async fn racing_family_documents_get_one_pin(store: &dyn Store) {
+    furnish(store, 2).await;
+    let phone = KeyedHash { key_id: "lookup-1".into(), hash: vec![9; 32] };
+    let race = |n: u8| {
+        let phone = phone.clone();
+        async move {
+            let mut tx = store.begin().await.unwrap();
+            let got = tx.family_pin(&the_box(), &phone, &pin(n)).await.unwrap();
+            tokio::task::yield_now().await;
+            let mut p = pickup(n, &format!("R-{n}"));
+            p.status = PickupStatus::Ready;
+            p.box_id = Some(the_box());
+            p.compartment = Some(no(u32::from(n)));
+            p.phone_hash = Some(phone.clone());
+            p.pin = Some(got.pin.clone());
+            tx.insert_pickup(&p, &personal(n)).await.unwrap();
+            tx.commit().await.unwrap();
+            got
+        }
+    };
+    let (a, b) = tokio::join!(race(1), race(2));
+    assert_eq!(a.pin, b.pin, "one PIN for the family");
+    assert!(a.new != b.new, "exactly one of them sends it: {a:?} {b:?}");
 }

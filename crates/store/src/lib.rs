@@ -11,7 +11,7 @@ pub mod conformance;
 mod error;
 mod records;
 
-pub use error::StoreError;
+pub use error::{Rule, StoreError};
 pub use records::*;
 
 use abholbox_core::compartment::{Candidate, CompartmentState, Defect};
@@ -31,6 +31,10 @@ pub trait Store: Send + Sync + 'static {
 
     /// Whether the database answers; for `/healthz`.
     async fn ping(&self) -> Result<()>;
+
+    /// Waits for open connections to finish and closes them, so the database can be reopened or
+    /// dropped at once.
+    async fn close(&self);
 
     async fn sites(&self) -> Result<Vec<SiteRecord>>;
     async fn boxes(&self) -> Result<Vec<BoxRecord>>;
@@ -97,6 +101,10 @@ pub trait Tx: Send {
     async fn pickup_in_compartment(&mut self, box_id: &BoxId, number: CompartmentNo) -> Result<Option<PickupRecord>>;
     /// Ready pickups at a box for a phone lookup hash, in the order they became ready.
     async fn ready_pickups_for_phone(&mut self, box_id: &BoxId, phone_hash: &[u8]) -> Result<Vec<PickupRecord>>;
+    /// The PIN of a family (the documents at a box for one phone number): `pin` becomes it unless the
+    /// family has one that still opens a ready, unlocked document, which is returned instead. Decided
+    /// by a unique key, so two documents of a family made ready at once get one PIN, on any backend.
+    async fn family_pin(&mut self, box_id: &BoxId, phone_hash: &KeyedHash, pin: &PinHash) -> Result<FamilyPin>;
     /// Writes a pickup if nobody changed it since it was read at `pickup.version`; returns whether it
     /// won. The stored version is then `pickup.version + 1`.
     async fn update_pickup(&mut self, pickup: &PickupRecord) -> Result<bool>;
@@ -140,8 +148,10 @@ pub trait Tx: Send {
     /// Every session at a step, e.g. `collect` for the timeout sweep and the check after a restart.
     async fn sessions_at_step(&mut self, step: Step) -> Result<Vec<SessionRecord>>;
 
-    /// Appends to the event feed; returns the cursor, which only grows.
-    async fn append_event(&mut self, event: &NewEvent) -> Result<i64>;
+    /// Appends to the event feed. The event gets its cursor when the transaction commits: cursors
+    /// grow in commit order without gaps, so a reader of [`Store::events_after`] that saw cursor `c`
+    /// will never later find an event below `c` it has not seen.
+    async fn append_event(&mut self, event: &NewEvent) -> Result<()>;
     async fn enqueue(&mut self, message: &NewOutboxMessage) -> Result<i64>;
     /// Drops a pickup's messages that have not gone out, erasing their recipient and text; returns how
     /// many. A message a sender holds right now may still go out: the gateway is outside the transaction.

@@ -88,6 +88,15 @@ impl std::fmt::Debug for PinHash {
     }
 }
 
+/// A family's PIN as [`crate::Tx::family_pin`] decided it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct FamilyPin {
+    pub pin: PinHash,
+    /// Whether the PIN offered became the family's: its SMS carries it. Otherwise the family's PIN,
+    /// sent with an earlier document, holds.
+    pub new: bool,
+}
+
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct PickupRecord {
     pub id: PickupId,
@@ -118,6 +127,9 @@ pub struct PickupRecord {
     pub withdrawal_started_at: Option<DateTime<Utc>>,
     /// Set when staff must look at the pickup (e.g. `handover_unconfirmed` after a crash).
     pub attention: Option<Attention>,
+    /// The server process whose driver opened its compartment for a loading, a hand-over or a
+    /// withdrawal: after a restart, the one that takes up what was left in flight.
+    pub handled_by: Option<String>,
     pub created_at: DateTime<Utc>,
     pub updated_at: DateTime<Utc>,
     /// Bumped by every write; a write names the version it read.

@@ -3,16 +3,27 @@
 
 use std::time::Duration;
 
+use crate::helpers::{Db, TestApp};
 use reqwest::StatusCode;
 use serde_json::json;
-use sqlx::Connection;
 
-use crate::helpers::TestApp;
-
-/// A raw connection to the server's database, standing for trouble the server cannot control.
-async fn raw(dir: &std::path::Path) -> sqlx::SqliteConnection {
-    let url = format!("sqlite://{}", dir.join("abholbox.db").display());
-    sqlx::SqliteConnection::connect(&url).await.unwrap()
+/// A failing disk, a full volume: the database refuses to record a hand-over, from outside the server.
+async fn trouble(db: &Db, on: bool) {
+    let sql = match (db, on) {
+        (Db::Sqlite(_), true) => {
+            "CREATE TRIGGER trouble BEFORE UPDATE OF status ON pickups WHEN NEW.status = 'collected'
+             BEGIN SELECT RAISE(ABORT, 'simulated disk trouble'); END"
+        }
+        (Db::Sqlite(_), false) => "DROP TRIGGER trouble",
+        (Db::Postgres(_), true) => {
+            "CREATE FUNCTION trouble() RETURNS trigger LANGUAGE plpgsql AS $$
+             BEGIN RAISE EXCEPTION 'simulated disk trouble'; END $$;
+             CREATE TRIGGER trouble BEFORE UPDATE OF status ON pickups FOR EACH ROW
+             WHEN (NEW.status = 'collected') EXECUTE FUNCTION trouble()"
+        }
+        (Db::Postgres(_), false) => "DROP TRIGGER trouble ON pickups; DROP FUNCTION trouble()",
+    };
+    db.execute(sql).await;
 }
 
 /// Opens the compartment of a ready pickup for its citizen; returns the session and the compartment.
@@ -33,30 +44,19 @@ async fn a_door_event_that_cannot_apply_waits_in_the_database_and_applies_later_
     app.deposit(&id).await;
     let (_, compartment) = collect(&app, "0151 23456791", "1970-07-07", "+4915123456791").await;
 
-    // The database refuses to record a hand-over for a while: a failing disk, a full volume.
-    let mut db = raw(dir.path()).await;
-    sqlx::query(
-        "CREATE TRIGGER trouble BEFORE UPDATE OF status ON pickups WHEN NEW.status = 'collected'
-         BEGIN SELECT RAISE(ABORT, 'simulated disk trouble'); END",
-    )
-    .execute(&mut db)
-    .await
-    .unwrap();
+    // The database refuses to record a hand-over for a while.
+    trouble(&app.db, true).await;
     app.close(compartment).await;
     tokio::time::sleep(Duration::from_secs(3)).await;
     assert_eq!(app.status(&id).await, "ready", "not applied while the database refuses");
-    let (attempts, applied): (i64, Option<String>) = sqlx::query_as(
-        "SELECT attempts, applied_at FROM box_events WHERE door = 'door_closed' ORDER BY id DESC LIMIT 1",
-    )
-    .fetch_one(&mut db)
-    .await
-    .unwrap();
-    assert!(attempts >= 3 && applied.is_none(), "tried again and again, kept: {attempts}");
+    let last = "FROM box_events WHERE door = 'door_closed' AND applied_at IS NULL";
+    let attempts = app.db.number(&format!("SELECT COALESCE(MAX(attempts), 0) {last}")).await;
+    assert!(attempts >= 3, "tried again and again, and kept: {attempts}");
 
     // The server stops with the event still pending; the trouble is fixed; it starts again.
+    let db = app.db.clone();
     app.stop().await;
-    sqlx::query("DROP TRIGGER trouble").execute(&mut db).await.unwrap();
-    db.close().await.unwrap();
+    trouble(&db, false).await;
     let restarted_at = chrono::Utc::now();
     let app = TestApp::spawn(dir.path()).await;
     app.wait_status(&id, "collected").await;

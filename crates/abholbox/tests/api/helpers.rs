@@ -19,8 +19,85 @@ use tokio::task::JoinHandle;
 pub const BOX: &str = "dlz-1";
 pub const SITE: &str = "dus-dlz";
 
+/// The database a test server runs on: SQLite in its directory by default, PostgreSQL (a schema of its
+/// own per directory) when `ABHOLBOX_TEST_POSTGRES` names a database.
+#[derive(Clone, Debug)]
+pub enum Db {
+    Sqlite(std::path::PathBuf),
+    Postgres(String),
+}
+
+impl Db {
+    /// The database for a test directory; the same one again when the directory is used again.
+    pub async fn for_dir(dir: &Path) -> Self {
+        let Ok(url) = std::env::var("ABHOLBOX_TEST_POSTGRES") else {
+            return Self::Sqlite(dir.join("abholbox.db"));
+        };
+        let marker = dir.join("pg-schema");
+        let schema = match std::fs::read_to_string(&marker) {
+            Ok(s) => s,
+            Err(_) => {
+                use sqlx::Connection;
+                let nanos = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).unwrap().as_nanos();
+                let schema = format!("api_{}_{nanos}", std::process::id());
+                let mut admin = sqlx::PgConnection::connect(&url).await.expect("the test database answers");
+                sqlx::query(sqlx::AssertSqlSafe(format!("CREATE SCHEMA {schema}"))).execute(&mut admin).await.unwrap();
+                std::fs::create_dir_all(dir).unwrap();
+                std::fs::write(&marker, &schema).unwrap();
+                schema
+            }
+        };
+        let separator = if url.contains('?') { '&' } else { '?' };
+        Self::Postgres(format!("{url}{separator}options=-c%20search_path%3D{schema}"))
+    }
+
+    pub fn url(&self) -> String {
+        match self {
+            Self::Sqlite(path) => format!("sqlite://{}", path.display()),
+            Self::Postgres(url) => url.clone(),
+        }
+    }
+
+    /// Runs a statement on it, from outside the server.
+    pub async fn execute(&self, sql: &str) {
+        use sqlx::Connection;
+        match self {
+            Self::Sqlite(_) => {
+                let mut c = sqlx::SqliteConnection::connect(&self.url()).await.unwrap();
+                sqlx::raw_sql(sqlx::AssertSqlSafe(sql.to_owned())).execute(&mut c).await.unwrap();
+                c.close().await.unwrap();
+            }
+            Self::Postgres(url) => {
+                let mut c = sqlx::PgConnection::connect(url).await.unwrap();
+                sqlx::raw_sql(sqlx::AssertSqlSafe(sql.to_owned())).execute(&mut c).await.unwrap();
+                c.close().await.unwrap();
+            }
+        }
+    }
+
+    /// One number from a query, from outside the server.
+    pub async fn number(&self, sql: &str) -> i64 {
+        use sqlx::Connection;
+        match self {
+            Self::Sqlite(_) => {
+                let mut c = sqlx::SqliteConnection::connect(&self.url()).await.unwrap();
+                let n: i64 = sqlx::query_scalar(sqlx::AssertSqlSafe(sql.to_owned())).fetch_one(&mut c).await.unwrap();
+                c.close().await.unwrap();
+                n
+            }
+            Self::Postgres(url) => {
+                let mut c = sqlx::PgConnection::connect(url).await.unwrap();
+                let n: i64 = sqlx::query_scalar(sqlx::AssertSqlSafe(sql.to_owned())).fetch_one(&mut c).await.unwrap();
+                c.close().await.unwrap();
+                n
+            }
+        }
+    }
+}
+
 pub struct TestApp {
     pub base: String,
+    pub db: Db,
     pub client: reqwest::Client,
     pub integration: String,
     pub kiosk: String,
@@ -44,7 +121,9 @@ impl TestApp {
     /// The demo's configuration, with a second panel `b` at slot 2 beside the first (`a`, slot 1),
     /// changed by `tweak`.
     pub async fn spawn_with(dir: &Path, tweak: impl FnOnce(&mut Config)) -> Self {
+        let db = Db::for_dir(dir).await;
         let mut config = Config::demo(dir.to_path_buf(), 0);
+        config.database = db.url();
         config.boxes[0].panels =
             vec![PanelConfig { id: "a".into(), reader_slot: 1 }, PanelConfig { id: "b".into(), reader_slot: 2 }];
         tweak(&mut config);
@@ -69,6 +148,7 @@ impl TestApp {
         });
         Self {
             base: format!("http://{addr}"),
+            db,
             client: reqwest::Client::builder().timeout(Duration::from_secs(20)).build().expect("client"),
             integration,
             kiosk,

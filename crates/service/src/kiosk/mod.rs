@@ -61,6 +61,10 @@ impl Service {
     /// the panel's earlier ones that have not opened a compartment (the previous citizen walked away),
     /// so that what the slot reads goes to the person standing there.
     pub async fn start_session(&self, kiosk: &Principal) -> Result<SessionView> {
+        self.retrying(|| self.start_session_once(kiosk)).await
+    }
+
+    async fn start_session_once(&self, kiosk: &Principal) -> Result<SessionView> {
         let Principal::Kiosk { token_id, box_id, panel } = kiosk else {
             return Err(Error::Forbidden);
         };
@@ -145,6 +149,10 @@ impl Service {
 
     /// Step 1: the phone number. Only its form is checked; nothing is looked up yet.
     pub async fn enter_phone(&self, kiosk: &Principal, id: &SessionId, phone: &str) -> Result<SessionView> {
+        self.retrying(|| self.enter_phone_once(kiosk, id, phone)).await
+    }
+
+    async fn enter_phone_once(&self, kiosk: &Principal, id: &SessionId, phone: &str) -> Result<SessionView> {
         let phone = PhoneNumber::parse(phone).map_err(|e| Error::Invalid { field: "phone", message: e.to_string() })?;
         let mut tx = self.store.begin().await?;
         let mut session = self.load(tx.as_mut(), kiosk, id).await?;
@@ -161,6 +169,10 @@ impl Service {
     /// the core judges what opens and what counts against whom (a pickup that reaches its limit locks).
     /// A wrong PIN, an unknown number and a locked document answer alike, byte for byte.
     pub async fn enter_pin(&self, kiosk: &Principal, id: &SessionId, pin: &str) -> Result<SessionView> {
+        self.retrying(|| self.enter_pin_once(kiosk, id, pin)).await
+    }
+
+    async fn enter_pin_once(&self, kiosk: &Principal, id: &SessionId, pin: &str) -> Result<SessionView> {
         let pin = self.policy.pin.parse(pin).map_err(|e| Error::Invalid { field: "pin", message: e.to_string() })?;
         let now = self.clock.now();
         let mut tx = self.store.begin().await?;
@@ -217,6 +229,10 @@ impl Service {
 
     /// The citizen gives up; the session ends. Not possible while a door is open.
     pub async fn cancel_session(&self, kiosk: &Principal, id: &SessionId) -> Result<SessionView> {
+        self.retrying(|| self.cancel_session_once(kiosk, id)).await
+    }
+
+    async fn cancel_session_once(&self, kiosk: &Principal, id: &SessionId) -> Result<SessionView> {
         let mut tx = self.store.begin().await?;
         let mut session = self.load(tx.as_mut(), kiosk, id).await?;
         ensure_open(&session)?;

@@ -36,6 +36,10 @@ struct OldDocument {
 impl Service {
     /// Step 3 without an old document: the birth date.
     pub async fn enter_birth_date(&self, kiosk: &Principal, id: &SessionId, birth_date: &str) -> Result<SessionView> {
+        self.retrying(|| self.enter_birth_date_once(kiosk, id, birth_date)).await
+    }
+
+    async fn enter_birth_date_once(&self, kiosk: &Principal, id: &SessionId, birth_date: &str) -> Result<SessionView> {
         let today = self.clock.now().date_naive();
         let typed = BirthDate::parse(birth_date, today)
             .map_err(|e| Error::Invalid { field: "birth_date", message: e.to_string() })?;
@@ -78,6 +82,10 @@ impl Service {
     /// that slot's panel, and is kept for destruction only once the compartment has opened; in every
     /// other case it is given back.
     pub(crate) async fn document_read(&self, box_id: &BoxId, slot: SlotNo, mrz: &str) -> Result<()> {
+        self.retrying(|| self.document_read_once(box_id, slot, mrz)).await
+    }
+
+    async fn document_read_once(&self, box_id: &BoxId, slot: SlotNo, mrz: &str) -> Result<()> {
         let now = self.clock.now();
         let driver = self.driver(box_id)?.clone();
         let give_back = || async { driver.return_document(slot).await.map_err(Error::Box) };
@@ -214,7 +222,10 @@ impl Service {
                 session.last_error = Some(Error::Locked.code().into());
                 Settled::Refused(Error::Locked)
             }
-            Err(Error::Transition(_) | Error::Contention) => {
+            // Another writer changed the pickup since it was read: the whole step is tried again and
+            // then sees what happened (claimed elsewhere, or only a counter moved).
+            Err(Error::Contention) => return Err(Error::Contention),
+            Err(Error::Transition(_)) => {
                 session.state.apply(SessionEvent::Unavailable, now, &self.policy.session)?;
                 session.last_error = Some(Error::NotAvailable.code().into());
                 Settled::Refused(Error::NotAvailable)

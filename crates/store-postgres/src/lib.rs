@@ -1,0 +1,268 @@
+//! abholbox's store on PostgreSQL: one database for a city's sites, shared by several server processes.
+//!
+//! Transactions run at PostgreSQL's default isolation (read committed). Every decision that races is
+//! a conditional write (`… WHERE version = $n`, `… WHERE state = $n`), a unique key (one claim per
+//! session, one document per compartment, one PIN per family) or `FOR UPDATE SKIP LOCKED` (the
+//! outbox lease), so two processes never both win. The event feed's cursors come from one counter row
+//! that a transaction updates last, just before it commits, and holds until then: cursors follow
+//! commit order without gaps, so a reader of `events_after` never skips an event that commits later.
+//! Migrations are embedded and run at open.
+
+mod rows;
+mod tx;
+
+use std::time::Duration;
+
+use abholbox_core::ids::{BoxId, CompartmentNo, PickupId, SessionId};
+use abholbox_store::{
+    AuditRecord, BoxEventRecord, BoxRecord, CompartmentRecord, EventRecord, OutboxRecord, OutboxStatus, PanelRecord,
+    PickupRecord, Result, SessionRecord, SiteRecord, Store, Tx,
+};
+use async_trait::async_trait;
+use chrono::{DateTime, Utc};
+use sqlx::postgres::{PgConnectOptions, PgPool, PgPoolOptions};
+
+use crate::rows::{
+    db, map_audit, map_box, map_box_event, map_compartment, map_event, map_outbox, map_outbox_status, map_panel,
+    map_pickup, map_session, map_site, map_token, read_err,
+};
+
+/// Compartments with the pickup each holds, if any.
+pub(crate) const COMPARTMENT_SELECT: &str = "SELECT c.*, p.id AS pickup_id FROM compartments c
+    LEFT JOIN pickups p ON p.box_id = c.box_id AND p.compartment = c.number
+    WHERE c.box_id = $1 ORDER BY c.number";
+
+/// One compartment with the pickup it holds, if any.
+pub(crate) const COMPARTMENT_ONE: &str = "SELECT c.*, p.id AS pickup_id FROM compartments c
+    LEFT JOIN pickups p ON p.box_id = c.box_id AND p.compartment = c.number
+    WHERE c.box_id = $1 AND c.number = $2";
+
+/// The PostgreSQL store; cheap to clone (a pool).
+#[derive(Clone, Debug)]
+pub struct PostgresStore {
+    pool: PgPool,
+}
+
+impl PostgresStore {
+    /// Connects to a `postgres://…` URL and brings the schema up to date. `password`, when given,
+    /// replaces one in the URL, so that it can come from a file or the environment instead.
+    pub async fn open(url: &str, password: Option<&str>) -> Result<Self> {
+        let mut options: PgConnectOptions = url.parse().map_err(db)?;
+        if let Some(p) = password {
+            options = options.password(p);
+        }
+        let pool = PgPoolOptions::new()
+            .max_connections(16)
+            .acquire_timeout(Duration::from_secs(10))
+            .connect_with(options)
+            .await
+            .map_err(db)?;
+        sqlx::migrate!("./migrations").run(&pool).await.map_err(db)?;
+        Ok(Self { pool })
+    }
+}
+
+#[async_trait]
+impl Store for PostgresStore {
+    async fn begin(&self) -> Result<Box<dyn Tx>> {
+        let tx = self.pool.begin().await.map_err(read_err)?;
+        Ok(Box::new(tx::PgTx { tx, events: Vec::new() }))
+    }
+
+    async fn ping(&self) -> Result<()> {
+        sqlx::query("SELECT 1").execute(&self.pool).await.map_err(db)?;
+        Ok(())
+    }
+
+    async fn close(&self) {
+        self.pool.close().await;
+    }
+
+    async fn sites(&self) -> Result<Vec<SiteRecord>> {
+        let rows = sqlx::query("SELECT * FROM sites ORDER BY id").fetch_all(&self.pool).await.map_err(read_err)?;
+        rows.iter().map(map_site).collect()
+    }
+
+    async fn boxes(&self) -> Result<Vec<BoxRecord>> {
+        let rows = sqlx::query("SELECT * FROM boxes ORDER BY id").fetch_all(&self.pool).await.map_err(read_err)?;
+        rows.iter().map(map_box).collect()
+    }
+
+    async fn compartments(&self, box_id: &BoxId) -> Result<Vec<CompartmentRecord>> {
+        let rows =
+            sqlx::query(COMPARTMENT_SELECT).bind(box_id.as_str()).fetch_all(&self.pool).await.map_err(read_err)?;
+        rows.iter().map(map_compartment).collect()
+    }
+
+    async fn compartment(&self, box_id: &BoxId, number: CompartmentNo) -> Result<Option<CompartmentRecord>> {
+        let row = sqlx::query(COMPARTMENT_ONE)
+            .bind(box_id.as_str())
+            .bind(i64::from(number.get()))
+            .fetch_optional(&self.pool)
+            .await
+            .map_err(read_err)?;
+        row.as_ref().map(map_compartment).transpose()
+    }
+
+    async fn panels(&self, box_id: &BoxId) -> Result<Vec<PanelRecord>> {
+        let rows = sqlx::query("SELECT * FROM panels WHERE box_id = $1 ORDER BY reader_slot")
+            .bind(box_id.as_str())
+            .fetch_all(&self.pool)
+            .await
+            .map_err(read_err)?;
+        rows.iter().map(map_panel).collect()
+    }
+
+    async fn pickup(&self, id: &PickupId) -> Result<Option<PickupRecord>> {
+        let row = sqlx::query("SELECT * FROM pickups WHERE id = $1")
+            .bind(id.as_str())
+            .fetch_optional(&self.pool)
+            .await
+            .map_err(read_err)?;
+        row.as_ref().map(map_pickup).transpose()
+    }
+
+    async fn session(&self, id: &SessionId) -> Result<Option<SessionRecord>> {
+        let row = sqlx::query("SELECT * FROM kiosk_sessions WHERE id = $1")
+            .bind(id.as_str())
+            .fetch_optional(&self.pool)
+            .await
+            .map_err(read_err)?;
+        row.as_ref().map(map_session).transpose()
+    }
+
+    async fn token_by_hash(&self, hash: &[u8]) -> Result<Option<abholbox_store::TokenRecord>> {
+        let row = sqlx::query("SELECT * FROM api_tokens WHERE hash = $1")
+            .bind(hash)
+            .fetch_optional(&self.pool)
+            .await
+            .map_err(read_err)?;
+        row.as_ref().map(map_token).transpose()
+    }
+
+    async fn token(&self, id: &str) -> Result<Option<abholbox_store::TokenRecord>> {
+        let row = sqlx::query("SELECT * FROM api_tokens WHERE id = $1")
+            .bind(id)
+            .fetch_optional(&self.pool)
+            .await
+            .map_err(read_err)?;
+        row.as_ref().map(map_token).transpose()
+    }
+
+    async fn events_after(&self, cursor: i64, limit: u32) -> Result<Vec<EventRecord>> {
+        let rows = sqlx::query("SELECT * FROM events WHERE cursor > $1 ORDER BY cursor LIMIT $2")
+            .bind(cursor)
+            .bind(i64::from(limit))
+            .fetch_all(&self.pool)
+            .await
+            .map_err(read_err)?;
+        rows.iter().map(map_event).collect()
+    }
+
+    async fn events_of_pickup(&self, pickup: &PickupId) -> Result<Vec<EventRecord>> {
+        let rows = sqlx::query("SELECT * FROM events WHERE pickup_id = $1 ORDER BY cursor")
+            .bind(pickup.as_str())
+            .fetch_all(&self.pool)
+            .await
+            .map_err(read_err)?;
+        rows.iter().map(map_event).collect()
+    }
+
+    async fn audit_entries(&self, limit: u32) -> Result<Vec<AuditRecord>> {
+        let rows = sqlx::query("SELECT * FROM audit_log ORDER BY id DESC LIMIT $1")
+            .bind(i64::from(limit))
+            .fetch_all(&self.pool)
+            .await
+            .map_err(read_err)?;
+        rows.iter().map(map_audit).collect()
+    }
+
+    async fn outbox_for_pickup(&self, pickup: &PickupId) -> Result<Vec<OutboxStatus>> {
+        let rows = sqlx::query(
+            "SELECT id, purpose, attempts, sent_at, last_error, dropped_at,
+                    (recipient IS NOT NULL OR body IS NOT NULL) AS holds_content
+             FROM outbox WHERE pickup_id = $1 ORDER BY id",
+        )
+        .bind(pickup.as_str())
+        .fetch_all(&self.pool)
+        .await
+        .map_err(read_err)?;
+        rows.iter().map(map_outbox_status).collect()
+    }
+
+    /// `SKIP LOCKED`: two processes' workers lease different messages, never the same one twice.
+    async fn lease_outbox(&self, now: DateTime<Utc>, lease_until: DateTime<Utc>) -> Result<Option<OutboxRecord>> {
+        let row = sqlx::query(
+            "UPDATE outbox SET leased_until = $1, attempts = attempts + 1
+             WHERE id = (SELECT id FROM outbox
+                         WHERE sent_at IS NULL AND body IS NOT NULL AND not_before <= $2
+                           AND (leased_until IS NULL OR leased_until <= $2)
+                         ORDER BY id LIMIT 1 FOR UPDATE SKIP LOCKED)
+             RETURNING id, pickup_id, purpose, recipient, body, attempts, created_at",
+        )
+        .bind(lease_until)
+        .bind(now)
+        .fetch_optional(&self.pool)
+        .await
+        .map_err(read_err)?;
+        row.as_ref().map(map_outbox).transpose()
+    }
+
+    async fn outbox_sent(&self, id: i64, at: DateTime<Utc>, gateway_id: &str) -> Result<()> {
+        sqlx::query(
+            "UPDATE outbox SET sent_at = $1, gateway_id = $2, recipient = NULL, body = NULL, leased_until = NULL,
+                    last_error = NULL
+             WHERE id = $3",
+        )
+        .bind(at)
+        .bind(gateway_id)
+        .bind(id)
+        .execute(&self.pool)
+        .await
+        .map_err(read_err)?;
+        Ok(())
+    }
+
+    async fn outbox_retry(&self, id: i64, error: &str, next_attempt: DateTime<Utc>) -> Result<()> {
+        sqlx::query("UPDATE outbox SET last_error = $1, not_before = $2, leased_until = NULL WHERE id = $3")
+            .bind(error)
+            .bind(next_attempt)
+            .bind(id)
+            .execute(&self.pool)
+            .await
+            .map_err(read_err)?;
+        Ok(())
+    }
+
+    async fn pending_box_events(&self, limit: u32) -> Result<Vec<BoxEventRecord>> {
+        let rows = sqlx::query(
+            "SELECT * FROM box_events WHERE applied_at IS NULL AND given_up_at IS NULL ORDER BY id LIMIT $1",
+        )
+        .bind(i64::from(limit))
+        .fetch_all(&self.pool)
+        .await
+        .map_err(read_err)?;
+        rows.iter().map(map_box_event).collect()
+    }
+
+    async fn box_event_attempt_failed(&self, id: i64, error: &str) -> Result<()> {
+        sqlx::query("UPDATE box_events SET attempts = attempts + 1, last_error = $1 WHERE id = $2")
+            .bind(error)
+            .bind(id)
+            .execute(&self.pool)
+            .await
+            .map_err(read_err)?;
+        Ok(())
+    }
+
+    async fn box_event_given_up(&self, id: i64, at: DateTime<Utc>, error: &str) -> Result<()> {
+        sqlx::query("UPDATE box_events SET attempts = attempts + 1, last_error = $1, given_up_at = $2 WHERE id = $3")
+            .bind(error)
+            .bind(at)
+            .bind(id)
+            .execute(&self.pool)
+            .await
+            .map_err(read_err)?;
+        Ok(())
+    }
+}

@@ -1,0 +1,301 @@
+//! Rows back into records; a value that does not parse is reported as corrupt, never unwrapped.
+
+use abholbox_core::compartment::{CompartmentState, Defect, SizeClass};
+use abholbox_core::document::DocumentKind;
+use abholbox_core::ids::{BoxId, CompartmentNo, PanelId, PickupId, SessionId, SiteId, SlotNo};
+use abholbox_core::kiosk::{EndReason, QueuedPickup, SessionState, Step};
+use abholbox_core::language::Language;
+use abholbox_core::personal::ThirdFactor;
+use abholbox_core::pickup::{Attention, PickupStatus};
+use abholbox_store::{
+    AuditRecord, BoxEventRecord, BoxRecord, CompartmentRecord, DoorMove, EventRecord, KeyedHash, OutboxRecord,
+    OutboxStatus, PanelRecord, PersonalRecord, PickupRecord, PinHash, Role, Rule, SessionRecord, SiteRecord,
+    StoreError, TokenRecord,
+};
+use chrono::{DateTime, Utc};
+use sqlx::Row;
+use sqlx::postgres::PgRow;
+
+type R<T> = Result<T, StoreError>;
+
+fn corrupt(col: &'static str) -> StoreError {
+    StoreError::Corrupt(col)
+}
+
+pub(crate) fn db(e: impl std::error::Error + Send + Sync + 'static) -> StoreError {
+    StoreError::Database(Box::new(e))
+}
+
+/// Maps PostgreSQL's answers to what the use cases tell apart: a unique index names its rule, a
+/// deadlock or serialization failure may be retried; anything else is a database error.
+pub(crate) fn write_err(e: sqlx::Error) -> StoreError {
+    if let sqlx::Error::Database(d) = &e {
+        match d.code().as_deref() {
+            Some("23505") => {
+                return StoreError::Conflict(match d.constraint() {
+                    Some("pickups_reference") => Rule::PickupReference,
+                    Some("pickups_document_number") => Rule::PickupDocumentNumber,
+                    Some("pickups_compartment") => Rule::CompartmentHoldsOne,
+                    Some("pickups_claim") => Rule::OneClaimPerSession,
+                    _ => Rule::Identity,
+                });
+            }
+            Some("40001" | "40P01") => return StoreError::Retry,
+            _ => {}
+        }
+    }
+    db(e)
+}
+
+/// Like [`write_err`] for reads, which can meet a deadlock too.
+pub(crate) fn read_err(e: sqlx::Error) -> StoreError {
+    write_err(e)
+}
+
+fn s(row: &PgRow, col: &'static str) -> R<String> {
+    row.try_get::<String, _>(col).map_err(|_| corrupt(col))
+}
+
+fn opt_s(row: &PgRow, col: &'static str) -> R<Option<String>> {
+    row.try_get::<Option<String>, _>(col).map_err(|_| corrupt(col))
+}
+
+fn i(row: &PgRow, col: &'static str) -> R<i64> {
+    row.try_get::<i64, _>(col).map_err(|_| corrupt(col))
+}
+
+fn u(row: &PgRow, col: &'static str) -> R<u32> {
+    u32::try_from(i(row, col)?).map_err(|_| corrupt(col))
+}
+
+fn b(row: &PgRow, col: &'static str) -> R<bool> {
+    row.try_get::<bool, _>(col).map_err(|_| corrupt(col))
+}
+
+fn blob(row: &PgRow, col: &'static str) -> R<Option<Vec<u8>>> {
+    row.try_get::<Option<Vec<u8>>, _>(col).map_err(|_| corrupt(col))
+}
+
+fn t(row: &PgRow, col: &'static str) -> R<DateTime<Utc>> {
+    row.try_get::<DateTime<Utc>, _>(col).map_err(|_| corrupt(col))
+}
+
+fn opt_t(row: &PgRow, col: &'static str) -> R<Option<DateTime<Utc>>> {
+    row.try_get::<Option<DateTime<Utc>>, _>(col).map_err(|_| corrupt(col))
+}
+
+fn json(row: &PgRow, col: &'static str) -> R<serde_json::Value> {
+    row.try_get::<serde_json::Value, _>(col).map_err(|_| corrupt(col))
+}
+
+fn parsed<T>(row: &PgRow, col: &'static str, f: impl FnOnce(&str) -> Option<T>) -> R<T> {
+    f(&s(row, col)?).ok_or_else(|| corrupt(col))
+}
+
+fn opt_parsed<T>(row: &PgRow, col: &'static str, f: impl FnOnce(&str) -> Option<T>) -> R<Option<T>> {
+    opt_s(row, col)?.map(|v| f(&v).ok_or_else(|| corrupt(col))).transpose()
+}
+
+fn keyed(row: &PgRow, key_col: &'static str, hash_col: &'static str) -> R<Option<KeyedHash>> {
+    Ok(match (opt_s(row, key_col)?, blob(row, hash_col)?) {
+        (Some(key_id), Some(hash)) => Some(KeyedHash { key_id, hash }),
+        _ => None,
+    })
+}
+
+pub(crate) fn compartment_no(n: i64, col: &'static str) -> R<CompartmentNo> {
+    u32::try_from(n).ok().and_then(CompartmentNo::new).ok_or_else(|| corrupt(col))
+}
+
+fn opt_pin(row: &PgRow) -> R<Option<PinHash>> {
+    Ok(match (opt_s(row, "pin_key")?, blob(row, "pin_salt")?, blob(row, "pin_hash")?) {
+        (Some(key_id), Some(salt), Some(hash)) => Some(PinHash { key_id, salt, hash }),
+        _ => None,
+    })
+}
+
+/// A PIN hash from `pin_key`, `pin_salt` and `pin_hash`.
+pub(crate) fn map_pin(row: &PgRow) -> R<PinHash> {
+    opt_pin(row)?.ok_or_else(|| corrupt("pin_hash"))
+}
+
+pub(crate) fn map_site(row: &PgRow) -> R<SiteRecord> {
+    Ok(SiteRecord {
+        id: parsed(row, "id", |v| SiteId::parse(v).ok())?,
+        name: s(row, "name")?,
+        address: s(row, "address")?,
+        time_zone: s(row, "time_zone")?,
+    })
+}
+
+pub(crate) fn map_box(row: &PgRow) -> R<BoxRecord> {
+    Ok(BoxRecord {
+        id: parsed(row, "id", |v| BoxId::parse(v).ok())?,
+        site: parsed(row, "site_id", |v| SiteId::parse(v).ok())?,
+        name: s(row, "name")?,
+        driver: s(row, "driver")?,
+    })
+}
+
+pub(crate) fn map_compartment(row: &PgRow) -> R<CompartmentRecord> {
+    Ok(CompartmentRecord {
+        box_id: parsed(row, "box_id", |v| BoxId::parse(v).ok())?,
+        number: compartment_no(i(row, "number")?, "number")?,
+        label: s(row, "label")?,
+        module: s(row, "module")?,
+        row: u(row, "row_no")?,
+        column: u(row, "column_no")?,
+        size: parsed(row, "size", SizeClass::parse)?,
+        within_reach: b(row, "within_reach")?,
+        state: parsed(row, "state", CompartmentState::parse)?,
+        defect: opt_parsed(row, "defect", Defect::parse)?,
+        pickup: opt_parsed(row, "pickup_id", |v| PickupId::parse(v).ok())?,
+    })
+}
+
+pub(crate) fn map_panel(row: &PgRow) -> R<PanelRecord> {
+    Ok(PanelRecord {
+        box_id: parsed(row, "box_id", |v| BoxId::parse(v).ok())?,
+        id: parsed(row, "id", |v| PanelId::parse(v).ok())?,
+        reader_slot: u(row, "reader_slot").and_then(|n| SlotNo::new(n).ok_or_else(|| corrupt("reader_slot")))?,
+    })
+}
+
+pub(crate) fn map_pickup(row: &PgRow) -> R<PickupRecord> {
+    Ok(PickupRecord {
+        id: parsed(row, "id", |v| PickupId::parse(v).ok())?,
+        reference: s(row, "reference")?,
+        site: parsed(row, "site_id", |v| SiteId::parse(v).ok())?,
+        document_kind: parsed(row, "document_kind", DocumentKind::parse)?,
+        document_number: opt_s(row, "document_number")?,
+        third_factor: parsed(row, "third_factor", ThirdFactor::parse)?,
+        language: parsed(row, "language", Language::parse)?,
+        low_compartment: b(row, "low_compartment")?,
+        status: parsed(row, "status", PickupStatus::parse)?,
+        box_id: opt_parsed(row, "box_id", |v| BoxId::parse(v).ok())?,
+        compartment: row
+            .try_get::<Option<i64>, _>("compartment")
+            .map_err(|_| corrupt("compartment"))?
+            .map(|n| compartment_no(n, "compartment"))
+            .transpose()?,
+        locked: b(row, "locked")?,
+        failed_pin_attempts: u(row, "failed_pin_attempts")?,
+        failed_third_factor_attempts: u(row, "failed_third_factor_attempts")?,
+        claimed_by: opt_parsed(row, "claimed_by", |v| SessionId::parse(v).ok())?,
+        claimed_at: opt_t(row, "claimed_at")?,
+        door_opened_at: opt_t(row, "door_opened_at")?,
+        phone_hash: keyed(row, "phone_key", "phone_hash")?,
+        pin: opt_pin(row)?,
+        ready_at: opt_t(row, "ready_at")?,
+        deadline: opt_t(row, "deadline")?,
+        collected_at: opt_t(row, "collected_at")?,
+        withdrawal_started_at: opt_t(row, "withdrawal_started_at")?,
+        attention: opt_parsed(row, "attention", Attention::parse)?,
+        handled_by: opt_s(row, "handled_by")?,
+        created_at: t(row, "created_at")?,
+        updated_at: t(row, "updated_at")?,
+        version: i(row, "version")?,
+    })
+}
+
+pub(crate) fn map_personal(row: &PgRow) -> R<PersonalRecord> {
+    Ok(PersonalRecord {
+        pickup: parsed(row, "pickup_id", |v| PickupId::parse(v).ok())?,
+        phone_e164: s(row, "phone_e164")?,
+        birth_date: opt_s(row, "birth_date")?,
+        old_document_number: opt_s(row, "old_document_number")?,
+    })
+}
+
+pub(crate) fn map_session(row: &PgRow) -> R<SessionRecord> {
+    let queue: Vec<QueuedPickup> = serde_json::from_value(json(row, "queue")?).map_err(|_| corrupt("queue"))?;
+    let state = SessionState {
+        step: parsed(row, "step", Step::parse)?,
+        ended: opt_parsed(row, "ended_reason", EndReason::parse)?,
+        pin_attempts: u(row, "pin_attempts")?,
+        third_factor_attempts: u(row, "third_factor_attempts")?,
+        queue,
+        position: usize::try_from(i(row, "position")?).map_err(|_| corrupt("position"))?,
+        last_activity: t(row, "last_activity")?,
+    };
+    Ok(SessionRecord {
+        id: parsed(row, "id", |v| SessionId::parse(v).ok())?,
+        box_id: parsed(row, "box_id", |v| BoxId::parse(v).ok())?,
+        token_id: s(row, "token_id")?,
+        panel: parsed(row, "panel_id", |v| PanelId::parse(v).ok())?,
+        state,
+        phone_hash: keyed(row, "phone_key", "phone_hash")?,
+        last_error: opt_s(row, "last_error")?,
+        created_at: t(row, "created_at")?,
+        version: i(row, "version")?,
+    })
+}
+
+pub(crate) fn map_token(row: &PgRow) -> R<TokenRecord> {
+    Ok(TokenRecord {
+        id: s(row, "id")?,
+        role: parsed(row, "role", Role::parse)?,
+        box_id: opt_parsed(row, "box_id", |v| BoxId::parse(v).ok())?,
+        panel: opt_parsed(row, "panel_id", |v| PanelId::parse(v).ok())?,
+        hash: blob(row, "hash")?.ok_or_else(|| corrupt("hash"))?,
+        label: s(row, "label")?,
+        created_at: t(row, "created_at")?,
+        revoked_at: opt_t(row, "revoked_at")?,
+    })
+}
+
+pub(crate) fn map_event(row: &PgRow) -> R<EventRecord> {
+    Ok(EventRecord {
+        cursor: i(row, "cursor")?,
+        pickup: parsed(row, "pickup_id", |v| PickupId::parse(v).ok())?,
+        kind: s(row, "kind")?,
+        at: t(row, "at")?,
+        data: json(row, "data")?,
+    })
+}
+
+pub(crate) fn map_audit(row: &PgRow) -> R<AuditRecord> {
+    Ok(AuditRecord {
+        id: i(row, "id")?,
+        at: t(row, "at")?,
+        actor: s(row, "actor")?,
+        action: s(row, "action")?,
+        object: s(row, "object")?,
+        detail: json(row, "detail")?,
+    })
+}
+
+pub(crate) fn map_outbox(row: &PgRow) -> R<OutboxRecord> {
+    Ok(OutboxRecord {
+        id: i(row, "id")?,
+        pickup: parsed(row, "pickup_id", |v| PickupId::parse(v).ok())?,
+        purpose: s(row, "purpose")?,
+        recipient: s(row, "recipient")?,
+        body: s(row, "body")?,
+        attempts: u(row, "attempts")?,
+        created_at: t(row, "created_at")?,
+    })
+}
+
+pub(crate) fn map_outbox_status(row: &PgRow) -> R<OutboxStatus> {
+    Ok(OutboxStatus {
+        id: i(row, "id")?,
+        purpose: s(row, "purpose")?,
+        attempts: u(row, "attempts")?,
+        sent_at: opt_t(row, "sent_at")?,
+        last_error: opt_s(row, "last_error")?,
+        holds_content: b(row, "holds_content")?,
+        dropped_at: opt_t(row, "dropped_at")?,
+    })
+}
+
+pub(crate) fn map_box_event(row: &PgRow) -> R<BoxEventRecord> {
+    Ok(BoxEventRecord {
+        id: i(row, "id")?,
+        box_id: parsed(row, "box_id", |v| BoxId::parse(v).ok())?,
+        door: parsed(row, "door", DoorMove::parse)?,
+        compartment: compartment_no(i(row, "compartment")?, "compartment")?,
+        at: t(row, "at")?,
+        attempts: u(row, "attempts")?,
+    })
+}

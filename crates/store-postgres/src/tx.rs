@@ -1,0 +1,666 @@
+//! The write transaction: every state change and what follows from it, committed once.
+
+use abholbox_core::compartment::{Candidate, CompartmentState, Defect, SizeClass};
+use abholbox_core::ids::{BoxId, CompartmentNo, PanelId, PickupId, SessionId, SiteId};
+use abholbox_core::kiosk::Step;
+use abholbox_store::{
+    BoxRecord, CompartmentRecord, FamilyPin, KeyedHash, NewAuditEntry, NewBoxEvent, NewCompartment, NewEvent,
+    NewOutboxMessage, OldDocumentRecord, PanelRecord, PersonalRecord, PickupRecord, PinHash, Result, SessionRecord,
+    SiteRecord, StoreError, TokenRecord, Tx,
+};
+use async_trait::async_trait;
+use chrono::{DateTime, Utc};
+use sqlx::postgres::PgArguments;
+use sqlx::types::Json;
+use sqlx::{Postgres, Row, Transaction};
+
+use crate::rows::{
+    compartment_no, db, map_box, map_compartment, map_panel, map_personal, map_pickup, map_pin, map_session, map_site,
+    read_err, write_err,
+};
+
+pub(crate) struct PgTx {
+    pub(crate) tx: Transaction<'static, Postgres>,
+    /// Events wait here for the commit, which hands out their cursors (see [`PgTx::commit`]).
+    pub(crate) events: Vec<NewEvent>,
+}
+
+type Query<'q> = sqlx::query::Query<'q, Postgres, PgArguments>;
+
+const PICKUP_COLUMNS: &str = "id, reference, site_id, document_kind, document_number, third_factor, language,
+    low_compartment, status, box_id, compartment, locked, failed_pin_attempts, failed_third_factor_attempts,
+    claimed_by, claimed_at, door_opened_at, phone_key, phone_hash, pin_key, pin_salt, pin_hash, ready_at, deadline,
+    collected_at, withdrawal_started_at, attention, handled_by, created_at, updated_at, version";
+
+/// The placeholders for [`PICKUP_COLUMNS`].
+const PICKUP_VALUES: &str = "$1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19,
+    $20, $21, $22, $23, $24, $25, $26, $27, $28, $29, $30, $31";
+
+fn bind_pickup<'q>(q: Query<'q>, p: &'q PickupRecord) -> Query<'q> {
+    q.bind(p.id.as_str())
+        .bind(p.reference.as_str())
+        .bind(p.site.as_str())
+        .bind(p.document_kind.as_str())
+        .bind(p.document_number.as_deref())
+        .bind(p.third_factor.as_str())
+        .bind(p.language.code())
+        .bind(p.low_compartment)
+        .bind(p.status.as_str())
+        .bind(p.box_id.as_ref().map(BoxId::as_str))
+        .bind(p.compartment.map(|c| i64::from(c.get())))
+        .bind(p.locked)
+        .bind(i64::from(p.failed_pin_attempts))
+        .bind(i64::from(p.failed_third_factor_attempts))
+        .bind(p.claimed_by.as_ref().map(SessionId::as_str))
+        .bind(p.claimed_at)
+        .bind(p.door_opened_at)
+        .bind(p.phone_hash.as_ref().map(|h| h.key_id.as_str()))
+        .bind(p.phone_hash.as_ref().map(|h| h.hash.as_slice()))
+        .bind(p.pin.as_ref().map(|h| h.key_id.as_str()))
+        .bind(p.pin.as_ref().map(|h| h.salt.as_slice()))
+        .bind(p.pin.as_ref().map(|h| h.hash.as_slice()))
+        .bind(p.ready_at)
+        .bind(p.deadline)
+        .bind(p.collected_at)
+        .bind(p.withdrawal_started_at)
+        .bind(p.attention.map(|a| a.as_str()))
+        .bind(p.handled_by.as_deref())
+        .bind(p.created_at)
+        .bind(p.updated_at)
+}
+
+#[async_trait]
+impl Tx for PgTx {
+    /// Hands out the events' cursors from the counter row, last: its lock is held only from here to
+    /// the commit, and taken after every other lock of the transaction, so it orders commits without
+    /// adding a deadlock.
+    async fn commit(mut self: Box<Self>) -> Result<()> {
+        if !self.events.is_empty() {
+            let count = i64::try_from(self.events.len()).map_err(db)?;
+            let row = sqlx::query("UPDATE feed_cursor SET last = last + $1 RETURNING last")
+                .bind(count)
+                .fetch_one(&mut *self.tx)
+                .await
+                .map_err(write_err)?;
+            let last: i64 = row.try_get("last").map_err(db)?;
+            for (offset, e) in (0_i64..).zip(self.events.iter()) {
+                sqlx::query("INSERT INTO events (cursor, pickup_id, kind, at, data) VALUES ($1, $2, $3, $4, $5)")
+                    .bind(last - count + 1 + offset)
+                    .bind(e.pickup.as_str())
+                    .bind(e.kind)
+                    .bind(e.at)
+                    .bind(Json(&e.data))
+                    .execute(&mut *self.tx)
+                    .await
+                    .map_err(write_err)?;
+            }
+        }
+        self.tx.commit().await.map_err(write_err)
+    }
+
+    async fn upsert_site(&mut self, site: &SiteRecord) -> Result<()> {
+        sqlx::query(
+            "INSERT INTO sites (id, name, address, time_zone) VALUES ($1, $2, $3, $4)
+             ON CONFLICT (id) DO UPDATE SET name = excluded.name, address = excluded.address,
+                                            time_zone = excluded.time_zone",
+        )
+        .bind(site.id.as_str())
+        .bind(&site.name)
+        .bind(&site.address)
+        .bind(&site.time_zone)
+        .execute(&mut *self.tx)
+        .await
+        .map_err(write_err)?;
+        Ok(())
+    }
+
+    async fn upsert_box(
+        &mut self,
+        b: &BoxRecord,
+        compartments: &[NewCompartment],
+        panels: &[PanelRecord],
+    ) -> Result<()> {
+        sqlx::query(
+            "INSERT INTO boxes (id, site_id, name, driver) VALUES ($1, $2, $3, $4)
+             ON CONFLICT (id) DO UPDATE SET site_id = excluded.site_id, name = excluded.name,
+                                            driver = excluded.driver",
+        )
+        .bind(b.id.as_str())
+        .bind(b.site.as_str())
+        .bind(&b.name)
+        .bind(&b.driver)
+        .execute(&mut *self.tx)
+        .await
+        .map_err(write_err)?;
+        for c in compartments {
+            sqlx::query(
+                "INSERT INTO compartments (box_id, number, label, module, row_no, column_no, size, within_reach, state)
+                 VALUES ($1, $2, $3, $4, $5, $6, $7, $8, 'free')
+                 ON CONFLICT (box_id, number) DO UPDATE SET label = excluded.label, module = excluded.module,
+                    row_no = excluded.row_no, column_no = excluded.column_no, size = excluded.size,
+                    within_reach = excluded.within_reach",
+            )
+            .bind(b.id.as_str())
+            .bind(i64::from(c.number.get()))
+            .bind(&c.label)
+            .bind(&c.module)
+            .bind(i64::from(c.row))
+            .bind(i64::from(c.column))
+            .bind(c.size.as_str())
+            .bind(c.within_reach)
+            .execute(&mut *self.tx)
+            .await
+            .map_err(write_err)?;
+        }
+        sqlx::query("DELETE FROM panels WHERE box_id = $1")
+            .bind(b.id.as_str())
+            .execute(&mut *self.tx)
+            .await
+            .map_err(write_err)?;
+        for p in panels {
+            sqlx::query("INSERT INTO panels (box_id, id, reader_slot) VALUES ($1, $2, $3)")
+                .bind(b.id.as_str())
+                .bind(p.id.as_str())
+                .bind(i64::from(p.reader_slot.get()))
+                .execute(&mut *self.tx)
+                .await
+                .map_err(write_err)?;
+        }
+        Ok(())
+    }
+
+    async fn site(&mut self, id: &SiteId) -> Result<Option<SiteRecord>> {
+        let row = sqlx::query("SELECT * FROM sites WHERE id = $1")
+            .bind(id.as_str())
+            .fetch_optional(&mut *self.tx)
+            .await
+            .map_err(read_err)?;
+        row.as_ref().map(map_site).transpose()
+    }
+
+    async fn box_record(&mut self, id: &BoxId) -> Result<Option<BoxRecord>> {
+        let row = sqlx::query("SELECT * FROM boxes WHERE id = $1")
+            .bind(id.as_str())
+            .fetch_optional(&mut *self.tx)
+            .await
+            .map_err(read_err)?;
+        row.as_ref().map(map_box).transpose()
+    }
+
+    async fn insert_token(&mut self, token: &TokenRecord) -> Result<()> {
+        sqlx::query(
+            "INSERT INTO api_tokens (id, role, box_id, panel_id, hash, label, created_at)
+             VALUES ($1, $2, $3, $4, $5, $6, $7)",
+        )
+        .bind(&token.id)
+        .bind(token.role.as_str())
+        .bind(token.box_id.as_ref().map(BoxId::as_str))
+        .bind(token.panel.as_ref().map(PanelId::as_str))
+        .bind(token.hash.as_slice())
+        .bind(&token.label)
+        .bind(token.created_at)
+        .execute(&mut *self.tx)
+        .await
+        .map_err(write_err)?;
+        Ok(())
+    }
+
+    async fn revoke_token(&mut self, id: &str, at: DateTime<Utc>) -> Result<bool> {
+        let done = sqlx::query("UPDATE api_tokens SET revoked_at = $1 WHERE id = $2 AND revoked_at IS NULL")
+            .bind(at)
+            .bind(id)
+            .execute(&mut *self.tx)
+            .await
+            .map_err(write_err)?;
+        Ok(done.rows_affected() == 1)
+    }
+
+    async fn insert_pickup(&mut self, pickup: &PickupRecord, personal: &PersonalRecord) -> Result<()> {
+        let sql = format!("INSERT INTO pickups ({PICKUP_COLUMNS}) VALUES ({PICKUP_VALUES})");
+        bind_pickup(sqlx::query(sqlx::AssertSqlSafe(sql)), pickup)
+            .bind(pickup.version)
+            .execute(&mut *self.tx)
+            .await
+            .map_err(write_err)?;
+        sqlx::query(
+            "INSERT INTO personal_data (pickup_id, phone_e164, birth_date, old_document_number) VALUES ($1, $2, $3, $4)",
+        )
+        .bind(personal.pickup.as_str())
+        .bind(&personal.phone_e164)
+        .bind(personal.birth_date.as_deref())
+        .bind(personal.old_document_number.as_deref())
+        .execute(&mut *self.tx)
+        .await
+        .map_err(write_err)?;
+        Ok(())
+    }
+
+    async fn pickup(&mut self, id: &PickupId) -> Result<Option<PickupRecord>> {
+        let row = sqlx::query("SELECT * FROM pickups WHERE id = $1")
+            .bind(id.as_str())
+            .fetch_optional(&mut *self.tx)
+            .await
+            .map_err(read_err)?;
+        row.as_ref().map(map_pickup).transpose()
+    }
+
+    async fn pickup_by_reference(&mut self, site: &SiteId, reference: &str) -> Result<Option<PickupRecord>> {
+        let row = sqlx::query("SELECT * FROM pickups WHERE site_id = $1 AND reference = $2")
+            .bind(site.as_str())
+            .bind(reference)
+            .fetch_optional(&mut *self.tx)
+            .await
+            .map_err(read_err)?;
+        row.as_ref().map(map_pickup).transpose()
+    }
+
+    async fn pickup_by_document_number(&mut self, site: &SiteId, number: &str) -> Result<Option<PickupRecord>> {
+        let row = sqlx::query(
+            "SELECT * FROM pickups WHERE site_id = $1 AND document_number = $2
+               AND status NOT IN ('collected', 'withdrawn', 'cancelled')",
+        )
+        .bind(site.as_str())
+        .bind(number)
+        .fetch_optional(&mut *self.tx)
+        .await
+        .map_err(read_err)?;
+        row.as_ref().map(map_pickup).transpose()
+    }
+
+    async fn pickup_in_compartment(&mut self, box_id: &BoxId, number: CompartmentNo) -> Result<Option<PickupRecord>> {
+        let row = sqlx::query("SELECT * FROM pickups WHERE box_id = $1 AND compartment = $2")
+            .bind(box_id.as_str())
+            .bind(i64::from(number.get()))
+            .fetch_optional(&mut *self.tx)
+            .await
+            .map_err(read_err)?;
+        row.as_ref().map(map_pickup).transpose()
+    }
+
+    async fn ready_pickups_for_phone(&mut self, box_id: &BoxId, phone_hash: &[u8]) -> Result<Vec<PickupRecord>> {
+        let rows = sqlx::query(
+            "SELECT * FROM pickups WHERE box_id = $1 AND phone_hash = $2 AND status = 'ready' ORDER BY ready_at, id",
+        )
+        .bind(box_id.as_str())
+        .bind(phone_hash)
+        .fetch_all(&mut *self.tx)
+        .await
+        .map_err(read_err)?;
+        rows.iter().map(map_pickup).collect()
+    }
+
+    /// The unique key decides: a second transaction's insert waits for the first's commit and then
+    /// finds its row, so a family gets one PIN however its documents race.
+    async fn family_pin(&mut self, box_id: &BoxId, phone: &KeyedHash, pin: &PinHash) -> Result<FamilyPin> {
+        sqlx::query(
+            "DELETE FROM family_pins f WHERE f.box_id = $1 AND f.phone_hash = $2 AND NOT EXISTS (
+                SELECT 1 FROM pickups p WHERE p.box_id = $1 AND p.phone_hash = $2 AND p.status = 'ready'
+                  AND NOT p.locked AND p.pin_hash = f.pin_hash)",
+        )
+        .bind(box_id.as_str())
+        .bind(phone.hash.as_slice())
+        .execute(&mut *self.tx)
+        .await
+        .map_err(write_err)?;
+        let inserted = sqlx::query(
+            "INSERT INTO family_pins (box_id, phone_key, phone_hash, pin_key, pin_salt, pin_hash)
+             VALUES ($1, $2, $3, $4, $5, $6) ON CONFLICT (box_id, phone_hash) DO NOTHING",
+        )
+        .bind(box_id.as_str())
+        .bind(&phone.key_id)
+        .bind(phone.hash.as_slice())
+        .bind(&pin.key_id)
+        .bind(pin.salt.as_slice())
+        .bind(pin.hash.as_slice())
+        .execute(&mut *self.tx)
+        .await
+        .map_err(write_err)?;
+        if inserted.rows_affected() == 1 {
+            return Ok(FamilyPin { pin: pin.clone(), new: true });
+        }
+        let row =
+            sqlx::query("SELECT pin_key, pin_salt, pin_hash FROM family_pins WHERE box_id = $1 AND phone_hash = $2")
+                .bind(box_id.as_str())
+                .bind(phone.hash.as_slice())
+                .fetch_optional(&mut *self.tx)
+                .await
+                .map_err(read_err)?;
+        match row {
+            Some(row) => Ok(FamilyPin { pin: map_pin(&row)?, new: false }),
+            // The family's row went away between the insert and the read (its last document left):
+            // the caller's transaction is retried and then finds the way clear.
+            None => Err(StoreError::Retry),
+        }
+    }
+
+    async fn update_pickup(&mut self, p: &PickupRecord) -> Result<bool> {
+        let sql = format!("UPDATE pickups SET ({PICKUP_COLUMNS}) = ({PICKUP_VALUES}) WHERE id = $33 AND version = $32");
+        let done = bind_pickup(sqlx::query(sqlx::AssertSqlSafe(sql)), p)
+            .bind(p.version + 1)
+            .bind(p.version)
+            .bind(p.id.as_str())
+            .execute(&mut *self.tx)
+            .await
+            .map_err(write_err)?;
+        Ok(done.rows_affected() == 1)
+    }
+
+    async fn pickups_in_flight(&mut self) -> Result<Vec<PickupRecord>> {
+        let rows = sqlx::query(
+            "SELECT * FROM pickups WHERE status = 'depositing' OR (status = 'ready' AND claimed_by IS NOT NULL)",
+        )
+        .fetch_all(&mut *self.tx)
+        .await
+        .map_err(read_err)?;
+        rows.iter().map(map_pickup).collect()
+    }
+
+    async fn pickups_due_to_expire(&mut self, now: DateTime<Utc>, limit: u32) -> Result<Vec<PickupRecord>> {
+        let rows = sqlx::query(
+            "SELECT * FROM pickups WHERE status = 'ready' AND claimed_by IS NULL AND deadline <= $1
+             ORDER BY deadline LIMIT $2",
+        )
+        .bind(now)
+        .bind(i64::from(limit))
+        .fetch_all(&mut *self.tx)
+        .await
+        .map_err(read_err)?;
+        rows.iter().map(map_pickup).collect()
+    }
+
+    async fn personal_data(&mut self, id: &PickupId) -> Result<Option<PersonalRecord>> {
+        let row = sqlx::query("SELECT * FROM personal_data WHERE pickup_id = $1")
+            .bind(id.as_str())
+            .fetch_optional(&mut *self.tx)
+            .await
+            .map_err(read_err)?;
+        row.as_ref().map(map_personal).transpose()
+    }
+
+    async fn erase_personal_data(&mut self, id: &PickupId) -> Result<()> {
+        sqlx::query("DELETE FROM personal_data WHERE pickup_id = $1")
+            .bind(id.as_str())
+            .execute(&mut *self.tx)
+            .await
+            .map_err(write_err)?;
+        sqlx::query(
+            "UPDATE pickups SET phone_key = NULL, phone_hash = NULL, pin_key = NULL, pin_salt = NULL, pin_hash = NULL
+             WHERE id = $1",
+        )
+        .bind(id.as_str())
+        .execute(&mut *self.tx)
+        .await
+        .map_err(write_err)?;
+        sqlx::query("UPDATE outbox SET recipient = NULL, body = NULL WHERE pickup_id = $1 AND sent_at IS NOT NULL")
+            .bind(id.as_str())
+            .execute(&mut *self.tx)
+            .await
+            .map_err(write_err)?;
+        Ok(())
+    }
+
+    async fn free_compartments(&mut self, box_id: &BoxId) -> Result<Vec<Candidate>> {
+        let rows = sqlx::query(
+            "SELECT number, size, within_reach FROM compartments WHERE box_id = $1 AND state = 'free' ORDER BY number",
+        )
+        .bind(box_id.as_str())
+        .fetch_all(&mut *self.tx)
+        .await
+        .map_err(read_err)?;
+        rows.iter()
+            .map(|r| {
+                let number: i64 = r.try_get("number").map_err(db)?;
+                let size: String = r.try_get("size").map_err(db)?;
+                let reach: bool = r.try_get("within_reach").map_err(db)?;
+                Ok(Candidate {
+                    number: compartment_no(number, "number")?,
+                    size: SizeClass::parse(&size).ok_or(StoreError::Corrupt("size"))?,
+                    within_reach: reach,
+                })
+            })
+            .collect()
+    }
+
+    async fn set_compartment_state(
+        &mut self,
+        box_id: &BoxId,
+        number: CompartmentNo,
+        from: CompartmentState,
+        to: CompartmentState,
+    ) -> Result<bool> {
+        let done = sqlx::query(
+            "UPDATE compartments SET state = $1, defect = NULL WHERE box_id = $2 AND number = $3 AND state = $4",
+        )
+        .bind(to.as_str())
+        .bind(box_id.as_str())
+        .bind(i64::from(number.get()))
+        .bind(from.as_str())
+        .execute(&mut *self.tx)
+        .await
+        .map_err(write_err)?;
+        Ok(done.rows_affected() == 1)
+    }
+
+    async fn retire_compartment(
+        &mut self,
+        box_id: &BoxId,
+        number: CompartmentNo,
+        from: CompartmentState,
+        defect: Defect,
+    ) -> Result<bool> {
+        let done = sqlx::query(
+            "UPDATE compartments SET state = 'defective', defect = $1 WHERE box_id = $2 AND number = $3 AND state = $4",
+        )
+        .bind(defect.as_str())
+        .bind(box_id.as_str())
+        .bind(i64::from(number.get()))
+        .bind(from.as_str())
+        .execute(&mut *self.tx)
+        .await
+        .map_err(write_err)?;
+        Ok(done.rows_affected() == 1)
+    }
+
+    async fn compartment(&mut self, box_id: &BoxId, number: CompartmentNo) -> Result<Option<CompartmentRecord>> {
+        let row = sqlx::query(crate::COMPARTMENT_ONE)
+            .bind(box_id.as_str())
+            .bind(i64::from(number.get()))
+            .fetch_optional(&mut *self.tx)
+            .await
+            .map_err(read_err)?;
+        row.as_ref().map(map_compartment).transpose()
+    }
+
+    async fn panel(&mut self, box_id: &BoxId, id: &PanelId) -> Result<Option<PanelRecord>> {
+        let row = sqlx::query("SELECT * FROM panels WHERE box_id = $1 AND id = $2")
+            .bind(box_id.as_str())
+            .bind(id.as_str())
+            .fetch_optional(&mut *self.tx)
+            .await
+            .map_err(read_err)?;
+        row.as_ref().map(map_panel).transpose()
+    }
+
+    async fn insert_session(&mut self, s: &SessionRecord) -> Result<()> {
+        sqlx::query(
+            "INSERT INTO kiosk_sessions (step, ended_reason, pin_attempts, third_factor_attempts, queue, position,
+                phone_key, phone_hash, last_error, last_activity, version, id, box_id, token_id, created_at, panel_id)
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16)",
+        )
+        .bind(s.state.step.as_str())
+        .bind(s.state.ended.map(|r| r.as_str()))
+        .bind(i64::from(s.state.pin_attempts))
+        .bind(i64::from(s.state.third_factor_attempts))
+        .bind(Json(&s.state.queue))
+        .bind(i64::try_from(s.state.position).map_err(db)?)
+        .bind(s.phone_hash.as_ref().map(|h| h.key_id.as_str()))
+        .bind(s.phone_hash.as_ref().map(|h| h.hash.as_slice()))
+        .bind(s.last_error.as_deref())
+        .bind(s.state.last_activity)
+        .bind(s.version)
+        .bind(s.id.as_str())
+        .bind(s.box_id.as_str())
+        .bind(&s.token_id)
+        .bind(s.created_at)
+        .bind(s.panel.as_str())
+        .execute(&mut *self.tx)
+        .await
+        .map_err(write_err)?;
+        Ok(())
+    }
+
+    async fn session(&mut self, id: &SessionId) -> Result<Option<SessionRecord>> {
+        let row = sqlx::query("SELECT * FROM kiosk_sessions WHERE id = $1")
+            .bind(id.as_str())
+            .fetch_optional(&mut *self.tx)
+            .await
+            .map_err(read_err)?;
+        row.as_ref().map(map_session).transpose()
+    }
+
+    async fn update_session(&mut self, s: &SessionRecord) -> Result<bool> {
+        let done = sqlx::query(
+            "UPDATE kiosk_sessions SET step = $1, ended_reason = $2, pin_attempts = $3, third_factor_attempts = $4,
+                queue = $5, position = $6, phone_key = $7, phone_hash = $8, last_error = $9, last_activity = $10,
+                version = $11
+             WHERE id = $12 AND version = $13",
+        )
+        .bind(s.state.step.as_str())
+        .bind(s.state.ended.map(|r| r.as_str()))
+        .bind(i64::from(s.state.pin_attempts))
+        .bind(i64::from(s.state.third_factor_attempts))
+        .bind(Json(&s.state.queue))
+        .bind(i64::try_from(s.state.position).map_err(db)?)
+        .bind(s.phone_hash.as_ref().map(|h| h.key_id.as_str()))
+        .bind(s.phone_hash.as_ref().map(|h| h.hash.as_slice()))
+        .bind(s.last_error.as_deref())
+        .bind(s.state.last_activity)
+        .bind(s.version + 1)
+        .bind(s.id.as_str())
+        .bind(s.version)
+        .execute(&mut *self.tx)
+        .await
+        .map_err(write_err)?;
+        Ok(done.rows_affected() == 1)
+    }
+
+    async fn open_sessions_of_panel(&mut self, box_id: &BoxId, panel: &PanelId) -> Result<Vec<SessionRecord>> {
+        let rows = sqlx::query(
+            "SELECT * FROM kiosk_sessions WHERE box_id = $1 AND panel_id = $2
+               AND step IN ('phone', 'pin', 'old_document', 'birth_date')",
+        )
+        .bind(box_id.as_str())
+        .bind(panel.as_str())
+        .fetch_all(&mut *self.tx)
+        .await
+        .map_err(read_err)?;
+        rows.iter().map(map_session).collect()
+    }
+
+    async fn session_waiting_for_document(&mut self, box_id: &BoxId, panel: &PanelId) -> Result<Option<SessionRecord>> {
+        let row = sqlx::query(
+            "SELECT * FROM kiosk_sessions WHERE box_id = $1 AND panel_id = $2 AND step = 'old_document'
+             ORDER BY last_activity DESC LIMIT 1",
+        )
+        .bind(box_id.as_str())
+        .bind(panel.as_str())
+        .fetch_optional(&mut *self.tx)
+        .await
+        .map_err(read_err)?;
+        row.as_ref().map(map_session).transpose()
+    }
+
+    async fn sessions_at_step(&mut self, step: Step) -> Result<Vec<SessionRecord>> {
+        let rows = sqlx::query("SELECT * FROM kiosk_sessions WHERE step = $1 ORDER BY created_at")
+            .bind(step.as_str())
+            .fetch_all(&mut *self.tx)
+            .await
+            .map_err(read_err)?;
+        rows.iter().map(map_session).collect()
+    }
+
+    async fn append_event(&mut self, event: &NewEvent) -> Result<()> {
+        self.events.push(event.clone());
+        Ok(())
+    }
+
+    async fn enqueue(&mut self, m: &NewOutboxMessage) -> Result<i64> {
+        let row = sqlx::query(
+            "INSERT INTO outbox (pickup_id, purpose, recipient, body, created_at, not_before)
+             VALUES ($1, $2, $3, $4, $5, $6) RETURNING id",
+        )
+        .bind(m.pickup.as_str())
+        .bind(m.purpose)
+        .bind(&m.recipient)
+        .bind(&m.body)
+        .bind(m.created_at)
+        .bind(m.not_before)
+        .fetch_one(&mut *self.tx)
+        .await
+        .map_err(write_err)?;
+        row.try_get::<i64, _>("id").map_err(db)
+    }
+
+    async fn drop_unsent_messages(&mut self, pickup: &PickupId, at: DateTime<Utc>) -> Result<u64> {
+        let done = sqlx::query(
+            "UPDATE outbox SET recipient = NULL, body = NULL, dropped_at = $1, leased_until = NULL
+             WHERE pickup_id = $2 AND sent_at IS NULL AND dropped_at IS NULL",
+        )
+        .bind(at)
+        .bind(pickup.as_str())
+        .execute(&mut *self.tx)
+        .await
+        .map_err(write_err)?;
+        Ok(done.rows_affected())
+    }
+
+    async fn append_audit(&mut self, a: &NewAuditEntry) -> Result<()> {
+        sqlx::query("INSERT INTO audit_log (at, actor, action, object, detail) VALUES ($1, $2, $3, $4, $5)")
+            .bind(a.at)
+            .bind(&a.actor)
+            .bind(a.action)
+            .bind(&a.object)
+            .bind(Json(&a.detail))
+            .execute(&mut *self.tx)
+            .await
+            .map_err(write_err)?;
+        Ok(())
+    }
+
+    async fn insert_old_document(&mut self, d: &OldDocumentRecord) -> Result<()> {
+        sqlx::query("INSERT INTO old_documents (box_id, pickup_id, document_number, taken_at) VALUES ($1, $2, $3, $4)")
+            .bind(d.box_id.as_str())
+            .bind(d.pickup.as_str())
+            .bind(&d.document_number)
+            .bind(d.taken_at)
+            .execute(&mut *self.tx)
+            .await
+            .map_err(write_err)?;
+        Ok(())
+    }
+
+    async fn insert_box_event(&mut self, e: &NewBoxEvent) -> Result<i64> {
+        let row =
+            sqlx::query("INSERT INTO box_events (box_id, door, compartment, at) VALUES ($1, $2, $3, $4) RETURNING id")
+                .bind(e.box_id.as_str())
+                .bind(e.door.as_str())
+                .bind(i64::from(e.compartment.get()))
+                .bind(e.at)
+                .fetch_one(&mut *self.tx)
+                .await
+                .map_err(write_err)?;
+        row.try_get::<i64, _>("id").map_err(db)
+    }
+
+    async fn box_event_applied(&mut self, id: i64, at: DateTime<Utc>) -> Result<bool> {
+        let done = sqlx::query(
+            "UPDATE box_events SET applied_at = $1 WHERE id = $2 AND applied_at IS NULL AND given_up_at IS NULL",
+        )
+        .bind(at)
+        .bind(id)
+        .execute(&mut *self.tx)
+        .await
+        .map_err(write_err)?;
+        Ok(done.rows_affected() == 1)
+    }
+}

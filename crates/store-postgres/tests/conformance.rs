@@ -1,0 +1,75 @@
+//! The store conformance suite on PostgreSQL, each test in a schema of its own. Runs when
+//! `ABHOLBOX_TEST_POSTGRES` names a database (`.ci/run` gives one); otherwise each test says it skipped.
+
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
+use abholbox_store::{Store, conformance};
+use abholbox_store_postgres::PostgresStore;
+use sqlx::Connection;
+
+/// A fresh schema in the test database, and a store whose connections use it.
+async fn fresh() -> Option<(PostgresStore, String, String)> {
+    let Ok(url) = std::env::var("ABHOLBOX_TEST_POSTGRES") else {
+        eprintln!("ABHOLBOX_TEST_POSTGRES is not set: skipped on PostgreSQL");
+        return None;
+    };
+    let schema = format!("conf_{}", std::process::id()) + &format!("_{}", rand_suffix());
+    let mut admin = sqlx::PgConnection::connect(&url).await.expect("the test database answers");
+    sqlx::query(sqlx::AssertSqlSafe(format!("CREATE SCHEMA {schema}"))).execute(&mut admin).await.unwrap();
+    admin.close().await.unwrap();
+    let separator = if url.contains('?') { '&' } else { '?' };
+    let scoped = format!("{url}{separator}options=-c%20search_path%3D{schema}");
+    let store = PostgresStore::open(&scoped, None).await.unwrap();
+    Some((store, url, schema))
+}
+
+fn rand_suffix() -> String {
+    use std::sync::atomic::{AtomicU32, Ordering};
+    static N: AtomicU32 = AtomicU32::new(0);
+    let nanos =
+        std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map(|d| d.subsec_nanos()).unwrap_or(0);
+    format!("{}_{}", N.fetch_add(1, Ordering::SeqCst), nanos)
+}
+
+async fn drop_schema(url: &str, schema: &str) {
+    let mut admin = sqlx::PgConnection::connect(url).await.unwrap();
+    sqlx::query(sqlx::AssertSqlSafe(format!("DROP SCHEMA {schema} CASCADE"))).execute(&mut admin).await.unwrap();
+    admin.close().await.unwrap();
+}
+
+macro_rules! conformance {
+    ($($name:ident),* $(,)?) => {
+        $(
+            #[tokio::test]
+            async fn $name() {
+                let Some((store, url, schema)) = fresh().await else { return };
+                conformance::$name(&store).await;
+                store.close().await;
+                drop_schema(&url, &schema).await;
+            }
+        )*
+    };
+}
+
+conformance!(
+    pickups_round_trip,
+    a_stale_write_loses,
+    duplicates_are_named_conflicts,
+    one_compartment_holds_one_document,
+    compartment_states_move_conditionally,
+    setup_again_keeps_compartment_state,
+    an_uncommitted_transaction_leaves_nothing,
+    erasure_removes_what_is_personal,
+    phone_lookup_finds_ready_pickups_of_one_box,
+    sessions_round_trip,
+    the_event_cursor_only_grows,
+    the_outbox_leases_and_forgets,
+    two_claims_from_one_read_hand_over_once,
+    panels_follow_the_configuration,
+    retired_compartments_say_why,
+    expiry_finds_what_is_due,
+    unsent_messages_can_be_dropped,
+    door_events_wait_until_applied,
+    a_family_keeps_one_pin_while_it_opens_something,
+    racing_family_documents_get_one_pin,
+);
