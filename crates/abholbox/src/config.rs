@@ -6,6 +6,7 @@
 use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
 
+use abholbox_core::hours::{Hours, State};
 use abholbox_core::ids::{BoxId, PanelId, SiteId, SlotNo};
 use abholbox_core::kiosk::SessionLimits;
 use abholbox_core::layout::{ModuleLayout, default_modules, expand};
@@ -110,6 +111,23 @@ pub struct SiteConfig {
     pub address: String,
     #[serde(default = "default_time_zone")]
     pub time_zone: String,
+    /// The office's hours in OpenStreetMap `opening_hours` syntax, e.g.
+    /// `Mo,Tu 07:30-16:00; We,Fr 07:30-13:00; Th 07:30-18:00; PH off`. Without it the box is always open.
+    #[serde(default)]
+    pub opening_hours: Option<String>,
+    /// The federal state whose public holidays (`PH`) close the site: NW, BE, BY, …
+    #[serde(default = "default_holiday_state")]
+    pub holiday_state: String,
+    /// The box stands in a room of its own and can be used at any hour, whatever `opening_hours` says.
+    #[serde(default)]
+    pub open_24_7: bool,
+}
+
+/// The service centre's office hours, from the city's announcement; its box room is open around the clock.
+const DUESSELDORF_HOURS: &str = "Mo,Tu 07:30-16:00; We,Fr 07:30-13:00; Th 07:30-18:00; PH off";
+
+fn default_holiday_state() -> String {
+    "NW".into()
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize)]
@@ -281,14 +299,21 @@ impl Config {
             if sites.iter().any(|o: &SiteSpec| o.id == id) {
                 bail!("sites[{i}].id: site {:?} is configured twice", s.id);
             }
-            if s.time_zone.parse::<chrono_tz::Tz>().is_err() {
+            let Ok(tz) = s.time_zone.parse::<chrono_tz::Tz>() else {
                 bail!("sites[{i}].time_zone: unknown time zone {:?}", s.time_zone);
+            };
+            let state = State::parse(&s.holiday_state).with_context(|| format!("sites[{i}].holiday_state"))?;
+            if let Some(rule) = &s.opening_hours {
+                Hours::parse(rule, state, tz).with_context(|| format!("sites[{i}].opening_hours"))?;
             }
             sites.push(SiteSpec {
                 id,
                 name: s.name.clone(),
                 address: s.address.clone(),
                 time_zone: s.time_zone.clone(),
+                opening_hours: s.opening_hours.clone(),
+                holiday_state: s.holiday_state.to_ascii_uppercase(),
+                open_24_7: s.open_24_7,
             });
         }
         let mut boxes = Vec::new();
@@ -343,6 +368,9 @@ impl Config {
                 name: "Dienstleistungszentrum".into(),
                 address: "Willi-Becker-Allee 7, 40227 Düsseldorf".into(),
                 time_zone: default_time_zone(),
+                opening_hours: Some(DUESSELDORF_HOURS.into()),
+                holiday_state: default_holiday_state(),
+                open_24_7: true,
             }],
             boxes: vec![BoxConfig {
                 id: "dlz-1".into(),
@@ -424,6 +452,16 @@ mod tests {
         config.boxes[0].panels.push(PanelConfig { id: "panel-2".into(), reader_slot: 1 });
         let err = config.resolve().err().map(|e| e.to_string()).unwrap_or_default();
         assert!(err.contains("boxes[0].panels[1].reader_slot"), "{err}");
+        let mut config = Config::demo(PathBuf::from("x"), 0);
+        config.sites[0].opening_hours = Some("Mo-Fr 25:00".into());
+        assert!(
+            config.resolve().err().map(|e| format!("{e:#}")).unwrap_or_default().contains("sites[0].opening_hours")
+        );
+        let mut config = Config::demo(PathBuf::from("x"), 0);
+        config.sites[0].holiday_state = "XX".into();
+        assert!(
+            config.resolve().err().map(|e| format!("{e:#}")).unwrap_or_default().contains("sites[0].holiday_state")
+        );
         let mut config = Config::demo(PathBuf::from("x"), 0);
         config.boxes.push(config.boxes[0].clone());
         assert!(config.resolve().err().map(|e| e.to_string()).unwrap_or_default().contains("boxes[1].id"));

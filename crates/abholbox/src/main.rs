@@ -47,6 +47,11 @@ enum Command {
         #[command(subcommand)]
         command: PickupCommand,
     },
+    /// Tools for opening hours.
+    Hours {
+        #[command(subcommand)]
+        command: HoursCommand,
+    },
     /// Tools for machine-readable zones.
     Mrz {
         #[command(subcommand)]
@@ -152,6 +157,25 @@ struct SupervisorAction {
 enum RoleArg {
     Integration,
     Kiosk,
+}
+
+#[derive(Subcommand)]
+enum HoursCommand {
+    /// Checks an opening_hours rule before it is saved: prints {"open": …, "next_change": …} at a
+    /// moment (exit 0), or the parser's message (exit 2).
+    Check {
+        /// The rule in OpenStreetMap `opening_hours` syntax.
+        rule: String,
+        /// The federal state whose public holidays count (`PH`).
+        #[arg(long, default_value = "NW")]
+        state: String,
+        /// The moment to check, RFC 3339 (default: now).
+        #[arg(long)]
+        at: Option<String>,
+        /// The site's time zone.
+        #[arg(long, default_value = "Europe/Berlin")]
+        time_zone: String,
+    },
 }
 
 #[derive(Subcommand)]
@@ -305,6 +329,9 @@ async fn run(cli: Cli) -> anyhow::Result<i32> {
             store.close().await;
             println!("pickup {id} is {}", done?);
         }
+        Command::Hours { command: HoursCommand::Check { rule, state, at, time_zone } } => {
+            return hours_check(&rule, &state, at.as_deref(), &time_zone);
+        }
         Command::Mrz { command: MrzCommand::Parse } => {
             let mut bytes = Vec::new();
             std::io::stdin().take(64 * 1024).read_to_end(&mut bytes).context("cannot read stdin")?;
@@ -314,6 +341,39 @@ async fn run(cli: Cli) -> anyhow::Result<i32> {
         }
     }
     Ok(0)
+}
+
+/// `hours check`: exit 0 with the answer, 2 when the rule does not parse, 64 for a bad argument.
+fn hours_check(rule: &str, state: &str, at: Option<&str>, time_zone: &str) -> anyhow::Result<i32> {
+    use abholbox_core::hours::{Hours, HoursError, State};
+    let usage = |message: String| {
+        eprintln!("abholbox: {message}");
+        Ok(USAGE_ERROR)
+    };
+    let Ok(state) = State::parse(state) else { return usage(format!("--state: unknown federal state {state:?}")) };
+    let Ok(tz) = time_zone.parse::<chrono_tz::Tz>() else {
+        return usage(format!("--time-zone: unknown time zone {time_zone:?}"));
+    };
+    let at = match at {
+        Some(text) => match chrono::DateTime::parse_from_rfc3339(text) {
+            Ok(t) => t.with_timezone(&chrono::Utc),
+            Err(e) => return usage(format!("--at: not an RFC 3339 time: {e}")),
+        },
+        None => chrono::Utc::now(),
+    };
+    match Hours::parse(rule, state, tz) {
+        Ok(hours) => {
+            let now = hours.at(at);
+            let next = serde_json::json!(now.next_change.map(|t| t.with_timezone(&tz).to_rfc3339()));
+            println!("{{\"open\": {}, \"next_change\": {next}}}", now.open);
+            Ok(0)
+        }
+        Err(HoursError::Syntax(message)) => {
+            eprintln!("{message}");
+            Ok(2)
+        }
+        Err(e) => usage(e.to_string()),
+    }
 }
 
 /// A service over an installation that exists, for the commands that act on one.

@@ -8,6 +8,7 @@
 pub mod compartment;
 pub mod document;
 pub mod factors;
+pub mod hours;
 pub mod ids;
 pub mod kiosk;
 pub mod language;

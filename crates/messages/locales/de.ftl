@@ -18,3 +18,7 @@ sms-withdrawn = Ihr { $document } wurde nicht rechtzeitig abgeholt und liegt jet
 # Texte am Bedienfeld
 kiosk-phone-or-pin-wrong = Handynummer oder PIN stimmen nicht. Nach mehreren falschen Versuchen erhalten Sie Ihr Dokument am Schalter.
 kiosk-locked = Ihr Dokument ist gesperrt. Sie erhalten es am Schalter.
+
+# Wochentage in Öffnungszeiten, Montag bis Sonntag, durch Leerzeichen getrennt.
+weekdays = Mo Di Mi Do Fr Sa So
+sms-hours = Öffnungszeiten: { $hours }.

@@ -13,3 +13,6 @@ sms-withdrawn = Your { $document } was not collected in time and is now waiting 
 
 kiosk-phone-or-pin-wrong = Mobile number or PIN is not right. After several wrong tries you will get your document at the counter.
 kiosk-locked = Your document is locked. You will get it at the counter.
+
+weekdays = Mo Tu We Th Fr Sa Su
+sms-hours = Opening hours: { $hours }.

@@ -13,3 +13,6 @@ sms-withdrawn = Dokument { $document } nie został odebrany na czas i czeka tera
 
 kiosk-phone-or-pin-wrong = Numer telefonu komórkowego lub PIN są nieprawidłowe. Po kilku błędnych próbach otrzymają Państwo dokument w okienku.
 kiosk-locked = Dokument jest zablokowany. Otrzymają go Państwo w okienku.
+
+weekdays = Pn Wt Śr Cz Pt So Nd
+sms-hours = Godziny otwarcia: { $hours }.

@@ -13,3 +13,6 @@ sms-withdrawn = { $document } zamanında teslim alınmadı ve artık gişede siz
 
 kiosk-phone-or-pin-wrong = Cep telefonu numarası veya PIN doğru değil. Birkaç hatalı denemeden sonra belgenizi gişeden alırsınız.
 kiosk-locked = Belgeniz kilitlendi. Belgenizi gişeden alabilirsiniz.
+
+weekdays = Pzt Sal Çar Per Cum Cmt Paz
+sms-hours = Çalışma saatleri: { $hours }.

@@ -81,6 +81,38 @@ impl Messages {
         errors.is_empty().then_some(text)
     }
 
+    /// Opening hours in OpenStreetMap syntax as a citizen reads them in an SMS: the day names of the
+    /// language, and without the holiday rule (`PH off`), which the SMS does not spell out.
+    pub fn hours(&self, lang: Language, rule: &str) -> String {
+        const OSM: [&str; 7] = ["Mo", "Tu", "We", "Th", "Fr", "Sa", "Su"];
+        let names = self.text(lang, "weekdays", &[]);
+        let names: Vec<&str> = names.split_whitespace().collect();
+        let day = |token: &str| -> Option<&str> {
+            let i = OSM.iter().position(|d| *d == token)?;
+            names.get(i).copied()
+        };
+        let parts: Vec<String> = rule
+            .split(';')
+            .map(str::trim)
+            .filter(|part| !part.is_empty() && !part.split_whitespace().any(|w| w.starts_with("PH")))
+            .map(|part| {
+                let mut out = String::with_capacity(part.len());
+                let mut word = String::new();
+                for c in part.chars().chain(std::iter::once(' ')) {
+                    if c.is_ascii_alphabetic() {
+                        word.push(c);
+                        continue;
+                    }
+                    out.push_str(day(&word).unwrap_or(&word));
+                    word.clear();
+                    out.push(c);
+                }
+                out.trim_end().to_owned()
+            })
+            .collect();
+        parts.join("; ")
+    }
+
     /// The message keys of a language, for completeness checks.
     pub fn keys(lang: Language) -> Vec<String> {
         let Ok(resource) = FluentResource::try_new(source(lang).to_owned()) else {
@@ -115,7 +147,13 @@ mod tests {
     #[test]
     fn every_message_formats_in_every_language() {
         let m = Messages::load().unwrap();
-        let args = [("document", "X"), ("site", "S"), ("pin", "482913"), ("deadline", "05.12.2026")];
+        let args = [
+            ("document", "X"),
+            ("site", "S"),
+            ("pin", "482913"),
+            ("deadline", "05.12.2026"),
+            ("hours", "Mo 08:00-12:00"),
+        ];
         for lang in Language::ALL {
             for key in Messages::keys(lang) {
                 assert!(m.try_text(lang, &key, &args).is_some(), "{} {key}", lang.code());
@@ -133,6 +171,18 @@ mod tests {
         );
         assert!(text.contains("PIN: 482913"), "{text}");
         assert!(!text.contains('\u{2068}'));
+    }
+
+    #[test]
+    fn opening_hours_read_in_the_citizens_language() {
+        let m = Messages::load().unwrap();
+        let rule = "Mo,Tu 07:30-16:00; We,Fr 07:30-13:00; Th 07:30-18:00; PH off";
+        assert_eq!(m.hours(Language::De, rule), "Mo,Di 07:30-16:00; Mi,Fr 07:30-13:00; Do 07:30-18:00");
+        assert_eq!(m.hours(Language::En, rule), "Mo,Tu 07:30-16:00; We,Fr 07:30-13:00; Th 07:30-18:00");
+        assert_eq!(m.hours(Language::Pl, "Mo-Fr 08:00-12:00"), "Pn-Pt 08:00-12:00");
+        for lang in Language::ALL {
+            assert_eq!(m.text(lang, "weekdays", &[]).split_whitespace().count(), 7, "{}", lang.code());
+        }
     }
 
     #[test]

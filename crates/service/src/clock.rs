@@ -28,6 +28,10 @@ impl ManualClock {
         Self(Mutex::new(start))
     }
 
+    pub fn set(&self, to: DateTime<Utc>) {
+        *self.0.lock().unwrap_or_else(std::sync::PoisonError::into_inner) = to;
+    }
+
     pub fn advance(&self, by: Duration) {
         let mut t = self.0.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
         *t += by;

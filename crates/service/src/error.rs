@@ -63,6 +63,9 @@ pub enum Error {
     /// Another session is handing this document over, or it has gone.
     #[error("this document is no longer available here")]
     NotAvailable,
+    /// Outside the site's hours no session starts; `opens_at` says when it can.
+    #[error("the box is closed now{}", .opens_at.map(|t| format!("; it opens at {}", t.to_rfc3339())).unwrap_or_default())]
+    BoxClosed { opens_at: Option<chrono::DateTime<chrono::Utc>> },
     /// The box did not do what it was told.
     #[error("the box is not available: {0}")]
     Box(DriverError),
@@ -124,6 +127,7 @@ impl Error {
             Self::NotAvailable => "not_available",
             Self::HandoverInProgress => "handover_in_progress",
             Self::Box(_) | Self::NoDriver => "box_unavailable",
+            Self::BoxClosed { .. } => "box_closed",
             Self::Unauthorized => "unauthorized",
             Self::Forbidden => "forbidden",
             Self::Contention => "contention",

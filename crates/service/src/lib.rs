@@ -15,6 +15,7 @@ pub mod clock;
 pub mod deposits;
 mod error;
 mod history;
+mod hours;
 pub mod housekeeping;
 pub mod kiosk;
 mod notifications;

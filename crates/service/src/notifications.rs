@@ -19,6 +19,8 @@ struct Texts {
     document: String,
     site: String,
     deadline: String,
+    /// The sentence with the site's opening hours, when the box is not open around the clock.
+    hours: Option<String>,
 }
 
 fn document_key(kind: DocumentKind) -> &'static str {
@@ -54,7 +56,7 @@ impl Service {
             ];
             ("ready_family", self.messages.text(pickup.language, "sms-ready-family", &args))
         };
-        self.queue_sms(tx, pickup, purpose, body).await
+        self.queue_sms(tx, pickup, purpose, with_hours(body, &texts)).await
     }
 
     /// Gives a pickup a fresh PIN, never the family's, and queues it: the old PIN stops working.
@@ -63,7 +65,7 @@ impl Service {
         let pin = self.policy.pin.generate(&mut rand::rng());
         pickup.pin = Some(self.keys.hash_pin(&pin));
         let body = self.pin_text(pickup, "sms-new-pin", &texts, &pin);
-        self.queue_sms(tx, pickup, "new_pin", body).await
+        self.queue_sms(tx, pickup, "new_pin", with_hours(body, &texts)).await
     }
 
     /// Queues the SMS that an uncollected document has gone back to the counter.
@@ -91,10 +93,15 @@ impl Service {
         let tz: Tz = site.time_zone.parse().unwrap_or(chrono_tz::Europe::Berlin);
         let deadline = pickup.deadline.unwrap_or_else(|| self.clock.now()).with_timezone(&tz);
         let date_format = self.messages.text(lang, "date-format", &[]);
+        let hours = crate::hours::hours_of(&site)?.rule().map(|rule| {
+            let hours = self.messages.hours(lang, rule);
+            self.messages.text(lang, "sms-hours", &[("hours", hours.as_str())])
+        });
         Ok(Texts {
             document: self.messages.text(lang, document_key(pickup.document_kind), &[]),
             site: site.name,
             deadline: format_date(deadline, &date_format),
+            hours,
         })
     }
 
@@ -117,6 +124,14 @@ impl Service {
         })
         .await?;
         Ok(())
+    }
+}
+
+/// A message that sends the citizen to the box, with the site's hours when it keeps any.
+fn with_hours(body: String, texts: &Texts) -> String {
+    match &texts.hours {
+        Some(hours) => format!("{body} {hours}"),
+        None => body,
     }
 }
 

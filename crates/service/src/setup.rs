@@ -13,6 +13,10 @@ pub struct SiteSpec {
     pub name: String,
     pub address: String,
     pub time_zone: String,
+    /// Checked with [`abholbox_core::hours::Hours::parse`] before it gets here.
+    pub opening_hours: Option<String>,
+    pub holiday_state: String,
+    pub open_24_7: bool,
 }
 
 /// A box as configured.
@@ -45,6 +49,9 @@ impl Service {
                 name: s.name.clone(),
                 address: s.address.clone(),
                 time_zone: s.time_zone.clone(),
+                opening_hours: s.opening_hours.clone(),
+                holiday_state: s.holiday_state.clone(),
+                open_24_7: s.open_24_7,
             })
             .await?;
         }

@@ -61,6 +61,9 @@ async fn world() -> World {
                 name: "Bürgerbüro Mitte".into(),
                 address: "Markt 1".into(),
                 time_zone: "Europe/Berlin".into(),
+                opening_hours: None,
+                holiday_state: "NW".into(),
+                open_24_7: false,
             }],
             &[BoxSpec {
                 id: box_id,

@@ -100,14 +100,19 @@ impl Tx for PgTx {
 
     async fn upsert_site(&mut self, site: &SiteRecord) -> Result<()> {
         sqlx::query(
-            "INSERT INTO sites (id, name, address, time_zone) VALUES ($1, $2, $3, $4)
+            "INSERT INTO sites (id, name, address, time_zone, opening_hours, holiday_state, open_24_7)
+             VALUES ($1, $2, $3, $4, $5, $6, $7)
              ON CONFLICT (id) DO UPDATE SET name = excluded.name, address = excluded.address,
-                                            time_zone = excluded.time_zone",
+                time_zone = excluded.time_zone, opening_hours = excluded.opening_hours,
+                holiday_state = excluded.holiday_state, open_24_7 = excluded.open_24_7",
         )
         .bind(site.id.as_str())
         .bind(&site.name)
         .bind(&site.address)
         .bind(&site.time_zone)
+        .bind(site.opening_hours.as_deref())
+        .bind(&site.holiday_state)
+        .bind(site.open_24_7)
         .execute(&mut *self.tx)
         .await
         .map_err(write_err)?;

@@ -104,6 +104,9 @@ pub(crate) fn map_site(row: &SqliteRow) -> R<SiteRecord> {
         name: s(row, "name")?,
         address: s(row, "address")?,
         time_zone: s(row, "time_zone")?,
+        opening_hours: opt_s(row, "opening_hours")?,
+        holiday_state: s(row, "holiday_state")?,
+        open_24_7: b(row, "open_24_7")?,
     })
 }
 

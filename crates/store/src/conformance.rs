@@ -57,6 +57,9 @@ async fn furnish(store: &dyn Store, compartments: u32) {
         name: "Site".into(),
         address: "Street 1".into(),
         time_zone: "Europe/Berlin".into(),
+        opening_hours: Some("Mo-Fr 08:00-16:00; PH off".into()),
+        holiday_state: "NW".into(),
+        open_24_7: false,
     })
     .await
     .unwrap();
@@ -248,7 +251,12 @@ pub async fn setup_again_keeps_compartment_state(store: &dyn Store) {
         all.iter().map(|c| c.state).collect::<Vec<_>>(),
         vec![CompartmentState::Occupied, CompartmentState::Free, CompartmentState::Free]
     );
-    assert_eq!(store.sites().await.unwrap().len(), 1);
+    let sites = store.sites().await.unwrap();
+    assert_eq!(sites.len(), 1);
+    assert_eq!(
+        (sites[0].opening_hours.as_deref(), sites[0].holiday_state.as_str(), sites[0].open_24_7),
+        (Some("Mo-Fr 08:00-16:00; PH off"), "NW", false)
+    );
     assert_eq!(store.boxes().await.unwrap().len(), 1);
 }
 

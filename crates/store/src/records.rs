@@ -15,6 +15,12 @@ pub struct SiteRecord {
     pub name: String,
     pub address: String,
     pub time_zone: String,
+    /// The citizens' office's hours in OpenStreetMap `opening_hours` syntax; none means always open.
+    pub opening_hours: Option<String>,
+    /// The federal state whose public holidays close the site (`NW`, `BE`, …).
+    pub holiday_state: String,
+    /// The box stands in a room of its own and can be used at any hour, whatever the office's hours.
+    pub open_24_7: bool,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]

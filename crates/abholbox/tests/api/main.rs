@@ -10,6 +10,7 @@ mod errors;
 mod family;
 mod faults;
 mod full_box;
+mod hours;
 mod kiosk_refusals;
 mod lockout;
 mod panels;

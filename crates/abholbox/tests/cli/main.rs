@@ -467,3 +467,35 @@ fn offline_commands_leave_an_installations_configuration_as_it_is() {
         .unwrap();
     assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
 }
+
+/// `hours check` as staff use it before they save a rule: Düsseldorf's hours on the days that matter.
+#[test]
+fn hours_check_answers_for_duesseldorf() {
+    let rule = "Mo,Tu 07:30-16:00; We,Fr 07:30-13:00; Th 07:30-18:00; PH off";
+    let check = |at: &str, state: &str| {
+        let out = Command::new(BIN).args(["hours", "check", rule, "--state", state, "--at", at]).output().unwrap();
+        assert_eq!(out.status.code(), Some(0), "{}", String::from_utf8_lossy(&out.stderr));
+        serde_json::from_slice::<Value>(&out.stdout).unwrap()
+    };
+    assert_eq!(
+        check("2026-11-26T17:59:00+01:00", "NW"),
+        json!({ "open": true, "next_change": "2026-11-26T18:00:00+01:00" })
+    );
+    assert_eq!(
+        check("2026-11-26T18:01:00+01:00", "NW"),
+        json!({ "open": false, "next_change": "2026-11-27T07:30:00+01:00" })
+    );
+    assert_eq!(check("2026-04-06T10:00:00+02:00", "NW")["open"], false, "Easter Monday");
+    assert_eq!(check("2026-06-04T10:00:00+02:00", "NW")["open"], false, "Corpus Christi in NRW");
+    assert_eq!(check("2026-06-04T10:00:00+02:00", "BE")["open"], true, "not a holiday in Berlin");
+    assert_eq!(
+        check("2026-03-29T12:00:00+02:00", "NW")["next_change"],
+        "2026-03-30T07:30:00+02:00",
+        "summer time: still 07:30 local"
+    );
+    let out = Command::new(BIN).args(["hours", "check", "Mo-Fr 25:00-99"]).output().unwrap();
+    assert_eq!(out.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("expected"), "the parser's message");
+    let out = Command::new(BIN).args(["hours", "check", rule, "--state", "XX"]).output().unwrap();
+    assert_eq!(out.status.code(), Some(64));
+}

@@ -91,7 +91,10 @@ fn session_id(id: &str) -> Result<SessionId, ApiError> {
 
 /// Starts a session at the kiosk's box: a citizen touched the start screen.
 #[utoipa::path(post, path = "/api/v1/kiosk/sessions", tag = "kiosk", security(("bearer" = [])),
-    responses((status = 201, body = KioskSession), (status = 403, body = ErrorBody)))]
+    responses(
+        (status = 201, description = "The session, at `phone`", body = KioskSession),
+        (status = 409, description = "`box_closed`: outside the site's opening hours; the message says when it opens", body = ErrorBody),
+    ))]
 pub(crate) async fn start(
     State(state): State<AppState>,
     caller: Caller,

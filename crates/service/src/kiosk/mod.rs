@@ -57,9 +57,9 @@ pub struct SessionView {
 }
 
 impl Service {
-    /// Starts a session on the kiosk's panel. A panel serves one citizen at a time: a new session ends
-    /// the panel's earlier ones that have not opened a compartment (the previous citizen walked away),
-    /// so that what the slot reads goes to the person standing there.
+    /// Starts a session on the kiosk's panel, within the site's hours. A panel serves one citizen at a
+    /// time: a new session ends the panel's earlier ones that have not opened a compartment (the
+    /// previous citizen walked away), so that what the slot reads goes to the person standing there.
     pub async fn start_session(&self, kiosk: &Principal) -> Result<SessionView> {
         self.retrying(|| self.start_session_once(kiosk)).await
     }
@@ -83,6 +83,10 @@ impl Service {
             version: 1,
         };
         let mut tx = self.store.begin().await?;
+        let openness = self.openness_in(tx.as_mut(), box_id).await?;
+        if !openness.open {
+            return Err(Error::BoxClosed { opens_at: openness.next_change });
+        }
         for mut earlier in tx.open_sessions_of_panel(box_id, panel).await? {
             earlier.state.apply(SessionEvent::Cancel, now, &self.policy.session)?;
             earlier.last_error = Some("superseded".into());
