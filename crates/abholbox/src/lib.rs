@@ -108,13 +108,23 @@ pub async fn open_store(config: &Config) -> anyhow::Result<Arc<dyn Store>> {
 pub async fn offline_service(config: &Config, setup: bool) -> anyhow::Result<(Service, Arc<dyn Store>)> {
     let resolved = config.resolve()?;
     let store = open_store(config).await?;
-    let keys = KeyRing::load_or_create(&config.key_file())?;
-    let messages = Arc::new(Messages::load()?);
-    let service = Service::new(store.clone(), Arc::new(SystemClock), keys, HashMap::new(), messages, resolved.policy)
-        .named(&config.server_name);
+    let (service, store) = offline_service_on(config, store, &resolved).await?;
     if setup {
         service.apply_setup(&resolved.sites, &resolved.boxes).await?;
     }
+    Ok((service, store))
+}
+
+async fn offline_service_on(
+    config: &Config,
+    store: Arc<dyn Store>,
+    resolved: &config::Resolved,
+) -> anyhow::Result<(Service, Arc<dyn Store>)> {
+    let keys = KeyRing::load_or_create(&config.key_file())?;
+    let messages = Arc::new(Messages::load()?);
+    let service =
+        Service::new(store.clone(), Arc::new(SystemClock), keys, HashMap::new(), messages, resolved.policy.clone())
+            .named(&config.server_name);
     Ok((service, store))
 }
 
@@ -129,24 +139,31 @@ impl Application {
         let listener =
             TcpListener::bind(config.listen).await.with_context(|| format!("cannot listen on {}", config.listen))?;
         let store = open_store(config).await?;
-        let keys = KeyRing::load_or_create(&config.key_file())?;
         let messages = Arc::new(Messages::load()?);
+        // The configuration's sites and boxes first, then a driver for every box the database holds
+        // (those made through the admin API included).
+        let (setup, _) = offline_service_on(config, store.clone(), &resolved).await?;
+        setup.apply_setup(&resolved.sites, &resolved.boxes).await?;
         let (reports_tx, reports_rx) = mpsc::channel(1024);
         let mut drivers: HashMap<BoxId, Arc<dyn BoxDriver>> = HashMap::new();
         let mut simulator = Simulator::default();
-        for b in &resolved.boxes {
-            let count = abholbox_core::layout::expand(&b.modules)?.len();
-            let slots: Vec<SlotNo> = b.panels.iter().map(|p| p.reader_slot).collect();
-            let sim = Arc::new(SimulatedBox::new(b.id.clone(), u32::try_from(count)?, &slots, reports_tx.clone()));
+        for b in store.boxes().await? {
+            if b.driver != "simulated" {
+                tracing::error!(box_id = %b.id, driver = %b.driver, "no such driver in this version; the box is not run");
+                continue;
+            }
+            let count = store.compartments(&b.id).await?.iter().map(|c| c.number.get()).max().unwrap_or(0);
+            let slots: Vec<SlotNo> = store.panels(&b.id).await?.iter().map(|p| p.reader_slot).collect();
+            let sim = Arc::new(SimulatedBox::new(b.id.clone(), count, &slots, reports_tx.clone()));
             drivers.insert(b.id.clone(), sim.clone());
             simulator.boxes.insert(b.id.clone(), sim);
         }
         drop(reports_tx);
         let gateway = Arc::new(DemoGateway::new());
         simulator.sms = Some(gateway.clone());
+        let keys = KeyRing::load_or_create(&config.key_file())?;
         let service =
             Service::new(store.clone(), clock, keys, drivers, messages, resolved.policy).named(&config.server_name);
-        service.apply_setup(&resolved.sites, &resolved.boxes).await?;
         service.recover_after_start().await?;
 
         let (shutdown, shutdown_rx) = watch::channel(false);

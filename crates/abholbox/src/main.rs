@@ -157,6 +157,7 @@ struct SupervisorAction {
 enum RoleArg {
     Integration,
     Kiosk,
+    Admin,
 }
 
 #[derive(Subcommand)]
@@ -300,6 +301,7 @@ async fn run(cli: Cli) -> anyhow::Result<i32> {
             let role = match role {
                 RoleArg::Integration => Role::Integration,
                 RoleArg::Kiosk => Role::Kiosk,
+                RoleArg::Admin => Role::Admin,
             };
             let box_id = box_id.map(|b| BoxId::parse(&b)).transpose().context("--box")?;
             let panel = panel.map(|p| PanelId::parse(&p)).transpose().context("--panel")?;

@@ -33,7 +33,15 @@ impl Caller {
     pub fn integration(&self) -> Result<&Principal, ApiError> {
         match &self.0 {
             p @ Principal::Integration { .. } => Ok(p),
-            Principal::Kiosk { .. } => Err(Error::Forbidden.into()),
+            Principal::Kiosk { .. } | Principal::Admin { .. } => Err(Error::Forbidden.into()),
+        }
+    }
+
+    /// Someone who manages sites and boxes.
+    pub fn admin(&self) -> Result<&Principal, ApiError> {
+        match &self.0 {
+            p @ Principal::Admin { .. } => Ok(p),
+            Principal::Kiosk { .. } | Principal::Integration { .. } => Err(Error::Forbidden.into()),
         }
     }
 
@@ -41,7 +49,7 @@ impl Caller {
     pub fn kiosk(&self) -> Result<(&Principal, &BoxId), ApiError> {
         match &self.0 {
             p @ Principal::Kiosk { box_id, .. } => Ok((p, box_id)),
-            Principal::Integration { .. } => Err(Error::Forbidden.into()),
+            Principal::Integration { .. } | Principal::Admin { .. } => Err(Error::Forbidden.into()),
         }
     }
 }

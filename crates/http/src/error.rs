@@ -68,7 +68,7 @@ fn status(e: &Error) -> StatusCode {
             StatusCode::UNPROCESSABLE_ENTITY
         }
         Error::Box(_) | Error::NoDriver => StatusCode::SERVICE_UNAVAILABLE,
-        Error::BoxClosed { .. } => StatusCode::CONFLICT,
+        Error::BoxClosed { .. } | Error::CompartmentsInUse(_) => StatusCode::CONFLICT,
         Error::Unauthorized => StatusCode::UNAUTHORIZED,
         Error::Forbidden => StatusCode::FORBIDDEN,
         Error::Contention => StatusCode::CONFLICT,

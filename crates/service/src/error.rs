@@ -63,6 +63,9 @@ pub enum Error {
     /// Another session is handing this document over, or it has gone.
     #[error("this document is no longer available here")]
     NotAvailable,
+    /// A layout change would move or remove these compartments, which hold or expect a document.
+    #[error("compartments {} hold or expect a document; a layout may not move or remove them", .0.iter().map(|c| c.to_string()).collect::<Vec<_>>().join(", "))]
+    CompartmentsInUse(Vec<abholbox_core::ids::CompartmentNo>),
     /// Outside the site's hours no session starts; `opens_at` says when it can.
     #[error("the box is closed now{}", .opens_at.map(|t| format!("; it opens at {}", t.to_rfc3339())).unwrap_or_default())]
     BoxClosed { opens_at: Option<chrono::DateTime<chrono::Utc>> },
@@ -104,6 +107,13 @@ impl Error {
                 "pickup" => "invalid_pickup",
                 "reason" => "invalid_reason",
                 "panel" => "invalid_panel",
+                "name" => "invalid_name",
+                "address" => "invalid_address",
+                "time_zone" => "invalid_time_zone",
+                "holiday_state" => "invalid_holiday_state",
+                "opening_hours" => "invalid_opening_hours",
+                "driver" => "invalid_driver",
+                "modules" => "invalid_modules",
                 _ => "invalid_request",
             },
             Self::NotFound(_) => "not_found",
@@ -128,6 +138,7 @@ impl Error {
             Self::HandoverInProgress => "handover_in_progress",
             Self::Box(_) | Self::NoDriver => "box_unavailable",
             Self::BoxClosed { .. } => "box_closed",
+            Self::CompartmentsInUse(_) => "compartment_in_use",
             Self::Unauthorized => "unauthorized",
             Self::Forbidden => "forbidden",
             Self::Contention => "contention",

@@ -1,25 +1,60 @@
-//! Sites and boxes as the configuration declares them, written to the store at start.
+//! Sites and boxes: declared in the configuration (written at every start) or managed through the
+//! admin API, by the same two use cases and the same checks.
+//!
+//! A box's layout may change (a module added, a row made larger), but never under a document: a
+//! compartment that holds or expects one keeps its number, place and size, and is never removed. Free
+//! compartments the new layout no longer has are removed by a conditional write, so one reserved
+//! meanwhile stays.
 
-use abholbox_core::ids::{BoxId, PanelId, SiteId, SlotNo};
+use abholbox_core::compartment::CompartmentState;
+use abholbox_core::hours::{Hours, State};
+use abholbox_core::ids::{BoxId, CompartmentNo, PanelId, SiteId, SlotNo};
 use abholbox_core::layout::{ModuleLayout, expand};
-use abholbox_store::{BoxRecord, NewCompartment, PanelRecord, SiteRecord};
+use abholbox_store::{BoxRecord, NewAuditEntry, NewCompartment, PanelRecord, SiteRecord, Tx};
+use serde_json::json;
 
-use crate::{Error, Result, Service};
+use crate::{Actor, Error, Result, Service};
 
-/// A site as configured.
+/// The box drivers this version can run.
+pub const DRIVERS: &[&str] = &["simulated"];
+
+/// A site as declared.
 #[derive(Debug, Clone)]
 pub struct SiteSpec {
     pub id: SiteId,
     pub name: String,
     pub address: String,
     pub time_zone: String,
-    /// Checked with [`abholbox_core::hours::Hours::parse`] before it gets here.
+    /// OpenStreetMap `opening_hours`; none means always open.
     pub opening_hours: Option<String>,
+    /// The federal state whose public holidays close the site.
     pub holiday_state: String,
     pub open_24_7: bool,
 }
 
-/// A box as configured.
+impl SiteSpec {
+    /// Checks what a site declares; errors name the field.
+    pub fn check(&self) -> Result<()> {
+        let invalid = |field: &'static str, message: String| Error::Invalid { field, message };
+        if self.name.trim().is_empty() || self.name.chars().count() > 200 {
+            return Err(invalid("name", "1 to 200 characters".into()));
+        }
+        if self.address.chars().count() > 500 {
+            return Err(invalid("address", "up to 500 characters".into()));
+        }
+        let tz = self
+            .time_zone
+            .parse::<chrono_tz::Tz>()
+            .map_err(|_| invalid("time_zone", format!("unknown time zone {:?}", self.time_zone)))?;
+        let state = State::parse(&self.holiday_state).map_err(|e| invalid("holiday_state", e.to_string()))?;
+        if let Some(rule) = &self.opening_hours {
+            Hours::parse(rule, state, tz).map_err(|e| invalid("opening_hours", e.to_string()))?;
+        }
+        Ok(())
+    }
+}
+
+/// A box as declared.
 #[derive(Debug, Clone)]
 pub struct BoxSpec {
     pub id: BoxId,
@@ -31,60 +66,168 @@ pub struct BoxSpec {
     pub panels: Vec<PanelSpec>,
 }
 
-/// A panel as configured.
+/// A panel as declared.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct PanelSpec {
     pub id: PanelId,
     pub reader_slot: SlotNo,
 }
 
-impl Service {
-    /// Creates or updates sites and boxes. Existing compartments keep their state, so a restart never
-    /// forgets what is in the box.
-    pub async fn apply_setup(&self, sites: &[SiteSpec], boxes: &[BoxSpec]) -> Result<()> {
-        let mut tx = self.store.begin().await?;
-        for s in sites {
-            tx.upsert_site(&SiteRecord {
-                id: s.id.clone(),
-                name: s.name.clone(),
-                address: s.address.clone(),
-                time_zone: s.time_zone.clone(),
-                opening_hours: s.opening_hours.clone(),
-                holiday_state: s.holiday_state.clone(),
-                open_24_7: s.open_24_7,
+impl BoxSpec {
+    /// Checks what a box declares and expands its layout into compartments; errors name the field.
+    pub fn compartments(&self) -> Result<Vec<NewCompartment>> {
+        if self.name.trim().is_empty() || self.name.chars().count() > 200 {
+            return Err(Error::Invalid { field: "name", message: "1 to 200 characters".into() });
+        }
+        if !DRIVERS.contains(&self.driver.as_str()) {
+            return Err(Error::Invalid { field: "driver", message: format!("one of {}", DRIVERS.join(", ")) });
+        }
+        if self.panels.is_empty() {
+            return Err(Error::Invalid { field: "panel", message: "a box needs at least one panel".into() });
+        }
+        for (i, p) in self.panels.iter().enumerate() {
+            let later = self.panels.iter().skip(i + 1);
+            if later.clone().any(|o| o.id == p.id) || later.clone().any(|o| o.reader_slot == p.reader_slot) {
+                return Err(Error::Invalid { field: "panel", message: format!("panel {} or its slot twice", p.id) });
+            }
+        }
+        let specs = expand(&self.modules).map_err(|e| Error::Invalid { field: "modules", message: e.to_string() })?;
+        Ok(specs
+            .into_iter()
+            .map(|c| NewCompartment {
+                number: c.number,
+                label: c.label,
+                module: c.module,
+                row: c.row,
+                column: c.column,
+                size: c.size,
+                within_reach: c.within_reach,
             })
-            .await?;
+            .collect())
+    }
+}
+
+impl Service {
+    /// Writes the configuration's sites and boxes, at every start. A layout that would move or remove
+    /// a compartment holding a document stops the start with the compartments named.
+    pub async fn apply_setup(&self, sites: &[SiteSpec], boxes: &[BoxSpec]) -> Result<()> {
+        for s in sites {
+            self.put_site(&Actor::System, s).await?;
         }
         for b in boxes {
-            let specs = expand(&b.modules).map_err(|e| Error::Invalid { field: "box", message: e.to_string() })?;
-            let compartments: Vec<NewCompartment> = specs
-                .into_iter()
-                .map(|c| NewCompartment {
-                    number: c.number,
-                    label: c.label,
-                    module: c.module,
-                    row: c.row,
-                    column: c.column,
-                    size: c.size,
-                    within_reach: c.within_reach,
-                })
-                .collect();
-            if b.panels.is_empty() {
-                return Err(Error::Invalid { field: "panel", message: "a box needs at least one panel".into() });
-            }
-            let panels: Vec<PanelRecord> = b
-                .panels
-                .iter()
-                .map(|p| PanelRecord { box_id: b.id.clone(), id: p.id.clone(), reader_slot: p.reader_slot })
-                .collect();
-            tx.upsert_box(
-                &BoxRecord { id: b.id.clone(), site: b.site.clone(), name: b.name.clone(), driver: b.driver.clone() },
-                &compartments,
-                &panels,
+            self.put_box(&Actor::System, b).await?;
+        }
+        Ok(())
+    }
+
+    /// Creates or changes a site.
+    pub async fn put_site(&self, actor: &Actor, spec: &SiteSpec) -> Result<SiteRecord> {
+        spec.check()?;
+        let record = SiteRecord {
+            id: spec.id.clone(),
+            name: spec.name.trim().to_owned(),
+            address: spec.address.trim().to_owned(),
+            time_zone: spec.time_zone.clone(),
+            opening_hours: spec.opening_hours.clone(),
+            holiday_state: spec.holiday_state.to_ascii_uppercase(),
+            open_24_7: spec.open_24_7,
+        };
+        let mut tx = self.store.begin().await?;
+        let before = tx.site(&spec.id).await?;
+        tx.upsert_site(&record).await?;
+        if before.as_ref() != Some(&record) {
+            audit(
+                tx.as_mut(),
+                self,
+                actor,
+                "site_changed",
+                format!("site:{}", spec.id),
+                json!({ "name": record.name }),
             )
             .await?;
         }
         tx.commit().await?;
+        Ok(record)
+    }
+
+    /// Creates or changes a box with its layout and panels, never under a document.
+    pub async fn put_box(&self, actor: &Actor, spec: &BoxSpec) -> Result<BoxRecord> {
+        let compartments = spec.compartments()?;
+        let record = BoxRecord {
+            id: spec.id.clone(),
+            site: spec.site.clone(),
+            name: spec.name.trim().to_owned(),
+            driver: spec.driver.clone(),
+        };
+        let panels: Vec<PanelRecord> = spec
+            .panels
+            .iter()
+            .map(|p| PanelRecord { box_id: spec.id.clone(), id: p.id.clone(), reader_slot: p.reader_slot })
+            .collect();
+        self.retrying(|| self.put_box_once(actor, &record, &compartments, &panels)).await?;
+        Ok(record)
+    }
+
+    async fn put_box_once(
+        &self,
+        actor: &Actor,
+        record: &BoxRecord,
+        compartments: &[NewCompartment],
+        panels: &[PanelRecord],
+    ) -> Result<()> {
+        let mut tx = self.store.begin().await?;
+        tx.site(&record.site).await?.ok_or(Error::Unknown { field: "site" })?;
+        if let Some(old) = tx.box_record(&record.id).await?
+            && old.site != record.site
+            && self.store.compartments(&record.id).await?.iter().any(holds_something)
+        {
+            return Err(Error::Invalid { field: "site", message: "a box holding documents stays at its site".into() });
+        }
+        let mut moved = Vec::new();
+        for current in self.store.compartments(&record.id).await?.iter().filter(|c| holds_something(c)) {
+            let same = compartments.iter().any(|n| {
+                n.number == current.number
+                    && n.label == current.label
+                    && n.module == current.module
+                    && n.row == current.row
+                    && n.column == current.column
+                    && n.size == current.size
+                    && n.within_reach == current.within_reach
+            });
+            if !same {
+                moved.push(current.number);
+            }
+        }
+        if !moved.is_empty() {
+            return Err(Error::CompartmentsInUse(moved));
+        }
+        tx.upsert_box(record, compartments, panels).await?;
+        let keep: Vec<CompartmentNo> = compartments.iter().map(|c| c.number).collect();
+        let left = tx.remove_free_compartments(&record.id, &keep).await?;
+        if !left.is_empty() {
+            return Err(Error::CompartmentsInUse(left));
+        }
+        let detail = json!({ "compartments": compartments.len(), "panels": panels.len() });
+        audit(tx.as_mut(), self, actor, "box_changed", format!("box:{}", record.id), detail).await?;
+        tx.commit().await?;
         Ok(())
     }
+}
+
+/// Whether a compartment holds or expects a document, or is out of use until staff look inside.
+fn holds_something(c: &abholbox_store::CompartmentRecord) -> bool {
+    c.pickup.is_some() || c.state != CompartmentState::Free
+}
+
+async fn audit(
+    tx: &mut dyn Tx,
+    service: &Service,
+    actor: &Actor,
+    action: &'static str,
+    object: String,
+    detail: serde_json::Value,
+) -> Result<()> {
+    tx.append_audit(&NewAuditEntry { at: service.clock.now(), actor: actor.to_string(), action, object, detail })
+        .await?;
+    Ok(())
 }

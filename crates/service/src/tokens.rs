@@ -15,14 +15,24 @@ use crate::{Actor, Error, Result, Service};
 /// Who a request comes from, once its token is verified.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Principal {
-    Integration { token_id: String },
-    Kiosk { token_id: String, box_id: BoxId, panel: PanelId },
+    Integration {
+        token_id: String,
+    },
+    Kiosk {
+        token_id: String,
+        box_id: BoxId,
+        panel: PanelId,
+    },
+    /// Manages sites and boxes.
+    Admin {
+        token_id: String,
+    },
 }
 
 impl Principal {
     pub fn actor(&self) -> Actor {
         match self {
-            Self::Integration { token_id } => Actor::Integration(token_id.clone()),
+            Self::Integration { token_id } | Self::Admin { token_id } => Actor::Integration(token_id.clone()),
             Self::Kiosk { box_id, token_id, .. } => Actor::Kiosk(box_id.clone(), token_id.clone()),
         }
     }
@@ -50,13 +60,13 @@ impl Service {
             (Role::Kiosk, None, _) => {
                 return Err(Error::Invalid { field: "box", message: "a kiosk token is bound to a box".into() });
             }
-            (Role::Integration, Some(_), _) | (Role::Integration, _, Some(_)) => {
+            (Role::Integration | Role::Admin, Some(_), _) | (Role::Integration | Role::Admin, _, Some(_)) => {
                 return Err(Error::Invalid {
                     field: "box",
-                    message: "an integration token is not bound to a box or panel".into(),
+                    message: "only a kiosk token is bound to a box and panel".into(),
                 });
             }
-            (Role::Integration, None, None) => None,
+            (Role::Integration | Role::Admin, None, None) => None,
         };
         let secret = new_token();
         let mut id = [0u8; 8];
@@ -116,6 +126,7 @@ impl Service {
         }
         match (record.role, record.box_id) {
             (Role::Integration, _) => Ok(Principal::Integration { token_id: record.id }),
+            (Role::Admin, _) => Ok(Principal::Admin { token_id: record.id }),
             (Role::Kiosk, Some(box_id)) => {
                 let panel = match record.panel {
                     Some(p) => p,

@@ -119,6 +119,27 @@ impl Tx for PgTx {
         Ok(())
     }
 
+    async fn remove_free_compartments(&mut self, box_id: &BoxId, keep: &[CompartmentNo]) -> Result<Vec<CompartmentNo>> {
+        let keep: Vec<i64> = keep.iter().map(|c| i64::from(c.get())).collect();
+        sqlx::query(
+            "DELETE FROM compartments c WHERE c.box_id = $1 AND c.state = 'free' AND NOT (c.number = ANY($2))
+               AND NOT EXISTS (SELECT 1 FROM pickups p WHERE p.box_id = $1 AND p.compartment = c.number)",
+        )
+        .bind(box_id.as_str())
+        .bind(&keep)
+        .execute(&mut *self.tx)
+        .await
+        .map_err(write_err)?;
+        let rows =
+            sqlx::query("SELECT number FROM compartments WHERE box_id = $1 AND NOT (number = ANY($2)) ORDER BY number")
+                .bind(box_id.as_str())
+                .bind(&keep)
+                .fetch_all(&mut *self.tx)
+                .await
+                .map_err(read_err)?;
+        rows.iter().map(|r| compartment_no(r.try_get("number").map_err(db)?, "number")).collect()
+    }
+
     async fn upsert_box(
         &mut self,
         b: &BoxRecord,

@@ -93,6 +93,31 @@ impl Tx for SqliteTx {
         Ok(())
     }
 
+    async fn remove_free_compartments(&mut self, box_id: &BoxId, keep: &[CompartmentNo]) -> Result<Vec<CompartmentNo>> {
+        let keep: Vec<i64> = keep.iter().map(|c| i64::from(c.get())).collect();
+        let keep = serde_json::to_string(&keep).map_err(db)?;
+        sqlx::query(
+            "DELETE FROM compartments WHERE box_id = ?1 AND state = 'free'
+               AND number NOT IN (SELECT value FROM json_each(?2))
+               AND NOT EXISTS (SELECT 1 FROM pickups p WHERE p.box_id = ?1 AND p.compartment = compartments.number)",
+        )
+        .bind(box_id.as_str())
+        .bind(&keep)
+        .execute(&mut *self.tx)
+        .await
+        .map_err(db)?;
+        let rows = sqlx::query(
+            "SELECT number FROM compartments WHERE box_id = ? AND number NOT IN (SELECT value FROM json_each(?))
+             ORDER BY number",
+        )
+        .bind(box_id.as_str())
+        .bind(&keep)
+        .fetch_all(&mut *self.tx)
+        .await
+        .map_err(db)?;
+        rows.iter().map(|r| compartment_no(r.try_get("number").map_err(db)?, "number")).collect()
+    }
+
     async fn upsert_box(
         &mut self,
         b: &BoxRecord,

@@ -75,6 +75,10 @@ pub trait Tx: Send {
     async fn commit(self: Box<Self>) -> Result<()>;
 
     async fn upsert_site(&mut self, site: &SiteRecord) -> Result<()>;
+    /// Removes the box's free, empty compartments whose numbers are not in `keep`; returns the numbers
+    /// of those not in `keep` that remain because they are in use. Conditional, so a compartment taken
+    /// meanwhile is never removed.
+    async fn remove_free_compartments(&mut self, box_id: &BoxId, keep: &[CompartmentNo]) -> Result<Vec<CompartmentNo>>;
     /// Creates a box with its compartments and panels; an existing box keeps its compartments and their
     /// state. Panels are replaced by the ones given.
     async fn upsert_box(

@@ -196,6 +196,8 @@ pub enum Role {
     Integration,
     /// One kiosk panel, bound to its box.
     Kiosk,
+    /// IT and supervisors managing sites and boxes.
+    Admin,
 }
 
 impl Role {
@@ -203,6 +205,7 @@ impl Role {
         match self {
             Self::Integration => "integration",
             Self::Kiosk => "kiosk",
+            Self::Admin => "admin",
         }
     }
 
@@ -210,6 +213,7 @@ impl Role {
         match s {
             "integration" => Some(Self::Integration),
             "kiosk" => Some(Self::Kiosk),
+            "admin" => Some(Self::Admin),
             _ => None,
         }
     }

@@ -148,8 +148,13 @@ async fn the_openapi_document_describes_the_contract() {
     ] {
         assert!(spec["paths"][path].is_object(), "{path} missing");
     }
+    let mut operation_ids = std::collections::HashSet::new();
     for (path, item) in spec["paths"].as_object().unwrap() {
         for (method, op) in item.as_object().unwrap() {
+            assert!(
+                operation_ids.insert(op["operationId"].as_str().unwrap().to_owned()),
+                "{method} {path}: its id twice"
+            );
             let responses = op["responses"].as_object().unwrap();
             for (status, r) in responses {
                 assert!(!r["description"].as_str().unwrap_or_default().is_empty(), "{method} {path} {status}");

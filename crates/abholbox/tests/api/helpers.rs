@@ -100,6 +100,7 @@ pub struct TestApp {
     pub db: Db,
     pub client: reqwest::Client,
     pub integration: String,
+    pub admin: String,
     pub kiosk: String,
     /// A second panel at the same box, with its own slot.
     pub kiosk2: String,
@@ -131,6 +132,7 @@ impl TestApp {
         let app = Application::build(&config, clock.clone()).await.expect("application builds");
         let addr = app.local_addr().expect("bound");
         let (_, integration) = app.service.create_token(Role::Integration, None, None, "test").await.expect("token");
+        let (_, admin) = app.service.create_token(Role::Admin, None, None, "test").await.expect("token");
         let kiosk_box = BoxId::parse(&config.boxes[0].id).expect("box id");
         let panel = |p: &str| Some(PanelId::parse(p).expect("panel id"));
         let (a, kiosk) =
@@ -151,6 +153,7 @@ impl TestApp {
             db,
             client: reqwest::Client::builder().timeout(Duration::from_secs(20)).build().expect("client"),
             integration,
+            admin,
             kiosk,
             kiosk2,
             kiosk_id: a.id,
@@ -198,6 +201,10 @@ impl TestApp {
 
     pub async fn post(&self, path: &str, token: Option<&str>, body: Value) -> (StatusCode, Value) {
         self.call(reqwest::Method::POST, path, token, Some(body)).await
+    }
+
+    pub async fn put(&self, path: &str, token: Option<&str>, body: Value) -> (StatusCode, Value) {
+        self.call(reqwest::Method::PUT, path, token, Some(body)).await
     }
 
     /// Registers an ID card pickup; returns its id.

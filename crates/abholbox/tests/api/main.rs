@@ -5,6 +5,7 @@
 
 mod helpers;
 
+mod admin;
 mod doors;
 mod errors;
 mod family;

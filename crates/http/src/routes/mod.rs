@@ -1,5 +1,6 @@
 //! The routes, grouped the way their callers are: the registry, the kiosk, the simulator.
 
+mod admin;
 mod boxes;
 mod health;
 mod kiosk;
@@ -24,6 +25,10 @@ pub(crate) fn api(with_simulator: bool) -> OpenApiRouter<AppState> {
         .routes(routes!(boxes::list_boxes))
         .routes(routes!(boxes::deposit))
         .routes(routes!(boxes::withdraw))
+        .routes(routes!(admin::admin_list_sites))
+        .routes(routes!(admin::admin_put_site))
+        .routes(routes!(admin::admin_list_boxes))
+        .routes(routes!(admin::admin_put_box))
         .routes(routes!(kiosk::start))
         .routes(routes!(kiosk::get_session))
         .routes(routes!(kiosk::phone))

@@ -1,0 +1,81 @@
+//! Sites and boxes through the admin API: the same checks as the configuration, and a layout never
+//! changes under a document.
+
+use reqwest::StatusCode;
+use serde_json::{Value, json};
+
+use crate::helpers::{SITE, TestApp};
+
+fn code(body: &Value) -> &str {
+    body["error"]["code"].as_str().unwrap_or("<no code>")
+}
+
+#[tokio::test]
+async fn sites_are_managed_with_checked_hours_by_admins_only() {
+    let dir = tempfile::tempdir().unwrap();
+    let app = TestApp::spawn(dir.path()).await;
+    let site = json!({ "name": "Bürgerbüro Wersten", "address": "Liebfrauenstraße 1",
+                       "opening_hours": "Mo-Fr 08:00-12:00; PH off", "holiday_state": "NW" });
+    let (status, body) = app.put("/api/v1/admin/sites/dus-wersten", Some(&app.integration), site.clone()).await;
+    assert_eq!((status, code(&body)), (StatusCode::FORBIDDEN, "forbidden"), "the registry manages no sites");
+    let mut bad = site.clone();
+    bad["opening_hours"] = json!("Mo-Fr 25:00-26:00 maybe");
+    let (status, body) = app.put("/api/v1/admin/sites/dus-wersten", Some(&app.admin), bad).await;
+    assert_eq!((status, code(&body)), (StatusCode::UNPROCESSABLE_ENTITY, "invalid_opening_hours"), "{body}");
+    let (status, body) = app.put("/api/v1/admin/sites/dus-wersten", Some(&app.admin), site).await;
+    assert_eq!(status, StatusCode::OK, "{body}");
+    assert_eq!((body["open_24_7"].as_bool(), body["time_zone"].as_str()), (Some(false), Some("Europe/Berlin")));
+    let (_, sites) = app.get("/api/v1/admin/sites", Some(&app.admin)).await;
+    let ids: Vec<&str> = sites.as_array().unwrap().iter().filter_map(|s| s["id"].as_str()).collect();
+    assert_eq!(ids, ["dus-dlz", "dus-wersten"]);
+    let audit = app.service.store().audit_entries(100).await.unwrap();
+    assert!(audit.iter().any(|a| a.action == "site_changed" && a.object == "site:dus-wersten"));
+    app.stop().await;
+}
+
+#[tokio::test]
+async fn a_layout_never_changes_under_a_document() {
+    let dir = tempfile::tempdir().unwrap();
+    let app = TestApp::spawn(dir.path()).await;
+    let layout = |rows: u32, large_rows: Value| {
+        json!({ "site": SITE, "name": "Box Wersten", "panels": [{ "id": "front", "reader_slot": 1 }],
+                "modules": [{ "name": "A", "rows": rows, "columns": 2, "reach_rows": [2], "large_rows": large_rows }] })
+    };
+    let (status, body) = app.put("/api/v1/admin/boxes/w-1", Some(&app.admin), layout(4, json!([]))).await;
+    assert_eq!((status, body["compartments"].as_u64()), (StatusCode::OK, Some(8)), "{body}");
+
+    // A document goes into the demo box's compartment 1; that box's layout may grow, never shrink past it.
+    let id = app.register("AD-1", "0151 23456731", "1970-01-01", None).await;
+    let compartment = app.deposit(&id).await;
+    assert_eq!(compartment, 1);
+    let demo = |rows: u32| {
+        json!({ "site": SITE, "name": "Ausgabebox", "panels": [{ "id": "a", "reader_slot": 1 }, { "id": "b", "reader_slot": 2 }],
+                "modules": [{ "name": "A", "rows": rows, "columns": 5, "reach_rows": [1] }] })
+    };
+    let (status, body) = app.put("/api/v1/admin/boxes/dlz-1", Some(&app.admin), demo(2)).await;
+    assert_eq!((status, code(&body)), (StatusCode::CONFLICT, "compartment_in_use"), "{body}");
+    assert!(body["error"]["message"].as_str().unwrap().contains('1'), "{body}");
+    assert_eq!(app.pickup(&id).await["compartment"], 1);
+
+    // Compartment 1 keeps number, place and size: the layout may shrink around it.
+    let mut keeps = demo(12);
+    keeps["modules"][0]["reach_rows"] = json!((6..=10).collect::<Vec<u32>>());
+    keeps["modules"][0]["medium_rows"] = json!([11]);
+    keeps["modules"][0]["large_rows"] = json!([12]);
+    let (status, body) = app.put("/api/v1/admin/boxes/dlz-1", Some(&app.admin), keeps).await;
+    assert_eq!((status, body["compartments"].as_u64()), (StatusCode::OK, Some(60)), "{body}");
+    let (status, body) = app.put("/api/v1/admin/boxes/w-1", Some(&app.admin), layout(2, json!([1]))).await;
+    assert_eq!((status, body["compartments"].as_u64()), (StatusCode::OK, Some(4)), "an empty box shrinks: {body}");
+    assert_eq!(app.status(&id).await, "ready");
+    let (_, boxes) = app.get("/api/v1/boxes", Some(&app.integration)).await;
+    assert_eq!(boxes[0]["compartments"], 60);
+    let (status, body) = app
+        .put(
+            "/api/v1/admin/boxes/w-2",
+            Some(&app.admin),
+            json!({ "site": "nowhere", "name": "x", "modules": [], "panels": [] }),
+        )
+        .await;
+    assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY, "{body}");
+    app.stop().await;
+}

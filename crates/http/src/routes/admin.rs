@@ -1,0 +1,220 @@
+//! Sites and boxes for those who manage them (an admin token): the same use cases and checks as the
+//! configuration file, which is written over them at every start for what it declares.
+
+use abholbox_core::ids::{BoxId, PanelId, SiteId, SlotNo};
+use abholbox_core::layout::ModuleLayout;
+use abholbox_service::setup::{BoxSpec, PanelSpec, SiteSpec};
+use abholbox_store::{BoxRecord, SiteRecord};
+use axum::Json;
+use axum::extract::{Path, State};
+use serde::{Deserialize, Serialize};
+use utoipa::ToSchema;
+
+use crate::AppState;
+use crate::auth::Caller;
+use crate::error::{ApiError, ErrorBody};
+use crate::json::ApiJson;
+
+/// A site as it is kept.
+#[derive(Serialize, ToSchema)]
+pub struct AdminSite {
+    id: String,
+    name: String,
+    address: String,
+    time_zone: String,
+    /// OpenStreetMap `opening_hours`; null: always open.
+    opening_hours: Option<String>,
+    /// The federal state whose public holidays close the site: `NW`, `BE`, …
+    holiday_state: String,
+    /// The box stands in a room of its own and can be used at any hour.
+    open_24_7: bool,
+}
+
+impl From<SiteRecord> for AdminSite {
+    fn from(s: SiteRecord) -> Self {
+        Self {
+            id: s.id.to_string(),
+            name: s.name,
+            address: s.address,
+            time_zone: s.time_zone,
+            opening_hours: s.opening_hours,
+            holiday_state: s.holiday_state,
+            open_24_7: s.open_24_7,
+        }
+    }
+}
+
+/// A site to create or change.
+#[derive(Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct PutSite {
+    #[schema(example = "Dienstleistungszentrum")]
+    name: String,
+    #[schema(example = "Willi-Becker-Allee 7, 40227 Düsseldorf")]
+    address: String,
+    #[serde(default = "berlin")]
+    #[schema(example = "Europe/Berlin")]
+    time_zone: String,
+    #[serde(default)]
+    #[schema(nullable, example = "Mo,Tu 07:30-16:00; We,Fr 07:30-13:00; Th 07:30-18:00; PH off")]
+    opening_hours: Option<String>,
+    #[serde(default = "nw")]
+    #[schema(example = "NW")]
+    holiday_state: String,
+    #[serde(default)]
+    open_24_7: bool,
+}
+
+fn berlin() -> String {
+    "Europe/Berlin".into()
+}
+
+fn nw() -> String {
+    "NW".into()
+}
+
+/// The sites, with their hours.
+#[utoipa::path(get, path = "/api/v1/admin/sites", tag = "admin", security(("bearer" = [])),
+    responses((status = 200, description = "The sites", body = [AdminSite])))]
+pub(crate) async fn admin_list_sites(
+    State(state): State<AppState>,
+    caller: Caller,
+) -> Result<Json<Vec<AdminSite>>, ApiError> {
+    caller.admin()?;
+    let sites = state.service.store().sites().await.map_err(abholbox_service::Error::from)?;
+    Ok(Json(sites.into_iter().map(AdminSite::from).collect()))
+}
+
+/// Creates or changes a site. Hours are checked as `abholbox hours check` does.
+#[utoipa::path(put, path = "/api/v1/admin/sites/{site}", tag = "admin", request_body = PutSite,
+    security(("bearer" = [])), params(("site" = String, Path, description = "The site id, e.g. `dus-dlz`")),
+    responses(
+        (status = 200, description = "The site as kept", body = AdminSite),
+        (status = 404, description = "`not_found`: not a site id", body = ErrorBody),
+        (status = 422, description = "`invalid_opening_hours`, `invalid_time_zone`, `invalid_holiday_state`, `invalid_name`", body = ErrorBody),
+    ))]
+pub(crate) async fn admin_put_site(
+    State(state): State<AppState>,
+    caller: Caller,
+    Path(site): Path<String>,
+    ApiJson(body): ApiJson<PutSite>,
+) -> Result<Json<AdminSite>, ApiError> {
+    let principal = caller.admin()?;
+    let id = SiteId::parse(&site).map_err(|_| abholbox_service::Error::NotFound("site"))?;
+    let spec = SiteSpec {
+        id,
+        name: body.name,
+        address: body.address,
+        time_zone: body.time_zone,
+        opening_hours: body.opening_hours,
+        holiday_state: body.holiday_state,
+        open_24_7: body.open_24_7,
+    };
+    Ok(Json(state.service.put_site(&principal.actor(), &spec).await?.into()))
+}
+
+/// A panel of a box and the slot beside it.
+#[derive(Serialize, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct AdminPanel {
+    #[schema(example = "left")]
+    id: String,
+    #[schema(example = 1)]
+    reader_slot: u32,
+}
+
+/// A box as it is kept.
+#[derive(Serialize, ToSchema)]
+pub struct AdminBox {
+    id: String,
+    site: String,
+    name: String,
+    driver: String,
+    compartments: usize,
+    panels: Vec<AdminPanel>,
+}
+
+/// A box to create or change: its layout in modules, and its panels.
+#[derive(Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct PutBox {
+    #[schema(example = "dus-dlz")]
+    site: String,
+    #[schema(example = "Ausgabebox Dienstleistungszentrum")]
+    name: String,
+    #[serde(default = "simulated")]
+    #[schema(example = "simulated")]
+    driver: String,
+    /// Modules of `rows` × `columns` compartments, numbered module by module, row by row from the top.
+    #[schema(value_type = Vec<Object>)]
+    modules: Vec<ModuleLayout>,
+    panels: Vec<AdminPanel>,
+}
+
+fn simulated() -> String {
+    "simulated".into()
+}
+
+async fn admin_box(state: &AppState, b: BoxRecord) -> Result<AdminBox, ApiError> {
+    let store = state.service.store();
+    let compartments = store.compartments(&b.id).await.map_err(abholbox_service::Error::from)?.len();
+    let panels = store.panels(&b.id).await.map_err(abholbox_service::Error::from)?;
+    Ok(AdminBox {
+        id: b.id.to_string(),
+        site: b.site.to_string(),
+        name: b.name,
+        driver: b.driver,
+        compartments,
+        panels: panels
+            .into_iter()
+            .map(|p| AdminPanel { id: p.id.to_string(), reader_slot: p.reader_slot.get() })
+            .collect(),
+    })
+}
+
+/// The boxes, with their panels.
+#[utoipa::path(get, path = "/api/v1/admin/boxes", tag = "admin", security(("bearer" = [])),
+    responses((status = 200, description = "The boxes", body = [AdminBox])))]
+pub(crate) async fn admin_list_boxes(
+    State(state): State<AppState>,
+    caller: Caller,
+) -> Result<Json<Vec<AdminBox>>, ApiError> {
+    caller.admin()?;
+    let mut out = Vec::new();
+    for b in state.service.store().boxes().await.map_err(abholbox_service::Error::from)? {
+        out.push(admin_box(&state, b).await?);
+    }
+    Ok(Json(out))
+}
+
+/// Creates or changes a box. A layout that would move or remove a compartment holding or expecting a
+/// document is refused with those compartments named; free compartments the layout no longer has are
+/// removed. A new box's driver runs from the next start.
+#[utoipa::path(put, path = "/api/v1/admin/boxes/{box}", tag = "admin", request_body = PutBox,
+    security(("bearer" = [])), params(("box" = String, Path, description = "The box id, e.g. `dlz-1`")),
+    responses(
+        (status = 200, description = "The box as kept", body = AdminBox),
+        (status = 404, description = "`not_found`: not a box id", body = ErrorBody),
+        (status = 409, description = "`compartment_in_use`: the layout would move or remove compartments holding documents", body = ErrorBody),
+        (status = 422, description = "`invalid_modules`, `invalid_panel`, `invalid_driver`, `unknown_reference` (site)", body = ErrorBody),
+    ))]
+pub(crate) async fn admin_put_box(
+    State(state): State<AppState>,
+    caller: Caller,
+    Path(box_id): Path<String>,
+    ApiJson(body): ApiJson<PutBox>,
+) -> Result<Json<AdminBox>, ApiError> {
+    let principal = caller.admin()?;
+    let id = BoxId::parse(&box_id).map_err(|_| abholbox_service::Error::NotFound("box"))?;
+    let site = SiteId::parse(&body.site).map_err(|_| abholbox_service::Error::Unknown { field: "site" })?;
+    let mut panels = Vec::new();
+    for p in body.panels {
+        let id = PanelId::parse(&p.id).map_err(|e| ApiError::invalid("panel", e))?;
+        let reader_slot =
+            SlotNo::new(p.reader_slot).ok_or_else(|| ApiError::invalid("panel", "slots are numbered from 1"))?;
+        panels.push(PanelSpec { id, reader_slot });
+    }
+    let spec = BoxSpec { id, site, name: body.name, driver: body.driver, modules: body.modules, panels };
+    let record = state.service.put_box(&principal.actor(), &spec).await?;
+    Ok(Json(admin_box(&state, record).await?))
+}
