@@ -70,7 +70,8 @@ impl Service {
         for id in overdue {
             match self.end_open_door(&id).await {
                 Ok(true) => ended += 1,
-                Ok(false) => {}
+                // Another server process (or the door's own close) got there first.
+                Ok(false) | Err(Error::Contention) => {}
                 Err(e) => tracing::error!(session = %id, error = %e, "door left open not recorded yet"),
             }
         }
@@ -111,7 +112,7 @@ impl Service {
         for id in due {
             match self.expire(&id).await {
                 Ok(true) => expired += 1,
-                Ok(false) => {}
+                Ok(false) | Err(Error::Contention) => {}
                 Err(e) => tracing::error!(pickup = %id, error = %e, "expiry not recorded yet"),
             }
         }

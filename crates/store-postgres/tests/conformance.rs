@@ -72,4 +72,6 @@ conformance!(
     door_events_wait_until_applied,
     a_family_keeps_one_pin_while_it_opens_something,
     racing_family_documents_get_one_pin,
+    racing_claims_hand_over_once,
+    racing_reservations_take_a_compartment_once,
 );

@@ -631,3 +631,51 @@ pub async fn racing_family_documents_get_one_pin(store: &dyn Store) {
     assert_eq!(a.pin, b.pin, "one PIN for the family");
     assert!(a.new != b.new, "exactly one of them sends it: {a:?} {b:?}");
 }
+
+/// Two transactions that both read a ready pickup and both claim it, at the same time: exactly one
+/// claim is written, whatever the backend's locking.
+pub async fn racing_claims_hand_over_once(store: &dyn Store) {
+    furnish(store, 1).await;
+    let mut p = pickup(1, "R-1");
+    p.status = PickupStatus::Ready;
+    p.box_id = Some(the_box());
+    p.compartment = Some(no(1));
+    insert(store, &p).await;
+    let race = |n: u8| async move {
+        let mut tx = store.begin().await.unwrap();
+        let mut read = tx.pickup(&id(1)).await.unwrap().unwrap();
+        tokio::task::yield_now().await;
+        // What the pickup's rules check on the version read; the conditional write covers the rest.
+        let unclaimed = read.claimed_by.is_none();
+        read.claimed_by = Some(SessionId::from_random([n; 16]));
+        let won = unclaimed && tx.update_pickup(&read).await.unwrap();
+        tx.commit().await.unwrap();
+        won
+    };
+    let (a, b) = tokio::join!(race(7), race(8));
+    assert!(a != b, "exactly one claim wins: {a} {b}");
+    let stored = store.pickup(&id(1)).await.unwrap().unwrap();
+    let winner = if a { 7 } else { 8 };
+    assert_eq!(stored.claimed_by, Some(SessionId::from_random([winner; 16])));
+}
+
+/// Two loadings racing for one free compartment: exactly one reserves it.
+pub async fn racing_reservations_take_a_compartment_once(store: &dyn Store) {
+    furnish(store, 1).await;
+    let race = || async move {
+        let mut tx = store.begin().await.unwrap();
+        let free = tx.free_compartments(&the_box()).await.unwrap();
+        tokio::task::yield_now().await;
+        let won = match free.first() {
+            Some(c) => tx
+                .set_compartment_state(&the_box(), c.number, CompartmentState::Free, CompartmentState::Reserved)
+                .await
+                .unwrap(),
+            None => false,
+        };
+        tx.commit().await.unwrap();
+        won
+    };
+    let (a, b) = tokio::join!(race(), race());
+    assert!(a != b, "exactly one reservation wins: {a} {b}");
+}
