@@ -57,11 +57,41 @@ pub enum Backend {
     Unknown,
 }
 
-/// Whether a `postgres://` URL carries a password (`user:password@host`).
+/// Whether a `postgres://` URL carries a password (`user:password@host`, or `?password=`).
 fn url_has_password(url: &str) -> bool {
     let rest = url.split_once("://").map(|(_, r)| r).unwrap_or_default();
     let authority = rest.split(['/', '?']).next().unwrap_or_default();
-    authority.split_once('@').is_some_and(|(user, _)| user.contains(':'))
+    let in_userinfo = authority.split_once('@').is_some_and(|(user, _)| user.contains(':'));
+    let in_query = url.split_once('?').is_some_and(|(_, q)| q.split('&').any(|kv| kv.starts_with("password=")));
+    in_userinfo || in_query
+}
+
+/// A database URL fit for a message or a log: any password in it replaced.
+pub fn redacted(url: &str) -> String {
+    let (base, query) = url.split_once('?').map_or((url, None), |(b, q)| (b, Some(q)));
+    let base = match base.split_once("://") {
+        Some((scheme, rest)) => {
+            let (authority, path) = rest.split_once('/').map_or((rest, None), |(a, p)| (a, Some(p)));
+            let authority = match authority.rsplit_once('@') {
+                Some((user, host)) if user.contains(':') => {
+                    format!("{}:***@{host}", user.split(':').next().unwrap_or_default())
+                }
+                _ => authority.to_owned(),
+            };
+            format!("{scheme}://{authority}{}", path.map(|p| format!("/{p}")).unwrap_or_default())
+        }
+        None => base.to_owned(),
+    };
+    match query {
+        Some(q) => {
+            let q: Vec<String> = q
+                .split('&')
+                .map(|kv| if kv.starts_with("password=") { "password=***".to_owned() } else { kv.to_owned() })
+                .collect();
+            format!("{base}?{}", q.join("&"))
+        }
+        None => base,
+    }
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize)]
@@ -286,7 +316,9 @@ impl Config {
         abholbox_core::ids::SiteId::parse(&self.server_name).context("server_name")?;
         match self.backend() {
             Backend::Sqlite | Backend::Postgres => {}
-            Backend::Unknown => bail!("database: use a sqlite:// or postgres:// URL, not {:?}", self.database),
+            Backend::Unknown => {
+                bail!("database: use a sqlite:// or postgres:// URL, not {:?}", redacted(&self.database))
+            }
         }
         if self.backend() == Backend::Postgres && url_has_password(&self.database) {
             bail!(
@@ -480,6 +512,10 @@ mod tests {
         config.database = "postgres://abholbox:secret@db.example/abholbox".into();
         let err = config.resolve().err().map(|e| e.to_string()).unwrap_or_default();
         assert!(err.contains("password") && !err.contains("secret"), "{err}");
+        config.database = "postgres://abholbox@db/x?sslmode=require&password=LEAK".into();
+        assert!(config.resolve().is_err(), "a password in the query too");
+        assert_eq!(redacted(&config.database), "postgres://abholbox@db/x?sslmode=require&password=***");
+        assert_eq!(redacted("postgres://u:p4ss@h:5432/d"), "postgres://u:***@h:5432/d");
         config.database = "mysql://x".into();
         assert!(config.resolve().err().map(|e| e.to_string()).unwrap_or_default().starts_with("database:"));
         let dir = tempfile::tempdir().unwrap();

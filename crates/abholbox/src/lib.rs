@@ -82,20 +82,37 @@ fn lock_data_dir(config: &Config) -> anyhow::Result<std::fs::File> {
     }
 }
 
+/// Loads the key file and checks that it is the one every server of this database uses: a server with
+/// other keys would send PINs that no other server accepts.
+async fn load_keys(config: &Config, store: &dyn Store) -> anyhow::Result<KeyRing> {
+    let path = config.key_file();
+    let keys = KeyRing::load_or_create(&path)?;
+    let ours = keys.fingerprint();
+    if store.agree_on("keys_fingerprint", &ours).await? != ours {
+        anyhow::bail!(
+            "the key file {} is not the one this database's servers use: give every server the same key_file",
+            path.display()
+        );
+    }
+    Ok(keys)
+}
+
 /// Opens the store a configuration names, picked by its URL, and brings its schema up to date.
 pub async fn open_store(config: &Config) -> anyhow::Result<Arc<dyn Store>> {
     prepare_data_dir(config)?;
     let url = config.database_url();
     let store: Arc<dyn Store> = match config.backend() {
-        Backend::Sqlite => {
-            Arc::new(SqliteStore::open_url(&url).await.with_context(|| format!("cannot open the database {url}"))?)
-        }
+        Backend::Sqlite => Arc::new(
+            SqliteStore::open_url(&url)
+                .await
+                .with_context(|| format!("cannot open the database {}", config::redacted(&url)))?,
+        ),
         Backend::Postgres => {
             let password = config.database_password()?;
             Arc::new(
                 PostgresStore::open(&url, password.as_deref())
                     .await
-                    .with_context(|| format!("cannot open the database {url}"))?,
+                    .with_context(|| format!("cannot open the database {}", config::redacted(&url)))?,
             )
         }
         Backend::Unknown => anyhow::bail!("database: use a sqlite:// or postgres:// URL"),
@@ -120,7 +137,7 @@ async fn offline_service_on(
     store: Arc<dyn Store>,
     resolved: &config::Resolved,
 ) -> anyhow::Result<(Service, Arc<dyn Store>)> {
-    let keys = KeyRing::load_or_create(&config.key_file())?;
+    let keys = load_keys(config, store.as_ref()).await?;
     let messages = Arc::new(Messages::load()?);
     let service =
         Service::new(store.clone(), Arc::new(SystemClock), keys, HashMap::new(), messages, resolved.policy.clone())
@@ -139,6 +156,12 @@ impl Application {
         let listener =
             TcpListener::bind(config.listen).await.with_context(|| format!("cannot listen on {}", config.listen))?;
         let store = open_store(config).await?;
+        if !store.hold_server_name(&config.server_name).await? {
+            anyhow::bail!(
+                "a server named {:?} is already running on this database: give each process its own server_name",
+                config.server_name
+            );
+        }
         let messages = Arc::new(Messages::load()?);
         // The configuration's sites and boxes first, then a driver for every box the database holds
         // (those made through the admin API included).
@@ -161,7 +184,7 @@ impl Application {
         drop(reports_tx);
         let gateway = Arc::new(DemoGateway::new());
         simulator.sms = Some(gateway.clone());
-        let keys = KeyRing::load_or_create(&config.key_file())?;
+        let keys = load_keys(config, store.as_ref()).await?;
         let service =
             Service::new(store.clone(), clock, keys, drivers, messages, resolved.policy).named(&config.server_name);
         service.recover_after_start().await?;

@@ -94,6 +94,12 @@ impl DriverError {
 /// One box's hardware.
 #[async_trait]
 pub trait BoxDriver: Send + Sync {
+    /// Whether the driver knows the compartment's lock: a compartment added to the layout while the
+    /// server runs is wired up at its next start, and is not offered before.
+    fn can_open(&self, compartment: CompartmentNo) -> bool {
+        let _ = compartment;
+        true
+    }
     /// Unlocks one compartment; its door then opens (reported as an event).
     async fn open(&self, compartment: CompartmentNo) -> Result<(), DriverError>;
     /// Drops the document in a slot into the bin, where it waits for destruction.

@@ -234,6 +234,10 @@ impl SimulatedBox {
 
 #[async_trait]
 impl BoxDriver for SimulatedBox {
+    fn can_open(&self, c: CompartmentNo) -> bool {
+        self.check(c).is_ok()
+    }
+
     async fn open(&self, c: CompartmentNo) -> Result<(), DriverError> {
         self.check(c).map_err(|_| DriverError::NoSuchCompartment(c))?;
         match self.with_state(|s| s.fault(c).lock) {

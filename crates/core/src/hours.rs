@@ -17,6 +17,12 @@ use opening_hours::{Context, ContextHolidays, OpeningHours};
 
 /// The years whose holidays are known; evaluation beyond them treats no day as a holiday.
 const HOLIDAY_YEARS: std::ops::RangeInclusive<i32> = 2020..=2060;
+/// How far ahead the next change is looked for. The search walks day by day, and a rule that never
+/// changes would otherwise walk to the year 9999 on every kiosk start; a month covers any closure an
+/// office announces, and beyond it "no change" is the honest answer.
+pub const HORIZON_DAYS: i64 = 31;
+/// The longest rule kept; a citizens' office's week fits in a tenth of it.
+const MAX_RULE_LEN: usize = 500;
 
 /// Why opening hours could not be used.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
@@ -26,6 +32,9 @@ pub enum HoursError {
     Syntax(String),
     #[error("unknown federal state {0:?}: use a two-letter code such as NW, BE or BY")]
     State(String),
+    /// Valid syntax the service cannot use (too long, empty, or needing coordinates it has not got).
+    #[error("{0}")]
+    Unusable(&'static str),
 }
 
 /// A German federal state, for its public holidays, by its official two-letter code.
@@ -90,6 +99,16 @@ impl Hours {
     /// Reads a rule such as `Mo,Tu 07:30-16:00; We,Fr 07:30-13:00; Th 07:30-18:00; PH off`, evaluated
     /// in `time_zone` with the public holidays of `state`.
     pub fn parse(rule: &str, state: State, time_zone: Tz) -> Result<Self, HoursError> {
+        if rule.trim().is_empty() {
+            return Err(HoursError::Unusable("an empty rule: leave opening_hours out for a box that is always open"));
+        }
+        if rule.len() > MAX_RULE_LEN {
+            return Err(HoursError::Unusable("a rule of more than 500 characters"));
+        }
+        let lower = rule.to_ascii_lowercase();
+        if ["sunrise", "sunset", "dawn", "dusk"].iter().any(|event| lower.contains(event)) {
+            return Err(HoursError::Unusable("sun events need the site's coordinates; write the times instead"));
+        }
         let parsed: OpeningHours =
             rule.parse().map_err(|e: opening_hours_syntax::Error| HoursError::Syntax(e.to_string()))?;
         let holidays = Arc::new(state.holidays());
@@ -104,11 +123,16 @@ impl Hours {
         match self {
             Self::AroundTheClock => Openness { open: true, next_change: None },
             Self::Rule { rule, .. } => {
-                let local = now.with_timezone(rule.get_context().locale.get_timezone());
-                Openness {
-                    open: rule.is_open(local),
-                    next_change: rule.next_change(local).map(|t| t.with_timezone(&Utc)),
-                }
+                let tz = rule.get_context().locale.get_timezone();
+                let local = now.with_timezone(tz);
+                let until = (now + chrono::Duration::days(HORIZON_DAYS)).with_timezone(tz);
+                let next_change = rule
+                    .iter_range(local, until)
+                    .next()
+                    .map(|interval| interval.range.end)
+                    .filter(|end| *end < until)
+                    .map(|end| end.with_timezone(&Utc));
+                Openness { open: rule.is_open(local), next_change }
             }
         }
     }
@@ -175,6 +199,33 @@ mod tests {
         assert!(h.at(Utc.with_ymd_and_hms(2026, 10, 26, 6, 31, 0).unwrap()).open);
         // Thursday before the switch closes at 18:00 summer time (16:00 UTC).
         assert!(!h.at(Utc.with_ymd_and_hms(2026, 10, 22, 16, 1, 0).unwrap()).open);
+    }
+
+    #[test]
+    fn a_rule_that_never_changes_is_answered_at_once() {
+        let nw = State::parse("NW").unwrap();
+        let long = (0..40).map(|_| "Mo 00:00-24:00; Tu-Su 00:00-24:00").collect::<Vec<_>>().join("; ");
+        let long = &long[..long.len().min(490)];
+        let long = &long[..long.rfind(';').unwrap_or(long.len())];
+        for rule in ["Mo-Su 00:00-24:00", "Mo 00:00-24:00; Tu-Su 00:00-24:00", long] {
+            let h = Hours::parse(rule, nw, chrono_tz::Europe::Berlin).unwrap();
+            let now = h.at(berlin(2026, 11, 26, 12, 0));
+            assert!(now.open);
+            assert_eq!(now.next_change, None, "no change within the horizon");
+        }
+        // The search stops at the horizon: a change 36 days ahead is not looked for, one 5 days ahead is.
+        let far = Hours::parse("Mo-Su 00:00-24:00; 2027 Jan 01 off", nw, chrono_tz::Europe::Berlin).unwrap();
+        assert_eq!(far.at(berlin(2026, 11, 26, 12, 0)).next_change, None);
+        assert_eq!(far.at(berlin(2026, 12, 27, 12, 0)).next_change, Some(berlin(2027, 1, 1, 0, 0)));
+        assert!(matches!(
+            Hours::parse(&"Mo 08:00-09:00; ".repeat(40), nw, chrono_tz::Europe::Berlin),
+            Err(HoursError::Unusable(_))
+        ));
+        assert!(matches!(Hours::parse("  ", nw, chrono_tz::Europe::Berlin), Err(HoursError::Unusable(_))));
+        assert!(matches!(
+            Hours::parse("Mo sunrise-sunset", nw, chrono_tz::Europe::Berlin),
+            Err(HoursError::Unusable(_))
+        ));
     }
 
     #[test]

@@ -66,7 +66,7 @@ impl Service {
     ) -> Result<Result<DepositStarted, DriverError>> {
         let mut tx = self.store.begin().await?;
         let the_box = tx.box_record(box_id).await?.ok_or(Error::NotFound("box"))?;
-        self.driver(box_id)?;
+        let driver = self.driver(box_id)?.clone();
         let pickup = match target {
             DepositTarget::Pickup(id) => tx.pickup(id).await?.ok_or(Error::Unknown { field: "pickup" })?,
             DepositTarget::DocumentNumber(n) => tx
@@ -87,6 +87,7 @@ impl Service {
         // The reservation is a conditional write; one that another loading won meanwhile moves on to the
         // next best compartment, so concurrent loadings each get one of their own.
         let mut candidates = tx.free_compartments(box_id).await?;
+        candidates.retain(|c| driver.can_open(c.number));
         let compartment = loop {
             let c = choose(&candidates, SizeClass::S, pickup.low_compartment)?;
             if tx.set_compartment_state(box_id, c, CompartmentState::Free, CompartmentState::Reserved).await? {

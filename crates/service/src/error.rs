@@ -67,8 +67,8 @@ pub enum Error {
     #[error("compartments {} hold or expect a document; a layout may not move or remove them", .0.iter().map(|c| c.to_string()).collect::<Vec<_>>().join(", "))]
     CompartmentsInUse(Vec<abholbox_core::ids::CompartmentNo>),
     /// Outside the site's hours no session starts; `opens_at` says when it can.
-    #[error("the box is closed now{}", .opens_at.map(|t| format!("; it opens at {}", t.to_rfc3339())).unwrap_or_default())]
-    BoxClosed { opens_at: Option<chrono::DateTime<chrono::Utc>> },
+    #[error("the box is closed now{}", .opens_at.as_ref().map(|t| format!("; it opens at {t}")).unwrap_or_default())]
+    BoxClosed { opens_at: Option<String> },
     /// The box did not do what it was told.
     #[error("the box is not available: {0}")]
     Box(DriverError),

@@ -32,4 +32,16 @@ impl Service {
         let site = tx.site(&the_box.site).await?.ok_or(Error::NotFound("site"))?;
         Ok(hours_of(&site)?.at(self.clock.now()))
     }
+
+    /// Refuses to start anything at a closed box, saying in the site's own time when it opens.
+    pub(crate) async fn ensure_open(&self, tx: &mut dyn Tx, box_id: &BoxId) -> Result<()> {
+        let the_box = tx.box_record(box_id).await?.ok_or(Error::NotFound("box"))?;
+        let site = tx.site(&the_box.site).await?.ok_or(Error::NotFound("site"))?;
+        let openness = hours_of(&site)?.at(self.clock.now());
+        if openness.open {
+            return Ok(());
+        }
+        let tz: chrono_tz::Tz = site.time_zone.parse().unwrap_or(chrono_tz::Europe::Berlin);
+        Err(Error::BoxClosed { opens_at: openness.next_change.map(|t| t.with_timezone(&tz).to_rfc3339()) })
+    }
 }

@@ -86,6 +86,21 @@ fn mac(key: &Key, parts: &[&[u8]]) -> Vec<u8> {
 }
 
 impl KeyRing {
+    /// A fingerprint of the keys that PINs and phone numbers are checked with: the same key file gives
+    /// the same fingerprint, and nothing about the keys can be learned from it. Servers sharing a
+    /// database compare it, so that one started with the wrong key file refuses instead of sending
+    /// PINs nobody else can check.
+    pub fn fingerprint(&self) -> String {
+        let parts: Vec<Vec<u8>> = self
+            .pin
+            .iter()
+            .chain(&self.lookup)
+            .map(|k| mac(k, &[b"abholbox key fingerprint", k.id.as_bytes()]))
+            .collect();
+        let joined: Vec<&[u8]> = parts.iter().map(Vec::as_slice).collect();
+        hex::encode(Sha256::digest(joined.concat()))
+    }
+
     /// Loads the key file, creating it (mode 0600) on first start.
     pub fn load_or_create(path: &Path) -> Result<Self, KeyFileError> {
         let shown = path.display().to_string();

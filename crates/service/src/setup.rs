@@ -36,11 +36,11 @@ impl SiteSpec {
     /// Checks what a site declares; errors name the field.
     pub fn check(&self) -> Result<()> {
         let invalid = |field: &'static str, message: String| Error::Invalid { field, message };
-        if self.name.trim().is_empty() || self.name.chars().count() > 200 {
-            return Err(invalid("name", "1 to 200 characters".into()));
+        if !plain_text(&self.name, 1, 200) {
+            return Err(invalid("name", "1 to 200 visible characters".into()));
         }
-        if self.address.chars().count() > 500 {
-            return Err(invalid("address", "up to 500 characters".into()));
+        if !plain_text(&self.address, 0, 500) {
+            return Err(invalid("address", "up to 500 visible characters".into()));
         }
         let tz = self
             .time_zone
@@ -76,8 +76,8 @@ pub struct PanelSpec {
 impl BoxSpec {
     /// Checks what a box declares and expands its layout into compartments; errors name the field.
     pub fn compartments(&self) -> Result<Vec<NewCompartment>> {
-        if self.name.trim().is_empty() || self.name.chars().count() > 200 {
-            return Err(Error::Invalid { field: "name", message: "1 to 200 characters".into() });
+        if !plain_text(&self.name, 1, 200) {
+            return Err(Error::Invalid { field: "name", message: "1 to 200 visible characters".into() });
         }
         if !DRIVERS.contains(&self.driver.as_str()) {
             return Err(Error::Invalid { field: "driver", message: format!("one of {}", DRIVERS.join(", ")) });
@@ -135,6 +135,12 @@ impl Service {
         let mut tx = self.store.begin().await?;
         let before = tx.site(&spec.id).await?;
         tx.upsert_site(&record).await?;
+        if let Some(before) = &before
+            && *before != record
+            && *actor == Actor::System
+        {
+            tracing::warn!(site = %record.id, "the configuration file changes this site as it is kept in the database");
+        }
         if before.as_ref() != Some(&record) {
             audit(
                 tx.as_mut(),
@@ -179,13 +185,17 @@ impl Service {
         tx.site(&record.site).await?.ok_or(Error::Unknown { field: "site" })?;
         if let Some(old) = tx.box_record(&record.id).await?
             && old.site != record.site
-            && self.store.compartments(&record.id).await?.iter().any(holds_something)
+            && tx.compartments(&record.id).await?.iter().any(holds_something)
         {
             return Err(Error::Invalid { field: "site", message: "a box holding documents stays at its site".into() });
         }
-        let mut moved = Vec::new();
-        for current in self.store.compartments(&record.id).await?.iter().filter(|c| holds_something(c)) {
-            let same = compartments.iter().any(|n| {
+        // The writes change only free, empty compartments; what is left differing from the layout
+        // afterwards holds or expects a document (perhaps since a moment ago), and the change is refused.
+        tx.upsert_box(record, compartments, panels).await?;
+        let keep: Vec<CompartmentNo> = compartments.iter().map(|c| c.number).collect();
+        let mut refused = tx.remove_free_compartments(&record.id, &keep).await?;
+        for current in tx.compartments(&record.id).await? {
+            let as_declared = compartments.iter().any(|n| {
                 n.number == current.number
                     && n.label == current.label
                     && n.module == current.module
@@ -194,24 +204,25 @@ impl Service {
                     && n.size == current.size
                     && n.within_reach == current.within_reach
             });
-            if !same {
-                moved.push(current.number);
+            if !as_declared && !refused.contains(&current.number) {
+                refused.push(current.number);
             }
         }
-        if !moved.is_empty() {
-            return Err(Error::CompartmentsInUse(moved));
-        }
-        tx.upsert_box(record, compartments, panels).await?;
-        let keep: Vec<CompartmentNo> = compartments.iter().map(|c| c.number).collect();
-        let left = tx.remove_free_compartments(&record.id, &keep).await?;
-        if !left.is_empty() {
-            return Err(Error::CompartmentsInUse(left));
+        if !refused.is_empty() {
+            refused.sort();
+            return Err(Error::CompartmentsInUse(refused));
         }
         let detail = json!({ "compartments": compartments.len(), "panels": panels.len() });
         audit(tx.as_mut(), self, actor, "box_changed", format!("box:{}", record.id), detail).await?;
         tx.commit().await?;
         Ok(())
     }
+}
+
+/// A name or address as staff and citizens read it: visible characters and plain spaces only.
+fn plain_text(s: &str, min: usize, max: usize) -> bool {
+    let n = s.trim().chars().count();
+    (min..=max).contains(&n) && s.chars().all(abholbox_core::text::is_visible)
 }
 
 /// Whether a compartment holds or expects a document, or is out of use until staff look inside.

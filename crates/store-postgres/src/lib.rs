@@ -41,6 +41,8 @@ pub(crate) const COMPARTMENT_ONE: &str = "SELECT c.*, p.id AS pickup_id FROM com
 #[derive(Clone, Debug)]
 pub struct PostgresStore {
     pool: PgPool,
+    /// The connection that holds this process's server name (an advisory lock) while it runs.
+    name_lock: std::sync::Arc<tokio::sync::Mutex<Option<sqlx::PgConnection>>>,
 }
 
 impl PostgresStore {
@@ -58,7 +60,7 @@ impl PostgresStore {
             .await
             .map_err(db)?;
         sqlx::migrate!("./migrations").run(&pool).await.map_err(db)?;
-        Ok(Self { pool })
+        Ok(Self { pool, name_lock: std::sync::Arc::default() })
     }
 }
 
@@ -75,7 +77,46 @@ impl Store for PostgresStore {
     }
 
     async fn close(&self) {
+        if let Some(held) = self.name_lock.lock().await.take() {
+            let _ = sqlx::Connection::close(held).await;
+        }
         self.pool.close().await;
+    }
+
+    async fn agree_on(&self, name: &str, value: &str) -> Result<String> {
+        sqlx::query("INSERT INTO settings (name, value) VALUES ($1, $2) ON CONFLICT (name) DO NOTHING")
+            .bind(name)
+            .bind(value)
+            .execute(&self.pool)
+            .await
+            .map_err(read_err)?;
+        sqlx::query_scalar("SELECT value FROM settings WHERE name = $1")
+            .bind(name)
+            .fetch_one(&self.pool)
+            .await
+            .map_err(read_err)
+    }
+
+    /// A session-level advisory lock on the name, on a connection of its own held until the store
+    /// closes or the process dies: PostgreSQL releases it with the connection, so a crashed process
+    /// never keeps its name.
+    async fn hold_server_name(&self, name: &str) -> Result<bool> {
+        let mut held = self.name_lock.lock().await;
+        if held.is_some() {
+            return Ok(true);
+        }
+        let mut conn = self.pool.acquire().await.map_err(read_err)?.detach();
+        let got: bool = sqlx::query_scalar(
+            "SELECT pg_try_advisory_lock(hashtext('abholbox server ' || current_schema() || ' ' || $1))",
+        )
+        .bind(name)
+        .fetch_one(&mut conn)
+        .await
+        .map_err(read_err)?;
+        if got {
+            *held = Some(conn);
+        }
+        Ok(got)
     }
 
     async fn sites(&self) -> Result<Vec<SiteRecord>> {

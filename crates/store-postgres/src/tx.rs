@@ -140,6 +140,12 @@ impl Tx for PgTx {
         rows.iter().map(|r| compartment_no(r.try_get("number").map_err(db)?, "number")).collect()
     }
 
+    async fn compartments(&mut self, box_id: &BoxId) -> Result<Vec<CompartmentRecord>> {
+        let rows =
+            sqlx::query(crate::COMPARTMENT_SELECT).bind(box_id.as_str()).fetch_all(&mut *self.tx).await.map_err(db)?;
+        rows.iter().map(map_compartment).collect()
+    }
+
     async fn upsert_box(
         &mut self,
         b: &BoxRecord,
@@ -164,7 +170,9 @@ impl Tx for PgTx {
                  VALUES ($1, $2, $3, $4, $5, $6, $7, $8, 'free')
                  ON CONFLICT (box_id, number) DO UPDATE SET label = excluded.label, module = excluded.module,
                     row_no = excluded.row_no, column_no = excluded.column_no, size = excluded.size,
-                    within_reach = excluded.within_reach",
+                    within_reach = excluded.within_reach
+                 WHERE compartments.state = 'free' AND NOT EXISTS (SELECT 1 FROM pickups p
+                    WHERE p.box_id = compartments.box_id AND p.compartment = compartments.number)",
             )
             .bind(b.id.as_str())
             .bind(i64::from(c.number.get()))

@@ -15,3 +15,9 @@ INSERT INTO api_tokens_new (id, role, box_id, hash, label, created_at, revoked_a
     SELECT id, role, box_id, hash, label, created_at, revoked_at, panel_id FROM api_tokens;
 DROP TABLE api_tokens;
 ALTER TABLE api_tokens_new RENAME TO api_tokens;
+
+-- Settings every server of an installation must agree on (the key file's fingerprint).
+CREATE TABLE settings (
+    name   TEXT PRIMARY KEY,
+    value  TEXT NOT NULL
+) STRICT;

@@ -87,6 +87,25 @@ impl Store for SqliteStore {
         self.pool.close().await;
     }
 
+    async fn agree_on(&self, name: &str, value: &str) -> Result<String> {
+        sqlx::query("INSERT INTO settings (name, value) VALUES (?, ?) ON CONFLICT (name) DO NOTHING")
+            .bind(name)
+            .bind(value)
+            .execute(&self.pool)
+            .await
+            .map_err(db)?;
+        sqlx::query_scalar("SELECT value FROM settings WHERE name = ?")
+            .bind(name)
+            .fetch_one(&self.pool)
+            .await
+            .map_err(db)
+    }
+
+    /// One server owns a SQLite file (the data directory's lock says so): the name is always its own.
+    async fn hold_server_name(&self, _name: &str) -> Result<bool> {
+        Ok(true)
+    }
+
     async fn sites(&self) -> Result<Vec<SiteRecord>> {
         let rows = sqlx::query("SELECT * FROM sites ORDER BY id").fetch_all(&self.pool).await.map_err(db)?;
         rows.iter().map(map_site).collect()

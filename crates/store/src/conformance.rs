@@ -239,11 +239,28 @@ pub async fn compartment_states_move_conditionally(store: &dyn Store) {
     assert_eq!(store.compartments(&the_box()).await.unwrap().len(), 3);
 }
 
-/// Re-applying a box's configuration keeps what its compartments hold.
+/// Re-applying a box's configuration keeps what its compartments hold, and never changes one that
+/// holds something.
 pub async fn setup_again_keeps_compartment_state(store: &dyn Store) {
     furnish(store, 2).await;
     let mut tx = store.begin().await.unwrap();
     tx.set_compartment_state(&the_box(), no(1), CompartmentState::Free, CompartmentState::Occupied).await.unwrap();
+    let b = tx.box_record(&the_box()).await.unwrap().unwrap();
+    let moved: Vec<NewCompartment> = (1..=2)
+        .map(|n| NewCompartment {
+            number: no(n),
+            label: format!("Z-{n:03}"),
+            module: "Z".into(),
+            row: 9,
+            column: n,
+            size: SizeClass::L,
+            within_reach: false,
+        })
+        .collect();
+    tx.upsert_box(&b, &moved, &[panel(1)]).await.unwrap();
+    let after = tx.compartments(&the_box()).await.unwrap();
+    assert_eq!((after[0].label.as_str(), after[0].size), ("A-001", SizeClass::S), "the occupied one is left as it was");
+    assert_eq!((after[1].label.as_str(), after[1].size), ("Z-002", SizeClass::L), "a free one takes the new layout");
     tx.commit().await.unwrap();
     furnish(store, 3).await;
     let all = store.compartments(&the_box()).await.unwrap();

@@ -36,6 +36,14 @@ pub trait Store: Send + Sync + 'static {
     /// dropped at once.
     async fn close(&self);
 
+    /// A setting of the installation that every server must agree on: `value` is stored if the setting
+    /// has none yet, and the stored value is returned.
+    async fn agree_on(&self, name: &str, value: &str) -> Result<String>;
+
+    /// Holds the name of this server process among those sharing the database, for as long as the
+    /// store is open; `false` when another live process holds it. A single-server backend always holds it.
+    async fn hold_server_name(&self, name: &str) -> Result<bool>;
+
     async fn sites(&self) -> Result<Vec<SiteRecord>>;
     async fn boxes(&self) -> Result<Vec<BoxRecord>>;
     async fn compartments(&self, box_id: &BoxId) -> Result<Vec<CompartmentRecord>>;
@@ -79,8 +87,11 @@ pub trait Tx: Send {
     /// of those not in `keep` that remain because they are in use. Conditional, so a compartment taken
     /// meanwhile is never removed.
     async fn remove_free_compartments(&mut self, box_id: &BoxId, keep: &[CompartmentNo]) -> Result<Vec<CompartmentNo>>;
-    /// Creates a box with its compartments and panels; an existing box keeps its compartments and their
-    /// state. Panels are replaced by the ones given.
+    /// A box's compartments as this transaction sees them.
+    async fn compartments(&mut self, box_id: &BoxId) -> Result<Vec<CompartmentRecord>>;
+    /// Creates a box with its compartments and panels. An existing compartment keeps its state, and
+    /// takes the new label, place and size only while it is free and empty: one that holds or expects
+    /// a document is never changed under it. Panels are replaced by the ones given.
     async fn upsert_box(
         &mut self,
         b: &BoxRecord,

@@ -79,3 +79,37 @@ async fn a_layout_never_changes_under_a_document() {
     assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY, "{body}");
     app.stop().await;
 }
+
+#[tokio::test]
+async fn compartments_added_while_running_wait_for_the_next_start() {
+    let dir = tempfile::tempdir().unwrap();
+    let small = |rows: u32| json!([{ "name": "A", "rows": rows, "columns": 2, "reach_rows": [1] }]);
+    let app = TestApp::spawn_with(dir.path(), |c| {
+        c.boxes[0].modules = serde_json::from_value(small(2)).unwrap();
+    })
+    .await;
+    let panels = json!([{ "id": "a", "reader_slot": 1 }, { "id": "b", "reader_slot": 2 }]);
+    let grown = json!({ "site": SITE, "name": "Box", "modules": small(4), "panels": panels });
+    let (status, body) = app.put("/api/v1/admin/boxes/dlz-1", Some(&app.admin), grown).await;
+    assert_eq!((status, body["compartments"].as_u64()), (StatusCode::OK, Some(8)), "{body}");
+    for n in 0..4 {
+        let id = app.register(&format!("G-{n}"), &format!("0151 2345660{n}"), "1970-01-01", None).await;
+        assert!(app.deposit(&id).await <= 4, "the running driver's compartments");
+    }
+    let id = app.register("G-5", "0151 23456605", "1970-01-01", None).await;
+    let (status, body) = app.deposit_raw(&id).await;
+    assert_eq!((status, code(&body)), (StatusCode::CONFLICT, "box_full"), "{body}");
+    let (_, boxes) = app.get("/api/v1/boxes", Some(&app.integration)).await;
+    assert_eq!(boxes[0]["defective"], 0, "no lock was tried that the driver does not know");
+
+    // Panel b taken out of the box: its token drives nothing any more.
+    let one_panel =
+        json!({ "site": SITE, "name": "Box", "modules": small(4), "panels": [{ "id": "a", "reader_slot": 1 }] });
+    let (status, _) = app.put("/api/v1/admin/boxes/dlz-1", Some(&app.admin), one_panel).await;
+    assert_eq!(status, StatusCode::OK);
+    let (status, _) = app.post("/api/v1/kiosk/sessions", Some(&app.kiosk2), json!({})).await;
+    assert_eq!(status, StatusCode::FORBIDDEN);
+    let (status, _) = app.post("/api/v1/kiosk/sessions", Some(&app.kiosk), json!({})).await;
+    assert_eq!(status, StatusCode::CREATED);
+    app.stop().await;
+}

@@ -30,7 +30,7 @@ async fn outside_the_hours_no_session_starts_and_the_sms_names_them() {
     app.clock.set(berlin(2026, 11, 26, 18, 1));
     let (status, body) = app.post("/api/v1/kiosk/sessions", Some(&app.kiosk), json!({})).await;
     assert_eq!((status, body["error"]["code"].as_str()), (StatusCode::CONFLICT, Some("box_closed")));
-    assert!(body["error"]["message"].as_str().unwrap().contains("2026-11-27T06:30:00"), "{body}");
+    assert!(body["error"]["message"].as_str().unwrap().contains("2026-11-27T07:30:00+01:00"), "{body}");
     // Corpus Christi is a holiday in North Rhine-Westphalia.
     app.clock.set(berlin(2027, 5, 27, 10, 0));
     let (status, _) = app.post("/api/v1/kiosk/sessions", Some(&app.kiosk), json!({})).await;

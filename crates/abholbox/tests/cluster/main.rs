@@ -190,6 +190,30 @@ async fn two_servers_hand_out_every_document_exactly_once() {
     let a = serve(&config_a, port_a, &dir.path().join("a.log")).await;
     let b = serve(&config_b, port_b, &dir.path().join("b.log")).await;
     let servers = [a.base.clone(), b.base.clone()];
+
+    // A third process with a name already running, or with another key file, refuses to start.
+    let twin = config(dir.path(), "a2", free_port(), &scoped).to_str().unwrap().replace(".toml", "");
+    let twin = std::path::PathBuf::from(format!("{twin}.toml"));
+    std::fs::write(
+        &twin,
+        std::fs::read_to_string(&twin).unwrap().replace("server_name = \"a2\"", "server_name = \"a\""),
+    )
+    .unwrap();
+    let out = Command::new(BIN).args(["serve", "--config"]).arg(&twin).output().unwrap();
+    assert!(!out.status.success());
+    assert!(String::from_utf8_lossy(&out.stderr).contains("already running on this database"), "{out:?}");
+    let stranger = config(dir.path(), "c", free_port(), &scoped);
+    let other_keys = dir.path().join("other-keys.json");
+    std::fs::write(
+        &stranger,
+        std::fs::read_to_string(&stranger)
+            .unwrap()
+            .replace(&dir.path().join("keys.json").display().to_string(), &other_keys.display().to_string()),
+    )
+    .unwrap();
+    let out = Command::new(BIN).args(["serve", "--config"]).arg(&stranger).output().unwrap();
+    assert!(!out.status.success());
+    assert!(String::from_utf8_lossy(&out.stderr).contains("not the one this database's servers use"), "{out:?}");
     let client = Client { http: reqwest::Client::builder().timeout(Duration::from_secs(30)).build().unwrap() };
 
     // 100 documents: 20 families of two, 60 on their own.

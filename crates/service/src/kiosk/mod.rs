@@ -83,9 +83,10 @@ impl Service {
             version: 1,
         };
         let mut tx = self.store.begin().await?;
-        let openness = self.openness_in(tx.as_mut(), box_id).await?;
-        if !openness.open {
-            return Err(Error::BoxClosed { opens_at: openness.next_change });
+        self.ensure_open(tx.as_mut(), box_id).await?;
+        if tx.panel(box_id, panel).await?.is_none() {
+            // The panel was removed from the box's layout; its tokens drive nothing any more.
+            return Err(Error::Forbidden);
         }
         for mut earlier in tx.open_sessions_of_panel(box_id, panel).await? {
             earlier.state.apply(SessionEvent::Cancel, now, &self.policy.session)?;
