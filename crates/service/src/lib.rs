@@ -25,6 +25,7 @@ pub mod recovery;
 pub mod secrets;
 pub mod setup;
 pub mod tokens;
+pub mod waiting;
 pub mod withdrawals;
 
 use std::collections::HashMap;

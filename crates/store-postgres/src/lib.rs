@@ -43,6 +43,7 @@ pub struct PostgresStore {
     pool: PgPool,
     /// The connection that holds this process's server name (an advisory lock) while it runs.
     name_lock: std::sync::Arc<tokio::sync::Mutex<Option<sqlx::PgConnection>>>,
+    changes: std::sync::Arc<abholbox_store::Changes>,
 }
 
 impl PostgresStore {
@@ -60,7 +61,7 @@ impl PostgresStore {
             .await
             .map_err(db)?;
         sqlx::migrate!("./migrations").run(&pool).await.map_err(db)?;
-        Ok(Self { pool, name_lock: std::sync::Arc::default() })
+        Ok(Self { pool, name_lock: std::sync::Arc::default(), changes: std::sync::Arc::default() })
     }
 }
 
@@ -68,7 +69,11 @@ impl PostgresStore {
 impl Store for PostgresStore {
     async fn begin(&self) -> Result<Box<dyn Tx>> {
         let tx = self.pool.begin().await.map_err(read_err)?;
-        Ok(Box::new(tx::PgTx { tx, events: Vec::new() }))
+        Ok(Box::new(tx::PgTx { tx, events: Vec::new(), changes: self.changes.clone(), touched: Vec::new() }))
+    }
+
+    fn changes(&self) -> &abholbox_store::Changes {
+        &self.changes
     }
 
     async fn ping(&self) -> Result<()> {

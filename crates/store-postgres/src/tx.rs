@@ -21,6 +21,9 @@ use crate::rows::{
 
 pub(crate) struct PgTx {
     pub(crate) tx: Transaction<'static, Postgres>,
+    /// Told the keys this transaction changed once it committed.
+    pub(crate) changes: std::sync::Arc<abholbox_store::Changes>,
+    pub(crate) touched: Vec<String>,
     /// Events wait here for the commit, which hands out their cursors (see [`PgTx::commit`]).
     pub(crate) events: Vec<NewEvent>,
 }
@@ -95,7 +98,10 @@ impl Tx for PgTx {
                     .map_err(write_err)?;
             }
         }
-        self.tx.commit().await.map_err(write_err)
+        let Self { tx, changes, touched, .. } = *self;
+        tx.commit().await.map_err(write_err)?;
+        changes.committed(touched.iter().map(String::as_str));
+        Ok(())
     }
 
     async fn upsert_site(&mut self, site: &SiteRecord) -> Result<()> {
@@ -250,6 +256,7 @@ impl Tx for PgTx {
     }
 
     async fn insert_pickup(&mut self, pickup: &PickupRecord, personal: &PersonalRecord) -> Result<()> {
+        self.touched.push(pickup.id.to_string());
         let sql = format!("INSERT INTO pickups ({PICKUP_COLUMNS}) VALUES ({PICKUP_VALUES})");
         bind_pickup(sqlx::query(sqlx::AssertSqlSafe(sql)), pickup)
             .bind(pickup.version)
@@ -368,6 +375,7 @@ impl Tx for PgTx {
     }
 
     async fn update_pickup(&mut self, p: &PickupRecord) -> Result<bool> {
+        self.touched.push(p.id.to_string());
         let sql = format!("UPDATE pickups SET ({PICKUP_COLUMNS}) = ({PICKUP_VALUES}) WHERE id = $33 AND version = $32");
         let done = bind_pickup(sqlx::query(sqlx::AssertSqlSafe(sql)), p)
             .bind(p.version + 1)
@@ -516,6 +524,7 @@ impl Tx for PgTx {
     }
 
     async fn insert_session(&mut self, s: &SessionRecord) -> Result<()> {
+        self.touched.push(s.id.to_string());
         sqlx::query(
             "INSERT INTO kiosk_sessions (step, ended_reason, pin_attempts, third_factor_attempts, queue, position,
                 phone_key, phone_hash, last_error, last_activity, version, id, box_id, token_id, created_at, panel_id)
@@ -553,6 +562,7 @@ impl Tx for PgTx {
     }
 
     async fn update_session(&mut self, s: &SessionRecord) -> Result<bool> {
+        self.touched.push(s.id.to_string());
         let done = sqlx::query(
             "UPDATE kiosk_sessions SET step = $1, ended_reason = $2, pin_attempts = $3, third_factor_attempts = $4,
                 queue = $5, position = $6, phone_key = $7, phone_hash = $8, last_error = $9, last_activity = $10,

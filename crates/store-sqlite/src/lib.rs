@@ -1,9 +1,12 @@
 //! abholbox's store on one SQLite file: the embedded default for a single box or site.
 //!
 //! Opened in WAL mode with `synchronous = FULL` (a handed-out passport must survive a power cut) and
-//! foreign keys on; every write transaction starts with `BEGIN IMMEDIATE`, so concurrent
-//! read-then-write transactions queue for the write lock instead of failing on a stale snapshot.
-//! Migrations are embedded and run at open.
+//! foreign keys on; every write transaction starts with `BEGIN IMMEDIATE`, so a read-then-write
+//! transaction never fails halfway on a stale snapshot. SQLite has one writer at a time, and a writer
+//! that finds the lock taken sleeps in its busy handler for 1, 2, 5 … 100 ms whether or not the lock
+//! was freed meanwhile; so writers queue here instead, for a permit of our own (a fair semaphore), and
+//! each starts the moment the previous one commits. Readers never wait (WAL). Migrations are embedded
+//! and run at open.
 
 mod rows;
 mod time;
@@ -11,7 +14,10 @@ mod tx;
 
 use std::path::Path;
 use std::str::FromStr;
+use std::sync::Arc;
 use std::time::Duration;
+
+use tokio::sync::{OwnedSemaphorePermit, Semaphore};
 
 use abholbox_core::ids::{BoxId, CompartmentNo, PickupId, SessionId};
 use abholbox_store::{
@@ -42,9 +48,17 @@ pub(crate) const COMPARTMENT_ONE: &str = "SELECT c.*, p.id AS pickup_id FROM com
 #[derive(Clone, Debug)]
 pub struct SqliteStore {
     pool: SqlitePool,
+    /// The one write permit: held by a write transaction from `BEGIN IMMEDIATE` to its end.
+    writer: Arc<Semaphore>,
+    changes: Arc<abholbox_store::Changes>,
 }
 
 impl SqliteStore {
+    /// Waits for the write permit; a write holds it until it commits or rolls back.
+    async fn write_permit(&self) -> Result<OwnedSemaphorePermit> {
+        self.writer.clone().acquire_owned().await.map_err(db)
+    }
+
     /// Opens (creating if missing) the database file and brings its schema up to date.
     pub async fn open(path: &Path) -> Result<Self> {
         let options = SqliteConnectOptions::new().filename(path);
@@ -67,15 +81,20 @@ impl SqliteStore {
             .busy_timeout(Duration::from_secs(10));
         let pool = SqlitePoolOptions::new().max_connections(8).connect_with(options).await.map_err(db)?;
         sqlx::migrate!("./migrations").run(&pool).await.map_err(db)?;
-        Ok(Self { pool })
+        Ok(Self { pool, writer: Arc::new(Semaphore::new(1)), changes: Arc::default() })
     }
 }
 
 #[async_trait]
 impl Store for SqliteStore {
     async fn begin(&self) -> Result<Box<dyn Tx>> {
+        let permit = self.write_permit().await?;
         let tx = self.pool.begin_with("BEGIN IMMEDIATE").await.map_err(db)?;
-        Ok(Box::new(tx::SqliteTx { tx }))
+        Ok(Box::new(tx::SqliteTx { tx, changes: self.changes.clone(), touched: Vec::new(), _permit: permit }))
+    }
+
+    fn changes(&self) -> &abholbox_store::Changes {
+        &self.changes
     }
 
     async fn ping(&self) -> Result<()> {
@@ -88,6 +107,7 @@ impl Store for SqliteStore {
     }
 
     async fn agree_on(&self, name: &str, value: &str) -> Result<String> {
+        let _permit = self.write_permit().await?;
         sqlx::query("INSERT INTO settings (name, value) VALUES (?, ?) ON CONFLICT (name) DO NOTHING")
             .bind(name)
             .bind(value)
@@ -218,6 +238,7 @@ impl Store for SqliteStore {
     }
 
     async fn lease_outbox(&self, now: DateTime<Utc>, lease_until: DateTime<Utc>) -> Result<Option<OutboxRecord>> {
+        let _permit = self.write_permit().await?;
         let mut tx = self.pool.begin_with("BEGIN IMMEDIATE").await.map_err(db)?;
         let row = sqlx::query(
             "UPDATE outbox SET leased_until = ?1, attempts = attempts + 1
@@ -237,6 +258,7 @@ impl Store for SqliteStore {
     }
 
     async fn outbox_sent(&self, id: i64, at: DateTime<Utc>, gateway_id: &str) -> Result<()> {
+        let _permit = self.write_permit().await?;
         sqlx::query(
             "UPDATE outbox SET sent_at = ?, gateway_id = ?, recipient = NULL, body = NULL, leased_until = NULL,
                     last_error = NULL
@@ -252,6 +274,7 @@ impl Store for SqliteStore {
     }
 
     async fn outbox_retry(&self, id: i64, error: &str, next_attempt: DateTime<Utc>) -> Result<()> {
+        let _permit = self.write_permit().await?;
         sqlx::query("UPDATE outbox SET last_error = ?, not_before = ?, leased_until = NULL WHERE id = ?")
             .bind(error)
             .bind(ts(next_attempt))
@@ -274,6 +297,7 @@ impl Store for SqliteStore {
     }
 
     async fn box_event_attempt_failed(&self, id: i64, error: &str) -> Result<()> {
+        let _permit = self.write_permit().await?;
         sqlx::query("UPDATE box_events SET attempts = attempts + 1, last_error = ? WHERE id = ?")
             .bind(error)
             .bind(id)
@@ -284,6 +308,7 @@ impl Store for SqliteStore {
     }
 
     async fn box_event_given_up(&self, id: i64, at: DateTime<Utc>, error: &str) -> Result<()> {
+        let _permit = self.write_permit().await?;
         sqlx::query("UPDATE box_events SET attempts = attempts + 1, last_error = ?, given_up_at = ? WHERE id = ?")
             .bind(error)
             .bind(ts(at))

@@ -19,6 +19,11 @@ use crate::time::ts;
 
 pub(crate) struct SqliteTx {
     pub(crate) tx: Transaction<'static, Sqlite>,
+    /// Told the keys this transaction changed once it committed.
+    pub(crate) changes: std::sync::Arc<abholbox_store::Changes>,
+    pub(crate) touched: Vec<String>,
+    /// The write permit, given back when the transaction ends (commit, or rollback on drop).
+    pub(crate) _permit: tokio::sync::OwnedSemaphorePermit,
 }
 
 const PICKUP_COLUMNS: &str = "id, reference, site_id, document_kind, document_number, third_factor, language,
@@ -69,7 +74,11 @@ fn bind_pickup<'q>(
 #[async_trait]
 impl Tx for SqliteTx {
     async fn commit(self: Box<Self>) -> Result<()> {
-        self.tx.commit().await.map_err(db)
+        let Self { tx, changes, touched, _permit } = *self;
+        tx.commit().await.map_err(db)?;
+        drop(_permit);
+        changes.committed(touched.iter().map(String::as_str));
+        Ok(())
     }
 
     async fn upsert_site(&mut self, site: &SiteRecord) -> Result<()> {
@@ -227,6 +236,7 @@ impl Tx for SqliteTx {
     }
 
     async fn insert_pickup(&mut self, pickup: &PickupRecord, personal: &PersonalRecord) -> Result<()> {
+        self.touched.push(pickup.id.to_string());
         let sql = format!("INSERT INTO pickups ({PICKUP_COLUMNS}) VALUES ({PICKUP_VALUES})");
         bind_pickup(sqlx::query(sqlx::AssertSqlSafe(sql)), pickup)
             .bind(pickup.version)
@@ -338,6 +348,7 @@ impl Tx for SqliteTx {
     }
 
     async fn update_pickup(&mut self, p: &PickupRecord) -> Result<bool> {
+        self.touched.push(p.id.to_string());
         let sql = format!("UPDATE pickups SET ({PICKUP_COLUMNS}) = ({PICKUP_VALUES}) WHERE id = ? AND version = ?");
         let done = bind_pickup(sqlx::query(sqlx::AssertSqlSafe(sql)), p)
             .bind(p.version + 1)
@@ -486,6 +497,7 @@ impl Tx for SqliteTx {
     }
 
     async fn insert_session(&mut self, s: &SessionRecord) -> Result<()> {
+        self.touched.push(s.id.to_string());
         let queue = serde_json::to_string(&s.state.queue).map_err(db)?;
         sqlx::query(
             "INSERT INTO kiosk_sessions (step, ended_reason, pin_attempts, third_factor_attempts, queue, position,
@@ -525,6 +537,7 @@ impl Tx for SqliteTx {
     }
 
     async fn update_session(&mut self, s: &SessionRecord) -> Result<bool> {
+        self.touched.push(s.id.to_string());
         let queue = serde_json::to_string(&s.state.queue).map_err(db)?;
         let done = sqlx::query(
             "UPDATE kiosk_sessions SET step = ?, ended_reason = ?, pin_attempts = ?, third_factor_attempts = ?,

@@ -6,11 +6,13 @@
 //! decides a race is conditional (`… WHERE version = ?`) and reports whether it won, so exactly-once
 //! holds on any backend and under any isolation level.
 
+mod changes;
 #[cfg(feature = "conformance")]
 pub mod conformance;
 mod error;
 mod records;
 
+pub use changes::Changes;
 pub use error::{Rule, StoreError};
 pub use records::*;
 
@@ -31,6 +33,9 @@ pub trait Store: Send + Sync + 'static {
 
     /// Whether the database answers; for `/healthz`.
     async fn ping(&self) -> Result<()>;
+
+    /// Waiters for changes, woken after each commit that touched their key (in this process).
+    fn changes(&self) -> &Changes;
 
     /// Waits for open connections to finish and closes them, so the database can be reopened or
     /// dropped at once.

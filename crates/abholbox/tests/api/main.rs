@@ -18,4 +18,5 @@ mod panels;
 mod pickup;
 mod races;
 mod restart;
+mod waiting;
 mod way_out;

@@ -1,9 +1,12 @@
 //! The kiosk panel's API: one session per citizen, the server decides each step.
 
+use std::time::Duration;
+
 use abholbox_core::ids::SessionId;
+use abholbox_core::kiosk::Step;
 use abholbox_service::kiosk::SessionView;
 use axum::Json;
-use axum::extract::{Path, State};
+use axum::extract::{Path, Query, State};
 use axum::http::StatusCode;
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
@@ -103,17 +106,43 @@ pub(crate) async fn start(
     Ok((StatusCode::CREATED, Json(state.service.start_session(principal).await?.into())))
 }
 
-/// The session's current step.
+/// How long to wait for the next step.
+#[derive(Deserialize, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
+pub struct WaitForStep {
+    /// Wait up to this many seconds (at most 10) for the step to change; without it, answer at once.
+    wait: Option<u64>,
+    /// The step the panel shows; the answer comes as soon as the session's step differs from it.
+    /// Without it, the step when the request came.
+    step: Option<String>,
+}
+
+/// The session's current step; with `wait`, the next one (a long-poll, so the panel need not ask
+/// again and again).
 #[utoipa::path(get, path = "/api/v1/kiosk/sessions/{id}", tag = "kiosk", security(("bearer" = [])),
-    params(("id" = String, Path)),
-    responses((status = 200, body = KioskSession), (status = 404, body = ErrorBody)))]
+    params(("id" = String, Path), WaitForStep),
+    responses(
+        (status = 200, description = "The session", body = KioskSession),
+        (status = 404, description = "`not_found`", body = ErrorBody),
+        (status = 422, description = "`invalid_request`: `step` is not a step", body = ErrorBody),
+    ))]
 pub(crate) async fn get_session(
     State(state): State<AppState>,
     caller: Caller,
     Path(id): Path<String>,
+    Query(query): Query<WaitForStep>,
 ) -> Result<Json<KioskSession>, ApiError> {
     let (principal, _) = caller.kiosk()?;
-    Ok(Json(state.service.session(principal, &session_id(&id)?).await?.into()))
+    let id = session_id(&id)?;
+    let Some(wait) = query.wait else {
+        return Ok(Json(state.service.session(principal, &id).await?.into()));
+    };
+    let seen = query
+        .step
+        .map(|s| Step::parse(&s).ok_or_else(|| ApiError::invalid("step", "one of the session's steps")))
+        .transpose()?;
+    let view = state.service.wait_for_session(principal, &id, seen, Duration::from_secs(wait)).await?;
+    Ok(Json(view.into()))
 }
 
 /// Step 1: the mobile number. Answers the same whether or not a document waits for it.

@@ -5,11 +5,11 @@ use abholbox_core::ids::{PickupId, SiteId};
 use abholbox_core::language::Language;
 use abholbox_core::personal::BirthDate;
 use abholbox_core::phone::PhoneNumber;
-use abholbox_core::pickup::EventKind;
+use abholbox_core::pickup::{EventKind, PickupStatus};
 use abholbox_service::pickups::{Registration, parse_reference};
 use abholbox_store::{EventRecord, PickupRecord};
 use axum::Json;
-use axum::extract::{Path, State};
+use axum::extract::{Path, Query, State};
 use axum::http::StatusCode;
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
@@ -155,17 +155,41 @@ fn pickup_id(id: &str) -> Result<PickupId, ApiError> {
     PickupId::parse(id).map_err(|_| abholbox_service::Error::NotFound("pickup").into())
 }
 
-/// A pickup's current state.
+/// How long to wait for the next status.
+#[derive(Deserialize, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
+pub struct WaitForStatus {
+    /// Wait up to this many seconds (at most 10) for the status to change; without it, answer at once.
+    wait: Option<u64>,
+    /// The status the caller knows; the answer comes as soon as the pickup's differs from it.
+    status: Option<String>,
+}
+
+/// A pickup's current state; with `wait`, its next status (a long-poll).
 #[utoipa::path(get, path = "/api/v1/pickups/{id}", tag = "pickups", security(("bearer" = [])),
-    params(("id" = String, Path, description = "The pickup id")),
-    responses((status = 200, description = "The pickup", body = PickupView), (status = 404, description = "`not_found`", body = ErrorBody)))]
+    params(("id" = String, Path, description = "The pickup id"), WaitForStatus),
+    responses(
+        (status = 200, description = "The pickup", body = PickupView),
+        (status = 404, description = "`not_found`", body = ErrorBody),
+        (status = 422, description = "`invalid_request`: `status` is not a status", body = ErrorBody),
+    ))]
 pub(crate) async fn get_pickup(
     State(state): State<AppState>,
     caller: Caller,
     Path(id): Path<String>,
+    Query(query): Query<WaitForStatus>,
 ) -> Result<Json<PickupView>, ApiError> {
     caller.integration()?;
-    Ok(Json(state.service.pickup(&pickup_id(&id)?).await?.into()))
+    let id = pickup_id(&id)?;
+    let Some(wait) = query.wait else {
+        return Ok(Json(state.service.pickup(&id).await?.into()));
+    };
+    let seen = query
+        .status
+        .map(|s| PickupStatus::parse(&s).ok_or_else(|| ApiError::invalid("status", "one of the pickup statuses")))
+        .transpose()?;
+    let pickup = state.service.wait_for_pickup(&id, seen, std::time::Duration::from_secs(wait)).await?;
+    Ok(Json(pickup.into()))
 }
 
 /// Why a pickup is called off; kept in the audit log.

@@ -6,7 +6,7 @@ use std::sync::Arc;
 use abholbox_box::{LockFault, SensorFault, SimulatedBox, SimulatorError};
 use abholbox_core::ids::{BoxId, CompartmentNo, SlotNo};
 use axum::Json;
-use axum::extract::{Path, State};
+use axum::extract::{Path, Query, State};
 use axum::http::StatusCode;
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
@@ -232,15 +232,39 @@ pub(crate) async fn box_state(
     Ok(Json(view(&sim)))
 }
 
-/// What the demo SMS gateway "sent", oldest first: the citizen's phone.
-#[utoipa::path(get, path = "/api/v1/sim/sms", tag = "simulator",
+/// Whose messages to show.
+#[derive(Deserialize, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
+pub struct InboxFilter {
+    /// Only the messages to this number, in E.164 (`+4915123456701`) or as people type it.
+    to: Option<String>,
+}
+
+/// What the demo SMS gateway "sent", oldest first: the citizens' phones, or one of them with `to`.
+#[utoipa::path(get, path = "/api/v1/sim/sms", tag = "simulator", params(InboxFilter),
     responses((status = 200, description = "The messages, oldest first", body = [SimSms])))]
-pub(crate) async fn sms_inbox(State(state): State<AppState>) -> Result<Json<Vec<SimSms>>, ApiError> {
+pub(crate) async fn sms_inbox(
+    State(state): State<AppState>,
+    Query(filter): Query<InboxFilter>,
+) -> Result<Json<Vec<SimSms>>, ApiError> {
     let gateway =
         state.simulator.as_ref().and_then(|s| s.sms.clone()).ok_or_else(|| {
             ApiError::request(StatusCode::NOT_FOUND, "not_found", "the demo SMS gateway is not running")
         })?;
-    Ok(Json(gateway.inbox().into_iter().map(|m| SimSms { to: m.to, text: m.text, at: m.at }).collect()))
+    let to = match filter.to {
+        Some(n) => Some(
+            abholbox_core::phone::PhoneNumber::parse(&n).map_err(|e| ApiError::invalid("phone", e))?.e164().to_owned(),
+        ),
+        None => None,
+    };
+    Ok(Json(
+        gateway
+            .inbox()
+            .into_iter()
+            .filter(|m| to.as_ref().is_none_or(|t| m.to == *t))
+            .map(|m| SimSms { to: m.to, text: m.text, at: m.at })
+            .collect(),
+    ))
 }
 
 fn view(sim: &SimulatedBox) -> SimBox {

@@ -1,0 +1,71 @@
+//! Who waits for a change, and telling them once it is committed.
+//!
+//! A kiosk or an integrator that long-polls a session or a pickup waits here for its key; a store
+//! tells the keys a transaction touched right after that transaction committed, so a waiter woken
+//! always reads the new state. Counting commits here also gives the benchmark its measure.
+
+use std::collections::HashMap;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::{Arc, Mutex, Weak};
+
+use tokio::sync::Notify;
+
+/// Waiters by key (a pickup id, a session id), and the count of commits.
+#[derive(Debug, Default)]
+pub struct Changes {
+    waiters: Mutex<HashMap<String, Weak<Notify>>>,
+    commits: AtomicU64,
+}
+
+impl Changes {
+    /// Something to wait on for `key`; hold it across the check, so that a change committed after the
+    /// check wakes it.
+    pub fn watch(&self, key: &str) -> Arc<Notify> {
+        let mut waiters = self.waiters.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
+        if let Some(existing) = waiters.get(key).and_then(Weak::upgrade) {
+            return existing;
+        }
+        if waiters.len() > 1024 {
+            waiters.retain(|_, w| w.strong_count() > 0);
+        }
+        let notify = Arc::new(Notify::new());
+        waiters.insert(key.to_owned(), Arc::downgrade(&notify));
+        notify
+    }
+
+    /// Called by a store after a commit, with the keys the transaction changed.
+    pub fn committed<'a>(&self, keys: impl IntoIterator<Item = &'a str>) {
+        self.commits.fetch_add(1, Ordering::Relaxed);
+        let waiters = self.waiters.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
+        for key in keys {
+            if let Some(n) = waiters.get(key).and_then(Weak::upgrade) {
+                n.notify_waiters();
+            }
+        }
+    }
+
+    /// Write transactions committed through this store since it opened.
+    pub fn commits(&self) -> u64 {
+        self.commits.load(Ordering::Relaxed)
+    }
+}
+
+#[cfg(test)]
+#[allow(clippy::unwrap_used)]
+mod tests {
+    use super::*;
+
+    #[tokio::test]
+    async fn a_waiter_is_woken_by_its_key_only() {
+        let changes = Changes::default();
+        let watched = changes.watch("pu_1");
+        let woken = watched.notified();
+        tokio::pin!(woken);
+        woken.as_mut().enable();
+        changes.committed(["ks_2"]);
+        assert!(tokio::time::timeout(std::time::Duration::from_millis(20), woken.as_mut()).await.is_err());
+        changes.committed(["pu_1"]);
+        woken.await;
+        assert_eq!(changes.commits(), 2);
+    }
+}
