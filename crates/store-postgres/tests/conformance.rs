@@ -67,6 +67,7 @@ conformance!(
     two_claims_from_one_read_hand_over_once,
     panels_follow_the_configuration,
     retired_compartments_say_why,
+    box_summaries_count_by_state,
     expiry_finds_what_is_due,
     unsent_messages_can_be_dropped,
     door_events_wait_until_applied,

@@ -21,16 +21,16 @@ use tokio::sync::{OwnedSemaphorePermit, Semaphore};
 
 use abholbox_core::ids::{BoxId, CompartmentNo, PickupId, SessionId};
 use abholbox_store::{
-    AuditRecord, BoxEventRecord, BoxRecord, CompartmentRecord, EventRecord, OutboxRecord, OutboxStatus, PanelRecord,
-    PickupRecord, Result, SessionRecord, SiteRecord, Store, StoreError, TokenRecord, Tx,
+    AuditRecord, BoxEventRecord, BoxRecord, BoxSummary, CompartmentRecord, EventRecord, OutboxRecord, OutboxStatus,
+    PanelRecord, PickupRecord, Result, SessionRecord, SiteRecord, Store, StoreError, TokenRecord, Tx,
 };
 use async_trait::async_trait;
 use chrono::{DateTime, Utc};
 use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePool, SqlitePoolOptions, SqliteSynchronous};
 
 use crate::rows::{
-    db, map_audit, map_box, map_box_event, map_compartment, map_event, map_panel, map_pickup, map_session, map_site,
-    map_token,
+    db, map_audit, map_box, map_box_event, map_box_summary, map_compartment, map_event, map_panel, map_pickup,
+    map_session, map_site, map_token,
 };
 use crate::time::ts;
 
@@ -38,6 +38,15 @@ use crate::time::ts;
 pub(crate) const COMPARTMENT_SELECT: &str = "SELECT c.*, p.id AS pickup_id FROM compartments c
     LEFT JOIN pickups p ON p.box_id = c.box_id AND p.compartment = c.number
     WHERE c.box_id = ? ORDER BY c.number";
+
+/// Each box with its compartments counted by state.
+pub(crate) const BOX_SUMMARIES: &str = "SELECT b.id, b.site_id, b.name, b.driver,
+    COUNT(c.number) AS compartments,
+    COUNT(CASE WHEN c.state = 'free' THEN 1 END) AS free,
+    COUNT(CASE WHEN c.state = 'free' AND c.within_reach THEN 1 END) AS free_within_reach,
+    COUNT(CASE WHEN c.state = 'defective' THEN 1 END) AS defective
+    FROM boxes b LEFT JOIN compartments c ON c.box_id = b.id
+    GROUP BY b.id, b.site_id, b.name, b.driver ORDER BY b.id";
 
 /// One compartment with the pickup it holds, if any.
 pub(crate) const COMPARTMENT_ONE: &str = "SELECT c.*, p.id AS pickup_id FROM compartments c
@@ -134,6 +143,11 @@ impl Store for SqliteStore {
     async fn boxes(&self) -> Result<Vec<BoxRecord>> {
         let rows = sqlx::query("SELECT * FROM boxes ORDER BY id").fetch_all(&self.pool).await.map_err(db)?;
         rows.iter().map(map_box).collect()
+    }
+
+    async fn box_summaries(&self) -> Result<Vec<BoxSummary>> {
+        let rows = sqlx::query(BOX_SUMMARIES).fetch_all(&self.pool).await.map_err(db)?;
+        rows.iter().map(map_box_summary).collect()
     }
 
     async fn compartments(&self, box_id: &BoxId) -> Result<Vec<CompartmentRecord>> {

@@ -8,9 +8,9 @@ use abholbox_core::language::Language;
 use abholbox_core::personal::ThirdFactor;
 use abholbox_core::pickup::{Attention, PickupStatus};
 use abholbox_store::{
-    AuditRecord, BoxEventRecord, BoxRecord, CompartmentRecord, DoorMove, EventRecord, KeyedHash, OutboxRecord,
-    OutboxStatus, PanelRecord, PersonalRecord, PickupRecord, PinHash, Role, Rule, SessionRecord, SiteRecord,
-    StoreError, TokenRecord,
+    AuditRecord, BoxEventRecord, BoxRecord, BoxSummary, CompartmentRecord, DoorMove, EventRecord, KeyedHash,
+    OutboxRecord, OutboxStatus, PanelRecord, PersonalRecord, PickupRecord, PinHash, Role, Rule, SessionRecord,
+    SiteRecord, StoreError, TokenRecord,
 };
 use chrono::{DateTime, Utc};
 use sqlx::Row;
@@ -116,6 +116,16 @@ pub(crate) fn map_box(row: &SqliteRow) -> R<BoxRecord> {
         site: parsed(row, "site_id", |v| SiteId::parse(v).ok())?,
         name: s(row, "name")?,
         driver: s(row, "driver")?,
+    })
+}
+
+pub(crate) fn map_box_summary(row: &SqliteRow) -> R<BoxSummary> {
+    Ok(BoxSummary {
+        record: map_box(row)?,
+        compartments: u(row, "compartments")?,
+        free: u(row, "free")?,
+        free_within_reach: u(row, "free_within_reach")?,
+        defective: u(row, "defective")?,
     })
 }
 

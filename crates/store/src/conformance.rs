@@ -506,6 +506,29 @@ pub async fn retired_compartments_say_why(store: &dyn Store) {
     assert_eq!((c.state, c.defect), (CompartmentState::Free, None));
 }
 
+/// The box listing counts compartments by state in the database; a box without any is listed too.
+pub async fn box_summaries_count_by_state(store: &dyn Store) {
+    furnish(store, 5).await;
+    let mut tx = store.begin().await.unwrap();
+    tx.set_compartment_state(&the_box(), no(1), CompartmentState::Free, CompartmentState::Reserved).await.unwrap();
+    tx.retire_compartment(&the_box(), no(2), CompartmentState::Free, Defect::LockRefused).await.unwrap();
+    let empty = BoxRecord {
+        id: BoxId::parse("box-0").unwrap(),
+        site: site(),
+        name: "Empty".into(),
+        driver: "simulated".into(),
+    };
+    tx.upsert_box(&empty, &[], &[]).await.unwrap();
+    tx.commit().await.unwrap();
+    let summaries = store.box_summaries().await.unwrap();
+    let counts: Vec<_> = summaries
+        .iter()
+        .map(|b| (b.record.id.as_str(), b.compartments, b.free, b.free_within_reach, b.defective))
+        .collect();
+    assert_eq!(counts, [("box-0", 0, 0, 0, 0), ("box-1", 5, 3, 2, 1)]);
+    assert_eq!(summaries[1].record.name, "Box");
+}
+
 /// Only ready, unclaimed pickups past their deadline are due to expire, earliest first.
 pub async fn expiry_finds_what_is_due(store: &dyn Store) {
     furnish(store, 4).await;

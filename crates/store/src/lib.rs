@@ -51,6 +51,8 @@ pub trait Store: Send + Sync + 'static {
 
     async fn sites(&self) -> Result<Vec<SiteRecord>>;
     async fn boxes(&self) -> Result<Vec<BoxRecord>>;
+    /// The boxes with their compartments counted in the database: one row per box.
+    async fn box_summaries(&self) -> Result<Vec<BoxSummary>>;
     async fn compartments(&self, box_id: &BoxId) -> Result<Vec<CompartmentRecord>>;
     async fn compartment(&self, box_id: &BoxId, number: CompartmentNo) -> Result<Option<CompartmentRecord>>;
     async fn panels(&self, box_id: &BoxId) -> Result<Vec<PanelRecord>>;

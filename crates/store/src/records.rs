@@ -32,6 +32,17 @@ pub struct BoxRecord {
     pub driver: String,
 }
 
+/// A box with its compartments counted by state, for listings that must not load every compartment.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct BoxSummary {
+    pub record: BoxRecord,
+    pub compartments: u32,
+    pub free: u32,
+    /// Free and within reach from a wheelchair.
+    pub free_within_reach: u32,
+    pub defective: u32,
+}
+
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct NewCompartment {
     pub number: CompartmentNo,

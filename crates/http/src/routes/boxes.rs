@@ -1,6 +1,5 @@
 //! Sites, boxes, and loading documents into a box.
 
-use abholbox_core::compartment::CompartmentState;
 use abholbox_core::document::DocumentNumber;
 use abholbox_core::ids::{BoxId, PickupId};
 use abholbox_service::deposits::DepositTarget;
@@ -30,12 +29,12 @@ pub struct BoxView {
     name: String,
     /// `simulated` for the demo's box.
     driver: String,
-    compartments: usize,
-    free: usize,
+    compartments: u32,
+    free: u32,
     /// Free and within reach from a wheelchair.
-    free_within_reach: usize,
+    free_within_reach: u32,
     /// Out of use until staff have looked (a lock refused or did not answer).
-    defective: usize,
+    defective: u32,
 }
 
 /// The sites (citizens' offices).
@@ -57,22 +56,20 @@ pub(crate) async fn list_sites(State(state): State<AppState>, caller: Caller) ->
     responses((status = 200, body = [BoxView])))]
 pub(crate) async fn list_boxes(State(state): State<AppState>, caller: Caller) -> Result<Json<Vec<BoxView>>, ApiError> {
     caller.integration()?;
-    let store = state.service.store();
-    let mut out = Vec::new();
-    for b in store.boxes().await.map_err(abholbox_service::Error::from)? {
-        let compartments = store.compartments(&b.id).await.map_err(abholbox_service::Error::from)?;
-        let free: Vec<_> = compartments.iter().filter(|c| c.state == CompartmentState::Free).collect();
-        out.push(BoxView {
-            id: b.id.to_string(),
-            site: b.site.to_string(),
-            name: b.name,
-            driver: b.driver,
-            compartments: compartments.len(),
-            free: free.len(),
-            free_within_reach: free.iter().filter(|c| c.within_reach).count(),
-            defective: compartments.iter().filter(|c| c.state == CompartmentState::Defective).count(),
-        });
-    }
+    let boxes = state.service.store().box_summaries().await.map_err(abholbox_service::Error::from)?;
+    let out = boxes
+        .into_iter()
+        .map(|b| BoxView {
+            id: b.record.id.to_string(),
+            site: b.record.site.to_string(),
+            name: b.record.name,
+            driver: b.record.driver,
+            compartments: b.compartments,
+            free: b.free,
+            free_within_reach: b.free_within_reach,
+            defective: b.defective,
+        })
+        .collect();
     Ok(Json(out))
 }
 
