@@ -3,6 +3,7 @@
 //! The binary only parses the command line and calls into here, so tests start the very same server
 //! on port 0 over a fresh data directory.
 
+pub mod bench;
 pub mod config;
 pub mod mrz_cli;
 

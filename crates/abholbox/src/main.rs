@@ -52,6 +52,9 @@ enum Command {
         #[command(subcommand)]
         command: HoursCommand,
     },
+    /// Drives complete pickups through the HTTP API from many kiosks and reports throughput, latency
+    /// per call, and the database's own write limit beside them.
+    Bench(abholbox::bench::BenchArgs),
     /// Tools for machine-readable zones.
     Mrz {
         #[command(subcommand)]
@@ -334,6 +337,7 @@ async fn run(cli: Cli) -> anyhow::Result<i32> {
         Command::Hours { command: HoursCommand::Check { rule, state, at, time_zone } } => {
             return hours_check(&rule, &state, at.as_deref(), &time_zone);
         }
+        Command::Bench(args) => return abholbox::bench::run(args).await,
         Command::Mrz { command: MrzCommand::Parse } => {
             let mut bytes = Vec::new();
             std::io::stdin().take(64 * 1024).read_to_end(&mut bytes).context("cannot read stdin")?;

@@ -31,38 +31,77 @@ const IDLE_POLL: Duration = Duration::from_secs(1);
 const MAX_BACKOFF: Duration = Duration::from_secs(5);
 /// Events applied per look at the store.
 const BATCH: u32 = 100;
+/// Box reports handled side by side; each compartment's and each slot's stay in one lane, in order.
+const REPORT_LANES: usize = 8;
+/// Reports a lane holds before the dispatcher waits for it.
+const LANE_DEPTH: usize = 256;
 
 fn backoff(failures: u32) -> Duration {
     Duration::from_millis(50u64.saturating_mul(1 << failures.min(10))).min(MAX_BACKOFF)
 }
 
 impl Service {
-    /// Takes box reports until the drivers are gone or `shutdown` turns true. Door events are stored
-    /// (retrying while the store fails; the report waits in the channel meanwhile) and handed to the
-    /// applier; document reads are handled at once. At shutdown the channel is closed to new reports
-    /// and the door events it already holds are still stored, so a door that closed just before the
-    /// stop counts; a document read then is given back, since no hand-over may start any more.
+    /// Takes box reports until the drivers are gone or `shutdown` turns true. Reports are spread over
+    /// [`REPORT_LANES`] lanes by compartment (door events) or slot (document reads), so one
+    /// compartment's events stay in order while the others' go on beside them. Door events are stored
+    /// (retrying while the store fails; the lane waits meanwhile) and applied; document reads are
+    /// handled at once. At shutdown the channel is closed to new reports and the door events it
+    /// already holds are still stored, so a door that closed just before the stop counts; a document
+    /// read then is given back, since no hand-over may start any more.
     pub async fn run_box_reports(&self, mut reports: mpsc::Receiver<BoxReport>, mut shutdown: watch::Receiver<bool>) {
+        let mut lanes = Vec::with_capacity(REPORT_LANES);
+        let mut workers = tokio::task::JoinSet::new();
+        for _ in 0..REPORT_LANES {
+            let (lane, mut queue) = mpsc::channel::<BoxReport>(LANE_DEPTH);
+            let (service, stopping) = (self.clone(), shutdown.clone());
+            workers.spawn(async move {
+                while let Some(report) = queue.recv().await {
+                    match report.event {
+                        BoxEvent::DocumentRead { slot, .. } if *stopping.borrow() => {
+                            if let Ok(driver) = service.driver(&report.box_id) {
+                                let _ = driver.return_document(slot).await;
+                            }
+                        }
+                        _ => service.take_report(report).await,
+                    }
+                }
+            });
+            lanes.push(lane);
+        }
+        let lane_of = |report: &BoxReport| {
+            use std::hash::{Hash, Hasher};
+            let mut hasher = std::collections::hash_map::DefaultHasher::new();
+            report.box_id.hash(&mut hasher);
+            match &report.event {
+                BoxEvent::DoorOpened { compartment } | BoxEvent::DoorClosed { compartment } => {
+                    ("door", compartment.get()).hash(&mut hasher)
+                }
+                BoxEvent::DocumentRead { slot, .. } => ("slot", slot.get()).hash(&mut hasher),
+                BoxEvent::Fault { .. } => {}
+            }
+            usize::try_from(hasher.finish() % REPORT_LANES as u64).unwrap_or(0)
+        };
         loop {
             tokio::select! {
                 report = reports.recv() => match report {
-                    Some(report) => self.take_report(report).await,
-                    None => return,
+                    Some(report) => {
+                        if let Some(lane) = lanes.get(lane_of(&report)) {
+                            let _ = lane.send(report).await;
+                        }
+                    }
+                    None => break,
                 },
                 _ = shutdown.changed() => break,
             }
         }
         reports.close();
         while let Some(report) = reports.recv().await {
-            match report.event {
-                BoxEvent::DocumentRead { slot, .. } => {
-                    if let Ok(driver) = self.driver(&report.box_id) {
-                        let _ = driver.return_document(slot).await;
-                    }
-                }
-                _ => self.take_report(report).await,
+            if let Some(lane) = lanes.get(lane_of(&report)) {
+                let _ = lane.send(report).await;
             }
         }
+        drop(lanes);
+        while workers.join_next().await.is_some() {}
     }
 
     /// Takes one report: a door event is stored and the applier woken, a read handled, a fault
@@ -92,14 +131,24 @@ impl Service {
         }
     }
 
-    /// Stores a door event as it arrives; never gives up, because a lost door event is a lost proof.
+    /// Stores a door event as it arrives and, when no earlier event of its compartment waits, applies
+    /// it in the same transaction: one commit, and the pickup moves on at once. When that cannot be
+    /// done (an earlier event waits, or applying fails), the event is stored alone and the applier
+    /// takes it from storage. Never gives up storing, because a lost door event is a lost proof.
     async fn store_door(&self, box_id: &BoxId, door: DoorMove, compartment: CompartmentNo) {
         let event = NewBoxEvent { box_id: box_id.clone(), door, compartment, at: self.clock.now() };
-        let mut failures = 0;
-        loop {
-            match self.insert_box_event(&event).await {
-                Ok(()) => break,
-                Err(e) => {
+        match self.store_and_apply(&event).await {
+            Ok(Some(after)) => {
+                if let Err(e) = self.after_commit(after).await {
+                    tracing::error!(%box_id, %compartment, error = %e, "after a door event");
+                }
+                return;
+            }
+            Ok(None) => {}
+            Err(e) => {
+                tracing::warn!(%box_id, %compartment, error = %e, "door event not applied at once; stored for the applier");
+                let mut failures = 0;
+                while let Err(e) = self.insert_box_event(&event).await {
                     tracing::error!(%box_id, %compartment, error = %e, "door event not stored yet; retrying");
                     tokio::time::sleep(backoff(failures)).await;
                     failures += 1;
@@ -107,6 +156,22 @@ impl Service {
             }
         }
         self.box_events_wakeup.notify_one();
+    }
+
+    /// Stores a door event and applies it in one transaction; `None` when an earlier event of the
+    /// compartment still waits, and the new one was stored behind it.
+    async fn store_and_apply(&self, event: &NewBoxEvent) -> Result<Option<Vec<AfterCommit>>> {
+        let mut tx = self.store.begin().await?;
+        let behind = tx.door_events_pending(&event.box_id, event.compartment).await?;
+        let id = tx.insert_box_event(event).await?;
+        if behind {
+            tx.commit().await?;
+            return Ok(None);
+        }
+        tx.box_event_applied(id, self.clock.now()).await?;
+        let after = self.apply_door(tx.as_mut(), event.door, &event.box_id, event.compartment, event.at).await?;
+        tx.commit().await?;
+        Ok(Some(after))
     }
 
     async fn insert_box_event(&self, event: &NewBoxEvent) -> Result<()> {
@@ -187,15 +252,26 @@ impl Service {
         if !tx.box_event_applied(event.id, self.clock.now()).await? {
             return Ok(Vec::new());
         }
-        let after = match event.door {
-            DoorMove::Opened => {
-                self.door_opened(tx.as_mut(), &event.box_id, event.compartment, event.at).await?;
-                Vec::new()
-            }
-            DoorMove::Closed => self.door_closed(tx.as_mut(), &event.box_id, event.compartment, event.at).await?,
-        };
+        let after = self.apply_door(tx.as_mut(), event.door, &event.box_id, event.compartment, event.at).await?;
         tx.commit().await?;
         Ok(after)
+    }
+
+    async fn apply_door(
+        &self,
+        tx: &mut dyn Tx,
+        door: DoorMove,
+        box_id: &BoxId,
+        c: CompartmentNo,
+        at: DateTime<Utc>,
+    ) -> Result<Vec<AfterCommit>> {
+        match door {
+            DoorMove::Opened => {
+                self.door_opened(tx, box_id, c, at).await?;
+                Ok(Vec::new())
+            }
+            DoorMove::Closed => self.door_closed(tx, box_id, c, at).await,
+        }
     }
 
     async fn door_opened(&self, tx: &mut dyn Tx, box_id: &BoxId, c: CompartmentNo, at: DateTime<Utc>) -> Result<()> {

@@ -18,6 +18,7 @@ mod history;
 mod hours;
 pub mod housekeeping;
 pub mod kiosk;
+pub mod metrics;
 mod notifications;
 pub mod outbox;
 pub mod pickups;

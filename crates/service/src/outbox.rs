@@ -1,4 +1,4 @@
-//! The outbox worker: sends what the transactions queued, one message at a time.
+//! The outbox worker: sends what the transactions queued.
 //!
 //! A message is leased before it is sent, so a second worker (another process on the same database)
 //! does not send it at the same time; a worker that dies mid-send loses the lease and the message is
@@ -18,6 +18,10 @@ use crate::{Result, Service};
 const LEASE: i64 = 60;
 /// When nothing wakes the worker, it still looks this often (messages due later, other processes).
 const IDLE_POLL: std::time::Duration = std::time::Duration::from_secs(1);
+
+/// Messages sent at the same time: a city's evening delivery of documents queues hundreds at once.
+/// Two messages to the same phone may overtake each other, as they may in the mobile network anyway.
+pub const SENDERS: usize = 4;
 
 /// What one round of the worker did.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -65,8 +69,19 @@ impl Service {
         }
     }
 
-    /// Runs until `shutdown` turns true, sending as soon as a transaction queues a message.
-    pub async fn run_outbox(&self, gateway: Arc<dyn SmsGateway>, mut shutdown: watch::Receiver<bool>) {
+    /// Runs [`SENDERS`] senders until `shutdown` turns true, each sending as soon as a transaction
+    /// queues a message. Several at once, because a sender spends most of its time waiting (for the
+    /// database, for the gateway); the lease keeps any two from sending the same message.
+    pub async fn run_outbox(&self, gateway: Arc<dyn SmsGateway>, shutdown: watch::Receiver<bool>) {
+        let mut senders = tokio::task::JoinSet::new();
+        for _ in 0..SENDERS {
+            let (service, gateway, shutdown) = (self.clone(), gateway.clone(), shutdown.clone());
+            senders.spawn(async move { service.run_sender(gateway, shutdown).await });
+        }
+        while senders.join_next().await.is_some() {}
+    }
+
+    async fn run_sender(&self, gateway: Arc<dyn SmsGateway>, mut shutdown: watch::Receiver<bool>) {
         loop {
             if *shutdown.borrow() {
                 return;

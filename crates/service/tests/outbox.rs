@@ -3,112 +3,20 @@
 
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic, clippy::indexing_slicing)]
 
-use std::collections::HashMap;
-use std::sync::atomic::{AtomicU32, Ordering};
-use std::sync::{Arc, Mutex};
+mod common;
 
-use abholbox_box::{BoxDriver, SimulatedBox};
-use abholbox_core::document::DocumentKind;
-use abholbox_core::ids::{BoxId, PanelId, SiteId, SlotNo};
-use abholbox_core::language::Language;
-use abholbox_core::layout::default_modules;
-use abholbox_core::personal::BirthDate;
-use abholbox_core::phone::PhoneNumber;
-use abholbox_messages::Messages;
-use abholbox_service::clock::{Clock, ManualClock};
-use abholbox_service::deposits::DepositTarget;
+use common::{ready_pickup, world};
+
+use std::sync::Mutex;
+use std::sync::atomic::{AtomicU32, Ordering};
+
+use abholbox_service::Actor;
+use abholbox_service::clock::Clock;
 use abholbox_service::outbox::OutboxRound;
-use abholbox_service::pickups::Registration;
-use abholbox_service::secrets::KeyRing;
-use abholbox_service::setup::{BoxSpec, PanelSpec, SiteSpec};
-use abholbox_service::{Actor, Policy, Service};
 use abholbox_sms::{DemoGateway, OutgoingSms, SmsError, SmsGateway};
 use abholbox_store::Store;
-use abholbox_store_sqlite::SqliteStore;
 use async_trait::async_trait;
-use chrono::{Duration, Utc};
-use tokio::sync::mpsc;
-
-struct World {
-    service: Service,
-    store: SqliteStore,
-    clock: Arc<ManualClock>,
-    reports: mpsc::Receiver<abholbox_box::BoxReport>,
-    sim: Arc<SimulatedBox>,
-    _dir: tempfile::TempDir,
-}
-
-async fn world() -> World {
-    let dir = tempfile::tempdir().unwrap();
-    let store = SqliteStore::open(&dir.path().join("t.db")).await.unwrap();
-    let keys = KeyRing::load_or_create(&dir.path().join("keys.json")).unwrap();
-    let clock = Arc::new(ManualClock::new(Utc::now()));
-    let box_id = BoxId::parse("b1").unwrap();
-    let (tx, reports) = mpsc::channel(64);
-    let slot = SlotNo::new(1).unwrap();
-    let sim = Arc::new(SimulatedBox::new(box_id.clone(), 600, &[slot], tx));
-    let mut drivers: HashMap<BoxId, Arc<dyn BoxDriver>> = HashMap::new();
-    drivers.insert(box_id.clone(), sim.clone());
-    let shared: Arc<dyn Store> = Arc::new(store.clone());
-    let clock_dyn: Arc<dyn Clock> = clock.clone();
-    let service =
-        Service::new(shared, clock_dyn, keys, drivers, Arc::new(Messages::load().unwrap()), Policy::default());
-    let site = SiteId::parse("s1").unwrap();
-    service
-        .apply_setup(
-            &[SiteSpec {
-                id: site.clone(),
-                name: "Bürgerbüro Mitte".into(),
-                address: "Markt 1".into(),
-                time_zone: "Europe/Berlin".into(),
-                opening_hours: None,
-                holiday_state: "NW".into(),
-                open_24_7: false,
-            }],
-            &[BoxSpec {
-                id: box_id,
-                site,
-                name: "Box".into(),
-                driver: "simulated".into(),
-                modules: default_modules(),
-                panels: vec![PanelSpec { id: PanelId::parse("p").unwrap(), reader_slot: slot }],
-            }],
-        )
-        .await
-        .unwrap();
-    World { service, store, clock, reports, sim, _dir: dir }
-}
-
-/// Registers, loads and closes the door: one ready pickup with one SMS in the outbox.
-async fn ready_pickup(w: &mut World) -> abholbox_core::ids::PickupId {
-    let today = w.clock.now().date_naive();
-    let reg = Registration {
-        reference: "O-1".into(),
-        site: SiteId::parse("s1").unwrap(),
-        document_kind: DocumentKind::IdCard,
-        document_number: None,
-        phone: PhoneNumber::parse_mobile("0151 23456790").unwrap(),
-        birth_date: BirthDate::parse("1980-01-01", today).unwrap(),
-        old_document_number: None,
-        language: Language::Tr,
-        low_compartment: false,
-    };
-    let actor = Actor::System;
-    let pickup = w.service.register(&actor, reg).await.unwrap();
-    let started = w
-        .service
-        .start_deposit(&actor, &BoxId::parse("b1").unwrap(), DepositTarget::Pickup(pickup.id.clone()))
-        .await
-        .unwrap();
-    let opened = w.reports.recv().await.unwrap();
-    w.service.take_report(opened).await;
-    w.sim.close_door(started.compartment).await.unwrap();
-    let closed = w.reports.recv().await.unwrap();
-    w.service.take_report(closed).await;
-    assert_eq!(w.service.apply_pending_box_events().await.unwrap(), 2, "opened, then closed");
-    assert_eq!(w.service.pickup(&pickup.id).await.unwrap().status.as_str(), "ready");
-    pickup.id
-}
+use chrono::Duration;
 
 /// A gateway that accepts, but whose acknowledgement is lost: the worker "crashes" after sending.
 struct LostAck(DemoGateway);

@@ -24,6 +24,8 @@ pub struct DeliveredSms {
 #[derive(Debug, Default)]
 pub struct DemoGateway {
     inbox: Mutex<VecDeque<(String, DeliveredSms)>>,
+    /// Woken by every message that arrives, for a phone waiting for its SMS.
+    arrived: tokio::sync::Notify,
 }
 
 impl DemoGateway {
@@ -35,6 +37,21 @@ impl DemoGateway {
     pub fn inbox(&self) -> Vec<DeliveredSms> {
         let guard = self.inbox.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
         guard.iter().map(|(_, m)| m.clone()).collect()
+    }
+
+    /// The messages to `to`, oldest first, once there are at least `count` of them or `wait` has
+    /// passed: a demo phone waits for its SMS instead of asking again and again.
+    pub async fn wait_for(&self, to: &str, count: usize, wait: std::time::Duration) -> Vec<DeliveredSms> {
+        let deadline = tokio::time::Instant::now() + wait;
+        loop {
+            let arrived = self.arrived.notified();
+            tokio::pin!(arrived);
+            arrived.as_mut().enable();
+            let mine: Vec<DeliveredSms> = self.inbox().into_iter().filter(|m| m.to == to).collect();
+            if mine.len() >= count || tokio::time::timeout_at(deadline, arrived).await.is_err() {
+                return mine;
+            }
+        }
     }
 }
 
@@ -49,6 +66,7 @@ impl SmsGateway for DemoGateway {
             }
             let delivered = DeliveredSms { id: id.clone(), to: sms.to.clone(), text: sms.text.clone(), at: sms.at };
             guard.push_back((sms.idempotency_key.clone(), delivered));
+            self.arrived.notify_waiters();
         }
         Ok(id)
     }
@@ -77,6 +95,22 @@ mod tests {
         assert_eq!(first, again);
         assert_eq!(gw.inbox().len(), 2);
         assert_eq!(gw.inbox()[0].to, "+4915123456701");
+    }
+
+    #[tokio::test]
+    async fn a_waiting_phone_gets_its_message_when_it_arrives() {
+        let gw = std::sync::Arc::new(DemoGateway::new());
+        let waiting = {
+            let gw = gw.clone();
+            tokio::spawn(async move { gw.wait_for("+4915123456701", 2, std::time::Duration::from_secs(10)).await })
+        };
+        gw.send(&sms("1")).await.unwrap();
+        gw.send(&OutgoingSms { to: "+4915100000000".into(), ..sms("2") }).await.unwrap();
+        gw.send(&sms("3")).await.unwrap();
+        let mine = waiting.await.unwrap();
+        assert_eq!(mine.iter().map(|m| m.id.as_str()).collect::<Vec<_>>(), ["demo-1", "demo-3"]);
+        let none = gw.wait_for("+4915199999999", 1, std::time::Duration::from_millis(10)).await;
+        assert!(none.is_empty(), "after the wait, what there is: nothing");
     }
 
     #[test]

@@ -46,6 +46,62 @@ pub(crate) const COMPARTMENT_ONE: &str = "SELECT c.*, p.id AS pickup_id FROM com
     LEFT JOIN pickups p ON p.box_id = c.box_id AND p.compartment = c.number
     WHERE c.box_id = $1 AND c.number = $2";
 
+/// Connections per server process: enough for the kiosks of a city's boxes, few enough that several
+/// processes stay below PostgreSQL's default of 100.
+pub const POOL_SIZE: u32 = 16;
+
+/// The database's limit for this store: one-row write transactions committed per second by
+/// [`POOL_SIZE`] clients in minimal loops, on a scratch table that is dropped afterwards. The load
+/// generator compares the product's throughput with it.
+pub async fn write_limit(url: &str, password: Option<&str>, duration: Duration) -> Result<f64> {
+    use sqlx::Connection;
+    let mut options: PgConnectOptions = url.parse().map_err(db)?;
+    if let Some(p) = password {
+        options = options.password(p);
+    }
+    let table = format!("abholbox_write_probe_{}", std::process::id());
+    let mut admin = sqlx::PgConnection::connect_with(&options).await.map_err(db)?;
+    sqlx::query(sqlx::AssertSqlSafe(format!(
+        "CREATE TABLE {table} (id BIGSERIAL PRIMARY KEY, at TIMESTAMPTZ NOT NULL)"
+    )))
+    .execute(&mut admin)
+    .await
+    .map_err(db)?;
+    let start = std::time::Instant::now();
+    let mut clients = Vec::new();
+    for _ in 0..POOL_SIZE {
+        let (options, table) = (options.clone(), table.clone());
+        clients.push(tokio::spawn(async move {
+            let mut conn = sqlx::PgConnection::connect_with(&options).await?;
+            let insert = format!("INSERT INTO {table} (at) VALUES (now())");
+            let mut commits = 0_u32;
+            while start.elapsed() < duration {
+                let mut tx = conn.begin().await?;
+                sqlx::query(sqlx::AssertSqlSafe(insert.clone())).execute(&mut *tx).await?;
+                tx.commit().await?;
+                commits += 1;
+            }
+            conn.close().await?;
+            Ok::<u32, sqlx::Error>(commits)
+        }));
+    }
+    let mut commits = 0_u32;
+    let mut failed = None;
+    for client in clients {
+        match client.await.map_err(db)? {
+            Ok(n) => commits += n,
+            Err(e) => failed = Some(e),
+        }
+    }
+    let rate = f64::from(commits) / start.elapsed().as_secs_f64();
+    sqlx::query(sqlx::AssertSqlSafe(format!("DROP TABLE {table}"))).execute(&mut admin).await.map_err(db)?;
+    admin.close().await.map_err(db)?;
+    match failed {
+        Some(e) => Err(db(e)),
+        None => Ok(rate),
+    }
+}
+
 /// The PostgreSQL store; cheap to clone (a pool).
 #[derive(Clone, Debug)]
 pub struct PostgresStore {
@@ -64,7 +120,7 @@ impl PostgresStore {
             options = options.password(p);
         }
         let pool = PgPoolOptions::new()
-            .max_connections(16)
+            .max_connections(POOL_SIZE)
             .acquire_timeout(Duration::from_secs(10))
             .connect_with(options)
             .await

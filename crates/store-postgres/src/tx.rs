@@ -707,4 +707,17 @@ impl Tx for PgTx {
         .map_err(write_err)?;
         Ok(done.rows_affected() == 1)
     }
+
+    async fn door_events_pending(&mut self, box_id: &BoxId, compartment: CompartmentNo) -> Result<bool> {
+        let pending: i64 = sqlx::query_scalar(
+            "SELECT COUNT(*) FROM box_events WHERE applied_at IS NULL AND given_up_at IS NULL
+             AND box_id = $1 AND compartment = $2",
+        )
+        .bind(box_id.as_str())
+        .bind(i64::from(compartment.get()))
+        .fetch_one(&mut *self.tx)
+        .await
+        .map_err(db)?;
+        Ok(pending > 0)
+    }
 }

@@ -56,7 +56,11 @@ pub(crate) const COMPARTMENT_ONE: &str = "SELECT c.*, p.id AS pickup_id FROM com
 /// The SQLite store; cheap to clone (a pool).
 #[derive(Clone, Debug)]
 pub struct SqliteStore {
+    /// Connections for reading; WAL lets them read while a write goes on.
     pool: SqlitePool,
+    /// The one connection that writes: its page cache stays warm, since no other connection changes
+    /// the file under it.
+    write: SqlitePool,
     /// The one write permit: held by a write transaction from `BEGIN IMMEDIATE` to its end.
     writer: Arc<Semaphore>,
     changes: Arc<abholbox_store::Changes>,
@@ -82,23 +86,104 @@ impl SqliteStore {
 
     async fn open_with(options: SqliteConnectOptions) -> Result<Self> {
         restrict_files(options.get_filename())?;
-        let options = options
-            .create_if_missing(true)
-            .journal_mode(SqliteJournalMode::Wal)
-            .synchronous(SqliteSynchronous::Full)
-            .foreign_keys(true)
-            .busy_timeout(Duration::from_secs(10));
-        let pool = SqlitePoolOptions::new().max_connections(8).connect_with(options).await.map_err(db)?;
-        sqlx::migrate!("./migrations").run(&pool).await.map_err(db)?;
-        Ok(Self { pool, writer: Arc::new(Semaphore::new(1)), changes: Arc::default() })
+        let options = settings(options);
+        // The writer leaves checkpoints to the checkpointer below, so that no commit waits for one;
+        // past this many pages it still checkpoints itself, should the checkpointer fall behind.
+        let write = SqlitePoolOptions::new()
+            .max_connections(1)
+            .connect_with(options.clone().pragma("wal_autocheckpoint", "10000"))
+            .await
+            .map_err(db)?;
+        sqlx::migrate!("./migrations").run(&write).await.map_err(db)?;
+        let pool = SqlitePoolOptions::new()
+            .max_connections(READERS)
+            .min_connections(READERS)
+            .connect_with(options)
+            .await
+            .map_err(db)?;
+        let changes: Arc<abholbox_store::Changes> = Arc::default();
+        tokio::spawn(checkpoints(pool.clone(), Arc::downgrade(&changes)));
+        Ok(Self { pool, write, writer: Arc::new(Semaphore::new(1)), changes })
     }
+}
+
+/// Connections for reading: the kiosks' and the registry's lookups go on side by side.
+const READERS: u32 = 8;
+/// How often the checkpointer copies committed pages from the write-ahead log into the database.
+const CHECKPOINT_EVERY: Duration = Duration::from_millis(500);
+
+/// Copies the write-ahead log into the database file in the background (a passive checkpoint, which
+/// never blocks a writer), so that the commit that crosses SQLite's threshold does not pay for it
+/// while every other writer waits behind it. Ends when the store is closed or dropped.
+async fn checkpoints(pool: SqlitePool, changes: std::sync::Weak<abholbox_store::Changes>) {
+    let mut checkpointed = 0;
+    loop {
+        tokio::time::sleep(CHECKPOINT_EVERY).await;
+        let Some(commits) = changes.upgrade().map(|c| c.commits()) else { return };
+        if pool.is_closed() {
+            return;
+        }
+        if commits == checkpointed {
+            continue;
+        }
+        checkpointed = commits;
+        if let Err(e) = sqlx::query("PRAGMA wal_checkpoint(PASSIVE)").execute(&pool).await {
+            if pool.is_closed() {
+                return;
+            }
+            tracing::warn!(error = %e, "checkpoint failed; SQLite checkpoints at commit meanwhile");
+        }
+    }
+}
+
+/// The settings every connection gets: the store's and the write probe's alike.
+fn settings(options: SqliteConnectOptions) -> SqliteConnectOptions {
+    options
+        .create_if_missing(true)
+        .journal_mode(SqliteJournalMode::Wal)
+        .synchronous(SqliteSynchronous::Full)
+        .foreign_keys(true)
+        .busy_timeout(Duration::from_secs(10))
+}
+
+/// The disk's limit for this store: one-row write transactions committed per second by a minimal
+/// loop, on a scratch file beside the database that `url` names, with the store's own settings. The
+/// load generator compares the product's throughput with it.
+pub async fn write_limit(url: &str, duration: Duration) -> Result<f64> {
+    use sqlx::Connection;
+    let database = SqliteConnectOptions::from_str(url).map_err(db)?;
+    let dir = database.get_filename().parent().unwrap_or(Path::new("."));
+    let path = &dir.join(format!("write-probe-{}.db", std::process::id()));
+    let mut conn = sqlx::SqliteConnection::connect_with(&settings(SqliteConnectOptions::new().filename(path)))
+        .await
+        .map_err(db)?;
+    sqlx::query("CREATE TABLE IF NOT EXISTS probe (id INTEGER PRIMARY KEY, at TEXT NOT NULL)")
+        .execute(&mut conn)
+        .await
+        .map_err(db)?;
+    let start = std::time::Instant::now();
+    let mut commits = 0_u32;
+    while start.elapsed() < duration {
+        let mut tx = conn.begin_with("BEGIN IMMEDIATE").await.map_err(db)?;
+        sqlx::query("INSERT INTO probe (at) VALUES (datetime('now'))").execute(&mut *tx).await.map_err(db)?;
+        tx.commit().await.map_err(db)?;
+        commits += 1;
+    }
+    let rate = f64::from(commits) / start.elapsed().as_secs_f64();
+    conn.close().await.map_err(db)?;
+    for suffix in ["", "-wal", "-shm"] {
+        let mut file = path.as_os_str().to_owned();
+        file.push(suffix);
+        let _ = std::fs::remove_file(file);
+    }
+    Ok(rate)
 }
 
 #[async_trait]
 impl Store for SqliteStore {
     async fn begin(&self) -> Result<Box<dyn Tx>> {
         let permit = self.write_permit().await?;
-        let tx = self.pool.begin_with("BEGIN IMMEDIATE").await.map_err(db)?;
+        let tx = self.write.begin_with("BEGIN IMMEDIATE").await.map_err(db)?;
         Ok(Box::new(tx::SqliteTx { tx, changes: self.changes.clone(), touched: Vec::new(), _permit: permit }))
     }
 
@@ -113,6 +198,7 @@ impl Store for SqliteStore {
 
     async fn close(&self) {
         self.pool.close().await;
+        self.write.close().await;
     }
 
     async fn agree_on(&self, name: &str, value: &str) -> Result<String> {
@@ -120,12 +206,12 @@ impl Store for SqliteStore {
         sqlx::query("INSERT INTO settings (name, value) VALUES (?, ?) ON CONFLICT (name) DO NOTHING")
             .bind(name)
             .bind(value)
-            .execute(&self.pool)
+            .execute(&self.write)
             .await
             .map_err(db)?;
         sqlx::query_scalar("SELECT value FROM settings WHERE name = ?")
             .bind(name)
-            .fetch_one(&self.pool)
+            .fetch_one(&self.write)
             .await
             .map_err(db)
     }
@@ -252,8 +338,20 @@ impl Store for SqliteStore {
     }
 
     async fn lease_outbox(&self, now: DateTime<Utc>, lease_until: DateTime<Utc>) -> Result<Option<OutboxRecord>> {
+        // A look first, without the write permit: most looks find nothing due.
+        let due: Option<i64> = sqlx::query_scalar(
+            "SELECT id FROM outbox WHERE sent_at IS NULL AND body IS NOT NULL AND not_before <= ?1
+               AND (leased_until IS NULL OR leased_until <= ?1) LIMIT 1",
+        )
+        .bind(ts(now))
+        .fetch_optional(&self.pool)
+        .await
+        .map_err(db)?;
+        if due.is_none() {
+            return Ok(None);
+        }
         let _permit = self.write_permit().await?;
-        let mut tx = self.pool.begin_with("BEGIN IMMEDIATE").await.map_err(db)?;
+        let mut tx = self.write.begin_with("BEGIN IMMEDIATE").await.map_err(db)?;
         let row = sqlx::query(
             "UPDATE outbox SET leased_until = ?1, attempts = attempts + 1
              WHERE id = (SELECT id FROM outbox
@@ -281,7 +379,7 @@ impl Store for SqliteStore {
         .bind(ts(at))
         .bind(gateway_id)
         .bind(id)
-        .execute(&self.pool)
+        .execute(&self.write)
         .await
         .map_err(db)?;
         Ok(())
@@ -293,7 +391,7 @@ impl Store for SqliteStore {
             .bind(error)
             .bind(ts(next_attempt))
             .bind(id)
-            .execute(&self.pool)
+            .execute(&self.write)
             .await
             .map_err(db)?;
         Ok(())
@@ -315,7 +413,7 @@ impl Store for SqliteStore {
         sqlx::query("UPDATE box_events SET attempts = attempts + 1, last_error = ? WHERE id = ?")
             .bind(error)
             .bind(id)
-            .execute(&self.pool)
+            .execute(&self.write)
             .await
             .map_err(db)?;
         Ok(())
@@ -327,7 +425,7 @@ impl Store for SqliteStore {
             .bind(error)
             .bind(ts(at))
             .bind(id)
-            .execute(&self.pool)
+            .execute(&self.write)
             .await
             .map_err(db)?;
         Ok(())

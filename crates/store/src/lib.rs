@@ -186,4 +186,7 @@ pub trait Tx: Send {
     async fn insert_box_event(&mut self, event: &NewBoxEvent) -> Result<i64>;
     /// Marks a door event applied, in the transaction that applied it: each applies exactly once.
     async fn box_event_applied(&mut self, id: i64, at: DateTime<Utc>) -> Result<bool>;
+    /// Whether an earlier door event of this compartment still waits to be applied: a new one must
+    /// then wait behind it, since a door's close means nothing before its open.
+    async fn door_events_pending(&mut self, box_id: &BoxId, compartment: CompartmentNo) -> Result<bool>;
 }

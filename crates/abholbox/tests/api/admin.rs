@@ -113,3 +113,25 @@ async fn compartments_added_while_running_wait_for_the_next_start() {
     assert_eq!(status, StatusCode::CREATED);
     app.stop().await;
 }
+
+#[tokio::test]
+async fn metrics_count_commits_for_admins_only() {
+    let dir = tempfile::tempdir().unwrap();
+    let app = TestApp::spawn(dir.path()).await;
+    let commits = |text: &serde_json::Value| -> u64 {
+        let text = text.as_str().unwrap();
+        let line = text.lines().find(|l| l.starts_with("abholbox_store_commits_total ")).unwrap();
+        line.rsplit(' ').next().unwrap().parse().unwrap()
+    };
+    let (status, _) = app.get("/metrics", Some(&app.integration)).await;
+    assert_eq!(status, StatusCode::FORBIDDEN);
+    let (status, _) = app.get("/metrics", None).await;
+    assert_eq!(status, StatusCode::UNAUTHORIZED);
+    let (status, before) = app.get("/metrics", Some(&app.admin)).await;
+    assert_eq!(status, StatusCode::OK, "{before}");
+    assert!(before.as_str().unwrap().contains("# TYPE abholbox_store_commits_total counter"));
+    app.register("M-1", "0151 23456720", "1970-01-01", None).await;
+    let (_, after) = app.get("/metrics", Some(&app.admin)).await;
+    assert_eq!(commits(&after), commits(&before) + 1, "a registration is one commit");
+    app.stop().await;
+}

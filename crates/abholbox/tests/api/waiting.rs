@@ -72,6 +72,19 @@ async fn the_demo_phone_shows_one_number_s_messages() {
     assert_eq!(mine.len(), 1, "{mine:?}");
     assert_eq!(mine[0]["to"], "+4915123456713");
     assert_eq!(app.sms().await.len(), 2, "without a filter, everyone's");
+
+    let waiting = {
+        let url = format!("{}/api/v1/sim/sms?to=%2B4915123456715&wait=10", app.base);
+        let client = app.client.clone();
+        tokio::spawn(async move { client.get(url).send().await.unwrap().json::<serde_json::Value>().await })
+    };
+    let id = app.register("W-4", "0151 23456715", "1970-01-01", None).await;
+    app.deposit(&id).await;
+    let arrived = waiting.await.unwrap().unwrap();
+    assert_eq!(arrived.as_array().map(Vec::len), Some(1), "the phone hears of its SMS: {arrived}");
+    assert!(arrived[0]["text"].as_str().unwrap().contains("PIN: "));
+    let (status, body) = app.get("/api/v1/sim/sms?wait=1", None).await;
+    assert_eq!((status, body["error"]["code"].as_str()), (StatusCode::UNPROCESSABLE_ENTITY, Some("invalid_request")));
     let (status, body) = app.get("/api/v1/sim/sms?to=hello", None).await;
     assert_eq!((status, body["error"]["code"].as_str()), (StatusCode::UNPROCESSABLE_ENTITY, Some("invalid_phone")));
     app.stop().await;

@@ -8,6 +8,8 @@ use std::time::Duration;
 
 use serde_json::{Value, json};
 
+mod bench;
+
 const BIN: &str = env!("CARGO_BIN_EXE_abholbox");
 
 fn mrz_parse(input: &str) -> (i32, Value) {

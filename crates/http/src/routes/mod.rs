@@ -4,6 +4,7 @@ mod admin;
 mod boxes;
 mod health;
 mod kiosk;
+mod metrics;
 mod pickups;
 mod sim;
 
@@ -17,6 +18,7 @@ use crate::error::ApiError;
 pub(crate) fn api(with_simulator: bool) -> OpenApiRouter<AppState> {
     let router = OpenApiRouter::new()
         .routes(routes!(health::healthz))
+        .routes(routes!(metrics::metrics))
         .routes(routes!(pickups::register))
         .routes(routes!(pickups::get_pickup))
         .routes(routes!(pickups::cancel_pickup))

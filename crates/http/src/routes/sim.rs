@@ -238,6 +238,11 @@ pub(crate) async fn box_state(
 pub struct InboxFilter {
     /// Only the messages to this number, in E.164 (`+4915123456701`) or as people type it.
     to: Option<String>,
+    /// With `to`: wait up to this many seconds (at most 10) until there are `count` messages to the
+    /// number, instead of asking again and again.
+    wait: Option<u64>,
+    /// With `wait`: how many messages to wait for (default 1).
+    count: Option<usize>,
 }
 
 /// What the demo SMS gateway "sent", oldest first: the citizens' phones, or one of them with `to`.
@@ -257,14 +262,15 @@ pub(crate) async fn sms_inbox(
         ),
         None => None,
     };
-    Ok(Json(
-        gateway
-            .inbox()
-            .into_iter()
-            .filter(|m| to.as_ref().is_none_or(|t| m.to == *t))
-            .map(|m| SimSms { to: m.to, text: m.text, at: m.at })
-            .collect(),
-    ))
+    let messages = match (to, filter.wait) {
+        (Some(to), Some(wait)) => {
+            let wait = std::time::Duration::from_secs(wait).min(abholbox_service::waiting::MAX_WAIT);
+            gateway.wait_for(&to, filter.count.unwrap_or(1), wait).await
+        }
+        (None, Some(_)) => return Err(ApiError::invalid("wait", "only with `to`: whose message to wait for")),
+        (to, None) => gateway.inbox().into_iter().filter(|m| to.as_ref().is_none_or(|t| m.to == *t)).collect(),
+    };
+    Ok(Json(messages.into_iter().map(|m| SimSms { to: m.to, text: m.text, at: m.at }).collect()))
 }
 
 fn view(sim: &SimulatedBox) -> SimBox {

@@ -1,0 +1,34 @@
+//! The ceiling a run is measured against: what the same database commits per second with nothing
+//! but one-row write transactions, measured before the server starts so nothing competes with it.
+
+use std::path::Path;
+use std::time::Duration;
+
+use anyhow::{Context, bail};
+
+/// One-row durable commits per second on the database `url` names (SQLite: a scratch file beside it,
+/// one writer; PostgreSQL: a scratch table, as many clients as the server's pool).
+pub async fn measure(url: &str, data_dir: &Path, duration: Duration) -> anyhow::Result<f64> {
+    if url.starts_with("sqlite:") {
+        std::fs::create_dir_all(data_dir)?;
+        abholbox_store_sqlite::write_limit(url, duration).await.context("measuring the SQLite write limit")
+    } else if url.starts_with("postgres://") || url.starts_with("postgresql://") {
+        let password = std::env::var("ABHOLBOX_DATABASE_PASSWORD").ok();
+        abholbox_store_postgres::write_limit(url, password.as_deref(), duration)
+            .await
+            .context("measuring the PostgreSQL write limit")
+    } else {
+        bail!("--database: use a sqlite:// or postgres:// URL")
+    }
+}
+
+/// The name a report gives the database.
+pub fn backend_name(url: &str) -> &'static str {
+    if url.starts_with("sqlite:") {
+        "sqlite"
+    } else if url.starts_with("postgres") {
+        "postgres"
+    } else {
+        "unknown"
+    }
+}

@@ -1,0 +1,251 @@
+//! `abholbox bench`: a load generator of our own. It drives complete pickups through the real HTTP
+//! API — registered, loaded, the door closed, the SMS read, phone, PIN, old document or birth date at a
+//! kiosk, the door closed, collected — from many kiosks at once, and sets the throughput against what
+//! the same database can commit at all, so that a figure always comes with its ceiling.
+
+mod citizen;
+mod latency;
+mod limit;
+mod report;
+mod server;
+
+use std::path::PathBuf;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::time::{Duration, Instant};
+
+use anyhow::{Context, bail};
+use clap::Args;
+use indicatif::{ProgressBar, ProgressStyle};
+
+use citizen::{Citizens, Plan};
+use latency::Recorder;
+use report::{Report, ServerFigures};
+
+/// The options of `abholbox bench`.
+#[derive(Args, Debug)]
+pub struct BenchArgs {
+    /// Concurrent kiosks, each its own panel; ten panels per simulated box.
+    #[arg(long, default_value_t = 15)]
+    kiosks: u32,
+    /// Pickups to complete (default: 600; with --rate, a minute's worth).
+    #[arg(long)]
+    pickups: Option<u64>,
+    /// Starts this many pickups per second (open loop, as citizens arrive); without it, each kiosk
+    /// starts the next pickup as soon as one is done (closed loop).
+    #[arg(long)]
+    rate: Option<f64>,
+    /// The database of the server the bench starts (default: a fresh SQLite file); `postgres://…`
+    /// for PostgreSQL. With --url, only where the write limit is measured.
+    #[arg(long)]
+    database: Option<String>,
+    /// The data directory of the server the bench starts (default: a fresh temporary one); name the
+    /// one `abholbox bench fill` filled to measure on a full database.
+    #[arg(long, conflicts_with = "url")]
+    data_dir: Option<PathBuf>,
+    /// A running server to drive instead (its simulator API on), with --tokens.
+    #[arg(long, requires = "tokens")]
+    url: Option<String>,
+    /// JSON with the running server's tokens: {"integration", "admin", "site", "panels": [{"token", "id", "box"}]}.
+    #[arg(long, requires = "url")]
+    tokens: Option<PathBuf>,
+    /// Prints one JSON object instead of the table.
+    #[arg(long)]
+    json: bool,
+    /// How long the write limit is measured, in seconds.
+    #[arg(long, default_value_t = 3.0)]
+    limit_seconds: f64,
+}
+
+/// Runs the bench; exit code 0 when every pickup completed, 1 when any failed.
+pub async fn run(args: BenchArgs) -> anyhow::Result<i32> {
+    if args.kiosks == 0 {
+        bail!("--kiosks: at least one");
+    }
+    if let Some(rate) = args.rate
+        && !(rate.is_finite() && rate > 0.0)
+    {
+        bail!("--rate: a positive number of pickups per second");
+    }
+    let pickups = args.pickups.unwrap_or_else(|| args.rate.map_or(600, |r| (r * 60.0).ceil() as u64));
+    let probe_for = Duration::try_from_secs_f64(args.limit_seconds).context("--limit-seconds")?;
+    let temp = tempfile::tempdir()?;
+    let dir = args.data_dir.clone().unwrap_or_else(|| temp.path().join("data"));
+
+    let (plan, mut own, limit, backend) = match (&args.url, &args.tokens) {
+        (Some(url), Some(tokens)) => {
+            let text = std::fs::read_to_string(tokens).with_context(|| format!("cannot read {}", tokens.display()))?;
+            let mut plan: Plan = serde_json::from_str(&text).context("--tokens")?;
+            plan.base = url.trim_end_matches('/').to_owned();
+            let limit = match &args.database {
+                Some(db) => Some(limit::measure(db, temp.path(), probe_for).await?),
+                None => None,
+            };
+            (plan, None, limit, args.database.as_deref().map_or("unknown", limit::backend_name))
+        }
+        _ => {
+            let (config, file) = server::configure(&dir, args.database.as_deref(), args.kiosks)?;
+            let limit = limit::measure(&config.database_url(), &dir, probe_for).await?;
+            let plan = server::tokens(&config, args.kiosks).await?;
+            let first = server::OwnServer::start(&config, &file).await?;
+            let startup_first = first.startup;
+            let again = first.restart(&config).await?;
+            let backend = limit::backend_name(&config.database_url());
+            (plan, Some((again, startup_first)), Some(limit), backend)
+        }
+    };
+    if plan.panels.len() < args.kiosks as usize {
+        bail!("--tokens names {} panels, fewer than --kiosks {}", plan.panels.len(), args.kiosks);
+    }
+    let recorder = Arc::new(Recorder::default());
+    let citizens = Arc::new(Citizens::new(Arc::new(plan), recorder.clone(), args.kiosks as usize)?);
+    let idle = own.as_ref().and_then(|(s, _)| s.memory());
+    let commits_before = commits(&citizens).await;
+
+    let progress = ProgressBar::new(pickups);
+    progress.set_style(ProgressStyle::with_template("{bar:40} {pos}/{len} pickups, {per_sec}, {elapsed}")?);
+    let started = Instant::now();
+    let outcome = match args.rate {
+        None => closed_loop(&citizens, args.kiosks, pickups, &progress).await,
+        Some(rate) => open_loop(&citizens, args.kiosks, pickups, rate, &progress).await,
+    };
+    let elapsed = started.elapsed();
+    progress.finish_and_clear();
+
+    let commits_after = commits(&citizens).await;
+    let server = match own.as_mut() {
+        Some((s, startup_first)) => {
+            let memory = s.memory();
+            let figures = ServerFigures {
+                startup_ms_first: startup_first.as_secs_f64() * 1000.0,
+                startup_ms: s.startup.as_secs_f64() * 1000.0,
+                rss_idle_mb: idle.map(|m| mb(m.resident_bytes)),
+                rss_peak_mb: memory.map(|m| mb(m.peak_bytes)),
+            };
+            s.stop().await?;
+            Some(figures)
+        }
+        None => None,
+    };
+    let report = Report::new(report::Inputs {
+        backend,
+        kiosks: args.kiosks,
+        rate: args.rate,
+        completed: outcome.completed,
+        failures: outcome.failures,
+        elapsed,
+        limit_commits_per_s: limit,
+        commits: commits_before.zip(commits_after).map(|(b, a)| a.saturating_sub(b)),
+        calls: recorder.summaries(),
+        late_starts: outcome.late_starts,
+        server,
+    });
+    if args.json {
+        println!("{}", serde_json::to_string_pretty(&report)?);
+    } else {
+        print!("{}", report.table());
+    }
+    Ok(if report.failed == 0 { 0 } else { 1 })
+}
+
+fn mb(bytes: u64) -> f64 {
+    bytes as f64 / (1024.0 * 1024.0)
+}
+
+/// What a load run ended with.
+#[derive(Default)]
+struct Outcome {
+    completed: u64,
+    failures: Vec<String>,
+    /// Open loop: pickups that started late because every kiosk was busy.
+    late_starts: u64,
+}
+
+/// Each kiosk starts its next pickup as soon as its last one is done.
+async fn closed_loop(citizens: &Arc<Citizens>, kiosks: u32, pickups: u64, progress: &ProgressBar) -> Outcome {
+    let next = Arc::new(AtomicU64::new(0));
+    let mut tasks = tokio::task::JoinSet::new();
+    for k in 0..kiosks as usize {
+        let (citizens, next, progress) = (citizens.clone(), next.clone(), progress.clone());
+        tasks.spawn(async move {
+            let mut outcome = Outcome::default();
+            let Some(panel) = citizens.plan().panels.get(k).cloned() else { return outcome };
+            loop {
+                let n = next.fetch_add(1, Ordering::Relaxed);
+                if n >= pickups {
+                    return outcome;
+                }
+                match citizens.pickup(n, &panel).await {
+                    Ok(()) => outcome.completed += 1,
+                    Err(e) => outcome.failures.push(e.0),
+                }
+                progress.inc(1);
+            }
+        });
+    }
+    gather(tasks).await
+}
+
+/// Starts a pickup every 1/`rate` seconds at a free kiosk, whether or not the last ones are done.
+async fn open_loop(citizens: &Arc<Citizens>, kiosks: u32, pickups: u64, rate: f64, progress: &ProgressBar) -> Outcome {
+    let (free_tx, mut free_rx) = tokio::sync::mpsc::unbounded_channel();
+    for k in 0..kiosks as usize {
+        let _ = free_tx.send(k);
+    }
+    let mut ticks = tokio::time::interval(Duration::from_secs_f64(1.0 / rate));
+    ticks.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Burst);
+    let mut tasks = tokio::task::JoinSet::new();
+    let mut late_starts = 0;
+    for n in 0..pickups {
+        ticks.tick().await;
+        let k = match free_rx.try_recv() {
+            Ok(k) => k,
+            Err(_) => {
+                late_starts += 1;
+                match free_rx.recv().await {
+                    Some(k) => k,
+                    None => break,
+                }
+            }
+        };
+        let (citizens, free_tx, progress) = (citizens.clone(), free_tx.clone(), progress.clone());
+        tasks.spawn(async move {
+            let mut outcome = Outcome::default();
+            if let Some(panel) = citizens.plan().panels.get(k).cloned() {
+                match citizens.pickup(n, &panel).await {
+                    Ok(()) => outcome.completed += 1,
+                    Err(e) => outcome.failures.push(e.0),
+                }
+            }
+            progress.inc(1);
+            let _ = free_tx.send(k);
+            outcome
+        });
+    }
+    let mut outcome = gather(tasks).await;
+    outcome.late_starts = late_starts;
+    outcome
+}
+
+async fn gather(mut tasks: tokio::task::JoinSet<Outcome>) -> Outcome {
+    let mut all = Outcome::default();
+    while let Some(done) = tasks.join_next().await {
+        match done {
+            Ok(o) => {
+                all.completed += o.completed;
+                all.failures.extend(o.failures);
+            }
+            Err(e) => all.failures.push(format!("a kiosk's task failed: {e}")),
+        }
+    }
+    all
+}
+
+/// The server's commit counter from `/metrics`, when the plan has an admin token.
+async fn commits(citizens: &Citizens) -> Option<u64> {
+    let plan = citizens.plan();
+    let admin = plan.admin.as_ref()?;
+    let response = reqwest::Client::new().get(format!("{}/metrics", plan.base)).bearer_auth(admin).send().await.ok()?;
+    let text = response.error_for_status().ok()?.text().await.ok()?;
+    text.lines().find_map(|l| l.strip_prefix("abholbox_store_commits_total ")).and_then(|n| n.trim().parse().ok())
+}

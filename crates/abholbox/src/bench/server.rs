@@ -1,0 +1,185 @@
+//! The server the bench starts itself: a configuration of its own, tokens, and `abholbox serve` as a
+//! child process, so that its start-up time and memory are measured from outside like an operator's.
+
+use std::path::{Path, PathBuf};
+use std::process::Stdio;
+use std::time::{Duration, Instant};
+
+use abholbox_core::ids::{BoxId, PanelId};
+use abholbox_store::Role;
+use anyhow::{Context, bail};
+use tokio::process::{Child, Command};
+
+use super::citizen::{Panel, Plan};
+use crate::config::{BoxConfig, Config, PanelConfig, SiteConfig};
+
+/// Panels per simulated box: a box of 600 compartments has room for many, and a city's kiosks are
+/// spread over several boxes.
+pub const PANELS_PER_BOX: u32 = 10;
+const SITE: &str = "bench";
+
+/// A running `abholbox serve`.
+pub struct OwnServer {
+    child: Child,
+    config_file: PathBuf,
+    log: PathBuf,
+    pub base: String,
+    /// From spawning the process to its first healthy answer.
+    pub startup: Duration,
+}
+
+/// Resident memory of a process, now and at its peak.
+#[derive(Debug, Clone, Copy)]
+pub struct Memory {
+    pub resident_bytes: u64,
+    pub peak_bytes: u64,
+}
+
+/// Writes the bench's configuration into `dir`: one site open around the clock, and enough boxes of
+/// 600 compartments for `kiosks` panels.
+pub fn configure(dir: &Path, database: Option<&str>, kiosks: u32) -> anyhow::Result<(Config, PathBuf)> {
+    let port = std::net::TcpListener::bind("127.0.0.1:0")?.local_addr()?.port();
+    let boxes = kiosks.div_ceil(PANELS_PER_BOX).max(1);
+    std::fs::create_dir_all(dir).with_context(|| format!("cannot create {}", dir.display()))?;
+    let mut config = Config::demo(dir.to_path_buf(), port);
+    config.database = database.unwrap_or_default().to_owned();
+    config.sites = vec![SiteConfig {
+        id: SITE.into(),
+        name: "Lasttest".into(),
+        address: "Benchstraße 1, 40227 Düsseldorf".into(),
+        time_zone: "Europe/Berlin".into(),
+        opening_hours: None,
+        holiday_state: "NW".into(),
+        open_24_7: true,
+    }];
+    config.boxes = (1..=boxes)
+        .map(|b| BoxConfig {
+            id: format!("bench-{b}"),
+            site: SITE.into(),
+            name: format!("Lasttest {b}"),
+            driver: "simulated".into(),
+            modules: abholbox_core::layout::default_modules(),
+            panels: (1..=PANELS_PER_BOX).map(|p| PanelConfig { id: format!("panel-{p}"), reader_slot: p }).collect(),
+        })
+        .collect();
+    config.resolve()?;
+    let file = dir.join("bench.toml");
+    std::fs::write(&file, toml::to_string(&config)?).with_context(|| format!("cannot write {}", file.display()))?;
+    Ok((config, file))
+}
+
+/// Creates the tokens: one for the registry, one admin (for `/metrics`), one per kiosk panel.
+pub async fn tokens(config: &Config, kiosks: u32) -> anyhow::Result<Plan> {
+    let (service, store) = crate::offline_service(config, true).await?;
+    let made = async {
+        let (_, integration) = service.create_token(Role::Integration, None, None, "bench").await?;
+        let (_, admin) = service.create_token(Role::Admin, None, None, "bench").await?;
+        let mut panels = Vec::new();
+        for k in 0..kiosks {
+            let box_id = format!("bench-{}", k / PANELS_PER_BOX + 1);
+            let panel = PanelId::parse(&format!("panel-{}", k % PANELS_PER_BOX + 1))?;
+            let (record, token) =
+                service.create_token(Role::Kiosk, Some(BoxId::parse(&box_id)?), Some(panel), "bench").await?;
+            panels.push(Panel { token, id: record.id, box_id });
+        }
+        anyhow::Ok(Plan {
+            base: format!("http://{}", config.listen),
+            integration,
+            admin: Some(admin),
+            site: SITE.into(),
+            panels,
+        })
+    }
+    .await;
+    store.close().await;
+    made
+}
+
+impl OwnServer {
+    /// Starts `abholbox serve` on the configuration and waits until it answers.
+    pub async fn start(config: &Config, config_file: &Path) -> anyhow::Result<Self> {
+        let log = config.data_dir.join("server.log");
+        let out = std::fs::File::create(&log).with_context(|| format!("cannot create {}", log.display()))?;
+        let start = Instant::now();
+        let child = Command::new(std::env::current_exe()?)
+            .arg("serve")
+            .arg("--config")
+            .arg(config_file)
+            .stdout(Stdio::from(out.try_clone()?))
+            .stderr(Stdio::from(out))
+            .kill_on_drop(true)
+            .spawn()
+            .context("cannot start abholbox serve")?;
+        let mut server = Self {
+            child,
+            config_file: config_file.to_path_buf(),
+            log,
+            base: format!("http://{}", config.listen),
+            startup: Duration::ZERO,
+        };
+        let client = reqwest::Client::new();
+        let health = format!("{}/healthz", server.base);
+        loop {
+            if let Ok(r) = client.get(&health).send().await
+                && r.status().is_success()
+            {
+                break;
+            }
+            if let Some(status) = server.child.try_wait()? {
+                bail!("abholbox serve ended ({status}) before it answered:\n{}", server.log_tail());
+            }
+            if start.elapsed() > Duration::from_secs(60) {
+                bail!("abholbox serve did not answer within 60 s:\n{}", server.log_tail());
+            }
+            tokio::time::sleep(Duration::from_millis(2)).await;
+        }
+        server.startup = start.elapsed();
+        Ok(server)
+    }
+
+    /// Stops it as an operator would (SIGTERM) and starts it again on the same data: the start-up
+    /// time of a server whose database exists.
+    pub async fn restart(mut self, config: &Config) -> anyhow::Result<Self> {
+        self.stop().await?;
+        Self::start(config, &self.config_file).await
+    }
+
+    /// Resident memory from `/proc`, where there is one.
+    pub fn memory(&self) -> Option<Memory> {
+        let pid = self.child.id()?;
+        let status = std::fs::read_to_string(format!("/proc/{pid}/status")).ok()?;
+        let kb = |key: &str| -> Option<u64> {
+            let line = status.lines().find(|l| l.starts_with(key))?;
+            line.split_whitespace().nth(1)?.parse::<u64>().ok().map(|k| k * 1024)
+        };
+        Some(Memory { resident_bytes: kb("VmRSS:")?, peak_bytes: kb("VmHWM:")? })
+    }
+
+    /// SIGTERM, then waits for the server to finish what it holds.
+    pub async fn stop(&mut self) -> anyhow::Result<()> {
+        if let Some(pid) = self.child.id().and_then(|p| i32::try_from(p).ok()).and_then(rustix::process::Pid::from_raw)
+        {
+            rustix::process::kill_process(pid, rustix::process::Signal::TERM)?;
+        }
+        match tokio::time::timeout(Duration::from_secs(60), self.child.wait()).await {
+            Ok(status) => {
+                let status = status?;
+                if !status.success() {
+                    bail!("abholbox serve stopped with {status}:\n{}", self.log_tail());
+                }
+            }
+            Err(_) => {
+                self.child.kill().await?;
+                bail!("abholbox serve did not stop within 60 s");
+            }
+        }
+        Ok(())
+    }
+
+    /// The end of the server's log, for an error message.
+    pub fn log_tail(&self) -> String {
+        let text = std::fs::read_to_string(&self.log).unwrap_or_default();
+        let lines: Vec<&str> = text.lines().collect();
+        lines.iter().skip(lines.len().saturating_sub(20)).copied().collect::<Vec<_>>().join("\n")
+    }
+}

@@ -1,0 +1,35 @@
+//! `/metrics` in the Prometheus text format, for the monitoring IT already runs.
+
+use axum::extract::State;
+use axum::http::header;
+use axum::response::IntoResponse;
+
+use crate::AppState;
+use crate::auth::Caller;
+use crate::error::{ApiError, ErrorBody};
+
+/// This server process's counters (commits, resident memory) in the Prometheus text format; an admin
+/// token, since the figures tell how busy the boxes are.
+#[utoipa::path(get, path = "/metrics", tag = "operations", security(("bearer" = [])),
+    responses(
+        (status = 200, description = "Prometheus text exposition format 0.0.4", body = String, content_type = "text/plain"),
+        (status = 401, description = "`unauthorized`", body = ErrorBody),
+        (status = 403, description = "`forbidden`: not an admin token", body = ErrorBody),
+    ))]
+pub(crate) async fn metrics(State(state): State<AppState>, caller: Caller) -> Result<impl IntoResponse, ApiError> {
+    caller.admin()?;
+    let m = state.service.metrics();
+    let mut text = String::from(
+        "# HELP abholbox_store_commits_total Write transactions committed by this server process.\n\
+         # TYPE abholbox_store_commits_total counter\n",
+    );
+    text.push_str(&format!("abholbox_store_commits_total {}\n", m.commits));
+    if let Some(bytes) = m.resident_bytes {
+        text.push_str(
+            "# HELP abholbox_process_resident_memory_bytes Resident memory of this server process.\n\
+             # TYPE abholbox_process_resident_memory_bytes gauge\n",
+        );
+        text.push_str(&format!("abholbox_process_resident_memory_bytes {bytes}\n"));
+    }
+    Ok(([(header::CONTENT_TYPE, "text/plain; version=0.0.4; charset=utf-8")], text))
+}
