@@ -170,8 +170,36 @@ impl Service {
             .iter()
             .map(|p| PanelRecord { box_id: spec.id.clone(), id: p.id.clone(), reader_slot: p.reader_slot })
             .collect();
+        if self.box_unchanged(&record, &compartments, &panels).await? {
+            return Ok(record);
+        }
         self.retrying(|| self.put_box_once(actor, &record, &compartments, &panels)).await?;
         Ok(record)
+    }
+
+    /// Whether the box is kept exactly as declared: then a start (or a repeated PUT) writes nothing,
+    /// and the audit log gets no entry for a change that was none.
+    async fn box_unchanged(
+        &self,
+        record: &BoxRecord,
+        compartments: &[NewCompartment],
+        panels: &[PanelRecord],
+    ) -> Result<bool> {
+        let Some(kept) = self.store.boxes().await?.into_iter().find(|b| b.id == record.id) else {
+            return Ok(false);
+        };
+        if kept != *record {
+            return Ok(false);
+        }
+        let mut kept_panels = self.store.panels(&record.id).await?;
+        let mut declared_panels = panels.to_vec();
+        kept_panels.sort_by(|a, b| a.id.as_str().cmp(b.id.as_str()));
+        declared_panels.sort_by(|a, b| a.id.as_str().cmp(b.id.as_str()));
+        if kept_panels != declared_panels {
+            return Ok(false);
+        }
+        let current = self.store.compartments(&record.id).await?;
+        Ok(current.len() == compartments.len() && current.iter().zip(compartments).all(|(c, n)| as_declared(n, c)))
     }
 
     async fn put_box_once(
@@ -195,16 +223,7 @@ impl Service {
         let keep: Vec<CompartmentNo> = compartments.iter().map(|c| c.number).collect();
         let mut refused = tx.remove_free_compartments(&record.id, &keep).await?;
         for current in tx.compartments(&record.id).await? {
-            let as_declared = compartments.iter().any(|n| {
-                n.number == current.number
-                    && n.label == current.label
-                    && n.module == current.module
-                    && n.row == current.row
-                    && n.column == current.column
-                    && n.size == current.size
-                    && n.within_reach == current.within_reach
-            });
-            if !as_declared && !refused.contains(&current.number) {
+            if !compartments.iter().any(|n| as_declared(n, &current)) && !refused.contains(&current.number) {
                 refused.push(current.number);
             }
         }
@@ -217,6 +236,17 @@ impl Service {
         tx.commit().await?;
         Ok(())
     }
+}
+
+/// Whether a kept compartment is the one declared, in number, place and size.
+fn as_declared(n: &NewCompartment, c: &abholbox_store::CompartmentRecord) -> bool {
+    n.number == c.number
+        && n.label == c.label
+        && n.module == c.module
+        && n.row == c.row
+        && n.column == c.column
+        && n.size == c.size
+        && n.within_reach == c.within_reach
 }
 
 /// A name or address as staff and citizens read it: visible characters and plain spaces only.

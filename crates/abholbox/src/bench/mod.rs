@@ -4,6 +4,7 @@
 //! the same database can commit at all, so that a figure always comes with its ceiling.
 
 mod citizen;
+mod fill;
 mod latency;
 mod limit;
 mod report;
@@ -15,7 +16,7 @@ use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::{Duration, Instant};
 
 use anyhow::{Context, bail};
-use clap::Args;
+use clap::{Args, Subcommand};
 use indicatif::{ProgressBar, ProgressStyle};
 
 use citizen::{Citizens, Plan};
@@ -24,7 +25,10 @@ use report::{Report, ServerFigures};
 
 /// The options of `abholbox bench`.
 #[derive(Args, Debug)]
+#[command(args_conflicts_with_subcommands = true)]
 pub struct BenchArgs {
+    #[command(subcommand)]
+    command: Option<BenchCommand>,
     /// Concurrent kiosks, each its own panel; ten panels per simulated box.
     #[arg(long, default_value_t = 15)]
     kiosks: u32,
@@ -57,8 +61,19 @@ pub struct BenchArgs {
     limit_seconds: f64,
 }
 
+/// What else the bench does.
+#[derive(Subcommand, Debug)]
+enum BenchCommand {
+    /// Fills a data directory's database with a large history (collected pickups across many
+    /// sites), so that `abholbox bench --data-dir` measures a full database.
+    Fill(fill::FillArgs),
+}
+
 /// Runs the bench; exit code 0 when every pickup completed, 1 when any failed.
 pub async fn run(args: BenchArgs) -> anyhow::Result<i32> {
+    if let Some(BenchCommand::Fill(fill)) = args.command {
+        return fill::run(fill).await;
+    }
     if args.kiosks == 0 {
         bail!("--kiosks: at least one");
     }

@@ -43,6 +43,13 @@ async fn a_layout_never_changes_under_a_document() {
     };
     let (status, body) = app.put("/api/v1/admin/boxes/w-1", Some(&app.admin), layout(4, json!([]))).await;
     assert_eq!((status, body["compartments"].as_u64()), (StatusCode::OK, Some(8)), "{body}");
+    let changes = |audit: Vec<abholbox_store::AuditRecord>| {
+        audit.iter().filter(|a| a.action == "box_changed" && a.object == "box:w-1").count()
+    };
+    let (status, _) = app.put("/api/v1/admin/boxes/w-1", Some(&app.admin), layout(4, json!([]))).await;
+    assert_eq!(status, StatusCode::OK, "the same layout again");
+    let audit = app.service.store().audit_entries(1000).await.unwrap();
+    assert_eq!(changes(audit), 1, "a PUT that changes nothing writes nothing, not even an audit entry");
 
     // A document goes into the demo box's compartment 1; that box's layout may grow, never shrink past it.
     let id = app.register("AD-1", "0151 23456731", "1970-01-01", None).await;
