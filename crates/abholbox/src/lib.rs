@@ -171,12 +171,13 @@ impl Application {
         let (reports_tx, reports_rx) = mpsc::channel(1024);
         let mut drivers: HashMap<BoxId, Arc<dyn BoxDriver>> = HashMap::new();
         let mut simulator = Simulator::default();
-        for b in store.boxes().await? {
+        for summary in store.box_summaries().await? {
+            let b = summary.record;
             if b.driver != "simulated" {
                 tracing::error!(box_id = %b.id, driver = %b.driver, "no such driver in this version; the box is not run");
                 continue;
             }
-            let count = store.compartments(&b.id).await?.iter().map(|c| c.number.get()).max().unwrap_or(0);
+            let count = summary.last_compartment;
             let slots: Vec<SlotNo> = store.panels(&b.id).await?.iter().map(|p| p.reader_slot).collect();
             let sim = Arc::new(SimulatedBox::new(b.id.clone(), count, &slots, reports_tx.clone()));
             drivers.insert(b.id.clone(), sim.clone());

@@ -39,6 +39,12 @@ impl DemoGateway {
         guard.iter().map(|(_, m)| m.clone()).collect()
     }
 
+    /// The messages to one number, oldest first.
+    pub fn inbox_of(&self, to: &str) -> Vec<DeliveredSms> {
+        let guard = self.inbox.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
+        guard.iter().filter(|(_, m)| m.to == to).map(|(_, m)| m.clone()).collect()
+    }
+
     /// The messages to `to`, oldest first, once there are at least `count` of them or `wait` has
     /// passed: a demo phone waits for its SMS instead of asking again and again.
     pub async fn wait_for(&self, to: &str, count: usize, wait: std::time::Duration) -> Vec<DeliveredSms> {
@@ -47,7 +53,7 @@ impl DemoGateway {
             let arrived = self.arrived.notified();
             tokio::pin!(arrived);
             arrived.as_mut().enable();
-            let mine: Vec<DeliveredSms> = self.inbox().into_iter().filter(|m| m.to == to).collect();
+            let mine = self.inbox_of(to);
             if mine.len() >= count || tokio::time::timeout_at(deadline, arrived).await.is_err() {
                 return mine;
             }

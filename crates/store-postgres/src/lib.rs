@@ -37,7 +37,8 @@ pub(crate) const BOX_SUMMARIES: &str = "SELECT b.id, b.site_id, b.name, b.driver
     COUNT(c.number) AS compartments,
     COUNT(CASE WHEN c.state = 'free' THEN 1 END) AS free,
     COUNT(CASE WHEN c.state = 'free' AND c.within_reach THEN 1 END) AS free_within_reach,
-    COUNT(CASE WHEN c.state = 'defective' THEN 1 END) AS defective
+    COUNT(CASE WHEN c.state = 'defective' THEN 1 END) AS defective,
+    COALESCE(MAX(c.number), 0) AS last_compartment
     FROM boxes b LEFT JOIN compartments c ON c.box_id = b.id
     GROUP BY b.id, b.site_id, b.name, b.driver ORDER BY b.id";
 

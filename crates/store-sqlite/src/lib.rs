@@ -44,7 +44,8 @@ pub(crate) const BOX_SUMMARIES: &str = "SELECT b.id, b.site_id, b.name, b.driver
     COUNT(c.number) AS compartments,
     COUNT(CASE WHEN c.state = 'free' THEN 1 END) AS free,
     COUNT(CASE WHEN c.state = 'free' AND c.within_reach THEN 1 END) AS free_within_reach,
-    COUNT(CASE WHEN c.state = 'defective' THEN 1 END) AS defective
+    COUNT(CASE WHEN c.state = 'defective' THEN 1 END) AS defective,
+    COALESCE(MAX(c.number), 0) AS last_compartment
     FROM boxes b LEFT JOIN compartments c ON c.box_id = b.id
     GROUP BY b.id, b.site_id, b.name, b.driver ORDER BY b.id";
 
@@ -476,6 +477,29 @@ pub(crate) fn corrupt(what: &'static str) -> StoreError {
 mod tests {
     use super::*;
     use abholbox_store::NewAuditEntry;
+
+    /// The queries a start and the housekeeping job ask are answered from indexes, not by reading a
+    /// history of millions of pickups and sessions.
+    #[tokio::test]
+    async fn what_runs_at_start_and_every_second_uses_an_index() {
+        let dir = tempfile::tempdir().unwrap();
+        let store = SqliteStore::open(&dir.path().join("t.db")).await.unwrap();
+        for (query, index) in [
+            (
+                "SELECT * FROM pickups WHERE status = 'depositing' OR (status = 'ready' AND claimed_by IS NOT NULL)",
+                "pickups_in_flight",
+            ),
+            ("SELECT * FROM kiosk_sessions WHERE step = 'collect' ORDER BY created_at", "kiosk_sessions_at_step"),
+        ] {
+            let rows = sqlx::query(sqlx::AssertSqlSafe(format!("EXPLAIN QUERY PLAN {query}")))
+                .fetch_all(&store.pool)
+                .await
+                .unwrap();
+            let plan = rows.iter().map(|r| sqlx::Row::get::<String, _>(r, "detail")).collect::<Vec<_>>().join(" ");
+            assert!(plan.contains(index), "{query}: {plan}");
+        }
+        store.close().await;
+    }
 
     #[cfg(unix)]
     #[tokio::test]

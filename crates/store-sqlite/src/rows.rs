@@ -126,6 +126,7 @@ pub(crate) fn map_box_summary(row: &SqliteRow) -> R<BoxSummary> {
         free: u(row, "free")?,
         free_within_reach: u(row, "free_within_reach")?,
         defective: u(row, "defective")?,
+        last_compartment: u(row, "last_compartment")?,
     })
 }
 

@@ -41,6 +41,8 @@ pub struct BoxSummary {
     /// Free and within reach from a wheelchair.
     pub free_within_reach: u32,
     pub defective: u32,
+    /// The highest compartment number (0 without compartments): what a driver must address.
+    pub last_compartment: u32,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]

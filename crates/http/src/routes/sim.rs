@@ -268,7 +268,8 @@ pub(crate) async fn sms_inbox(
             gateway.wait_for(&to, filter.count.unwrap_or(1), wait).await
         }
         (None, Some(_)) => return Err(ApiError::invalid("wait", "only with `to`: whose message to wait for")),
-        (to, None) => gateway.inbox().into_iter().filter(|m| to.as_ref().is_none_or(|t| m.to == *t)).collect(),
+        (Some(to), None) => gateway.inbox_of(&to),
+        (None, None) => gateway.inbox(),
     };
     Ok(Json(messages.into_iter().map(|m| SimSms { to: m.to, text: m.text, at: m.at }).collect()))
 }
