@@ -219,6 +219,12 @@ impl Application {
     /// they started (a compartment opening, a document being kept) while the box's reports are still
     /// taken in, then the workers finish what they hold, and the database is closed.
     pub async fn run(self, stop: impl std::future::Future<Output = ()> + Send + 'static) -> anyhow::Result<()> {
+        // A stop answers the long-polls at once, so that it does not wait out their waits.
+        let service = self.service.clone();
+        let stop = async move {
+            stop.await;
+            service.stop_waiting();
+        };
         axum::serve(abholbox_http::ShapedListener::new(self.listener), self.router)
             .with_graceful_shutdown(stop)
             .await?;

@@ -32,9 +32,10 @@ const MAX_BACKOFF: Duration = Duration::from_secs(5);
 /// Events applied per look at the store.
 const BATCH: u32 = 100;
 /// Box reports handled side by side; each compartment's and each slot's stay in one lane, in order.
+/// The lanes do not bound their queues: a lane opening a compartment sends that box's next report
+/// into the channel the dispatcher drains, so a dispatcher waiting for a full lane could wait for
+/// itself. Reports come at the pace of hands and doors, and the drivers' channel bounds them.
 const REPORT_LANES: usize = 8;
-/// Reports a lane holds before the dispatcher waits for it.
-const LANE_DEPTH: usize = 256;
 
 fn backoff(failures: u32) -> Duration {
     Duration::from_millis(50u64.saturating_mul(1 << failures.min(10))).min(MAX_BACKOFF)
@@ -52,7 +53,7 @@ impl Service {
         let mut lanes = Vec::with_capacity(REPORT_LANES);
         let mut workers = tokio::task::JoinSet::new();
         for _ in 0..REPORT_LANES {
-            let (lane, mut queue) = mpsc::channel::<BoxReport>(LANE_DEPTH);
+            let (lane, mut queue) = mpsc::unbounded_channel::<BoxReport>();
             let (service, stopping) = (self.clone(), shutdown.clone());
             workers.spawn(async move {
                 while let Some(report) = queue.recv().await {
@@ -86,7 +87,7 @@ impl Service {
                 report = reports.recv() => match report {
                     Some(report) => {
                         if let Some(lane) = lanes.get(lane_of(&report)) {
-                            let _ = lane.send(report).await;
+                            let _ = lane.send(report);
                         }
                     }
                     None => break,
@@ -97,7 +98,7 @@ impl Service {
         reports.close();
         while let Some(report) = reports.recv().await {
             if let Some(lane) = lanes.get(lane_of(&report)) {
-                let _ = lane.send(report).await;
+                let _ = lane.send(report);
             }
         }
         drop(lanes);

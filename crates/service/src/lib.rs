@@ -101,6 +101,8 @@ pub struct Service {
     outbox_wakeup: Arc<Notify>,
     box_events_wakeup: Arc<Notify>,
     in_flight: TaskTracker,
+    /// Who long-polls, so that their number stays bounded and a stop answers them at once.
+    waiting: Arc<waiting::WaitingRoom>,
     /// This server process's name among those sharing the database.
     server: Arc<str>,
 }
@@ -124,6 +126,7 @@ impl Service {
             outbox_wakeup: Arc::new(Notify::new()),
             box_events_wakeup: Arc::new(Notify::new()),
             in_flight: TaskTracker::new(),
+            waiting: Arc::default(),
             server: Arc::from(DEFAULT_SERVER_NAME),
         }
     }

@@ -5,12 +5,14 @@
 //! [`RECHECK`].
 
 use std::future::Future;
+use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::time::Duration;
 
 use abholbox_core::ids::{PickupId, SessionId};
 use abholbox_core::kiosk::Step;
 use abholbox_core::pickup::PickupStatus;
 use abholbox_store::PickupRecord;
+use tokio::sync::Notify;
 use tokio::time::Instant;
 
 use crate::kiosk::SessionView;
@@ -23,7 +25,46 @@ pub const MAX_WAIT: Duration = Duration::from_secs(10);
 /// How often a waiter reads again without being woken: changes made by another server process.
 pub const RECHECK: Duration = Duration::from_secs(1);
 
+/// Long-polls held at once. A city's panels and integrators need a few hundred; past this, a request
+/// is answered at once, as without `wait`, so that waiters cannot exhaust the server's memory.
+pub const MAX_WAITERS: usize = 1000;
+
+/// The long-polls in progress: counted, and told when the server stops.
+#[derive(Debug, Default)]
+pub struct WaitingRoom {
+    waiters: AtomicUsize,
+    closing: AtomicBool,
+    closed: Notify,
+}
+
+/// A place in the waiting room, given back when the request ends.
+struct Seat<'a>(&'a WaitingRoom);
+
+impl Drop for Seat<'_> {
+    fn drop(&mut self) {
+        self.0.waiters.fetch_sub(1, Ordering::AcqRel);
+    }
+}
+
+impl WaitingRoom {
+    fn enter(&self) -> Option<Seat<'_>> {
+        if self.closing.load(Ordering::Acquire) {
+            return None;
+        }
+        let before = self.waiters.fetch_add(1, Ordering::AcqRel);
+        let seat = Seat(self);
+        (before < MAX_WAITERS).then_some(seat)
+    }
+}
+
 impl Service {
+    /// Answers every long-poll at once with the state as it stands, and lets no new one wait: called
+    /// when the server stops, so that a stop does not wait out the polls.
+    pub fn stop_waiting(&self) {
+        self.waiting.closing.store(true, Ordering::Release);
+        self.waiting.closed.notify_waiters();
+    }
+
     /// The session once its step differs from `seen` (the step the panel shows; without it, the step
     /// when the request came), or as it stands after `wait`.
     pub async fn wait_for_session(
@@ -60,12 +101,15 @@ impl Service {
         F: Fn() -> Fut,
         Fut: Future<Output = Result<T>>,
     {
+        let Some(_seat) = self.waiting.enter() else { return read().await };
         let deadline = Instant::now() + wait.min(MAX_WAIT);
         loop {
             let notify = self.store.changes().watch(key);
             let changed = notify.notified();
-            tokio::pin!(changed);
+            let stopping = self.waiting.closed.notified();
+            tokio::pin!(changed, stopping);
             changed.as_mut().enable();
+            stopping.as_mut().enable();
             let current = read().await?;
             let now = state_of(&current);
             match seen {
@@ -74,10 +118,31 @@ impl Service {
                 Some(_) => {}
             }
             let now = Instant::now();
-            if now >= deadline {
+            if now >= deadline || self.waiting.closing.load(Ordering::Acquire) {
                 return Ok(current);
             }
-            let _ = tokio::time::timeout_at(deadline.min(now + RECHECK), changed).await;
+            tokio::select! {
+                _ = tokio::time::timeout_at(deadline.min(now + RECHECK), changed) => {}
+                () = stopping => return read().await,
+            }
         }
+    }
+}
+
+#[cfg(test)]
+#[allow(clippy::unwrap_used)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_room_is_bounded_and_closes() {
+        let room = WaitingRoom::default();
+        let seats: Vec<_> = (0..MAX_WAITERS).map(|_| room.enter().unwrap()).collect();
+        assert!(room.enter().is_none(), "one more than the room holds answers at once");
+        drop(seats);
+        let seat = room.enter();
+        assert!(seat.is_some(), "places are given back");
+        room.closing.store(true, Ordering::Release);
+        assert!(room.enter().is_none(), "a stopping server lets nobody wait");
     }
 }

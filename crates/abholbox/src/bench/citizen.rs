@@ -5,6 +5,7 @@ use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use abholbox_core::mrz::check_digit;
+use anyhow::Context;
 use reqwest::Method;
 use serde::{Deserialize, Serialize};
 use serde_json::{Value, json};
@@ -15,6 +16,8 @@ use super::latency::Recorder;
 /// `--tokens FILE` holds this as JSON for a server the bench did not start.
 #[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct Plan {
+    /// Where the server answers; `--url` sets it.
+    #[serde(default)]
     pub base: String,
     pub integration: String,
     /// Reads `/metrics` (commits); without it the commits per pickup are not counted.
@@ -22,6 +25,9 @@ pub struct Plan {
     pub admin: Option<String>,
     pub site: String,
     pub panels: Vec<Panel>,
+    /// The tokens the bench made for its own server, revoked when it is done.
+    #[serde(skip)]
+    pub token_ids: Vec<String>,
 }
 
 /// A kiosk panel: its token, the token's id (which names the panel's slot to the simulator), its box.
@@ -51,11 +57,15 @@ type Step<T> = Result<T, Failure>;
 /// How long the long-polls wait per request.
 const WAIT: &str = "10";
 
+/// How often a hand tries a door that is still opening (2 ms apart) before the pickup fails.
+const DOOR_OPENING_TRIES: u32 = 500;
+
 impl Citizens {
     pub fn new(plan: Arc<Plan>, recorder: Arc<Recorder>, kiosks: usize) -> anyhow::Result<Self> {
         let client =
             reqwest::Client::builder().pool_max_idle_per_host(kiosks * 2).timeout(Duration::from_secs(30)).build()?;
-        let run = u64::try_from(chrono::Utc::now().timestamp()).unwrap_or(0) % 100_000;
+        // A random run id: references never meet those of another run, and phone numbers rarely do.
+        let run = std::hash::BuildHasher::hash_one(&std::collections::hash_map::RandomState::new(), std::process::id());
         Ok(Self { client, plan, recorder, run })
     }
 
@@ -67,9 +77,9 @@ impl Citizens {
     /// other one is collected with the old document in the slot, the rest with the birth date.
     pub async fn pickup(&self, n: u64, panel: &Panel) -> Step<()> {
         let plan = &self.plan;
-        let phone = format!("+49151{:08}", (self.run * 1_000_000 + n) % 100_000_000);
+        let phone = format!("+49151{:08}", self.run.wrapping_add(n) % 100_000_000);
         let old_document = n.is_multiple_of(2).then(|| format!("L{:08}", n % 100_000_000));
-        let reference = format!("BENCH-{}-{n}", self.run);
+        let reference = format!("BENCH-{:016x}-{n}", self.run);
         let integration = Some(plan.integration.as_str());
         let registered = self
             .call(
@@ -89,7 +99,7 @@ impl Citizens {
         let loaded = self.call("deposit", Method::POST, &deposit, integration, Some(json!({ "pickup": id }))).await?;
         let compartment = number(&loaded, "compartment")?;
         self.close(panel, compartment).await?;
-        self.wait_for_status(&id, "ready").await?;
+        self.wait_for_status(&id, "depositing", "ready").await?;
         let pin = self.pin_sent_to(&phone).await?;
 
         let kiosk = Some(panel.token.as_str());
@@ -123,24 +133,32 @@ impl Citizens {
             .and_then(Value::as_u64)
             .ok_or_else(|| Failure(format!("pickup {n}: no compartment in {state}")))?;
         self.close(panel, opened).await?;
-        self.wait_for_status(&id, "collected").await
+        self.wait_for_status(&id, "ready", "collected").await
     }
 
+    /// A hand closes the door. The session shows `collect` once the claim is committed, a moment
+    /// before the lock has opened; like a citizen, the hand waits for the door rather than failing.
     async fn close(&self, panel: &Panel, compartment: u64) -> Step<()> {
         let path = format!("/api/v1/sim/boxes/{}/compartments/{compartment}/close", panel.box_id);
-        self.call("sim_close", Method::POST, &path, None, Some(json!({}))).await.map(drop)
+        let mut attempt = 0;
+        loop {
+            match self.call("sim_close", Method::POST, &path, None, Some(json!({}))).await {
+                Err(Failure(e)) if e.contains("door_not_open") && attempt < DOOR_OPENING_TRIES => {
+                    attempt += 1;
+                    tokio::time::sleep(Duration::from_millis(2)).await;
+                }
+                other => return other.map(drop),
+            }
+        }
     }
 
-    /// Long-polls the pickup until it reaches `want`.
-    async fn wait_for_status(&self, id: &str, want: &str) -> Step<()> {
+    /// Long-polls the pickup from status `from` until it reaches `want`. Naming the status last
+    /// seen lets the server answer at once when the pickup has already moved on.
+    async fn wait_for_status(&self, id: &str, from: &str, want: &str) -> Step<()> {
         let token = Some(self.plan.integration.as_str());
-        let mut seen = String::new();
+        let mut seen = from.to_owned();
         for _ in 0..5 {
-            let path = if seen.is_empty() {
-                format!("/api/v1/pickups/{id}?wait={WAIT}")
-            } else {
-                format!("/api/v1/pickups/{id}?wait={WAIT}&status={seen}")
-            };
+            let path = format!("/api/v1/pickups/{id}?wait={WAIT}&status={seen}");
             let pickup = self.call("wait_status", Method::GET, &path, token, None).await?;
             seen = text(&pickup, "status")?;
             if seen == want {
@@ -159,6 +177,7 @@ impl Citizens {
             .into_iter()
             .flatten()
             .filter_map(|m| m.get("text")?.as_str())
+            .rev()
             .find_map(|t| {
                 let at = t.find("PIN: ")? + 5;
                 Some(t.get(at..)?.chars().take_while(char::is_ascii_digit).collect::<String>())
@@ -183,9 +202,9 @@ impl Citizens {
             request = request.json(b);
         }
         let start = Instant::now();
-        let response = request.send().await.map_err(|e| Failure(format!("{name}: {e}")))?;
+        let response = request.send().await.map_err(|e| Failure(format!("{name}: {:#}", anyhow::Error::from(e))))?;
         let status = response.status();
-        let answer = response.bytes().await.map_err(|e| Failure(format!("{name}: {e}")))?;
+        let answer = response.bytes().await.map_err(|e| Failure(format!("{name}: {:#}", anyhow::Error::from(e))))?;
         let took = start.elapsed();
         if !status.is_success() {
             return Err(Failure(format!("{name}: {status} {}", String::from_utf8_lossy(&answer))));
@@ -193,6 +212,32 @@ impl Citizens {
         self.recorder.record(name, took);
         serde_json::from_slice(&answer).map_err(|e| Failure(format!("{name}: not JSON: {e}")))
     }
+}
+
+/// Before a run against a server the bench did not start: it answers, and every box the panels name
+/// is simulated (the bench closes doors and inserts documents through the simulator), so that nothing
+/// is registered or opened on a server that cannot finish a pickup.
+pub async fn check_server(plan: &Plan) -> anyhow::Result<()> {
+    let client = reqwest::Client::builder().timeout(Duration::from_secs(10)).build()?;
+    client
+        .get(format!("{}/healthz", plan.base))
+        .send()
+        .await
+        .and_then(reqwest::Response::error_for_status)
+        .with_context(|| format!("no abholbox answers at {}", plan.base))?;
+    let mut boxes: Vec<&str> = plan.panels.iter().map(|p| p.box_id.as_str()).collect();
+    boxes.sort_unstable();
+    boxes.dedup();
+    for b in boxes {
+        let answer = client.get(format!("{}/api/v1/sim/boxes/{b}", plan.base)).send().await?;
+        if !answer.status().is_success() {
+            anyhow::bail!(
+                "box {b} is not simulated at {} (is simulator_api on?): the bench drives simulated boxes only",
+                plan.base
+            );
+        }
+    }
+    Ok(())
 }
 
 fn text(v: &Value, field: &str) -> Step<String> {

@@ -45,6 +45,9 @@ pub async fn run(args: FillArgs) -> anyhow::Result<i32> {
     if args.sites == 0 || args.sites > 999 {
         bail!("--sites: 1 to 999");
     }
+    if let Some(url) = &args.database {
+        super::limit::check_database(url)?;
+    }
     let (mut config, _) = server::configure(&args.data_dir, args.database.as_deref(), 1)?;
     for s in 1..=args.sites {
         config.sites.push(SiteConfig {
@@ -65,6 +68,16 @@ pub async fn run(args: FillArgs) -> anyhow::Result<i32> {
             panels: vec![PanelConfig { id: "panel-1".into(), reader_slot: 1 }],
         });
     }
+    let (_, store) = crate::offline_service(&config, false).await?;
+    let first = box_of(1)?;
+    if store.boxes().await?.iter().any(|b| b.id == first) {
+        store.close().await;
+        bail!(
+            "{} is filled already: fill a new directory (and, on PostgreSQL, an empty database)",
+            args.data_dir.display()
+        );
+    }
+    store.close().await;
     let (_, store) = crate::offline_service(&config, true).await?;
     let progress = ProgressBar::new(args.pickups);
     progress.set_style(ProgressStyle::with_template("{bar:40} {pos}/{len} past pickups, {per_sec}, {eta} left")?);

@@ -22,6 +22,18 @@ pub async fn measure(url: &str, data_dir: &Path, duration: Duration) -> anyhow::
     }
 }
 
+/// Refuses what cannot be benched: a database in memory is another one for every connection (and
+/// for the server process), a URL of no known kind is no database.
+pub fn check_database(url: &str) -> anyhow::Result<()> {
+    if url.contains(":memory:") || url.contains("mode=memory") {
+        bail!("--database: an in-memory database is not shared with the server; name a file or PostgreSQL");
+    }
+    if backend_name(url) == "unknown" {
+        bail!("--database: use a sqlite:// or postgres:// URL");
+    }
+    Ok(())
+}
+
 /// The name a report gives the database.
 pub fn backend_name(url: &str) -> &'static str {
     if url.starts_with("sqlite:") {

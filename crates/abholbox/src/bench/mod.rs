@@ -30,35 +30,52 @@ pub struct BenchArgs {
     #[command(subcommand)]
     command: Option<BenchCommand>,
     /// Concurrent kiosks, each its own panel; ten panels per simulated box.
-    #[arg(long, default_value_t = 15)]
+    #[arg(long, default_value_t = 15, value_parser = clap::value_parser!(u32).range(1..=1000))]
     kiosks: u32,
-    /// Pickups to complete (default: 600; with --rate, a minute's worth).
-    #[arg(long)]
+    /// Pickups to complete (default: 600; with --rate, a minute's worth, at most 3000).
+    #[arg(long, value_parser = clap::value_parser!(u64).range(1..))]
     pickups: Option<u64>,
     /// Starts this many pickups per second (open loop, as citizens arrive); without it, each kiosk
     /// starts the next pickup as soon as one is done (closed loop).
-    #[arg(long)]
+    #[arg(long, value_parser = positive_rate)]
     rate: Option<f64>,
-    /// The database of the server the bench starts (default: a fresh SQLite file); `postgres://…`
-    /// for PostgreSQL. With --url, only where the write limit is measured.
+    /// The database of the server the bench starts (default: the one --data-dir was filled on, else a
+    /// fresh SQLite file); `postgres://…` for PostgreSQL, an empty database or one a bench used with
+    /// the same --data-dir. With --url, only where the write limit is measured.
     #[arg(long)]
     database: Option<String>,
-    /// The data directory of the server the bench starts (default: a fresh temporary one); name the
-    /// one `abholbox bench fill` filled to measure on a full database.
+    /// The data directory of the server the bench starts (default: a fresh temporary one): a new or
+    /// empty directory, or one a bench made, such as the one `abholbox bench fill` filled.
     #[arg(long, conflicts_with = "url")]
     data_dir: Option<PathBuf>,
-    /// A running server to drive instead (its simulator API on), with --tokens.
+    /// A running server to drive instead, with --tokens; its simulator API must be on.
     #[arg(long, requires = "tokens")]
     url: Option<String>,
-    /// JSON with the running server's tokens: {"integration", "admin", "site", "panels": [{"token", "id", "box"}]}.
+    /// JSON with the running server's tokens:
+    /// {"integration": "…", "admin": "…", "site": "…", "panels": [{"token": "…", "id": "tok_…", "box": "…"}]}.
+    /// The admin token is optional (without it the commits per pickup are not counted).
     #[arg(long, requires = "url")]
     tokens: Option<PathBuf>,
     /// Prints one JSON object instead of the table.
     #[arg(long)]
     json: bool,
-    /// How long the write limit is measured, in seconds.
-    #[arg(long, default_value_t = 3.0)]
+    /// How long the write limit is measured, in seconds (0.1 to 60).
+    #[arg(long, default_value_t = 3.0, value_parser = limit_seconds)]
     limit_seconds: f64,
+}
+
+fn positive_rate(text: &str) -> Result<f64, String> {
+    match text.parse::<f64>() {
+        Ok(r) if r.is_finite() && r > 0.0 && r <= 10_000.0 => Ok(r),
+        _ => Err("a number of pickups per second above 0, at most 10000".into()),
+    }
+}
+
+fn limit_seconds(text: &str) -> Result<f64, String> {
+    match text.parse::<f64>() {
+        Ok(s) if (0.1..=60.0).contains(&s) => Ok(s),
+        _ => Err("seconds from 0.1 to 60".into()),
+    }
 }
 
 /// What else the bench does.
@@ -74,16 +91,11 @@ pub async fn run(args: BenchArgs) -> anyhow::Result<i32> {
     if let Some(BenchCommand::Fill(fill)) = args.command {
         return fill::run(fill).await;
     }
-    if args.kiosks == 0 {
-        bail!("--kiosks: at least one");
+    if let Some(url) = &args.database {
+        limit::check_database(url)?;
     }
-    if let Some(rate) = args.rate
-        && !(rate.is_finite() && rate > 0.0)
-    {
-        bail!("--rate: a positive number of pickups per second");
-    }
-    let pickups = args.pickups.unwrap_or_else(|| args.rate.map_or(600, |r| (r * 60.0).ceil() as u64));
-    let probe_for = Duration::try_from_secs_f64(args.limit_seconds).context("--limit-seconds")?;
+    let pickups = args.pickups.unwrap_or_else(|| args.rate.map_or(600, |r| ((r * 60.0).ceil() as u64).min(3000)));
+    let probe_for = Duration::from_secs_f64(args.limit_seconds);
     let temp = tempfile::tempdir()?;
     let dir = args.data_dir.clone().unwrap_or_else(|| temp.path().join("data"));
 
@@ -92,21 +104,25 @@ pub async fn run(args: BenchArgs) -> anyhow::Result<i32> {
             let text = std::fs::read_to_string(tokens).with_context(|| format!("cannot read {}", tokens.display()))?;
             let mut plan: Plan = serde_json::from_str(&text).context("--tokens")?;
             plan.base = url.trim_end_matches('/').to_owned();
+            citizen::check_server(&plan).await?;
             let limit = match &args.database {
                 Some(db) => Some(limit::measure(db, temp.path(), probe_for).await?),
                 None => None,
             };
-            (plan, None, limit, args.database.as_deref().map_or("unknown", limit::backend_name))
+            (plan, None, limit, "a running server")
         }
         _ => {
             let (config, file) = server::configure(&dir, args.database.as_deref(), args.kiosks)?;
             let limit = limit::measure(&config.database_url(), &dir, probe_for).await?;
-            let plan = server::tokens(&config, args.kiosks).await?;
-            let first = server::OwnServer::start(&config, &file).await?;
+            // The first start creates the schema and the boxes (on a fresh database); the second,
+            // after the tokens are made, is a start as every later one is.
+            let mut first = server::OwnServer::start(&config, &file).await?;
             let startup_first = first.startup;
-            let again = first.restart(&config).await?;
+            first.stop().await?;
+            let plan = server::tokens(&config, args.kiosks).await?;
+            let again = server::OwnServer::start(&config, &file).await?;
             let backend = limit::backend_name(&config.database_url());
-            (plan, Some((again, startup_first)), Some(limit), backend)
+            (plan, Some((again, startup_first, config)), Some(limit), backend)
         }
     };
     if plan.panels.len() < args.kiosks as usize {
@@ -114,30 +130,54 @@ pub async fn run(args: BenchArgs) -> anyhow::Result<i32> {
     }
     let recorder = Arc::new(Recorder::default());
     let citizens = Arc::new(Citizens::new(Arc::new(plan), recorder.clone(), args.kiosks as usize)?);
-    let idle = own.as_ref().and_then(|(s, _)| s.memory());
+    let idle = own.as_ref().and_then(|(s, _, _)| s.memory());
     let commits_before = commits(&citizens).await;
+    let cpu_before = (own.as_ref().and_then(|(s, _, _)| s.cpu()), server::cpu_of("/proc/self/stat"));
 
     let progress = ProgressBar::new(pickups);
     progress.set_style(ProgressStyle::with_template("{bar:40} {pos}/{len} pickups, {per_sec}, {elapsed}")?);
     let started = Instant::now();
-    let outcome = match args.rate {
-        None => closed_loop(&citizens, args.kiosks, pickups, &progress).await,
-        Some(rate) => open_loop(&citizens, args.kiosks, pickups, rate, &progress).await,
+    let load = async {
+        match args.rate {
+            None => closed_loop(&citizens, args.kiosks, pickups, &progress).await,
+            Some(rate) => open_loop(&citizens, args.kiosks, pickups, rate, &progress).await,
+        }
+    };
+    let outcome = tokio::select! {
+        outcome = load => outcome,
+        () = interrupted() => {
+            progress.finish_and_clear();
+            if let Some((s, _, config)) = own.as_mut() {
+                s.stop().await?;
+                server::revoke(config, citizens.plan()).await?;
+            }
+            bail!("interrupted; the server the bench started is stopped");
+        }
     };
     let elapsed = started.elapsed();
     progress.finish_and_clear();
 
     let commits_after = commits(&citizens).await;
+    let per_pickup = |before: Option<Duration>, after: Option<Duration>| {
+        let used = after?.checked_sub(before?)?;
+        (outcome.completed > 0).then(|| used.as_secs_f64() * 1000.0 / outcome.completed as f64)
+    };
+    let bench_cpu_ms_per_pickup = per_pickup(cpu_before.1, server::cpu_of("/proc/self/stat"));
+    let mut failures = outcome.failures;
     let server = match own.as_mut() {
-        Some((s, startup_first)) => {
+        Some((s, startup_first, config)) => {
             let memory = s.memory();
             let figures = ServerFigures {
+                cpu_ms_per_pickup: per_pickup(cpu_before.0, s.cpu()),
                 startup_ms_first: startup_first.as_secs_f64() * 1000.0,
                 startup_ms: s.startup.as_secs_f64() * 1000.0,
                 rss_idle_mb: idle.map(|m| mb(m.resident_bytes)),
                 rss_peak_mb: memory.map(|m| mb(m.peak_bytes)),
             };
-            s.stop().await?;
+            if let Err(e) = s.stop().await {
+                failures.push(format!("the server did not stop cleanly: {e:#}"));
+            }
+            server::revoke(config, citizens.plan()).await?;
             Some(figures)
         }
         None => None,
@@ -147,12 +187,13 @@ pub async fn run(args: BenchArgs) -> anyhow::Result<i32> {
         kiosks: args.kiosks,
         rate: args.rate,
         completed: outcome.completed,
-        failures: outcome.failures,
+        failures,
         elapsed,
         limit_commits_per_s: limit,
         commits: commits_before.zip(commits_after).map(|(b, a)| a.saturating_sub(b)),
         calls: recorder.summaries(),
         late_starts: outcome.late_starts,
+        bench_cpu_ms_per_pickup,
         server,
     });
     if args.json {
@@ -254,6 +295,27 @@ async fn gather(mut tasks: tokio::task::JoinSet<Outcome>) -> Outcome {
         }
     }
     all
+}
+
+/// Ctrl-C or SIGTERM: the bench stops the server it started before it ends.
+async fn interrupted() {
+    #[cfg(unix)]
+    {
+        use tokio::signal::unix::{SignalKind, signal};
+        match (signal(SignalKind::interrupt()), signal(SignalKind::terminate())) {
+            (Ok(mut int), Ok(mut term)) => {
+                tokio::select! {
+                    _ = int.recv() => {}
+                    _ = term.recv() => {}
+                }
+            }
+            _ => std::future::pending::<()>().await,
+        }
+    }
+    #[cfg(not(unix))]
+    {
+        let _ = tokio::signal::ctrl_c().await;
+    }
 }
 
 /// The server's commit counter from `/metrics`, when the plan has an admin token.

@@ -14,12 +14,15 @@ const KIOSK_CALLS: [&str; 4] = ["kiosk_start", "kiosk_phone", "kiosk_pin", "kios
 /// Figures about the server the bench started itself.
 #[derive(Debug, Serialize)]
 pub struct ServerFigures {
-    /// Start-up on a fresh database (schema, boxes and compartments written).
+    /// The first start of the run: on a fresh database it creates the schema, the boxes and their
+    /// compartments.
     pub startup_ms_first: f64,
-    /// Start-up again on the database as it then was.
+    /// A start on the database as the first one left it: as every later start is.
     pub startup_ms: f64,
     pub rss_idle_mb: Option<f64>,
     pub rss_peak_mb: Option<f64>,
+    /// CPU time the server used per completed pickup, user and system.
+    pub cpu_ms_per_pickup: Option<f64>,
 }
 
 pub struct Inputs {
@@ -33,6 +36,7 @@ pub struct Inputs {
     pub commits: Option<u64>,
     pub calls: BTreeMap<&'static str, Summary>,
     pub late_starts: u64,
+    pub bench_cpu_ms_per_pickup: Option<f64>,
     pub server: Option<ServerFigures>,
 }
 
@@ -54,6 +58,8 @@ pub struct Report {
     /// The highest p99 among the kiosk's calls.
     pub kiosk_p99_ms: Option<f64>,
     pub late_starts: u64,
+    /// CPU time the load generator itself used per pickup (it shares the machine with the server).
+    pub bench_cpu_ms_per_pickup: Option<f64>,
     pub calls: BTreeMap<&'static str, Summary>,
     pub server: Option<ServerFigures>,
     /// The first failures, for a look.
@@ -87,6 +93,7 @@ impl Report {
             limit_ratio,
             kiosk_p99_ms,
             late_starts: i.late_starts,
+            bench_cpu_ms_per_pickup: i.bench_cpu_ms_per_pickup,
             calls: i.calls,
             server: i.server,
             failures: i.failures.into_iter().take(10).collect(),
@@ -112,11 +119,17 @@ impl Report {
         if let Some(s) = &self.server {
             let _ = writeln!(
                 out,
-                "  server              start-up {:.0} ms (fresh {:.0} ms); memory idle {} MB, peak {} MB",
+                "  server              start-up {:.0} ms (first {:.0} ms); memory idle {} MB, peak {} MB",
                 s.startup_ms,
                 s.startup_ms_first,
                 opt(s.rss_idle_mb, 1),
                 opt(s.rss_peak_mb, 1)
+            );
+            let _ = writeln!(
+                out,
+                "  CPU per pickup      server {} ms, load generator {} ms",
+                opt(s.cpu_ms_per_pickup, 1),
+                opt(self.bench_cpu_ms_per_pickup, 1)
             );
         }
         let _ = writeln!(
@@ -162,6 +175,7 @@ mod tests {
                 .into_iter()
                 .collect(),
             late_starts: 0,
+            bench_cpu_ms_per_pickup: Some(3.0),
             server: None,
         });
         assert_eq!(report.pickups_per_s, 150.0);
@@ -189,6 +203,7 @@ mod tests {
             commits: None,
             calls: BTreeMap::new(),
             late_starts: 2,
+            bench_cpu_ms_per_pickup: None,
             server: None,
         });
         assert_eq!((report.limit_ratio, report.failed, report.kiosk_p99_ms), (None, 1, None));

@@ -2,6 +2,7 @@
 //! child process, so that its start-up time and memory are measured from outside like an operator's.
 
 use std::path::{Path, PathBuf};
+
 use std::process::Stdio;
 use std::time::{Duration, Instant};
 
@@ -21,7 +22,6 @@ const SITE: &str = "bench";
 /// A running `abholbox serve`.
 pub struct OwnServer {
     child: Child,
-    config_file: PathBuf,
     log: PathBuf,
     pub base: String,
     /// From spawning the process to its first healthy answer.
@@ -36,8 +36,30 @@ pub struct Memory {
 }
 
 /// Writes the bench's configuration into `dir`: one site open around the clock, and enough boxes of
-/// 600 compartments for `kiosks` panels.
+/// 600 compartments for `kiosks` panels. The directory must be new, empty, or one a bench made (it
+/// holds `bench.toml`), never an installation's, and no server may run on it. Without `database`, the
+/// one a bench used there before (a filled one) is taken again.
 pub fn configure(dir: &Path, database: Option<&str>, kiosks: u32) -> anyhow::Result<(Config, PathBuf)> {
+    let file = dir.join("bench.toml");
+    let made_by_bench = file.exists();
+    if !made_by_bench && std::fs::read_dir(dir).is_ok_and(|mut entries| entries.next().is_some()) {
+        bail!(
+            "{} is not empty and no bench made it (it may hold an installation): name a new or empty directory",
+            dir.display()
+        );
+    }
+    if let Ok(lock) = std::fs::OpenOptions::new().write(true).open(dir.join("server.lock"))
+        && let Err(std::fs::TryLockError::WouldBlock) = lock.try_lock()
+    {
+        bail!("a server is running on {}: stop it first", dir.display());
+    }
+    let before = if made_by_bench { Some(Config::load(Some(&file))?) } else { None };
+    let database = match (database, &before) {
+        (Some(url), _) => Some(url.to_owned()),
+        (None, Some(before)) if !before.database.is_empty() => Some(before.database.clone()),
+        _ => None,
+    };
+    let database = database.as_deref();
     let port = std::net::TcpListener::bind("127.0.0.1:0")?.local_addr()?.port();
     let boxes = kiosks.div_ceil(PANELS_PER_BOX).max(1);
     std::fs::create_dir_all(dir).with_context(|| format!("cannot create {}", dir.display()))?;
@@ -63,7 +85,6 @@ pub fn configure(dir: &Path, database: Option<&str>, kiosks: u32) -> anyhow::Res
         })
         .collect();
     config.resolve()?;
-    let file = dir.join("bench.toml");
     std::fs::write(&file, toml::to_string(&config)?).with_context(|| format!("cannot write {}", file.display()))?;
     Ok((config, file))
 }
@@ -72,8 +93,8 @@ pub fn configure(dir: &Path, database: Option<&str>, kiosks: u32) -> anyhow::Res
 pub async fn tokens(config: &Config, kiosks: u32) -> anyhow::Result<Plan> {
     let (service, store) = crate::offline_service(config, true).await?;
     let made = async {
-        let (_, integration) = service.create_token(Role::Integration, None, None, "bench").await?;
-        let (_, admin) = service.create_token(Role::Admin, None, None, "bench").await?;
+        let integration = service.create_token(Role::Integration, None, None, "bench").await?;
+        let admin = service.create_token(Role::Admin, None, None, "bench").await?;
         let mut panels = Vec::new();
         for k in 0..kiosks {
             let box_id = format!("bench-{}", k / PANELS_PER_BOX + 1);
@@ -82,12 +103,15 @@ pub async fn tokens(config: &Config, kiosks: u32) -> anyhow::Result<Plan> {
                 service.create_token(Role::Kiosk, Some(BoxId::parse(&box_id)?), Some(panel), "bench").await?;
             panels.push(Panel { token, id: record.id, box_id });
         }
+        let mut token_ids: Vec<String> = panels.iter().map(|p| p.id.clone()).collect();
+        token_ids.extend([integration.0.id, admin.0.id]);
         anyhow::Ok(Plan {
             base: format!("http://{}", config.listen),
-            integration,
-            admin: Some(admin),
+            integration: integration.1,
+            admin: Some(admin.1),
             site: SITE.into(),
             panels,
+            token_ids,
         })
     }
     .await;
@@ -95,11 +119,28 @@ pub async fn tokens(config: &Config, kiosks: u32) -> anyhow::Result<Plan> {
     made
 }
 
+/// Revokes the tokens a run made, so that a database used again does not collect valid ones.
+pub async fn revoke(config: &Config, plan: &Plan) -> anyhow::Result<()> {
+    let (service, store) = crate::offline_service(config, false).await?;
+    let mut revoked = Ok(());
+    for id in &plan.token_ids {
+        if let Err(e) = service.revoke_token(id).await {
+            revoked = Err(e);
+        }
+    }
+    store.close().await;
+    Ok(revoked?)
+}
+
 impl OwnServer {
     /// Starts `abholbox serve` on the configuration and waits until it answers.
     pub async fn start(config: &Config, config_file: &Path) -> anyhow::Result<Self> {
         let log = config.data_dir.join("server.log");
-        let out = std::fs::File::create(&log).with_context(|| format!("cannot create {}", log.display()))?;
+        let out = std::fs::OpenOptions::new()
+            .create(true)
+            .append(true)
+            .open(&log)
+            .with_context(|| format!("cannot open {}", log.display()))?;
         let start = Instant::now();
         let child = Command::new(std::env::current_exe()?)
             .arg("serve")
@@ -110,13 +151,7 @@ impl OwnServer {
             .kill_on_drop(true)
             .spawn()
             .context("cannot start abholbox serve")?;
-        let mut server = Self {
-            child,
-            config_file: config_file.to_path_buf(),
-            log,
-            base: format!("http://{}", config.listen),
-            startup: Duration::ZERO,
-        };
+        let mut server = Self { child, log, base: format!("http://{}", config.listen), startup: Duration::ZERO };
         let client = reqwest::Client::new();
         let health = format!("{}/healthz", server.base);
         loop {
@@ -126,7 +161,13 @@ impl OwnServer {
                 break;
             }
             if let Some(status) = server.child.try_wait()? {
-                bail!("abholbox serve ended ({status}) before it answered:\n{}", server.log_tail());
+                let tail = server.log_tail();
+                let hint = if tail.contains("key file") {
+                    "\nThis database was used with another data directory: name that one with --data-dir, or use an empty database."
+                } else {
+                    ""
+                };
+                bail!("abholbox serve ended ({status}) before it answered:\n{tail}{hint}");
             }
             if start.elapsed() > Duration::from_secs(60) {
                 bail!("abholbox serve did not answer within 60 s:\n{}", server.log_tail());
@@ -135,13 +176,6 @@ impl OwnServer {
         }
         server.startup = start.elapsed();
         Ok(server)
-    }
-
-    /// Stops it as an operator would (SIGTERM) and starts it again on the same data: the start-up
-    /// time of a server whose database exists.
-    pub async fn restart(mut self, config: &Config) -> anyhow::Result<Self> {
-        self.stop().await?;
-        Self::start(config, &self.config_file).await
     }
 
     /// Resident memory from `/proc`, where there is one.
@@ -153,6 +187,11 @@ impl OwnServer {
             line.split_whitespace().nth(1)?.parse::<u64>().ok().map(|k| k * 1024)
         };
         Some(Memory { resident_bytes: kb("VmRSS:")?, peak_bytes: kb("VmHWM:")? })
+    }
+
+    /// CPU time the server has used so far (user and system), where `/proc` tells it.
+    pub fn cpu(&self) -> Option<Duration> {
+        cpu_of(&format!("/proc/{}/stat", self.child.id()?))
     }
 
     /// SIGTERM, then waits for the server to finish what it holds.
@@ -181,5 +220,32 @@ impl OwnServer {
         let text = std::fs::read_to_string(&self.log).unwrap_or_default();
         let lines: Vec<&str> = text.lines().collect();
         lines.iter().skip(lines.len().saturating_sub(20)).copied().collect::<Vec<_>>().join("\n")
+    }
+}
+
+/// User and system CPU time from a `/proc/…/stat` file (fields 14 and 15, in clock ticks).
+pub fn cpu_of(stat_file: &str) -> Option<Duration> {
+    let stat = std::fs::read_to_string(stat_file).ok()?;
+    // The command name (field 2) may hold spaces; the fields after it are counted from its ')'.
+    let after = stat.get(stat.rfind(')')? + 2..)?;
+    let fields: Vec<&str> = after.split_whitespace().collect();
+    let ticks = fields.get(11)?.parse::<u64>().ok()? + fields.get(12)?.parse::<u64>().ok()?;
+    let per_second = rustix::param::clock_ticks_per_second().max(1);
+    Some(Duration::from_secs_f64(ticks as f64 / per_second as f64))
+}
+
+#[cfg(test)]
+#[allow(clippy::unwrap_used)]
+mod tests {
+    #[cfg(target_os = "linux")]
+    #[test]
+    fn this_process_has_used_some_cpu() {
+        let spin = std::time::Instant::now();
+        let mut x = 0u64;
+        while spin.elapsed() < std::time::Duration::from_millis(50) {
+            x = x.wrapping_add(1);
+        }
+        assert!(x > 0);
+        assert!(super::cpu_of("/proc/self/stat").unwrap() > std::time::Duration::ZERO);
     }
 }

@@ -28,8 +28,14 @@ async fn a_waiting_integrator_hears_the_next_status() {
     assert_eq!(now["status"], answer["status"]);
     let (status, body) = app.get(&format!("/api/v1/pickups/{id}?wait=1&status=lost"), Some(&app.integration)).await;
     assert_eq!((status, body["error"]["code"].as_str()), (StatusCode::UNPROCESSABLE_ENTITY, Some("invalid_request")));
-    let (status, body) = app.get(&format!("/api/v1/pickups/{id}?wait=ten"), Some(&app.integration)).await;
-    assert_eq!(status.as_u16() / 100, 4, "{body}");
+    for bad in ["ten", "-1", "1e3", "18446744073709551616"] {
+        let (status, body) = app.get(&format!("/api/v1/pickups/{id}?wait={bad}"), Some(&app.integration)).await;
+        assert_eq!(
+            (status, body["error"]["code"].as_str()),
+            (StatusCode::UNPROCESSABLE_ENTITY, Some("invalid_request"))
+        );
+        assert!(body["error"]["message"].as_str().unwrap().contains("wait"), "names the parameter: {body}");
+    }
     app.stop().await;
 }
 
@@ -86,6 +92,28 @@ async fn the_demo_phone_shows_one_number_s_messages() {
     let (status, body) = app.get("/api/v1/sim/sms?wait=1", None).await;
     assert_eq!((status, body["error"]["code"].as_str()), (StatusCode::UNPROCESSABLE_ENTITY, Some("invalid_request")));
     let (status, body) = app.get("/api/v1/sim/sms?to=hello", None).await;
-    assert_eq!((status, body["error"]["code"].as_str()), (StatusCode::UNPROCESSABLE_ENTITY, Some("invalid_phone")));
+    assert_eq!((status, body["error"]["code"].as_str()), (StatusCode::UNPROCESSABLE_ENTITY, Some("invalid_request")));
+    assert!(body["error"]["message"].as_str().unwrap().starts_with("to"), "{body}");
     app.stop().await;
+}
+
+#[tokio::test]
+async fn a_stop_answers_the_waiting_at_once() {
+    let dir = tempfile::tempdir().unwrap();
+    let app = TestApp::spawn(dir.path()).await;
+    let id = app.register("W-9", "0151 23456719", "1970-01-01", None).await;
+    let waiting = {
+        let url = format!("{}/api/v1/pickups/{id}?wait=10", app.base);
+        let (client, token) = (app.client.clone(), app.integration.clone());
+        tokio::spawn(async move {
+            let asked = std::time::Instant::now();
+            let answer = client.get(url).bearer_auth(token).send().await.unwrap();
+            (answer.status(), answer.json::<serde_json::Value>().await.unwrap(), asked.elapsed())
+        })
+    };
+    tokio::time::sleep(std::time::Duration::from_millis(300)).await;
+    app.stop().await;
+    let (status, body, waited) = waiting.await.unwrap();
+    assert_eq!((status, body["status"].as_str()), (StatusCode::OK, Some("awaiting_deposit")), "{body}");
+    assert!(waited < std::time::Duration::from_secs(8), "answered at the stop, not after its wait: {waited:?}");
 }

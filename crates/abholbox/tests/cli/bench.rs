@@ -43,7 +43,7 @@ fn the_bench_drives_complete_pickups_and_reports_its_figures() {
 #[test]
 fn the_bench_refuses_what_it_cannot_do() {
     let out = Command::new(BIN).args(["bench", "--kiosks", "0"]).output().unwrap();
-    assert_eq!(out.status.code(), Some(3), "{}", String::from_utf8_lossy(&out.stderr));
+    assert_eq!(out.status.code(), Some(64), "{}", String::from_utf8_lossy(&out.stderr));
     assert!(String::from_utf8_lossy(&out.stderr).contains("--kiosks"));
     let out = Command::new(BIN).args(["bench", "--url", "http://127.0.0.1:1"]).output().unwrap();
     assert_eq!(out.status.code(), Some(64), "--url needs --tokens");

@@ -1,7 +1,4 @@
 //! The kiosk panel's API: one session per citizen, the server decides each step.
-
-use std::time::Duration;
-
 use abholbox_core::ids::SessionId;
 use abholbox_core::kiosk::Step;
 use abholbox_service::kiosk::SessionView;
@@ -111,7 +108,8 @@ pub(crate) async fn start(
 #[into_params(parameter_in = Query)]
 pub struct WaitForStep {
     /// Wait up to this many seconds (at most 10) for the step to change; without it, answer at once.
-    wait: Option<u64>,
+    #[param(value_type = Option<u32>, minimum = 0, maximum = 10)]
+    wait: Option<String>,
     /// The step the panel shows; the answer comes as soon as the session's step differs from it.
     /// Without it, the step when the request came.
     step: Option<String>,
@@ -134,14 +132,14 @@ pub(crate) async fn get_session(
 ) -> Result<Json<KioskSession>, ApiError> {
     let (principal, _) = caller.kiosk()?;
     let id = session_id(&id)?;
-    let Some(wait) = query.wait else {
+    let Some(wait) = super::wait_seconds(query.wait.as_deref())? else {
         return Ok(Json(state.service.session(principal, &id).await?.into()));
     };
     let seen = query
         .step
         .map(|s| Step::parse(&s).ok_or_else(|| ApiError::invalid("step", "one of the session's steps")))
         .transpose()?;
-    let view = state.service.wait_for_session(principal, &id, seen, Duration::from_secs(wait)).await?;
+    let view = state.service.wait_for_session(principal, &id, seen, wait).await?;
     Ok(Json(view.into()))
 }
 

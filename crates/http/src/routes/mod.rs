@@ -49,6 +49,14 @@ pub(crate) fn api(with_simulator: bool) -> OpenApiRouter<AppState> {
     }
 }
 
+/// The `wait` of a long-poll: whole seconds, at most [`MAX_WAIT`](abholbox_service::waiting::MAX_WAIT)
+/// (more is taken as the most); anything else is refused naming the parameter.
+pub(crate) fn wait_seconds(raw: Option<&str>) -> Result<Option<std::time::Duration>, ApiError> {
+    let Some(raw) = raw else { return Ok(None) };
+    let seconds: u64 = raw.parse().map_err(|_| ApiError::invalid("wait", "whole seconds, 0 to 10"))?;
+    Ok(Some(std::time::Duration::from_secs(seconds).min(abholbox_service::waiting::MAX_WAIT)))
+}
+
 pub(crate) async fn not_found(uri: Uri) -> ApiError {
     ApiError::request(StatusCode::NOT_FOUND, "not_found", format!("no such resource: {}", uri.path()))
 }

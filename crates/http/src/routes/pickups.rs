@@ -160,7 +160,8 @@ fn pickup_id(id: &str) -> Result<PickupId, ApiError> {
 #[into_params(parameter_in = Query)]
 pub struct WaitForStatus {
     /// Wait up to this many seconds (at most 10) for the status to change; without it, answer at once.
-    wait: Option<u64>,
+    #[param(value_type = Option<u32>, minimum = 0, maximum = 10)]
+    wait: Option<String>,
     /// The status the caller knows; the answer comes as soon as the pickup's differs from it.
     status: Option<String>,
 }
@@ -181,14 +182,14 @@ pub(crate) async fn get_pickup(
 ) -> Result<Json<PickupView>, ApiError> {
     caller.integration()?;
     let id = pickup_id(&id)?;
-    let Some(wait) = query.wait else {
+    let Some(wait) = super::wait_seconds(query.wait.as_deref())? else {
         return Ok(Json(state.service.pickup(&id).await?.into()));
     };
     let seen = query
         .status
         .map(|s| PickupStatus::parse(&s).ok_or_else(|| ApiError::invalid("status", "one of the pickup statuses")))
         .transpose()?;
-    let pickup = state.service.wait_for_pickup(&id, seen, std::time::Duration::from_secs(wait)).await?;
+    let pickup = state.service.wait_for_pickup(&id, seen, wait).await?;
     Ok(Json(pickup.into()))
 }
 

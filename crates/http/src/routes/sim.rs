@@ -240,14 +240,18 @@ pub struct InboxFilter {
     to: Option<String>,
     /// With `to`: wait up to this many seconds (at most 10) until there are `count` messages to the
     /// number, instead of asking again and again.
-    wait: Option<u64>,
+    #[param(value_type = Option<u32>, minimum = 0, maximum = 10)]
+    wait: Option<String>,
     /// With `wait`: how many messages to wait for (default 1).
     count: Option<usize>,
 }
 
 /// What the demo SMS gateway "sent", oldest first: the citizens' phones, or one of them with `to`.
 #[utoipa::path(get, path = "/api/v1/sim/sms", tag = "simulator", params(InboxFilter),
-    responses((status = 200, description = "The messages, oldest first", body = [SimSms])))]
+    responses(
+        (status = 200, description = "The messages, oldest first", body = [SimSms]),
+        (status = 422, description = "`invalid_request`: `to` is no phone number, or `wait` no number of seconds", body = ErrorBody),
+    ))]
 pub(crate) async fn sms_inbox(
     State(state): State<AppState>,
     Query(filter): Query<InboxFilter>,
@@ -258,15 +262,12 @@ pub(crate) async fn sms_inbox(
         })?;
     let to = match filter.to {
         Some(n) => Some(
-            abholbox_core::phone::PhoneNumber::parse(&n).map_err(|e| ApiError::invalid("phone", e))?.e164().to_owned(),
+            abholbox_core::phone::PhoneNumber::parse(&n).map_err(|e| ApiError::invalid("to", e))?.e164().to_owned(),
         ),
         None => None,
     };
-    let messages = match (to, filter.wait) {
-        (Some(to), Some(wait)) => {
-            let wait = std::time::Duration::from_secs(wait).min(abholbox_service::waiting::MAX_WAIT);
-            gateway.wait_for(&to, filter.count.unwrap_or(1), wait).await
-        }
+    let messages = match (to, super::wait_seconds(filter.wait.as_deref())?) {
+        (Some(to), Some(wait)) => gateway.wait_for(&to, filter.count.unwrap_or(1), wait).await,
         (None, Some(_)) => return Err(ApiError::invalid("wait", "only with `to`: whose message to wait for")),
         (Some(to), None) => gateway.inbox_of(&to),
         (None, None) => gateway.inbox(),
