@@ -89,13 +89,33 @@ async fn load_keys(config: &Config, store: &dyn Store) -> anyhow::Result<KeyRing
     let path = config.key_file();
     let keys = KeyRing::load_or_create(&path)?;
     let ours = keys.fingerprint();
-    if store.agree_on("keys_fingerprint", &ours).await? != ours {
+    let agreed = store.agree_on("keys_fingerprint", &ours).await?;
+    let before_sealing = keys.fingerprint_before_sealing();
+    if agreed == before_sealing {
+        store.change_agreed("keys_fingerprint", &before_sealing, &ours).await?;
+    } else if agreed != ours {
         anyhow::bail!(
             "the key file {} is not the one this database's servers use: give every server the same key_file",
             path.display()
         );
     }
     Ok(keys)
+}
+
+/// Adds a key for `purpose` to the installation's key file and makes it the one its servers agree
+/// on; refused while a server runs on the data directory. Returns the new key's id.
+pub async fn rotate_key(config: &Config, purpose: &str) -> anyhow::Result<String> {
+    let _lock = lock_data_dir(config)?;
+    let store = open_store(config).await?;
+    let before = load_keys(config, store.as_ref()).await?.fingerprint();
+    let id = abholbox_service::secrets::rotate_key(&config.key_file(), purpose)?;
+    let after = KeyRing::load_or_create(&config.key_file())?.fingerprint();
+    let agreed = store.change_agreed("keys_fingerprint", &before, &after).await;
+    store.close().await;
+    if !agreed? {
+        anyhow::bail!("the database's servers agreed on other keys meanwhile; the key file has the new key {id}");
+    }
+    Ok(id)
 }
 
 /// Opens the store a configuration names, picked by its URL, and brings its schema up to date.
@@ -190,6 +210,8 @@ impl Application {
         let service =
             Service::new(store.clone(), clock, keys, drivers, messages, resolved.policy).named(&config.server_name);
         service.recover_after_start().await?;
+        service.reseal_under_current_key().await?;
+        service.rekey_phone_lookups().await?;
 
         let (shutdown, shutdown_rx) = watch::channel(false);
         let mut workers = Vec::new();

@@ -55,6 +55,11 @@ enum Command {
     /// Drives complete pickups through the HTTP API from many kiosks and reports throughput, latency
     /// per call, and the database's own write limit beside them.
     Bench(abholbox::bench::BenchArgs),
+    /// Manages the key file's keys.
+    Keys {
+        #[command(subcommand)]
+        command: KeysCommand,
+    },
     /// Tools for machine-readable zones.
     Mrz {
         #[command(subcommand)]
@@ -129,6 +134,27 @@ enum TokenCommand {
         #[command(flatten)]
         target: Target,
     },
+}
+
+#[derive(Subcommand)]
+enum KeysCommand {
+    /// Adds a new key for a purpose, used from the next start on; the server then seals personal
+    /// data (data) or hashes waiting phone numbers (lookup) again under it. Stop every server of the
+    /// installation first, and give them all the new key file.
+    Rotate {
+        #[arg(long, value_enum)]
+        purpose: PurposeArg,
+        #[command(flatten)]
+        target: Target,
+    },
+}
+
+#[derive(Clone, Copy, ValueEnum)]
+enum PurposeArg {
+    Pin,
+    Lookup,
+    Data,
+    Audit,
 }
 
 #[derive(Subcommand)]
@@ -333,6 +359,17 @@ async fn run(cli: Cli) -> anyhow::Result<i32> {
             };
             store.close().await;
             println!("pickup {id} is {}", done?);
+        }
+        Command::Keys { command: KeysCommand::Rotate { purpose, target } } => {
+            let installation = target.installation(false)?;
+            let purpose = match purpose {
+                PurposeArg::Pin => "pin",
+                PurposeArg::Lookup => "lookup",
+                PurposeArg::Data => "data",
+                PurposeArg::Audit => "audit",
+            };
+            let id = abholbox::rotate_key(&installation.config, purpose).await?;
+            println!("new {purpose} key: {id}");
         }
         Command::Hours { command: HoursCommand::Check { rule, state, at, time_zone } } => {
             return hours_check(&rule, &state, at.as_deref(), &time_zone);

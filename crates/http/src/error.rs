@@ -72,7 +72,7 @@ fn status(e: &Error) -> StatusCode {
         Error::Unauthorized => StatusCode::UNAUTHORIZED,
         Error::Forbidden => StatusCode::FORBIDDEN,
         Error::Contention => StatusCode::CONFLICT,
-        Error::Store(_) | Error::Inconsistent(_) => StatusCode::INTERNAL_SERVER_ERROR,
+        Error::Store(_) | Error::Inconsistent(_) | Error::Sealed(_) => StatusCode::INTERNAL_SERVER_ERROR,
     }
 }
 

@@ -87,6 +87,9 @@ pub enum Error {
     Inconsistent(&'static str),
     #[error(transparent)]
     Store(StoreError),
+    /// Personal data that does not open: another key file than the one it was sealed with, or altered.
+    #[error(transparent)]
+    Sealed(#[from] crate::secrets::SealError),
 }
 
 impl Error {
@@ -142,7 +145,7 @@ impl Error {
             Self::Unauthorized => "unauthorized",
             Self::Forbidden => "forbidden",
             Self::Contention => "contention",
-            Self::Store(_) | Self::Inconsistent(_) => "internal",
+            Self::Store(_) | Self::Inconsistent(_) | Self::Sealed(_) => "internal",
         }
     }
 }

@@ -21,6 +21,7 @@ pub mod kiosk;
 pub mod metrics;
 mod notifications;
 pub mod outbox;
+mod personal;
 pub mod pickups;
 pub mod recovery;
 pub mod secrets;

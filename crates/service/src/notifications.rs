@@ -7,7 +7,7 @@
 
 use abholbox_core::document::DocumentKind;
 use abholbox_core::personal::ThirdFactor;
-use abholbox_store::{NewOutboxMessage, PickupRecord, Tx};
+use abholbox_store::{MessageFields, NewOutboxMessage, PickupRecord, Tx};
 use chrono::DateTime;
 use chrono::format::StrftimeItems;
 use chrono_tz::Tz;
@@ -113,12 +113,11 @@ impl Service {
         body: String,
     ) -> Result<()> {
         let now = self.clock.now();
-        let personal = tx.personal_data(&pickup.id).await?.ok_or(Error::NotFound("personal data"))?;
+        let personal = self.personal_data(tx, &pickup.id).await?.ok_or(Error::NotFound("personal data"))?;
         tx.enqueue(&NewOutboxMessage {
             pickup: pickup.id.clone(),
             purpose,
-            recipient: personal.phone_e164,
-            body,
+            sealed: self.seal_message(&pickup.id, &MessageFields { recipient: personal.phone, body })?,
             not_before: now,
             created_at: now,
         })

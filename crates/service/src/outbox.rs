@@ -45,12 +45,9 @@ impl Service {
         let Some(message) = self.store.lease_outbox(now, now + Duration::seconds(LEASE)).await? else {
             return Ok(OutboxRound::Empty);
         };
-        let sms = OutgoingSms {
-            idempotency_key: message.id.to_string(),
-            to: message.recipient.clone(),
-            text: message.body.clone(),
-            at: now,
-        };
+        let content = self.open_message(&message)?;
+        let sms =
+            OutgoingSms { idempotency_key: message.id.to_string(), to: content.recipient, text: content.body, at: now };
         match gateway.send(&sms).await {
             Ok(gateway_id) => {
                 self.store.outbox_sent(message.id, self.clock.now(), &gateway_id).await?;

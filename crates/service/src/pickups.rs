@@ -7,7 +7,7 @@ use abholbox_core::language::Language;
 use abholbox_core::personal::{BirthDate, ThirdFactor};
 use abholbox_core::phone::PhoneNumber;
 use abholbox_core::pickup::{EventKind, PickupEvent, PickupStatus};
-use abholbox_store::{EventRecord, NewAuditEntry, PersonalRecord, PickupRecord};
+use abholbox_store::{EventRecord, NewAuditEntry, PersonalFields, PickupRecord};
 use serde_json::json;
 
 use crate::history::record;
@@ -83,15 +83,17 @@ impl Service {
             updated_at: now,
             version: 1,
         };
-        let personal = PersonalRecord {
-            pickup: id,
-            phone_e164: reg.phone.e164().to_owned(),
-            birth_date: match third_factor {
-                ThirdFactor::BirthDate => Some(reg.birth_date.iso()),
-                ThirdFactor::OldDocument => None,
+        let personal = self.seal_personal(
+            &id,
+            &PersonalFields {
+                phone: reg.phone.e164().to_owned(),
+                birth_date: match third_factor {
+                    ThirdFactor::BirthDate => Some(reg.birth_date.iso()),
+                    ThirdFactor::OldDocument => None,
+                },
+                old_document_number: reg.old_document_number.map(|d| d.as_str().to_owned()),
             },
-            old_document_number: reg.old_document_number.map(|d| d.as_str().to_owned()),
-        };
+        )?;
         tx.insert_pickup(&pickup, &personal).await?;
         let detail = json!({
             "status": pickup.status.as_str(),

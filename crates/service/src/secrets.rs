@@ -1,16 +1,20 @@
 //! The service's keys and every keyed hash made with them, in one place.
 //!
-//! A key file is created at first start with mode 0600 and holds one key per purpose: PIN hashes,
-//! lookup hashes of phone numbers, and (next) encryption of personal data. Keeping purposes apart
-//! means a leaked lookup key does not help with PINs. Every stored hash names the id of the key that
-//! made it, so a new key can be added and old hashes still verify. Comparisons are constant time.
+//! A key file is created at first start with mode 0600 and holds keys per purpose: PIN hashes, lookup
+//! hashes of phone numbers, encryption of personal data (`data`) and the audit log's chain (`audit`).
+//! Keeping purposes apart means a leaked lookup key does not help with PINs. Every stored hash or
+//! sealed value names the id of the key that made it, so a new key can be added (the newest of a
+//! purpose is the one in use) and what older keys made still verifies or opens. Comparisons are
+//! constant time.
 
 use std::io::Write;
 use std::path::Path;
 
 use abholbox_core::phone::PhoneNumber;
 use abholbox_core::pin::Pin;
-use abholbox_store::{KeyedHash, PinHash};
+use abholbox_store::{CLEAR_KEY_ID, KeyedHash, PinHash, Sealed};
+use chacha20poly1305::aead::{Aead, Payload};
+use chacha20poly1305::{XChaCha20Poly1305, XNonce};
 use hmac::{Hmac, KeyInit, Mac};
 use rand::Rng;
 use serde::{Deserialize, Serialize};
@@ -28,7 +32,25 @@ pub enum KeyFileError {
     Invalid { path: String, reason: String },
     #[error("the key file {path} is readable by other users (mode {mode:o}); make it 0600")]
     TooOpen { path: String, mode: u32 },
+    #[error("no such key purpose {0:?}: use pin, lookup, data or audit")]
+    UnknownPurpose(String),
 }
+
+/// Why a sealed value did not open.
+#[derive(Debug, thiserror::Error)]
+pub enum SealError {
+    #[error("no data key {0:?} in the key file: give this server the key file the value was sealed with")]
+    UnknownKey(String),
+    #[error(
+        "a value sealed under key {0:?} does not open: it was altered or moved, or the key is not the one it was sealed with"
+    )]
+    Altered(String),
+    #[error("an opened value is not in the expected form")]
+    Form,
+}
+
+/// The purposes a key file holds keys for.
+pub const KEY_PURPOSES: [&str; 4] = ["pin", "lookup", "data", "audit"];
 
 #[derive(Clone, Serialize, Deserialize)]
 struct StoredKey {
@@ -43,6 +65,21 @@ struct KeyFile {
     pin: Vec<StoredKey>,
     lookup: Vec<StoredKey>,
     data: Vec<StoredKey>,
+    /// Added after the first key files were made: a file without it gets one at the next start.
+    #[serde(default)]
+    audit: Vec<StoredKey>,
+}
+
+impl KeyFile {
+    fn purpose_mut(&mut self, purpose: &str) -> Option<&mut Vec<StoredKey>> {
+        match purpose {
+            "pin" => Some(&mut self.pin),
+            "lookup" => Some(&mut self.lookup),
+            "data" => Some(&mut self.data),
+            "audit" => Some(&mut self.audit),
+            _ => None,
+        }
+    }
 }
 
 #[derive(Clone)]
@@ -56,19 +93,72 @@ struct Key {
 pub struct KeyRing {
     pin: Vec<Key>,
     lookup: Vec<Key>,
+    data: Vec<Key>,
+    audit: Vec<Key>,
 }
 
 impl std::fmt::Debug for KeyRing {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         let ids = |ks: &[Key]| ks.iter().map(|k| k.id.clone()).collect::<Vec<_>>();
-        write!(f, "KeyRing(pin: {:?}, lookup: {:?})", ids(&self.pin), ids(&self.lookup))
+        write!(
+            f,
+            "KeyRing(pin: {:?}, lookup: {:?}, data: {:?}, audit: {:?})",
+            ids(&self.pin),
+            ids(&self.lookup),
+            ids(&self.data),
+            ids(&self.audit)
+        )
     }
 }
 
-fn new_key(purpose: &str) -> StoredKey {
+/// A new key for `purpose`, numbered after the ones it already has.
+fn new_key(purpose: &str, existing: &[StoredKey]) -> StoredKey {
     let mut bytes = [0u8; 32];
     rand::rng().fill_bytes(&mut bytes);
-    StoredKey { id: format!("{purpose}-1"), secret: hex::encode(bytes) }
+    let highest = existing
+        .iter()
+        .filter_map(|k| k.id.strip_prefix(purpose)?.strip_prefix('-')?.parse::<u32>().ok())
+        .max()
+        .unwrap_or(0);
+    StoredKey { id: format!("{purpose}-{}", highest + 1), secret: hex::encode(bytes) }
+}
+
+/// Writes the key file whole or not at all: a new file beside it, synced, then renamed over it.
+fn write_key_file(path: &Path, file: &KeyFile) -> Result<(), KeyFileError> {
+    let shown = path.display().to_string();
+    let io = |source| KeyFileError::Io { path: shown.clone(), source };
+    let text = serde_json::to_string_pretty(file)
+        .map_err(|e| KeyFileError::Invalid { path: shown.clone(), reason: e.to_string() })?;
+    let tmp = path.with_extension("json.new");
+    let _ = std::fs::remove_file(&tmp);
+    let mut options = std::fs::OpenOptions::new();
+    options.write(true).create_new(true);
+    #[cfg(unix)]
+    std::os::unix::fs::OpenOptionsExt::mode(&mut options, 0o600);
+    let mut f = options.open(&tmp).map_err(io)?;
+    f.write_all(text.as_bytes()).map_err(io)?;
+    f.sync_all().map_err(io)?;
+    std::fs::rename(&tmp, path).map_err(io)?;
+    if let Some(dir) = path.parent().and_then(|d| std::fs::File::open(d).ok()) {
+        dir.sync_all().map_err(io)?;
+    }
+    Ok(())
+}
+
+/// Adds a new key for `purpose` to the key file; it is used from the next start on, and the older
+/// keys stay to verify and open what they made. Returns the new key's id.
+pub fn rotate_key(path: &Path, purpose: &str) -> Result<String, KeyFileError> {
+    KeyRing::load_or_create(path)?;
+    let shown = path.display().to_string();
+    let text = std::fs::read_to_string(path).map_err(|source| KeyFileError::Io { path: shown.clone(), source })?;
+    let mut file: KeyFile = serde_json::from_str(&text)
+        .map_err(|e| KeyFileError::Invalid { path: shown.clone(), reason: e.to_string() })?;
+    let keys = file.purpose_mut(purpose).ok_or_else(|| KeyFileError::UnknownPurpose(purpose.to_owned()))?;
+    let key = new_key(purpose, keys);
+    let id = key.id.clone();
+    keys.push(key);
+    write_key_file(path, &file)?;
+    Ok(id)
 }
 
 fn mac(key: &Key, parts: &[&[u8]]) -> Vec<u8> {
@@ -91,12 +181,17 @@ impl KeyRing {
     /// database compare it, so that one started with the wrong key file refuses instead of sending
     /// PINs nobody else can check.
     pub fn fingerprint(&self) -> String {
-        let parts: Vec<Vec<u8>> = self
-            .pin
-            .iter()
-            .chain(&self.lookup)
-            .map(|k| mac(k, &[b"abholbox key fingerprint", k.id.as_bytes()]))
-            .collect();
+        Self::fingerprint_of(self.pin.iter().chain(&self.lookup).chain(&self.data).chain(&self.audit))
+    }
+
+    /// The fingerprint as servers before sealed personal data computed it (PIN and lookup keys only),
+    /// so that a database they agreed on is taken over instead of refused.
+    pub fn fingerprint_before_sealing(&self) -> String {
+        Self::fingerprint_of(self.pin.iter().chain(&self.lookup))
+    }
+
+    fn fingerprint_of<'a>(keys: impl Iterator<Item = &'a Key>) -> String {
+        let parts: Vec<Vec<u8>> = keys.map(|k| mac(k, &[b"abholbox key fingerprint", k.id.as_bytes()])).collect();
         let joined: Vec<&[u8]> = parts.iter().map(Vec::as_slice).collect();
         hex::encode(Sha256::digest(joined.concat()))
     }
@@ -108,19 +203,12 @@ impl KeyRing {
         if !path.exists() {
             let file = KeyFile {
                 version: 1,
-                pin: vec![new_key("pin")],
-                lookup: vec![new_key("lookup")],
-                data: vec![new_key("data")],
+                pin: vec![new_key("pin", &[])],
+                lookup: vec![new_key("lookup", &[])],
+                data: vec![new_key("data", &[])],
+                audit: vec![new_key("audit", &[])],
             };
-            let text = serde_json::to_string_pretty(&file)
-                .map_err(|e| KeyFileError::Invalid { path: shown.clone(), reason: e.to_string() })?;
-            let mut options = std::fs::OpenOptions::new();
-            options.write(true).create_new(true);
-            #[cfg(unix)]
-            std::os::unix::fs::OpenOptionsExt::mode(&mut options, 0o600);
-            let mut f = options.open(path).map_err(io)?;
-            f.write_all(text.as_bytes()).map_err(io)?;
-            f.sync_all().map_err(io)?;
+            write_key_file(path, &file)?;
         }
         #[cfg(unix)]
         {
@@ -131,8 +219,12 @@ impl KeyRing {
             }
         }
         let text = std::fs::read_to_string(path).map_err(io)?;
-        let file: KeyFile = serde_json::from_str(&text)
+        let mut file: KeyFile = serde_json::from_str(&text)
             .map_err(|e| KeyFileError::Invalid { path: shown.clone(), reason: e.to_string() })?;
+        if file.audit.is_empty() {
+            file.audit.push(new_key("audit", &[]));
+            write_key_file(path, &file)?;
+        }
         let keys = |stored: &[StoredKey], purpose: &str| -> Result<Vec<Key>, KeyFileError> {
             let keys = stored
                 .iter()
@@ -150,7 +242,12 @@ impl KeyRing {
             }
             Ok(keys)
         };
-        Ok(Self { pin: keys(&file.pin, "pin")?, lookup: keys(&file.lookup, "lookup")? })
+        Ok(Self {
+            pin: keys(&file.pin, "pin")?,
+            lookup: keys(&file.lookup, "lookup")?,
+            data: keys(&file.data, "data")?,
+            audit: keys(&file.audit, "audit")?,
+        })
     }
 
     fn current(keys: &[Key]) -> Option<&Key> {
@@ -169,6 +266,61 @@ impl KeyRing {
             None => (String::new(), Vec::new()),
         };
         KeyedHash { key_id, hash }
+    }
+
+    /// The id of the lookup key new phone hashes are made with.
+    pub fn lookup_key_id(&self) -> &str {
+        Self::current(&self.lookup).map(|k| k.id.as_str()).unwrap_or_default()
+    }
+
+    /// The id of the data key new values are sealed with.
+    pub fn data_key_id(&self) -> &str {
+        Self::current(&self.data).map(|k| k.id.as_str()).unwrap_or_default()
+    }
+
+    /// Encrypts and authenticates `plain` under the current data key. `context` (table and row) is
+    /// authenticated with it, so a value copied into another row does not open there.
+    pub fn seal(&self, context: &[u8], plain: &[u8]) -> Result<Sealed, SealError> {
+        let key = Self::current(&self.data).ok_or_else(|| SealError::UnknownKey(String::new()))?;
+        let cipher = cipher(key)?;
+        let mut nonce = [0u8; 24];
+        rand::rng().fill_bytes(&mut nonce);
+        let sealed = cipher
+            .encrypt(&XNonce::from(nonce), Payload { msg: plain, aad: context })
+            .map_err(|_| SealError::Altered(key.id.clone()))?;
+        Ok(Sealed { key_id: key.id.clone(), bytes: [nonce.as_slice(), &sealed].concat() })
+    }
+
+    /// Opens a sealed value with the key it names. A value from before sealing comes back as it was.
+    pub fn open(&self, context: &[u8], sealed: &Sealed) -> Result<Vec<u8>, SealError> {
+        if sealed.key_id == CLEAR_KEY_ID {
+            return Ok(sealed.bytes.clone());
+        }
+        let key =
+            Self::by_id(&self.data, &sealed.key_id).ok_or_else(|| SealError::UnknownKey(sealed.key_id.clone()))?;
+        let (nonce, body) = sealed.bytes.split_at_checked(24).ok_or_else(|| SealError::Altered(key.id.clone()))?;
+        let nonce = XNonce::try_from(nonce).map_err(|_| SealError::Altered(key.id.clone()))?;
+        cipher(key)?
+            .decrypt(&nonce, Payload { msg: body, aad: context })
+            .map_err(|_| SealError::Altered(key.id.clone()))
+    }
+
+    /// The keyed hash that chains an audit entry to the one before, under the current audit key; see
+    /// [`KeyRing::audit_links`] for checking.
+    pub fn audit_link(&self, previous: &[u8], entry: &[u8]) -> KeyedHash {
+        match Self::current(&self.audit) {
+            Some(k) => KeyedHash { key_id: k.id.clone(), hash: mac(k, &[b"audit", previous, entry]) },
+            None => KeyedHash { key_id: String::new(), hash: Vec::new() },
+        }
+    }
+
+    /// Whether `link` is the chain hash of `entry` after `previous`, under the audit key it names.
+    pub fn audit_links(&self, previous: &[u8], entry: &[u8], link: &KeyedHash) -> bool {
+        let Some(key) = Self::by_id(&self.audit, &link.key_id) else {
+            return false;
+        };
+        let computed = mac(key, &[b"audit", previous, entry]);
+        !link.hash.is_empty() && bool::from(computed.ct_eq(&link.hash))
     }
 
     /// Hashes a new PIN with a fresh salt under the current PIN key.
@@ -199,6 +351,11 @@ impl KeyRing {
             let _ = computed.ct_eq(&[0u8; 32]);
         }
     }
+}
+
+fn cipher(key: &Key) -> Result<XChaCha20Poly1305, SealError> {
+    let bytes = key.bytes.get(..32).ok_or_else(|| SealError::UnknownKey(key.id.clone()))?;
+    XChaCha20Poly1305::new_from_slice(bytes).map_err(|_| SealError::UnknownKey(key.id.clone()))
 }
 
 /// Compares two secrets (birth dates, document numbers) in constant time for equal lengths.

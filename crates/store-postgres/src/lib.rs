@@ -24,7 +24,7 @@ use sqlx::postgres::{PgConnectOptions, PgPool, PgPoolOptions};
 
 use crate::rows::{
     db, map_audit, map_box, map_box_event, map_box_summary, map_compartment, map_event, map_outbox, map_outbox_status,
-    map_panel, map_pickup, map_session, map_site, map_token, read_err,
+    map_panel, map_pickup, map_session, map_site, map_token, read_err, write_err,
 };
 
 /// Compartments with the pickup each holds, if any.
@@ -168,6 +168,17 @@ impl Store for PostgresStore {
             .map_err(read_err)
     }
 
+    async fn change_agreed(&self, name: &str, from: &str, to: &str) -> Result<bool> {
+        let done = sqlx::query("UPDATE settings SET value = $1 WHERE name = $2 AND value = $3")
+            .bind(to)
+            .bind(name)
+            .bind(from)
+            .execute(&self.pool)
+            .await
+            .map_err(write_err)?;
+        Ok(done.rows_affected() == 1)
+    }
+
     /// A session-level advisory lock on the name, on a connection of its own held until the store
     /// closes or the process dies: PostgreSQL releases it with the connection, so a crashed process
     /// never keeps its name.
@@ -297,7 +308,7 @@ impl Store for PostgresStore {
     async fn outbox_for_pickup(&self, pickup: &PickupId) -> Result<Vec<OutboxStatus>> {
         let rows = sqlx::query(
             "SELECT id, purpose, attempts, sent_at, last_error, dropped_at,
-                    (recipient IS NOT NULL OR body IS NOT NULL) AS holds_content
+                    (sealed IS NOT NULL OR recipient IS NOT NULL OR body IS NOT NULL) AS holds_content
              FROM outbox WHERE pickup_id = $1 ORDER BY id",
         )
         .bind(pickup.as_str())
@@ -312,10 +323,10 @@ impl Store for PostgresStore {
         let row = sqlx::query(
             "UPDATE outbox SET leased_until = $1, attempts = attempts + 1
              WHERE id = (SELECT id FROM outbox
-                         WHERE sent_at IS NULL AND body IS NOT NULL AND not_before <= $2
+                         WHERE sent_at IS NULL AND sealed IS NOT NULL AND not_before <= $2
                            AND (leased_until IS NULL OR leased_until <= $2)
                          ORDER BY id LIMIT 1 FOR UPDATE SKIP LOCKED)
-             RETURNING id, pickup_id, purpose, recipient, body, attempts, created_at",
+             RETURNING id, pickup_id, purpose, key_id, sealed, recipient, body, attempts, created_at",
         )
         .bind(lease_until)
         .bind(now)
@@ -327,7 +338,8 @@ impl Store for PostgresStore {
 
     async fn outbox_sent(&self, id: i64, at: DateTime<Utc>, gateway_id: &str) -> Result<()> {
         sqlx::query(
-            "UPDATE outbox SET sent_at = $1, gateway_id = $2, recipient = NULL, body = NULL, leased_until = NULL,
+            "UPDATE outbox SET sent_at = $1, gateway_id = $2, key_id = NULL, sealed = NULL, recipient = NULL, body = NULL,
+                    leased_until = NULL,
                     last_error = NULL
              WHERE id = $3",
         )

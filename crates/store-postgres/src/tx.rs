@@ -4,9 +4,9 @@ use abholbox_core::compartment::{Candidate, CompartmentState, Defect, SizeClass}
 use abholbox_core::ids::{BoxId, CompartmentNo, PanelId, PickupId, SessionId, SiteId};
 use abholbox_core::kiosk::Step;
 use abholbox_store::{
-    BoxRecord, CompartmentRecord, FamilyPin, KeyedHash, NewAuditEntry, NewBoxEvent, NewCompartment, NewEvent,
-    NewOutboxMessage, OldDocumentRecord, PanelRecord, PersonalRecord, PickupRecord, PinHash, Result, SessionRecord,
-    SiteRecord, StoreError, TokenRecord, Tx,
+    BoxRecord, CLEAR_KEY_ID, CompartmentRecord, FamilyPin, KeyedHash, NewAuditEntry, NewBoxEvent, NewCompartment,
+    NewEvent, NewOutboxMessage, OldDocumentRecord, PanelRecord, PersonalRecord, PickupRecord, PinHash, Result, Sealed,
+    SealedRow, SealedTable, SessionRecord, SiteRecord, StoreError, TokenRecord, Tx,
 };
 use async_trait::async_trait;
 use chrono::{DateTime, Utc};
@@ -15,8 +15,8 @@ use sqlx::types::Json;
 use sqlx::{Postgres, Row, Transaction};
 
 use crate::rows::{
-    compartment_no, db, map_box, map_compartment, map_panel, map_personal, map_pickup, map_pin, map_session, map_site,
-    read_err, write_err,
+    compartment_no, db, map_box, map_compartment, map_panel, map_personal, map_pickup, map_pin, map_sealed_row,
+    map_session, map_site, read_err, write_err,
 };
 
 pub(crate) struct PgTx {
@@ -263,16 +263,13 @@ impl Tx for PgTx {
             .execute(&mut *self.tx)
             .await
             .map_err(write_err)?;
-        sqlx::query(
-            "INSERT INTO personal_data (pickup_id, phone_e164, birth_date, old_document_number) VALUES ($1, $2, $3, $4)",
-        )
-        .bind(personal.pickup.as_str())
-        .bind(&personal.phone_e164)
-        .bind(personal.birth_date.as_deref())
-        .bind(personal.old_document_number.as_deref())
-        .execute(&mut *self.tx)
-        .await
-        .map_err(write_err)?;
+        sqlx::query("INSERT INTO personal_data (pickup_id, key_id, sealed) VALUES ($1, $2, $3)")
+            .bind(personal.pickup.as_str())
+            .bind(&personal.sealed.key_id)
+            .bind(&personal.sealed.bytes)
+            .execute(&mut *self.tx)
+            .await
+            .map_err(write_err)?;
         Ok(())
     }
 
@@ -433,12 +430,97 @@ impl Tx for PgTx {
         .execute(&mut *self.tx)
         .await
         .map_err(write_err)?;
-        sqlx::query("UPDATE outbox SET recipient = NULL, body = NULL WHERE pickup_id = $1 AND sent_at IS NOT NULL")
-            .bind(id.as_str())
+        sqlx::query(
+            "UPDATE outbox SET key_id = NULL, sealed = NULL, recipient = NULL, body = NULL
+             WHERE pickup_id = $1 AND sent_at IS NOT NULL",
+        )
+        .bind(id.as_str())
+        .execute(&mut *self.tx)
+        .await
+        .map_err(write_err)?;
+        Ok(())
+    }
+
+    async fn pickups_with_phone_not_under(&mut self, key_id: &str, limit: u32) -> Result<Vec<PickupRecord>> {
+        let rows = sqlx::query(
+            "SELECT * FROM pickups WHERE phone_hash IS NOT NULL AND (phone_key < $1 OR phone_key > $1) LIMIT $2",
+        )
+        .bind(key_id)
+        .bind(i64::from(limit))
+        .fetch_all(&mut *self.tx)
+        .await
+        .map_err(read_err)?;
+        rows.iter().map(map_pickup).collect()
+    }
+
+    async fn rekey_phone(&mut self, pickup: &PickupId, from: &KeyedHash, to: &KeyedHash) -> Result<bool> {
+        sqlx::query(
+            "UPDATE family_pins SET phone_key = $1, phone_hash = $2
+             WHERE phone_hash = $3 AND box_id = (SELECT box_id FROM pickups WHERE id = $4)",
+        )
+        .bind(&to.key_id)
+        .bind(&to.hash)
+        .bind(&from.hash)
+        .bind(pickup.as_str())
+        .execute(&mut *self.tx)
+        .await
+        .map_err(write_err)?;
+        self.touched.push(pickup.to_string());
+        let done = sqlx::query(
+            "UPDATE pickups SET phone_key = $1, phone_hash = $2, version = version + 1
+             WHERE id = $3 AND phone_hash = $4",
+        )
+        .bind(&to.key_id)
+        .bind(&to.hash)
+        .bind(pickup.as_str())
+        .bind(&from.hash)
+        .execute(&mut *self.tx)
+        .await
+        .map_err(write_err)?;
+        Ok(done.rows_affected() == 1)
+    }
+
+    async fn sealed_not_under(&mut self, table: SealedTable, key_id: &str, limit: u32) -> Result<Vec<SealedRow>> {
+        let sql = match table {
+            SealedTable::PersonalData => "SELECT * FROM personal_data WHERE (key_id < $1 OR key_id > $1) LIMIT $2",
+            SealedTable::Outbox => {
+                "SELECT * FROM outbox WHERE sealed IS NOT NULL AND (key_id < $1 OR key_id > $1) LIMIT $2"
+            }
+            SealedTable::OldDocuments => "SELECT * FROM old_documents WHERE (key_id < $1 OR key_id > $1) LIMIT $2",
+        };
+        let rows =
+            sqlx::query(sql).bind(key_id).bind(i64::from(limit)).fetch_all(&mut *self.tx).await.map_err(read_err)?;
+        rows.iter().map(|r| map_sealed_row(table, r)).collect()
+    }
+
+    async fn reseal(&mut self, table: SealedTable, row: &SealedRow, was: &Sealed) -> Result<bool> {
+        let sql = match table {
+            SealedTable::PersonalData => {
+                "UPDATE personal_data SET key_id = $1, sealed = $2, phone_e164 = NULL, birth_date = NULL,
+                        old_document_number = NULL
+                 WHERE pickup_id = $3 AND key_id = $4 AND sealed = $5"
+            }
+            SealedTable::Outbox => {
+                "UPDATE outbox SET key_id = $1, sealed = $2, recipient = NULL, body = NULL
+                 WHERE id::text = $3 AND key_id = $4 AND sealed = $5 AND sent_at IS NULL"
+            }
+            SealedTable::OldDocuments => {
+                "UPDATE old_documents SET key_id = $1, sealed = $2, document_number = NULL
+                 WHERE id::text = $3 AND key_id = $4 AND sealed = $5"
+            }
+        };
+        // A value from before sealing has no sealed bytes yet: it is matched by its key id alone.
+        let was_bytes: &[u8] = if was.key_id == CLEAR_KEY_ID { &[] } else { &was.bytes };
+        let done = sqlx::query(sql)
+            .bind(&row.sealed.key_id)
+            .bind(&row.sealed.bytes)
+            .bind(&row.row)
+            .bind(&was.key_id)
+            .bind(was_bytes)
             .execute(&mut *self.tx)
             .await
             .map_err(write_err)?;
-        Ok(())
+        Ok(done.rows_affected() == 1)
     }
 
     async fn free_compartments(&mut self, box_id: &BoxId) -> Result<Vec<Candidate>> {
@@ -630,13 +712,13 @@ impl Tx for PgTx {
 
     async fn enqueue(&mut self, m: &NewOutboxMessage) -> Result<i64> {
         let row = sqlx::query(
-            "INSERT INTO outbox (pickup_id, purpose, recipient, body, created_at, not_before)
+            "INSERT INTO outbox (pickup_id, purpose, key_id, sealed, created_at, not_before)
              VALUES ($1, $2, $3, $4, $5, $6) RETURNING id",
         )
         .bind(m.pickup.as_str())
         .bind(m.purpose)
-        .bind(&m.recipient)
-        .bind(&m.body)
+        .bind(&m.sealed.key_id)
+        .bind(&m.sealed.bytes)
         .bind(m.created_at)
         .bind(m.not_before)
         .fetch_one(&mut *self.tx)
@@ -647,7 +729,8 @@ impl Tx for PgTx {
 
     async fn drop_unsent_messages(&mut self, pickup: &PickupId, at: DateTime<Utc>) -> Result<u64> {
         let done = sqlx::query(
-            "UPDATE outbox SET recipient = NULL, body = NULL, dropped_at = $1, leased_until = NULL
+            "UPDATE outbox SET key_id = NULL, sealed = NULL, recipient = NULL, body = NULL, dropped_at = $1,
+                    leased_until = NULL
              WHERE pickup_id = $2 AND sent_at IS NULL AND dropped_at IS NULL",
         )
         .bind(at)
@@ -672,14 +755,17 @@ impl Tx for PgTx {
     }
 
     async fn insert_old_document(&mut self, d: &OldDocumentRecord) -> Result<()> {
-        sqlx::query("INSERT INTO old_documents (box_id, pickup_id, document_number, taken_at) VALUES ($1, $2, $3, $4)")
-            .bind(d.box_id.as_str())
-            .bind(d.pickup.as_str())
-            .bind(&d.document_number)
-            .bind(d.taken_at)
-            .execute(&mut *self.tx)
-            .await
-            .map_err(write_err)?;
+        sqlx::query(
+            "INSERT INTO old_documents (box_id, pickup_id, key_id, sealed, taken_at) VALUES ($1, $2, $3, $4, $5)",
+        )
+        .bind(d.box_id.as_str())
+        .bind(d.pickup.as_str())
+        .bind(&d.sealed.key_id)
+        .bind(&d.sealed.bytes)
+        .bind(d.taken_at)
+        .execute(&mut *self.tx)
+        .await
+        .map_err(write_err)?;
         Ok(())
     }
 

@@ -103,8 +103,9 @@ impl SqliteStore {
             .await
             .map_err(db)?;
         let changes: Arc<abholbox_store::Changes> = Arc::default();
-        tokio::spawn(checkpoints(pool.clone(), Arc::downgrade(&changes)));
-        Ok(Self { pool, write, writer: Arc::new(Semaphore::new(1)), changes })
+        let writer = Arc::new(Semaphore::new(1));
+        tokio::spawn(checkpoints(pool.clone(), write.clone(), writer.clone(), Arc::downgrade(&changes)));
+        Ok(Self { pool, write, writer, changes })
     }
 }
 
@@ -112,17 +113,41 @@ impl SqliteStore {
 const READERS: u32 = 8;
 /// How often the checkpointer copies committed pages from the write-ahead log into the database.
 const CHECKPOINT_EVERY: Duration = Duration::from_millis(500);
+/// How often, when anything was written, the write-ahead log is emptied to zero bytes: old page
+/// images (of personal data erased since, sealed as it was) do not stay in it longer than this.
+const TRUNCATE_EVERY: u32 = 60;
 
 /// Copies the write-ahead log into the database file in the background (a passive checkpoint, which
 /// never blocks a writer), so that the commit that crosses SQLite's threshold does not pay for it
-/// while every other writer waits behind it. Ends when the store is closed or dropped.
-async fn checkpoints(pool: SqlitePool, changes: std::sync::Weak<abholbox_store::Changes>) {
+/// while every other writer waits behind it. Every [`TRUNCATE_EVERY`] rounds it instead empties the
+/// log, queued as a writer. Ends when the store is closed or dropped.
+async fn checkpoints(
+    pool: SqlitePool,
+    write: SqlitePool,
+    writer: Arc<Semaphore>,
+    changes: std::sync::Weak<abholbox_store::Changes>,
+) {
     let mut checkpointed = 0;
+    let mut round: u32 = 0;
+    let mut written_since_truncate = false;
     loop {
         tokio::time::sleep(CHECKPOINT_EVERY).await;
         let Some(commits) = changes.upgrade().map(|c| c.commits()) else { return };
         if pool.is_closed() {
             return;
+        }
+        round = round.wrapping_add(1);
+        written_since_truncate |= commits != checkpointed;
+        if round.is_multiple_of(TRUNCATE_EVERY * 2) && written_since_truncate {
+            written_since_truncate = false;
+            checkpointed = commits;
+            let Ok(_permit) = writer.acquire().await else { return };
+            if let Err(e) = sqlx::query("PRAGMA wal_checkpoint(TRUNCATE)").execute(&write).await
+                && !write.is_closed()
+            {
+                tracing::warn!(error = %e, "emptying the write-ahead log failed; tried again later");
+            }
+            continue;
         }
         if commits == checkpointed {
             continue;
@@ -145,6 +170,8 @@ fn settings(options: SqliteConnectOptions) -> SqliteConnectOptions {
         .synchronous(SqliteSynchronous::Full)
         .foreign_keys(true)
         .busy_timeout(Duration::from_secs(10))
+        // Deleted rows (erased personal data among them) are overwritten, not left in free pages.
+        .pragma("secure_delete", "ON")
 }
 
 /// The disk's limit for this store: one-row write transactions committed per second by a minimal
@@ -215,6 +242,18 @@ impl Store for SqliteStore {
             .fetch_one(&self.write)
             .await
             .map_err(db)
+    }
+
+    async fn change_agreed(&self, name: &str, from: &str, to: &str) -> Result<bool> {
+        let _permit = self.write_permit().await?;
+        let done = sqlx::query("UPDATE settings SET value = ? WHERE name = ? AND value = ?")
+            .bind(to)
+            .bind(name)
+            .bind(from)
+            .execute(&self.write)
+            .await
+            .map_err(db)?;
+        Ok(done.rows_affected() == 1)
     }
 
     /// One server owns a SQLite file (the data directory's lock says so): the name is always its own.
@@ -328,7 +367,7 @@ impl Store for SqliteStore {
     async fn outbox_for_pickup(&self, pickup: &PickupId) -> Result<Vec<OutboxStatus>> {
         let rows = sqlx::query(
             "SELECT id, purpose, attempts, sent_at, last_error, dropped_at,
-                    (recipient IS NOT NULL OR body IS NOT NULL) AS holds_content
+                    (sealed IS NOT NULL OR recipient IS NOT NULL OR body IS NOT NULL) AS holds_content
              FROM outbox WHERE pickup_id = ? ORDER BY id",
         )
         .bind(pickup.as_str())
@@ -341,7 +380,7 @@ impl Store for SqliteStore {
     async fn lease_outbox(&self, now: DateTime<Utc>, lease_until: DateTime<Utc>) -> Result<Option<OutboxRecord>> {
         // A look first, without the write permit: most looks find nothing due.
         let due: Option<i64> = sqlx::query_scalar(
-            "SELECT id FROM outbox WHERE sent_at IS NULL AND body IS NOT NULL AND not_before <= ?1
+            "SELECT id FROM outbox WHERE sent_at IS NULL AND sealed IS NOT NULL AND not_before <= ?1
                AND (leased_until IS NULL OR leased_until <= ?1) LIMIT 1",
         )
         .bind(ts(now))
@@ -356,10 +395,10 @@ impl Store for SqliteStore {
         let row = sqlx::query(
             "UPDATE outbox SET leased_until = ?1, attempts = attempts + 1
              WHERE id = (SELECT id FROM outbox
-                         WHERE sent_at IS NULL AND body IS NOT NULL AND not_before <= ?2
+                         WHERE sent_at IS NULL AND sealed IS NOT NULL AND not_before <= ?2
                            AND (leased_until IS NULL OR leased_until <= ?2)
                          ORDER BY id LIMIT 1)
-             RETURNING id, pickup_id, purpose, recipient, body, attempts, created_at",
+             RETURNING id, pickup_id, purpose, key_id, sealed, recipient, body, attempts, created_at",
         )
         .bind(ts(lease_until))
         .bind(ts(now))
@@ -373,7 +412,8 @@ impl Store for SqliteStore {
     async fn outbox_sent(&self, id: i64, at: DateTime<Utc>, gateway_id: &str) -> Result<()> {
         let _permit = self.write_permit().await?;
         sqlx::query(
-            "UPDATE outbox SET sent_at = ?, gateway_id = ?, recipient = NULL, body = NULL, leased_until = NULL,
+            "UPDATE outbox SET sent_at = ?, gateway_id = ?, key_id = NULL, sealed = NULL, recipient = NULL, body = NULL,
+                    leased_until = NULL,
                     last_error = NULL
              WHERE id = ?",
         )

@@ -9,8 +9,9 @@ use abholbox_core::personal::ThirdFactor;
 use abholbox_core::pickup::{Attention, PickupStatus};
 use abholbox_store::{
     AuditRecord, BoxEventRecord, BoxRecord, BoxSummary, CompartmentRecord, DoorMove, EventRecord, KeyedHash,
-    OutboxRecord, OutboxStatus, PanelRecord, PersonalRecord, PickupRecord, PinHash, Role, Rule, SessionRecord,
-    SiteRecord, StoreError, TokenRecord,
+    MessageFields, OldDocumentFields, OutboxRecord, OutboxStatus, PanelRecord, PersonalFields, PersonalRecord,
+    PickupRecord, PinHash, Role, Rule, Sealed, SealedRow, SealedTable, Serialize, SessionRecord, SiteRecord,
+    StoreError, TokenRecord,
 };
 use chrono::{DateTime, Utc};
 use sqlx::Row;
@@ -198,13 +199,42 @@ pub(crate) fn map_pickup(row: &SqliteRow) -> R<PickupRecord> {
     })
 }
 
-pub(crate) fn map_personal(row: &SqliteRow) -> R<PersonalRecord> {
-    Ok(PersonalRecord {
-        pickup: parsed(row, "pickup_id", |v| PickupId::parse(v).ok())?,
-        phone_e164: s(row, "phone_e164")?,
-        birth_date: opt_s(row, "birth_date")?,
-        old_document_number: opt_s(row, "old_document_number")?,
+/// A sealed value, or one from before sealing read from its clear columns by `clear`.
+fn sealed<T: Serialize>(row: &SqliteRow, clear: impl FnOnce() -> R<T>) -> R<Sealed> {
+    Sealed::from_columns(s(row, "key_id")?, blob(row, "sealed")?, clear)?.ok_or_else(|| corrupt("sealed"))
+}
+
+fn personal_sealed(row: &SqliteRow) -> R<Sealed> {
+    sealed(row, || {
+        Ok(PersonalFields {
+            phone: s(row, "phone_e164")?,
+            birth_date: opt_s(row, "birth_date")?,
+            old_document_number: opt_s(row, "old_document_number")?,
+        })
     })
+}
+
+fn message_sealed(row: &SqliteRow) -> R<Sealed> {
+    sealed(row, || Ok(MessageFields { recipient: s(row, "recipient")?, body: s(row, "body")? }))
+}
+
+fn old_document_sealed(row: &SqliteRow) -> R<Sealed> {
+    sealed(row, || Ok(OldDocumentFields { document_number: s(row, "document_number")? }))
+}
+
+pub(crate) fn map_personal(row: &SqliteRow) -> R<PersonalRecord> {
+    Ok(PersonalRecord { pickup: parsed(row, "pickup_id", |v| PickupId::parse(v).ok())?, sealed: personal_sealed(row)? })
+}
+
+/// A row of `table` as [`abholbox_store::Tx::sealed_not_under`] returns it.
+pub(crate) fn map_sealed_row(table: SealedTable, row: &SqliteRow) -> R<SealedRow> {
+    let pickup = parsed(row, "pickup_id", |v| PickupId::parse(v).ok())?;
+    let (id, sealed) = match table {
+        SealedTable::PersonalData => (pickup.to_string(), personal_sealed(row)?),
+        SealedTable::Outbox => (i(row, "id")?.to_string(), message_sealed(row)?),
+        SealedTable::OldDocuments => (i(row, "id")?.to_string(), old_document_sealed(row)?),
+    };
+    Ok(SealedRow { row: id, pickup, sealed })
 }
 
 pub(crate) fn map_session(row: &SqliteRow) -> R<SessionRecord> {
@@ -272,8 +302,7 @@ pub(crate) fn map_outbox(row: &SqliteRow) -> R<OutboxRecord> {
         id: i(row, "id")?,
         pickup: parsed(row, "pickup_id", |v| PickupId::parse(v).ok())?,
         purpose: s(row, "purpose")?,
-        recipient: s(row, "recipient")?,
-        body: s(row, "body")?,
+        sealed: message_sealed(row)?,
         attempts: u(row, "attempts")?,
         created_at: t(row, "created_at")?,
     })

@@ -4,16 +4,17 @@ use abholbox_core::compartment::{Candidate, CompartmentState, Defect, SizeClass}
 use abholbox_core::ids::{BoxId, CompartmentNo, PanelId, PickupId, SessionId, SiteId};
 use abholbox_core::kiosk::Step;
 use abholbox_store::{
-    BoxRecord, CompartmentRecord, FamilyPin, KeyedHash, NewAuditEntry, NewBoxEvent, NewCompartment, NewEvent,
-    NewOutboxMessage, OldDocumentRecord, PanelRecord, PersonalRecord, PickupRecord, PinHash, Result, SessionRecord,
-    SiteRecord, TokenRecord, Tx,
+    BoxRecord, CLEAR_KEY_ID, CompartmentRecord, FamilyPin, KeyedHash, NewAuditEntry, NewBoxEvent, NewCompartment,
+    NewEvent, NewOutboxMessage, OldDocumentRecord, PanelRecord, PersonalRecord, PickupRecord, PinHash, Result, Sealed,
+    SealedRow, SealedTable, SessionRecord, SiteRecord, TokenRecord, Tx,
 };
 use async_trait::async_trait;
 use chrono::{DateTime, Utc};
 use sqlx::{Row, Sqlite, Transaction};
 
 use crate::rows::{
-    compartment_no, db, map_box, map_compartment, map_panel, map_personal, map_pickup, map_session, map_site, write_err,
+    compartment_no, db, map_box, map_compartment, map_panel, map_personal, map_pickup, map_sealed_row, map_session,
+    map_site, write_err,
 };
 use crate::time::ts;
 
@@ -243,16 +244,13 @@ impl Tx for SqliteTx {
             .execute(&mut *self.tx)
             .await
             .map_err(write_err)?;
-        sqlx::query(
-            "INSERT INTO personal_data (pickup_id, phone_e164, birth_date, old_document_number) VALUES (?, ?, ?, ?)",
-        )
-        .bind(personal.pickup.as_str())
-        .bind(&personal.phone_e164)
-        .bind(personal.birth_date.as_deref())
-        .bind(personal.old_document_number.as_deref())
-        .execute(&mut *self.tx)
-        .await
-        .map_err(write_err)?;
+        sqlx::query("INSERT INTO personal_data (pickup_id, key_id, sealed) VALUES (?, ?, ?)")
+            .bind(personal.pickup.as_str())
+            .bind(&personal.sealed.key_id)
+            .bind(&personal.sealed.bytes)
+            .execute(&mut *self.tx)
+            .await
+            .map_err(write_err)?;
         Ok(())
     }
 
@@ -406,12 +404,96 @@ impl Tx for SqliteTx {
         .execute(&mut *self.tx)
         .await
         .map_err(db)?;
-        sqlx::query("UPDATE outbox SET recipient = NULL, body = NULL WHERE pickup_id = ? AND sent_at IS NOT NULL")
-            .bind(id.as_str())
+        sqlx::query(
+            "UPDATE outbox SET key_id = NULL, sealed = NULL, recipient = NULL, body = NULL
+             WHERE pickup_id = ? AND sent_at IS NOT NULL",
+        )
+        .bind(id.as_str())
+        .execute(&mut *self.tx)
+        .await
+        .map_err(db)?;
+        Ok(())
+    }
+
+    async fn pickups_with_phone_not_under(&mut self, key_id: &str, limit: u32) -> Result<Vec<PickupRecord>> {
+        let rows = sqlx::query(
+            "SELECT * FROM pickups WHERE phone_hash IS NOT NULL AND (phone_key < ?1 OR phone_key > ?1) LIMIT ?2",
+        )
+        .bind(key_id)
+        .bind(i64::from(limit))
+        .fetch_all(&mut *self.tx)
+        .await
+        .map_err(db)?;
+        rows.iter().map(map_pickup).collect()
+    }
+
+    async fn rekey_phone(&mut self, pickup: &PickupId, from: &KeyedHash, to: &KeyedHash) -> Result<bool> {
+        sqlx::query(
+            "UPDATE family_pins SET phone_key = ?, phone_hash = ?
+             WHERE phone_hash = ? AND box_id = (SELECT box_id FROM pickups WHERE id = ?)",
+        )
+        .bind(&to.key_id)
+        .bind(&to.hash)
+        .bind(&from.hash)
+        .bind(pickup.as_str())
+        .execute(&mut *self.tx)
+        .await
+        .map_err(db)?;
+        self.touched.push(pickup.to_string());
+        let done = sqlx::query(
+            "UPDATE pickups SET phone_key = ?, phone_hash = ?, version = version + 1
+             WHERE id = ? AND phone_hash = ?",
+        )
+        .bind(&to.key_id)
+        .bind(&to.hash)
+        .bind(pickup.as_str())
+        .bind(&from.hash)
+        .execute(&mut *self.tx)
+        .await
+        .map_err(db)?;
+        Ok(done.rows_affected() == 1)
+    }
+
+    async fn sealed_not_under(&mut self, table: SealedTable, key_id: &str, limit: u32) -> Result<Vec<SealedRow>> {
+        let sql = match table {
+            SealedTable::PersonalData => "SELECT * FROM personal_data WHERE (key_id < ?1 OR key_id > ?1) LIMIT ?2",
+            SealedTable::Outbox => {
+                "SELECT * FROM outbox WHERE sealed IS NOT NULL AND (key_id < ?1 OR key_id > ?1) LIMIT ?2"
+            }
+            SealedTable::OldDocuments => "SELECT * FROM old_documents WHERE (key_id < ?1 OR key_id > ?1) LIMIT ?2",
+        };
+        let rows = sqlx::query(sql).bind(key_id).bind(i64::from(limit)).fetch_all(&mut *self.tx).await.map_err(db)?;
+        rows.iter().map(|r| map_sealed_row(table, r)).collect()
+    }
+
+    async fn reseal(&mut self, table: SealedTable, row: &SealedRow, was: &Sealed) -> Result<bool> {
+        let sql = match table {
+            SealedTable::PersonalData => {
+                "UPDATE personal_data SET key_id = ?, sealed = ?, phone_e164 = NULL, birth_date = NULL,
+                        old_document_number = NULL
+                 WHERE pickup_id = ? AND key_id = ? AND sealed = ?"
+            }
+            SealedTable::Outbox => {
+                "UPDATE outbox SET key_id = ?, sealed = ?, recipient = NULL, body = NULL
+                 WHERE id = CAST(? AS INTEGER) AND key_id = ? AND sealed = ? AND sent_at IS NULL"
+            }
+            SealedTable::OldDocuments => {
+                "UPDATE old_documents SET key_id = ?, sealed = ?, document_number = NULL
+                 WHERE id = CAST(? AS INTEGER) AND key_id = ? AND sealed = ?"
+            }
+        };
+        // A value from before sealing has no sealed bytes yet: it is matched by its key id alone.
+        let was_bytes: &[u8] = if was.key_id == CLEAR_KEY_ID { &[] } else { &was.bytes };
+        let done = sqlx::query(sql)
+            .bind(&row.sealed.key_id)
+            .bind(&row.sealed.bytes)
+            .bind(&row.row)
+            .bind(&was.key_id)
+            .bind(was_bytes)
             .execute(&mut *self.tx)
             .await
             .map_err(db)?;
-        Ok(())
+        Ok(done.rows_affected() == 1)
     }
 
     async fn free_compartments(&mut self, box_id: &BoxId) -> Result<Vec<Candidate>> {
@@ -614,13 +696,13 @@ impl Tx for SqliteTx {
 
     async fn enqueue(&mut self, m: &NewOutboxMessage) -> Result<i64> {
         let row = sqlx::query(
-            "INSERT INTO outbox (pickup_id, purpose, recipient, body, created_at, not_before)
+            "INSERT INTO outbox (pickup_id, purpose, key_id, sealed, created_at, not_before)
              VALUES (?, ?, ?, ?, ?, ?) RETURNING id",
         )
         .bind(m.pickup.as_str())
         .bind(m.purpose)
-        .bind(&m.recipient)
-        .bind(&m.body)
+        .bind(&m.sealed.key_id)
+        .bind(&m.sealed.bytes)
         .bind(ts(m.created_at))
         .bind(ts(m.not_before))
         .fetch_one(&mut *self.tx)
@@ -631,7 +713,8 @@ impl Tx for SqliteTx {
 
     async fn drop_unsent_messages(&mut self, pickup: &PickupId, at: DateTime<Utc>) -> Result<u64> {
         let done = sqlx::query(
-            "UPDATE outbox SET recipient = NULL, body = NULL, dropped_at = ?, leased_until = NULL
+            "UPDATE outbox SET key_id = NULL, sealed = NULL, recipient = NULL, body = NULL, dropped_at = ?,
+                    leased_until = NULL
              WHERE pickup_id = ? AND sent_at IS NULL AND dropped_at IS NULL",
         )
         .bind(ts(at))
@@ -656,10 +739,11 @@ impl Tx for SqliteTx {
     }
 
     async fn insert_old_document(&mut self, d: &OldDocumentRecord) -> Result<()> {
-        sqlx::query("INSERT INTO old_documents (box_id, pickup_id, document_number, taken_at) VALUES (?, ?, ?, ?)")
+        sqlx::query("INSERT INTO old_documents (box_id, pickup_id, key_id, sealed, taken_at) VALUES (?, ?, ?, ?, ?)")
             .bind(d.box_id.as_str())
             .bind(d.pickup.as_str())
-            .bind(&d.document_number)
+            .bind(&d.sealed.key_id)
+            .bind(&d.sealed.bytes)
             .bind(ts(d.taken_at))
             .execute(&mut *self.tx)
             .await

@@ -18,7 +18,8 @@ use serde_json::json;
 
 use crate::{
     BoxRecord, DoorMove, KeyedHash, NewAuditEntry, NewBoxEvent, NewCompartment, NewEvent, NewOutboxMessage,
-    PanelRecord, PersonalRecord, PickupRecord, PinHash, Rule, SessionRecord, SiteRecord, Store, StoreError,
+    PanelRecord, PersonalRecord, PickupRecord, PinHash, Rule, Sealed, SealedRow, SealedTable, SessionRecord,
+    SiteRecord, Store, StoreError,
 };
 
 fn t0() -> DateTime<Utc> {
@@ -112,13 +113,13 @@ fn pickup(n: u8, reference: &str) -> PickupRecord {
     }
 }
 
+/// Sealed bytes as the service would write them; the store keeps them without reading them.
+fn sealed(key: &str, n: u8) -> Sealed {
+    Sealed { key_id: key.into(), bytes: vec![n, 0, 0xff, n] }
+}
+
 fn personal(n: u8) -> PersonalRecord {
-    PersonalRecord {
-        pickup: id(n),
-        phone_e164: format!("+49151234567{n:02}"),
-        birth_date: Some("1974-08-12".into()),
-        old_document_number: None,
-    }
+    PersonalRecord { pickup: id(n), sealed: sealed("data-1", n) }
 }
 
 async fn insert(store: &dyn Store, p: &PickupRecord) {
@@ -306,6 +307,57 @@ pub async fn erasure_removes_what_is_personal(store: &dyn Store) {
     assert_eq!((stored.phone_hash, stored.pin, stored.reference.as_str()), (None, None, "R-1"));
 }
 
+/// A key rotation finds what is not under the new key, replaces it only where it is unchanged, and
+/// moves phone lookups (with the family's PIN) to the new lookup key.
+pub async fn sealed_values_move_to_a_new_key(store: &dyn Store) {
+    furnish(store, 2).await;
+    for n in [1, 2] {
+        let mut p = pickup(n, &format!("R-{n}"));
+        p.box_id = Some(the_box());
+        p.status = PickupStatus::Ready;
+        p.compartment = Some(no(u32::from(n)));
+        p.phone_hash = Some(KeyedHash { key_id: "lookup-1".into(), hash: vec![n; 32] });
+        p.pin = Some(pin(3));
+        insert(store, &p).await;
+    }
+    let mut tx = store.begin().await.unwrap();
+    tx.family_pin(&the_box(), &KeyedHash { key_id: "lookup-1".into(), hash: vec![1; 32] }, &pin(3)).await.unwrap();
+    tx.reseal(
+        SealedTable::PersonalData,
+        &SealedRow { row: id(2).to_string(), pickup: id(2), sealed: sealed("data-2", 2) },
+        &sealed("data-1", 0),
+    )
+    .await
+    .unwrap();
+    tx.commit().await.unwrap();
+
+    let mut tx = store.begin().await.unwrap();
+    let old = tx.sealed_not_under(SealedTable::PersonalData, "data-2", 10).await.unwrap();
+    assert_eq!(
+        old.iter().map(|r| (r.row.clone(), r.sealed.clone())).collect::<Vec<_>>(),
+        vec![(id(1).to_string(), sealed("data-1", 0))]
+    );
+    let again = SealedRow { sealed: sealed("data-2", 9), ..old[0].clone() };
+    assert!(!tx.reseal(SealedTable::PersonalData, &again, &sealed("data-1", 5)).await.unwrap(), "changed meanwhile");
+    assert!(tx.reseal(SealedTable::PersonalData, &again, &sealed("data-1", 0)).await.unwrap());
+    assert!(tx.sealed_not_under(SealedTable::PersonalData, "data-2", 10).await.unwrap().is_empty());
+    assert_eq!(tx.personal_data(&id(1)).await.unwrap().map(|p| p.sealed), Some(sealed("data-2", 9)));
+
+    let stale = tx.pickups_with_phone_not_under("lookup-2", 10).await.unwrap();
+    assert_eq!(stale.len(), 2);
+    let (from, to) = (
+        KeyedHash { key_id: "lookup-1".into(), hash: vec![1; 32] },
+        KeyedHash { key_id: "lookup-2".into(), hash: vec![5; 32] },
+    );
+    assert!(tx.rekey_phone(&id(1), &from, &to).await.unwrap());
+    assert!(!tx.rekey_phone(&id(1), &from, &to).await.unwrap(), "moved once");
+    assert_eq!(tx.pickups_with_phone_not_under("lookup-2", 10).await.unwrap().len(), 1);
+    assert_eq!(tx.ready_pickups_for_phone(&the_box(), &[5; 32]).await.unwrap().len(), 1);
+    let family = tx.family_pin(&the_box(), &to, &pin(4)).await.unwrap();
+    assert_eq!((family.pin, family.new), (pin(3), false), "the family's PIN moved with the number");
+    tx.commit().await.unwrap();
+}
+
 /// Only ready pickups at the right box are found by a phone hash, in the order they became ready.
 pub async fn phone_lookup_finds_ready_pickups_of_one_box(store: &dyn Store) {
     furnish(store, 4).await;
@@ -418,8 +470,7 @@ pub async fn the_outbox_leases_and_forgets(store: &dyn Store) {
     let message = NewOutboxMessage {
         pickup: p.clone(),
         purpose: "ready",
-        recipient: "+4915123456701".into(),
-        body: "PIN: 482913".into(),
+        sealed: sealed("data-1", 7),
         not_before: t0(),
         created_at: t0(),
     };
@@ -429,7 +480,7 @@ pub async fn the_outbox_leases_and_forgets(store: &dyn Store) {
     tx.commit().await.unwrap();
 
     let leased = store.lease_outbox(t0(), t0() + Duration::seconds(60)).await.unwrap().unwrap();
-    assert_eq!((leased.id, leased.attempts, leased.body.as_str()), (first, 1, "PIN: 482913"));
+    assert_eq!((leased.id, leased.attempts, &leased.sealed), (first, 1, &sealed("data-1", 7)));
     assert!(
         store.lease_outbox(t0(), t0() + Duration::seconds(60)).await.unwrap().is_none(),
         "leased, and the other is not due"
@@ -553,8 +604,7 @@ pub async fn unsent_messages_can_be_dropped(store: &dyn Store) {
     let message = NewOutboxMessage {
         pickup: p.clone(),
         purpose: "ready",
-        recipient: "+4915123456701".into(),
-        body: "PIN: 482913".into(),
+        sealed: sealed("data-1", 7),
         not_before: t0(),
         created_at: t0(),
     };

@@ -15,6 +15,8 @@ mod records;
 pub use changes::Changes;
 pub use error::{Rule, StoreError};
 pub use records::*;
+/// Re-exported for the backends, which read sealed values' clear columns of before sealing.
+pub use serde::Serialize;
 
 use abholbox_core::compartment::{Candidate, CompartmentState, Defect};
 use abholbox_core::ids::{BoxId, CompartmentNo, PanelId, PickupId, SessionId, SiteId};
@@ -44,6 +46,9 @@ pub trait Store: Send + Sync + 'static {
     /// A setting of the installation that every server must agree on: `value` is stored if the setting
     /// has none yet, and the stored value is returned.
     async fn agree_on(&self, name: &str, value: &str) -> Result<String>;
+    /// Changes an agreed setting from `from` to `to`; returns whether it held `from`. For changes
+    /// every server must follow, such as a new key in the key file.
+    async fn change_agreed(&self, name: &str, from: &str, to: &str) -> Result<bool>;
 
     /// Holds the name of this server process among those sharing the database, for as long as the
     /// store is open; `false` when another live process holds it. A single-server backend always holds it.
@@ -138,6 +143,17 @@ pub trait Tx: Send {
     async fn personal_data(&mut self, id: &PickupId) -> Result<Option<PersonalRecord>>;
     /// Erases what is personal about a pickup: its personal data row, phone hash and PIN material.
     async fn erase_personal_data(&mut self, id: &PickupId) -> Result<()>;
+    /// Up to `limit` sealed values of `table` that are not under the key `key_id` (including values
+    /// from before sealing, under [`CLEAR_KEY_ID`]): what a key rotation still has to seal again.
+    async fn sealed_not_under(&mut self, table: SealedTable, key_id: &str, limit: u32) -> Result<Vec<SealedRow>>;
+    /// Up to `limit` pickups whose phone lookup hash was made with another key than `key_id`.
+    async fn pickups_with_phone_not_under(&mut self, key_id: &str, limit: u32) -> Result<Vec<PickupRecord>>;
+    /// Moves a pickup's phone lookup hash, and its family's PIN at the box, from `from` to `to` (the
+    /// same number under a new lookup key); returns whether the pickup still had `from`.
+    async fn rekey_phone(&mut self, pickup: &PickupId, from: &KeyedHash, to: &KeyedHash) -> Result<bool>;
+    /// Replaces a sealed value (and any clear value it was made from); returns whether the row still
+    /// held the value `row.sealed` was made from, so a value erased meanwhile stays erased.
+    async fn reseal(&mut self, table: SealedTable, row: &SealedRow, was: &Sealed) -> Result<bool>;
 
     async fn free_compartments(&mut self, box_id: &BoxId) -> Result<Vec<Candidate>>;
     /// Moves a compartment from one state to another if it is still in `from`; returns whether it did.

@@ -93,6 +93,95 @@ impl std::fmt::Debug for KeyedHash {
     }
 }
 
+/// Personal data as stored: encrypted and authenticated by the service under its `data` key, which
+/// is kept outside the database. The store keeps it without being able to read it; the key id lets
+/// keys rotate.
+#[derive(Clone, PartialEq, Eq)]
+pub struct Sealed {
+    pub key_id: String,
+    pub bytes: Vec<u8>,
+}
+
+/// The key id of a value written before personal data was sealed: its bytes are the plain JSON
+/// payload, read from the old clear columns, for the service to seal again at start.
+pub const CLEAR_KEY_ID: &str = "clear";
+
+impl Sealed {
+    /// A stored value from its columns: the sealed bytes, or, for a value from before sealing (key id
+    /// [`CLEAR_KEY_ID`]), its clear columns read by `clear`, in the form the service seals.
+    pub fn from_columns<T: serde::Serialize, E>(
+        key_id: String,
+        sealed: Option<Vec<u8>>,
+        clear: impl FnOnce() -> Result<T, E>,
+    ) -> Result<Option<Sealed>, E> {
+        if key_id != CLEAR_KEY_ID {
+            return Ok(sealed.map(|bytes| Sealed { key_id, bytes }));
+        }
+        let fields = clear()?;
+        Ok(serde_json::to_vec(&fields).ok().map(|bytes| Sealed { key_id, bytes }))
+    }
+}
+
+impl std::fmt::Debug for Sealed {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "Sealed({}, {} bytes)", self.key_id, self.bytes.len())
+    }
+}
+
+/// What a pickup's sealed personal data holds once opened. The serialised form is what is sealed.
+#[derive(Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+pub struct PersonalFields {
+    pub phone: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub birth_date: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub old_document_number: Option<String>,
+}
+
+/// What an unsent SMS's sealed part holds once opened.
+#[derive(Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+pub struct MessageFields {
+    pub recipient: String,
+    pub body: String,
+}
+
+/// What an old document's sealed record holds once opened.
+#[derive(Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+pub struct OldDocumentFields {
+    pub document_number: String,
+}
+
+/// The tables that hold sealed values, so one job can seal them again under a new key.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum SealedTable {
+    PersonalData,
+    Outbox,
+    OldDocuments,
+}
+
+impl SealedTable {
+    pub const ALL: [SealedTable; 3] = [Self::PersonalData, Self::Outbox, Self::OldDocuments];
+
+    /// Bound into each value's authentication, so that a value moved to another table or another
+    /// pickup's row does not open.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::PersonalData => "personal_data",
+            Self::Outbox => "outbox",
+            Self::OldDocuments => "old_documents",
+        }
+    }
+}
+
+/// One sealed value with the row it belongs to.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SealedRow {
+    /// The row's own id: the pickup id for personal data, the row number otherwise.
+    pub row: String,
+    pub pickup: PickupId,
+    pub sealed: Sealed,
+}
+
 /// The PIN as stored: a salted keyed hash. A family's pickups share one.
 #[derive(Clone, PartialEq, Eq)]
 pub struct PinHash {
@@ -172,19 +261,11 @@ impl PickupRecord {
     }
 }
 
-/// The personal data of one pickup, in one row so it can be encrypted and erased in one place.
-#[derive(Clone, PartialEq, Eq)]
+/// The personal data of one pickup, sealed, in one row so it is encrypted and erased in one place.
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub struct PersonalRecord {
     pub pickup: PickupId,
-    pub phone_e164: String,
-    pub birth_date: Option<String>,
-    pub old_document_number: Option<String>,
-}
-
-impl std::fmt::Debug for PersonalRecord {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        write!(f, "PersonalRecord({}, [redacted])", self.pickup)
-    }
+    pub sealed: Sealed,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -270,8 +351,8 @@ pub struct NewOutboxMessage {
     pub pickup: PickupId,
     /// What the message is for (`ready`, `ready_family`), for staff and metrics.
     pub purpose: &'static str,
-    pub recipient: String,
-    pub body: String,
+    /// Recipient and text ([`MessageFields`]), erased once the gateway accepted the message.
+    pub sealed: Sealed,
     pub not_before: DateTime<Utc>,
     pub created_at: DateTime<Utc>,
 }
@@ -288,8 +369,7 @@ pub struct OutboxRecord {
     pub id: i64,
     pub pickup: PickupId,
     pub purpose: String,
-    pub recipient: String,
-    pub body: String,
+    pub sealed: Sealed,
     pub attempts: u32,
     pub created_at: DateTime<Utc>,
 }
@@ -325,7 +405,8 @@ pub struct AuditRecord {
 pub struct OldDocumentRecord {
     pub box_id: BoxId,
     pub pickup: PickupId,
-    pub document_number: String,
+    /// The document's number ([`OldDocumentFields`]), for the record of its destruction.
+    pub sealed: Sealed,
     pub taken_at: DateTime<Utc>,
 }
 

@@ -9,7 +9,7 @@ use abholbox_core::ids::{BoxId, PickupId, SiteId};
 use abholbox_core::language::Language;
 use abholbox_core::personal::ThirdFactor;
 use abholbox_core::pickup::PickupStatus;
-use abholbox_store::{NewAuditEntry, NewEvent, PersonalRecord, PickupRecord, Tx};
+use abholbox_store::{NewAuditEntry, NewEvent, PersonalRecord, PickupRecord, Sealed, Tx};
 use anyhow::{Context, bail};
 use chrono::{DateTime, Duration, Utc};
 use clap::Args;
@@ -161,8 +161,8 @@ async fn write_pickup(tx: &mut dyn Tx, n: u64, sites: u32, created: DateTime<Utc
         updated_at: collected,
         version: 6,
     };
-    let personal =
-        PersonalRecord { pickup: id.clone(), phone_e164: String::new(), birth_date: None, old_document_number: None };
+    // Erased right after, as after a real hand-over: what it held does not matter.
+    let personal = PersonalRecord { pickup: id.clone(), sealed: Sealed { key_id: "data-1".into(), bytes: Vec::new() } };
     tx.insert_pickup(&pickup, &personal).await?;
     tx.erase_personal_data(&id).await?;
     let mut history = vec![

@@ -109,6 +109,7 @@ pub struct TestApp {
     pub kiosk2_id: String,
     pub service: abholbox_service::Service,
     pub clock: Arc<ManualClock>,
+    pub config: Config,
     stop: Option<oneshot::Sender<()>>,
     server: Option<JoinHandle<()>>,
 }
@@ -160,6 +161,7 @@ impl TestApp {
             kiosk2_id: b.id,
             service,
             clock,
+            config,
             stop: Some(stop),
             server: Some(server),
         }

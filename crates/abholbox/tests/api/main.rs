@@ -6,6 +6,7 @@
 mod helpers;
 
 mod admin;
+mod data_protection;
 mod doors;
 mod errors;
 mod family;

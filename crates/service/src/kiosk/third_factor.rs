@@ -51,7 +51,7 @@ impl Service {
             (step, _) => return Err(StepError::WrongStep { step: step.as_str(), event: "birth_date" }.into()),
         };
         let pickup = tx.pickup(&current).await?;
-        let stored = tx.personal_data(&current).await?.and_then(|p| p.birth_date).unwrap_or_default();
+        let stored = self.personal_data(tx.as_mut(), &current).await?.and_then(|p| p.birth_date).unwrap_or_default();
         let shown = if secrets_equal(&typed.iso(), &stored) { Shown::Matching } else { Shown::Different };
         let settled = self
             .settle_third_factor(
@@ -110,7 +110,8 @@ impl Service {
             return give_back().await;
         };
         let pickup = tx.pickup(&current).await?;
-        let on_record = tx.personal_data(&current).await?.and_then(|p| p.old_document_number).unwrap_or_default();
+        let on_record =
+            self.personal_data(tx.as_mut(), &current).await?.and_then(|p| p.old_document_number).unwrap_or_default();
         let read = abholbox_core::mrz::Mrz::parse(mrz, now.date_naive()).ok();
         let shown = match &read {
             None => Shown::Unreadable,
@@ -128,8 +129,8 @@ impl Service {
                     slot,
                     record: OldDocumentRecord {
                         box_id: box_id.clone(),
+                        sealed: self.seal_old_document(&current, read.document_number())?,
                         pickup: current,
-                        document_number: read.document_number().to_owned(),
                         taken_at: now,
                     },
                 };
