@@ -42,6 +42,7 @@ pub struct Config {
     pub kiosk: KioskConfig,
     pub pickup: PickupConfig,
     pub sms: SmsConfig,
+    pub http: HttpConfig,
     /// Serves the simulator's control routes (`/api/v1/sim/…`: doors, slot, SMS inbox). They need no
     /// token and show PINs, so only the demo turns them on.
     pub simulator_api: bool,
@@ -124,6 +125,25 @@ pub struct KioskConfig {
 pub struct PickupConfig {
     /// Days a document waits in the box before it expires.
     pub window_days: u32,
+}
+
+/// What one connection may hold of the server: a client that sends its request slowly, or opens
+/// connections without end, is cut off instead of tying the server up.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct HttpConfig {
+    /// A request's headers must arrive within this many seconds of its first byte.
+    pub header_read_timeout_seconds: u64,
+    /// Connections open at once, from everyone; more wait to be accepted.
+    pub max_connections: usize,
+    /// Connections open at once from one address (a site's kiosks may share one behind NAT).
+    pub max_connections_per_client: usize,
+}
+
+impl Default for HttpConfig {
+    fn default() -> Self {
+        Self { header_read_timeout_seconds: 10, max_connections: 4096, max_connections_per_client: 512 }
+    }
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize)]
@@ -218,6 +238,7 @@ impl Default for Config {
             },
             pickup: PickupConfig { window_days: 10 },
             sms: SmsConfig { gateway: "demo".into() },
+            http: HttpConfig::default(),
             simulator_api: false,
             sites: Vec::new(),
             boxes: Vec::new(),

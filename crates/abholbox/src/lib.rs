@@ -42,6 +42,7 @@ pub struct Application {
     _lock: std::fs::File,
     listener: TcpListener,
     router: axum::Router,
+    limits: abholbox_http::ConnectionLimits,
     store: Arc<dyn Store>,
     workers: Vec<JoinHandle<()>>,
     shutdown: watch::Sender<bool>,
@@ -116,6 +117,19 @@ pub async fn rotate_key(config: &Config, purpose: &str) -> anyhow::Result<String
         anyhow::bail!("the database's servers agreed on other keys meanwhile; the key file has the new key {id}");
     }
     Ok(id)
+}
+
+/// Checks the installation's audit chain from its start with the key file's audit keys.
+pub async fn verify_audit_log(config: &Config) -> anyhow::Result<abholbox_service::audit::AuditVerdict> {
+    let path = config.key_file();
+    if !path.exists() {
+        anyhow::bail!("no key file at {}: the audit chain cannot be checked without it", path.display());
+    }
+    let keys = KeyRing::load_or_create(&path)?;
+    let store = open_store(config).await?;
+    let verdict = abholbox_service::audit::verify_audit(store.as_ref(), &keys).await;
+    store.close().await;
+    Ok(verdict?)
 }
 
 /// Opens the store a configuration names, picked by its URL, and brings its schema up to date.
@@ -221,6 +235,8 @@ impl Application {
         let (s, stop) = (service.clone(), shutdown_rx.clone());
         workers.push(tokio::spawn(async move { s.run_box_reports(reports_rx, stop).await }));
         let (s, stop) = (service.clone(), shutdown_rx.clone());
+        workers.push(tokio::spawn(async move { s.run_audit_chain(stop).await }));
+        let (s, stop) = (service.clone(), shutdown_rx.clone());
         workers.push(tokio::spawn(async move { s.run_box_event_applier(stop).await }));
         let (s, stop) = (service.clone(), shutdown_rx);
         workers.push(tokio::spawn(async move { s.run_housekeeping(stop).await }));
@@ -230,7 +246,12 @@ impl Application {
             service: service.clone(),
             simulator: with_simulator.then_some(simulator),
         });
-        Ok(Self { service, _lock: lock, listener, router, store, workers, shutdown })
+        let limits = abholbox_http::ConnectionLimits {
+            header_read_timeout: std::time::Duration::from_secs(config.http.header_read_timeout_seconds.max(1)),
+            max_connections: config.http.max_connections,
+            max_connections_per_client: config.http.max_connections_per_client,
+        };
+        Ok(Self { service, _lock: lock, listener, router, limits, store, workers, shutdown })
     }
 
     pub fn local_addr(&self) -> anyhow::Result<SocketAddr> {
@@ -247,9 +268,7 @@ impl Application {
             stop.await;
             service.stop_waiting();
         };
-        axum::serve(abholbox_http::ShapedListener::new(self.listener), self.router)
-            .with_graceful_shutdown(stop)
-            .await?;
+        abholbox_http::serve(self.listener, self.router, self.limits, stop).await?;
         if !self.service.finish_in_flight(IN_FLIGHT_GRACE).await {
             tracing::error!("work in flight did not finish in time; what it left is flagged at the next start");
         }

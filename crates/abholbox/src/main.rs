@@ -6,6 +6,7 @@ use std::sync::Arc;
 
 use abholbox::{Application, Config, mrz_cli};
 use abholbox_core::ids::{BoxId, PanelId};
+use abholbox_service::audit::AuditVerdict;
 use abholbox_service::clock::SystemClock;
 use abholbox_store::Role;
 use anyhow::{Context, bail};
@@ -55,6 +56,11 @@ enum Command {
     /// Drives complete pickups through the HTTP API from many kiosks and reports throughput, latency
     /// per call, and the database's own write limit beside them.
     Bench(abholbox::bench::BenchArgs),
+    /// Checks the audit log.
+    Audit {
+        #[command(subcommand)]
+        command: AuditCommand,
+    },
     /// Manages the key file's keys.
     Keys {
         #[command(subcommand)]
@@ -134,6 +140,12 @@ enum TokenCommand {
         #[command(flatten)]
         target: Target,
     },
+}
+
+#[derive(Subcommand)]
+enum AuditCommand {
+    /// Checks every link of the audit chain and names the first broken entry (exit 0 intact, 1 broken).
+    Verify(Target),
 }
 
 #[derive(Subcommand)]
@@ -359,6 +371,20 @@ async fn run(cli: Cli) -> anyhow::Result<i32> {
             };
             store.close().await;
             println!("pickup {id} is {}", done?);
+        }
+        Command::Audit { command: AuditCommand::Verify(target) } => {
+            let installation = target.installation(false)?;
+            return Ok(match abholbox::verify_audit_log(&installation.config).await? {
+                AuditVerdict::Intact { chained, unchained, head } => {
+                    let head = head.map(|(p, link)| format!("; head at position {p}, link {link}")).unwrap_or_default();
+                    println!("audit log intact: {chained} entries chained, {unchained} not chained yet{head}");
+                    0
+                }
+                AuditVerdict::Broken { id, position, reason } => {
+                    println!("audit log broken at entry {id} (position {position}): {reason}");
+                    1
+                }
+            });
         }
         Command::Keys { command: KeysCommand::Rotate { purpose, target } } => {
             let installation = target.installation(false)?;

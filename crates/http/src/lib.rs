@@ -10,6 +10,7 @@ mod error;
 mod json;
 mod openapi;
 mod routes;
+mod serve;
 mod wire;
 
 use std::collections::HashMap;
@@ -29,7 +30,7 @@ use tower_http::set_header::SetResponseHeaderLayer;
 use tower_http::trace::TraceLayer;
 
 pub use error::{ApiError, ErrorBody};
-pub use wire::ShapedListener;
+pub use serve::{ConnectionLimits, serve};
 
 /// The simulator's control side, present only when boxes run on the simulated driver.
 #[derive(Clone, Default)]

@@ -11,38 +11,19 @@ use std::io;
 use std::pin::Pin;
 use std::task::{Context, Poll, ready};
 
-use axum::serve::Listener;
 use tokio::io::{AsyncRead, AsyncWrite, ReadBuf};
-use tokio::net::{TcpListener, TcpStream};
-
-/// A TCP listener whose connections answer hyper's own refusals in our error format.
-pub struct ShapedListener(TcpListener);
-
-impl ShapedListener {
-    pub fn new(listener: TcpListener) -> Self {
-        Self(listener)
-    }
-}
-
-impl Listener for ShapedListener {
-    type Io = ShapedIo<TcpStream>;
-    type Addr = std::net::SocketAddr;
-
-    async fn accept(&mut self) -> (Self::Io, Self::Addr) {
-        let (io, addr) = Listener::accept(&mut self.0).await;
-        (ShapedIo { inner: io, pending: None }, addr)
-    }
-
-    fn local_addr(&self) -> io::Result<Self::Addr> {
-        self.0.local_addr()
-    }
-}
 
 /// A connection whose writes are watched for hyper's empty error answers.
 pub struct ShapedIo<T> {
     inner: T,
     /// A rewritten answer being written: its bytes, how many are out, and the length hyper asked for.
     pending: Option<(Vec<u8>, usize, usize)>,
+}
+
+impl<T> ShapedIo<T> {
+    pub(crate) fn new(inner: T) -> Self {
+        Self { inner, pending: None }
+    }
 }
 
 impl<T: AsyncWrite + Unpin> ShapedIo<T> {

@@ -10,6 +10,7 @@
 //! Work that must not be cut off halfway (a committed claim being opened, a document being kept)
 //! runs as a tracked task, so that shutdown waits for it ([`Service::finish_in_flight`]).
 
+pub mod audit;
 pub mod box_events;
 pub mod clock;
 pub mod deposits;

@@ -305,6 +305,23 @@ impl Store for PostgresStore {
         rows.iter().map(map_audit).collect()
     }
 
+    async fn audit_chain(&self, after_position: i64, limit: u32) -> Result<Vec<AuditRecord>> {
+        let rows = sqlx::query("SELECT * FROM audit_log WHERE position > $1 ORDER BY position LIMIT $2")
+            .bind(after_position)
+            .bind(i64::from(limit))
+            .fetch_all(&self.pool)
+            .await
+            .map_err(read_err)?;
+        rows.iter().map(map_audit).collect()
+    }
+
+    async fn audit_unchained_count(&self) -> Result<i64> {
+        sqlx::query_scalar("SELECT COUNT(*) FROM audit_log WHERE link IS NULL")
+            .fetch_one(&self.pool)
+            .await
+            .map_err(read_err)
+    }
+
     async fn outbox_for_pickup(&self, pickup: &PickupId) -> Result<Vec<OutboxStatus>> {
         let rows = sqlx::query(
             "SELECT id, purpose, attempts, sent_at, last_error, dropped_at,

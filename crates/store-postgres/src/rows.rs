@@ -306,6 +306,8 @@ pub(crate) fn map_audit(row: &PgRow) -> R<AuditRecord> {
         action: s(row, "action")?,
         object: s(row, "object")?,
         detail: json(row, "detail")?,
+        position: row.try_get::<Option<i64>, _>("position").map_err(|_| corrupt("position"))?,
+        link: keyed(row, "link_key", "link")?,
     })
 }
 

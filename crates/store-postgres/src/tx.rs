@@ -4,9 +4,9 @@ use abholbox_core::compartment::{Candidate, CompartmentState, Defect, SizeClass}
 use abholbox_core::ids::{BoxId, CompartmentNo, PanelId, PickupId, SessionId, SiteId};
 use abholbox_core::kiosk::Step;
 use abholbox_store::{
-    BoxRecord, CLEAR_KEY_ID, CompartmentRecord, FamilyPin, KeyedHash, NewAuditEntry, NewBoxEvent, NewCompartment,
-    NewEvent, NewOutboxMessage, OldDocumentRecord, PanelRecord, PersonalRecord, PickupRecord, PinHash, Result, Sealed,
-    SealedRow, SealedTable, SessionRecord, SiteRecord, StoreError, TokenRecord, Tx,
+    AuditRecord, BoxRecord, CLEAR_KEY_ID, CompartmentRecord, FamilyPin, KeyedHash, NewAuditEntry, NewBoxEvent,
+    NewCompartment, NewEvent, NewOutboxMessage, OldDocumentRecord, PanelRecord, PersonalRecord, PickupRecord, PinHash,
+    Result, Sealed, SealedRow, SealedTable, SessionRecord, SiteRecord, StoreError, TokenRecord, Tx,
 };
 use async_trait::async_trait;
 use chrono::{DateTime, Utc};
@@ -15,8 +15,8 @@ use sqlx::types::Json;
 use sqlx::{Postgres, Row, Transaction};
 
 use crate::rows::{
-    compartment_no, db, map_box, map_compartment, map_panel, map_personal, map_pickup, map_pin, map_sealed_row,
-    map_session, map_site, read_err, write_err,
+    compartment_no, db, map_audit, map_box, map_compartment, map_panel, map_personal, map_pickup, map_pin,
+    map_sealed_row, map_session, map_site, read_err, write_err,
 };
 
 pub(crate) struct PgTx {
@@ -752,6 +752,36 @@ impl Tx for PgTx {
             .await
             .map_err(write_err)?;
         Ok(())
+    }
+
+    async fn audit_chain_end(&mut self) -> Result<Option<AuditRecord>> {
+        let row = sqlx::query("SELECT * FROM audit_log WHERE position IS NOT NULL ORDER BY position DESC LIMIT 1")
+            .fetch_optional(&mut *self.tx)
+            .await
+            .map_err(read_err)?;
+        row.as_ref().map(map_audit).transpose()
+    }
+
+    async fn audit_unchained(&mut self, limit: u32) -> Result<Vec<AuditRecord>> {
+        let rows = sqlx::query("SELECT * FROM audit_log WHERE link IS NULL ORDER BY id LIMIT $1")
+            .bind(i64::from(limit))
+            .fetch_all(&mut *self.tx)
+            .await
+            .map_err(read_err)?;
+        rows.iter().map(map_audit).collect()
+    }
+
+    async fn chain_audit(&mut self, id: i64, position: i64, link: &KeyedHash) -> Result<bool> {
+        let done =
+            sqlx::query("UPDATE audit_log SET position = $1, link_key = $2, link = $3 WHERE id = $4 AND link IS NULL")
+                .bind(position)
+                .bind(&link.key_id)
+                .bind(&link.hash)
+                .bind(id)
+                .execute(&mut *self.tx)
+                .await
+                .map_err(write_err)?;
+        Ok(done.rows_affected() == 1)
     }
 
     async fn insert_old_document(&mut self, d: &OldDocumentRecord) -> Result<()> {

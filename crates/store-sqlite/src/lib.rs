@@ -364,6 +364,20 @@ impl Store for SqliteStore {
         rows.iter().map(map_audit).collect()
     }
 
+    async fn audit_chain(&self, after_position: i64, limit: u32) -> Result<Vec<AuditRecord>> {
+        let rows = sqlx::query("SELECT * FROM audit_log WHERE position > ? ORDER BY position LIMIT ?")
+            .bind(after_position)
+            .bind(i64::from(limit))
+            .fetch_all(&self.pool)
+            .await
+            .map_err(db)?;
+        rows.iter().map(map_audit).collect()
+    }
+
+    async fn audit_unchained_count(&self) -> Result<i64> {
+        sqlx::query_scalar("SELECT COUNT(*) FROM audit_log WHERE link IS NULL").fetch_one(&self.pool).await.map_err(db)
+    }
+
     async fn outbox_for_pickup(&self, pickup: &PickupId) -> Result<Vec<OutboxStatus>> {
         let rows = sqlx::query(
             "SELECT id, purpose, attempts, sent_at, last_error, dropped_at,

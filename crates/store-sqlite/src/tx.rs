@@ -4,17 +4,17 @@ use abholbox_core::compartment::{Candidate, CompartmentState, Defect, SizeClass}
 use abholbox_core::ids::{BoxId, CompartmentNo, PanelId, PickupId, SessionId, SiteId};
 use abholbox_core::kiosk::Step;
 use abholbox_store::{
-    BoxRecord, CLEAR_KEY_ID, CompartmentRecord, FamilyPin, KeyedHash, NewAuditEntry, NewBoxEvent, NewCompartment,
-    NewEvent, NewOutboxMessage, OldDocumentRecord, PanelRecord, PersonalRecord, PickupRecord, PinHash, Result, Sealed,
-    SealedRow, SealedTable, SessionRecord, SiteRecord, TokenRecord, Tx,
+    AuditRecord, BoxRecord, CLEAR_KEY_ID, CompartmentRecord, FamilyPin, KeyedHash, NewAuditEntry, NewBoxEvent,
+    NewCompartment, NewEvent, NewOutboxMessage, OldDocumentRecord, PanelRecord, PersonalRecord, PickupRecord, PinHash,
+    Result, Sealed, SealedRow, SealedTable, SessionRecord, SiteRecord, TokenRecord, Tx,
 };
 use async_trait::async_trait;
 use chrono::{DateTime, Utc};
 use sqlx::{Row, Sqlite, Transaction};
 
 use crate::rows::{
-    compartment_no, db, map_box, map_compartment, map_panel, map_personal, map_pickup, map_sealed_row, map_session,
-    map_site, write_err,
+    compartment_no, db, map_audit, map_box, map_compartment, map_panel, map_personal, map_pickup, map_sealed_row,
+    map_session, map_site, write_err,
 };
 use crate::time::ts;
 
@@ -736,6 +736,36 @@ impl Tx for SqliteTx {
             .await
             .map_err(db)?;
         Ok(())
+    }
+
+    async fn audit_chain_end(&mut self) -> Result<Option<AuditRecord>> {
+        let row = sqlx::query("SELECT * FROM audit_log WHERE position IS NOT NULL ORDER BY position DESC LIMIT 1")
+            .fetch_optional(&mut *self.tx)
+            .await
+            .map_err(db)?;
+        row.as_ref().map(map_audit).transpose()
+    }
+
+    async fn audit_unchained(&mut self, limit: u32) -> Result<Vec<AuditRecord>> {
+        let rows = sqlx::query("SELECT * FROM audit_log WHERE link IS NULL ORDER BY id LIMIT ?")
+            .bind(i64::from(limit))
+            .fetch_all(&mut *self.tx)
+            .await
+            .map_err(db)?;
+        rows.iter().map(map_audit).collect()
+    }
+
+    async fn chain_audit(&mut self, id: i64, position: i64, link: &KeyedHash) -> Result<bool> {
+        let done =
+            sqlx::query("UPDATE audit_log SET position = ?, link_key = ?, link = ? WHERE id = ? AND link IS NULL")
+                .bind(position)
+                .bind(&link.key_id)
+                .bind(&link.hash)
+                .bind(id)
+                .execute(&mut *self.tx)
+                .await
+                .map_err(write_err)?;
+        Ok(done.rows_affected() == 1)
     }
 
     async fn insert_old_document(&mut self, d: &OldDocumentRecord) -> Result<()> {

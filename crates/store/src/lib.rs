@@ -69,6 +69,10 @@ pub trait Store: Send + Sync + 'static {
     /// One pickup's history, oldest first.
     async fn events_of_pickup(&self, pickup: &PickupId) -> Result<Vec<EventRecord>>;
     async fn audit_entries(&self, limit: u32) -> Result<Vec<AuditRecord>>;
+    /// Chained audit entries after `position`, in chain order: what `abholbox audit verify` reads.
+    async fn audit_chain(&self, after_position: i64, limit: u32) -> Result<Vec<AuditRecord>>;
+    /// How many audit entries are not chained yet.
+    async fn audit_unchained_count(&self) -> Result<i64>;
 
     /// What the outbox holds for a pickup, without recipients or texts: for staff and checks.
     async fn outbox_for_pickup(&self, pickup: &PickupId) -> Result<Vec<OutboxStatus>>;
@@ -195,6 +199,13 @@ pub trait Tx: Send {
     /// many. A message a sender holds right now may still go out: the gateway is outside the transaction.
     async fn drop_unsent_messages(&mut self, pickup: &PickupId, at: DateTime<Utc>) -> Result<u64>;
     async fn append_audit(&mut self, entry: &NewAuditEntry) -> Result<()>;
+    /// The last chained audit entry, if any: where the chain goes on.
+    async fn audit_chain_end(&mut self) -> Result<Option<AuditRecord>>;
+    /// Up to `limit` entries not chained yet, oldest first.
+    async fn audit_unchained(&mut self, limit: u32) -> Result<Vec<AuditRecord>>;
+    /// Chains an entry at `position` with `link`; a position taken already is a
+    /// [`StoreError::Conflict`] (another server's chainer got there first).
+    async fn chain_audit(&mut self, id: i64, position: i64, link: &KeyedHash) -> Result<bool>;
     /// Records an old document taken into the box's bin, for the destruction record.
     async fn insert_old_document(&mut self, doc: &OldDocumentRecord) -> Result<()>;
 

@@ -398,6 +398,33 @@ pub struct AuditRecord {
     pub action: String,
     pub object: String,
     pub detail: serde_json::Value,
+    /// Its place in the chain, once chained.
+    pub position: Option<i64>,
+    /// The keyed hash that chains it to the entry before, once chained.
+    pub link: Option<KeyedHash>,
+}
+
+impl AuditRecord {
+    /// The bytes its link covers: everything it says and its position, in one form that both
+    /// backends give back alike (time to the microsecond, JSON with sorted keys).
+    pub fn canonical(&self, position: i64) -> Vec<u8> {
+        let at = self.at.format("%Y-%m-%dT%H:%M:%S%.6fZ").to_string();
+        let entry = serde_json::json!([position, at, self.actor, self.action, self.object, sorted(&self.detail)]);
+        entry.to_string().into_bytes()
+    }
+}
+
+/// A JSON value with every object's keys in order, whatever order it was built or stored in.
+fn sorted(value: &serde_json::Value) -> serde_json::Value {
+    match value {
+        serde_json::Value::Object(map) => {
+            let ordered: std::collections::BTreeMap<&String, serde_json::Value> =
+                map.iter().map(|(k, v)| (k, sorted(v))).collect();
+            serde_json::to_value(ordered).unwrap_or(serde_json::Value::Null)
+        }
+        serde_json::Value::Array(items) => serde_json::Value::Array(items.iter().map(sorted).collect()),
+        other => other.clone(),
+    }
 }
 
 /// An old document that went into the box's bin for destruction.

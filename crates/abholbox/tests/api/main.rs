@@ -6,6 +6,8 @@
 mod helpers;
 
 mod admin;
+mod audit_chain;
+mod connections;
 mod data_protection;
 mod doors;
 mod errors;

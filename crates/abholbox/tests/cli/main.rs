@@ -94,6 +94,25 @@ fn tokens_and_migrations_work_on_a_demo_data_dir() {
     assert!(String::from_utf8_lossy(&out.stderr).contains("does not exist"));
 }
 
+#[test]
+fn audit_verify_and_key_rotation_work_on_an_installation() {
+    let dir = tempfile::tempdir().unwrap();
+    let data = dir.path().to_str().unwrap();
+    let out = Command::new(BIN).args(["migrate", "--data-dir", data]).output().unwrap();
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    let out = Command::new(BIN).args(["audit", "verify", "--data-dir", data]).output().unwrap();
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert_eq!(out.status.code(), Some(0), "{stdout}");
+    assert!(stdout.starts_with("audit log intact: 0 entries chained, "), "{stdout}");
+    let out = Command::new(BIN).args(["keys", "rotate", "--purpose", "data", "--data-dir", data]).output().unwrap();
+    assert_eq!(String::from_utf8_lossy(&out.stdout), "new data key: data-2\n");
+    let out = Command::new(BIN).args(["keys", "rotate", "--purpose", "salt", "--data-dir", data]).output().unwrap();
+    assert_eq!(out.status.code(), Some(64), "an unknown purpose is a usage error");
+    let out =
+        Command::new(BIN).args(["token", "create", "--role", "integration", "--data-dir", data]).output().unwrap();
+    assert!(out.status.success(), "the new key file is the one the database agreed on");
+}
+
 /// A whole pickup against the demo binary with verbose logging: the log never shows the phone
 /// number, the PIN, the birth date or the old document's number.
 #[tokio::test]

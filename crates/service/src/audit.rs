@@ -1,0 +1,120 @@
+//! The audit log's chain: every entry is linked to the one before it by a keyed hash (HMAC-SHA256
+//! under the `audit` key, which lives outside the database), so an entry edited, deleted or moved
+//! afterwards breaks the chain where it was, and nobody without the key can forge a new one.
+//!
+//! Entries are written in the transaction of the change they record, unchained, and one job chains
+//! them within a second in the order it finds them. Chaining apart from writing keeps the write path
+//! free of a single row that every transaction would have to lock; a unique position per entry lets
+//! only one chainer win when several servers share a database.
+
+use std::time::Duration;
+
+use abholbox_store::{AuditRecord, Store, StoreError};
+use tokio::sync::watch;
+
+use crate::secrets::KeyRing;
+use crate::{Error, Result, Service};
+
+/// Entries chained per transaction.
+const CHAIN_BATCH: u32 = 500;
+/// How often the chainer looks for new entries.
+pub const CHAIN_EVERY: Duration = Duration::from_secs(1);
+/// Entries read per query while verifying.
+const VERIFY_BATCH: u32 = 1000;
+
+impl Service {
+    /// Chains the audit entries written since the last round; returns how many it chained. Another
+    /// server chaining at the same moment makes this round stop early, without harm.
+    pub async fn chain_audit(&self) -> Result<u64> {
+        let mut chained = 0;
+        loop {
+            let mut tx = self.store.begin().await?;
+            let batch = tx.audit_unchained(CHAIN_BATCH).await?;
+            if batch.is_empty() {
+                return Ok(chained);
+            }
+            let end = tx.audit_chain_end().await?;
+            let mut position = end.as_ref().and_then(|e| e.position).unwrap_or(0);
+            let mut previous = end.and_then(|e| e.link).map(|l| l.hash).unwrap_or_default();
+            for entry in &batch {
+                position += 1;
+                let link = self.keys.audit_link(&previous, &entry.canonical(position));
+                match tx.chain_audit(entry.id, position, &link).await {
+                    Ok(true) => {}
+                    Ok(false) | Err(StoreError::Conflict(_)) => return Ok(chained),
+                    Err(e) => return Err(e.into()),
+                }
+                previous = link.hash;
+            }
+            match tx.commit().await {
+                Ok(()) => chained += batch.len() as u64,
+                Err(StoreError::Conflict(_) | StoreError::Retry) => return Ok(chained),
+                Err(e) => return Err(e.into()),
+            }
+            if batch.len() < CHAIN_BATCH as usize {
+                return Ok(chained);
+            }
+        }
+    }
+
+    /// Chains new entries every [`CHAIN_EVERY`] until `shutdown` turns true.
+    pub async fn run_audit_chain(&self, mut shutdown: watch::Receiver<bool>) {
+        loop {
+            if *shutdown.borrow() {
+                return;
+            }
+            if let Err(e) = self.chain_audit().await {
+                tracing::error!(error = %e, "audit entries not chained yet; trying again");
+            }
+            tokio::select! {
+                () = tokio::time::sleep(CHAIN_EVERY) => {}
+                _ = shutdown.changed() => {}
+            }
+        }
+    }
+}
+
+/// What `abholbox audit verify` found.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum AuditVerdict {
+    /// Every chained entry verifies. `head` is the last entry's position and link: kept outside the
+    /// database (a log, a ticket), it shows later whether entries were cut off the end.
+    Intact { chained: i64, unchained: i64, head: Option<(i64, String)> },
+    /// The first entry where the chain breaks, by its id and position, and why.
+    Broken { id: i64, position: i64, reason: &'static str },
+}
+
+/// Walks the whole chain from its start and checks every link.
+pub async fn verify_audit(store: &dyn Store, keys: &KeyRing) -> Result<AuditVerdict> {
+    let mut previous: Vec<u8> = Vec::new();
+    let mut expected = 1;
+    let mut head = None;
+    loop {
+        let batch = store.audit_chain(expected - 1, VERIFY_BATCH).await?;
+        if batch.is_empty() {
+            break;
+        }
+        for entry in &batch {
+            let position = entry.position.ok_or(Error::Inconsistent("a chained entry without its position"))?;
+            if let Some(reason) = broken(keys, entry, position, expected, &previous) {
+                return Ok(AuditVerdict::Broken { id: entry.id, position, reason });
+            }
+            previous = entry.link.as_ref().map(|l| l.hash.clone()).unwrap_or_default();
+            head = Some((position, hex::encode(&previous)));
+            expected = position + 1;
+        }
+    }
+    let unchained = store.audit_unchained_count().await?;
+    Ok(AuditVerdict::Intact { chained: expected - 1, unchained, head })
+}
+
+fn broken(keys: &KeyRing, entry: &AuditRecord, position: i64, expected: i64, previous: &[u8]) -> Option<&'static str> {
+    if position != expected {
+        return Some("the entry before it is missing");
+    }
+    match &entry.link {
+        Some(link) if keys.audit_links(previous, &entry.canonical(position), link) => None,
+        Some(_) => Some("it was altered, moved, or the entry before it was"),
+        None => Some("it has a position but no link"),
+    }
+}
