@@ -43,6 +43,7 @@ pub struct Config {
     pub pickup: PickupConfig,
     pub sms: SmsConfig,
     pub http: HttpConfig,
+    pub retention: RetentionConfig,
     /// Serves the simulator's control routes (`/api/v1/sim/…`: doors, slot, SMS inbox). They need no
     /// token and show PINs, so only the demo turns them on.
     pub simulator_api: bool,
@@ -118,6 +119,9 @@ pub struct KioskConfig {
     /// An open compartment whose door has not closed after this many seconds ends its session
     /// (`door_left_open`) and is flagged for staff.
     pub collect_timeout_seconds: u32,
+    /// Every answer to a PIN takes at least this long, so that a known number, an unknown one and a
+    /// locked document cannot be told apart by the time the answer takes.
+    pub pin_step_floor_ms: u32,
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize)]
@@ -125,6 +129,45 @@ pub struct KioskConfig {
 pub struct PickupConfig {
     /// Days a document waits in the box before it expires.
     pub window_days: u32,
+}
+
+/// How long what remains of an ended pickup (collected, withdrawn or cancelled) is kept. Its phone
+/// number, birth date and PIN are erased when it ends, whatever these say.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RetentionConfig {
+    /// Days after its end until a pickup's reference and document number are replaced.
+    pub pseudonymise_after_days: u32,
+    /// Days after its end until the pickup, its events, messages and old-document record are deleted.
+    pub delete_after_days: u32,
+    /// Days until a kiosk session's record (which pickups it showed, how it ended) is deleted.
+    pub sessions_after_days: u32,
+}
+
+impl RetentionConfig {
+    fn policy(&self) -> anyhow::Result<abholbox_service::retention::RetentionPolicy> {
+        let r = self;
+        if r.pseudonymise_after_days == 0
+            || r.delete_after_days < r.pseudonymise_after_days
+            || r.sessions_after_days == 0
+        {
+            anyhow::bail!(
+                "retention: pseudonymise_after_days and sessions_after_days at least 1, delete_after_days at least pseudonymise_after_days"
+            );
+        }
+        let days = |d: u32| chrono::Duration::days(i64::from(d));
+        Ok(abholbox_service::retention::RetentionPolicy {
+            pseudonymise_after: days(r.pseudonymise_after_days),
+            delete_after: days(r.delete_after_days),
+            sessions_after: days(r.sessions_after_days),
+        })
+    }
+}
+
+impl Default for RetentionConfig {
+    fn default() -> Self {
+        Self { pseudonymise_after_days: 90, delete_after_days: 365, sessions_after_days: 30 }
+    }
 }
 
 /// What one connection may hold of the server: a client that sends its request slowly, or opens
@@ -235,10 +278,12 @@ impl Default for Config {
                 third_factor_attempts: 3,
                 third_factor_lockout_after: 5,
                 collect_timeout_seconds: 120,
+                pin_step_floor_ms: 5,
             },
             pickup: PickupConfig { window_days: 10 },
             sms: SmsConfig { gateway: "demo".into() },
             http: HttpConfig::default(),
+            retention: RetentionConfig::default(),
             simulator_api: false,
             sites: Vec::new(),
             boxes: Vec::new(),
@@ -406,6 +451,8 @@ impl Config {
                 idle_timeout: chrono::Duration::seconds(i64::from(self.kiosk.idle_timeout_seconds)),
                 collect_timeout: chrono::Duration::seconds(i64::from(self.kiosk.collect_timeout_seconds)),
             },
+            retention: self.retention.policy()?,
+            pin_step_floor: std::time::Duration::from_millis(u64::from(self.kiosk.pin_step_floor_ms)),
         };
         Ok(Resolved { policy, sites, boxes })
     }

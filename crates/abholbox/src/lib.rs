@@ -237,6 +237,8 @@ impl Application {
         let (s, stop) = (service.clone(), shutdown_rx.clone());
         workers.push(tokio::spawn(async move { s.run_audit_chain(stop).await }));
         let (s, stop) = (service.clone(), shutdown_rx.clone());
+        workers.push(tokio::spawn(async move { s.run_retention(stop).await }));
+        let (s, stop) = (service.clone(), shutdown_rx.clone());
         workers.push(tokio::spawn(async move { s.run_box_event_applier(stop).await }));
         let (s, stop) = (service.clone(), shutdown_rx);
         workers.push(tokio::spawn(async move { s.run_housekeeping(stop).await }));

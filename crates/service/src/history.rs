@@ -32,6 +32,12 @@ pub(crate) async fn record(
 ) -> Result<()> {
     let kind = kind.as_str();
     tx.append_event(&NewEvent { pickup: pickup.id.clone(), kind, at, data: detail.clone() }).await?;
+    // The audit log is kept for good and cannot be pseudonymised: the registry's reference, which
+    // leads to a person, stays in the feed (deleted with the pickup) and out of the log.
+    let mut detail = detail;
+    if let Value::Object(fields) = &mut detail {
+        fields.remove("reference");
+    }
     tx.append_audit(&NewAuditEntry {
         at,
         actor: actor.to_string(),

@@ -25,6 +25,7 @@ pub mod outbox;
 mod personal;
 pub mod pickups;
 pub mod recovery;
+pub mod retention;
 pub mod secrets;
 pub mod setup;
 pub mod tokens;
@@ -62,6 +63,10 @@ pub struct Policy {
     pub rules: PickupRules,
     /// What one kiosk session may try and how long it may wait.
     pub session: SessionLimits,
+    /// How long what remains of an ended pickup is kept.
+    pub retention: retention::RetentionPolicy,
+    /// The least time a PIN step takes to answer, whatever it found.
+    pub pin_step_floor: std::time::Duration,
 }
 
 /// Who asked for a change; recorded in the audit log.

@@ -480,6 +480,63 @@ impl Tx for PgTx {
         Ok(done.rows_affected() == 1)
     }
 
+    async fn pseudonymise_ended(&mut self, ended_before: DateTime<Utc>, at: DateTime<Utc>, limit: u32) -> Result<u64> {
+        let done = sqlx::query(
+            "UPDATE pickups SET reference = 'pseudonymised-' || id, document_number = NULL, pseudonymised_at = $1,
+                    version = version + 1
+             WHERE id IN (SELECT id FROM pickups WHERE status IN ('collected', 'withdrawn', 'cancelled') AND updated_at < $2
+                            AND pseudonymised_at IS NULL LIMIT $3)",
+        )
+        .bind(at)
+        .bind(ended_before)
+        .bind(i64::from(limit))
+        .execute(&mut *self.tx)
+        .await
+        .map_err(write_err)?;
+        Ok(done.rows_affected())
+    }
+
+    async fn delete_ended(&mut self, ended_before: DateTime<Utc>, limit: u32) -> Result<u64> {
+        let mut deleted = 0;
+        for sql in [
+            "DELETE FROM events WHERE pickup_id IN (SELECT id FROM pickups WHERE status IN ('collected', 'withdrawn', 'cancelled') AND updated_at < $1 ORDER BY updated_at, id LIMIT $2)",
+            "DELETE FROM outbox WHERE pickup_id IN (SELECT id FROM pickups WHERE status IN ('collected', 'withdrawn', 'cancelled') AND updated_at < $1 ORDER BY updated_at, id LIMIT $2)",
+            "DELETE FROM old_documents WHERE pickup_id IN (SELECT id FROM pickups WHERE status IN ('collected', 'withdrawn', 'cancelled') AND updated_at < $1 ORDER BY updated_at, id LIMIT $2)",
+            "DELETE FROM pickups WHERE id IN (SELECT id FROM pickups WHERE status IN ('collected', 'withdrawn', 'cancelled') AND updated_at < $1 ORDER BY updated_at, id LIMIT $2)",
+        ] {
+            let done = sqlx::query(sql)
+                .bind(ended_before)
+                .bind(i64::from(limit))
+                .execute(&mut *self.tx)
+                .await
+                .map_err(write_err)?;
+            deleted = done.rows_affected();
+        }
+        Ok(deleted)
+    }
+
+    async fn delete_sessions(&mut self, before: DateTime<Utc>, limit: u32) -> Result<u64> {
+        let done = sqlx::query(
+            "DELETE FROM kiosk_sessions WHERE id IN (SELECT id FROM kiosk_sessions
+               WHERE created_at < $1 AND step IN ('done', 'ended') LIMIT $2)",
+        )
+        .bind(before)
+        .bind(i64::from(limit))
+        .execute(&mut *self.tx)
+        .await
+        .map_err(write_err)?;
+        sqlx::query(
+            "DELETE FROM box_events WHERE id IN (SELECT id FROM box_events
+               WHERE at < $1 AND (applied_at IS NOT NULL OR given_up_at IS NOT NULL) LIMIT $2)",
+        )
+        .bind(before)
+        .bind(i64::from(limit))
+        .execute(&mut *self.tx)
+        .await
+        .map_err(write_err)?;
+        Ok(done.rows_affected())
+    }
+
     async fn sealed_not_under(&mut self, table: SealedTable, key_id: &str, limit: u32) -> Result<Vec<SealedRow>> {
         let sql = match table {
             SealedTable::PersonalData => "SELECT * FROM personal_data WHERE (key_id < $1 OR key_id > $1) LIMIT $2",

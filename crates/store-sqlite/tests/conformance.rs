@@ -29,6 +29,7 @@ conformance!(
     an_uncommitted_transaction_leaves_nothing,
     erasure_removes_what_is_personal,
     sealed_values_move_to_a_new_key,
+    ended_pickups_are_pseudonymised_then_deleted,
     phone_lookup_finds_ready_pickups_of_one_box,
     sessions_round_trip,
     the_event_cursor_only_grows,

@@ -307,6 +307,37 @@ pub async fn erasure_removes_what_is_personal(store: &dyn Store) {
     assert_eq!((stored.phone_hash, stored.pin, stored.reference.as_str()), (None, None, "R-1"));
 }
 
+/// Ended pickups lose their reference and document number after a while, then go with their
+/// events; pickups still waiting are not touched, however old.
+pub async fn ended_pickups_are_pseudonymised_then_deleted(store: &dyn Store) {
+    furnish(store, 1).await;
+    let mut ended = pickup(1, "R-ENDED");
+    ended.status = PickupStatus::Collected;
+    ended.document_number = Some("T22000129".into());
+    insert(store, &ended).await;
+    let mut waiting = pickup(2, "R-WAITING");
+    waiting.status = PickupStatus::Ready;
+    waiting.box_id = Some(the_box());
+    waiting.compartment = Some(no(1));
+    insert(store, &waiting).await;
+    let mut tx = store.begin().await.unwrap();
+    tx.append_event(&NewEvent { pickup: id(1), kind: "handed_over", at: t0(), data: json!({}) }).await.unwrap();
+    let later = t0() + Duration::days(400);
+    assert_eq!(tx.pseudonymise_ended(t0(), later, 10).await.unwrap(), 0, "not before its time");
+    assert_eq!(tx.pseudonymise_ended(later, later, 10).await.unwrap(), 1);
+    assert_eq!(tx.pseudonymise_ended(later, later, 10).await.unwrap(), 0, "once");
+    let p = tx.pickup(&id(1)).await.unwrap().unwrap();
+    assert_eq!((p.reference, p.document_number), (format!("pseudonymised-{}", id(1)), None));
+    tx.commit().await.unwrap();
+    let mut tx = store.begin().await.unwrap();
+    assert_eq!(tx.delete_ended(t0(), 10).await.unwrap(), 0);
+    assert_eq!(tx.delete_ended(later, 10).await.unwrap(), 1);
+    tx.commit().await.unwrap();
+    assert!(store.pickup(&id(1)).await.unwrap().is_none());
+    assert!(store.events_of_pickup(&id(1)).await.unwrap().is_empty(), "its events went with it");
+    assert_eq!(store.pickup(&id(2)).await.unwrap().map(|p| p.reference), Some("R-WAITING".into()));
+}
+
 /// A key rotation finds what is not under the new key, replaces it only where it is unchanged, and
 /// moves phone lookups (with the family's PIN) to the new lookup key.
 pub async fn sealed_values_move_to_a_new_key(store: &dyn Store) {

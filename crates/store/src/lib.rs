@@ -147,6 +147,15 @@ pub trait Tx: Send {
     async fn personal_data(&mut self, id: &PickupId) -> Result<Option<PersonalRecord>>;
     /// Erases what is personal about a pickup: its personal data row, phone hash and PIN material.
     async fn erase_personal_data(&mut self, id: &PickupId) -> Result<()>;
+    /// Replaces the reference and document number of up to `limit` pickups that ended (collected,
+    /// withdrawn, cancelled) before `ended_before` and still have theirs; returns how many.
+    async fn pseudonymise_ended(&mut self, ended_before: DateTime<Utc>, at: DateTime<Utc>, limit: u32) -> Result<u64>;
+    /// Deletes up to `limit` pickups that ended before `ended_before`, the oldest first, with their
+    /// events, messages and old-document records; returns how many pickups.
+    async fn delete_ended(&mut self, ended_before: DateTime<Utc>, limit: u32) -> Result<u64>;
+    /// Deletes up to `limit` ended kiosk sessions begun before `before`, and door events handled
+    /// before it; returns how many sessions.
+    async fn delete_sessions(&mut self, before: DateTime<Utc>, limit: u32) -> Result<u64>;
     /// Up to `limit` sealed values of `table` that are not under the key `key_id` (including values
     /// from before sealing, under [`CLEAR_KEY_ID`]): what a key rotation still has to seal again.
     async fn sealed_not_under(&mut self, table: SealedTable, key_id: &str, limit: u32) -> Result<Vec<SealedRow>>;

@@ -173,8 +173,14 @@ impl Service {
     /// Step 2: the PIN from the SMS. The PIN is checked against every document waiting for the number;
     /// the core judges what opens and what counts against whom (a pickup that reaches its limit locks).
     /// A wrong PIN, an unknown number and a locked document answer alike, byte for byte.
+    ///
+    /// The work differs (a known number's wrong PIN also counts against its documents), so every
+    /// answer waits until [`crate::Policy::pin_step_floor`] has passed since the request came in.
     pub async fn enter_pin(&self, kiosk: &Principal, id: &SessionId, pin: &str) -> Result<SessionView> {
-        self.retrying(|| self.enter_pin_once(kiosk, id, pin)).await
+        let answer_at = tokio::time::Instant::now() + self.policy.pin_step_floor;
+        let answer = self.retrying(|| self.enter_pin_once(kiosk, id, pin)).await;
+        tokio::time::sleep_until(answer_at).await;
+        answer
     }
 
     async fn enter_pin_once(&self, kiosk: &Principal, id: &SessionId, pin: &str) -> Result<SessionView> {
@@ -294,6 +300,10 @@ async fn audit_refusal(
 
 /// Writes a session if nobody else changed it meanwhile.
 pub(crate) async fn save(tx: &mut dyn Tx, session: &mut SessionRecord) -> Result<()> {
+    // A session that is over needs the number it was typed with no longer.
+    if matches!(session.state.step, Step::Done | Step::Ended) {
+        session.phone_hash = None;
+    }
     if !tx.update_session(session).await? {
         return Err(Error::Contention);
     }

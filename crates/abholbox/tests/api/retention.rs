@@ -1,0 +1,56 @@
+//! Retention on the service's clock: an ended pickup is pseudonymised, then deleted; waiting ones
+//! and the audit log stay.
+
+use chrono::Duration;
+use reqwest::StatusCode;
+use serde_json::json;
+
+use crate::helpers::TestApp;
+
+#[tokio::test]
+async fn an_ended_pickup_is_pseudonymised_after_90_days_and_deleted_after_a_year() {
+    let dir = tempfile::tempdir().unwrap();
+    let app = TestApp::spawn(dir.path()).await;
+    let collected = app.register("RT-1", "0151 23456790", "1970-01-01", None).await;
+    let compartment = app.deposit(&collected).await;
+    let pin = app.pin_for("+4915123456790").await;
+    let (session, status, body) = app.authenticate("0151 23456790", &pin).await;
+    assert_eq!(status, StatusCode::OK, "{body}");
+    let (status, body) = app.step(&session, "birth-date", json!({ "birth_date": "1970-01-01" })).await;
+    assert_eq!(status, StatusCode::OK, "{body}");
+    app.close(compartment).await;
+    app.wait_status(&collected, "collected").await;
+    let waiting = app.register("RT-2", "0151 23456791", "1970-01-01", None).await;
+    let sessions = || app.db.number("SELECT COUNT(*) FROM kiosk_sessions");
+    let phone_hashes = app.db.number("SELECT COUNT(*) FROM kiosk_sessions WHERE phone_hash IS NOT NULL").await;
+    assert_eq!(phone_hashes, 0, "a session past its PIN keeps no phone hash");
+    assert!(sessions().await >= 1);
+
+    app.clock.advance(Duration::days(31));
+    let done = app.service.apply_retention().await.unwrap();
+    assert_eq!((done.pseudonymised, done.deleted), (0, 0));
+    assert!(done.sessions_deleted >= 1);
+    assert_eq!(sessions().await, 0, "sessions go after 30 days");
+    assert_eq!(app.pickup(&collected).await["reference"], "RT-1", "not yet");
+
+    app.clock.advance(Duration::days(60));
+    let done = app.service.apply_retention().await.unwrap();
+    assert_eq!((done.pseudonymised, done.deleted), (1, 0));
+    let pickup = app.pickup(&collected).await;
+    assert_eq!(pickup["reference"], format!("pseudonymised-{collected}"));
+    assert_eq!(pickup["status"], "collected", "it still counts");
+    assert_eq!(app.service.apply_retention().await.unwrap().pseudonymised, 0, "once");
+
+    app.clock.advance(Duration::days(275));
+    assert_eq!(app.service.apply_retention().await.unwrap().deleted, 1);
+    let (status, _) = app.get(&format!("/api/v1/pickups/{collected}"), Some(&app.integration)).await;
+    assert_eq!(status, StatusCode::NOT_FOUND);
+    let events = app.db.number(&format!("SELECT COUNT(*) FROM events WHERE pickup_id = '{collected}'")).await;
+    assert_eq!(events, 0, "its events went with it");
+    assert_eq!(app.pickup(&waiting).await["reference"], "RT-2", "a pickup that has not ended stays");
+    let audit = app.db.number(&format!("SELECT COUNT(*) FROM audit_log WHERE object = '{collected}'")).await;
+    assert!(audit >= 3, "the audit log keeps its entries");
+    let named = app.db.number("SELECT COUNT(*) FROM audit_log WHERE CAST(detail AS TEXT) LIKE '%RT-1%'").await;
+    assert_eq!(named, 0, "and they never named the registry's reference");
+    app.stop().await;
+}
