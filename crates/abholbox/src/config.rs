@@ -122,6 +122,13 @@ pub struct KioskConfig {
     /// Every answer to a PIN takes at least this long, so that a known number, an unknown one and a
     /// locked document cannot be told apart by the time the answer takes.
     pub pin_step_floor_ms: u32,
+    /// Refused PINs and birth dates at one panel within 15 minutes that cost nothing; after them the
+    /// panel waits 1, 2, 4 … (at most 60) seconds after each refusal.
+    pub panel_free_refusals: u32,
+    /// Refusals at one panel within 15 minutes that raise an alarm for staff.
+    pub panel_alarm_after: u32,
+    /// Refusals at all panels of a site within 5 minutes that raise an alarm for staff.
+    pub site_alarm_after: u32,
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize)]
@@ -181,11 +188,23 @@ pub struct HttpConfig {
     pub max_connections: usize,
     /// Connections open at once from one address (a site's kiosks may share one behind NAT).
     pub max_connections_per_client: usize,
+    /// Serves HTTPS with this certificate chain (PEM), with `tls_key_file`; both or neither.
+    #[serde(default)]
+    pub tls_certificate_file: Option<PathBuf>,
+    /// The certificate's private key (PEM, PKCS#8 or RSA or EC), readable by the service user only.
+    #[serde(default)]
+    pub tls_key_file: Option<PathBuf>,
 }
 
 impl Default for HttpConfig {
     fn default() -> Self {
-        Self { header_read_timeout_seconds: 10, max_connections: 4096, max_connections_per_client: 512 }
+        Self {
+            header_read_timeout_seconds: 10,
+            max_connections: 4096,
+            max_connections_per_client: 512,
+            tls_certificate_file: None,
+            tls_key_file: None,
+        }
     }
 }
 
@@ -279,6 +298,9 @@ impl Default for Config {
                 third_factor_lockout_after: 5,
                 collect_timeout_seconds: 120,
                 pin_step_floor_ms: 5,
+                panel_free_refusals: 10,
+                panel_alarm_after: 10,
+                site_alarm_after: 30,
             },
             pickup: PickupConfig { window_days: 10 },
             sms: SmsConfig { gateway: "demo".into() },
@@ -453,6 +475,12 @@ impl Config {
             },
             retention: self.retention.policy()?,
             pin_step_floor: std::time::Duration::from_millis(u64::from(self.kiosk.pin_step_floor_ms)),
+            panel: abholbox_core::panel_limits::PanelLimits {
+                free_refusals: self.kiosk.panel_free_refusals,
+                panel_alarm_after: self.kiosk.panel_alarm_after,
+                site_alarm_after: self.kiosk.site_alarm_after,
+                ..Default::default()
+            },
         };
         Ok(Resolved { policy, sites, boxes })
     }

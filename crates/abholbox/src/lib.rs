@@ -43,6 +43,7 @@ pub struct Application {
     listener: TcpListener,
     router: axum::Router,
     limits: abholbox_http::ConnectionLimits,
+    tls: Option<abholbox_http::TlsAcceptor>,
     store: Arc<dyn Store>,
     workers: Vec<JoinHandle<()>>,
     shutdown: watch::Sender<bool>,
@@ -188,6 +189,11 @@ impl Application {
         let resolved = config.resolve()?;
         prepare_data_dir(config)?;
         let lock = lock_data_dir(config)?;
+        let tls = match (&config.http.tls_certificate_file, &config.http.tls_key_file) {
+            (Some(certificate), Some(key)) => Some(abholbox_http::tls_acceptor(certificate, key)?),
+            (None, None) => None,
+            _ => anyhow::bail!("http: give both tls_certificate_file and tls_key_file, or neither"),
+        };
         let listener =
             TcpListener::bind(config.listen).await.with_context(|| format!("cannot listen on {}", config.listen))?;
         let store = open_store(config).await?;
@@ -253,7 +259,12 @@ impl Application {
             max_connections: config.http.max_connections,
             max_connections_per_client: config.http.max_connections_per_client,
         };
-        Ok(Self { service, _lock: lock, listener, router, limits, store, workers, shutdown })
+        Ok(Self { service, _lock: lock, listener, router, limits, tls, store, workers, shutdown })
+    }
+
+    /// Whether it serves HTTPS.
+    pub fn serves_tls(&self) -> bool {
+        self.tls.is_some()
     }
 
     pub fn local_addr(&self) -> anyhow::Result<SocketAddr> {
@@ -270,7 +281,7 @@ impl Application {
             stop.await;
             service.stop_waiting();
         };
-        abholbox_http::serve(self.listener, self.router, self.limits, stop).await?;
+        abholbox_http::serve(self.listener, self.router, self.limits, self.tls, stop).await?;
         if !self.service.finish_in_flight(IN_FLIGHT_GRACE).await {
             tracing::error!("work in flight did not finish in time; what it left is flagged at the next start");
         }

@@ -328,7 +328,7 @@ async fn run(cli: Cli) -> anyhow::Result<i32> {
                 warn_simulator_api();
             }
             let app = Application::build(&config, Arc::new(SystemClock)).await?;
-            tracing::info!(addr = %app.local_addr()?, "abholbox is serving");
+            tracing::info!(addr = %app.local_addr()?, https = app.serves_tls(), "abholbox is serving");
             app.run(shutdown_signal()).await?;
         }
         Command::Migrate(target) => {

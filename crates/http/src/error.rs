@@ -68,6 +68,7 @@ fn status(e: &Error) -> StatusCode {
             StatusCode::UNPROCESSABLE_ENTITY
         }
         Error::Box(_) | Error::NoDriver => StatusCode::SERVICE_UNAVAILABLE,
+        Error::PanelCoolingDown { .. } => StatusCode::TOO_MANY_REQUESTS,
         Error::BoxClosed { .. } | Error::CompartmentsInUse(_) => StatusCode::CONFLICT,
         Error::Unauthorized => StatusCode::UNAUTHORIZED,
         Error::Forbidden => StatusCode::FORBIDDEN,

@@ -30,7 +30,8 @@ use tower_http::set_header::SetResponseHeaderLayer;
 use tower_http::trace::TraceLayer;
 
 pub use error::{ApiError, ErrorBody};
-pub use serve::{ConnectionLimits, serve};
+pub use serve::{ConnectionLimits, TlsError, serve, tls_acceptor};
+pub use tokio_rustls::TlsAcceptor;
 
 /// The simulator's control side, present only when boxes run on the simulated driver.
 #[derive(Clone, Default)]
@@ -68,6 +69,13 @@ pub fn router(state: AppState) -> Router {
         .layer(axum::middleware::map_response(error::shape))
         .layer(SetResponseHeaderLayer::overriding(header::CACHE_CONTROL, HeaderValue::from_static("no-store")))
         .layer(SetResponseHeaderLayer::overriding(header::X_CONTENT_TYPE_OPTIONS, HeaderValue::from_static("nosniff")))
+        // Answers are JSON: nothing in them may load, run or be framed, and no address leaks onward.
+        .layer(SetResponseHeaderLayer::if_not_present(
+            header::CONTENT_SECURITY_POLICY,
+            HeaderValue::from_static("default-src 'none'; frame-ancestors 'none'; base-uri 'none'; form-action 'none'"),
+        ))
+        .layer(SetResponseHeaderLayer::overriding(header::X_FRAME_OPTIONS, HeaderValue::from_static("DENY")))
+        .layer(SetResponseHeaderLayer::overriding(header::REFERRER_POLICY, HeaderValue::from_static("no-referrer")))
         .layer(TraceLayer::new_for_http().make_span_with(request_span))
 }
 

@@ -69,6 +69,9 @@ pub enum Error {
     /// Outside the site's hours no session starts; `opens_at` says when it can.
     #[error("the box is closed now{}", .opens_at.as_ref().map(|t| format!("; it opens at {t}")).unwrap_or_default())]
     BoxClosed { opens_at: Option<String> },
+    /// Too many refused tries at this panel lately: it takes the next one after a wait.
+    #[error("too many wrong entries at this panel; try again in {retry_after_seconds} s")]
+    PanelCoolingDown { retry_after_seconds: i64 },
     /// The box did not do what it was told.
     #[error("the box is not available: {0}")]
     Box(DriverError),
@@ -141,6 +144,7 @@ impl Error {
             Self::HandoverInProgress => "handover_in_progress",
             Self::Box(_) | Self::NoDriver => "box_unavailable",
             Self::BoxClosed { .. } => "box_closed",
+            Self::PanelCoolingDown { .. } => "panel_cooling_down",
             Self::CompartmentsInUse(_) => "compartment_in_use",
             Self::Unauthorized => "unauthorized",
             Self::Forbidden => "forbidden",

@@ -10,6 +10,7 @@
 //! Work that must not be cut off halfway (a committed claim being opened, a document being kept)
 //! runs as a tracked task, so that shutdown waits for it ([`Service::finish_in_flight`]).
 
+pub mod alarms;
 pub mod audit;
 pub mod box_events;
 pub mod clock;
@@ -67,6 +68,8 @@ pub struct Policy {
     pub retention: retention::RetentionPolicy,
     /// The least time a PIN step takes to answer, whatever it found.
     pub pin_step_floor: std::time::Duration,
+    /// How refusals slow a panel down and when staff are alarmed.
+    pub panel: abholbox_core::panel_limits::PanelLimits,
 }
 
 /// Who asked for a change; recorded in the audit log.

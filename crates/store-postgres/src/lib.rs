@@ -15,8 +15,8 @@ use std::time::Duration;
 
 use abholbox_core::ids::{BoxId, CompartmentNo, PickupId, SessionId};
 use abholbox_store::{
-    AuditRecord, BoxEventRecord, BoxRecord, BoxSummary, CompartmentRecord, EventRecord, OutboxRecord, OutboxStatus,
-    PanelRecord, PickupRecord, Result, SessionRecord, SiteRecord, Store, Tx,
+    AlarmRecord, AuditRecord, BoxEventRecord, BoxRecord, BoxSummary, CompartmentRecord, EventRecord, OutboxRecord,
+    OutboxStatus, PanelRecord, PickupRecord, Result, SessionRecord, SiteRecord, Store, Tx,
 };
 use async_trait::async_trait;
 use chrono::{DateTime, Utc};
@@ -320,6 +320,14 @@ impl Store for PostgresStore {
             .fetch_one(&self.pool)
             .await
             .map_err(read_err)
+    }
+
+    async fn open_alarms(&self) -> Result<Vec<AlarmRecord>> {
+        let rows = sqlx::query("SELECT * FROM alarms WHERE acknowledged_at IS NULL ORDER BY raised_at, id")
+            .fetch_all(&self.pool)
+            .await
+            .map_err(read_err)?;
+        rows.iter().map(rows::map_alarm).collect()
     }
 
     async fn outbox_for_pickup(&self, pickup: &PickupId) -> Result<Vec<OutboxStatus>> {

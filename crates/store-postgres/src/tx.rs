@@ -4,9 +4,10 @@ use abholbox_core::compartment::{Candidate, CompartmentState, Defect, SizeClass}
 use abholbox_core::ids::{BoxId, CompartmentNo, PanelId, PickupId, SessionId, SiteId};
 use abholbox_core::kiosk::Step;
 use abholbox_store::{
-    AuditRecord, BoxRecord, CLEAR_KEY_ID, CompartmentRecord, FamilyPin, KeyedHash, NewAuditEntry, NewBoxEvent,
-    NewCompartment, NewEvent, NewOutboxMessage, OldDocumentRecord, PanelRecord, PersonalRecord, PickupRecord, PinHash,
-    Result, Sealed, SealedRow, SealedTable, SessionRecord, SiteRecord, StoreError, TokenRecord, Tx,
+    AuditRecord, BoxRecord, CLEAR_KEY_ID, CompartmentRecord, FamilyPin, KeyedHash, NewAlarm, NewAuditEntry,
+    NewBoxEvent, NewCompartment, NewEvent, NewOutboxMessage, OldDocumentRecord, PanelRecord, PersonalRecord,
+    PickupRecord, PinHash, Result, Sealed, SealedRow, SealedTable, SessionRecord, SiteRecord, StoreError, TokenRecord,
+    Tx,
 };
 use async_trait::async_trait;
 use chrono::{DateTime, Utc};
@@ -525,6 +526,12 @@ impl Tx for PgTx {
         .execute(&mut *self.tx)
         .await
         .map_err(write_err)?;
+        sqlx::query("DELETE FROM panel_refusals WHERE id IN (SELECT id FROM panel_refusals WHERE at < $1 LIMIT $2)")
+            .bind(before)
+            .bind(i64::from(limit))
+            .execute(&mut *self.tx)
+            .await
+            .map_err(write_err)?;
         sqlx::query(
             "DELETE FROM box_events WHERE id IN (SELECT id FROM box_events
                WHERE at < $1 AND (applied_at IS NOT NULL OR given_up_at IS NOT NULL) LIMIT $2)",
@@ -809,6 +816,87 @@ impl Tx for PgTx {
             .await
             .map_err(write_err)?;
         Ok(())
+    }
+
+    async fn record_panel_refusal(&mut self, box_id: &BoxId, panel: &PanelId, at: DateTime<Utc>) -> Result<()> {
+        sqlx::query(
+            "INSERT INTO panel_refusals (site_id, box_id, panel_id, at)
+             SELECT site_id, id, $2, $3 FROM boxes WHERE id = $1",
+        )
+        .bind(box_id.as_str())
+        .bind(panel.as_str())
+        .bind(at)
+        .execute(&mut *self.tx)
+        .await
+        .map_err(write_err)?;
+        Ok(())
+    }
+
+    async fn panel_refusals(
+        &mut self,
+        box_id: &BoxId,
+        panel: &PanelId,
+        since: DateTime<Utc>,
+    ) -> Result<(u32, Option<DateTime<Utc>>)> {
+        let row = sqlx::query(
+            "SELECT COUNT(*) AS n, MAX(at) AS last FROM panel_refusals
+             WHERE box_id = $1 AND panel_id = $2 AND at >= $3",
+        )
+        .bind(box_id.as_str())
+        .bind(panel.as_str())
+        .bind(since)
+        .fetch_one(&mut *self.tx)
+        .await
+        .map_err(read_err)?;
+        let n: i64 = row.try_get("n").map_err(read_err)?;
+        let last: Option<DateTime<Utc>> = row.try_get("last").map_err(read_err)?;
+        Ok((u32::try_from(n).unwrap_or(u32::MAX), last))
+    }
+
+    async fn site_refusals(&mut self, box_id: &BoxId, since: DateTime<Utc>) -> Result<u32> {
+        let n: i64 = sqlx::query_scalar(
+            "SELECT COUNT(*) FROM panel_refusals
+             WHERE site_id = (SELECT site_id FROM boxes WHERE id = $1) AND at >= $2",
+        )
+        .bind(box_id.as_str())
+        .bind(since)
+        .fetch_one(&mut *self.tx)
+        .await
+        .map_err(read_err)?;
+        Ok(u32::try_from(n).unwrap_or(u32::MAX))
+    }
+
+    async fn raise_alarm(&mut self, alarm: &NewAlarm) -> Result<bool> {
+        let done = sqlx::query(
+            "INSERT INTO alarms (kind, site_id, box_id, panel_id, raised_at, detail)
+             VALUES ($1, $2, $3, $4, $5, $6)
+             ON CONFLICT (kind, site_id, COALESCE(box_id, ''), COALESCE(panel_id, ''))
+                 WHERE acknowledged_at IS NULL DO NOTHING",
+        )
+        .bind(alarm.kind)
+        .bind(alarm.site.as_str())
+        .bind(alarm.box_id.as_ref().map(|b| b.as_str()))
+        .bind(alarm.panel.as_ref().map(|p| p.as_str()))
+        .bind(alarm.at)
+        .bind(Json(&alarm.detail))
+        .execute(&mut *self.tx)
+        .await
+        .map_err(write_err)?;
+        Ok(done.rows_affected() == 1)
+    }
+
+    async fn acknowledge_alarm(&mut self, id: i64, by: &str, at: DateTime<Utc>) -> Result<bool> {
+        let done = sqlx::query(
+            "UPDATE alarms SET acknowledged_at = $1, acknowledged_by = $2
+             WHERE id = $3 AND acknowledged_at IS NULL",
+        )
+        .bind(at)
+        .bind(by)
+        .bind(id)
+        .execute(&mut *self.tx)
+        .await
+        .map_err(write_err)?;
+        Ok(done.rows_affected() == 1)
     }
 
     async fn audit_chain_end(&mut self) -> Result<Option<AuditRecord>> {

@@ -21,8 +21,8 @@ use tokio::sync::{OwnedSemaphorePermit, Semaphore};
 
 use abholbox_core::ids::{BoxId, CompartmentNo, PickupId, SessionId};
 use abholbox_store::{
-    AuditRecord, BoxEventRecord, BoxRecord, BoxSummary, CompartmentRecord, EventRecord, OutboxRecord, OutboxStatus,
-    PanelRecord, PickupRecord, Result, SessionRecord, SiteRecord, Store, StoreError, TokenRecord, Tx,
+    AlarmRecord, AuditRecord, BoxEventRecord, BoxRecord, BoxSummary, CompartmentRecord, EventRecord, OutboxRecord,
+    OutboxStatus, PanelRecord, PickupRecord, Result, SessionRecord, SiteRecord, Store, StoreError, TokenRecord, Tx,
 };
 use async_trait::async_trait;
 use chrono::{DateTime, Utc};
@@ -376,6 +376,14 @@ impl Store for SqliteStore {
 
     async fn audit_unchained_count(&self) -> Result<i64> {
         sqlx::query_scalar("SELECT COUNT(*) FROM audit_log WHERE link IS NULL").fetch_one(&self.pool).await.map_err(db)
+    }
+
+    async fn open_alarms(&self) -> Result<Vec<AlarmRecord>> {
+        let rows = sqlx::query("SELECT * FROM alarms WHERE acknowledged_at IS NULL ORDER BY raised_at, id")
+            .fetch_all(&self.pool)
+            .await
+            .map_err(db)?;
+        rows.iter().map(rows::map_alarm).collect()
     }
 
     async fn outbox_for_pickup(&self, pickup: &PickupId) -> Result<Vec<OutboxStatus>> {

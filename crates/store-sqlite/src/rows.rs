@@ -8,10 +8,10 @@ use abholbox_core::language::Language;
 use abholbox_core::personal::ThirdFactor;
 use abholbox_core::pickup::{Attention, PickupStatus};
 use abholbox_store::{
-    AuditRecord, BoxEventRecord, BoxRecord, BoxSummary, CompartmentRecord, DoorMove, EventRecord, KeyedHash,
-    MessageFields, OldDocumentFields, OutboxRecord, OutboxStatus, PanelRecord, PersonalFields, PersonalRecord,
-    PickupRecord, PinHash, Role, Rule, Sealed, SealedRow, SealedTable, Serialize, SessionRecord, SiteRecord,
-    StoreError, TokenRecord,
+    AlarmRecord, AuditRecord, BoxEventRecord, BoxRecord, BoxSummary, CompartmentRecord, DoorMove, EventRecord,
+    KeyedHash, MessageFields, OldDocumentFields, OutboxRecord, OutboxStatus, PanelRecord, PersonalFields,
+    PersonalRecord, PickupRecord, PinHash, Role, Rule, Sealed, SealedRow, SealedTable, Serialize, SessionRecord,
+    SiteRecord, StoreError, TokenRecord,
 };
 use chrono::{DateTime, Utc};
 use sqlx::Row;
@@ -338,5 +338,19 @@ pub(crate) fn map_box_event(row: &SqliteRow) -> R<BoxEventRecord> {
         compartment: compartment_no(i(row, "compartment")?, "compartment")?,
         at: t(row, "at")?,
         attempts: u(row, "attempts")?,
+    })
+}
+
+pub(crate) fn map_alarm(row: &SqliteRow) -> R<AlarmRecord> {
+    Ok(AlarmRecord {
+        id: i(row, "id")?,
+        kind: s(row, "kind")?,
+        site: parsed(row, "site_id", |v| SiteId::parse(v).ok())?,
+        box_id: opt_parsed(row, "box_id", |v| BoxId::parse(v).ok())?,
+        panel: opt_parsed(row, "panel_id", |v| PanelId::parse(v).ok())?,
+        raised_at: t(row, "raised_at")?,
+        detail: serde_json::from_str(&s(row, "detail")?).map_err(|_| corrupt("detail"))?,
+        acknowledged_at: opt_t(row, "acknowledged_at")?,
+        acknowledged_by: opt_s(row, "acknowledged_by")?,
     })
 }

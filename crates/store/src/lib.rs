@@ -73,6 +73,8 @@ pub trait Store: Send + Sync + 'static {
     async fn audit_chain(&self, after_position: i64, limit: u32) -> Result<Vec<AuditRecord>>;
     /// How many audit entries are not chained yet.
     async fn audit_unchained_count(&self) -> Result<i64>;
+    /// Alarms not acknowledged yet, oldest first.
+    async fn open_alarms(&self) -> Result<Vec<AlarmRecord>>;
 
     /// What the outbox holds for a pickup, without recipients or texts: for staff and checks.
     async fn outbox_for_pickup(&self, pickup: &PickupId) -> Result<Vec<OutboxStatus>>;
@@ -208,6 +210,21 @@ pub trait Tx: Send {
     /// many. A message a sender holds right now may still go out: the gateway is outside the transaction.
     async fn drop_unsent_messages(&mut self, pickup: &PickupId, at: DateTime<Utc>) -> Result<u64>;
     async fn append_audit(&mut self, entry: &NewAuditEntry) -> Result<()>;
+    /// Counts a refused PIN or third factor at a panel of a box.
+    async fn record_panel_refusal(&mut self, box_id: &BoxId, panel: &PanelId, at: DateTime<Utc>) -> Result<()>;
+    /// Refusals at a panel since `since`, and when the last one was.
+    async fn panel_refusals(
+        &mut self,
+        box_id: &BoxId,
+        panel: &PanelId,
+        since: DateTime<Utc>,
+    ) -> Result<(u32, Option<DateTime<Utc>>)>;
+    /// Refusals at every panel of the site of `box_id` since `since`.
+    async fn site_refusals(&mut self, box_id: &BoxId, since: DateTime<Utc>) -> Result<u32>;
+    /// Raises an alarm unless one of its kind is open at the same place; returns whether it did.
+    async fn raise_alarm(&mut self, alarm: &NewAlarm) -> Result<bool>;
+    /// Acknowledges an open alarm; returns whether it was open.
+    async fn acknowledge_alarm(&mut self, id: i64, by: &str, at: DateTime<Utc>) -> Result<bool>;
     /// The last chained audit entry, if any: where the chain goes on.
     async fn audit_chain_end(&mut self) -> Result<Option<AuditRecord>>;
     /// Up to `limit` entries not chained yet, oldest first.

@@ -501,3 +501,28 @@ pub struct BoxEventRecord {
     pub at: DateTime<Utc>,
     pub attempts: u32,
 }
+
+/// An alarm for staff: something at a site, box or panel that a person should look at.
+#[derive(Debug, Clone, PartialEq)]
+pub struct NewAlarm {
+    /// `panel_refusals` (one panel), `site_refusals` (all panels of a site).
+    pub kind: &'static str,
+    pub site: SiteId,
+    pub box_id: Option<BoxId>,
+    pub panel: Option<PanelId>,
+    pub at: DateTime<Utc>,
+    pub detail: serde_json::Value,
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct AlarmRecord {
+    pub id: i64,
+    pub kind: String,
+    pub site: SiteId,
+    pub box_id: Option<BoxId>,
+    pub panel: Option<PanelId>,
+    pub raised_at: DateTime<Utc>,
+    pub detail: serde_json::Value,
+    pub acknowledged_at: Option<DateTime<Utc>>,
+    pub acknowledged_by: Option<String>,
+}

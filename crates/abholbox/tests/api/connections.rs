@@ -56,3 +56,61 @@ async fn half_sent_requests_are_cut_off_and_one_client_cannot_hold_every_connect
     assert_eq!(status, reqwest::StatusCode::OK, "served again once they are gone: {body}");
     app.stop().await;
 }
+
+/// One request over a raw connection; the whole answer as text.
+async fn raw_request<S: tokio::io::AsyncRead + tokio::io::AsyncWrite + Unpin>(mut stream: S) -> String {
+    stream.write_all(b"GET /healthz HTTP/1.1\r\nHost: localhost\r\nConnection: close\r\n\r\n").await.unwrap();
+    let mut answer = Vec::new();
+    let _ = stream.read_to_end(&mut answer).await;
+    String::from_utf8_lossy(&answer).into_owned()
+}
+
+#[tokio::test]
+async fn every_answer_carries_headers_that_forbid_loading_framing_and_referrers() {
+    let dir = tempfile::tempdir().unwrap();
+    let app = TestApp::spawn(dir.path()).await;
+    for path in ["/healthz", "/api/v1/nowhere"] {
+        let response = app.client.get(format!("{}{path}", app.base)).send().await.unwrap();
+        let h = response.headers();
+        assert_eq!(h["x-frame-options"], "DENY", "{path}");
+        assert_eq!(h["referrer-policy"], "no-referrer");
+        assert_eq!(h["x-content-type-options"], "nosniff");
+        let csp = h["content-security-policy"].to_str().unwrap();
+        assert!(csp.contains("default-src 'none'") && csp.contains("frame-ancestors 'none'"), "{csp}");
+    }
+    app.stop().await;
+}
+
+#[tokio::test]
+async fn with_a_certificate_it_serves_https_and_nothing_in_the_clear() {
+    let dir = tempfile::tempdir().unwrap();
+    let certified = rcgen::generate_simple_self_signed(vec!["localhost".to_owned()]).unwrap();
+    let (cert_file, key_file) = (dir.path().join("cert.pem"), dir.path().join("key.pem"));
+    std::fs::write(&cert_file, certified.cert.pem()).unwrap();
+    std::fs::write(&key_file, certified.key_pair.serialize_pem()).unwrap();
+    let app = TestApp::spawn_with(dir.path(), |c| {
+        c.http.tls_certificate_file = Some(cert_file.clone());
+        c.http.tls_key_file = Some(key_file.clone());
+    })
+    .await;
+    let addr = app.base.trim_start_matches("https://").to_owned();
+
+    let mut roots = rustls::RootCertStore::empty();
+    roots.add(certified.cert.der().clone()).unwrap();
+    let provider = std::sync::Arc::new(rustls::crypto::ring::default_provider());
+    let config = rustls::ClientConfig::builder_with_provider(provider)
+        .with_safe_default_protocol_versions()
+        .unwrap()
+        .with_root_certificates(roots)
+        .with_no_client_auth();
+    let connector = tokio_rustls::TlsConnector::from(std::sync::Arc::new(config));
+    let tcp = TcpStream::connect(&addr).await.unwrap();
+    let name = rustls::pki_types::ServerName::try_from("localhost").unwrap();
+    let tls = connector.connect(name, tcp).await.expect("the TLS handshake succeeds");
+    let answer = raw_request(tls).await;
+    assert!(answer.starts_with("HTTP/1.1 200"), "{answer}");
+
+    let answer = raw_request(TcpStream::connect(&addr).await.unwrap()).await;
+    assert!(!answer.contains("HTTP/1.1 200"), "no answer in the clear: {answer}");
+    app.stop().await;
+}

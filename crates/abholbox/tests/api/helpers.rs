@@ -128,10 +128,14 @@ impl TestApp {
         config.database = db.url();
         config.boxes[0].panels =
             vec![PanelConfig { id: "a".into(), reader_slot: 1 }, PanelConfig { id: "b".into(), reader_slot: 2 }];
+        // The clock stands still in tests: a panel's growing wait would never pass. The test of that
+        // wait sets a limit of its own.
+        config.kiosk.panel_free_refusals = u32::MAX;
         tweak(&mut config);
         let clock = Arc::new(ManualClock::new(Utc::now()));
         let app = Application::build(&config, clock.clone()).await.expect("application builds");
         let addr = app.local_addr().expect("bound");
+        let scheme = if app.serves_tls() { "https" } else { "http" };
         let (_, integration) = app.service.create_token(Role::Integration, None, None, "test").await.expect("token");
         let (_, admin) = app.service.create_token(Role::Admin, None, None, "test").await.expect("token");
         let kiosk_box = BoxId::parse(&config.boxes[0].id).expect("box id");
@@ -150,7 +154,7 @@ impl TestApp {
             .expect("server runs");
         });
         Self {
-            base: format!("http://{addr}"),
+            base: format!("{scheme}://{addr}"),
             db,
             client: reqwest::Client::builder().timeout(Duration::from_secs(20)).build().expect("client"),
             integration,

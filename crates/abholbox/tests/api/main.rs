@@ -17,6 +17,7 @@ mod full_box;
 mod hours;
 mod kiosk_refusals;
 mod lockout;
+mod panel_limits;
 mod panels;
 mod pickup;
 mod pin_timing;

@@ -218,3 +218,62 @@ pub(crate) async fn admin_put_box(
     let record = state.service.put_box(&principal.actor(), &spec).await?;
     Ok(Json(admin_box(&state, record).await?))
 }
+
+/// An alarm for staff.
+#[derive(Serialize, ToSchema)]
+pub struct AdminAlarm {
+    id: i64,
+    /// `panel_refusals`: many refused PINs or birth dates at one panel lately; `site_refusals`: at
+    /// all panels of a site.
+    kind: String,
+    site: String,
+    #[schema(nullable)]
+    r#box: Option<String>,
+    #[schema(nullable)]
+    panel: Option<String>,
+    raised_at: chrono::DateTime<chrono::Utc>,
+    /// What crossed the threshold, e.g. `{"refusals": 10, "within_minutes": 15}`.
+    #[schema(value_type = Object)]
+    detail: serde_json::Value,
+}
+
+impl From<abholbox_store::AlarmRecord> for AdminAlarm {
+    fn from(a: abholbox_store::AlarmRecord) -> Self {
+        Self {
+            id: a.id,
+            kind: a.kind,
+            site: a.site.to_string(),
+            r#box: a.box_id.map(|b| b.to_string()),
+            panel: a.panel.map(|p| p.to_string()),
+            raised_at: a.raised_at,
+            detail: a.detail,
+        }
+    }
+}
+
+/// The alarms nobody has acknowledged yet, oldest first.
+#[utoipa::path(get, path = "/api/v1/admin/alarms", tag = "admin", security(("bearer" = [])),
+    responses((status = 200, description = "Open alarms", body = [AdminAlarm])))]
+pub(crate) async fn admin_list_alarms(
+    State(state): State<AppState>,
+    caller: Caller,
+) -> Result<Json<Vec<AdminAlarm>>, ApiError> {
+    let alarms = state.service.open_alarms(caller.admin()?).await?;
+    Ok(Json(alarms.into_iter().map(AdminAlarm::from).collect()))
+}
+
+/// Marks an alarm seen.
+#[utoipa::path(post, path = "/api/v1/admin/alarms/{id}/acknowledge", tag = "admin", security(("bearer" = [])),
+    params(("id" = i64, Path, description = "The alarm's id")),
+    responses(
+        (status = 204, description = "Acknowledged"),
+        (status = 404, description = "`not_found`: no open alarm with this id", body = ErrorBody),
+    ))]
+pub(crate) async fn admin_acknowledge_alarm(
+    State(state): State<AppState>,
+    caller: Caller,
+    Path(id): Path<i64>,
+) -> Result<axum::http::StatusCode, ApiError> {
+    state.service.acknowledge_alarm(caller.admin()?, id).await?;
+    Ok(axum::http::StatusCode::NO_CONTENT)
+}

@@ -31,6 +31,8 @@ pub(crate) fn api(with_simulator: bool) -> OpenApiRouter<AppState> {
         .routes(routes!(admin::admin_put_site))
         .routes(routes!(admin::admin_list_boxes))
         .routes(routes!(admin::admin_put_box))
+        .routes(routes!(admin::admin_list_alarms))
+        .routes(routes!(admin::admin_acknowledge_alarm))
         .routes(routes!(kiosk::start))
         .routes(routes!(kiosk::get_session))
         .routes(routes!(kiosk::phone))

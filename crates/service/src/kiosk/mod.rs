@@ -192,6 +192,7 @@ impl Service {
         if session.state.step != Step::Pin {
             return Err(StepError::WrongStep { step: session.state.step.as_str(), event: "pin" }.into());
         }
+        self.check_panel(tx.as_mut(), &session, now).await?;
         let phone_hash = session.phone_hash.clone().map(|h| h.hash).unwrap_or_default();
         let waiting = tx.ready_pickups_for_phone(&session.box_id, &phone_hash).await?;
         if waiting.is_empty() {
@@ -228,7 +229,7 @@ impl Service {
                 }
                 session.state.apply(SessionEvent::PinRejected, now, &self.policy.session)?;
                 session.last_error = Some(Error::PhoneOrPinWrong.code().into());
-                audit_refusal(tx.as_mut(), &session, "pin", None, now).await?;
+                self.refused(tx.as_mut(), &session, "pin", None, now).await?;
                 Err(Error::PhoneOrPinWrong)
             }
         };
@@ -271,31 +272,82 @@ fn ensure_open(session: &SessionRecord) -> Result<()> {
     if session.state.step.is_over() { Err(Error::SessionOver(session.state.ended)) } else { Ok(()) }
 }
 
-/// Records a refused factor: which one, in which session, at which panel, and why; never the value.
-async fn audit_refusal(
-    tx: &mut dyn Tx,
-    session: &SessionRecord,
-    factor: &'static str,
-    pickup: Option<&abholbox_core::ids::PickupId>,
-    at: DateTime<Utc>,
-) -> Result<()> {
-    let detail = json!({
-        "factor": factor,
-        "session": session.id.as_str(),
-        "panel": session.panel.as_str(),
-        "token": session.token_id,
-        "outcome": session.last_error,
-        "pickup": pickup.map(|p| p.as_str()),
-    });
-    tx.append_audit(&NewAuditEntry {
-        at,
-        actor: kiosk_actor(session).to_string(),
-        action: "factor_refused",
-        object: format!("session:{}", session.id),
-        detail,
-    })
-    .await?;
-    Ok(())
+impl Service {
+    /// Records a refused factor: which one, in which session, at which panel, and why (never the
+    /// value); counts it against the panel, and raises an alarm when the panel or its whole site
+    /// crosses its threshold.
+    pub(crate) async fn refused(
+        &self,
+        tx: &mut dyn Tx,
+        session: &SessionRecord,
+        factor: &'static str,
+        pickup: Option<&abholbox_core::ids::PickupId>,
+        at: DateTime<Utc>,
+    ) -> Result<()> {
+        let detail = json!({
+            "factor": factor,
+            "session": session.id.as_str(),
+            "panel": session.panel.as_str(),
+            "token": session.token_id,
+            "outcome": session.last_error,
+            "pickup": pickup.map(|p| p.as_str()),
+        });
+        tx.append_audit(&NewAuditEntry {
+            at,
+            actor: kiosk_actor(session).to_string(),
+            action: "factor_refused",
+            object: format!("session:{}", session.id),
+            detail,
+        })
+        .await?;
+        let limits = self.policy.panel;
+        tx.record_panel_refusal(&session.box_id, &session.panel, at).await?;
+        let (at_panel, _) = tx.panel_refusals(&session.box_id, &session.panel, at - limits.window).await?;
+        if limits.panel_alarm(at_panel) {
+            self.alarm(tx, session, "panel_refusals", Some(&session.panel), at_panel, limits.window, at).await?;
+        }
+        let at_site = tx.site_refusals(&session.box_id, at - limits.site_window).await?;
+        if limits.site_alarm(at_site) {
+            self.alarm(tx, session, "site_refusals", None, at_site, limits.site_window, at).await?;
+        }
+        Ok(())
+    }
+
+    #[allow(clippy::too_many_arguments)]
+    async fn alarm(
+        &self,
+        tx: &mut dyn Tx,
+        session: &SessionRecord,
+        kind: &'static str,
+        panel: Option<&abholbox_core::ids::PanelId>,
+        refusals: u32,
+        within: chrono::Duration,
+        at: DateTime<Utc>,
+    ) -> Result<()> {
+        let Some(site) = tx.box_record(&session.box_id).await?.map(|b| b.site) else { return Ok(()) };
+        let alarm = abholbox_store::NewAlarm {
+            kind,
+            site,
+            box_id: Some(session.box_id.clone()),
+            panel: panel.cloned(),
+            at,
+            detail: json!({ "refusals": refusals, "within_minutes": within.num_minutes() }),
+        };
+        if tx.raise_alarm(&alarm).await? {
+            tracing::warn!(kind, box_id = %session.box_id, refusals, "alarm raised for staff");
+        }
+        Ok(())
+    }
+
+    /// Refuses the next PIN or birth date at a panel that must wait after its recent refusals.
+    pub(crate) async fn check_panel(&self, tx: &mut dyn Tx, session: &SessionRecord, now: DateTime<Utc>) -> Result<()> {
+        let limits = self.policy.panel;
+        let (refusals, last) = tx.panel_refusals(&session.box_id, &session.panel, now - limits.window).await?;
+        match limits.wait_until(refusals, last, now) {
+            Some(until) => Err(Error::PanelCoolingDown { retry_after_seconds: (until - now).num_seconds().max(1) }),
+            None => Ok(()),
+        }
+    }
 }
 
 /// Writes a session if nobody else changed it meanwhile.

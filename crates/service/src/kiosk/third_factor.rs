@@ -13,7 +13,7 @@ use abholbox_core::pickup::{EventKind, LockFailure, PickupEvent, TransitionError
 use abholbox_store::{OldDocumentRecord, PickupRecord, SessionRecord, Tx};
 use serde_json::json;
 
-use super::{SessionView, audit_refusal, ensure_open, kiosk_actor, save};
+use super::{SessionView, ensure_open, kiosk_actor, save};
 use crate::history::{AfterCommit, record};
 use crate::secrets::secrets_equal;
 use crate::tokens::Principal;
@@ -50,6 +50,7 @@ impl Service {
             (Step::BirthDate, Some(c)) => c.pickup.clone(),
             (step, _) => return Err(StepError::WrongStep { step: step.as_str(), event: "birth_date" }.into()),
         };
+        self.check_panel(tx.as_mut(), &session, self.clock.now()).await?;
         let pickup = tx.pickup(&current).await?;
         let stored = self.personal_data(tx.as_mut(), &current).await?.and_then(|p| p.birth_date).unwrap_or_default();
         let shown = if secrets_equal(&typed.iso(), &stored) { Shown::Matching } else { Shown::Different };
@@ -202,7 +203,7 @@ impl Service {
         };
         session.last_error = Some(outcome.code().to_owned());
         let current = session.state.queue.get(session.state.position).map(|q| q.pickup.clone());
-        audit_refusal(tx, session, factor.as_str(), current.as_ref(), now).await?;
+        self.refused(tx, session, factor.as_str(), current.as_ref(), now).await?;
         save(tx, session).await?;
         Ok(Settled::Refused(outcome))
     }

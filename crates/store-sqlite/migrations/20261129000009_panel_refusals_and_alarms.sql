@@ -1,0 +1,27 @@
+-- Refused PINs and third factors per panel, for the growing wait at a panel and the alarms; kept as
+-- long as kiosk sessions are.
+CREATE TABLE panel_refusals (
+    id        INTEGER PRIMARY KEY AUTOINCREMENT,
+    site_id   TEXT NOT NULL,
+    box_id    TEXT NOT NULL,
+    panel_id  TEXT NOT NULL,
+    at        TEXT NOT NULL
+) STRICT;
+CREATE INDEX panel_refusals_panel ON panel_refusals (box_id, panel_id, at);
+CREATE INDEX panel_refusals_site ON panel_refusals (site_id, at);
+
+-- Alarms are records: what happened, where, when, and who acknowledged it. One open alarm per kind
+-- and place: a second is not raised while the first waits for staff.
+CREATE TABLE alarms (
+    id               INTEGER PRIMARY KEY AUTOINCREMENT,
+    kind             TEXT NOT NULL,
+    site_id          TEXT NOT NULL,
+    box_id           TEXT,
+    panel_id         TEXT,
+    raised_at        TEXT NOT NULL,
+    detail           TEXT NOT NULL,
+    acknowledged_at  TEXT,
+    acknowledged_by  TEXT
+) STRICT;
+CREATE UNIQUE INDEX alarms_open ON alarms (kind, site_id, COALESCE(box_id, ''), COALESCE(panel_id, ''))
+    WHERE acknowledged_at IS NULL;
