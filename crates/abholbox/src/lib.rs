@@ -113,11 +113,34 @@ pub async fn rotate_key(config: &Config, purpose: &str) -> anyhow::Result<String
     let id = abholbox_service::secrets::rotate_key(&config.key_file(), purpose)?;
     let after = KeyRing::load_or_create(&config.key_file())?.fingerprint();
     let agreed = store.change_agreed("keys_fingerprint", &before, &after).await;
+    let recorded = match agreed {
+        Ok(true) => record_rotation(store.as_ref(), config, purpose, &id).await,
+        Ok(false) => Err(anyhow::anyhow!(
+            "the database's servers agreed on other keys meanwhile; the key file has the new key {id}"
+        )),
+        Err(e) => Err(e.into()),
+    };
     store.close().await;
-    if !agreed? {
-        anyhow::bail!("the database's servers agreed on other keys meanwhile; the key file has the new key {id}");
-    }
+    recorded?;
     Ok(id)
+}
+
+/// Writes a key rotation into the audit log, sealed with the new keys.
+async fn record_rotation(store: &dyn Store, config: &Config, purpose: &str, id: &str) -> anyhow::Result<()> {
+    let keys = Arc::new(KeyRing::load_or_create(&config.key_file())?);
+    let sealer = keys.clone();
+    store.audit_seal().set(Arc::new(move |entry: &[u8]| sealer.audit_seal(entry)));
+    let mut tx = store.begin().await?;
+    tx.append_audit(&abholbox_store::NewAuditEntry {
+        at: chrono::Utc::now(),
+        actor: "operator:cli".into(),
+        action: "key_added",
+        object: "keys".into(),
+        detail: serde_json::json!({ "purpose": purpose, "key": id }),
+    })
+    .await?;
+    tx.commit().await?;
+    Ok(())
 }
 
 /// Checks the installation's audit chain from its start with the key file's audit keys.
@@ -126,8 +149,15 @@ pub async fn verify_audit_log(config: &Config) -> anyhow::Result<abholbox_servic
     if !path.exists() {
         anyhow::bail!("no key file at {}: the audit chain cannot be checked without it", path.display());
     }
-    let keys = KeyRing::load_or_create(&path)?;
     let store = open_store(config).await?;
+    // The installation's own key file, or nothing is judged: other keys would call every entry altered.
+    let keys = match load_keys(config, store.as_ref()).await {
+        Ok(keys) => keys,
+        Err(e) => {
+            store.close().await;
+            return Err(e);
+        }
+    };
     let verdict = abholbox_service::audit::verify_audit(store.as_ref(), &keys).await;
     store.close().await;
     Ok(verdict?)

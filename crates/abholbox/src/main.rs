@@ -384,6 +384,18 @@ async fn run(cli: Cli) -> anyhow::Result<i32> {
                     println!("audit log broken at entry {id} (position {position}): {reason}");
                     1
                 }
+                AuditVerdict::Unsealed { id } => {
+                    println!(
+                        "audit log broken at entry {id} (not chained yet): its seal does not hold; it was written or changed without the key"
+                    );
+                    1
+                }
+                AuditVerdict::UnknownKey { key_id } => {
+                    eprintln!(
+                        "the key file has no audit key {key_id:?}: give `audit verify` this installation's key file (nothing was judged)"
+                    );
+                    3
+                }
             });
         }
         Command::Keys { command: KeysCommand::Rotate { purpose, target } } => {

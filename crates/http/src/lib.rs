@@ -30,6 +30,8 @@ use tower_http::set_header::SetResponseHeaderLayer;
 use tower_http::trace::TraceLayer;
 
 pub use error::{ApiError, ErrorBody};
+#[cfg(feature = "fuzzing")]
+pub use routes::fuzz_request_bodies;
 pub use serve::{ConnectionLimits, TlsError, serve, tls_acceptor};
 pub use tokio_rustls::TlsAcceptor;
 

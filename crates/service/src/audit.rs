@@ -2,8 +2,10 @@
 //! under the `audit` key, which lives outside the database), so an entry edited, deleted or moved
 //! afterwards breaks the chain where it was, and nobody without the key can forge a new one.
 //!
-//! Entries are written in the transaction of the change they record, unchained, and one job chains
-//! them within a second in the order it finds them. Chaining apart from writing keeps the write path
+//! Entries are written in the transaction of the change they record, sealed (a keyed hash of the
+//! entry alone, made as the store writes it), and one job chains them within a second in the order
+//! it finds them. The chainer chains only entries whose seal holds: a row that someone put into the
+//! log, or an unchained entry someone changed, stays out of the chain and `verify` names it. Chaining apart from writing keeps the write path
 //! free of a single row that every transaction would have to lock; a unique position per entry lets
 //! only one chainer win when several servers share a database.
 
@@ -36,8 +38,14 @@ impl Service {
             let end = tx.audit_chain_end().await?;
             let mut position = end.as_ref().and_then(|e| e.position).unwrap_or(0);
             let mut previous = end.and_then(|e| e.link).map(|l| l.hash).unwrap_or_default();
+            let mut chained_now = 0;
             for entry in &batch {
+                if !entry.seal.as_ref().is_some_and(|s| self.keys.audit_sealed(&entry.canonical_entry(), s)) {
+                    tracing::error!(entry = entry.id, "an audit entry without a valid seal is not chained");
+                    continue;
+                }
                 position += 1;
+                chained_now += 1;
                 let link = self.keys.audit_link(&previous, &entry.canonical(position));
                 match tx.chain_audit(entry.id, position, &link).await {
                     Ok(true) => {}
@@ -47,7 +55,7 @@ impl Service {
                 previous = link.hash;
             }
             match tx.commit().await {
-                Ok(()) => chained += batch.len() as u64,
+                Ok(()) => chained += chained_now,
                 Err(StoreError::Conflict(_) | StoreError::Retry) => return Ok(chained),
                 Err(e) => return Err(e.into()),
             }
@@ -82,6 +90,11 @@ pub enum AuditVerdict {
     Intact { chained: i64, unchained: i64, head: Option<(i64, String)> },
     /// The first entry where the chain breaks, by its id and position, and why.
     Broken { id: i64, position: i64, reason: &'static str },
+    /// An entry not chained yet whose seal does not hold: written by someone without the key, or
+    /// changed since.
+    Unsealed { id: i64 },
+    /// The key file lacks the audit key entries name: not this installation's key file.
+    UnknownKey { key_id: String },
 }
 
 /// Walks the whole chain from its start and checks every link.
@@ -96,6 +109,9 @@ pub async fn verify_audit(store: &dyn Store, keys: &KeyRing) -> Result<AuditVerd
         }
         for entry in &batch {
             let position = entry.position.ok_or(Error::Inconsistent("a chained entry without its position"))?;
+            if let Some(link) = entry.link.as_ref().filter(|l| !keys.has_audit_key(&l.key_id)) {
+                return Ok(AuditVerdict::UnknownKey { key_id: link.key_id.clone() });
+            }
             if let Some(reason) = broken(keys, entry, position, expected, &previous) {
                 return Ok(AuditVerdict::Broken { id: entry.id, position, reason });
             }
@@ -105,6 +121,18 @@ pub async fn verify_audit(store: &dyn Store, keys: &KeyRing) -> Result<AuditVerd
         }
     }
     let unchained = store.audit_unchained_count().await?;
+    let mut tx = store.begin().await?;
+    let waiting = tx.audit_unchained(u32::try_from(unchained).unwrap_or(u32::MAX)).await?;
+    drop(tx);
+    for entry in waiting {
+        match &entry.seal {
+            Some(seal) if !keys.has_audit_key(&seal.key_id) => {
+                return Ok(AuditVerdict::UnknownKey { key_id: seal.key_id.clone() });
+            }
+            Some(seal) if keys.audit_sealed(&entry.canonical_entry(), seal) => {}
+            _ => return Ok(AuditVerdict::Unsealed { id: entry.id }),
+        }
+    }
     Ok(AuditVerdict::Intact { chained: expected - 1, unchained, head })
 }
 

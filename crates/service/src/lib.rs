@@ -126,10 +126,13 @@ impl Service {
         messages: Arc<Messages>,
         policy: Policy,
     ) -> Self {
+        let keys = Arc::new(keys);
+        let sealer = keys.clone();
+        store.audit_seal().set(Arc::new(move |entry: &[u8]| sealer.audit_seal(entry)));
         Self {
             store,
             clock,
-            keys: Arc::new(keys),
+            keys,
             drivers: Arc::new(drivers),
             messages,
             policy,

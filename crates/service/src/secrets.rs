@@ -60,6 +60,7 @@ struct StoredKey {
 }
 
 #[derive(Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
 struct KeyFile {
     version: u32,
     pin: Vec<StoredKey>,
@@ -240,6 +241,12 @@ impl KeyRing {
             if keys.is_empty() {
                 return Err(KeyFileError::Invalid { path: shown.clone(), reason: format!("no {purpose} key") });
             }
+            if let Some(twice) = keys.iter().enumerate().find(|(i, k)| keys.iter().skip(i + 1).any(|o| o.id == k.id)) {
+                return Err(KeyFileError::Invalid {
+                    path: shown.clone(),
+                    reason: format!("the {purpose} key id {} is there twice", twice.1.id),
+                });
+            }
             Ok(keys)
         };
         Ok(Self {
@@ -303,6 +310,27 @@ impl KeyRing {
         cipher(key)?
             .decrypt(&nonce, Payload { msg: body, aad: context })
             .map_err(|_| SealError::Altered(key.id.clone()))
+    }
+
+    /// The seal of an audit entry as it is written, under the current audit key.
+    pub fn audit_seal(&self, entry: &[u8]) -> KeyedHash {
+        match Self::current(&self.audit) {
+            Some(k) => KeyedHash { key_id: k.id.clone(), hash: mac(k, &[b"audit entry", entry]) },
+            None => KeyedHash { key_id: String::new(), hash: Vec::new() },
+        }
+    }
+
+    /// Whether `seal` is the seal of `entry` under the audit key it names.
+    pub fn audit_sealed(&self, entry: &[u8], seal: &KeyedHash) -> bool {
+        let Some(key) = Self::by_id(&self.audit, &seal.key_id) else {
+            return false;
+        };
+        !seal.hash.is_empty() && bool::from(mac(key, &[b"audit entry", entry]).ct_eq(&seal.hash))
+    }
+
+    /// Whether the key file holds an audit key of this id.
+    pub fn has_audit_key(&self, id: &str) -> bool {
+        Self::by_id(&self.audit, id).is_some()
     }
 
     /// The keyed hash that chains an audit entry to the one before, under the current audit key; see

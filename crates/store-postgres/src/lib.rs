@@ -110,6 +110,7 @@ pub struct PostgresStore {
     /// The connection that holds this process's server name (an advisory lock) while it runs.
     name_lock: std::sync::Arc<tokio::sync::Mutex<Option<sqlx::PgConnection>>>,
     changes: std::sync::Arc<abholbox_store::Changes>,
+    seal: abholbox_store::AuditSeal,
 }
 
 impl PostgresStore {
@@ -127,7 +128,12 @@ impl PostgresStore {
             .await
             .map_err(db)?;
         sqlx::migrate!("./migrations").run(&pool).await.map_err(db)?;
-        Ok(Self { pool, name_lock: std::sync::Arc::default(), changes: std::sync::Arc::default() })
+        Ok(Self {
+            pool,
+            name_lock: std::sync::Arc::default(),
+            changes: std::sync::Arc::default(),
+            seal: abholbox_store::AuditSeal::default(),
+        })
     }
 }
 
@@ -135,7 +141,17 @@ impl PostgresStore {
 impl Store for PostgresStore {
     async fn begin(&self) -> Result<Box<dyn Tx>> {
         let tx = self.pool.begin().await.map_err(read_err)?;
-        Ok(Box::new(tx::PgTx { tx, events: Vec::new(), changes: self.changes.clone(), touched: Vec::new() }))
+        Ok(Box::new(tx::PgTx {
+            tx,
+            events: Vec::new(),
+            changes: self.changes.clone(),
+            touched: Vec::new(),
+            seal: self.seal.clone(),
+        }))
+    }
+
+    fn audit_seal(&self) -> &abholbox_store::AuditSeal {
+        &self.seal
     }
 
     fn changes(&self) -> &abholbox_store::Changes {

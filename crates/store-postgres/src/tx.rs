@@ -10,7 +10,7 @@ use abholbox_store::{
     Tx,
 };
 use async_trait::async_trait;
-use chrono::{DateTime, Utc};
+use chrono::{DateTime, SubsecRound, Utc};
 use sqlx::postgres::PgArguments;
 use sqlx::types::Json;
 use sqlx::{Postgres, Row, Transaction};
@@ -25,6 +25,8 @@ pub(crate) struct PgTx {
     /// Told the keys this transaction changed once it committed.
     pub(crate) changes: std::sync::Arc<abholbox_store::Changes>,
     pub(crate) touched: Vec<String>,
+    /// Seals the audit entries this transaction writes.
+    pub(crate) seal: abholbox_store::AuditSeal,
     /// Events wait here for the commit, which hands out their cursors (see [`PgTx::commit`]).
     pub(crate) events: Vec<NewEvent>,
 }
@@ -806,15 +808,22 @@ impl Tx for PgTx {
     }
 
     async fn append_audit(&mut self, a: &NewAuditEntry) -> Result<()> {
-        sqlx::query("INSERT INTO audit_log (at, actor, action, object, detail) VALUES ($1, $2, $3, $4, $5)")
-            .bind(a.at)
-            .bind(&a.actor)
-            .bind(a.action)
-            .bind(&a.object)
-            .bind(Json(&a.detail))
-            .execute(&mut *self.tx)
-            .await
-            .map_err(write_err)?;
+        // Kept to the microsecond, as both backends give it back, so that the seal holds on reading.
+        let a = &NewAuditEntry { at: a.at.trunc_subsecs(6), ..a.clone() };
+        let seal = self.seal.seal(a);
+        sqlx::query(
+            "INSERT INTO audit_log (at, actor, action, object, detail, seal_key, seal) VALUES ($1, $2, $3, $4, $5, $6, $7)",
+        )
+        .bind(a.at)
+        .bind(&a.actor)
+        .bind(a.action)
+        .bind(&a.object)
+        .bind(Json(&a.detail))
+        .bind(seal.as_ref().map(|s| s.key_id.as_str()))
+        .bind(seal.as_ref().map(|s| s.hash.as_slice()))
+        .execute(&mut *self.tx)
+        .await
+        .map_err(write_err)?;
         Ok(())
     }
 

@@ -65,6 +65,7 @@ pub struct SqliteStore {
     /// The one write permit: held by a write transaction from `BEGIN IMMEDIATE` to its end.
     writer: Arc<Semaphore>,
     changes: Arc<abholbox_store::Changes>,
+    seal: abholbox_store::AuditSeal,
 }
 
 impl SqliteStore {
@@ -105,7 +106,7 @@ impl SqliteStore {
         let changes: Arc<abholbox_store::Changes> = Arc::default();
         let writer = Arc::new(Semaphore::new(1));
         tokio::spawn(checkpoints(pool.clone(), write.clone(), writer.clone(), Arc::downgrade(&changes)));
-        Ok(Self { pool, write, writer, changes })
+        Ok(Self { pool, write, writer, changes, seal: abholbox_store::AuditSeal::default() })
     }
 }
 
@@ -212,7 +213,17 @@ impl Store for SqliteStore {
     async fn begin(&self) -> Result<Box<dyn Tx>> {
         let permit = self.write_permit().await?;
         let tx = self.write.begin_with("BEGIN IMMEDIATE").await.map_err(db)?;
-        Ok(Box::new(tx::SqliteTx { tx, changes: self.changes.clone(), touched: Vec::new(), _permit: permit }))
+        Ok(Box::new(tx::SqliteTx {
+            tx,
+            changes: self.changes.clone(),
+            touched: Vec::new(),
+            seal: self.seal.clone(),
+            _permit: permit,
+        }))
+    }
+
+    fn audit_seal(&self) -> &abholbox_store::AuditSeal {
+        &self.seal
     }
 
     fn changes(&self) -> &abholbox_store::Changes {

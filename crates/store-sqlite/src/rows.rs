@@ -296,6 +296,7 @@ pub(crate) fn map_audit(row: &SqliteRow) -> R<AuditRecord> {
         detail: serde_json::from_str(&s(row, "detail")?).map_err(|_| corrupt("detail"))?,
         position: row.try_get::<Option<i64>, _>("position").map_err(|_| corrupt("position"))?,
         link: keyed(row, "link_key", "link")?,
+        seal: keyed(row, "seal_key", "seal")?,
     })
 }
 

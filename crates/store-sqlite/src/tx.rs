@@ -9,7 +9,7 @@ use abholbox_store::{
     PickupRecord, PinHash, Result, Sealed, SealedRow, SealedTable, SessionRecord, SiteRecord, TokenRecord, Tx,
 };
 use async_trait::async_trait;
-use chrono::{DateTime, Utc};
+use chrono::{DateTime, SubsecRound, Utc};
 use sqlx::{Row, Sqlite, Transaction};
 
 use crate::rows::{
@@ -23,6 +23,8 @@ pub(crate) struct SqliteTx {
     /// Told the keys this transaction changed once it committed.
     pub(crate) changes: std::sync::Arc<abholbox_store::Changes>,
     pub(crate) touched: Vec<String>,
+    /// Seals the audit entries this transaction writes.
+    pub(crate) seal: abholbox_store::AuditSeal,
     /// The write permit, given back when the transaction ends (commit, or rollback on drop).
     pub(crate) _permit: tokio::sync::OwnedSemaphorePermit,
 }
@@ -75,7 +77,7 @@ fn bind_pickup<'q>(
 #[async_trait]
 impl Tx for SqliteTx {
     async fn commit(self: Box<Self>) -> Result<()> {
-        let Self { tx, changes, touched, _permit } = *self;
+        let Self { tx, changes, touched, _permit, .. } = *self;
         tx.commit().await.map_err(db)?;
         drop(_permit);
         changes.committed(touched.iter().map(String::as_str));
@@ -789,15 +791,22 @@ impl Tx for SqliteTx {
     }
 
     async fn append_audit(&mut self, a: &NewAuditEntry) -> Result<()> {
-        sqlx::query("INSERT INTO audit_log (at, actor, action, object, detail) VALUES (?, ?, ?, ?, ?)")
-            .bind(ts(a.at))
-            .bind(&a.actor)
-            .bind(a.action)
-            .bind(&a.object)
-            .bind(a.detail.to_string())
-            .execute(&mut *self.tx)
-            .await
-            .map_err(db)?;
+        // Kept to the microsecond, as both backends give it back, so that the seal holds on reading.
+        let a = &NewAuditEntry { at: a.at.trunc_subsecs(6), ..a.clone() };
+        let seal = self.seal.seal(a);
+        sqlx::query(
+            "INSERT INTO audit_log (at, actor, action, object, detail, seal_key, seal) VALUES (?, ?, ?, ?, ?, ?, ?)",
+        )
+        .bind(ts(a.at))
+        .bind(&a.actor)
+        .bind(a.action)
+        .bind(&a.object)
+        .bind(a.detail.to_string())
+        .bind(seal.as_ref().map(|s| s.key_id.as_str()))
+        .bind(seal.as_ref().map(|s| s.hash.as_slice()))
+        .execute(&mut *self.tx)
+        .await
+        .map_err(db)?;
         Ok(())
     }
 

@@ -32,6 +32,8 @@ pub trait Store: Send + Sync + 'static {
     /// Starts a write transaction. On SQLite it takes the write lock at once (`BEGIN IMMEDIATE`), so
     /// a transaction that reads before it writes never fails halfway with a stale snapshot.
     async fn begin(&self) -> Result<Box<dyn Tx>>;
+    /// Where the service puts the sealer its transactions seal audit entries with.
+    fn audit_seal(&self) -> &AuditSeal;
 
     /// Whether the database answers; for `/healthz`.
     async fn ping(&self) -> Result<()>;

@@ -402,15 +402,69 @@ pub struct AuditRecord {
     pub position: Option<i64>,
     /// The keyed hash that chains it to the entry before, once chained.
     pub link: Option<KeyedHash>,
+    /// The keyed hash the service sealed it with when it was written.
+    pub seal: Option<KeyedHash>,
+}
+
+impl NewAuditEntry {
+    /// The bytes its seal covers: everything it says, as [`AuditRecord::canonical_entry`] reads
+    /// them back (the time to the microsecond; the stores keep it truncated so).
+    pub fn canonical_entry(&self) -> Vec<u8> {
+        canonical(self.at, &self.actor, self.action, &self.object, &self.detail, None)
+    }
+}
+
+/// Seals audit entries as the store writes them: a keyed hash made by the service (which holds the
+/// key), so that a row written into the log by anyone else is told apart and never chained.
+pub type AuditSealer = std::sync::Arc<dyn Fn(&[u8]) -> KeyedHash + Send + Sync>;
+
+/// Where a store keeps its [`AuditSealer`], shared with its transactions.
+#[derive(Clone, Default)]
+pub struct AuditSeal(std::sync::Arc<std::sync::OnceLock<AuditSealer>>);
+
+impl AuditSeal {
+    /// Sets the sealer once; later calls keep the first (every service of a process has the same keys).
+    pub fn set(&self, sealer: AuditSealer) {
+        let _ = self.0.set(sealer);
+    }
+
+    pub fn seal(&self, entry: &NewAuditEntry) -> Option<KeyedHash> {
+        self.0.get().map(|s| s(&entry.canonical_entry()))
+    }
+}
+
+impl std::fmt::Debug for AuditSeal {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "AuditSeal(set: {})", self.0.get().is_some())
+    }
+}
+
+fn canonical(
+    at: DateTime<Utc>,
+    actor: &str,
+    action: &str,
+    object: &str,
+    detail: &serde_json::Value,
+    position: Option<i64>,
+) -> Vec<u8> {
+    let at = at.format("%Y-%m-%dT%H:%M:%S%.6fZ").to_string();
+    let entry = match position {
+        Some(p) => serde_json::json!([p, at, actor, action, object, sorted(detail)]),
+        None => serde_json::json!([at, actor, action, object, sorted(detail)]),
+    };
+    entry.to_string().into_bytes()
 }
 
 impl AuditRecord {
+    /// The bytes its seal covers; see [`NewAuditEntry::canonical_entry`].
+    pub fn canonical_entry(&self) -> Vec<u8> {
+        canonical(self.at, &self.actor, &self.action, &self.object, &self.detail, None)
+    }
+
     /// The bytes its link covers: everything it says and its position, in one form that both
     /// backends give back alike (time to the microsecond, JSON with sorted keys).
     pub fn canonical(&self, position: i64) -> Vec<u8> {
-        let at = self.at.format("%Y-%m-%dT%H:%M:%S%.6fZ").to_string();
-        let entry = serde_json::json!([position, at, self.actor, self.action, self.object, sorted(&self.detail)]);
-        entry.to_string().into_bytes()
+        canonical(self.at, &self.actor, &self.action, &self.object, &self.detail, Some(position))
     }
 }
 

@@ -71,3 +71,49 @@ async fn reordered_entries_break_the_chain_where_they_were_moved() {
     let AuditVerdict::Broken { position, .. } = verdict(&config).await else { panic!("not detected") };
     assert_eq!(position, 2);
 }
+
+#[tokio::test]
+async fn a_row_written_into_the_log_without_the_key_is_named_and_never_chained() {
+    let dir = tempfile::tempdir().unwrap();
+    let (config, db) = history(dir.path()).await;
+    db.execute(
+        "INSERT INTO audit_log (at, actor, action, object, detail)
+         VALUES ('2026-11-29T20:35:20.000000Z', 'operator:mallory', 'unlocked', 'pu_x', '{}')",
+    )
+    .await;
+    let AuditVerdict::Unsealed { id } = verdict(&config).await else { panic!("a forged row passes") };
+    let app = TestApp::spawn(dir.path()).await;
+    app.service.chain_audit().await.unwrap();
+    app.stop().await;
+    assert_eq!(verdict(&config).await, AuditVerdict::Unsealed { id }, "the chainer did not sign it");
+    let forged = db.number(&format!("SELECT COUNT(*) FROM audit_log WHERE id = {id} AND link IS NULL")).await;
+    assert_eq!(forged, 1);
+}
+
+#[tokio::test]
+async fn entries_unchained_and_changed_are_not_signed_again() {
+    let dir = tempfile::tempdir().unwrap();
+    let (config, db) = history(dir.path()).await;
+    tamper(
+        &db,
+        "UPDATE audit_log SET position = NULL, link = NULL, link_key = NULL WHERE position >= 4;
+         UPDATE audit_log SET actor = 'someone else' WHERE id = (SELECT MIN(id) FROM audit_log WHERE link IS NULL);",
+    )
+    .await;
+    assert!(matches!(verdict(&config).await, AuditVerdict::Unsealed { .. }));
+    let app = TestApp::spawn(dir.path()).await;
+    app.service.chain_audit().await.unwrap();
+    app.stop().await;
+    assert!(matches!(verdict(&config).await, AuditVerdict::Unsealed { .. }), "the changed entry stays out");
+}
+
+#[tokio::test]
+async fn another_key_file_is_refused_rather_than_calling_every_entry_altered() {
+    let dir = tempfile::tempdir().unwrap();
+    let (mut config, _) = history(dir.path()).await;
+    let other = tempfile::tempdir().unwrap();
+    config.key_file = Some(other.path().join("keys.json"));
+    abholbox_service::secrets::KeyRing::load_or_create(config.key_file.as_ref().unwrap()).unwrap();
+    let refused = abholbox::verify_audit_log(&config).await.unwrap_err().to_string();
+    assert!(refused.contains("not the one this database's servers use"), "{refused}");
+}

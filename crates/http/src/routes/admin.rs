@@ -277,3 +277,12 @@ pub(crate) async fn admin_acknowledge_alarm(
     state.service.acknowledge_alarm(caller.admin()?, id).await?;
     Ok(axum::http::StatusCode::NO_CONTENT)
 }
+
+/// The fuzz target's way in: a body as the admin routes read it; a box's modules through the layout.
+#[cfg(feature = "fuzzing")]
+pub(crate) fn fuzz(data: &[u8]) {
+    let _ = serde_json::from_slice::<PutSite>(data);
+    if let Ok(body) = serde_json::from_slice::<PutBox>(data) {
+        let _ = abholbox_core::layout::expand(&body.modules);
+    }
+}

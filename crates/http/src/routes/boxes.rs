@@ -194,3 +194,14 @@ pub(crate) async fn withdraw(
         }),
     ))
 }
+
+/// The fuzz target's way in: a body as the deposit and withdrawal routes read it.
+#[cfg(feature = "fuzzing")]
+pub(crate) fn fuzz(data: &[u8]) {
+    if let Ok(StartDeposit { pickup: Some(pickup), .. }) = serde_json::from_slice::<StartDeposit>(data) {
+        let _ = abholbox_core::ids::PickupId::parse(&pickup);
+    }
+    if let Ok(body) = serde_json::from_slice::<StartWithdrawal>(data) {
+        let _ = abholbox_core::ids::PickupId::parse(&body.pickup);
+    }
+}

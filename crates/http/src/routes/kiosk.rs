@@ -211,3 +211,17 @@ pub(crate) async fn cancel_session(
     let (principal, _) = caller.kiosk()?;
     Ok(Json(state.service.cancel_session(principal, &session_id(&id)?).await?.into()))
 }
+
+/// The fuzz target's way in: a body as the kiosk's steps read it, through the same parsers.
+#[cfg(feature = "fuzzing")]
+pub(crate) fn fuzz(data: &[u8], today: chrono::NaiveDate) {
+    if let Ok(body) = serde_json::from_slice::<PhoneInput>(data) {
+        let _ = abholbox_core::phone::PhoneNumber::parse(&body.phone);
+    }
+    if let Ok(body) = serde_json::from_slice::<PinInput>(data) {
+        let _ = abholbox_core::pin::PinPolicy::default().parse(&body.pin);
+    }
+    if let Ok(body) = serde_json::from_slice::<BirthDateInput>(data) {
+        let _ = abholbox_core::personal::BirthDate::parse(&body.birth_date, today);
+    }
+}

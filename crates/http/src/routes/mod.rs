@@ -13,6 +13,18 @@ use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 
 use crate::AppState;
+
+/// Every JSON request body through the deserialisation and the pure checks its route applies, for
+/// the fuzz targets in `fuzz/` (built with the `fuzzing` feature only).
+#[cfg(feature = "fuzzing")]
+pub fn fuzz_request_bodies(data: &[u8]) {
+    let today = chrono::NaiveDate::from_ymd_opt(2026, 11, 29).unwrap_or_default();
+    pickups::fuzz(data, today);
+    kiosk::fuzz(data, today);
+    boxes::fuzz(data);
+    sim::fuzz(data, today);
+    admin::fuzz(data);
+}
 use crate::error::ApiError;
 
 pub(crate) fn api(with_simulator: bool) -> OpenApiRouter<AppState> {

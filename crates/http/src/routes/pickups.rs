@@ -269,3 +269,14 @@ pub(crate) async fn pickup_events(
     let events = state.service.pickup_events(&pickup_id(&id)?).await?;
     Ok(Json(events.into_iter().map(PickupEventView::from).collect()))
 }
+
+/// The fuzz target's way in: a body as the registration and cancellation routes read it.
+#[cfg(feature = "fuzzing")]
+pub(crate) fn fuzz(data: &[u8], today: chrono::NaiveDate) {
+    if let Ok(body) = serde_json::from_slice::<RegisterPickup>(data) {
+        let _ = parse(body, today);
+    }
+    if let Ok(body) = serde_json::from_slice::<CancelPickup>(data) {
+        let _ = abholbox_core::text::parse_reason(&body.reason);
+    }
+}

@@ -295,3 +295,12 @@ fn view(sim: &SimulatedBox) -> SimBox {
             .collect(),
     }
 }
+
+/// The fuzz target's way in: a body as the simulator's routes read it; an MRZ through its parser.
+#[cfg(feature = "fuzzing")]
+pub(crate) fn fuzz(data: &[u8], today: chrono::NaiveDate) {
+    if let Ok(body) = serde_json::from_slice::<InsertDocument>(data) {
+        let _ = abholbox_core::mrz::Mrz::parse(&body.mrz, today);
+    }
+    let _ = serde_json::from_slice::<SetFault>(data);
+}
