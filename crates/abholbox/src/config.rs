@@ -188,6 +188,9 @@ pub struct HttpConfig {
     pub max_connections: usize,
     /// Connections open at once from one address (a site's kiosks may share one behind NAT).
     pub max_connections_per_client: usize,
+    /// Requests a second from one address (bursts of twice that); 0: no limit. Kiosks behind one
+    /// NAT share an address: size it for all of them.
+    pub requests_per_second_per_client: u32,
     /// Serves HTTPS with this certificate chain (PEM), with `tls_key_file`; both or neither.
     #[serde(default)]
     pub tls_certificate_file: Option<PathBuf>,
@@ -202,6 +205,7 @@ impl Default for HttpConfig {
             header_read_timeout_seconds: 10,
             max_connections: 4096,
             max_connections_per_client: 512,
+            requests_per_second_per_client: 200,
             tls_certificate_file: None,
             tls_key_file: None,
         }

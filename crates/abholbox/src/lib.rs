@@ -284,6 +284,7 @@ impl Application {
             service: service.clone(),
             simulator: with_simulator.then_some(simulator),
         });
+        let router = abholbox_http::limit_requests(router, config.http.requests_per_second_per_client);
         let limits = abholbox_http::ConnectionLimits {
             header_read_timeout: std::time::Duration::from_secs(config.http.header_read_timeout_seconds.max(1)),
             max_connections: config.http.max_connections,

@@ -9,6 +9,7 @@ mod auth;
 mod error;
 mod json;
 mod openapi;
+mod rate;
 mod routes;
 mod serve;
 mod wire;
@@ -30,6 +31,7 @@ use tower_http::set_header::SetResponseHeaderLayer;
 use tower_http::trace::TraceLayer;
 
 pub use error::{ApiError, ErrorBody};
+pub use rate::limit_requests;
 #[cfg(feature = "fuzzing")]
 pub use routes::fuzz_request_bodies;
 pub use serve::{ConnectionLimits, TlsError, serve, tls_acceptor};

@@ -84,6 +84,8 @@ pub fn configure(dir: &Path, database: Option<&str>, kiosks: u32) -> anyhow::Res
             panels: (1..=PANELS_PER_BOX).map(|p| PanelConfig { id: format!("panel-{p}"), reader_slot: p }).collect(),
         })
         .collect();
+    // Every simulated kiosk and the registry share 127.0.0.1 here: one address must not be throttled.
+    config.http.requests_per_second_per_client = 0;
     config.resolve()?;
     std::fs::write(&file, toml::to_string(&config)?).with_context(|| format!("cannot write {}", file.display()))?;
     Ok((config, file))

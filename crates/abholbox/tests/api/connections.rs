@@ -114,3 +114,22 @@ async fn with_a_certificate_it_serves_https_and_nothing_in_the_clear() {
     assert!(!answer.contains("HTTP/1.1 200"), "no answer in the clear: {answer}");
     app.stop().await;
 }
+
+#[tokio::test]
+async fn one_address_sending_without_pause_is_slowed_and_answered_in_the_error_format() {
+    let dir = tempfile::tempdir().unwrap();
+    let app = TestApp::spawn_with(dir.path(), |c| c.http.requests_per_second_per_client = 5).await;
+    let mut answers = Vec::new();
+    for _ in 0..30 {
+        let (status, body) = app.get("/healthz", None).await;
+        answers.push((status, body["error"]["code"].as_str().map(str::to_owned)));
+    }
+    let limited = answers.iter().filter(|(s, _)| *s == reqwest::StatusCode::TOO_MANY_REQUESTS).count();
+    assert!(answers[..10].iter().all(|(s, _)| s.is_success()), "a burst of twice the rate passes: {answers:?}");
+    assert!(limited >= 15, "the rest is limited: {answers:?}");
+    assert!(answers.iter().any(|(_, code)| code.as_deref() == Some("too_many_requests")));
+    tokio::time::sleep(std::time::Duration::from_millis(400)).await;
+    let (status, _) = app.get("/healthz", None).await;
+    assert!(status.is_success(), "the allowance refills");
+    app.stop().await;
+}
