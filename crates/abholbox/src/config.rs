@@ -304,7 +304,7 @@ impl Default for Config {
                 pin_step_floor_ms: 5,
                 panel_free_refusals: 10,
                 panel_alarm_after: 10,
-                site_alarm_after: 30,
+                site_alarm_after: 20,
             },
             pickup: PickupConfig { window_days: 10 },
             sms: SmsConfig { gateway: "demo".into() },

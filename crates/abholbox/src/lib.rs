@@ -280,11 +280,10 @@ impl Application {
         workers.push(tokio::spawn(async move { s.run_housekeeping(stop).await }));
 
         let with_simulator = config.simulator_api && !simulator.boxes.is_empty();
-        let router = abholbox_http::router(AppState {
-            service: service.clone(),
-            simulator: with_simulator.then_some(simulator),
-        });
-        let router = abholbox_http::limit_requests(router, config.http.requests_per_second_per_client);
+        let router = abholbox_http::router(
+            AppState { service: service.clone(), simulator: with_simulator.then_some(simulator) },
+            config.http.requests_per_second_per_client,
+        );
         let limits = abholbox_http::ConnectionLimits {
             header_read_timeout: std::time::Duration::from_secs(config.http.header_read_timeout_seconds.max(1)),
             max_connections: config.http.max_connections,

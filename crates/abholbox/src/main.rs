@@ -390,11 +390,9 @@ async fn run(cli: Cli) -> anyhow::Result<i32> {
                     );
                     1
                 }
-                AuditVerdict::UnknownKey { key_id } => {
-                    eprintln!(
-                        "the key file has no audit key {key_id:?}: give `audit verify` this installation's key file (nothing was judged)"
-                    );
-                    3
+                AuditVerdict::Copied { id } => {
+                    println!("audit log broken at entry {id}: it is a copy of an earlier entry");
+                    1
                 }
             });
         }

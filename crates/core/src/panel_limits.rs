@@ -28,7 +28,7 @@ impl Default for PanelLimits {
             max_delay: Duration::seconds(60),
             panel_alarm_after: 10,
             site_window: Duration::minutes(5),
-            site_alarm_after: 30,
+            site_alarm_after: 20,
         }
     }
 }
@@ -50,15 +50,16 @@ impl PanelLimits {
         (until > now).then_some(until)
     }
 
-    /// Whether the refusal just counted (the `refusals`-th within the window) is the one that
-    /// crosses the panel's alarm threshold.
+    /// Whether `refusals` within the window call for an alarm at the panel. Asked after every
+    /// refusal: one alarm stays open until staff acknowledge it, and an attack that goes on raises
+    /// the next.
     pub fn panel_alarm(&self, refusals: u32) -> bool {
-        refusals == self.panel_alarm_after
+        refusals >= self.panel_alarm_after
     }
 
     /// Likewise for all panels of a site.
     pub fn site_alarm(&self, refusals: u32) -> bool {
-        refusals == self.site_alarm_after
+        refusals >= self.site_alarm_after
     }
 }
 
@@ -88,9 +89,9 @@ mod tests {
     }
 
     #[test]
-    fn an_alarm_is_raised_once_when_the_threshold_is_crossed() {
+    fn alarms_are_called_for_from_the_threshold_on() {
         let l = PanelLimits::default();
-        assert_eq!((9..12).map(|n| l.panel_alarm(n)).collect::<Vec<_>>(), vec![false, true, false]);
-        assert!(l.site_alarm(30) && !l.site_alarm(31));
+        assert_eq!((9..12).map(|n| l.panel_alarm(n)).collect::<Vec<_>>(), vec![false, true, true]);
+        assert!(l.site_alarm(20) && !l.site_alarm(19));
     }
 }

@@ -79,6 +79,11 @@ fn status(e: &Error) -> StatusCode {
 
 impl IntoResponse for ApiError {
     fn into_response(self) -> Response {
+        let retry_after = match &self {
+            Self::Service(Error::PanelCoolingDown { retry_after_seconds }) => Some(retry_after_seconds.to_string()),
+            Self::Request { status, .. } if *status == StatusCode::TOO_MANY_REQUESTS => Some("1".to_owned()),
+            _ => None,
+        };
         let (status, code, message) = match self {
             Self::Service(e) => {
                 let status = status(&e);
@@ -96,6 +101,9 @@ impl IntoResponse for ApiError {
         let mut response = (status, Json(body)).into_response();
         if status == StatusCode::UNAUTHORIZED {
             response.headers_mut().insert(header::WWW_AUTHENTICATE, HeaderValue::from_static("Bearer"));
+        }
+        if let Some(seconds) = retry_after.and_then(|s| HeaderValue::from_str(&s).ok()) {
+            response.headers_mut().insert(header::RETRY_AFTER, seconds);
         }
         response
     }

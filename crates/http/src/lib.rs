@@ -31,7 +31,6 @@ use tower_http::set_header::SetResponseHeaderLayer;
 use tower_http::trace::TraceLayer;
 
 pub use error::{ApiError, ErrorBody};
-pub use rate::limit_requests;
 #[cfg(feature = "fuzzing")]
 pub use routes::fuzz_request_bodies;
 pub use serve::{ConnectionLimits, TlsError, serve, tls_acceptor};
@@ -58,13 +57,16 @@ const REQUEST_TIMEOUT: Duration = Duration::from_secs(15);
 /// Path and query together; no address of this API comes near it.
 const URI_LIMIT: usize = 8 * 1024;
 
-/// Builds the whole HTTP application.
-pub fn router(state: AppState) -> Router {
+/// Builds the whole HTTP application, with a request rate per client address (0: none).
+pub fn router(state: AppState, requests_per_second_per_client: u32) -> Router {
     let (api, spec) = routes::api(state.simulator.is_some()).split_for_parts();
     let spec = Arc::new(openapi::finish(spec));
-    api.route("/api/openapi.json", axum::routing::get(move || openapi::serve(spec.clone())))
+    let api = api
+        .route("/api/openapi.json", axum::routing::get(move || openapi::serve(spec.clone())))
         .fallback(routes::not_found)
-        .with_state(state)
+        .with_state(state);
+    // Inside the layers below, so that a refused request gets the same headers as any answer.
+    rate::limit_requests(api, requests_per_second_per_client)
         .layer(DefaultBodyLimit::max(BODY_LIMIT))
         .layer(axum::middleware::from_fn(error::time_limit))
         .layer(CatchPanicLayer::custom(error::panic_response))

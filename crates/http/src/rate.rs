@@ -23,7 +23,7 @@ const FORGET_EVERY: Duration = Duration::from_secs(60);
 
 /// Limits every client address to `per_second` requests a second, with bursts of twice that; 0
 /// means no limit. Must be called within a Tokio runtime (it forgets quiet addresses in the background).
-pub fn limit_requests(router: Router, per_second: u32) -> Router {
+pub(crate) fn limit_requests(router: Router, per_second: u32) -> Router {
     let Some(rate) = NonZeroU32::new(per_second) else { return router };
     let burst = rate.saturating_mul(NonZeroU32::MIN.saturating_add(1));
     let limiter: Arc<Limiter> = Arc::new(RateLimiter::keyed(Quota::per_second(rate).allow_burst(burst)));

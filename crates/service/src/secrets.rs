@@ -328,11 +328,6 @@ impl KeyRing {
         !seal.hash.is_empty() && bool::from(mac(key, &[b"audit entry", entry]).ct_eq(&seal.hash))
     }
 
-    /// Whether the key file holds an audit key of this id.
-    pub fn has_audit_key(&self, id: &str) -> bool {
-        Self::by_id(&self.audit, id).is_some()
-    }
-
     /// The keyed hash that chains an audit entry to the one before, under the current audit key; see
     /// [`KeyRing::audit_links`] for checking.
     pub fn audit_link(&self, previous: &[u8], entry: &[u8]) -> KeyedHash {

@@ -812,15 +812,17 @@ impl Tx for PgTx {
         let a = &NewAuditEntry { at: a.at.trunc_subsecs(6), ..a.clone() };
         let seal = self.seal.seal(a);
         sqlx::query(
-            "INSERT INTO audit_log (at, actor, action, object, detail, seal_key, seal) VALUES ($1, $2, $3, $4, $5, $6, $7)",
+            "INSERT INTO audit_log (at, actor, action, object, detail, seal_key, seal, nonce)
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8)",
         )
         .bind(a.at)
         .bind(&a.actor)
         .bind(a.action)
         .bind(&a.object)
         .bind(Json(&a.detail))
-        .bind(seal.as_ref().map(|s| s.key_id.as_str()))
-        .bind(seal.as_ref().map(|s| s.hash.as_slice()))
+        .bind(seal.as_ref().map(|(_, s)| s.key_id.as_str()))
+        .bind(seal.as_ref().map(|(_, s)| s.hash.as_slice()))
+        .bind(seal.as_ref().map(|(nonce, _)| nonce.as_slice()))
         .execute(&mut *self.tx)
         .await
         .map_err(write_err)?;

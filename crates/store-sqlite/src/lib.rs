@@ -389,6 +389,16 @@ impl Store for SqliteStore {
         sqlx::query_scalar("SELECT COUNT(*) FROM audit_log WHERE link IS NULL").fetch_one(&self.pool).await.map_err(db)
     }
 
+    async fn audit_repeated_seal(&self) -> Result<Option<i64>> {
+        sqlx::query_scalar(
+            "SELECT MIN(a.id) FROM audit_log a
+             WHERE a.seal IS NOT NULL AND EXISTS (SELECT 1 FROM audit_log b WHERE b.seal = a.seal AND b.id < a.id)",
+        )
+        .fetch_one(&self.pool)
+        .await
+        .map_err(db)
+    }
+
     async fn open_alarms(&self) -> Result<Vec<AlarmRecord>> {
         let rows = sqlx::query("SELECT * FROM alarms WHERE acknowledged_at IS NULL ORDER BY raised_at, id")
             .fetch_all(&self.pool)

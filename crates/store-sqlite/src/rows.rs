@@ -297,6 +297,7 @@ pub(crate) fn map_audit(row: &SqliteRow) -> R<AuditRecord> {
         position: row.try_get::<Option<i64>, _>("position").map_err(|_| corrupt("position"))?,
         link: keyed(row, "link_key", "link")?,
         seal: keyed(row, "seal_key", "seal")?,
+        nonce: blob(row, "nonce")?,
     })
 }
 

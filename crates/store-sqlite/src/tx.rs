@@ -795,15 +795,16 @@ impl Tx for SqliteTx {
         let a = &NewAuditEntry { at: a.at.trunc_subsecs(6), ..a.clone() };
         let seal = self.seal.seal(a);
         sqlx::query(
-            "INSERT INTO audit_log (at, actor, action, object, detail, seal_key, seal) VALUES (?, ?, ?, ?, ?, ?, ?)",
+            "INSERT INTO audit_log (at, actor, action, object, detail, seal_key, seal, nonce) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
         )
         .bind(ts(a.at))
         .bind(&a.actor)
         .bind(a.action)
         .bind(&a.object)
         .bind(a.detail.to_string())
-        .bind(seal.as_ref().map(|s| s.key_id.as_str()))
-        .bind(seal.as_ref().map(|s| s.hash.as_slice()))
+        .bind(seal.as_ref().map(|(_, s)| s.key_id.as_str()))
+        .bind(seal.as_ref().map(|(_, s)| s.hash.as_slice()))
+        .bind(seal.as_ref().map(|(nonce, _)| nonce.as_slice()))
         .execute(&mut *self.tx)
         .await
         .map_err(db)?;

@@ -75,6 +75,8 @@ pub trait Store: Send + Sync + 'static {
     async fn audit_chain(&self, after_position: i64, limit: u32) -> Result<Vec<AuditRecord>>;
     /// How many audit entries are not chained yet.
     async fn audit_unchained_count(&self) -> Result<i64>;
+    /// The first audit entry whose seal another, earlier entry has too: a copy.
+    async fn audit_repeated_seal(&self) -> Result<Option<i64>>;
     /// Alarms not acknowledged yet, oldest first.
     async fn open_alarms(&self) -> Result<Vec<AlarmRecord>>;
 

@@ -402,15 +402,17 @@ pub struct AuditRecord {
     pub position: Option<i64>,
     /// The keyed hash that chains it to the entry before, once chained.
     pub link: Option<KeyedHash>,
-    /// The keyed hash the service sealed it with when it was written.
+    /// The keyed hash the service sealed it with when it was written, and the nonce sealed with it.
     pub seal: Option<KeyedHash>,
+    pub nonce: Option<Vec<u8>>,
 }
 
 impl NewAuditEntry {
-    /// The bytes its seal covers: everything it says, as [`AuditRecord::canonical_entry`] reads
-    /// them back (the time to the microsecond; the stores keep it truncated so).
-    pub fn canonical_entry(&self) -> Vec<u8> {
-        canonical(self.at, &self.actor, self.action, &self.object, &self.detail, None)
+    /// The bytes its seal covers: everything it says and a random nonce of its own (so that a copy
+    /// of an entry is told apart from the entry), as [`AuditRecord::canonical_entry`] reads them
+    /// back (the time to the microsecond; the stores keep it truncated so).
+    pub fn canonical_entry(&self, nonce: &[u8]) -> Vec<u8> {
+        canonical(self.at, &self.actor, self.action, &self.object, &self.detail, Err(nonce))
     }
 }
 
@@ -428,8 +430,13 @@ impl AuditSeal {
         let _ = self.0.set(sealer);
     }
 
-    pub fn seal(&self, entry: &NewAuditEntry) -> Option<KeyedHash> {
-        self.0.get().map(|s| s(&entry.canonical_entry()))
+    /// A fresh nonce for `entry` and its seal over both; `None` before a sealer is set.
+    pub fn seal(&self, entry: &NewAuditEntry) -> Option<(Vec<u8>, KeyedHash)> {
+        let sealer = self.0.get()?;
+        let mut nonce = vec![0u8; 16];
+        rand::Rng::fill_bytes(&mut rand::rng(), &mut nonce);
+        let seal = sealer(&entry.canonical_entry(&nonce));
+        Some((nonce, seal))
     }
 }
 
@@ -445,26 +452,37 @@ fn canonical(
     action: &str,
     object: &str,
     detail: &serde_json::Value,
-    position: Option<i64>,
+    position_or_nonce: Result<i64, &[u8]>,
 ) -> Vec<u8> {
     let at = at.format("%Y-%m-%dT%H:%M:%S%.6fZ").to_string();
-    let entry = match position {
-        Some(p) => serde_json::json!([p, at, actor, action, object, sorted(detail)]),
-        None => serde_json::json!([at, actor, action, object, sorted(detail)]),
+    let entry = match position_or_nonce {
+        Ok(p) => serde_json::json!([p, at, actor, action, object, sorted(detail)]),
+        Err(nonce) => serde_json::json!([hex_of(nonce), at, actor, action, object, sorted(detail)]),
     };
     entry.to_string().into_bytes()
+}
+
+fn hex_of(bytes: &[u8]) -> String {
+    bytes.iter().map(|b| format!("{b:02x}")).collect()
 }
 
 impl AuditRecord {
     /// The bytes its seal covers; see [`NewAuditEntry::canonical_entry`].
     pub fn canonical_entry(&self) -> Vec<u8> {
-        canonical(self.at, &self.actor, &self.action, &self.object, &self.detail, None)
+        canonical(
+            self.at,
+            &self.actor,
+            &self.action,
+            &self.object,
+            &self.detail,
+            Err(self.nonce.as_deref().unwrap_or_default()),
+        )
     }
 
     /// The bytes its link covers: everything it says and its position, in one form that both
     /// backends give back alike (time to the microsecond, JSON with sorted keys).
     pub fn canonical(&self, position: i64) -> Vec<u8> {
-        canonical(self.at, &self.actor, &self.action, &self.object, &self.detail, Some(position))
+        canonical(self.at, &self.actor, &self.action, &self.object, &self.detail, Ok(position))
     }
 }
 

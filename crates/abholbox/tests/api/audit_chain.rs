@@ -117,3 +117,48 @@ async fn another_key_file_is_refused_rather_than_calling_every_entry_altered() {
     let refused = abholbox::verify_audit_log(&config).await.unwrap_err().to_string();
     assert!(refused.contains("not the one this database's servers use"), "{refused}");
 }
+
+#[tokio::test]
+async fn a_copy_of_an_entry_is_refused_and_named() {
+    let dir = tempfile::tempdir().unwrap();
+    let (config, db) = history(dir.path()).await;
+    let copy = "INSERT INTO audit_log (at, actor, action, object, detail, seal_key, seal, nonce)
+                SELECT at, actor, action, object, detail, seal_key, seal, nonce FROM audit_log WHERE position = 5";
+    let refused = {
+        use sqlx::Connection;
+        match &db {
+            Db::Sqlite(_) => {
+                let mut c = sqlx::SqliteConnection::connect(&db.url()).await.unwrap();
+                sqlx::raw_sql(sqlx::AssertSqlSafe(copy.to_owned())).execute(&mut c).await.is_err()
+            }
+            Db::Postgres(url) => {
+                let mut c = sqlx::PgConnection::connect(url).await.unwrap();
+                sqlx::raw_sql(sqlx::AssertSqlSafe(copy.to_owned())).execute(&mut c).await.is_err()
+            }
+        }
+    };
+    assert!(refused, "the database refuses a second row with the same seal");
+    db.execute("DROP INDEX audit_log_seal").await;
+    db.execute(copy).await;
+    let AuditVerdict::Copied { id } = verdict(&config).await else { panic!("a copy passes") };
+    let app = TestApp::spawn(dir.path()).await;
+    app.service.chain_audit().await.unwrap();
+    app.stop().await;
+    assert_eq!(verdict(&config).await, AuditVerdict::Copied { id }, "chained or not, a copy is named");
+}
+
+#[tokio::test]
+async fn a_forged_row_naming_an_unknown_key_is_a_forgery_not_a_key_problem() {
+    let dir = tempfile::tempdir().unwrap();
+    let (config, db) = history(dir.path()).await;
+    let bytes = match db {
+        Db::Sqlite(_) => "x'00'",
+        Db::Postgres(_) => "'\\x00'::bytea",
+    };
+    db.execute(&format!(
+        "INSERT INTO audit_log (at, actor, action, object, detail, seal_key, seal)
+         VALUES ('2026-11-29T20:35:20.000000Z', 'operator:mallory', 'unlocked', 'pu_x', '{{}}', 'audit-9', {bytes})"
+    ))
+    .await;
+    assert!(matches!(verdict(&config).await, AuditVerdict::Unsealed { .. }));
+}

@@ -128,6 +128,11 @@ async fn one_address_sending_without_pause_is_slowed_and_answered_in_the_error_f
     assert!(answers[..10].iter().all(|(s, _)| s.is_success()), "a burst of twice the rate passes: {answers:?}");
     assert!(limited >= 15, "the rest is limited: {answers:?}");
     assert!(answers.iter().any(|(_, code)| code.as_deref() == Some("too_many_requests")));
+    let refused = app.client.get(format!("{}/healthz", app.base)).send().await.unwrap();
+    assert_eq!(refused.status(), reqwest::StatusCode::TOO_MANY_REQUESTS);
+    let h = refused.headers();
+    assert!(h.contains_key("retry-after") && h.contains_key("content-security-policy"), "{h:?}");
+    assert_eq!(h["x-frame-options"], "DENY");
     tokio::time::sleep(std::time::Duration::from_millis(400)).await;
     let (status, _) = app.get("/healthz", None).await;
     assert!(status.is_success(), "the allowance refills");

@@ -34,6 +34,10 @@ async fn a_panel_waits_longer_after_each_refusal_and_staff_are_alarmed() {
     assert_eq!(wrong_pin(&app).await, waiting, "then 2 s");
     app.clock.advance(Duration::seconds(1));
     assert_eq!(wrong_pin(&app).await, waiting, "1 s is not enough now");
+    let session = app.session().await;
+    app.step(&session, "phone", json!({ "phone": "0151 23456799" })).await;
+    let (_, body) = app.step(&session, "pin", json!({ "pin": "000000" })).await;
+    assert_eq!(body["error"]["message"], "too many wrong entries at this panel; try again in 1 s", "rounded up");
     let (_, alarms) = app.get("/api/v1/admin/alarms", Some(&app.admin)).await;
     assert_eq!(alarms, json!([]), "no alarm yet");
     app.clock.advance(Duration::seconds(1));

@@ -344,7 +344,10 @@ impl Service {
         let limits = self.policy.panel;
         let (refusals, last) = tx.panel_refusals(&session.box_id, &session.panel, now - limits.window).await?;
         match limits.wait_until(refusals, last, now) {
-            Some(until) => Err(Error::PanelCoolingDown { retry_after_seconds: (until - now).num_seconds().max(1) }),
+            // Rounded up: a panel that waits as long as it is told is never refused again.
+            Some(until) => {
+                Err(Error::PanelCoolingDown { retry_after_seconds: ((until - now).num_milliseconds() + 999) / 1000 })
+            }
             None => Ok(()),
         }
     }
