@@ -77,3 +77,20 @@ async fn a_panel_waits_longer_after_each_refusal_and_staff_are_alarmed() {
     }
     app.stop().await;
 }
+
+#[tokio::test]
+async fn refusals_across_the_panels_of_a_site_raise_an_alarm_for_the_site() {
+    let dir = tempfile::tempdir().unwrap();
+    let app = TestApp::spawn_with(dir.path(), |c| c.kiosk.site_alarm_after = 4).await;
+    for panel in [&app.kiosk, &app.kiosk2, &app.kiosk, &app.kiosk2] {
+        let session = app.session_at(panel).await;
+        app.step_at(panel, &session, "phone", json!({ "phone": "0151 23456798" })).await;
+        let (status, _) = app.step_at(panel, &session, "pin", json!({ "pin": "000000" })).await;
+        assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY);
+    }
+    let (_, alarms) = app.get("/api/v1/admin/alarms", Some(&app.admin)).await;
+    let kinds: Vec<_> = alarms.as_array().unwrap().iter().map(|a| (a["kind"].clone(), a["panel"].clone())).collect();
+    assert_eq!(kinds, vec![(json!("site_refusals"), json!(null))], "one alarm for the site, none per panel: {alarms}");
+    assert_eq!(alarms[0]["site"], "dus-dlz");
+    app.stop().await;
+}
