@@ -168,6 +168,7 @@ pub(crate) async fn phone(
     responses(
         (status = 200, description = "Next: `old_document` or `birth_date`", body = KioskSession),
         (status = 422, description = "`phone_or_pin_wrong` (which one is not said) or `invalid_pin`", body = ErrorBody),
+        (status = 429, description = "`panel_cooling_down`: too many wrong entries at this panel lately; try again after `Retry-After` seconds", body = ErrorBody),
         (status = 423, description = "`locked`: too many wrong PINs, go to the counter", body = ErrorBody),
     ))]
 pub(crate) async fn pin(
@@ -187,6 +188,7 @@ pub(crate) async fn pin(
         (status = 200, description = "`collect`: the compartment is open", body = KioskSession),
         (status = 409, description = "`not_available` or `wrong_step`", body = ErrorBody),
         (status = 422, description = "`birth_date_wrong` or `invalid_birth_date`", body = ErrorBody),
+        (status = 429, description = "`panel_cooling_down`: too many wrong entries at this panel lately; try again after `Retry-After` seconds", body = ErrorBody),
         (status = 503, description = "`box_unavailable`: the compartment did not open", body = ErrorBody),
     ))]
 pub(crate) async fn birth_date(
