@@ -235,26 +235,30 @@ fn init_logging() {
     tracing_subscriber::fmt().with_env_filter(filter).with_ansi(ansi).with_writer(std::io::stderr).init();
 }
 
-async fn shutdown_signal() {
-    let ctrl_c = async {
-        let _ = tokio::signal::ctrl_c().await;
-    };
+/// Registers for SIGINT and SIGTERM at once and returns what waits for either. Called before the
+/// server is built: a supervisor (or the bench) may send SIGTERM as soon as `/healthz` answers, and a
+/// signal that arrives before the handler exists would kill the process instead of stopping it in order.
+fn shutdown_signal() -> anyhow::Result<impl std::future::Future<Output = ()> + Send + 'static> {
     #[cfg(unix)]
-    let terminate = async {
-        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
-            Ok(mut s) => {
-                s.recv().await;
-            }
-            Err(_) => std::future::pending::<()>().await,
-        }
+    let signals = {
+        use tokio::signal::unix::{SignalKind, signal};
+        (signal(SignalKind::terminate())?, signal(SignalKind::interrupt())?)
     };
-    #[cfg(not(unix))]
-    let terminate = std::future::pending::<()>();
-    tokio::select! {
-        () = ctrl_c => {}
-        () = terminate => {}
-    }
-    tracing::info!("stopping");
+    Ok(async move {
+        #[cfg(unix)]
+        {
+            let (mut terminate, mut interrupt) = signals;
+            tokio::select! {
+                _ = terminate.recv() => {}
+                _ = interrupt.recv() => {}
+            }
+        }
+        #[cfg(not(unix))]
+        {
+            let _ = tokio::signal::ctrl_c().await;
+        }
+        tracing::info!("stopping");
+    })
 }
 
 async fn demo(port: u16, data_dir: PathBuf, database: Option<String>) -> anyhow::Result<()> {
@@ -263,6 +267,7 @@ async fn demo(port: u16, data_dir: PathBuf, database: Option<String>) -> anyhow:
         config.database = url;
     }
     config.resolve()?;
+    let stop = shutdown_signal()?;
     let app = Application::build(&config, Arc::new(SystemClock)).await?;
     let addr = app.local_addr()?;
     let (_, integration) = app.service.create_token(Role::Integration, None, None, "demo").await?;
@@ -281,7 +286,7 @@ async fn demo(port: u16, data_dir: PathBuf, database: Option<String>) -> anyhow:
     writeln!(out, "kiosk token: {kiosk}")?;
     out.flush()?;
     drop(out);
-    app.run(shutdown_signal()).await
+    app.run(stop).await
 }
 
 /// Says, as loudly as a server can, that anyone who reaches it can open compartments and read PINs.
@@ -327,9 +332,10 @@ async fn run(cli: Cli) -> anyhow::Result<i32> {
             if config.simulator_api {
                 warn_simulator_api();
             }
+            let stop = shutdown_signal()?;
             let app = Application::build(&config, Arc::new(SystemClock)).await?;
             tracing::info!(addr = %app.local_addr()?, https = app.serves_tls(), "abholbox is serving");
-            app.run(shutdown_signal()).await?;
+            app.run(stop).await?;
         }
         Command::Migrate(target) => {
             let installation = target.installation(true)?;

@@ -285,6 +285,42 @@ async fn serve_runs_from_a_config_file() {
     server.wait().unwrap();
 }
 
+/// A supervisor may stop the server the moment it says it serves: the stop is orderly (exit 0, the
+/// database closed), never the default action of SIGTERM that kills the process.
+#[test]
+fn a_sigterm_as_soon_as_the_server_serves_stops_it_in_order() {
+    use std::io::BufRead;
+    let dir = tempfile::tempdir().unwrap();
+    let port = std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port();
+    let config = dir.path().join("abholbox.toml");
+    std::fs::write(
+        &config,
+        format!(
+            "listen = \"127.0.0.1:{port}\"\ndata_dir = \"{}\"\n\n\
+             [[sites]]\nid = \"s\"\nname = \"Site\"\naddress = \"Street 1\"\n\n\
+             [[boxes]]\nid = \"b-1\"\nsite = \"s\"\nname = \"Box\"\n",
+            dir.path().join("data").display()
+        ),
+    )
+    .unwrap();
+    for _ in 0..3 {
+        let mut server = Command::new(BIN)
+            .args(["serve", "--config", config.to_str().unwrap()])
+            .env("RUST_LOG", "info")
+            .stderr(Stdio::piped())
+            .spawn()
+            .unwrap();
+        let mut lines = std::io::BufReader::new(server.stderr.take().unwrap()).lines();
+        assert!(lines.by_ref().map_while(Result::ok).any(|l| l.contains("abholbox is serving")));
+        let kill = Command::new("kill").args(["-TERM", &server.id().to_string()]).status().unwrap();
+        assert!(kill.success());
+        let rest: Vec<String> = lines.map_while(Result::ok).collect();
+        let status = server.wait().unwrap();
+        assert!(status.success(), "{status}: {rest:?}");
+        assert!(rest.iter().any(|l| l.contains("stopping")), "{rest:?}");
+    }
+}
+
 mod demo;
 
 /// kill -9 while a compartment stands open: after the restart that session is over (`interrupted`),
