@@ -291,18 +291,7 @@ async fn serve_runs_from_a_config_file() {
 fn a_sigterm_as_soon_as_the_server_serves_stops_it_in_order() {
     use std::io::BufRead;
     let dir = tempfile::tempdir().unwrap();
-    let port = std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port();
-    let config = dir.path().join("abholbox.toml");
-    std::fs::write(
-        &config,
-        format!(
-            "listen = \"127.0.0.1:{port}\"\ndata_dir = \"{}\"\n\n\
-             [[sites]]\nid = \"s\"\nname = \"Site\"\naddress = \"Street 1\"\n\n\
-             [[boxes]]\nid = \"b-1\"\nsite = \"s\"\nname = \"Box\"\n",
-            dir.path().join("data").display()
-        ),
-    )
-    .unwrap();
+    let config = small_config(dir.path());
     for _ in 0..3 {
         let mut server = Command::new(BIN)
             .args(["serve", "--config", config.to_str().unwrap()])
@@ -319,6 +308,22 @@ fn a_sigterm_as_soon_as_the_server_serves_stops_it_in_order() {
         assert!(status.success(), "{status}: {rest:?}");
         assert!(rest.iter().any(|l| l.contains("stopping")), "{rest:?}");
     }
+}
+
+/// A configuration of one site with one box on a free port, for tests that only start and stop `serve`.
+fn small_config(dir: &std::path::Path) -> std::path::PathBuf {
+    let port = std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port();
+    let config = dir.join("abholbox.toml");
+    std::fs::write(
+        &config,
+        format!(
+            "listen = \"127.0.0.1:{port}\"\ndata_dir = \"{}\"\n\n[[sites]]\nid = \"s\"\nname = \"S\"\naddress = \"A\"\n\n\
+             [[boxes]]\nid = \"b\"\nsite = \"s\"\nname = \"B\"\n",
+            dir.join("data").display()
+        ),
+    )
+    .unwrap();
+    config
 }
 
 mod demo;
@@ -419,17 +424,7 @@ async fn a_stop_lets_the_opening_of_a_claimed_compartment_finish() {
 #[test]
 fn serve_warns_loudly_when_the_simulator_api_is_on() {
     let dir = tempfile::tempdir().unwrap();
-    let port = std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port();
-    let config = dir.path().join("abholbox.toml");
-    std::fs::write(
-        &config,
-        format!(
-            "listen = \"127.0.0.1:{port}\"\ndata_dir = \"{}\"\n\n[[sites]]\nid = \"s\"\nname = \"S\"\naddress = \"A\"\n\n\
-             [[boxes]]\nid = \"b\"\nsite = \"s\"\nname = \"B\"\n",
-            dir.path().join("data").display()
-        ),
-    )
-    .unwrap();
+    let config = small_config(dir.path());
     let mut server = Command::new(BIN)
         .args(["serve", "--config", config.to_str().unwrap()])
         .env("ABHOLBOX_SIMULATOR_API", "true")
