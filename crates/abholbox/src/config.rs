@@ -325,6 +325,37 @@ pub struct Resolved {
 }
 
 impl Config {
+    /// Where the German "ready" SMS of a site would cost more than one GSM-7 segment, for the longest
+    /// PIN this configuration makes and any document kind: each is money spent on every pickup, so
+    /// the server says so at start.
+    pub fn costly_ready_texts(&self, messages: &abholbox_messages::Messages) -> Vec<String> {
+        use abholbox_core::document::DocumentKind;
+        use abholbox_core::language::Language;
+        use abholbox_service::notifications::Texts;
+        let pin = "9".repeat(self.pins.length);
+        let deadline = chrono::TimeZone::with_ymd_and_hms(&chrono_tz::Europe::Berlin, 2026, 12, 31, 12, 0, 0).single();
+        let mut costly = Vec::new();
+        for site in &self.sites {
+            for kind in DocumentKind::ALL {
+                let Some(deadline) = deadline else { continue };
+                let texts = Texts::new(messages, Language::De, kind, &site.name, &site.address, deadline);
+                for key in ["sms-ready", "sms-ready-birth-date", "sms-new-pin"] {
+                    let cost = abholbox_sms::encoding::cost(&texts.text(messages, Language::De, key, Some(&pin)));
+                    if cost.segments > 1 || cost.encoding != abholbox_sms::encoding::Encoding::Gsm7 {
+                        costly.push(format!(
+                            "site {}: the German {key} SMS for a {} costs {} {} segments (a shorter name or street line keeps it to one)",
+                            site.id,
+                            kind.as_str(),
+                            cost.segments,
+                            cost.encoding.as_str()
+                        ));
+                    }
+                }
+            }
+        }
+        costly
+    }
+
     /// Loads defaults, then the file (if given), then the environment.
     pub fn load(file: Option<&Path>) -> anyhow::Result<Self> {
         let mut figment = Figment::from(Serialized::defaults(Config::default()));
@@ -545,6 +576,24 @@ mod tests {
 
     fn example() -> PathBuf {
         Path::new(env!("CARGO_MANIFEST_DIR")).join("../../docs/abholbox.example.toml")
+    }
+
+    /// The text a citizen gets must cost one segment with the sites we ship, for every document kind
+    /// and the longest PIN; a site name too long for that is named.
+    #[test]
+    fn the_ready_sms_costs_one_gsm7_segment_for_the_shipped_sites() {
+        let messages = abholbox_messages::Messages::load().unwrap();
+        let mut demo = Config::demo(PathBuf::from("/tmp"), 0);
+        demo.pins.length = 10;
+        assert_eq!(demo.costly_ready_texts(&messages), Vec::<String>::new());
+        let example = Config::load(Some(&example())).unwrap();
+        assert_eq!(example.costly_ready_texts(&messages), Vec::<String>::new());
+        demo.sites[0].name = "Bürgerbüro Düsseldorf-Oberbilk im Dienstleistungszentrum".into();
+        let costly = demo.costly_ready_texts(&messages);
+        assert_eq!(costly.iter().filter(|c| c.contains(" sms-ready SMS")).count(), 4, "every kind: {costly:?}");
+        assert!(costly[0].contains("2 gsm7 segments"), "{costly:?}");
+        demo.sites[0].name = "Bürgerbüro – Mitte".into();
+        assert!(demo.costly_ready_texts(&messages)[0].contains("ucs2"));
     }
 
     #[test]

@@ -234,6 +234,9 @@ impl Application {
             );
         }
         let messages = Arc::new(Messages::load()?);
+        for costly in config.costly_ready_texts(&messages) {
+            tracing::warn!("{costly}");
+        }
         // The configuration's sites and boxes first, then a driver for every box the database holds
         // (those made through the admin API included).
         let (setup, _) = offline_service_on(config, store.clone(), &resolved).await?;

@@ -71,6 +71,11 @@ enum Command {
         #[command(subcommand)]
         command: MrzCommand,
     },
+    /// Tools for SMS texts.
+    Sms {
+        #[command(subcommand)]
+        command: SmsCommand,
+    },
 }
 
 /// Which installation a command works on: a configuration file, or a demo's data directory
@@ -225,6 +230,13 @@ enum MrzCommand {
     /// Reads MRZ lines on stdin and prints them as JSON. Exit 0: valid; 1: recognised but failing a
     /// check; 2: not a machine-readable zone.
     Parse,
+}
+
+#[derive(Subcommand)]
+enum SmsCommand {
+    /// Reads a text on stdin (one final line break is not part of it) and prints what it costs:
+    /// `{"encoding": "gsm7" | "ucs2", "units": N, "segments": N}`.
+    Segments,
 }
 
 fn init_logging() {
@@ -417,6 +429,17 @@ async fn run(cli: Cli) -> anyhow::Result<i32> {
             return hours_check(&rule, &state, at.as_deref(), &time_zone);
         }
         Command::Bench(args) => return abholbox::bench::run(args).await,
+        Command::Sms { command: SmsCommand::Segments } => {
+            let mut bytes = Vec::new();
+            std::io::stdin().take(64 * 1024 + 1).read_to_end(&mut bytes).context("cannot read stdin")?;
+            if bytes.len() > 64 * 1024 {
+                eprintln!("abholbox: the text on stdin is longer than 64 KiB");
+                return Ok(64);
+            }
+            let text = String::from_utf8(bytes).context("the text on stdin is not UTF-8")?;
+            let text = text.strip_suffix('\n').map_or(text.as_str(), |t| t.strip_suffix('\r').unwrap_or(t));
+            println!("{}", serde_json::to_string(&abholbox_sms::encoding::cost(text))?);
+        }
         Command::Mrz { command: MrzCommand::Parse } => {
             let mut bytes = Vec::new();
             std::io::stdin().take(64 * 1024).read_to_end(&mut bytes).context("cannot read stdin")?;

@@ -4,12 +4,17 @@ document-id_card = dowód osobisty
 document-passport = paszport
 document-child_passport = paszport dziecięcy
 document-residence_permit = dokument pobytowy
+old-document-id_card = stary dowód osobisty
+old-document-passport = stary paszport
+old-document-child_passport = stary paszport dziecięcy
+old-document-residence_permit = stary dokument pobytowy
 
-sms-ready = Twój dokument ({ $document }) czeka w skrytce { $site }. PIN: { $pin } – odbiór do { $deadline }. Prosimy zabrać stary dokument.
-sms-ready-birth-date = Twój dokument ({ $document }) czeka w skrytce { $site }. PIN: { $pin } – odbiór do { $deadline }.
-sms-ready-family = Twój dokument ({ $document }) również czeka w skrytce { $site }. Obowiązuje PIN z pierwszego SMS. Odbiór do { $deadline }.
-sms-new-pin = Dokument { $document } w skrytce odbioru { $site } jest ponownie dostępny. Nowy PIN: { $pin } – odbiór do { $deadline }. Stary PIN już nie obowiązuje.
-sms-withdrawn = Dokument { $document } nie został odebrany na czas i czeka teraz na Państwa w okienku ({ $site }).
+sms-ready = Twój dokument ({ $document }) czeka w skrytce { $site }, { $address }. PIN { $pin }, odbiór do { $deadline }. Prosimy zabrać { $old_document }.
+sms-ready-birth-date = Twój dokument ({ $document }) czeka w skrytce { $site }, { $address }. PIN { $pin }, odbiór do { $deadline }.
+sms-ready-family = Twój dokument ({ $document }) również czeka w skrytce { $site }, { $address }. Obowiązuje PIN z pierwszego SMS. Odbiór do { $deadline }.
+sms-new-pin = Nowy PIN do dokumentu ({ $document }) w skrytce { $site }, { $address }: { $pin }. Stary PIN już nie obowiązuje. Odbiór do { $deadline }.
+sms-reminder = Przypomnienie: Twój dokument ({ $document }) nadal czeka w skrytce { $site }, { $address }. Odbiór do { $deadline } z PIN z SMS.
+sms-withdrawn = Twój dokument ({ $document }) nie został odebrany i czeka teraz w okienku: { $site }, { $address }.
 
 kiosk-phone-or-pin-wrong = Numer telefonu komórkowego lub PIN są nieprawidłowe. Po kilku błędnych próbach otrzymają Państwo dokument w okienku.
 kiosk-locked = Dokument jest zablokowany. Otrzymają go Państwo w okienku.

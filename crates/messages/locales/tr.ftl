@@ -4,12 +4,17 @@ document-id_card = kimlik kartı
 document-passport = pasaport
 document-child_passport = çocuk pasaportu
 document-residence_permit = oturma izni
+old-document-id_card = eski kimlik kartınızı
+old-document-passport = eski pasaportunuzu
+old-document-child_passport = eski çocuk pasaportunu
+old-document-residence_permit = eski oturma izninizi
 
-sms-ready = Belgeniz ({ $document }) { $site } teslim kutusunda hazır. PIN: { $pin } – son gün { $deadline }. Lütfen eski kimliğinizi getirin.
-sms-ready-birth-date = Belgeniz ({ $document }) { $site } teslim kutusunda hazır. PIN: { $pin } – son gün { $deadline }.
-sms-ready-family = Belgeniz ({ $document }) de { $site } teslim kutusunda hazır. İlk SMS'teki PIN geçerlidir. Son gün { $deadline }.
-sms-new-pin = { $site } teslim kutusundaki { $document } yeniden serbest bırakıldı. Yeni PIN: { $pin } – son teslim alma tarihi { $deadline }. Eski PIN artık geçerli değil.
-sms-withdrawn = { $document } zamanında teslim alınmadı ve artık gişede sizi bekliyor ({ $site }).
+sms-ready = Belgeniz ({ $document }) { $site } teslim kutusunda hazır, { $address }. PIN { $pin }, son gün { $deadline }. Lütfen { $old_document } getirin.
+sms-ready-birth-date = Belgeniz ({ $document }) { $site } teslim kutusunda hazır, { $address }. PIN { $pin }, son gün { $deadline }.
+sms-ready-family = Belgeniz ({ $document }) de { $site } teslim kutusunda hazır, { $address }. İlk SMS'teki PIN geçerlidir. Son gün { $deadline }.
+sms-new-pin = { $site } teslim kutusundaki belgeniz ({ $document }) için yeni PIN, { $address }: { $pin }. Eski PIN artık geçerli değil. Son gün { $deadline }.
+sms-reminder = Hatırlatma: belgeniz ({ $document }) hâlâ { $site } teslim kutusunda, { $address }. Son gün { $deadline }; SMS'teki PIN geçerlidir.
+sms-withdrawn = Belgeniz ({ $document }) teslim alınmadı ve artık gişede sizi bekliyor: { $site }, { $address }.
 
 kiosk-phone-or-pin-wrong = Cep telefonu numarası veya PIN doğru değil. Birkaç hatalı denemeden sonra belgenizi gişeden alırsınız.
 kiosk-locked = Belgeniz kilitlendi. Belgenizi gişeden alabilirsiniz.

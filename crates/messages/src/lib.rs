@@ -149,7 +149,9 @@ mod tests {
         let m = Messages::load().unwrap();
         let args = [
             ("document", "X"),
+            ("old_document", "O"),
             ("site", "S"),
+            ("address", "A"),
             ("pin", "482913"),
             ("deadline", "05.12.2026"),
             ("hours", "Mo 08:00-12:00"),
@@ -167,9 +169,19 @@ mod tests {
         let text = m.text(
             Language::De,
             "sms-ready",
-            &[("document", "Personalausweis"), ("site", "DLZ"), ("pin", "482913"), ("deadline", "05.12.2026")],
+            &[
+                ("document", "Reisepass"),
+                ("old_document", "alten Pass"),
+                ("site", "DLZ"),
+                ("address", "Willi-Becker-Allee 7"),
+                ("pin", "482913"),
+                ("deadline", "05.12.2026"),
+            ],
         );
-        assert!(text.contains("PIN: 482913"), "{text}");
+        assert_eq!(
+            text,
+            "Reisepass liegt in der Abholbox DLZ, Willi-Becker-Allee 7. PIN 482913, abholen bis 05.12.2026, alten Pass mitbringen."
+        );
         assert!(!text.contains('\u{2068}'));
     }
 

@@ -21,7 +21,7 @@ mod hours;
 pub mod housekeeping;
 pub mod kiosk;
 pub mod metrics;
-mod notifications;
+pub mod notifications;
 pub mod outbox;
 mod personal;
 pub mod pickups;

@@ -6,7 +6,9 @@
 //! the gateway accepts the message.
 
 use abholbox_core::document::DocumentKind;
+use abholbox_core::language::Language;
 use abholbox_core::personal::ThirdFactor;
+use abholbox_messages::Messages;
 use abholbox_store::{MessageFields, NewOutboxMessage, PickupRecord, Tx};
 use chrono::DateTime;
 use chrono::format::StrftimeItems;
@@ -14,22 +16,42 @@ use chrono_tz::Tz;
 
 use crate::{Error, Result, Service};
 
-/// The texts a message is built from, in the citizen's language.
-struct Texts {
+/// The parts an SMS is built from, in the citizen's language. Public so that a configuration can be
+/// checked for what its texts cost before any is sent.
+pub struct Texts {
     document: String,
+    /// The old document to bring, named for the kind that is due (a passport asks for the old pass).
+    old_document: String,
     site: String,
+    /// The street line of the site's address: the city is known, and the text must fit one segment.
+    address: String,
     deadline: String,
     /// The sentence with the site's opening hours, when the box is not open around the clock.
     hours: Option<String>,
 }
 
-fn document_key(kind: DocumentKind) -> &'static str {
+fn kind_key(kind: DocumentKind) -> &'static str {
     match kind {
-        DocumentKind::IdCard => "document-id_card",
-        DocumentKind::Passport => "document-passport",
-        DocumentKind::ChildPassport => "document-child_passport",
-        DocumentKind::ResidencePermit => "document-residence_permit",
+        DocumentKind::IdCard => "id_card",
+        DocumentKind::Passport => "passport",
+        DocumentKind::ChildPassport => "child_passport",
+        DocumentKind::ResidencePermit => "residence_permit",
     }
+}
+
+/// The part of an address before its first comma ("Willi-Becker-Allee 7, 40227 Düsseldorf").
+pub fn street_line(address: &str) -> &str {
+    address.split(',').next().unwrap_or(address).trim()
+}
+
+/// Appends a sentence only where it costs nothing: the same alphabet and no extra segment.
+pub fn append_if_free(body: String, extra: Option<&str>) -> String {
+    let Some(extra) = extra else {
+        return body;
+    };
+    let longer = format!("{body} {extra}");
+    let (before, after) = (abholbox_sms::encoding::cost(&body), abholbox_sms::encoding::cost(&longer));
+    if after.segments == before.segments && after.encoding == before.encoding { longer } else { body }
 }
 
 impl Service {
@@ -49,14 +71,9 @@ impl Service {
             };
             ("ready", self.pin_text(pickup, key, &texts, &pin))
         } else {
-            let args = [
-                ("document", texts.document.as_str()),
-                ("site", texts.site.as_str()),
-                ("deadline", texts.deadline.as_str()),
-            ];
-            ("ready_family", self.messages.text(pickup.language, "sms-ready-family", &args))
+            ("ready_family", self.messages.text(pickup.language, "sms-ready-family", &texts.args(None)))
         };
-        self.queue_sms(tx, pickup, purpose, with_hours(body, &texts)).await
+        self.queue_sms(tx, pickup, purpose, append_if_free(body, texts.hours.as_deref())).await
     }
 
     /// Gives a pickup a fresh PIN, never the family's, and queues it: the old PIN stops working.
@@ -65,26 +82,19 @@ impl Service {
         let pin = self.policy.pin.generate(&mut rand::rng());
         pickup.pin = Some(self.keys.hash_pin(&pin));
         let body = self.pin_text(pickup, "sms-new-pin", &texts, &pin);
-        self.queue_sms(tx, pickup, "new_pin", with_hours(body, &texts)).await
+        self.queue_sms(tx, pickup, "new_pin", append_if_free(body, texts.hours.as_deref())).await
     }
 
     /// Queues the SMS that an uncollected document has gone back to the counter.
     pub(crate) async fn notify_withdrawn(&self, tx: &mut dyn Tx, pickup: &PickupRecord) -> Result<()> {
         let texts = self.texts(tx, pickup).await?;
-        let args = [("document", texts.document.as_str()), ("site", texts.site.as_str())];
-        let body = self.messages.text(pickup.language, "sms-withdrawn", &args);
+        let body = self.messages.text(pickup.language, "sms-withdrawn", &texts.args(None));
         self.queue_sms(tx, pickup, "withdrawn", body).await
     }
 
     /// The text that carries a PIN.
     fn pin_text(&self, pickup: &PickupRecord, key: &str, texts: &Texts, pin: &abholbox_core::pin::Pin) -> String {
-        let args = [
-            ("document", texts.document.as_str()),
-            ("site", texts.site.as_str()),
-            ("pin", pin.expose()),
-            ("deadline", texts.deadline.as_str()),
-        ];
-        self.messages.text(pickup.language, key, &args)
+        self.messages.text(pickup.language, key, &texts.args(Some(pin.expose())))
     }
 
     async fn texts(&self, tx: &mut dyn Tx, pickup: &PickupRecord) -> Result<Texts> {
@@ -92,17 +102,12 @@ impl Service {
         let lang = pickup.language;
         let tz: Tz = site.time_zone.parse().unwrap_or(chrono_tz::Europe::Berlin);
         let deadline = pickup.deadline.unwrap_or_else(|| self.clock.now()).with_timezone(&tz);
-        let date_format = self.messages.text(lang, "date-format", &[]);
-        let hours = crate::hours::hours_of(&site)?.rule().map(|rule| {
+        let mut texts = Texts::new(&self.messages, lang, pickup.document_kind, &site.name, &site.address, deadline);
+        texts.hours = crate::hours::hours_of(&site)?.rule().map(|rule| {
             let hours = self.messages.hours(lang, rule);
             self.messages.text(lang, "sms-hours", &[("hours", hours.as_str())])
         });
-        Ok(Texts {
-            document: self.messages.text(lang, document_key(pickup.document_kind), &[]),
-            site: site.name,
-            deadline: format_date(deadline, &date_format),
-            hours,
-        })
+        Ok(texts)
     }
 
     async fn queue_sms(
@@ -126,11 +131,43 @@ impl Service {
     }
 }
 
-/// A message that sends the citizen to the box, with the site's hours when it keeps any.
-fn with_hours(body: String, texts: &Texts) -> String {
-    match &texts.hours {
-        Some(hours) => format!("{body} {hours}"),
-        None => body,
+impl Texts {
+    pub fn new(
+        messages: &Messages,
+        lang: Language,
+        kind: DocumentKind,
+        site: &str,
+        address: &str,
+        deadline: DateTime<Tz>,
+    ) -> Self {
+        let kind = kind_key(kind);
+        let date_format = messages.text(lang, "date-format", &[]);
+        Self {
+            document: messages.text(lang, &format!("document-{kind}"), &[]),
+            old_document: messages.text(lang, &format!("old-document-{kind}"), &[]),
+            site: site.to_owned(),
+            address: street_line(address).to_owned(),
+            deadline: format_date(deadline, &date_format),
+            hours: None,
+        }
+    }
+
+    /// One message (`sms-ready`, `sms-reminder` …), with the PIN where it carries one.
+    pub fn text(&self, messages: &Messages, lang: Language, key: &str, pin: Option<&str>) -> String {
+        messages.text(lang, key, &self.args(pin))
+    }
+
+    /// The arguments every SMS text may use; `pin` only where the text carries one.
+    fn args<'a>(&'a self, pin: Option<&'a str>) -> Vec<(&'static str, &'a str)> {
+        let mut args = vec![
+            ("document", self.document.as_str()),
+            ("old_document", self.old_document.as_str()),
+            ("site", self.site.as_str()),
+            ("address", self.address.as_str()),
+            ("deadline", self.deadline.as_str()),
+        ];
+        args.extend(pin.map(|pin| ("pin", pin)));
+        args
     }
 }
 

@@ -48,7 +48,7 @@ async fn a_message_sent_but_not_recorded_is_sent_again_unchanged_and_arrives_onc
     assert_eq!(inbox.len(), 1, "one message per idempotency key reaches the phone");
     assert!(leased.sealed.key_id.starts_with("data-"), "stored sealed: {:?}", leased.sealed);
     assert!(!String::from_utf8_lossy(&leased.sealed.bytes).contains("PIN"), "no text in the clear");
-    assert!(inbox[0].text.contains("PIN: ") && inbox[0].text.contains("Bürgerbüro Mitte"), "{}", inbox[0].text);
+    assert!(inbox[0].text.contains("PIN ") && inbox[0].text.contains("Bürgerbüro Mitte"), "{}", inbox[0].text);
     assert!(inbox[0].text.starts_with("Belgeniz (kimlik kartı)"), "in the citizen's language: {}", inbox[0].text);
     let status = w.store.outbox_for_pickup(&pickup).await.unwrap();
     assert_eq!((status.len(), status[0].holds_content, status[0].attempts), (1, false, 4));

@@ -7,6 +7,7 @@
 //! gateways come next; the [`DemoGateway`] is the first implementation.
 
 mod demo;
+pub mod encoding;
 
 pub use demo::{DeliveredSms, DemoGateway};
 

@@ -178,10 +178,7 @@ impl Citizens {
             .flatten()
             .filter_map(|m| m.get("text")?.as_str())
             .rev()
-            .find_map(|t| {
-                let at = t.find("PIN: ")? + 5;
-                Some(t.get(at..)?.chars().take_while(char::is_ascii_digit).collect::<String>())
-            })
+            .find_map(pin_in)
             .ok_or_else(|| Failure(format!("no SMS with a PIN to the pickup's phone within {WAIT} s")))
     }
 
@@ -264,6 +261,14 @@ fn german_id(number: &str) -> String {
     );
     let line2 = format!("{core}{}", digit(&composite));
     format!("{line1}\r\n{line2}\r\n{:<<30}\r\n", "BENCH<<CITIZEN")
+}
+
+/// The PIN in an SMS text: the digits right after a "PIN ".
+pub fn pin_in(text: &str) -> Option<String> {
+    text.match_indices("PIN ").find_map(|(at, _)| {
+        let digits: String = text.get(at + 4..)?.chars().take_while(char::is_ascii_digit).collect();
+        (!digits.is_empty()).then_some(digits)
+    })
 }
 
 #[cfg(test)]

@@ -4,6 +4,7 @@
 //! the same database can commit at all, so that a figure always comes with its ceiling.
 
 mod citizen;
+pub use citizen::pin_in;
 mod fill;
 mod latency;
 mod limit;

@@ -306,9 +306,7 @@ impl TestApp {
     /// The PIN of the newest SMS to a number that carries one.
     pub async fn pin_for(&self, e164: &str) -> String {
         let texts = self.sms_to(e164, 1).await;
-        let text = texts.iter().rev().find(|t| t.contains("PIN: ")).expect("an SMS with a PIN");
-        let at = text.find("PIN: ").expect("PIN in the SMS") + 5;
-        text[at..].chars().take_while(char::is_ascii_digit).collect()
+        texts.iter().rev().find_map(|t| abholbox::bench::pin_in(t)).expect("an SMS with a PIN")
     }
 
     pub async fn session(&self) -> String {

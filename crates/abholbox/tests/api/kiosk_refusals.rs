@@ -69,9 +69,8 @@ async fn five_wrong_pins_lock_the_pickup_until_a_supervisor_lifts_it() {
     app.assert_recorded(&id, "unlocked").await;
     let texts = app.sms_to("+4915123456711", 2).await;
     assert!(
-        texts[1].starts_with(
-            "Ihr Personalausweis in der Ausgabebox Dienstleistungszentrum ist wieder freigegeben. Neue PIN: "
-        ),
+        texts[1].starts_with("Neue PIN ")
+            && texts[1].contains(" für Personalausweis in der Abholbox Dienstleistungszentrum"),
         "{}",
         texts[1]
     );

@@ -24,5 +24,6 @@ mod pin_timing;
 mod races;
 mod restart;
 mod retention;
+mod sms;
 mod waiting;
 mod way_out;

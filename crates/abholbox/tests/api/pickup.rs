@@ -53,11 +53,14 @@ async fn pickup_with_the_birth_date() {
     let compartment = app.deposit(&id).await;
     let texts = app.sms_to("+4915123456702", 1).await;
     assert!(
-        texts[0].starts_with("Ihr Personalausweis liegt in der Ausgabebox Dienstleistungszentrum bereit. PIN: "),
+        texts[0]
+            .starts_with("Personalausweis liegt in der Abholbox Dienstleistungszentrum, Willi-Becker-Allee 7. PIN "),
         "{}",
         texts[0]
     );
     let pin = app.pin_for("+4915123456702").await;
+    assert!(texts[0].contains(&format!("PIN {pin}, abholen bis ")), "{}", texts[0]);
+    assert!(!texts[0].contains("mitbringen"), "no old document asked for: {}", texts[0]);
 
     let (session, status, body) = app.authenticate("015123456702", &pin).await;
     assert_eq!((status, body["step"].as_str()), (StatusCode::OK, Some("birth_date")));

@@ -110,7 +110,9 @@ async fn a_pickup_past_its_deadline_expires_and_goes_back_to_the_counter() {
     app.wait_status(&id, "withdrawn").await;
     let texts = app.sms_to("+4915123456743", 2).await;
     assert!(
-        texts[1].starts_with("Ihr Personalausweis wurde nicht rechtzeitig abgeholt und liegt jetzt am Schalter"),
+        texts[1].starts_with(
+            "Ihr Personalausweis wurde nicht abgeholt und liegt jetzt am Schalter: Dienstleistungszentrum"
+        ),
         "{}",
         texts[1]
     );

@@ -91,9 +91,9 @@ impl Demo {
                 .iter()
                 .filter(|m| m["to"].as_str().unwrap().ends_with(phone_tail))
                 .find_map(|m| m["text"].as_str())
-                && let Some(at) = text.find("PIN: ")
+                && let Some(found) = abholbox::bench::pin_in(text)
             {
-                pin = text[at + 5..at + 11].to_owned();
+                pin = found;
                 break;
             }
             tokio::time::sleep(Duration::from_millis(25)).await;

@@ -176,8 +176,7 @@ async fn the_demo_logs_nothing_personal() {
         let inbox: Value = client.get(format!("{base}/api/v1/sim/sms")).send().await.unwrap().json().await.unwrap();
         if let Some(text) = inbox[0]["text"].as_str() {
             assert!(text.starts_with("Your passport is ready"), "{text}");
-            let at = text.find("PIN: ").unwrap() + 5;
-            pin = text[at..at + 6].to_owned();
+            pin = abholbox::bench::pin_in(text).unwrap();
             break;
         }
         tokio::time::sleep(Duration::from_millis(50)).await;
@@ -310,6 +309,23 @@ fn a_sigterm_as_soon_as_the_server_serves_stops_it_in_order() {
     }
 }
 
+/// `abholbox sms segments` prints what a text on stdin costs, as staff check a text before they use it.
+#[test]
+fn sms_segments_prints_the_cost_of_a_text() {
+    let cost = |text: &str| -> Value {
+        let mut child =
+            Command::new(BIN).args(["sms", "segments"]).stdin(Stdio::piped()).stdout(Stdio::piped()).spawn().unwrap();
+        std::io::Write::write_all(&mut child.stdin.take().unwrap(), text.as_bytes()).unwrap();
+        let out = child.wait_with_output().unwrap();
+        assert!(out.status.success());
+        serde_json::from_slice(&out.stdout).unwrap()
+    };
+    assert_eq!(cost("Ihr Reisepass liegt bereit: 10 €\n"), json!({"encoding": "gsm7", "units": 33, "segments": 1}));
+    assert_eq!(cost(&"ä".repeat(161)), json!({"encoding": "gsm7", "units": 161, "segments": 2}));
+    assert_eq!(cost("Belgeniz hazır"), json!({"encoding": "ucs2", "units": 14, "segments": 1}));
+    assert_eq!(cost(&"ı".repeat(71)), json!({"encoding": "ucs2", "units": 71, "segments": 2}));
+}
+
 /// A configuration of one site with one box on a free port, for tests that only start and stop `serve`.
 fn small_config(dir: &std::path::Path) -> std::path::PathBuf {
     let port = std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port();
@@ -386,8 +402,7 @@ async fn a_stop_lets_the_opening_of_a_claimed_compartment_finish() {
     for _ in 0..200 {
         let inbox = demo.get("/api/v1/sim/sms", None).await;
         if let Some(text) = inbox[0]["text"].as_str() {
-            let at = text.find("PIN: ").unwrap() + 5;
-            pin = text[at..at + 6].to_owned();
+            pin = abholbox::bench::pin_in(text).unwrap();
             break;
         }
         tokio::time::sleep(Duration::from_millis(25)).await;
