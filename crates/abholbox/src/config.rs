@@ -3,6 +3,7 @@
 //! Layered as defaults, then the file, then `ABHOLBOX_…` variables (`ABHOLBOX_LISTEN`,
 //! `ABHOLBOX_PINS__LENGTH`). Unknown keys are errors, so a typo never silently keeps a default.
 
+pub use crate::sms_config::SmsConfig;
 use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
 
@@ -214,13 +215,6 @@ impl Default for HttpConfig {
 
 #[derive(Debug, Clone, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
-pub struct SmsConfig {
-    /// `demo`: messages go to the simulator's inbox. SMPP and HTTP gateways come next.
-    pub gateway: String,
-}
-
-#[derive(Debug, Clone, Serialize, Deserialize)]
-#[serde(deny_unknown_fields)]
 pub struct SiteConfig {
     pub id: String,
     pub name: String,
@@ -307,7 +301,7 @@ impl Default for Config {
                 site_alarm_after: 20,
             },
             pickup: PickupConfig { window_days: 10 },
-            sms: SmsConfig { gateway: "demo".into() },
+            sms: SmsConfig::default(),
             http: HttpConfig::default(),
             retention: RetentionConfig::default(),
             simulator_api: false,
@@ -433,9 +427,7 @@ impl Config {
         if !(1..=90).contains(&self.pickup.window_days) {
             bail!("pickup.window_days must be between 1 and 90");
         }
-        if self.sms.gateway != "demo" {
-            bail!("sms.gateway: only \"demo\" is available in this version");
-        }
+        self.sms.validate()?;
         abholbox_core::ids::SiteId::parse(&self.server_name).context("server_name")?;
         match self.backend() {
             Backend::Sqlite | Backend::Postgres => {}
@@ -515,6 +507,9 @@ impl Config {
                 panel_alarm_after: self.kiosk.panel_alarm_after,
                 site_alarm_after: self.kiosk.site_alarm_after,
                 ..Default::default()
+            },
+            sms: abholbox_service::outbox::SmsPolicy {
+                give_up_after: chrono::Duration::hours(i64::from(self.sms.give_up_after_hours)),
             },
         };
         Ok(Resolved { policy, sites, boxes })

@@ -6,6 +6,7 @@
 pub mod bench;
 pub mod config;
 pub mod mrz_cli;
+pub mod sms_config;
 
 use std::collections::HashMap;
 use std::net::SocketAddr;
@@ -19,7 +20,7 @@ use abholbox_messages::Messages;
 use abholbox_service::Service;
 use abholbox_service::clock::{Clock, SystemClock};
 use abholbox_service::secrets::KeyRing;
-use abholbox_sms::{DemoGateway, SmsGateway};
+use abholbox_sms::SmsGateway;
 use abholbox_store::Store;
 use abholbox_store_postgres::PostgresStore;
 use abholbox_store_sqlite::SqliteStore;
@@ -257,8 +258,10 @@ impl Application {
             simulator.boxes.insert(b.id.clone(), sim);
         }
         drop(reports_tx);
-        let gateway = Arc::new(DemoGateway::new());
-        simulator.sms = Some(gateway.clone());
+        let (delivery_tx, delivery_rx) = mpsc::channel(1024);
+        let gateways = config.sms.gateways(&delivery_tx)?;
+        drop(delivery_tx);
+        simulator.sms = gateways.demo.clone();
         let keys = load_keys(config, store.as_ref()).await?;
         let service =
             Service::new(store.clone(), clock, keys, drivers, messages, resolved.policy).named(&config.server_name);
@@ -268,9 +271,11 @@ impl Application {
 
         let (shutdown, shutdown_rx) = watch::channel(false);
         let mut workers = Vec::new();
-        let sms: Arc<dyn SmsGateway> = gateway;
+        let sms: Arc<dyn SmsGateway> = gateways.send;
         let (s, stop) = (service.clone(), shutdown_rx.clone());
         workers.push(tokio::spawn(async move { s.run_outbox(sms, stop).await }));
+        let (s, stop) = (service.clone(), shutdown_rx.clone());
+        workers.push(tokio::spawn(async move { s.run_delivery_reports(delivery_rx, stop).await }));
         let (s, stop) = (service.clone(), shutdown_rx.clone());
         workers.push(tokio::spawn(async move { s.run_box_reports(reports_rx, stop).await }));
         let (s, stop) = (service.clone(), shutdown_rx.clone());

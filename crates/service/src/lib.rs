@@ -70,6 +70,8 @@ pub struct Policy {
     pub pin_step_floor: std::time::Duration,
     /// How refusals slow a panel down and when staff are alarmed.
     pub panel: abholbox_core::panel_limits::PanelLimits,
+    /// When SMS are given up, held back and sent as reminders.
+    pub sms: outbox::SmsPolicy,
 }
 
 /// Who asked for a change; recorded in the audit log.

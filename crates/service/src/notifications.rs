@@ -119,7 +119,10 @@ impl Service {
     ) -> Result<()> {
         let now = self.clock.now();
         let personal = self.personal_data(tx, &pickup.id).await?.ok_or(Error::NotFound("personal data"))?;
+        let segments = u32::try_from(abholbox_sms::encoding::cost(&body).segments).unwrap_or(u32::MAX);
         tx.enqueue(&NewOutboxMessage {
+            message_id: crate::outbox::new_message_id(),
+            segments,
             pickup: pickup.id.clone(),
             purpose,
             sealed: self.seal_message(&pickup.id, &MessageFields { recipient: personal.phone, body })?,

@@ -1,18 +1,42 @@
-//! The outbox worker: sends what the transactions queued.
+//! The outbox worker: sends what the transactions queued, and records what gateways report.
 //!
 //! A message is leased before it is sent, so a second worker (another process on the same database)
 //! does not send it at the same time; a worker that dies mid-send loses the lease and the message is
-//! sent again with the same idempotency key and the same text. Temporary failures are retried with
-//! exponential backoff and jitter.
+//! sent again with the same message id and the same text (the same PIN): the citizen may get it
+//! twice, never two different PINs, and never none. Temporary failures are retried with exponential
+//! backoff and jitter; a refusal for good, or no acceptance within [`SmsPolicy::give_up_after`],
+//! gives the message up and flags its pickup `sms_not_deliverable` for staff.
 
 use std::sync::Arc;
 
-use abholbox_sms::{OutgoingSms, SmsError, SmsGateway};
+use abholbox_core::pickup::PickupEvent;
+use abholbox_sms::{DeliveryReport, OutgoingSms, SmsError, SmsGateway};
+use abholbox_store::MessageRef;
 use chrono::Duration;
 use rand::RngExt;
-use tokio::sync::watch;
+use tokio::sync::{mpsc, watch};
 
-use crate::{Result, Service};
+use crate::{Actor, Result, Service};
+
+/// When SMS are given up.
+#[derive(Debug, Clone)]
+pub struct SmsPolicy {
+    /// A message not accepted by a gateway this long after it was queued is given up (default 24 h).
+    pub give_up_after: Duration,
+}
+
+impl Default for SmsPolicy {
+    fn default() -> Self {
+        Self { give_up_after: Duration::hours(24) }
+    }
+}
+
+/// A message id of our own: 128 random bits, so ids never meet across installations that share an
+/// aggregator, and nothing in it counts messages or names a pickup.
+pub fn new_message_id() -> String {
+    let bytes: [u8; 16] = rand::rng().random();
+    bytes.iter().map(|b| format!("{b:02x}")).collect()
+}
 
 /// How long a leased message is reserved for one worker.
 const LEASE: i64 = 60;
@@ -28,6 +52,8 @@ pub const SENDERS: usize = 4;
 pub enum OutboxRound {
     Sent,
     Retrying,
+    /// Refused for good or too old: failed, and its pickup flagged.
+    GivenUp,
     Empty,
 }
 
@@ -45,23 +71,85 @@ impl Service {
         let Some(message) = self.store.lease_outbox(now, now + Duration::seconds(LEASE)).await? else {
             return Ok(OutboxRound::Empty);
         };
+        if now - message.created_at >= self.policy.sms.give_up_after {
+            let hours = self.policy.sms.give_up_after.num_hours();
+            self.give_up(MessageRef::Row(message.id), &format!("not accepted by a gateway within {hours} h")).await?;
+            return Ok(OutboxRound::GivenUp);
+        }
         let content = self.open_message(&message)?;
         let sms =
-            OutgoingSms { idempotency_key: message.id.to_string(), to: content.recipient, text: content.body, at: now };
+            OutgoingSms { message_id: message.message_id.clone(), to: content.recipient, text: content.body, at: now };
         match gateway.send(&sms).await {
-            Ok(gateway_id) => {
-                self.store.outbox_sent(message.id, self.clock.now(), &gateway_id).await?;
-                tracing::info!(message = message.id, purpose = %message.purpose, "SMS handed to the gateway");
+            Ok(accepted) => {
+                self.store.outbox_sent(message.id, self.clock.now(), &accepted.gateway, &accepted.gateway_id).await?;
+                tracing::info!(
+                    message = %message.message_id, purpose = %message.purpose, gateway = %accepted.gateway,
+                    "SMS handed to the gateway"
+                );
                 Ok(OutboxRound::Sent)
             }
+            Err(SmsError::Permanent(reason)) => {
+                self.give_up(MessageRef::Row(message.id), &format!("refused: {reason}")).await?;
+                Ok(OutboxRound::GivenUp)
+            }
             Err(e) => {
-                let wait = match &e {
-                    SmsError::Temporary(_) => backoff(message.attempts),
-                    SmsError::Permanent(_) => Duration::hours(1),
-                };
-                tracing::warn!(message = message.id, error = %e, retry_in_s = wait.num_seconds(), "SMS not sent");
-                self.store.outbox_retry(message.id, &e.to_string(), self.clock.now() + wait).await?;
+                // Tried again after the backoff, but no later than the moment it is to be given up.
+                let give_up_at = message.created_at + self.policy.sms.give_up_after;
+                let next = (self.clock.now() + backoff(message.attempts)).min(give_up_at);
+                let wait = next - self.clock.now();
+                tracing::warn!(message = %message.message_id, error = %e, retry_in_s = wait.num_seconds(), "SMS not sent");
+                self.store.outbox_retry(message.id, &e.to_string(), next).await?;
                 Ok(OutboxRound::Retrying)
+            }
+        }
+    }
+
+    /// Gives a message up as failed and flags its pickup for staff, in one transaction.
+    async fn give_up(&self, message: MessageRef<'_>, reason: &str) -> Result<bool> {
+        let now = self.clock.now();
+        let mut tx = self.store.begin().await?;
+        let Some(pickup) = tx.outbox_failed(message, now, reason).await? else {
+            return Ok(false);
+        };
+        if let Some(p) = tx.pickup(&pickup).await?
+            && !p.status.is_final()
+        {
+            self.apply(tx.as_mut(), &p, PickupEvent::SmsNotDeliverable, &Actor::System, None).await?;
+        }
+        tx.commit().await?;
+        tracing::warn!(pickup = %pickup, reason, "SMS given up; the pickup is flagged for staff");
+        Ok(true)
+    }
+
+    /// Records what a gateway reported about a message it accepted: delivered, or failed (then the
+    /// pickup is flagged, as for a message never accepted). Returns whether it changed anything.
+    pub async fn delivery_report(&self, report: &DeliveryReport) -> Result<bool> {
+        let message = match (&report.message_id, &report.gateway_id) {
+            (Some(id), _) => MessageRef::MessageId(id),
+            (None, Some(gateway_id)) => MessageRef::Gateway { gateway: &report.gateway, gateway_id },
+            (None, None) => return Ok(false),
+        };
+        if report.delivered {
+            return Ok(self.store.outbox_delivered(message, self.clock.now()).await?);
+        }
+        self.give_up(message, &format!("reported {}", report.detail)).await
+    }
+
+    /// Records the gateways' reports as they come, until the channel closes or `shutdown` turns true.
+    pub async fn run_delivery_reports(
+        &self,
+        mut reports: mpsc::Receiver<DeliveryReport>,
+        mut shutdown: watch::Receiver<bool>,
+    ) {
+        loop {
+            tokio::select! {
+                report = reports.recv() => {
+                    let Some(report) = report else { return };
+                    if let Err(e) = self.delivery_report(&report).await {
+                        tracing::error!(error = %e, gateway = %report.gateway, "a delivery report could not be recorded");
+                    }
+                }
+                _ = shutdown.changed() => return,
             }
         }
     }
@@ -84,7 +172,7 @@ impl Service {
                 return;
             }
             match self.send_next(gateway.as_ref()).await {
-                Ok(OutboxRound::Sent | OutboxRound::Retrying) => continue,
+                Ok(OutboxRound::Sent | OutboxRound::Retrying | OutboxRound::GivenUp) => continue,
                 Ok(OutboxRound::Empty) => {}
                 Err(e) => tracing::error!(error = %e, "outbox worker could not read the outbox"),
             }

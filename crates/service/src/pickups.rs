@@ -111,6 +111,11 @@ impl Service {
         self.store.pickup(id).await?.ok_or(Error::NotFound("pickup"))
     }
 
+    /// The SMS of a pickup, oldest first, without recipients or texts.
+    pub async fn pickup_messages(&self, id: &PickupId) -> Result<Vec<abholbox_store::OutboxStatus>> {
+        Ok(self.store.outbox_for_pickup(id).await?)
+    }
+
     /// A pickup's history as the feed has it, oldest first.
     pub async fn pickup_events(&self, id: &PickupId) -> Result<Vec<EventRecord>> {
         self.pickup(id).await?;

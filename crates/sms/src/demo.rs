@@ -6,7 +6,7 @@ use std::sync::Mutex;
 use async_trait::async_trait;
 use chrono::{DateTime, Utc};
 
-use crate::{OutgoingSms, SmsError, SmsGateway};
+use crate::{Accepted, OutgoingSms, SmsError, SmsGateway};
 
 /// How many messages the demo inbox keeps; older ones fall out.
 const INBOX_CAPACITY: usize = 1000;
@@ -20,7 +20,8 @@ pub struct DeliveredSms {
     pub at: DateTime<Utc>,
 }
 
-/// The demo gateway. Like a real one, it accepts a message with a known idempotency key once.
+/// The demo gateway. It takes a message id it has seen once only, so that a message sent again after
+/// a crash reaches the demo phone once.
 #[derive(Debug, Default)]
 pub struct DemoGateway {
     inbox: Mutex<VecDeque<(String, DeliveredSms)>>,
@@ -63,18 +64,18 @@ impl DemoGateway {
 
 #[async_trait]
 impl SmsGateway for DemoGateway {
-    async fn send(&self, sms: &OutgoingSms) -> Result<String, SmsError> {
+    async fn send(&self, sms: &OutgoingSms) -> Result<Accepted, SmsError> {
         let mut guard = self.inbox.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
-        let id = format!("demo-{}", sms.idempotency_key);
-        if !guard.iter().any(|(key, _)| *key == sms.idempotency_key) {
+        let id = format!("demo-{}", sms.message_id);
+        if !guard.iter().any(|(key, _)| *key == sms.message_id) {
             if guard.len() >= INBOX_CAPACITY {
                 guard.pop_front();
             }
             let delivered = DeliveredSms { id: id.clone(), to: sms.to.clone(), text: sms.text.clone(), at: sms.at };
-            guard.push_back((sms.idempotency_key.clone(), delivered));
+            guard.push_back((sms.message_id.clone(), delivered));
             self.arrived.notify_waiters();
         }
-        Ok(id)
+        Ok(Accepted { gateway: "demo".into(), gateway_id: id })
     }
 }
 
@@ -84,12 +85,7 @@ mod tests {
     use super::*;
 
     fn sms(key: &str) -> OutgoingSms {
-        OutgoingSms {
-            idempotency_key: key.into(),
-            to: "+4915123456701".into(),
-            text: "PIN 482913".into(),
-            at: Utc::now(),
-        }
+        OutgoingSms { message_id: key.into(), to: "+4915123456701".into(), text: "PIN 482913".into(), at: Utc::now() }
     }
 
     #[tokio::test]
@@ -98,7 +94,7 @@ mod tests {
         let first = gw.send(&sms("7")).await.unwrap();
         let again = gw.send(&sms("7")).await.unwrap();
         gw.send(&sms("8")).await.unwrap();
-        assert_eq!(first, again);
+        assert_eq!((first.gateway_id, again.gateway.as_str()), (again.gateway_id.clone(), "demo"));
         assert_eq!(gw.inbox().len(), 2);
         assert_eq!(gw.inbox()[0].to, "+4915123456701");
     }

@@ -15,10 +15,28 @@ use std::time::Duration;
 
 use abholbox_core::ids::{BoxId, CompartmentNo, PickupId, SessionId};
 use abholbox_store::{
-    AlarmRecord, AuditRecord, BoxEventRecord, BoxRecord, BoxSummary, CompartmentRecord, EventRecord, OutboxRecord,
-    OutboxStatus, PanelRecord, PickupRecord, Result, SessionRecord, SiteRecord, Store, Tx,
+    AlarmRecord, AuditRecord, BoxEventRecord, BoxRecord, BoxSummary, CompartmentRecord, EventRecord, MessageRef,
+    OutboxRecord, OutboxStatus, PanelRecord, PickupRecord, Result, SessionRecord, SiteRecord, Store, Tx,
 };
 use async_trait::async_trait;
+
+/// The condition that picks the message a reference names, its placeholders numbered from `first`;
+/// the values are bound by [`bind_message`].
+pub(crate) fn message_clause(message: MessageRef<'_>, first: usize) -> String {
+    match message {
+        MessageRef::Row(_) => format!("id = ${first}"),
+        MessageRef::MessageId(_) => format!("message_id = ${first}"),
+        MessageRef::Gateway { .. } => format!("gateway = ${first} AND gateway_id = ${}", first + 1),
+    }
+}
+
+pub(crate) fn bind_message<'q>(query: crate::tx::Query<'q>, message: MessageRef<'q>) -> crate::tx::Query<'q> {
+    match message {
+        MessageRef::Row(id) => query.bind(id),
+        MessageRef::MessageId(id) => query.bind(id),
+        MessageRef::Gateway { gateway, gateway_id } => query.bind(gateway).bind(gateway_id),
+    }
+}
 use chrono::{DateTime, Utc};
 use sqlx::postgres::{PgConnectOptions, PgPool, PgPoolOptions};
 
@@ -358,7 +376,7 @@ impl Store for PostgresStore {
 
     async fn outbox_for_pickup(&self, pickup: &PickupId) -> Result<Vec<OutboxStatus>> {
         let rows = sqlx::query(
-            "SELECT id, purpose, attempts, sent_at, last_error, dropped_at,
+            "SELECT id, purpose, state, state_at, segments, gateway, attempts, sent_at, last_error, dropped_at,
                     (sealed IS NOT NULL OR recipient IS NOT NULL OR body IS NOT NULL) AS holds_content
              FROM outbox WHERE pickup_id = $1 ORDER BY id",
         )
@@ -377,7 +395,7 @@ impl Store for PostgresStore {
                          WHERE sent_at IS NULL AND sealed IS NOT NULL AND not_before <= $2
                            AND (leased_until IS NULL OR leased_until <= $2)
                          ORDER BY id LIMIT 1 FOR UPDATE SKIP LOCKED)
-             RETURNING id, pickup_id, purpose, key_id, sealed, recipient, body, attempts, created_at",
+             RETURNING id, message_id, pickup_id, purpose, key_id, sealed, recipient, body, attempts, created_at",
         )
         .bind(lease_until)
         .bind(now)
@@ -387,20 +405,34 @@ impl Store for PostgresStore {
         row.as_ref().map(map_outbox).transpose()
     }
 
-    async fn outbox_sent(&self, id: i64, at: DateTime<Utc>, gateway_id: &str) -> Result<()> {
+    async fn outbox_sent(&self, id: i64, at: DateTime<Utc>, gateway: &str, gateway_id: &str) -> Result<()> {
         sqlx::query(
-            "UPDATE outbox SET sent_at = $1, gateway_id = $2, key_id = NULL, sealed = NULL, recipient = NULL, body = NULL,
-                    leased_until = NULL,
-                    last_error = NULL
-             WHERE id = $3",
+            "UPDATE outbox SET sent_at = $1, gateway = $2, gateway_id = $3,
+                    key_id = NULL, sealed = NULL, recipient = NULL, body = NULL, leased_until = NULL, last_error = NULL,
+                    state = CASE WHEN state = 'queued' THEN 'accepted' ELSE state END,
+                    state_at = CASE WHEN state = 'queued' THEN $1 ELSE state_at END
+             WHERE id = $4",
         )
         .bind(at)
+        .bind(gateway)
         .bind(gateway_id)
         .bind(id)
         .execute(&self.pool)
         .await
         .map_err(read_err)?;
         Ok(())
+    }
+
+    async fn outbox_delivered(&self, message: MessageRef<'_>, at: DateTime<Utc>) -> Result<bool> {
+        let sql = format!(
+            "UPDATE outbox SET state = 'delivered', state_at = $1 WHERE state = 'accepted' AND {}",
+            message_clause(message, 2)
+        );
+        let done = bind_message(sqlx::query(sqlx::AssertSqlSafe(sql)).bind(at), message)
+            .execute(&self.pool)
+            .await
+            .map_err(read_err)?;
+        Ok(done.rows_affected() > 0)
     }
 
     async fn outbox_retry(&self, id: i64, error: &str, next_attempt: DateTime<Utc>) -> Result<()> {

@@ -4,7 +4,7 @@ use abholbox_core::compartment::{Candidate, CompartmentState, Defect, SizeClass}
 use abholbox_core::ids::{BoxId, CompartmentNo, PanelId, PickupId, SessionId, SiteId};
 use abholbox_core::kiosk::Step;
 use abholbox_store::{
-    AuditRecord, BoxRecord, CLEAR_KEY_ID, CompartmentRecord, FamilyPin, KeyedHash, NewAlarm, NewAuditEntry,
+    AuditRecord, BoxRecord, CLEAR_KEY_ID, CompartmentRecord, FamilyPin, KeyedHash, MessageRef, NewAlarm, NewAuditEntry,
     NewBoxEvent, NewCompartment, NewEvent, NewOutboxMessage, OldDocumentRecord, PanelRecord, PersonalRecord,
     PickupRecord, PinHash, Result, Sealed, SealedRow, SealedTable, SessionRecord, SiteRecord, StoreError, TokenRecord,
     Tx,
@@ -31,7 +31,7 @@ pub(crate) struct PgTx {
     pub(crate) events: Vec<NewEvent>,
 }
 
-type Query<'q> = sqlx::query::Query<'q, Postgres, PgArguments>;
+pub(crate) type Query<'q> = sqlx::query::Query<'q, Postgres, PgArguments>;
 
 const PICKUP_COLUMNS: &str = "id, reference, site_id, document_kind, document_number, third_factor, language,
     low_compartment, status, box_id, compartment, locked, failed_pin_attempts, failed_third_factor_attempts,
@@ -778,8 +778,8 @@ impl Tx for PgTx {
 
     async fn enqueue(&mut self, m: &NewOutboxMessage) -> Result<i64> {
         let row = sqlx::query(
-            "INSERT INTO outbox (pickup_id, purpose, key_id, sealed, created_at, not_before)
-             VALUES ($1, $2, $3, $4, $5, $6) RETURNING id",
+            "INSERT INTO outbox (pickup_id, purpose, key_id, sealed, created_at, not_before, message_id, segments)
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8) RETURNING id",
         )
         .bind(m.pickup.as_str())
         .bind(m.purpose)
@@ -787,6 +787,8 @@ impl Tx for PgTx {
         .bind(&m.sealed.bytes)
         .bind(m.created_at)
         .bind(m.not_before)
+        .bind(&m.message_id)
+        .bind(i64::from(m.segments))
         .fetch_one(&mut *self.tx)
         .await
         .map_err(write_err)?;
@@ -796,8 +798,8 @@ impl Tx for PgTx {
     async fn drop_unsent_messages(&mut self, pickup: &PickupId, at: DateTime<Utc>) -> Result<u64> {
         let done = sqlx::query(
             "UPDATE outbox SET key_id = NULL, sealed = NULL, recipient = NULL, body = NULL, dropped_at = $1,
-                    leased_until = NULL
-             WHERE pickup_id = $2 AND sent_at IS NULL AND dropped_at IS NULL",
+                    leased_until = NULL, state = 'dropped', state_at = $1
+             WHERE pickup_id = $2 AND sent_at IS NULL AND dropped_at IS NULL AND state = 'queued'",
         )
         .bind(at)
         .bind(pickup.as_str())
@@ -805,6 +807,27 @@ impl Tx for PgTx {
         .await
         .map_err(write_err)?;
         Ok(done.rows_affected())
+    }
+
+    async fn outbox_failed(
+        &mut self,
+        message: MessageRef<'_>,
+        at: DateTime<Utc>,
+        error: &str,
+    ) -> Result<Option<PickupId>> {
+        let sql = format!(
+            "UPDATE outbox SET state = 'failed', state_at = $1, last_error = $2, leased_until = NULL,
+                    key_id = NULL, sealed = NULL, recipient = NULL, body = NULL
+             WHERE state IN ('queued', 'accepted') AND {} RETURNING pickup_id",
+            crate::message_clause(message, 3)
+        );
+        let query = sqlx::query(sqlx::AssertSqlSafe(sql)).bind(at).bind(error);
+        let row = crate::bind_message(query, message).fetch_optional(&mut *self.tx).await.map_err(write_err)?;
+        row.map(|row| {
+            let id: String = row.try_get("pickup_id").map_err(db)?;
+            PickupId::parse(&id).map_err(|_| StoreError::Corrupt("outbox.pickup_id"))
+        })
+        .transpose()
     }
 
     async fn append_audit(&mut self, a: &NewAuditEntry) -> Result<()> {

@@ -21,8 +21,9 @@ use tokio::sync::{OwnedSemaphorePermit, Semaphore};
 
 use abholbox_core::ids::{BoxId, CompartmentNo, PickupId, SessionId};
 use abholbox_store::{
-    AlarmRecord, AuditRecord, BoxEventRecord, BoxRecord, BoxSummary, CompartmentRecord, EventRecord, OutboxRecord,
-    OutboxStatus, PanelRecord, PickupRecord, Result, SessionRecord, SiteRecord, Store, StoreError, TokenRecord, Tx,
+    AlarmRecord, AuditRecord, BoxEventRecord, BoxRecord, BoxSummary, CompartmentRecord, EventRecord, MessageRef,
+    OutboxRecord, OutboxStatus, PanelRecord, PickupRecord, Result, SessionRecord, SiteRecord, Store, StoreError,
+    TokenRecord, Tx,
 };
 use async_trait::async_trait;
 use chrono::{DateTime, Utc};
@@ -33,6 +34,26 @@ use crate::rows::{
     map_session, map_site, map_token,
 };
 use crate::time::ts;
+
+/// The condition that picks the message a reference names; its values are bound by [`bind_message`].
+pub(crate) fn message_clause(message: MessageRef<'_>) -> &'static str {
+    match message {
+        MessageRef::Row(_) => "id = ?",
+        MessageRef::MessageId(_) => "message_id = ?",
+        MessageRef::Gateway { .. } => "gateway = ? AND gateway_id = ?",
+    }
+}
+
+pub(crate) fn bind_message<'q>(
+    query: sqlx::query::Query<'q, sqlx::Sqlite, sqlx::sqlite::SqliteArguments>,
+    message: MessageRef<'q>,
+) -> sqlx::query::Query<'q, sqlx::Sqlite, sqlx::sqlite::SqliteArguments> {
+    match message {
+        MessageRef::Row(id) => query.bind(id),
+        MessageRef::MessageId(id) => query.bind(id),
+        MessageRef::Gateway { gateway, gateway_id } => query.bind(gateway).bind(gateway_id),
+    }
+}
 
 /// Compartments with the pickup each holds, if any.
 pub(crate) const COMPARTMENT_SELECT: &str = "SELECT c.*, p.id AS pickup_id FROM compartments c
@@ -409,7 +430,7 @@ impl Store for SqliteStore {
 
     async fn outbox_for_pickup(&self, pickup: &PickupId) -> Result<Vec<OutboxStatus>> {
         let rows = sqlx::query(
-            "SELECT id, purpose, attempts, sent_at, last_error, dropped_at,
+            "SELECT id, purpose, state, state_at, segments, gateway, attempts, sent_at, last_error, dropped_at,
                     (sealed IS NOT NULL OR recipient IS NOT NULL OR body IS NOT NULL) AS holds_content
              FROM outbox WHERE pickup_id = ? ORDER BY id",
         )
@@ -441,7 +462,7 @@ impl Store for SqliteStore {
                          WHERE sent_at IS NULL AND sealed IS NOT NULL AND not_before <= ?2
                            AND (leased_until IS NULL OR leased_until <= ?2)
                          ORDER BY id LIMIT 1)
-             RETURNING id, pickup_id, purpose, key_id, sealed, recipient, body, attempts, created_at",
+             RETURNING id, message_id, pickup_id, purpose, key_id, sealed, recipient, body, attempts, created_at",
         )
         .bind(ts(lease_until))
         .bind(ts(now))
@@ -452,21 +473,36 @@ impl Store for SqliteStore {
         row.as_ref().map(rows::map_outbox).transpose()
     }
 
-    async fn outbox_sent(&self, id: i64, at: DateTime<Utc>, gateway_id: &str) -> Result<()> {
+    async fn outbox_sent(&self, id: i64, at: DateTime<Utc>, gateway: &str, gateway_id: &str) -> Result<()> {
         let _permit = self.write_permit().await?;
         sqlx::query(
-            "UPDATE outbox SET sent_at = ?, gateway_id = ?, key_id = NULL, sealed = NULL, recipient = NULL, body = NULL,
-                    leased_until = NULL,
-                    last_error = NULL
-             WHERE id = ?",
+            "UPDATE outbox SET sent_at = ?1, gateway = ?2, gateway_id = ?3,
+                    key_id = NULL, sealed = NULL, recipient = NULL, body = NULL, leased_until = NULL, last_error = NULL,
+                    state = CASE WHEN state = 'queued' THEN 'accepted' ELSE state END,
+                    state_at = CASE WHEN state = 'queued' THEN ?1 ELSE state_at END
+             WHERE id = ?4",
         )
         .bind(ts(at))
+        .bind(gateway)
         .bind(gateway_id)
         .bind(id)
         .execute(&self.write)
         .await
         .map_err(db)?;
         Ok(())
+    }
+
+    async fn outbox_delivered(&self, message: MessageRef<'_>, at: DateTime<Utc>) -> Result<bool> {
+        let _permit = self.write_permit().await?;
+        let sql = format!(
+            "UPDATE outbox SET state = 'delivered', state_at = ? WHERE state = 'accepted' AND {}",
+            message_clause(message)
+        );
+        let done = bind_message(sqlx::query(sqlx::AssertSqlSafe(sql)).bind(ts(at)), message)
+            .execute(&self.write)
+            .await
+            .map_err(db)?;
+        Ok(done.rows_affected() > 0)
     }
 
     async fn outbox_retry(&self, id: i64, error: &str, next_attempt: DateTime<Utc>) -> Result<()> {

@@ -8,8 +8,8 @@ use abholbox_core::language::Language;
 use abholbox_core::personal::ThirdFactor;
 use abholbox_core::pickup::{Attention, PickupStatus};
 use abholbox_store::{
-    AlarmRecord, AuditRecord, BoxEventRecord, BoxRecord, BoxSummary, CompartmentRecord, DoorMove, EventRecord,
-    KeyedHash, MessageFields, OldDocumentFields, OutboxRecord, OutboxStatus, PanelRecord, PersonalFields,
+    AlarmRecord, AuditRecord, BoxEventRecord, BoxRecord, BoxSummary, CompartmentRecord, DeliveryState, DoorMove,
+    EventRecord, KeyedHash, MessageFields, OldDocumentFields, OutboxRecord, OutboxStatus, PanelRecord, PersonalFields,
     PersonalRecord, PickupRecord, PinHash, Role, Rule, Sealed, SealedRow, SealedTable, Serialize, SessionRecord,
     SiteRecord, StoreError, TokenRecord,
 };
@@ -304,6 +304,7 @@ pub(crate) fn map_audit(row: &SqliteRow) -> R<AuditRecord> {
 pub(crate) fn map_outbox(row: &SqliteRow) -> R<OutboxRecord> {
     Ok(OutboxRecord {
         id: i(row, "id")?,
+        message_id: s(row, "message_id")?,
         pickup: parsed(row, "pickup_id", |v| PickupId::parse(v).ok())?,
         purpose: s(row, "purpose")?,
         sealed: message_sealed(row)?,
@@ -316,6 +317,10 @@ pub(crate) fn map_outbox_status(row: &SqliteRow) -> R<OutboxStatus> {
     Ok(OutboxStatus {
         id: i(row, "id")?,
         purpose: s(row, "purpose")?,
+        state: parsed(row, "state", DeliveryState::parse)?,
+        state_at: opt_t(row, "state_at")?,
+        segments: u(row, "segments")?,
+        gateway: opt_s(row, "gateway")?,
         attempts: u(row, "attempts")?,
         sent_at: opt_t(row, "sent_at")?,
         last_error: opt_s(row, "last_error")?,

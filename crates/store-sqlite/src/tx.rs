@@ -4,9 +4,10 @@ use abholbox_core::compartment::{Candidate, CompartmentState, Defect, SizeClass}
 use abholbox_core::ids::{BoxId, CompartmentNo, PanelId, PickupId, SessionId, SiteId};
 use abholbox_core::kiosk::Step;
 use abholbox_store::{
-    AuditRecord, BoxRecord, CLEAR_KEY_ID, CompartmentRecord, FamilyPin, KeyedHash, NewAlarm, NewAuditEntry,
+    AuditRecord, BoxRecord, CLEAR_KEY_ID, CompartmentRecord, FamilyPin, KeyedHash, MessageRef, NewAlarm, NewAuditEntry,
     NewBoxEvent, NewCompartment, NewEvent, NewOutboxMessage, OldDocumentRecord, PanelRecord, PersonalRecord,
-    PickupRecord, PinHash, Result, Sealed, SealedRow, SealedTable, SessionRecord, SiteRecord, TokenRecord, Tx,
+    PickupRecord, PinHash, Result, Sealed, SealedRow, SealedTable, SessionRecord, SiteRecord, StoreError, TokenRecord,
+    Tx,
 };
 use async_trait::async_trait;
 use chrono::{DateTime, SubsecRound, Utc};
@@ -761,9 +762,11 @@ impl Tx for SqliteTx {
 
     async fn enqueue(&mut self, m: &NewOutboxMessage) -> Result<i64> {
         let row = sqlx::query(
-            "INSERT INTO outbox (pickup_id, purpose, key_id, sealed, created_at, not_before)
-             VALUES (?, ?, ?, ?, ?, ?) RETURNING id",
+            "INSERT INTO outbox (message_id, segments, pickup_id, purpose, key_id, sealed, created_at, not_before)
+             VALUES (?, ?, ?, ?, ?, ?, ?, ?) RETURNING id",
         )
+        .bind(&m.message_id)
+        .bind(i64::from(m.segments))
         .bind(m.pickup.as_str())
         .bind(m.purpose)
         .bind(&m.sealed.key_id)
@@ -778,9 +781,9 @@ impl Tx for SqliteTx {
 
     async fn drop_unsent_messages(&mut self, pickup: &PickupId, at: DateTime<Utc>) -> Result<u64> {
         let done = sqlx::query(
-            "UPDATE outbox SET key_id = NULL, sealed = NULL, recipient = NULL, body = NULL, dropped_at = ?,
-                    leased_until = NULL
-             WHERE pickup_id = ? AND sent_at IS NULL AND dropped_at IS NULL",
+            "UPDATE outbox SET key_id = NULL, sealed = NULL, recipient = NULL, body = NULL, dropped_at = ?1,
+                    leased_until = NULL, state = 'dropped', state_at = ?1
+             WHERE pickup_id = ?2 AND sent_at IS NULL AND dropped_at IS NULL AND state = 'queued'",
         )
         .bind(ts(at))
         .bind(pickup.as_str())
@@ -788,6 +791,28 @@ impl Tx for SqliteTx {
         .await
         .map_err(db)?;
         Ok(done.rows_affected())
+    }
+
+    async fn outbox_failed(
+        &mut self,
+        message: MessageRef<'_>,
+        at: DateTime<Utc>,
+        error: &str,
+    ) -> Result<Option<PickupId>> {
+        let sql = format!(
+            "UPDATE outbox SET state = 'failed', state_at = ?, last_error = ?, leased_until = NULL,
+                    key_id = NULL, sealed = NULL, recipient = NULL, body = NULL
+             WHERE state IN ('queued', 'accepted') AND {} RETURNING pickup_id",
+            crate::message_clause(message)
+        );
+        let query = sqlx::query_scalar::<_, String>(sqlx::AssertSqlSafe(sql)).bind(ts(at)).bind(error);
+        let query = match message {
+            MessageRef::Row(id) => query.bind(id),
+            MessageRef::MessageId(id) => query.bind(id),
+            MessageRef::Gateway { gateway, gateway_id } => query.bind(gateway).bind(gateway_id),
+        };
+        let pickup: Option<String> = query.fetch_optional(&mut *self.tx).await.map_err(db)?;
+        pickup.map(|p| PickupId::parse(&p).map_err(|_| StoreError::Corrupt("outbox.pickup_id"))).transpose()
     }
 
     async fn append_audit(&mut self, a: &NewAuditEntry) -> Result<()> {

@@ -34,6 +34,7 @@ conformance!(
     sessions_round_trip,
     the_event_cursor_only_grows,
     the_outbox_leases_and_forgets,
+    delivery_states_follow_the_gateway,
     two_claims_from_one_read_hand_over_once,
     panels_follow_the_configuration,
     retired_compartments_say_why,

@@ -17,9 +17,9 @@ use chrono::{DateTime, Duration, TimeZone, Utc};
 use serde_json::json;
 
 use crate::{
-    BoxRecord, DoorMove, KeyedHash, NewAuditEntry, NewBoxEvent, NewCompartment, NewEvent, NewOutboxMessage,
-    PanelRecord, PersonalRecord, PickupRecord, PinHash, Rule, Sealed, SealedRow, SealedTable, SessionRecord,
-    SiteRecord, Store, StoreError,
+    BoxRecord, DeliveryState, DoorMove, KeyedHash, MessageRef, NewAuditEntry, NewBoxEvent, NewCompartment, NewEvent,
+    NewOutboxMessage, PanelRecord, PersonalRecord, PickupRecord, PinHash, Rule, Sealed, SealedRow, SealedTable,
+    SessionRecord, SiteRecord, Store, StoreError,
 };
 
 fn t0() -> DateTime<Utc> {
@@ -494,24 +494,78 @@ pub async fn the_event_cursor_only_grows(store: &dyn Store) {
     assert_eq!(store.audit_entries(10).await.unwrap().len(), 1);
 }
 
-/// A leased message is not leased again until the lease runs out; a sent one forgets its content.
-pub async fn the_outbox_leases_and_forgets(store: &dyn Store) {
-    let p = id(1);
-    let mut tx = store.begin().await.unwrap();
-    let message = NewOutboxMessage {
+fn outbox_message(p: &PickupId, message_id: &str) -> NewOutboxMessage {
+    NewOutboxMessage {
+        message_id: message_id.into(),
+        segments: 2,
         pickup: p.clone(),
         purpose: "ready",
         sealed: sealed("data-1", 7),
         not_before: t0(),
         created_at: t0(),
-    };
+    }
+}
+
+/// A message moves from queued to accepted to delivered, or to failed, as the gateway reports;
+/// reports name it by our id or the gateway's, a late report changes nothing, and an id is unique.
+pub async fn delivery_states_follow_the_gateway(store: &dyn Store) {
+    let p = id(1);
+    let mut tx = store.begin().await.unwrap();
+    let (a, b, c) = (
+        tx.enqueue(&outbox_message(&p, "m-a")).await.unwrap(),
+        tx.enqueue(&outbox_message(&p, "m-b")).await.unwrap(),
+        tx.enqueue(&outbox_message(&p, "m-c")).await.unwrap(),
+    );
+    tx.commit().await.unwrap();
+    let mut tx = store.begin().await.unwrap();
+    assert!(tx.enqueue(&outbox_message(&p, "m-a")).await.is_err(), "a message id is unique");
+    drop(tx);
+    let later = t0() + Duration::seconds(5);
+    store.outbox_sent(a, t0(), "primary", "smsc-1").await.unwrap();
+    store.outbox_sent(b, t0(), "secondary", "smsc-1").await.unwrap();
+    let gateway_ref = MessageRef::Gateway { gateway: "primary", gateway_id: "smsc-1" };
+    assert!(store.outbox_delivered(gateway_ref, later).await.unwrap());
+    assert!(!store.outbox_delivered(gateway_ref, later).await.unwrap(), "reported once");
+    assert!(!store.outbox_delivered(MessageRef::MessageId("m-c"), later).await.unwrap(), "not accepted yet");
+    let mut tx = store.begin().await.unwrap();
+    assert_eq!(tx.outbox_failed(MessageRef::MessageId("m-b"), later, "UNDELIV").await.unwrap(), Some(p.clone()));
+    assert_eq!(tx.outbox_failed(MessageRef::Row(c), later, "gave up").await.unwrap(), Some(p.clone()));
+    assert_eq!(tx.outbox_failed(MessageRef::Row(a), later, "late").await.unwrap(), None, "delivered stays delivered");
+    assert_eq!(tx.outbox_failed(MessageRef::Row(c), later, "again").await.unwrap(), None, "failed once");
+    tx.commit().await.unwrap();
+    let states: Vec<_> =
+        store.outbox_for_pickup(&p).await.unwrap().into_iter().map(|m| (m.state, m.state_at)).collect();
+    assert_eq!(
+        states,
+        [
+            (DeliveryState::Delivered, Some(later)),
+            (DeliveryState::Failed, Some(later)),
+            (DeliveryState::Failed, Some(later))
+        ]
+    );
+    let status = store.outbox_for_pickup(&p).await.unwrap();
+    assert!(status.iter().all(|m| !m.holds_content), "a failed message keeps no recipient or text");
+    assert_eq!(status[2].last_error.as_deref(), Some("gave up"));
+    assert!(store.lease_outbox(t0() + Duration::hours(1), t0() + Duration::hours(2)).await.unwrap().is_none());
+    store.outbox_sent(c, later, "primary", "smsc-9").await.unwrap();
+    assert_eq!(store.outbox_for_pickup(&p).await.unwrap()[2].state, DeliveryState::Failed, "given up stays given up");
+}
+
+/// A leased message is not leased again until the lease runs out; a sent one forgets its content.
+pub async fn the_outbox_leases_and_forgets(store: &dyn Store) {
+    let p = id(1);
+    let mut tx = store.begin().await.unwrap();
+    let message = outbox_message(&p, "m-1");
     let first = tx.enqueue(&message).await.unwrap();
-    let later =
-        tx.enqueue(&NewOutboxMessage { not_before: t0() + Duration::hours(1), ..message.clone() }).await.unwrap();
+    let later = tx
+        .enqueue(&NewOutboxMessage { not_before: t0() + Duration::hours(1), ..outbox_message(&p, "m-2") })
+        .await
+        .unwrap();
     tx.commit().await.unwrap();
 
     let leased = store.lease_outbox(t0(), t0() + Duration::seconds(60)).await.unwrap().unwrap();
     assert_eq!((leased.id, leased.attempts, &leased.sealed), (first, 1, &sealed("data-1", 7)));
+    assert_eq!(leased.message_id, "m-1");
     assert!(
         store.lease_outbox(t0(), t0() + Duration::seconds(60)).await.unwrap().is_none(),
         "leased, and the other is not due"
@@ -523,9 +577,14 @@ pub async fn the_outbox_leases_and_forgets(store: &dyn Store) {
     let third =
         store.lease_outbox(t0() + Duration::seconds(200), t0() + Duration::seconds(260)).await.unwrap().unwrap();
     assert_eq!(third.id, first);
-    store.outbox_sent(first, t0() + Duration::seconds(201), "gw-1").await.unwrap();
+    store.outbox_sent(first, t0() + Duration::seconds(201), "primary", "gw-1").await.unwrap();
     let status = store.outbox_for_pickup(&p).await.unwrap();
     assert_eq!(status.len(), 2);
+    assert_eq!(
+        (status[0].state, status[0].gateway.as_deref(), status[0].segments),
+        (DeliveryState::Accepted, Some("primary"), 2)
+    );
+    assert_eq!(status[1].state, DeliveryState::Queued);
     assert_eq!((status[0].id, status[0].holds_content, status[0].sent_at.is_some()), (first, false, true));
     assert_eq!((status[1].id, status[1].holds_content, status[1].sent_at), (later, true, None));
     let next = store.lease_outbox(t0() + Duration::hours(2), t0() + Duration::hours(3)).await.unwrap().unwrap();
@@ -632,19 +691,13 @@ pub async fn expiry_finds_what_is_due(store: &dyn Store) {
 /// Dropping a pickup's unsent messages erases their content and keeps sent ones as they were.
 pub async fn unsent_messages_can_be_dropped(store: &dyn Store) {
     let p = id(1);
-    let message = NewOutboxMessage {
-        pickup: p.clone(),
-        purpose: "ready",
-        sealed: sealed("data-1", 7),
-        not_before: t0(),
-        created_at: t0(),
-    };
+    let message = outbox_message(&p, "m-1");
     let mut tx = store.begin().await.unwrap();
     let sent = tx.enqueue(&message).await.unwrap();
-    let unsent = tx.enqueue(&message).await.unwrap();
+    let unsent = tx.enqueue(&outbox_message(&p, "m-2")).await.unwrap();
     tx.commit().await.unwrap();
     store.lease_outbox(t0(), t0() + Duration::seconds(60)).await.unwrap();
-    store.outbox_sent(sent, t0(), "gw-1").await.unwrap();
+    store.outbox_sent(sent, t0(), "primary", "gw-1").await.unwrap();
     let mut tx = store.begin().await.unwrap();
     assert_eq!(tx.drop_unsent_messages(&p, t0()).await.unwrap(), 1);
     assert_eq!(tx.drop_unsent_messages(&p, t0()).await.unwrap(), 0, "dropped once");
@@ -652,6 +705,7 @@ pub async fn unsent_messages_can_be_dropped(store: &dyn Store) {
     let status = store.outbox_for_pickup(&p).await.unwrap();
     assert_eq!((status[0].id, status[0].dropped_at, status[0].sent_at.is_some()), (sent, None, true));
     assert_eq!((status[1].id, status[1].holds_content, status[1].dropped_at), (unsent, false, Some(t0())));
+    assert_eq!((status[0].state, status[1].state), (DeliveryState::Accepted, DeliveryState::Dropped));
     assert!(store.lease_outbox(t0() + Duration::hours(1), t0() + Duration::hours(2)).await.unwrap().is_none());
 }
 

@@ -86,8 +86,11 @@ pub trait Store: Send + Sync + 'static {
     /// Leases the oldest due outbox message for `lease` so that one sender at a time works on it;
     /// a sender that dies loses the lease and the message is sent again by the next.
     async fn lease_outbox(&self, now: DateTime<Utc>, lease_until: DateTime<Utc>) -> Result<Option<OutboxRecord>>;
-    /// Records that the gateway accepted the message and erases its recipient and text.
-    async fn outbox_sent(&self, id: i64, at: DateTime<Utc>, gateway_id: &str) -> Result<()>;
+    /// Records that `gateway` accepted the message under `gateway_id` and erases its recipient and
+    /// text. A message given up meanwhile stays given up.
+    async fn outbox_sent(&self, id: i64, at: DateTime<Utc>, gateway: &str, gateway_id: &str) -> Result<()>;
+    /// Records a delivery report; true when it moved an accepted message to delivered.
+    async fn outbox_delivered(&self, message: MessageRef<'_>, at: DateTime<Utc>) -> Result<bool>;
     /// Records a failed attempt and when to try again.
     async fn outbox_retry(&self, id: i64, error: &str, next_attempt: DateTime<Utc>) -> Result<()>;
 
@@ -210,6 +213,14 @@ pub trait Tx: Send {
     /// will never later find an event below `c` it has not seen.
     async fn append_event(&mut self, event: &NewEvent) -> Result<()>;
     async fn enqueue(&mut self, message: &NewOutboxMessage) -> Result<i64>;
+    /// Gives a queued or accepted message up as failed, erasing its recipient and text; returns its
+    /// pickup when it changed, so that the pickup is flagged in the same transaction.
+    async fn outbox_failed(
+        &mut self,
+        message: MessageRef<'_>,
+        at: DateTime<Utc>,
+        error: &str,
+    ) -> Result<Option<PickupId>>;
     /// Drops a pickup's messages that have not gone out, erasing their recipient and text; returns how
     /// many. A message a sender holds right now may still go out: the gateway is outside the transaction.
     async fn drop_unsent_messages(&mut self, pickup: &PickupId, at: DateTime<Utc>) -> Result<u64>;

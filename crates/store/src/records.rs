@@ -348,6 +348,10 @@ pub struct EventRecord {
 /// A message to send, written in the same transaction as the change that causes it.
 #[derive(Clone, PartialEq, Eq)]
 pub struct NewOutboxMessage {
+    /// Random and unique across installations: what gateways and their reports name the message by.
+    pub message_id: String,
+    /// What the message costs, counted when it is written.
+    pub segments: u32,
     pub pickup: PickupId,
     /// What the message is for (`ready`, `ready_family`), for staff and metrics.
     pub purpose: &'static str,
@@ -367,6 +371,7 @@ impl std::fmt::Debug for NewOutboxMessage {
 #[derive(Clone, PartialEq, Eq)]
 pub struct OutboxRecord {
     pub id: i64,
+    pub message_id: String,
     pub pickup: PickupId,
     pub purpose: String,
     pub sealed: Sealed,
@@ -515,11 +520,59 @@ impl std::fmt::Debug for OldDocumentRecord {
     }
 }
 
+/// Where an outbox message stands. The words are public: the pickup's view shows them.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum DeliveryState {
+    /// Waiting to be sent (or retried).
+    Queued,
+    /// A gateway took it; no delivery report yet.
+    Accepted,
+    /// The network reported it delivered to the phone.
+    Delivered,
+    /// Refused for good, reported undeliverable, or not accepted in time: staff are told.
+    Failed,
+    /// Not sent, because its pickup was called off first.
+    Dropped,
+}
+
+impl DeliveryState {
+    pub const ALL: [DeliveryState; 5] = [Self::Queued, Self::Accepted, Self::Delivered, Self::Failed, Self::Dropped];
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Queued => "queued",
+            Self::Accepted => "accepted",
+            Self::Delivered => "delivered",
+            Self::Failed => "failed",
+            Self::Dropped => "dropped",
+        }
+    }
+
+    pub fn parse(s: &str) -> Option<Self> {
+        Self::ALL.into_iter().find(|d| d.as_str() == s)
+    }
+}
+
+/// The message a gateway's answer or report names: by row, by our message id, or by the id the
+/// gateway gave it (SMPP receipts carry only that).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum MessageRef<'a> {
+    Row(i64),
+    MessageId(&'a str),
+    Gateway { gateway: &'a str, gateway_id: &'a str },
+}
+
 /// An outbox message's delivery state; the recipient and text are not part of it.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct OutboxStatus {
     pub id: i64,
     pub purpose: String,
+    pub state: DeliveryState,
+    /// When it reached that state.
+    pub state_at: Option<DateTime<Utc>>,
+    pub segments: u32,
+    /// The gateway that accepted it (`primary`, `secondary`, `demo`).
+    pub gateway: Option<String>,
     pub attempts: u32,
     pub sent_at: Option<DateTime<Utc>>,
     pub last_error: Option<String>,

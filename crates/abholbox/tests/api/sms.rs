@@ -23,5 +23,23 @@ async fn the_ready_sms_asks_for_the_old_passport_when_a_passport_is_due_and_cost
     assert!(texts[0].ends_with(", alten Pass mitbringen."), "{}", texts[0]);
     let cost = cost(&texts[0]);
     assert_eq!((cost.encoding, cost.segments), (Encoding::Gsm7, 1), "{}", texts[0]);
+    let id = created["id"].as_str().unwrap();
+    let mut pickup = app.pickup(id).await;
+    for _ in 0..100 {
+        if pickup["messages"][0]["state"] == "accepted" {
+            break;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(20)).await;
+        pickup = app.pickup(id).await;
+    }
+    let message = &pickup["messages"][0];
+    assert_eq!(
+        (&message["purpose"], &message["state"], &message["segments"], &message["gateway"]),
+        (&json!("ready"), &json!("accepted"), &json!(1), &json!("demo")),
+        "{pickup}"
+    );
+    let pin = abholbox::bench::pin_in(&texts[0]).unwrap();
+    let shown = pickup.to_string();
+    assert!(!shown.contains("23456790") && !shown.contains(&pin) && !shown.contains("Abholbox"), "{shown}");
     app.stop().await;
 }

@@ -130,6 +130,8 @@ pub enum PickupEvent {
     },
     /// The withdrawal's door closed: the document is out of the box.
     Withdrawn,
+    /// The outbox gave up an SMS to this pickup's citizen.
+    SmsNotDeliverable,
 }
 
 impl PickupEvent {
@@ -166,6 +168,7 @@ impl PickupEvent {
             Self::WithdrawalStarted => EventKind::WithdrawalStarted,
             Self::WithdrawalFailed { .. } => EventKind::WithdrawalFailed,
             Self::Withdrawn => EventKind::Withdrawn,
+            Self::SmsNotDeliverable => EventKind::SmsNotDeliverable,
         })
     }
 }
@@ -434,6 +437,10 @@ pub fn transition(
                 effects.push(Effect::NotifyWithdrawn);
             }
             effects.push(Effect::ErasePersonalData);
+        }
+        // An undeliverable SMS matters while the citizen is still to come; a final pickup keeps none.
+        (S::AwaitingDeposit | S::Depositing | S::Ready | S::Expired, PickupEvent::SmsNotDeliverable) => {
+            st.flag(Attention::SmsNotDeliverable);
         }
         _ => return Err(illegal()),
     }

@@ -52,6 +52,7 @@ fn all_events() -> Vec<PickupEvent> {
         PickupEvent::WithdrawalStarted,
         PickupEvent::WithdrawalFailed { lock: LockFailure::Refused },
         PickupEvent::Withdrawn,
+        PickupEvent::SmsNotDeliverable,
     ]
 }
 
@@ -137,6 +138,10 @@ const LEGAL: &[Row] = {
         row(Cancelled, X, X, X, X, "withdrawal_started", Cancelled),
         row(Cancelled, X, X, T, X, "withdrawal_failed", Cancelled),
         row(Cancelled, X, X, T, X, "withdrawn", Withdrawn),
+        row(AwaitingDeposit, X, X, X, X, "sms_not_deliverable", AwaitingDeposit),
+        row(Depositing, X, X, X, X, "sms_not_deliverable", Depositing),
+        row(Ready, X, X, X, X, "sms_not_deliverable", Ready),
+        row(Expired, X, X, X, X, "sms_not_deliverable", Expired),
     ]
 };
 
@@ -350,4 +355,18 @@ fn a_closing_door_means_what_its_opening_was_for() {
             assert!(transition(&st, &ev, &rules(), now()).is_ok(), "the meaning is a legal move: {st:?}");
         }
     }
+}
+
+#[test]
+fn an_undeliverable_sms_flags_a_pickup_still_to_come() {
+    let ready = state(PickupStatus::Ready, true, false, false, false, false);
+    let t = transition(&ready, &PickupEvent::SmsNotDeliverable, &rules(), now()).unwrap();
+    assert_eq!(t.state.attention, Some(Attention::SmsNotDeliverable));
+    assert_eq!((t.state.status, t.effects.len()), (PickupStatus::Ready, 0));
+    assert_eq!(t.recorded, vec![EventKind::SmsNotDeliverable]);
+    let locked = PickupState { attention: Some(Attention::LockedAfterWrongPins), ..ready };
+    let t = transition(&locked, &PickupEvent::SmsNotDeliverable, &rules(), now()).unwrap();
+    assert_eq!(t.state.attention, Some(Attention::LockedAfterWrongPins), "an earlier reason stays first");
+    let collected = state(PickupStatus::Collected, false, false, false, false, false);
+    assert!(transition(&collected, &PickupEvent::SmsNotDeliverable, &rules(), now()).is_err(), "final stays final");
 }

@@ -47,10 +47,12 @@ pub enum EventKind {
     WithdrawalFailed,
     /// Staff took the document out and the door closed.
     Withdrawn,
+    /// An SMS to the citizen was refused for good or not accepted in time; staff are told.
+    SmsNotDeliverable,
 }
 
 impl EventKind {
-    pub const ALL: [EventKind; 20] = [
+    pub const ALL: [EventKind; 21] = [
         Self::Registered,
         Self::DepositStarted,
         Self::DepositFailed,
@@ -71,6 +73,7 @@ impl EventKind {
         Self::WithdrawalStarted,
         Self::WithdrawalFailed,
         Self::Withdrawn,
+        Self::SmsNotDeliverable,
     ];
 
     pub fn as_str(self) -> &'static str {
@@ -95,6 +98,7 @@ impl EventKind {
             Self::WithdrawalStarted => "withdrawal_started",
             Self::WithdrawalFailed => "withdrawal_failed",
             Self::Withdrawn => "withdrawn",
+            Self::SmsNotDeliverable => "sms_not_deliverable",
         }
     }
 
@@ -117,16 +121,19 @@ pub enum Attention {
     HandoverUnconfirmed,
     /// The service stopped mid-loading.
     DepositUnconfirmed,
+    /// The citizen's SMS could not be delivered: they do not know their PIN.
+    SmsNotDeliverable,
 }
 
 impl Attention {
-    pub const ALL: [Attention; 6] = [
+    pub const ALL: [Attention; 7] = [
         Self::LockedAfterWrongPins,
         Self::LockedAfterWrongThirdFactors,
         Self::CompartmentDidNotOpen,
         Self::DoorLeftOpen,
         Self::HandoverUnconfirmed,
         Self::DepositUnconfirmed,
+        Self::SmsNotDeliverable,
     ];
 
     pub fn as_str(self) -> &'static str {
@@ -137,6 +144,7 @@ impl Attention {
             Self::DoorLeftOpen => "door_left_open",
             Self::HandoverUnconfirmed => "handover_unconfirmed",
             Self::DepositUnconfirmed => "deposit_unconfirmed",
+            Self::SmsNotDeliverable => "sms_not_deliverable",
         }
     }
 

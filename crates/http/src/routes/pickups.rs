@@ -7,7 +7,7 @@ use abholbox_core::personal::BirthDate;
 use abholbox_core::phone::PhoneNumber;
 use abholbox_core::pickup::{EventKind, PickupStatus};
 use abholbox_service::pickups::{Registration, parse_reference};
-use abholbox_store::{EventRecord, PickupRecord};
+use abholbox_store::{EventRecord, OutboxStatus, PickupRecord};
 use axum::Json;
 use axum::extract::{Path, Query, State};
 use axum::http::StatusCode;
@@ -75,7 +75,7 @@ pub struct PickupView {
     locked: bool,
     /// Why staff should look at this pickup, if they should: `locked_after_wrong_pins`,
     /// `locked_after_wrong_third_factors`, `compartment_did_not_open`, `door_left_open`,
-    /// `handover_unconfirmed` or `deposit_unconfirmed`.
+    /// `handover_unconfirmed`, `deposit_unconfirmed` or `sms_not_deliverable`.
     attention: Option<&'static str>,
     /// Staff have had the compartment opened to take the document out; it is out when the door closes.
     withdrawing: bool,
@@ -85,11 +85,55 @@ pub struct PickupView {
     deadline: Option<DateTime<Utc>>,
     /// The proof of hand-over: when the compartment door closed after the citizen opened it.
     collected_at: Option<DateTime<Utc>>,
+    /// The SMS sent for this pickup, oldest first, without recipient or text.
+    messages: Vec<MessageView>,
+}
+
+/// One SMS of a pickup: where it stands and what it cost.
+#[derive(Serialize, ToSchema)]
+pub struct MessageView {
+    /// `ready`, `ready_family`, `new_pin`, `reminder` or `withdrawn`.
+    purpose: String,
+    /// `queued`, `accepted` (a gateway took it), `delivered` (the network reported it on the phone),
+    /// `failed` (refused, undeliverable or not accepted in time: the pickup is flagged
+    /// `sms_not_deliverable`) or `dropped` (the pickup was called off before it went out).
+    state: &'static str,
+    /// When it reached that state.
+    state_at: Option<DateTime<Utc>>,
+    /// What the city pays for it.
+    segments: u32,
+    /// Tries to hand it to a gateway.
+    attempts: u32,
+    /// The gateway that took it: `primary`, `secondary` or `demo`.
+    gateway: Option<String>,
+    /// Why the last try failed, or why it was given up.
+    error: Option<String>,
+}
+
+impl From<OutboxStatus> for MessageView {
+    fn from(m: OutboxStatus) -> Self {
+        Self {
+            purpose: m.purpose,
+            state: m.state.as_str(),
+            state_at: m.state_at,
+            segments: m.segments,
+            attempts: m.attempts,
+            gateway: m.gateway,
+            error: m.last_error,
+        }
+    }
+}
+
+impl PickupView {
+    fn with_messages(p: PickupRecord, messages: Vec<OutboxStatus>) -> Self {
+        Self { messages: messages.into_iter().map(MessageView::from).collect(), ..Self::from(p) }
+    }
 }
 
 impl From<PickupRecord> for PickupView {
     fn from(p: PickupRecord) -> Self {
         Self {
+            messages: Vec::new(),
             id: p.id.to_string(),
             reference: p.reference,
             site: p.site.to_string(),
@@ -183,14 +227,15 @@ pub(crate) async fn get_pickup(
     caller.integration()?;
     let id = pickup_id(&id)?;
     let Some(wait) = super::wait_seconds(query.wait.as_deref())? else {
-        return Ok(Json(state.service.pickup(&id).await?.into()));
+        let pickup = state.service.pickup(&id).await?;
+        return Ok(Json(PickupView::with_messages(pickup, state.service.pickup_messages(&id).await?)));
     };
     let seen = query
         .status
         .map(|s| PickupStatus::parse(&s).ok_or_else(|| ApiError::invalid("status", "one of the pickup statuses")))
         .transpose()?;
     let pickup = state.service.wait_for_pickup(&id, seen, wait).await?;
-    Ok(Json(pickup.into()))
+    Ok(Json(PickupView::with_messages(pickup, state.service.pickup_messages(&id).await?)))
 }
 
 /// Why a pickup is called off; kept in the audit log.
@@ -220,7 +265,8 @@ pub(crate) async fn cancel_pickup(
 ) -> Result<Json<PickupView>, ApiError> {
     let principal = caller.integration()?;
     let id = pickup_id(&id)?;
-    Ok(Json(state.service.cancel(&principal.actor(), &id, &body.reason).await?.into()))
+    let pickup = state.service.cancel(&principal.actor(), &id, &body.reason).await?;
+    Ok(Json(PickupView::with_messages(pickup, state.service.pickup_messages(&id).await?)))
 }
 
 /// One fact of a pickup's history.

@@ -1,0 +1,213 @@
+//! The `[sms]` section: which gateway sends, which takes over, what the phone shows as sender, and
+//! when a message is given up; and the gateways built from it.
+
+use std::path::PathBuf;
+use std::sync::Arc;
+use std::time::Duration;
+
+use abholbox_sms::smpp::{SmppGateway, SmppSettings};
+use abholbox_sms::{DeliveryReport, DemoGateway, Failover, SmsGateway};
+use anyhow::{Context, bail};
+use serde::{Deserialize, Serialize};
+use tokio::sync::mpsc;
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct SmsConfig {
+    /// `demo` (the simulator's inbox), `smpp` (see `[sms.smpp]`).
+    pub gateway: String,
+    /// A second gateway of another kind, used while the first cannot send (connection lost,
+    /// throttled); empty for none.
+    pub secondary: String,
+    /// What the phone shows as sender: up to 11 letters, digits and spaces, or a number (`+49…`).
+    pub sender: String,
+    /// A message no gateway accepted within this many hours is given up and its pickup flagged
+    /// `sms_not_deliverable` for staff.
+    pub give_up_after_hours: u32,
+    pub smpp: Option<SmppConfig>,
+}
+
+impl Default for SmsConfig {
+    fn default() -> Self {
+        Self {
+            gateway: "demo".into(),
+            secondary: String::new(),
+            sender: "Abholbox".into(),
+            give_up_after_hours: 24,
+            smpp: None,
+        }
+    }
+}
+
+/// An SMSC reached over SMPP 3.4, as the carrier's contract describes it.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct SmppConfig {
+    pub host: String,
+    pub port: u16,
+    /// SMPP over TLS (the carrier's certificate is checked against the system's roots).
+    pub tls: bool,
+    pub system_id: String,
+    /// A file holding the password; `ABHOLBOX_SMPP_PASSWORD` also works. Never in this file.
+    pub password_file: Option<PathBuf>,
+    pub system_type: String,
+    /// `transceiver` (receipts on the same session) or `transmitter`.
+    pub bind: String,
+    /// `submit_sm` awaiting their answer at once.
+    pub window: usize,
+    /// `submit_sm` per second at most.
+    pub max_per_second: u32,
+    pub enquire_link_seconds: u64,
+    pub response_timeout_seconds: u64,
+}
+
+impl Default for SmppConfig {
+    fn default() -> Self {
+        Self {
+            host: String::new(),
+            port: 2775,
+            tls: false,
+            system_id: String::new(),
+            password_file: None,
+            system_type: String::new(),
+            bind: "transceiver".into(),
+            window: 10,
+            max_per_second: 20,
+            enquire_link_seconds: 30,
+            response_timeout_seconds: 10,
+        }
+    }
+}
+
+/// The gateway the outbox sends through, and the demo's inbox when the demo gateway is one of them.
+pub struct Gateways {
+    pub send: Arc<dyn SmsGateway>,
+    pub demo: Option<Arc<DemoGateway>>,
+}
+
+impl SmsConfig {
+    pub fn validate(&self) -> anyhow::Result<()> {
+        for (key, kind) in [("sms.gateway", &self.gateway), ("sms.secondary", &self.secondary)] {
+            match kind.as_str() {
+                "demo" | "smpp" => {}
+                "" if key == "sms.secondary" => {}
+                other => bail!("{key}: {other:?} is not a gateway; use \"demo\" or \"smpp\""),
+            }
+        }
+        if self.gateway == self.secondary {
+            bail!("sms.secondary must be another kind of gateway than sms.gateway");
+        }
+        if [&self.gateway, &self.secondary].iter().any(|k| *k == "smpp") {
+            let smpp = self.smpp.as_ref().context("sms.smpp: the SMPP gateway needs its section [sms.smpp]")?;
+            if smpp.host.is_empty() || smpp.system_id.is_empty() {
+                bail!("sms.smpp: host and system_id are needed");
+            }
+            if !matches!(smpp.bind.as_str(), "transceiver" | "transmitter") {
+                bail!("sms.smpp.bind: \"transceiver\" or \"transmitter\"");
+            }
+            if smpp.window == 0 || smpp.max_per_second == 0 || smpp.enquire_link_seconds == 0 {
+                bail!("sms.smpp: window, max_per_second and enquire_link_seconds must be at least 1");
+            }
+        }
+        if !(1..=24 * 14).contains(&self.give_up_after_hours) {
+            bail!("sms.give_up_after_hours must be between 1 and 336");
+        }
+        valid_sender(&self.sender)
+    }
+
+    /// Builds the gateways; SMPP sessions start connecting at once, receipts go to `reports`.
+    pub fn gateways(&self, reports: &mpsc::Sender<DeliveryReport>) -> anyhow::Result<Gateways> {
+        let mut demo = None;
+        let mut build = |kind: &str, name: &str| -> anyhow::Result<Arc<dyn SmsGateway>> {
+            Ok(match kind {
+                "smpp" => Arc::new(SmppGateway::start(self.smpp_settings(name)?, reports.clone())),
+                _ => {
+                    let inbox = Arc::new(DemoGateway::new());
+                    demo = Some(inbox.clone());
+                    inbox
+                }
+            })
+        };
+        let primary = build(&self.gateway, "primary")?;
+        let send = if self.secondary.is_empty() {
+            primary
+        } else {
+            Arc::new(Failover::new(primary, build(&self.secondary, "secondary")?))
+        };
+        Ok(Gateways { send, demo })
+    }
+
+    fn smpp_settings(&self, name: &str) -> anyhow::Result<SmppSettings> {
+        let smpp = self.smpp.clone().unwrap_or_default();
+        let password = match &smpp.password_file {
+            Some(file) => std::fs::read_to_string(file)
+                .with_context(|| format!("sms.smpp.password_file: cannot read {}", file.display()))?
+                .trim_end_matches(['\r', '\n'])
+                .to_owned(),
+            None => std::env::var("ABHOLBOX_SMPP_PASSWORD").unwrap_or_default(),
+        };
+        Ok(SmppSettings {
+            name: name.into(),
+            host: smpp.host,
+            port: smpp.port,
+            tls: smpp.tls,
+            system_id: smpp.system_id,
+            password,
+            system_type: smpp.system_type,
+            transceiver: smpp.bind == "transceiver",
+            sender: self.sender.clone(),
+            window: smpp.window,
+            max_per_second: smpp.max_per_second,
+            enquire_link: Duration::from_secs(smpp.enquire_link_seconds),
+            response_timeout: Duration::from_secs(smpp.response_timeout_seconds.max(1)),
+        })
+    }
+}
+
+/// An alphanumeric sender id is at most 11 characters that every network passes (ASCII letters,
+/// digits, spaces); a numeric one is a number in international form.
+fn valid_sender(sender: &str) -> anyhow::Result<()> {
+    let digits = sender.strip_prefix('+').unwrap_or(sender);
+    let numeric = !digits.is_empty() && digits.len() <= 15 && digits.bytes().all(|b| b.is_ascii_digit());
+    let alphanumeric = (1..=11).contains(&sender.chars().count())
+        && sender.bytes().all(|b| b.is_ascii_alphanumeric() || b == b' ')
+        && !sender.starts_with(' ')
+        && !sender.ends_with(' ');
+    if numeric || alphanumeric {
+        Ok(())
+    } else {
+        bail!("sms.sender: up to 11 letters, digits and spaces (no umlauts), or a number like +4921189900")
+    }
+}
+
+#[cfg(test)]
+#[allow(clippy::unwrap_used)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn sender_ids_are_short_ascii_names_or_numbers() {
+        for good in ["Abholbox", "Stadt DUS", "ABCDEFGHIJK", "+4921189900", "4921189900"] {
+            assert!(valid_sender(good).is_ok(), "{good}");
+        }
+        for bad in ["", "ABCDEFGHIJKL", "Düsseldorf", " Stadt", "Stadt-DUS", "+"] {
+            assert!(valid_sender(bad).is_err(), "{bad}");
+        }
+    }
+
+    #[test]
+    fn gateways_are_checked_before_anything_is_sent() {
+        let mut sms = SmsConfig::default();
+        assert!(sms.validate().is_ok());
+        sms.gateway = "smpp".into();
+        assert!(sms.validate().unwrap_err().to_string().contains("[sms.smpp]"));
+        sms.smpp = Some(SmppConfig { host: "smsc.example".into(), system_id: "city".into(), ..Default::default() });
+        assert!(sms.validate().is_ok());
+        sms.secondary = "smpp".into();
+        assert!(sms.validate().is_err(), "the same kind twice");
+        sms.secondary = "demo".into();
+        assert!(sms.validate().is_ok());
+        sms.gateway = "carrier-pigeon".into();
+        assert!(sms.validate().unwrap_err().to_string().contains("not a gateway"));
+    }
+}
