@@ -231,6 +231,9 @@ pub struct SiteConfig {
     /// The box stands in a room of its own and can be used at any hour, whatever `opening_hours` says.
     #[serde(default)]
     pub open_24_7: bool,
+    /// Quiet hours of this site's SMS (`HH:MM-HH:MM`, "" for none), instead of `sms.quiet_hours`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub sms_quiet_hours: Option<String>,
 }
 
 /// The service centre's office hours, from the city's announcement; its box room is open around the clock.
@@ -508,9 +511,7 @@ impl Config {
                 site_alarm_after: self.kiosk.site_alarm_after,
                 ..Default::default()
             },
-            sms: abholbox_service::outbox::SmsPolicy {
-                give_up_after: chrono::Duration::hours(i64::from(self.sms.give_up_after_hours)),
-            },
+            sms: self.sms.policy(self.sites.iter().map(|s| (s.id.as_str(), s.sms_quiet_hours.as_deref())))?,
         };
         Ok(Resolved { policy, sites, boxes })
     }
@@ -529,6 +530,7 @@ impl Config {
                 opening_hours: Some(DUESSELDORF_HOURS.into()),
                 holiday_state: default_holiday_state(),
                 open_24_7: true,
+                sms_quiet_hours: None,
             }],
             boxes: vec![BoxConfig {
                 id: "dlz-1".into(),
@@ -538,6 +540,8 @@ impl Config {
                 modules: default_modules(),
                 panels: default_panels(),
             }],
+            // Whoever tries the demo at night gets their SMS at once; installations keep 20:00-08:00.
+            sms: SmsConfig { quiet_hours: String::new(), ..SmsConfig::default() },
             ..Self::default()
         }
     }

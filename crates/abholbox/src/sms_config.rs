@@ -5,9 +5,11 @@ use std::path::PathBuf;
 use std::sync::Arc;
 use std::time::Duration;
 
+use abholbox_core::notify::QuietHours;
 use abholbox_sms::smpp::{SmppGateway, SmppSettings};
 use abholbox_sms::{DeliveryReport, DemoGateway, Failover, SmsGateway};
 use anyhow::{Context, bail};
+use chrono::NaiveTime;
 use serde::{Deserialize, Serialize};
 use tokio::sync::mpsc;
 
@@ -24,6 +26,13 @@ pub struct SmsConfig {
     /// A message no gateway accepted within this many hours is given up and its pickup flagged
     /// `sms_not_deliverable` for staff.
     pub give_up_after_hours: u32,
+    /// No SMS goes out in these hours, site time (`HH:MM-HH:MM`); "" for none. A site may have its own
+    /// (`sms_quiet_hours`).
+    pub quiet_hours: String,
+    /// Local days before the deadline that a reminder goes out; 0 for none.
+    pub reminder_days_before: u32,
+    /// The local time reminders go out at (`HH:MM`).
+    pub reminder_time: String,
     pub smpp: Option<SmppConfig>,
 }
 
@@ -34,6 +43,9 @@ impl Default for SmsConfig {
             secondary: String::new(),
             sender: "Abholbox".into(),
             give_up_after_hours: 24,
+            quiet_hours: "20:00-08:00".into(),
+            reminder_days_before: 2,
+            reminder_time: "10:00".into(),
             smpp: None,
         }
     }
@@ -112,7 +124,39 @@ impl SmsConfig {
         if !(1..=24 * 14).contains(&self.give_up_after_hours) {
             bail!("sms.give_up_after_hours must be between 1 and 336");
         }
+        quiet_hours(&self.quiet_hours).context("sms.quiet_hours")?;
+        self.reminder_time().context("sms.reminder_time")?;
+        if self.reminder_days_before > 30 {
+            bail!("sms.reminder_days_before must be between 0 and 30");
+        }
         valid_sender(&self.sender)
+    }
+
+    pub fn reminder_time(&self) -> anyhow::Result<NaiveTime> {
+        NaiveTime::parse_from_str(self.reminder_time.trim(), "%H:%M")
+            .with_context(|| format!("HH:MM, not {:?}", self.reminder_time))
+    }
+
+    /// When SMS go out, built from this section and the sites' own quiet hours.
+    pub fn policy<'a>(
+        &self,
+        sites: impl IntoIterator<Item = (&'a str, Option<&'a str>)>,
+    ) -> anyhow::Result<abholbox_service::outbox::SmsPolicy> {
+        let mut quiet_hours_of_site = std::collections::HashMap::new();
+        for (site, own) in sites {
+            if let Some(own) = own {
+                let id = abholbox_core::ids::SiteId::parse(site)?;
+                quiet_hours_of_site
+                    .insert(id, quiet_hours(own).with_context(|| format!("site {site}: sms_quiet_hours"))?);
+            }
+        }
+        Ok(abholbox_service::outbox::SmsPolicy {
+            give_up_after: chrono::Duration::hours(i64::from(self.give_up_after_hours)),
+            quiet_hours: quiet_hours(&self.quiet_hours)?,
+            quiet_hours_of_site,
+            reminder_days_before: self.reminder_days_before,
+            reminder_time: self.reminder_time()?,
+        })
     }
 
     /// Builds the gateways; SMPP sessions start connecting at once, receipts go to `reports`.
@@ -162,6 +206,11 @@ impl SmsConfig {
             response_timeout: Duration::from_secs(smpp.response_timeout_seconds.max(1)),
         })
     }
+}
+
+/// Quiet hours as configured: `""` for none.
+fn quiet_hours(value: &str) -> anyhow::Result<Option<QuietHours>> {
+    if value.trim().is_empty() { Ok(None) } else { Ok(Some(QuietHours::parse(value)?)) }
 }
 
 /// An alphanumeric sender id is at most 11 characters that every network passes (ASCII letters,

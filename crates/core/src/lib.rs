@@ -14,6 +14,7 @@ pub mod kiosk;
 pub mod language;
 pub mod layout;
 pub mod mrz;
+pub mod notify;
 pub mod panel_limits;
 pub mod personal;
 pub mod phone;

@@ -7,7 +7,7 @@
 
 use abholbox_core::compartment::{CompartmentState, Defect};
 use abholbox_core::ids::{BoxId, CompartmentNo};
-use abholbox_core::pickup::{Effect, EventKind, PickupEvent, transition};
+use abholbox_core::pickup::{Effect, EventKind, PickupEvent, PickupStatus, transition};
 use abholbox_store::{NewAuditEntry, NewEvent, PickupRecord, Tx};
 use chrono::{DateTime, Utc};
 use serde_json::{Map, Value, json};
@@ -173,7 +173,10 @@ impl Service {
             tx.erase_personal_data(&next.id).await?;
         }
         if drop_unsent {
-            tx.drop_unsent_messages(&next.id, at).await?;
+            tx.drop_unsent_messages(&next.id, at, None).await?;
+        } else if before.status == PickupStatus::Ready && next.status != PickupStatus::Ready {
+            // Collected or expired: a reminder not sent yet would send the citizen to an empty box.
+            tx.drop_unsent_messages(&next.id, at, Some("reminder")).await?;
         }
         let detail = detail(&next);
         for kind in &t.recorded {

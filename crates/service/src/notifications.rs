@@ -7,11 +7,12 @@
 
 use abholbox_core::document::DocumentKind;
 use abholbox_core::language::Language;
+use abholbox_core::notify::reminder_at;
 use abholbox_core::personal::ThirdFactor;
 use abholbox_messages::Messages;
 use abholbox_store::{MessageFields, NewOutboxMessage, PickupRecord, Tx};
-use chrono::DateTime;
 use chrono::format::StrftimeItems;
+use chrono::{DateTime, Utc};
 use chrono_tz::Tz;
 
 use crate::{Error, Result, Service};
@@ -28,6 +29,8 @@ pub struct Texts {
     deadline: String,
     /// The sentence with the site's opening hours, when the box is not open around the clock.
     hours: Option<String>,
+    /// The site's time zone, for quiet hours and the reminder's day.
+    tz: Tz,
 }
 
 fn kind_key(kind: DocumentKind) -> &'static str {
@@ -73,7 +76,24 @@ impl Service {
         } else {
             ("ready_family", self.messages.text(pickup.language, "sms-ready-family", &texts.args(None)))
         };
-        self.queue_sms(tx, pickup, purpose, append_if_free(body, texts.hours.as_deref())).await
+        let now = self.clock.now();
+        self.queue_sms(tx, pickup, purpose, append_if_free(body, texts.hours.as_deref()), &texts, now).await?;
+        self.queue_reminder(tx, pickup, &texts).await
+    }
+
+    /// Queues the reminder for its day, where the window leaves room for one. It is dropped if the
+    /// document leaves the box before.
+    async fn queue_reminder(&self, tx: &mut dyn Tx, pickup: &PickupRecord, texts: &Texts) -> Result<()> {
+        let policy = &self.policy.sms;
+        let (Some(deadline), Some(ready_at)) = (pickup.deadline, pickup.ready_at) else {
+            return Ok(());
+        };
+        let Some(at) = reminder_at(deadline, ready_at, texts.tz, policy.reminder_days_before, policy.reminder_time)
+        else {
+            return Ok(());
+        };
+        let body = texts.text(&self.messages, pickup.language, "sms-reminder", None);
+        self.queue_sms(tx, pickup, "reminder", body, texts, at).await
     }
 
     /// Gives a pickup a fresh PIN, never the family's, and queues it: the old PIN stops working.
@@ -82,14 +102,15 @@ impl Service {
         let pin = self.policy.pin.generate(&mut rand::rng());
         pickup.pin = Some(self.keys.hash_pin(&pin));
         let body = self.pin_text(pickup, "sms-new-pin", &texts, &pin);
-        self.queue_sms(tx, pickup, "new_pin", append_if_free(body, texts.hours.as_deref())).await
+        let now = self.clock.now();
+        self.queue_sms(tx, pickup, "new_pin", append_if_free(body, texts.hours.as_deref()), &texts, now).await
     }
 
     /// Queues the SMS that an uncollected document has gone back to the counter.
     pub(crate) async fn notify_withdrawn(&self, tx: &mut dyn Tx, pickup: &PickupRecord) -> Result<()> {
         let texts = self.texts(tx, pickup).await?;
         let body = self.messages.text(pickup.language, "sms-withdrawn", &texts.args(None));
-        self.queue_sms(tx, pickup, "withdrawn", body).await
+        self.queue_sms(tx, pickup, "withdrawn", body, &texts, self.clock.now()).await
     }
 
     /// The text that carries a PIN.
@@ -110,14 +131,21 @@ impl Service {
         Ok(texts)
     }
 
+    /// Queues a message to go out at `at` or, within the site's quiet hours, when they end.
     async fn queue_sms(
         &self,
         tx: &mut dyn Tx,
         pickup: &PickupRecord,
         purpose: &'static str,
         body: String,
+        texts: &Texts,
+        at: DateTime<Utc>,
     ) -> Result<()> {
         let now = self.clock.now();
+        let not_before = match self.policy.sms.quiet_hours(&pickup.site) {
+            Some(quiet) => quiet.next_allowed(at, texts.tz),
+            None => at,
+        };
         let personal = self.personal_data(tx, &pickup.id).await?.ok_or(Error::NotFound("personal data"))?;
         let segments = u32::try_from(abholbox_sms::encoding::cost(&body).segments).unwrap_or(u32::MAX);
         tx.enqueue(&NewOutboxMessage {
@@ -126,7 +154,7 @@ impl Service {
             pickup: pickup.id.clone(),
             purpose,
             sealed: self.seal_message(&pickup.id, &MessageFields { recipient: personal.phone, body })?,
-            not_before: now,
+            not_before,
             created_at: now,
         })
         .await?;
@@ -152,6 +180,7 @@ impl Texts {
             address: street_line(address).to_owned(),
             deadline: format_date(deadline, &date_format),
             hours: None,
+            tz: deadline.timezone(),
         }
     }
 

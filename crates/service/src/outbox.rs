@@ -9,25 +9,50 @@
 
 use std::sync::Arc;
 
+use std::collections::HashMap;
+
+use abholbox_core::ids::SiteId;
+use abholbox_core::notify::QuietHours;
 use abholbox_core::pickup::PickupEvent;
 use abholbox_sms::{DeliveryReport, OutgoingSms, SmsError, SmsGateway};
 use abholbox_store::MessageRef;
-use chrono::Duration;
+use chrono::{Duration, NaiveTime};
 use rand::RngExt;
 use tokio::sync::{mpsc, watch};
 
 use crate::{Actor, Result, Service};
 
-/// When SMS are given up.
+/// When SMS go out, when they are given up, and when a reminder is sent.
 #[derive(Debug, Clone)]
 pub struct SmsPolicy {
-    /// A message not accepted by a gateway this long after it was queued is given up (default 24 h).
+    /// A message not accepted by a gateway this long after it was due is given up (default 24 h).
     pub give_up_after: Duration,
+    /// No SMS goes out in these hours, site time (default 20:00-08:00); `None`: at any hour.
+    pub quiet_hours: Option<QuietHours>,
+    /// Sites with quiet hours of their own (or none, `None`).
+    pub quiet_hours_of_site: HashMap<SiteId, Option<QuietHours>>,
+    /// Local days before the deadline that the reminder goes out (default 2); 0: no reminders.
+    pub reminder_days_before: u32,
+    /// The local time of day reminders go out at (default 10:00).
+    pub reminder_time: NaiveTime,
 }
 
 impl Default for SmsPolicy {
     fn default() -> Self {
-        Self { give_up_after: Duration::hours(24) }
+        Self {
+            give_up_after: Duration::hours(24),
+            quiet_hours: Some(QuietHours::default()),
+            quiet_hours_of_site: HashMap::new(),
+            reminder_days_before: 2,
+            reminder_time: NaiveTime::MIN + Duration::hours(10),
+        }
+    }
+}
+
+impl SmsPolicy {
+    /// The quiet hours that hold at a site.
+    pub fn quiet_hours(&self, site: &SiteId) -> Option<QuietHours> {
+        self.quiet_hours_of_site.get(site).copied().unwrap_or(self.quiet_hours)
     }
 }
 
@@ -71,7 +96,7 @@ impl Service {
         let Some(message) = self.store.lease_outbox(now, now + Duration::seconds(LEASE)).await? else {
             return Ok(OutboxRound::Empty);
         };
-        if now - message.created_at >= self.policy.sms.give_up_after {
+        if now - message.due_at >= self.policy.sms.give_up_after {
             let hours = self.policy.sms.give_up_after.num_hours();
             self.give_up(MessageRef::Row(message.id), &format!("not accepted by a gateway within {hours} h")).await?;
             return Ok(OutboxRound::GivenUp);
@@ -94,7 +119,7 @@ impl Service {
             }
             Err(e) => {
                 // Tried again after the backoff, but no later than the moment it is to be given up.
-                let give_up_at = message.created_at + self.policy.sms.give_up_after;
+                let give_up_at = message.due_at + self.policy.sms.give_up_after;
                 let next = (self.clock.now() + backoff(message.attempts)).min(give_up_at);
                 let wait = next - self.clock.now();
                 tracing::warn!(message = %message.message_id, error = %e, retry_in_s = wait.num_seconds(), "SMS not sent");

@@ -395,7 +395,8 @@ impl Store for PostgresStore {
                          WHERE sent_at IS NULL AND sealed IS NOT NULL AND not_before <= $2
                            AND (leased_until IS NULL OR leased_until <= $2)
                          ORDER BY id LIMIT 1 FOR UPDATE SKIP LOCKED)
-             RETURNING id, message_id, pickup_id, purpose, key_id, sealed, recipient, body, attempts, created_at",
+             RETURNING id, message_id, pickup_id, purpose, key_id, sealed, recipient, body, attempts, created_at,
+                       COALESCE(state_at, not_before) AS due_at",
         )
         .bind(lease_until)
         .bind(now)

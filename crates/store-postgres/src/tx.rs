@@ -778,8 +778,8 @@ impl Tx for PgTx {
 
     async fn enqueue(&mut self, m: &NewOutboxMessage) -> Result<i64> {
         let row = sqlx::query(
-            "INSERT INTO outbox (pickup_id, purpose, key_id, sealed, created_at, not_before, message_id, segments)
-             VALUES ($1, $2, $3, $4, $5, $6, $7, $8) RETURNING id",
+            "INSERT INTO outbox (pickup_id, purpose, key_id, sealed, created_at, not_before, message_id, segments, state_at)
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $6) RETURNING id",
         )
         .bind(m.pickup.as_str())
         .bind(m.purpose)
@@ -795,14 +795,21 @@ impl Tx for PgTx {
         row.try_get::<i64, _>("id").map_err(db)
     }
 
-    async fn drop_unsent_messages(&mut self, pickup: &PickupId, at: DateTime<Utc>) -> Result<u64> {
+    async fn drop_unsent_messages(
+        &mut self,
+        pickup: &PickupId,
+        at: DateTime<Utc>,
+        purpose: Option<&str>,
+    ) -> Result<u64> {
         let done = sqlx::query(
             "UPDATE outbox SET key_id = NULL, sealed = NULL, recipient = NULL, body = NULL, dropped_at = $1,
                     leased_until = NULL, state = 'dropped', state_at = $1
-             WHERE pickup_id = $2 AND sent_at IS NULL AND dropped_at IS NULL AND state = 'queued'",
+             WHERE pickup_id = $2 AND sent_at IS NULL AND dropped_at IS NULL AND state = 'queued'
+               AND ($3::TEXT IS NULL OR purpose = $3)",
         )
         .bind(at)
         .bind(pickup.as_str())
+        .bind(purpose)
         .execute(&mut *self.tx)
         .await
         .map_err(write_err)?;

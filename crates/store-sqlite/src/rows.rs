@@ -305,6 +305,7 @@ pub(crate) fn map_outbox(row: &SqliteRow) -> R<OutboxRecord> {
     Ok(OutboxRecord {
         id: i(row, "id")?,
         message_id: s(row, "message_id")?,
+        due_at: t(row, "due_at")?,
         pickup: parsed(row, "pickup_id", |v| PickupId::parse(v).ok())?,
         purpose: s(row, "purpose")?,
         sealed: message_sealed(row)?,

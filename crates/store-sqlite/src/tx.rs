@@ -762,8 +762,8 @@ impl Tx for SqliteTx {
 
     async fn enqueue(&mut self, m: &NewOutboxMessage) -> Result<i64> {
         let row = sqlx::query(
-            "INSERT INTO outbox (message_id, segments, pickup_id, purpose, key_id, sealed, created_at, not_before)
-             VALUES (?, ?, ?, ?, ?, ?, ?, ?) RETURNING id",
+            "INSERT INTO outbox (message_id, segments, pickup_id, purpose, key_id, sealed, created_at, not_before, state_at)
+             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?8) RETURNING id",
         )
         .bind(&m.message_id)
         .bind(i64::from(m.segments))
@@ -779,14 +779,21 @@ impl Tx for SqliteTx {
         row.try_get::<i64, _>("id").map_err(db)
     }
 
-    async fn drop_unsent_messages(&mut self, pickup: &PickupId, at: DateTime<Utc>) -> Result<u64> {
+    async fn drop_unsent_messages(
+        &mut self,
+        pickup: &PickupId,
+        at: DateTime<Utc>,
+        purpose: Option<&str>,
+    ) -> Result<u64> {
         let done = sqlx::query(
             "UPDATE outbox SET key_id = NULL, sealed = NULL, recipient = NULL, body = NULL, dropped_at = ?1,
                     leased_until = NULL, state = 'dropped', state_at = ?1
-             WHERE pickup_id = ?2 AND sent_at IS NULL AND dropped_at IS NULL AND state = 'queued'",
+             WHERE pickup_id = ?2 AND sent_at IS NULL AND dropped_at IS NULL AND state = 'queued'
+               AND (?3 IS NULL OR purpose = ?3)",
         )
         .bind(ts(at))
         .bind(pickup.as_str())
+        .bind(purpose)
         .execute(&mut *self.tx)
         .await
         .map_err(db)?;

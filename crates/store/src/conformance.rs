@@ -565,7 +565,7 @@ pub async fn the_outbox_leases_and_forgets(store: &dyn Store) {
 
     let leased = store.lease_outbox(t0(), t0() + Duration::seconds(60)).await.unwrap().unwrap();
     assert_eq!((leased.id, leased.attempts, &leased.sealed), (first, 1, &sealed("data-1", 7)));
-    assert_eq!(leased.message_id, "m-1");
+    assert_eq!((leased.message_id.as_str(), leased.due_at), ("m-1", t0()));
     assert!(
         store.lease_outbox(t0(), t0() + Duration::seconds(60)).await.unwrap().is_none(),
         "leased, and the other is not due"
@@ -699,8 +699,12 @@ pub async fn unsent_messages_can_be_dropped(store: &dyn Store) {
     store.lease_outbox(t0(), t0() + Duration::seconds(60)).await.unwrap();
     store.outbox_sent(sent, t0(), "primary", "gw-1").await.unwrap();
     let mut tx = store.begin().await.unwrap();
-    assert_eq!(tx.drop_unsent_messages(&p, t0()).await.unwrap(), 1);
-    assert_eq!(tx.drop_unsent_messages(&p, t0()).await.unwrap(), 0, "dropped once");
+    let mut reminder = outbox_message(&p, "m-3");
+    reminder.purpose = "reminder";
+    tx.enqueue(&reminder).await.unwrap();
+    assert_eq!(tx.drop_unsent_messages(&p, t0(), Some("reminder")).await.unwrap(), 1, "only the reminder");
+    assert_eq!(tx.drop_unsent_messages(&p, t0(), None).await.unwrap(), 1);
+    assert_eq!(tx.drop_unsent_messages(&p, t0(), None).await.unwrap(), 0, "dropped once");
     tx.commit().await.unwrap();
     let status = store.outbox_for_pickup(&p).await.unwrap();
     assert_eq!((status[0].id, status[0].dropped_at, status[0].sent_at.is_some()), (sent, None, true));

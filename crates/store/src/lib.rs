@@ -223,7 +223,13 @@ pub trait Tx: Send {
     ) -> Result<Option<PickupId>>;
     /// Drops a pickup's messages that have not gone out, erasing their recipient and text; returns how
     /// many. A message a sender holds right now may still go out: the gateway is outside the transaction.
-    async fn drop_unsent_messages(&mut self, pickup: &PickupId, at: DateTime<Utc>) -> Result<u64>;
+    /// With `purpose`, only messages for that purpose (a reminder once the document is out).
+    async fn drop_unsent_messages(
+        &mut self,
+        pickup: &PickupId,
+        at: DateTime<Utc>,
+        purpose: Option<&str>,
+    ) -> Result<u64>;
     async fn append_audit(&mut self, entry: &NewAuditEntry) -> Result<()>;
     /// Counts a refused PIN or third factor at a panel of a box.
     async fn record_panel_refusal(&mut self, box_id: &BoxId, panel: &PanelId, at: DateTime<Utc>) -> Result<()>;

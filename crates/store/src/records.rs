@@ -372,6 +372,9 @@ impl std::fmt::Debug for NewOutboxMessage {
 pub struct OutboxRecord {
     pub id: i64,
     pub message_id: String,
+    /// Since when it is due to be sent (after quiet hours, on a reminder's day): a message is given
+    /// up counting from here, not from when it was written.
+    pub due_at: DateTime<Utc>,
     pub pickup: PickupId,
     pub purpose: String,
     pub sealed: Sealed,

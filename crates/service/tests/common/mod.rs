@@ -33,6 +33,13 @@ pub struct World {
     _dir: tempfile::TempDir,
 }
 
+/// The default rules, but SMS at any hour: these tests run on the wall clock, at any time of day.
+pub fn policy() -> Policy {
+    let mut policy = Policy::default();
+    policy.sms.quiet_hours = None;
+    policy
+}
+
 pub async fn world() -> World {
     let dir = tempfile::tempdir().unwrap();
     let store = SqliteStore::open(&dir.path().join("t.db")).await.unwrap();
@@ -46,8 +53,7 @@ pub async fn world() -> World {
     drivers.insert(box_id.clone(), sim.clone());
     let shared: Arc<dyn Store> = Arc::new(store.clone());
     let clock_dyn: Arc<dyn Clock> = clock.clone();
-    let service =
-        Service::new(shared, clock_dyn, keys, drivers, Arc::new(Messages::load().unwrap()), Policy::default());
+    let service = Service::new(shared, clock_dyn, keys, drivers, Arc::new(Messages::load().unwrap()), policy());
     let site = SiteId::parse("s1").unwrap();
     service
         .apply_setup(
