@@ -368,7 +368,10 @@ impl Config {
             "log",
             "rebuild",
             "database_password",
+            "smpp_password",
+            "kannel_password",
             "test_postgres",
+            "require_peers",
         ]));
         figment.extract().map_err(|e| anyhow::anyhow!("configuration: {e}"))
     }

@@ -6,6 +6,7 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use abholbox_core::notify::QuietHours;
+use abholbox_sms::kannel::{KannelGateway, KannelSettings};
 use abholbox_sms::smpp::{SmppGateway, SmppSettings};
 use abholbox_sms::{DeliveryReport, DemoGateway, Failover, SmsGateway};
 use anyhow::{Context, bail};
@@ -16,7 +17,7 @@ use tokio::sync::mpsc;
 #[derive(Debug, Clone, Serialize, Deserialize)]
 #[serde(deny_unknown_fields, default)]
 pub struct SmsConfig {
-    /// `demo` (the simulator's inbox), `smpp` (see `[sms.smpp]`).
+    /// `demo` (the simulator's inbox), `smpp` (see `[sms.smpp]`) or `kannel` (see `[sms.kannel]`).
     pub gateway: String,
     /// A second gateway of another kind, used while the first cannot send (connection lost,
     /// throttled); empty for none.
@@ -34,6 +35,37 @@ pub struct SmsConfig {
     /// The local time reminders go out at (`HH:MM`).
     pub reminder_time: String,
     pub smpp: Option<SmppConfig>,
+    pub kannel: Option<KannelConfig>,
+}
+
+/// Kannel's HTTP `sendsms` (or an aggregator speaking it).
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct KannelConfig {
+    /// `http://host:13013/cgi-bin/sendsms`: plain HTTP to a Kannel on a trusted network.
+    pub url: String,
+    pub username: String,
+    /// A file holding the password; `ABHOLBOX_KANNEL_PASSWORD` also works. Never in this file.
+    pub password_file: Option<PathBuf>,
+    /// Our URL as Kannel reaches it, for delivery reports: `http://abholbox:8080/api/v1/sms/reports/kannel`.
+    /// Empty: no reports are asked for, and messages stay `accepted`.
+    pub report_url: String,
+    /// Kannel's `smsc` route, where it has several.
+    pub smsc: String,
+    pub timeout_seconds: u64,
+}
+
+impl Default for KannelConfig {
+    fn default() -> Self {
+        Self {
+            url: String::new(),
+            username: String::new(),
+            password_file: None,
+            report_url: String::new(),
+            smsc: String::new(),
+            timeout_seconds: 10,
+        }
+    }
 }
 
 impl Default for SmsConfig {
@@ -47,6 +79,7 @@ impl Default for SmsConfig {
             reminder_days_before: 2,
             reminder_time: "10:00".into(),
             smpp: None,
+            kannel: None,
         }
     }
 }
@@ -101,9 +134,9 @@ impl SmsConfig {
     pub fn validate(&self) -> anyhow::Result<()> {
         for (key, kind) in [("sms.gateway", &self.gateway), ("sms.secondary", &self.secondary)] {
             match kind.as_str() {
-                "demo" | "smpp" => {}
+                "demo" | "smpp" | "kannel" => {}
                 "" if key == "sms.secondary" => {}
-                other => bail!("{key}: {other:?} is not a gateway; use \"demo\" or \"smpp\""),
+                other => bail!("{key}: {other:?} is not a gateway; use \"demo\", \"smpp\" or \"kannel\""),
             }
         }
         if self.gateway == self.secondary {
@@ -119,6 +152,16 @@ impl SmsConfig {
             }
             if smpp.window == 0 || smpp.max_per_second == 0 || smpp.enquire_link_seconds == 0 {
                 bail!("sms.smpp: window, max_per_second and enquire_link_seconds must be at least 1");
+            }
+        }
+        if [&self.gateway, &self.secondary].iter().any(|k| *k == "kannel") {
+            let kannel =
+                self.kannel.as_ref().context("sms.kannel: the Kannel gateway needs its section [sms.kannel]")?;
+            if !kannel.url.starts_with("http://") || kannel.username.is_empty() {
+                bail!("sms.kannel: url (http://…/cgi-bin/sendsms; HTTPS is not supported yet) and username are needed");
+            }
+            if !kannel.report_url.is_empty() && !kannel.report_url.starts_with("http") {
+                bail!("sms.kannel.report_url: a URL at which Kannel reaches this server, or empty");
             }
         }
         if !(1..=24 * 14).contains(&self.give_up_after_hours) {
@@ -165,6 +208,7 @@ impl SmsConfig {
         let mut build = |kind: &str, name: &str| -> anyhow::Result<Arc<dyn SmsGateway>> {
             Ok(match kind {
                 "smpp" => Arc::new(SmppGateway::start(self.smpp_settings(name)?, reports.clone())),
+                "kannel" => Arc::new(KannelGateway::new(self.kannel_settings(name)?)?),
                 _ => {
                     let inbox = Arc::new(DemoGateway::new());
                     demo = Some(inbox.clone());
@@ -181,15 +225,24 @@ impl SmsConfig {
         Ok(Gateways { send, demo })
     }
 
+    fn kannel_settings(&self, name: &str) -> anyhow::Result<KannelSettings> {
+        let kannel = self.kannel.clone().unwrap_or_default();
+        let optional = |v: String| if v.is_empty() { None } else { Some(v) };
+        Ok(KannelSettings {
+            name: name.into(),
+            url: kannel.url,
+            username: kannel.username,
+            password: secret(kannel.password_file.as_ref(), "sms.kannel.password_file", "ABHOLBOX_KANNEL_PASSWORD")?,
+            sender: self.sender.clone(),
+            report_url: optional(kannel.report_url),
+            smsc: optional(kannel.smsc),
+            timeout: Duration::from_secs(kannel.timeout_seconds.max(1)),
+        })
+    }
+
     fn smpp_settings(&self, name: &str) -> anyhow::Result<SmppSettings> {
         let smpp = self.smpp.clone().unwrap_or_default();
-        let password = match &smpp.password_file {
-            Some(file) => std::fs::read_to_string(file)
-                .with_context(|| format!("sms.smpp.password_file: cannot read {}", file.display()))?
-                .trim_end_matches(['\r', '\n'])
-                .to_owned(),
-            None => std::env::var("ABHOLBOX_SMPP_PASSWORD").unwrap_or_default(),
-        };
+        let password = secret(smpp.password_file.as_ref(), "sms.smpp.password_file", "ABHOLBOX_SMPP_PASSWORD")?;
         Ok(SmppSettings {
             name: name.into(),
             host: smpp.host,
@@ -205,6 +258,17 @@ impl SmsConfig {
             enquire_link: Duration::from_secs(smpp.enquire_link_seconds),
             response_timeout: Duration::from_secs(smpp.response_timeout_seconds.max(1)),
         })
+    }
+}
+
+/// A password from its file (one line) or, without one, from the environment.
+fn secret(file: Option<&PathBuf>, key: &str, variable: &str) -> anyhow::Result<String> {
+    match file {
+        Some(file) => Ok(std::fs::read_to_string(file)
+            .with_context(|| format!("{key}: cannot read {}", file.display()))?
+            .trim_end_matches(['\r', '\n'])
+            .to_owned()),
+        None => Ok(std::env::var(variable).unwrap_or_default()),
     }
 }
 

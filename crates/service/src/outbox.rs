@@ -102,8 +102,13 @@ impl Service {
             return Ok(OutboxRound::GivenUp);
         }
         let content = self.open_message(&message)?;
-        let sms =
-            OutgoingSms { message_id: message.message_id.clone(), to: content.recipient, text: content.body, at: now };
+        let sms = OutgoingSms {
+            message_id: message.message_id.clone(),
+            to: content.recipient,
+            text: content.body,
+            report_token: self.sms_report_token(&message.message_id),
+            at: now,
+        };
         match gateway.send(&sms).await {
             Ok(accepted) => {
                 self.store.outbox_sent(message.id, self.clock.now(), &accepted.gateway, &accepted.gateway_id).await?;
@@ -158,6 +163,30 @@ impl Service {
             return Ok(self.store.outbox_delivered(message, self.clock.now()).await?);
         }
         self.give_up(message, &format!("reported {}", report.detail)).await
+    }
+
+    /// The token that one message's report URL carries (Kannel's `dlr-url`).
+    pub fn sms_report_token(&self, message_id: &str) -> String {
+        self.keys.report_token(message_id)
+    }
+
+    /// A report from Kannel, as the `dlr-url` of one message calls us: refused unless the token is
+    /// that message's. A report type that is no outcome yet changes nothing.
+    pub async fn kannel_report(&self, message_id: &str, token: &str, kind: u32) -> Result<bool> {
+        if !self.keys.report_token_valid(message_id, token) {
+            return Err(crate::Error::Forbidden);
+        }
+        let Some((delivered, detail)) = abholbox_sms::kannel::report_outcome(kind) else {
+            return Ok(false);
+        };
+        let report = DeliveryReport {
+            gateway: "kannel".into(),
+            gateway_id: None,
+            message_id: Some(message_id.to_owned()),
+            delivered,
+            detail: detail.into(),
+        };
+        self.delivery_report(&report).await
     }
 
     /// Records the gateways' reports as they come, until the channel closes or `shutdown` turns true.

@@ -275,6 +275,26 @@ impl KeyRing {
         KeyedHash { key_id, hash }
     }
 
+    /// The token a gateway's report URL carries for one message (Kannel's `dlr-url`): only whoever
+    /// was given that URL can report on that message, and on no other.
+    pub fn report_token(&self, message_id: &str) -> String {
+        match Self::current(&self.lookup) {
+            Some(k) => hex::encode(mac(k, &[b"sms report", message_id.as_bytes()]).get(..16).unwrap_or_default()),
+            None => String::new(),
+        }
+    }
+
+    /// Whether `token` is the report token of `message_id` under any lookup key (one rotated since
+    /// the message was sent included), compared in constant time.
+    pub fn report_token_valid(&self, message_id: &str, token: &str) -> bool {
+        let mut valid = false;
+        for key in &self.lookup {
+            let expected = hex::encode(mac(key, &[b"sms report", message_id.as_bytes()]).get(..16).unwrap_or_default());
+            valid |= !token.is_empty() && bool::from(expected.as_bytes().ct_eq(token.as_bytes()));
+        }
+        valid
+    }
+
     /// The id of the lookup key new phone hashes are made with.
     pub fn lookup_key_id(&self) -> &str {
         Self::current(&self.lookup).map(|k| k.id.as_str()).unwrap_or_default()

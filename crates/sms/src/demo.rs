@@ -85,7 +85,13 @@ mod tests {
     use super::*;
 
     fn sms(key: &str) -> OutgoingSms {
-        OutgoingSms { message_id: key.into(), to: "+4915123456701".into(), text: "PIN 482913".into(), at: Utc::now() }
+        OutgoingSms {
+            message_id: key.into(),
+            to: "+4915123456701".into(),
+            text: "PIN 482913".into(),
+            report_token: String::new(),
+            at: Utc::now(),
+        }
     }
 
     #[tokio::test]

@@ -58,7 +58,13 @@ mod tests {
     }
 
     fn sms() -> OutgoingSms {
-        OutgoingSms { message_id: "m".into(), to: "+4915100000000".into(), text: "t".into(), at: Utc::now() }
+        OutgoingSms {
+            message_id: "m".into(),
+            to: "+4915100000000".into(),
+            text: "t".into(),
+            report_token: String::new(),
+            at: Utc::now(),
+        }
     }
 
     #[tokio::test]

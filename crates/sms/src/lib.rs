@@ -9,6 +9,7 @@
 mod demo;
 pub mod encoding;
 mod failover;
+pub mod kannel;
 pub mod smpp;
 
 pub use demo::{DeliveredSms, DemoGateway};
@@ -25,6 +26,8 @@ pub struct OutgoingSms {
     /// E.164 recipient.
     pub to: String,
     pub text: String,
+    /// What a gateway's report URL must carry to report on this message (Kannel's `dlr-url`).
+    pub report_token: String,
     /// When the worker hands it over, from the service clock.
     pub at: DateTime<Utc>,
 }

@@ -105,7 +105,13 @@ impl Peer {
 }
 
 fn sms(id: &str, to: &str, text: &str) -> OutgoingSms {
-    OutgoingSms { message_id: id.into(), to: to.into(), text: text.into(), at: chrono::Utc::now() }
+    OutgoingSms {
+        message_id: id.into(),
+        to: to.into(),
+        text: text.into(),
+        report_token: String::new(),
+        at: chrono::Utc::now(),
+    }
 }
 
 async fn report(reports: &mut mpsc::Receiver<DeliveryReport>) -> DeliveryReport {

@@ -376,7 +376,7 @@ impl Store for PostgresStore {
 
     async fn outbox_for_pickup(&self, pickup: &PickupId) -> Result<Vec<OutboxStatus>> {
         let rows = sqlx::query(
-            "SELECT id, purpose, state, state_at, segments, gateway, attempts, sent_at, last_error, dropped_at,
+            "SELECT id, message_id, purpose, state, state_at, segments, gateway, attempts, sent_at, last_error, dropped_at,
                     (sealed IS NOT NULL OR recipient IS NOT NULL OR body IS NOT NULL) AS holds_content
              FROM outbox WHERE pickup_id = $1 ORDER BY id",
         )

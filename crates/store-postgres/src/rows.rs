@@ -329,6 +329,7 @@ pub(crate) fn map_outbox(row: &PgRow) -> R<OutboxRecord> {
 pub(crate) fn map_outbox_status(row: &PgRow) -> R<OutboxStatus> {
     Ok(OutboxStatus {
         id: i(row, "id")?,
+        message_id: s(row, "message_id")?,
         purpose: s(row, "purpose")?,
         state: parsed(row, "state", DeliveryState::parse)?,
         state_at: opt_t(row, "state_at")?,

@@ -317,6 +317,7 @@ pub(crate) fn map_outbox(row: &SqliteRow) -> R<OutboxRecord> {
 pub(crate) fn map_outbox_status(row: &SqliteRow) -> R<OutboxStatus> {
     Ok(OutboxStatus {
         id: i(row, "id")?,
+        message_id: s(row, "message_id")?,
         purpose: s(row, "purpose")?,
         state: parsed(row, "state", DeliveryState::parse)?,
         state_at: opt_t(row, "state_at")?,

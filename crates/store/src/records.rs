@@ -569,6 +569,8 @@ pub enum MessageRef<'a> {
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct OutboxStatus {
     pub id: i64,
+    /// Ours, as gateways and their logs know it.
+    pub message_id: String,
     pub purpose: String,
     pub state: DeliveryState,
     /// When it reached that state.

@@ -15,6 +15,7 @@ mod family;
 mod faults;
 mod full_box;
 mod hours;
+mod kannel;
 mod kiosk_refusals;
 mod lockout;
 mod panel_limits;

@@ -50,7 +50,11 @@ fn berlin(y: i32, m: u32, d: u32, h: u32, min: u32) -> chrono::DateTime<chrono::
 }
 
 /// The pickup's messages once `done` holds for them, asking again for up to 5 s.
-async fn messages_when(app: &TestApp, id: &str, done: impl Fn(&[serde_json::Value]) -> bool) -> Vec<serde_json::Value> {
+pub async fn messages_when(
+    app: &TestApp,
+    id: &str,
+    done: impl Fn(&[serde_json::Value]) -> bool,
+) -> Vec<serde_json::Value> {
     let mut messages = Vec::new();
     for _ in 0..250 {
         messages = app.pickup(id).await["messages"].as_array().cloned().unwrap_or_default();
@@ -161,5 +165,35 @@ async fn an_sms_no_gateway_accepts_is_given_up_after_24_hours_and_the_pickup_fla
     let pickup = app.pickup(&id).await;
     assert_eq!((&pickup["attention"], &pickup["status"]), (&json!("sms_not_deliverable"), &json!("ready")));
     app.assert_recorded(&id, "sms_not_deliverable").await;
+    app.stop().await;
+}
+
+#[tokio::test]
+async fn a_report_of_an_undelivered_sms_flags_the_pickup_and_a_forged_one_is_refused() {
+    let dir = tempfile::tempdir().unwrap();
+    let app = TestApp::spawn(dir.path()).await;
+    let id = app.register("U-1", "0151 23456798", "1970-01-01", None).await;
+    app.deposit(&id).await;
+    let messages = messages_when(&app, &id, |m| m.first().is_some_and(|m| m["state"] == "accepted")).await;
+    let message = messages[0]["id"].as_str().unwrap();
+    let report =
+        |token: &str, kind: u32| format!("/api/v1/sms/reports/kannel?message={message}&token={token}&type={kind}");
+    let token = app.service.sms_report_token(message);
+    let (status, _) = app.get(&report(&token.replace(|c: char| c != '0', "0"), 2), None).await;
+    assert_eq!(status, StatusCode::FORBIDDEN);
+    let (status, _) = app.get(&format!("/api/v1/sms/reports/kannel?message=other&token={token}&type=2"), None).await;
+    assert_eq!(status, StatusCode::FORBIDDEN, "a token is good for its own message only");
+    assert_eq!(app.pickup(&id).await["attention"], json!(null));
+    let (status, _) = app.get(&report(&token, 8), None).await;
+    assert_eq!(status, StatusCode::NO_CONTENT, "accepted by the SMSC: no outcome yet");
+    assert_eq!(app.pickup(&id).await["messages"][0]["state"], "accepted");
+    let (status, _) = app.get(&report(&token, 2), None).await;
+    assert_eq!(status, StatusCode::NO_CONTENT);
+    let pickup = app.pickup(&id).await;
+    assert_eq!(
+        (&pickup["messages"][0]["state"], &pickup["attention"]),
+        (&json!("failed"), &json!("sms_not_deliverable"))
+    );
+    assert_eq!(pickup["messages"][0]["error"], "reported UNDELIV");
     app.stop().await;
 }

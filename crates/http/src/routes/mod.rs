@@ -7,6 +7,7 @@ mod kiosk;
 mod metrics;
 mod pickups;
 mod sim;
+mod sms;
 
 use axum::http::{StatusCode, Uri};
 use utoipa_axum::router::OpenApiRouter;
@@ -50,7 +51,8 @@ pub(crate) fn api(with_simulator: bool) -> OpenApiRouter<AppState> {
         .routes(routes!(kiosk::phone))
         .routes(routes!(kiosk::pin))
         .routes(routes!(kiosk::birth_date))
-        .routes(routes!(kiosk::cancel_session));
+        .routes(routes!(kiosk::cancel_session))
+        .routes(routes!(sms::kannel_report));
     if with_simulator {
         router
             .routes(routes!(sim::insert_document))

@@ -92,6 +92,8 @@ pub struct PickupView {
 /// One SMS of a pickup: where it stands and what it cost.
 #[derive(Serialize, ToSchema)]
 pub struct MessageView {
+    /// Our message id, as the gateway and its logs know it.
+    id: String,
     /// `ready`, `ready_family`, `new_pin`, `reminder` or `withdrawn`.
     purpose: String,
     /// `queued`, `accepted` (a gateway took it), `delivered` (the network reported it on the phone),
@@ -113,6 +115,7 @@ pub struct MessageView {
 impl From<OutboxStatus> for MessageView {
     fn from(m: OutboxStatus) -> Self {
         Self {
+            id: m.message_id,
             purpose: m.purpose,
             state: m.state.as_str(),
             state_at: m.state_at,

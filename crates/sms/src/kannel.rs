@@ -1,0 +1,133 @@
+//! Kannel's HTTP `sendsms` interface (and the aggregators that speak it). Kannel splits and encodes
+//! the text itself from UTF-8 (`coding` 0 for GSM 03.38, 2 for UCS-2) and reports delivery by calling
+//! the `dlr-url` we give it with `%d`, the report type: 1 delivered to the phone, 2 not delivered to
+//! the phone, 4 queued at the SMSC, 8 accepted by the SMSC, 16 refused by the SMSC. The URL names our
+//! message id and a token only this message's URL carries.
+
+use std::time::Duration;
+
+use async_trait::async_trait;
+
+use crate::encoding::{Encoding, payload};
+use crate::{Accepted, OutgoingSms, SmsError, SmsGateway};
+
+/// Where Kannel's `sendsms` is and how we call it.
+#[derive(Clone)]
+pub struct KannelSettings {
+    /// Recorded with every message this gateway accepts.
+    pub name: String,
+    /// `http://host:13013/cgi-bin/sendsms`.
+    pub url: String,
+    pub username: String,
+    pub password: String,
+    pub sender: String,
+    /// Our URL that Kannel calls with delivery reports (`…/api/v1/sms/reports/kannel`); none: no
+    /// reports are asked for.
+    pub report_url: Option<String>,
+    /// Kannel's `smsc` route, where it has several.
+    pub smsc: Option<String>,
+    pub timeout: Duration,
+}
+
+impl std::fmt::Debug for KannelSettings {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "KannelSettings({}, {}, {}, [password redacted])", self.name, self.url, self.username)
+    }
+}
+
+/// Delivered to the phone and not delivered to the phone or refused by the SMSC: the outcomes we
+/// ask to hear of (1 + 2 + 16).
+const DLR_MASK: &str = "19";
+
+/// What a Kannel report type says, if it is an outcome: delivered (true) or not (false), with the
+/// network's word for it. Intermediate types (queued, accepted by the SMSC) are no outcome.
+pub fn report_outcome(kind: u32) -> Option<(bool, &'static str)> {
+    match kind {
+        1 => Some((true, "DELIVRD")),
+        2 => Some((false, "UNDELIV")),
+        16 => Some((false, "REJECTD")),
+        _ => None,
+    }
+}
+
+/// A Kannel gateway; cheap to clone the client it holds.
+pub struct KannelGateway {
+    settings: KannelSettings,
+    client: reqwest::Client,
+}
+
+impl KannelGateway {
+    pub fn new(settings: KannelSettings) -> Result<Self, SmsError> {
+        let client = reqwest::Client::builder()
+            .timeout(settings.timeout)
+            .build()
+            .map_err(|e| SmsError::Permanent(format!("no HTTP client: {e}")))?;
+        Ok(Self { settings, client })
+    }
+
+    fn report_url(&self, sms: &OutgoingSms) -> Option<String> {
+        let base = self.settings.report_url.as_deref()?;
+        let separator = if base.contains('?') { '&' } else { '?' };
+        // `%d` is Kannel's placeholder for the report type; the rest is ours and URL-safe (hex).
+        Some(format!("{base}{separator}message={}&token={}&type=%d", sms.message_id, sms.report_token))
+    }
+}
+
+#[async_trait]
+impl SmsGateway for KannelGateway {
+    async fn send(&self, sms: &OutgoingSms) -> Result<Accepted, SmsError> {
+        let s = &self.settings;
+        let coding = match payload(&sms.text).0 {
+            Encoding::Gsm7 => "0",
+            Encoding::Ucs2 => "2",
+        };
+        let mut query: Vec<(&str, String)> = vec![
+            ("username", s.username.clone()),
+            ("password", s.password.clone()),
+            ("from", s.sender.clone()),
+            ("to", sms.to.clone()),
+            ("text", sms.text.clone()),
+            ("charset", "UTF-8".into()),
+            ("coding", coding.into()),
+        ];
+        if let Some(url) = self.report_url(sms) {
+            query.extend([("dlr-mask", DLR_MASK.into()), ("dlr-url", url)]);
+        }
+        if let Some(smsc) = &s.smsc {
+            query.push(("smsc", smsc.clone()));
+        }
+        // Errors from reqwest name the URL with its query: the password and the number. Not passed on.
+        let response = self.client.get(&s.url).query(&query).send().await.map_err(|e| {
+            SmsError::Temporary(if e.is_timeout() {
+                "Kannel did not answer in time".into()
+            } else {
+                "Kannel is not reachable".into()
+            })
+        })?;
+        let status = response.status();
+        let body = response.text().await.unwrap_or_default();
+        let said = body.lines().next().unwrap_or_default().chars().take(120).collect::<String>();
+        match status.as_u16() {
+            200..=299 => Ok(Accepted { gateway: s.name.clone(), gateway_id: sms.message_id.clone() }),
+            // A request Kannel will never take (no receiver, a text it cannot encode).
+            400 => Err(SmsError::Permanent(format!("Kannel: {said}"))),
+            // A wrong password or a sender not allowed is the configuration's fault, not the
+            // message's: tried again, so that it goes out once staff fix the configuration.
+            code => Err(SmsError::Temporary(format!("Kannel answered {code}: {said}"))),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn only_final_reports_are_outcomes() {
+        assert_eq!(report_outcome(1), Some((true, "DELIVRD")));
+        assert_eq!(report_outcome(2), Some((false, "UNDELIV")));
+        assert_eq!(report_outcome(16), Some((false, "REJECTD")));
+        assert_eq!(report_outcome(8), None, "accepted by the SMSC is not on the phone yet");
+        assert_eq!(report_outcome(4), None);
+    }
+}
