@@ -117,6 +117,8 @@ pub struct Service {
     waiting: Arc<waiting::WaitingRoom>,
     /// This server process's name among those sharing the database.
     server: Arc<str>,
+    /// SMS this process handed to a gateway, and gave up.
+    sms_counts: Arc<metrics::SmsCounts>,
 }
 
 impl Service {
@@ -143,6 +145,7 @@ impl Service {
             in_flight: TaskTracker::new(),
             waiting: Arc::default(),
             server: Arc::from(DEFAULT_SERVER_NAME),
+            sms_counts: Arc::default(),
         }
     }
 
@@ -190,8 +193,8 @@ impl Service {
         self.drivers.get(box_id).ok_or(Error::NoDriver)
     }
 
-    /// Wakes the outbox worker after a commit that queued a message.
-    fn wake_outbox(&self) {
+    /// Wakes the outbox worker: after a commit that queued a message, or when the clock was moved.
+    pub fn wake_outbox(&self) {
         self.outbox_wakeup.notify_one();
     }
 

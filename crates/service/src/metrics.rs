@@ -1,6 +1,15 @@
 //! Figures for monitoring and the load generator: what this server process has done and holds.
 
+use std::sync::atomic::{AtomicU64, Ordering};
+
 use crate::Service;
+
+/// What the outbox did in this process.
+#[derive(Debug, Default)]
+pub(crate) struct SmsCounts {
+    pub(crate) accepted: AtomicU64,
+    pub(crate) given_up: AtomicU64,
+}
 
 /// A snapshot of this process's counters.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -10,11 +19,20 @@ pub struct Metrics {
     pub commits: u64,
     /// Resident memory, where the system tells it (Linux).
     pub resident_bytes: Option<u64>,
+    /// SMS handed to a gateway by this process.
+    pub sms_accepted: u64,
+    /// SMS given up by this process (refused for good, or not accepted in time).
+    pub sms_given_up: u64,
 }
 
 impl Service {
     pub fn metrics(&self) -> Metrics {
-        Metrics { commits: self.store.changes().commits(), resident_bytes: resident_bytes() }
+        Metrics {
+            commits: self.store.changes().commits(),
+            resident_bytes: resident_bytes(),
+            sms_accepted: self.sms_counts.accepted.load(Ordering::Relaxed),
+            sms_given_up: self.sms_counts.given_up.load(Ordering::Relaxed),
+        }
     }
 }
 

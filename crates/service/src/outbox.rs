@@ -112,6 +112,7 @@ impl Service {
         match gateway.send(&sms).await {
             Ok(accepted) => {
                 self.store.outbox_sent(message.id, self.clock.now(), &accepted.gateway, &accepted.gateway_id).await?;
+                self.sms_counts.accepted.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
                 tracing::info!(
                     message = %message.message_id, purpose = %message.purpose, gateway = %accepted.gateway,
                     "SMS handed to the gateway"
@@ -147,6 +148,7 @@ impl Service {
             self.apply(tx.as_mut(), &p, PickupEvent::SmsNotDeliverable, &Actor::System, None).await?;
         }
         tx.commit().await?;
+        self.sms_counts.given_up.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
         tracing::warn!(pickup = %pickup, reason, "SMS given up; the pickup is flagged for staff");
         Ok(true)
     }

@@ -10,6 +10,7 @@ mod latency;
 mod limit;
 mod report;
 mod server;
+mod sms;
 
 use std::path::PathBuf;
 use std::sync::Arc;
@@ -85,12 +86,17 @@ enum BenchCommand {
     /// Fills a data directory's database with a large history (collected pickups across many
     /// sites), so that `abholbox bench --data-dir` measures a full database.
     Fill(fill::FillArgs),
+    /// Measures SMS per second through the outbox to an SMPP SMSC: an evening's delivery held back
+    /// by the quiet hours, sent when they end.
+    Sms(sms::SmsBenchArgs),
 }
 
 /// Runs the bench; exit code 0 when every pickup completed, 1 when any failed.
 pub async fn run(args: BenchArgs) -> anyhow::Result<i32> {
-    if let Some(BenchCommand::Fill(fill)) = args.command {
-        return fill::run(fill).await;
+    match args.command {
+        Some(BenchCommand::Fill(fill)) => return fill::run(fill).await,
+        Some(BenchCommand::Sms(sms)) => return sms::run(sms).await,
+        None => {}
     }
     if let Some(url) = &args.database {
         limit::check_database(url)?;

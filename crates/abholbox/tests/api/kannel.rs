@@ -36,7 +36,7 @@ fn free_port() -> u16 {
 }
 
 impl Kannel {
-    fn start(dir: &Path) -> Option<Self> {
+    async fn start(dir: &Path) -> Option<Self> {
         let installed = Command::new("bearerbox").arg("-v").output().is_ok() && Path::new(FAKESMSC).exists();
         if !installed {
             assert!(
@@ -78,17 +78,29 @@ impl Kannel {
                 .unwrap(),
         );
         wait_for_port(sendsms);
-        Some(kannel)
+        // Messages sent before the fake network is connected wait a minute in bearerbox's queue.
+        let status = format!("http://127.0.0.1:{admin}/status.txt?password=admin");
+        for _ in 0..1000 {
+            let text = match reqwest::get(&status).await {
+                Ok(r) => r.text().await.unwrap_or_default(),
+                Err(_) => String::new(),
+            };
+            if text.lines().any(|l| l.contains("fake") && l.contains("online")) {
+                return Some(kannel);
+            }
+            tokio::time::sleep(Duration::from_millis(20)).await;
+        }
+        panic!("the fake network did not come online in Kannel");
     }
 
     fn sendsms_url(&self) -> String {
         format!("http://127.0.0.1:{}/cgi-bin/sendsms", self.sendsms_port)
     }
 
-    /// What the fake network received: `<from> <to> <type> <text>` per message, waiting up to 10 s.
+    /// What the fake network received: `<from> <to> <type> <text>` per message, waiting up to 20 s.
     async fn received(&self, count: usize) -> Vec<String> {
         let mut got = Vec::new();
-        for _ in 0..500 {
+        for _ in 0..1000 {
             let log = std::fs::read_to_string(&self.network_log).unwrap_or_default();
             got = log
                 .lines()
@@ -117,7 +129,7 @@ fn wait_for_port(port: u16) {
 #[tokio::test]
 async fn sms_go_through_a_real_kannel_and_its_delivery_reports_come_back() {
     let dir = tempfile::tempdir().unwrap();
-    let Some(kannel) = Kannel::start(dir.path()) else { return };
+    let Some(kannel) = Kannel::start(dir.path()).await else { return };
     let password = dir.path().join("kannel-password");
     std::fs::write(&password, "kannel-secret\n").unwrap();
     let port = free_port();

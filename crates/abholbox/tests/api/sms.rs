@@ -49,14 +49,15 @@ fn berlin(y: i32, m: u32, d: u32, h: u32, min: u32) -> chrono::DateTime<chrono::
     chrono_tz::Europe::Berlin.with_ymd_and_hms(y, m, d, h, min, 0).single().unwrap().with_timezone(&chrono::Utc)
 }
 
-/// The pickup's messages once `done` holds for them, asking again for up to 5 s.
+/// The pickup's messages once `done` holds for them, asking again for up to 20 s (a gateway's
+/// report may take its time on a busy machine).
 pub async fn messages_when(
     app: &TestApp,
     id: &str,
     done: impl Fn(&[serde_json::Value]) -> bool,
 ) -> Vec<serde_json::Value> {
     let mut messages = Vec::new();
-    for _ in 0..250 {
+    for _ in 0..1000 {
         messages = app.pickup(id).await["messages"].as_array().cloned().unwrap_or_default();
         if done(&messages) {
             return messages;

@@ -24,6 +24,13 @@ pub(crate) async fn metrics(State(state): State<AppState>, caller: Caller) -> Re
          # TYPE abholbox_store_commits_total counter\n",
     );
     text.push_str(&format!("abholbox_store_commits_total {}\n", m.commits));
+    text.push_str(&format!(
+        "# HELP abholbox_sms_accepted_total SMS this server process handed to a gateway.\n\
+         # TYPE abholbox_sms_accepted_total counter\nabholbox_sms_accepted_total {}\n\
+         # HELP abholbox_sms_given_up_total SMS this server process gave up (refused, or not accepted in time).\n\
+         # TYPE abholbox_sms_given_up_total counter\nabholbox_sms_given_up_total {}\n",
+        m.sms_accepted, m.sms_given_up
+    ));
     if let Some(bytes) = m.resident_bytes {
         text.push_str(
             "# HELP abholbox_process_resident_memory_bytes Resident memory of this server process.\n\
