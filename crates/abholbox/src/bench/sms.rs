@@ -180,7 +180,8 @@ async fn one(client: &reqwest::Client, base: &str, token: &str, n: u32, box_id: 
     let id = registered.get("id").and_then(Value::as_str).context("an id")?.to_owned();
     let deposit = json!({ "pickup": id });
     let (status, loaded) = call(Method::POST, format!("/api/v1/boxes/{box_id}/deposits"), Some(deposit), true).await?;
-    let compartment = loaded.get("compartment").and_then(Value::as_u64).with_context(|| format!("deposit {n}: {status} {loaded}"))?;
+    let compartment =
+        loaded.get("compartment").and_then(Value::as_u64).with_context(|| format!("deposit {n}: {status} {loaded}"))?;
     let close = format!("/api/v1/sim/boxes/{box_id}/compartments/{compartment}/close");
     for attempt in 0.. {
         let (status, body) = call(Method::POST, close.clone(), Some(json!({})), false).await?;

@@ -49,5 +49,9 @@ fn the_bench_refuses_what_it_cannot_do() {
     assert_eq!(out.status.code(), Some(64), "--url needs --tokens");
     let out = Command::new(BIN).args(["bench", "sms", "--smsc", "localhost"]).output().unwrap();
     assert!(!out.status.success());
-    assert!(String::from_utf8_lossy(&out.stderr).contains("--smsc: HOST:PORT"), "{}", String::from_utf8_lossy(&out.stderr));
+    assert!(
+        String::from_utf8_lossy(&out.stderr).contains("--smsc: HOST:PORT"),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
 }
