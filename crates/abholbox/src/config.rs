@@ -372,6 +372,7 @@ impl Config {
             "kannel_password",
             "test_postgres",
             "require_peers",
+            "timing_steps",
         ]));
         figment.extract().map_err(|e| anyhow::anyhow!("configuration: {e}"))
     }
@@ -433,7 +434,7 @@ impl Config {
         if !(1..=90).contains(&self.pickup.window_days) {
             bail!("pickup.window_days must be between 1 and 90");
         }
-        self.sms.validate()?;
+        self.sms.validate(self.simulator_api)?;
         abholbox_core::ids::SiteId::parse(&self.server_name).context("server_name")?;
         match self.backend() {
             Backend::Sqlite | Backend::Postgres => {}

@@ -314,6 +314,13 @@ fn warn_simulator_api() {
     tracing::warn!("simulator_api is on: the simulator's routes need no token and show PINs");
 }
 
+/// Says that no SMS will reach a citizen: the demo gateway's inbox is read by nobody outside the demo.
+fn warn_demo_gateway() {
+    eprintln!("WARNING: sms.gateway is \"demo\": no SMS reaches any citizen, so nobody learns their PIN.");
+    eprintln!("WARNING: configure [sms] gateway = \"smpp\" or \"kannel\" (docs/sms.md) before real use.");
+    tracing::warn!("sms.gateway is demo: no SMS reaches any citizen");
+}
+
 /// Writes the demo's URL and tokens for the README's walkthrough to source; readable by the owner only.
 fn write_demo_env(
     dir: &std::path::Path,
@@ -343,6 +350,9 @@ async fn run(cli: Cli) -> anyhow::Result<i32> {
             let config = Config::load(Some(&config))?;
             if config.simulator_api {
                 warn_simulator_api();
+            }
+            if config.sms.gateway == "demo" && !config.simulator_api {
+                warn_demo_gateway();
             }
             let stop = shutdown_signal()?;
             let app = Application::build(&config, Arc::new(SystemClock)).await?;
@@ -436,7 +446,10 @@ async fn run(cli: Cli) -> anyhow::Result<i32> {
                 eprintln!("abholbox: the text on stdin is longer than 64 KiB");
                 return Ok(64);
             }
-            let text = String::from_utf8(bytes).context("the text on stdin is not UTF-8")?;
+            let Ok(text) = String::from_utf8(bytes) else {
+                eprintln!("abholbox: the text on stdin is not UTF-8");
+                return Ok(64);
+            };
             let text = text.strip_suffix('\n').map_or(text.as_str(), |t| t.strip_suffix('\r').unwrap_or(t));
             println!("{}", serde_json::to_string(&abholbox_sms::encoding::cost(text))?);
         }

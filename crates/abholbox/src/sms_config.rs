@@ -131,7 +131,14 @@ pub struct Gateways {
 }
 
 impl SmsConfig {
-    pub fn validate(&self) -> anyhow::Result<()> {
+    /// Checks the section; `simulator` says whether the simulator's routes are on (the demo), the
+    /// only place where the demo gateway's inbox is seen by anyone.
+    pub fn validate(&self, simulator: bool) -> anyhow::Result<()> {
+        if self.secondary == "demo" && !simulator {
+            bail!(
+                "sms.secondary = \"demo\" would put citizens' SMS into an inbox nobody reads; name a real gateway or none"
+            );
+        }
         for (key, kind) in [("sms.gateway", &self.gateway), ("sms.secondary", &self.secondary)] {
             match kind.as_str() {
                 "demo" | "smpp" | "kannel" => {}
@@ -153,6 +160,11 @@ impl SmsConfig {
             if smpp.window == 0 || smpp.max_per_second == 0 || smpp.enquire_link_seconds == 0 {
                 bail!("sms.smpp: window, max_per_second and enquire_link_seconds must be at least 1");
             }
+            if secret(smpp.password_file.as_ref(), "sms.smpp.password_file", "ABHOLBOX_SMPP_PASSWORD")?.is_empty() {
+                bail!(
+                    "sms.smpp: no password; set password_file or ABHOLBOX_SMPP_PASSWORD (a bind with none would be refused again and again)"
+                );
+            }
         }
         if [&self.gateway, &self.secondary].iter().any(|k| *k == "kannel") {
             let kannel =
@@ -163,12 +175,23 @@ impl SmsConfig {
             if !kannel.report_url.is_empty() && !kannel.report_url.starts_with("http") {
                 bail!("sms.kannel.report_url: a URL at which Kannel reaches this server, or empty");
             }
+            if secret(kannel.password_file.as_ref(), "sms.kannel.password_file", "ABHOLBOX_KANNEL_PASSWORD")?.is_empty()
+            {
+                bail!("sms.kannel: no password; set password_file or ABHOLBOX_KANNEL_PASSWORD");
+            }
         }
         if !(1..=24 * 14).contains(&self.give_up_after_hours) {
             bail!("sms.give_up_after_hours must be between 1 and 336");
         }
-        quiet_hours(&self.quiet_hours).context("sms.quiet_hours")?;
-        self.reminder_time().context("sms.reminder_time")?;
+        let quiet = quiet_hours(&self.quiet_hours).context("sms.quiet_hours")?;
+        let reminder = self.reminder_time().context("sms.reminder_time")?;
+        if quiet.is_some_and(|q| q.contains(reminder)) {
+            bail!(
+                "sms.reminder_time {} falls in the quiet hours {}: the reminder would come a day late",
+                self.reminder_time,
+                self.quiet_hours
+            );
+        }
         if self.reminder_days_before > 30 {
             bail!("sms.reminder_days_before must be between 0 and 30");
         }
@@ -280,8 +303,9 @@ fn quiet_hours(value: &str) -> anyhow::Result<Option<QuietHours>> {
 /// An alphanumeric sender id is at most 11 characters that every network passes (ASCII letters,
 /// digits, spaces); a numeric one is a number in international form.
 fn valid_sender(sender: &str) -> anyhow::Result<()> {
-    let digits = sender.strip_prefix('+').unwrap_or(sender);
-    let numeric = !digits.is_empty() && digits.len() <= 15 && digits.bytes().all(|b| b.is_ascii_digit());
+    let numeric = sender
+        .strip_prefix('+')
+        .is_some_and(|digits| (6..=15).contains(&digits.len()) && digits.bytes().all(|b| b.is_ascii_digit()));
     let alphanumeric = (1..=11).contains(&sender.chars().count())
         && sender.bytes().all(|b| b.is_ascii_alphanumeric() || b == b' ')
         && !sender.starts_with(' ')
@@ -300,27 +324,37 @@ mod tests {
 
     #[test]
     fn sender_ids_are_short_ascii_names_or_numbers() {
-        for good in ["Abholbox", "Stadt DUS", "ABCDEFGHIJK", "+4921189900", "4921189900"] {
+        for good in ["Abholbox", "Stadt DUS", "ABCDEFGHIJK", "+4921189900", "DUS 2026"] {
             assert!(valid_sender(good).is_ok(), "{good}");
         }
-        for bad in ["", "ABCDEFGHIJKL", "Düsseldorf", " Stadt", "Stadt-DUS", "+"] {
+        for bad in ["", "ABCDEFGHIJKL", "Düsseldorf", " Stadt", "Stadt-DUS", "+", "+12", "+49 211 89900"] {
             assert!(valid_sender(bad).is_err(), "{bad}");
         }
     }
 
     #[test]
     fn gateways_are_checked_before_anything_is_sent() {
+        let dir = tempfile::tempdir().unwrap();
+        let password = dir.path().join("password");
+        std::fs::write(&password, "secret\n").unwrap();
         let mut sms = SmsConfig::default();
-        assert!(sms.validate().is_ok());
+        assert!(sms.validate(false).is_ok());
         sms.gateway = "smpp".into();
-        assert!(sms.validate().unwrap_err().to_string().contains("[sms.smpp]"));
+        assert!(sms.validate(false).unwrap_err().to_string().contains("[sms.smpp]"));
         sms.smpp = Some(SmppConfig { host: "smsc.example".into(), system_id: "city".into(), ..Default::default() });
-        assert!(sms.validate().is_ok());
+        assert!(sms.validate(false).unwrap_err().to_string().contains("no password"));
+        sms.smpp = Some(SmppConfig { password_file: Some(password), ..sms.smpp.unwrap() });
+        assert!(sms.validate(false).is_ok());
         sms.secondary = "smpp".into();
-        assert!(sms.validate().is_err(), "the same kind twice");
+        assert!(sms.validate(false).is_err(), "the same kind twice");
         sms.secondary = "demo".into();
-        assert!(sms.validate().is_ok());
+        assert!(sms.validate(false).unwrap_err().to_string().contains("inbox nobody reads"));
+        assert!(sms.validate(true).is_ok(), "the demo's own");
+        sms.secondary = String::new();
+        sms.reminder_time = "21:00".into();
+        assert!(sms.validate(false).unwrap_err().to_string().contains("a day late"));
+        sms.reminder_time = "10:00".into();
         sms.gateway = "carrier-pigeon".into();
-        assert!(sms.validate().unwrap_err().to_string().contains("not a gateway"));
+        assert!(sms.validate(false).unwrap_err().to_string().contains("not a gateway"));
     }
 }

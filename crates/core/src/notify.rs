@@ -35,7 +35,8 @@ impl QuietHours {
         Ok(Self { start, end })
     }
 
-    fn contains(&self, t: NaiveTime) -> bool {
+    /// Whether a local time of day falls in the quiet hours.
+    pub fn contains(&self, t: NaiveTime) -> bool {
         if self.start < self.end { self.start <= t && t < self.end } else { t >= self.start || t < self.end }
     }
 
@@ -69,6 +70,19 @@ pub fn first_instant(tz: Tz, local: NaiveDateTime) -> DateTime<Utc> {
     Utc.from_utc_datetime(&local)
 }
 
+/// The end of the local day that `at` falls on (the first instant of the next day): a pickup window
+/// ends at a day's end, so that the date the SMS names is a whole day to collect on, not a day that
+/// ends at the minute the document was loaded.
+pub fn end_of_local_day(at: DateTime<Utc>, tz: Tz) -> DateTime<Utc> {
+    let next = at.with_timezone(&tz).date_naive() + Days::new(1);
+    first_instant(tz, next.and_time(NaiveTime::MIN))
+}
+
+/// The last local day on which a document due at `deadline` can be collected.
+pub fn last_day(deadline: DateTime<Utc>, tz: Tz) -> NaiveDate {
+    (deadline - chrono::Duration::nanoseconds(1)).with_timezone(&tz).date_naive()
+}
+
 /// When the reminder for a document due at `deadline` goes out: `days_before` local days before the
 /// deadline's local day, at `at` local time. `None` when that is not after `ready_at` (a short
 /// window leaves no room for a reminder) or when `days_before` is 0 (no reminders).
@@ -82,8 +96,7 @@ pub fn reminder_at(
     if days_before == 0 {
         return None;
     }
-    let day: NaiveDate =
-        deadline.with_timezone(&tz).date_naive().checked_sub_days(Days::new(u64::from(days_before)))?;
+    let day: NaiveDate = last_day(deadline, tz).checked_sub_days(Days::new(u64::from(days_before)))?;
     let when = first_instant(tz, day.and_time(at));
     (when > ready_at && when < deadline).then_some(when)
 }
@@ -162,6 +175,21 @@ mod tests {
         assert_eq!(
             reminder_at(deadline, berlin(2026, 12, 1, 9, 0), Berlin, 2, ten()),
             Some(berlin(2026, 12, 8, 10, 0))
+        );
+    }
+
+    #[test]
+    fn a_window_ends_with_its_local_day() {
+        let loaded = berlin(2026, 12, 9, 23, 48);
+        let end = end_of_local_day(loaded, Berlin);
+        assert_eq!(end, berlin(2026, 12, 10, 0, 0));
+        assert_eq!(last_day(end, Berlin), NaiveDate::from_ymd_opt(2026, 12, 9).unwrap());
+        // The day the clocks go back has 25 hours; its end is still local midnight.
+        assert_eq!(end_of_local_day(berlin(2026, 10, 25, 12, 0), Berlin), berlin(2026, 10, 26, 0, 0));
+        assert_eq!(
+            reminder_at(end, berlin(2026, 12, 1, 9, 0), Berlin, 2, ten()),
+            Some(berlin(2026, 12, 7, 10, 0)),
+            "two days before the last day"
         );
     }
 

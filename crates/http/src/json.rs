@@ -21,9 +21,11 @@ where
         match axum::Json::<T>::from_request(req, state).await {
             Ok(axum::Json(v)) => Ok(Self(v)),
             Err(rejection) => Err(match rejection {
-                JsonRejection::JsonDataError(e) => {
-                    ApiError::request(StatusCode::UNPROCESSABLE_ENTITY, "invalid_request", e.body_text())
-                }
+                JsonRejection::JsonDataError(e) => ApiError::request(
+                    StatusCode::UNPROCESSABLE_ENTITY,
+                    "invalid_request",
+                    without_value(&e.body_text()),
+                ),
                 JsonRejection::JsonSyntaxError(e) => {
                     ApiError::request(StatusCode::BAD_REQUEST, "invalid_json", e.body_text())
                 }
@@ -33,5 +35,56 @@ where
                 other => ApiError::request(other.status(), "invalid_body", other.body_text()),
             }),
         }
+    }
+}
+
+/// serde names a value of the wrong type in its message ("invalid type: integer `4915123456701`,
+/// expected a string"); a phone number or PIN sent as a number would come back in the answer and in
+/// client logs. The value is left out; field names stay.
+fn without_value(message: &str) -> String {
+    for marker in ["invalid type: ", "invalid value: "] {
+        let Some(at) = message.find(marker) else { continue };
+        let rest = at + marker.len();
+        let tail = message.get(rest..).unwrap_or_default();
+        let Some((open, quote)) =
+            tail.char_indices().take_while(|(_, c)| *c != ',').find(|(_, c)| *c == '`' || *c == '"')
+        else {
+            continue;
+        };
+        // The value ends with the last delimiter before ", expected" (a string may hold the delimiter).
+        let value_end = tail.find(", expected").unwrap_or(tail.len());
+        let Some(close) = tail.get(open + 1..value_end).and_then(|r| r.rfind(quote)).map(|c| open + 1 + c) else {
+            continue;
+        };
+        let start = if tail.get(..open).is_some_and(|m| m.ends_with(' ')) { open - 1 } else { open };
+        return format!(
+            "{}{}{}",
+            message.get(..rest).unwrap_or_default(),
+            tail.get(..start).unwrap_or_default(),
+            tail.get(close + 1..).unwrap_or_default()
+        );
+    }
+    message.to_owned()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::without_value;
+
+    #[test]
+    fn a_value_of_the_wrong_type_is_not_echoed() {
+        assert_eq!(
+            without_value("phone: invalid type: integer `4915123456701`, expected a string at line 1 column 20"),
+            "phone: invalid type: integer, expected a string at line 1 column 20"
+        );
+        assert_eq!(
+            without_value("pin: invalid type: string \"0151 234\", expected u32 at line 1"),
+            "pin: invalid type: string, expected u32 at line 1"
+        );
+        assert_eq!(without_value("missing field `phone`"), "missing field `phone`", "field names stay");
+        assert_eq!(
+            without_value("invalid value: integer `7`, expected one of `a`, `b`"),
+            "invalid value: integer, expected one of `a`, `b`"
+        );
     }
 }

@@ -38,7 +38,14 @@ pub(crate) fn limit_requests(router: Router, per_second: u32) -> Router {
     router.layer(axum::middleware::from_fn_with_state(limiter, check))
 }
 
+/// Where a gateway reports on many messages from one address at once (the morning after the quiet
+/// hours): each call carries its message's own token, and a report refused here would be lost.
+const GATEWAY_REPORTS: &str = "/api/v1/sms/reports/";
+
 async fn check(State(limiter): State<Arc<Limiter>>, request: Request, next: Next) -> Response {
+    if request.uri().path().starts_with(GATEWAY_REPORTS) {
+        return next.run(request).await;
+    }
     let client = request.extensions().get::<ConnectInfo<SocketAddr>>().map(|c| c.0.ip());
     if let Some(ip) = client
         && limiter.check_key(&ip).is_err()

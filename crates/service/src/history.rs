@@ -82,6 +82,14 @@ impl Service {
         next.failed_pin_attempts = t.state.failed_pins;
         next.failed_third_factor_attempts = t.state.failed_third_factors;
         next.deadline = t.state.deadline;
+        if matches!(event, PickupEvent::DepositCompleted)
+            && let Some(deadline) = next.deadline
+        {
+            // The window ends with the local day: the date the SMS names is a whole day to come on.
+            let site = tx.site(&next.site).await?.ok_or(Error::NotFound("site"))?;
+            let tz: chrono_tz::Tz = site.time_zone.parse().unwrap_or(chrono_tz::Europe::Berlin);
+            next.deadline = Some(abholbox_core::notify::end_of_local_day(deadline, tz));
+        }
         next.attention = t.state.attention;
         next.withdrawal_started_at = match (before.withdrawing, t.state.withdrawing) {
             (false, true) => Some(at),

@@ -178,7 +178,7 @@ impl Texts {
             old_document: messages.text(lang, &format!("old-document-{kind}"), &[]),
             site: site.to_owned(),
             address: street_line(address).to_owned(),
-            deadline: format_date(deadline, &date_format),
+            deadline: format_date(deadline - chrono::Duration::nanoseconds(1), &date_format),
             hours: None,
             tz: deadline.timezone(),
         }

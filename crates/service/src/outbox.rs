@@ -82,9 +82,10 @@ pub enum OutboxRound {
     Empty,
 }
 
-/// Backoff for the n-th failed attempt: 5 s doubling to at most an hour, plus up to 20% jitter.
+/// Backoff for the n-th failed attempt: 5 s doubling to at most 5 minutes, plus up to 20% jitter. A
+/// PIN waits at most that long after its gateway is back; 288 tries a day cost the gateway nothing.
 pub fn backoff(attempt: u32) -> Duration {
-    let base = 5i64.saturating_mul(1i64 << attempt.min(10)).min(3600);
+    let base = 5i64.saturating_mul(1i64 << attempt.min(10)).min(300);
     let jitter = rand::rng().random_range(0..=base / 5);
     Duration::seconds(base + jitter)
 }
@@ -249,9 +250,9 @@ mod tests {
     fn backoff_doubles_and_is_capped() {
         for attempt in 0..20 {
             let b = backoff(attempt).num_seconds();
-            let base = (5i64 << attempt.min(10)).min(3600);
+            let base = (5i64 << attempt.min(10)).min(300);
             assert!((base..=base + base / 5).contains(&b), "attempt {attempt}: {b}");
         }
-        assert!(backoff(30).num_seconds() <= 4320);
+        assert!(backoff(30).num_seconds() <= 360);
     }
 }

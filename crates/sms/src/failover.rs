@@ -24,10 +24,13 @@ impl Failover {
 impl SmsGateway for Failover {
     async fn send(&self, sms: &OutgoingSms) -> Result<Accepted, SmsError> {
         match self.primary.send(sms).await {
-            Err(SmsError::Temporary(first)) => self.secondary.send(sms).await.map_err(|e| match e {
-                SmsError::Temporary(second) => SmsError::Temporary(format!("{first}; secondary: {second}")),
-                permanent => permanent,
-            }),
+            Err(SmsError::Temporary(first)) => {
+                tracing::warn!(message = %sms.message_id, error = %first, "the primary gateway cannot send; the secondary takes the message");
+                self.secondary.send(sms).await.map_err(|e| match e {
+                    SmsError::Temporary(second) => SmsError::Temporary(format!("{first}; secondary: {second}")),
+                    permanent => permanent,
+                })
+            }
             other => other,
         }
     }

@@ -284,15 +284,13 @@ pub fn address(value: &str) -> (u8, u8, String) {
     }
 }
 
-/// Whether a `submit_sm` answer says that the same message will never be taken: the number or the
-/// message is wrong, not the moment.
+/// Whether a `submit_sm` answer says that this message will never be taken: its number or its text
+/// is wrong, not the moment. A refused sender is not: that is the configuration's fault, the same for
+/// every message, and once fixed they all go out.
 fn is_permanent(status: u32) -> bool {
-    const PERMANENT: [Status; 8] = [
+    const PERMANENT: [Status; 5] = [
         Status::ESME_RINVMSGLEN,
-        Status::ESME_RINVSRCADR,
         Status::ESME_RINVDSTADR,
-        Status::ESME_RINVSRCTON,
-        Status::ESME_RINVSRCNPI,
         Status::ESME_RINVDSTTON,
         Status::ESME_RINVDSTNPI,
         Status::ESME_RINVESMCLASS,
@@ -382,6 +380,13 @@ impl Inner {
                     return Ok(resp.message_id.unwrap_or_default());
                 }
                 _ if is_throttling(status) => self.throttled().await,
+                _ if [Status::ESME_RINVSRCADR, Status::ESME_RINVSRCTON, Status::ESME_RINVSRCNPI]
+                    .iter()
+                    .any(|s| *s as u32 == status) =>
+                {
+                    tracing::error!(gateway = %self.settings.name, status, "the SMSC refuses the sender; check sms.sender");
+                    return Err(SmsError::Temporary(format!("the SMSC refuses the sender ({status:#04x})")));
+                }
                 _ if is_permanent(status) => {
                     return Err(SmsError::Permanent(format!("SMSC status {status:#04x}")));
                 }
@@ -449,5 +454,6 @@ mod tests {
         assert!(is_permanent(0x0B));
         assert!(!is_permanent(0x58) && is_throttling(0x58) && is_throttling(0x14));
         assert!(!is_permanent(0x08), "a system error passes");
+        assert!(!is_permanent(0x0A), "a refused sender is the configuration's fault: retried");
     }
 }

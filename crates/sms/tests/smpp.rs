@@ -231,3 +231,41 @@ async fn an_idle_session_is_kept_alive_with_enquire_link() {
     peer.wait_for(|e| e["event"] == "enquire_link", 3).await;
     assert!(gateway.is_bound());
 }
+
+#[tokio::test]
+async fn no_more_than_the_window_awaits_an_answer_at_once() {
+    let Some(mut peer) = Peer::start().await else { return };
+    let (tx, _reports) = mpsc::channel(16);
+    let settings = SmppSettings { window: 3, ..peer.settings(true) };
+    let gateway = Arc::new(SmppGateway::start(settings, tx));
+    gateway.send(&sms("m-0", "+4915123456701", "PIN 0")).await.unwrap();
+    peer.command("hold").await;
+    let sends: Vec<_> = (1..=5)
+        .map(|n| {
+            let gateway = gateway.clone();
+            tokio::spawn(async move { gateway.send(&sms(&format!("m-{n}"), "+4915123456701", "PIN")).await })
+        })
+        .collect();
+    peer.wait_for(|e| e["event"] == "held", 3).await;
+    tokio::time::sleep(Duration::from_millis(500)).await;
+    assert_eq!(peer.events("held").len(), 3, "the other two wait for a free place in the window");
+    peer.command("drop").await;
+    for send in sends {
+        let _ = send.await.unwrap();
+    }
+}
+
+#[tokio::test]
+async fn the_send_rate_is_held() {
+    let Some(peer) = Peer::start().await else { return };
+    let (tx, _reports) = mpsc::channel(16);
+    let settings = SmppSettings { max_per_second: 20, ..peer.settings(true) };
+    let gateway = SmppGateway::start(settings, tx);
+    gateway.send(&sms("m-0", "+4915123456701", "PIN 0")).await.unwrap();
+    let started = std::time::Instant::now();
+    for n in 1..=10 {
+        gateway.send(&sms(&format!("m-{n}"), "+4915123456701", "PIN")).await.unwrap();
+    }
+    let took = started.elapsed();
+    assert!(took >= Duration::from_millis(450), "10 messages at 20 a second take half a second: {took:?}");
+}

@@ -145,12 +145,15 @@ async fn the_reminder_goes_out_on_its_local_day_across_the_clock_change_and_not_
 async fn an_sms_no_gateway_accepts_is_given_up_after_24_hours_and_the_pickup_flagged() {
     let dir = tempfile::tempdir().unwrap();
     let closed_port = std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port();
+    let password = dir.path().join("password");
+    std::fs::write(&password, "secret").unwrap();
     let app = TestApp::spawn_with(dir.path(), |c| {
         c.sms.gateway = "smpp".into();
         c.sms.smpp = Some(abholbox::sms_config::SmppConfig {
             host: "127.0.0.1".into(),
             port: closed_port,
             system_id: "abholbox".into(),
+            password_file: Some(password.clone()),
             ..Default::default()
         });
     })
@@ -196,5 +199,30 @@ async fn a_report_of_an_undelivered_sms_flags_the_pickup_and_a_forged_one_is_ref
         (&json!("failed"), &json!("sms_not_deliverable"))
     );
     assert_eq!(pickup["messages"][0]["error"], "reported UNDELIV");
+    app.stop().await;
+}
+
+#[tokio::test]
+async fn the_secondary_gateway_takes_over_while_the_first_cannot_send() {
+    let dir = tempfile::tempdir().unwrap();
+    let closed_port = std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port();
+    let password = dir.path().join("password");
+    std::fs::write(&password, "secret").unwrap();
+    let app = TestApp::spawn_with(dir.path(), |c| {
+        c.sms.gateway = "kannel".into();
+        c.sms.secondary = "demo".into();
+        c.sms.kannel = Some(abholbox::sms_config::KannelConfig {
+            url: format!("http://127.0.0.1:{closed_port}/cgi-bin/sendsms"),
+            username: "abholbox".into(),
+            password_file: Some(password.clone()),
+            ..Default::default()
+        });
+    })
+    .await;
+    let id = app.register("F-1", "0151 23456789", "1970-01-01", None).await;
+    app.deposit(&id).await;
+    assert_eq!(app.sms_to("+4915123456789", 1).await.len(), 1, "Kannel is down: the demo inbox has it");
+    let messages = messages_when(&app, &id, |m| m.first().is_some_and(|m| m["state"] == "accepted")).await;
+    assert_eq!((&messages[0]["gateway"], &messages[0]["attempts"]), (&json!("demo"), &json!(1)));
     app.stop().await;
 }

@@ -1,6 +1,7 @@
 //! Every pickup has a way out: cancelled by the registry, expired by the clock, withdrawn by staff.
 
 use abholbox_core::ids::PickupId;
+use abholbox_service::clock::Clock;
 use reqwest::StatusCode;
 use serde_json::{Value, json};
 
@@ -93,7 +94,15 @@ async fn a_pickup_past_its_deadline_expires_and_goes_back_to_the_counter() {
         "a ready document is for its citizen"
     );
 
-    app.clock.advance(chrono::Duration::days(10) + chrono::Duration::seconds(1));
+    // The window ends with the local day ten days on: at local midnight.
+    let deadline: chrono::DateTime<chrono::Utc> = app.pickup(&id).await["deadline"].as_str().unwrap().parse().unwrap();
+    let local = deadline.with_timezone(&chrono_tz::Europe::Berlin);
+    assert_eq!(local.time(), chrono::NaiveTime::MIN, "{local}");
+    assert_eq!(
+        local.date_naive() - app.clock.now().with_timezone(&chrono_tz::Europe::Berlin).date_naive(),
+        chrono::Duration::days(11)
+    );
+    app.clock.set(deadline + chrono::Duration::seconds(1));
     let (_, status, body) = app.authenticate("0151 23456743", &pin).await;
     assert_eq!(
         (status, body["error"]["code"].as_str()),

@@ -299,7 +299,12 @@ fn a_sigterm_as_soon_as_the_server_serves_stops_it_in_order() {
             .spawn()
             .unwrap();
         let mut lines = std::io::BufReader::new(server.stderr.take().unwrap()).lines();
-        assert!(lines.by_ref().map_while(Result::ok).any(|l| l.contains("abholbox is serving")));
+        let before: Vec<String> =
+            lines.by_ref().map_while(Result::ok).take_while(|l| !l.contains("abholbox is serving")).collect();
+        assert!(
+            before.iter().any(|l| l.starts_with("WARNING: sms.gateway is \"demo\": no SMS reaches any citizen")),
+            "a server without a real SMS gateway says so: {before:?}"
+        );
         let kill = Command::new("kill").args(["-TERM", &server.id().to_string()]).status().unwrap();
         assert!(kill.success());
         let rest: Vec<String> = lines.map_while(Result::ok).collect();

@@ -100,7 +100,8 @@ pub struct MessageView {
     /// `failed` (refused, undeliverable or not accepted in time: the pickup is flagged
     /// `sms_not_deliverable`) or `dropped` (the pickup was called off before it went out).
     state: &'static str,
-    /// When it reached that state.
+    /// When it reached that state; for a `queued` message, when it is due (after the quiet hours, on
+    /// a reminder's day).
     state_at: Option<DateTime<Utc>>,
     /// What the city pays for it.
     segments: u32,
