@@ -133,6 +133,11 @@ async fn one_address_sending_without_pause_is_slowed_and_answered_in_the_error_f
     let h = refused.headers();
     assert!(h.contains_key("retry-after") && h.contains_key("content-security-policy"), "{h:?}");
     assert_eq!(h["x-frame-options"], "DENY");
+    // A gateway reports on many messages from one address at once; each report has its own token.
+    for n in 0..30 {
+        let (status, _) = app.get(&format!("/api/v1/sms/reports/kannel?message=m{n}&token=00&type=1"), None).await;
+        assert_eq!(status, reqwest::StatusCode::FORBIDDEN, "checked by its token, not refused by the limit");
+    }
     tokio::time::sleep(std::time::Duration::from_millis(400)).await;
     let (status, _) = app.get("/healthz", None).await;
     assert!(status.is_success(), "the allowance refills");
