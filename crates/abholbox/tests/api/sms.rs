@@ -188,6 +188,19 @@ async fn a_report_of_an_undelivered_sms_flags_the_pickup_and_a_forged_one_is_ref
     let (status, _) = app.get(&format!("/api/v1/sms/reports/kannel?message=other&token={token}&type=2"), None).await;
     assert_eq!(status, StatusCode::FORBIDDEN, "a token is good for its own message only");
     assert_eq!(app.pickup(&id).await["attention"], json!(null));
+    for (query, named) in [
+        (format!("message={message}&token={token}"), "type"),
+        (format!("message={message}&token={token}&type=%25d"), "type"),
+        (format!("message={message}&type=2"), "token"),
+    ] {
+        let (status, body) = app.get(&format!("/api/v1/sms/reports/kannel?{query}"), None).await;
+        assert_eq!(
+            (status, body["error"]["code"].as_str()),
+            (StatusCode::UNPROCESSABLE_ENTITY, Some("invalid_request")),
+            "{query}"
+        );
+        assert!(body["error"]["message"].as_str().unwrap().starts_with(named), "{body}");
+    }
     let (status, _) = app.get(&report(&token, 8), None).await;
     assert_eq!(status, StatusCode::NO_CONTENT, "accepted by the SMSC: no outcome yet");
     assert_eq!(app.pickup(&id).await["messages"][0]["state"], "accepted");
