@@ -8,6 +8,8 @@
 //! implementation; serial drivers for lock-controller boards and a remote box agent come next with no
 //! change above this trait.
 
+pub mod boards;
+pub mod reader;
 mod simulated;
 
 pub use simulated::{CompartmentFault, LockFault, SensorFault, SimulatedBox, SimulatorError, SimulatorView};
