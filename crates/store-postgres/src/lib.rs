@@ -392,7 +392,7 @@ impl Store for PostgresStore {
         let row = sqlx::query(
             "UPDATE outbox SET leased_until = $1, attempts = attempts + 1
              WHERE id = (SELECT id FROM outbox
-                         WHERE sent_at IS NULL AND sealed IS NOT NULL AND not_before <= $2
+                         WHERE sent_at IS NULL AND state = 'queued' AND sealed IS NOT NULL AND not_before <= $2
                            AND (leased_until IS NULL OR leased_until <= $2)
                          ORDER BY id LIMIT 1 FOR UPDATE SKIP LOCKED)
              RETURNING id, message_id, pickup_id, purpose, key_id, sealed, recipient, body, attempts, created_at,
@@ -426,7 +426,9 @@ impl Store for PostgresStore {
 
     async fn outbox_delivered(&self, message: MessageRef<'_>, at: DateTime<Utc>) -> Result<bool> {
         let sql = format!(
-            "UPDATE outbox SET state = 'delivered', state_at = $1 WHERE state = 'accepted' AND {}",
+            "UPDATE outbox SET state = 'delivered', state_at = $1, leased_until = NULL,
+                    key_id = NULL, sealed = NULL, recipient = NULL, body = NULL
+             WHERE state IN ('queued', 'accepted') AND {}",
             message_clause(message, 2)
         );
         let done = bind_message(sqlx::query(sqlx::AssertSqlSafe(sql)).bind(at), message)

@@ -444,7 +444,7 @@ impl Store for SqliteStore {
     async fn lease_outbox(&self, now: DateTime<Utc>, lease_until: DateTime<Utc>) -> Result<Option<OutboxRecord>> {
         // A look first, without the write permit: most looks find nothing due.
         let due: Option<i64> = sqlx::query_scalar(
-            "SELECT id FROM outbox WHERE sent_at IS NULL AND sealed IS NOT NULL AND not_before <= ?1
+            "SELECT id FROM outbox WHERE sent_at IS NULL AND state = 'queued' AND sealed IS NOT NULL AND not_before <= ?1
                AND (leased_until IS NULL OR leased_until <= ?1) LIMIT 1",
         )
         .bind(ts(now))
@@ -459,7 +459,7 @@ impl Store for SqliteStore {
         let row = sqlx::query(
             "UPDATE outbox SET leased_until = ?1, attempts = attempts + 1
              WHERE id = (SELECT id FROM outbox
-                         WHERE sent_at IS NULL AND sealed IS NOT NULL AND not_before <= ?2
+                         WHERE sent_at IS NULL AND state = 'queued' AND sealed IS NOT NULL AND not_before <= ?2
                            AND (leased_until IS NULL OR leased_until <= ?2)
                          ORDER BY id LIMIT 1)
              RETURNING id, message_id, pickup_id, purpose, key_id, sealed, recipient, body, attempts, created_at,
@@ -496,7 +496,9 @@ impl Store for SqliteStore {
     async fn outbox_delivered(&self, message: MessageRef<'_>, at: DateTime<Utc>) -> Result<bool> {
         let _permit = self.write_permit().await?;
         let sql = format!(
-            "UPDATE outbox SET state = 'delivered', state_at = ? WHERE state = 'accepted' AND {}",
+            "UPDATE outbox SET state = 'delivered', state_at = ?, leased_until = NULL,
+                    key_id = NULL, sealed = NULL, recipient = NULL, body = NULL
+             WHERE state IN ('queued', 'accepted') AND {}",
             message_clause(message)
         );
         let done = bind_message(sqlx::query(sqlx::AssertSqlSafe(sql)).bind(ts(at)), message)

@@ -526,7 +526,20 @@ pub async fn delivery_states_follow_the_gateway(store: &dyn Store) {
     let gateway_ref = MessageRef::Gateway { gateway: "primary", gateway_id: "smsc-1" };
     assert!(store.outbox_delivered(gateway_ref, later).await.unwrap());
     assert!(!store.outbox_delivered(gateway_ref, later).await.unwrap(), "reported once");
-    assert!(!store.outbox_delivered(MessageRef::MessageId("m-c"), later).await.unwrap(), "not accepted yet");
+    let report_first = {
+        let mut tx = store.begin().await.unwrap();
+        let id = tx.enqueue(&outbox_message(&p, "m-d")).await.unwrap();
+        tx.commit().await.unwrap();
+        id
+    };
+    assert!(
+        store.outbox_delivered(MessageRef::MessageId("m-d"), later).await.unwrap(),
+        "a report that overtakes our record of the acceptance counts"
+    );
+    assert!(
+        store.lease_outbox(t0(), t0() + Duration::seconds(60)).await.unwrap().is_some_and(|m| m.id != report_first)
+    );
+    store.outbox_sent(report_first, later, "kannel", "m-d").await.unwrap();
     let mut tx = store.begin().await.unwrap();
     assert_eq!(tx.outbox_failed(MessageRef::MessageId("m-b"), later, "UNDELIV").await.unwrap(), Some(p.clone()));
     assert_eq!(tx.outbox_failed(MessageRef::Row(c), later, "gave up").await.unwrap(), Some(p.clone()));
@@ -540,7 +553,8 @@ pub async fn delivery_states_follow_the_gateway(store: &dyn Store) {
         [
             (DeliveryState::Delivered, Some(later)),
             (DeliveryState::Failed, Some(later)),
-            (DeliveryState::Failed, Some(later))
+            (DeliveryState::Failed, Some(later)),
+            (DeliveryState::Delivered, Some(later)),
         ]
     );
     let status = store.outbox_for_pickup(&p).await.unwrap();

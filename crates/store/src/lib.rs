@@ -89,7 +89,9 @@ pub trait Store: Send + Sync + 'static {
     /// Records that `gateway` accepted the message under `gateway_id` and erases its recipient and
     /// text. A message given up meanwhile stays given up.
     async fn outbox_sent(&self, id: i64, at: DateTime<Utc>, gateway: &str, gateway_id: &str) -> Result<()>;
-    /// Records a delivery report; true when it moved an accepted message to delivered.
+    /// Records a delivery report; true when it moved a message to delivered. A report may overtake
+    /// our own record of the gateway's acceptance (Kannel reports within milliseconds), so a queued
+    /// message takes it too; its recipient and text are erased, and it is never sent again.
     async fn outbox_delivered(&self, message: MessageRef<'_>, at: DateTime<Utc>) -> Result<bool>;
     /// Records a failed attempt and when to try again.
     async fn outbox_retry(&self, id: i64, error: &str, next_attempt: DateTime<Utc>) -> Result<()>;

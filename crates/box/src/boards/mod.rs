@@ -2,6 +2,7 @@
 //! nothing else (no I/O), so that a second family (Kerong CU48, Modbus-RTU relay boards) is one more
 //! module beside the first.
 
+pub mod bus;
 pub mod kerong_cu16;
 
 /// A frame a board sent that is not what its family's format allows.
