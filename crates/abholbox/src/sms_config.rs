@@ -306,7 +306,9 @@ fn valid_sender(sender: &str) -> anyhow::Result<()> {
     let numeric = sender
         .strip_prefix('+')
         .is_some_and(|digits| (6..=15).contains(&digits.len()) && digits.bytes().all(|b| b.is_ascii_digit()));
+    // At least one letter: digits alone would go out as a (wrong) international number.
     let alphanumeric = (1..=11).contains(&sender.chars().count())
+        && sender.bytes().any(|b| b.is_ascii_alphabetic())
         && sender.bytes().all(|b| b.is_ascii_alphanumeric() || b == b' ')
         && !sender.starts_with(' ')
         && !sender.ends_with(' ');
@@ -327,7 +329,9 @@ mod tests {
         for good in ["Abholbox", "Stadt DUS", "ABCDEFGHIJK", "+4921189900", "DUS 2026"] {
             assert!(valid_sender(good).is_ok(), "{good}");
         }
-        for bad in ["", "ABCDEFGHIJKL", "Düsseldorf", " Stadt", "Stadt-DUS", "+", "+12", "+49 211 89900"] {
+        for bad in
+            ["", "ABCDEFGHIJKL", "Düsseldorf", " Stadt", "Stadt-DUS", "+", "+12", "+49 211 89900", "0211", "4921189900"]
+        {
             assert!(valid_sender(bad).is_err(), "{bad}");
         }
     }
