@@ -103,7 +103,7 @@ impl SmppGateway {
                 throttled_until: None,
                 throttle_wait: THROTTLE_FIRST,
             }),
-            reference: AtomicU8::new(rand_reference()),
+            reference: AtomicU8::new(first_reference()),
             reports,
         });
         let task = tokio::spawn(keep_bound(inner.clone()));
@@ -116,7 +116,9 @@ impl SmppGateway {
     }
 }
 
-fn rand_reference() -> u8 {
+/// Where this process starts counting concatenation references, so that two processes sending to
+/// one SMSC rarely start on the same one.
+fn first_reference() -> u8 {
     u8::try_from(std::process::id() % 256).unwrap_or(0)
 }
 

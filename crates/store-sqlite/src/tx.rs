@@ -812,14 +812,13 @@ impl Tx for SqliteTx {
              WHERE state IN ('queued', 'accepted') AND {} RETURNING pickup_id",
             crate::message_clause(message)
         );
-        let query = sqlx::query_scalar::<_, String>(sqlx::AssertSqlSafe(sql)).bind(ts(at)).bind(error);
-        let query = match message {
-            MessageRef::Row(id) => query.bind(id),
-            MessageRef::MessageId(id) => query.bind(id),
-            MessageRef::Gateway { gateway, gateway_id } => query.bind(gateway).bind(gateway_id),
-        };
-        let pickup: Option<String> = query.fetch_optional(&mut *self.tx).await.map_err(db)?;
-        pickup.map(|p| PickupId::parse(&p).map_err(|_| StoreError::Corrupt("outbox.pickup_id"))).transpose()
+        let query = sqlx::query(sqlx::AssertSqlSafe(sql)).bind(ts(at)).bind(error);
+        let row = crate::bind_message(query, message).fetch_optional(&mut *self.tx).await.map_err(db)?;
+        row.map(|row| {
+            let id: String = row.try_get("pickup_id").map_err(db)?;
+            PickupId::parse(&id).map_err(|_| StoreError::Corrupt("outbox.pickup_id"))
+        })
+        .transpose()
     }
 
     async fn append_audit(&mut self, a: &NewAuditEntry) -> Result<()> {
