@@ -249,9 +249,13 @@ pub struct BoxConfig {
     pub id: String,
     pub site: String,
     pub name: String,
-    /// `simulated`: the in-process simulator. Serial drivers come next.
+    /// `simulated`: the in-process simulator; `kerong-cu16`: Kerong KR-CU16 lock controllers and a
+    /// slot reader on serial lines, described in `[boxes.serial]` (docs/hardware.md).
     #[serde(default = "default_driver")]
     pub driver: String,
+    /// The serial lines of a `kerong-cu16` box.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub serial: Option<crate::hardware_config::SerialConfig>,
     /// Modules of compartments; the default is 10 modules of 60 (600 compartments).
     #[serde(default = "default_modules")]
     pub modules: Vec<ModuleLayout>,
@@ -480,11 +484,31 @@ impl Config {
             if !sites.iter().any(|s| s.id == site) {
                 bail!("boxes[{i}].site: no site {:?} is configured", b.site);
             }
-            if b.driver != "simulated" {
-                bail!("boxes[{i}].driver: only \"simulated\" is available in this version");
+            if !abholbox_service::setup::DRIVERS.contains(&b.driver.as_str()) {
+                bail!(
+                    "boxes[{i}].driver: {:?} is no driver; one of {}",
+                    b.driver,
+                    abholbox_service::setup::DRIVERS.join(", ")
+                );
             }
             expand(&b.modules).with_context(|| format!("boxes[{i}].modules"))?;
             let panels = panels(i, &b.panels)?;
+            match (&b.serial, b.driver.as_str()) {
+                (Some(serial), "kerong-cu16") => {
+                    let setup = serial.setup(&format!("boxes[{i}].serial"))?;
+                    for (j, p) in panels.iter().enumerate() {
+                        if !setup.readers.iter().any(|r| r.slot == p.reader_slot) {
+                            bail!(
+                                "boxes[{i}].panels[{j}].reader_slot: no [[boxes.serial.readers]] for slot {}",
+                                p.reader_slot
+                            );
+                        }
+                    }
+                }
+                (None, "kerong-cu16") => bail!("boxes[{i}].serial: a kerong-cu16 box needs its serial lines"),
+                (Some(_), _) => bail!("boxes[{i}].serial: only for a box on a serial driver (kerong-cu16)"),
+                (None, _) => {}
+            }
             boxes.push(BoxSpec {
                 id,
                 site,
@@ -541,6 +565,7 @@ impl Config {
                 site: "dus-dlz".into(),
                 name: "Ausgabebox Dienstleistungszentrum".into(),
                 driver: default_driver(),
+                serial: None,
                 modules: default_modules(),
                 panels: default_panels(),
             }],
@@ -548,6 +573,20 @@ impl Config {
             sms: SmsConfig { quiet_hours: String::new(), ..SmsConfig::default() },
             ..Self::default()
         }
+    }
+}
+
+impl Config {
+    /// The demo with its box on the serial driver: the lock controllers on `lock_port`, the slot's
+    /// reader on `reader_port` (as `abholbox sim serial` prints them).
+    pub fn demo_on_serial(data_dir: PathBuf, port: u16, lock_port: &str, reader_port: &str) -> Self {
+        let mut config = Self::demo(data_dir, port);
+        for b in &mut config.boxes {
+            let compartments = expand(&b.modules).map(|c| u32::try_from(c.len()).unwrap_or(u32::MAX)).unwrap_or(0);
+            b.driver = "kerong-cu16".into();
+            b.serial = Some(crate::hardware_config::SerialConfig::single(lock_port, reader_port, compartments));
+        }
+        config
     }
 }
 

@@ -5,6 +5,8 @@
 
 pub mod bench;
 pub mod config;
+pub mod hardware_cli;
+pub mod hardware_config;
 pub mod mrz_cli;
 pub mod sms_config;
 
@@ -12,7 +14,7 @@ use std::collections::HashMap;
 use std::net::SocketAddr;
 use std::sync::Arc;
 
-use abholbox_box::{BoxDriver, SimulatedBox};
+use abholbox_box::{BoxDriver, ReportSink, SimulatedBox};
 use abholbox_core::ids::BoxId;
 use abholbox_core::ids::SlotNo;
 use abholbox_http::{AppState, Simulator};
@@ -35,6 +37,8 @@ pub use config::{Backend, Config};
 const IN_FLIGHT_GRACE: std::time::Duration = std::time::Duration::from_secs(30);
 /// How long a stop waits for the workers to finish what they hold.
 const WORKER_GRACE: std::time::Duration = std::time::Duration::from_secs(10);
+/// How long a start waits for the serial boxes' lock controllers to answer once.
+const FIRST_LOOK: std::time::Duration = std::time::Duration::from_secs(5);
 
 /// A built, not yet serving, application.
 pub struct Application {
@@ -217,6 +221,16 @@ impl Application {
     /// Nothing is written before the directory is this server's and its port is bound, so a start that
     /// fails leaves a running server's data as it was.
     pub async fn build(config: &Config, clock: Arc<dyn Clock>) -> anyhow::Result<Self> {
+        Self::build_with_simulators(config, clock, HashMap::new()).await
+    }
+
+    /// Builds with the physical side of serial simulators that run in this process (the demo on
+    /// `--driver serial`), so that the simulator's control routes reach them.
+    pub async fn build_with_simulators(
+        config: &Config,
+        clock: Arc<dyn Clock>,
+        serial_simulators: HashMap<BoxId, Arc<SimulatedBox>>,
+    ) -> anyhow::Result<Self> {
         let resolved = config.resolve()?;
         prepare_data_dir(config)?;
         let lock = lock_data_dir(config)?;
@@ -245,17 +259,44 @@ impl Application {
         let (reports_tx, reports_rx) = mpsc::channel(1024);
         let mut drivers: HashMap<BoxId, Arc<dyn BoxDriver>> = HashMap::new();
         let mut simulator = Simulator::default();
+        simulator.boxes.extend(serial_simulators);
         for summary in store.box_summaries().await? {
             let b = summary.record;
-            if b.driver != "simulated" {
-                tracing::error!(box_id = %b.id, driver = %b.driver, "no such driver in this version; the box is not run");
-                continue;
-            }
             let count = summary.last_compartment;
-            let slots: Vec<SlotNo> = store.panels(&b.id).await?.iter().map(|p| p.reader_slot).collect();
-            let sim = Arc::new(SimulatedBox::new(b.id.clone(), count, &slots, reports_tx.clone()));
-            drivers.insert(b.id.clone(), sim.clone());
-            simulator.boxes.insert(b.id.clone(), sim);
+            let now_of = clock.clone();
+            let sink = ReportSink::new(b.id.clone(), reports_tx.clone(), Arc::new(move || now_of.now()));
+            match b.driver.as_str() {
+                "simulated" => {
+                    let slots: Vec<SlotNo> = store.panels(&b.id).await?.iter().map(|p| p.reader_slot).collect();
+                    let sim = Arc::new(SimulatedBox::new(sink, count, &slots));
+                    drivers.insert(b.id.clone(), sim.clone());
+                    simulator.boxes.insert(b.id.clone(), sim);
+                }
+                "kerong-cu16" => {
+                    let Some(serial) =
+                        config.boxes.iter().find(|c| c.id == b.id.as_str()).and_then(|c| c.serial.as_ref())
+                    else {
+                        tracing::error!(box_id = %b.id, "a kerong-cu16 box without [boxes.serial] in the configuration; the box is not run");
+                        continue;
+                    };
+                    let setup = serial.setup(&format!("box {}", b.id))?;
+                    match abholbox_box::serial::open_serial_box(sink, count, &setup) {
+                        Ok(driver) => {
+                            if !driver.first_look(FIRST_LOOK).await {
+                                tracing::warn!(box_id = %b.id, "not every lock controller answered at start");
+                            }
+                            tracing::info!(box_id = %b.id, buses = setup.buses.len(), readers = setup.readers.len(), "box on serial lines");
+                            drivers.insert(b.id.clone(), driver);
+                        }
+                        Err(e) => {
+                            tracing::error!(box_id = %b.id, error = %e, "serial lines not opened; the box is not run")
+                        }
+                    }
+                }
+                other => {
+                    tracing::error!(box_id = %b.id, driver = %other, "no such driver in this version; the box is not run")
+                }
+            }
         }
         drop(reports_tx);
         let (delivery_tx, delivery_rx) = mpsc::channel(1024);

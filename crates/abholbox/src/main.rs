@@ -1,5 +1,6 @@
 //! The `abholbox` command: parses the command line and hands over to the library.
 
+use std::collections::HashMap;
 use std::io::{Read, Write};
 use std::path::PathBuf;
 use std::sync::Arc;
@@ -30,6 +31,28 @@ enum Command {
         /// Runs the demo on PostgreSQL instead of the embedded SQLite file (`postgres://…`).
         #[arg(long)]
         database: Option<String>,
+        /// `simulated`: the box in process; `serial`: the box through its serial driver, on the
+        /// ports given or, without them, on a serial simulator this process starts on
+        /// pseudo-terminals.
+        #[arg(long, value_enum, default_value_t = DemoDriver::Simulated)]
+        driver: DemoDriver,
+        /// With `--driver serial`: the lock controllers' line (as `abholbox sim serial` prints it).
+        #[arg(long, requires = "reader_port")]
+        lock_port: Option<String>,
+        /// With `--driver serial`: the slot reader's line.
+        #[arg(long, requires = "lock_port")]
+        reader_port: Option<String>,
+    },
+    /// Simulators that run as their own process.
+    Sim {
+        #[command(subcommand)]
+        command: SimCommand,
+    },
+    /// Tools for box hardware.
+    #[command(name = "box")]
+    BoxHardware {
+        #[command(subcommand)]
+        command: BoxCommand,
     },
     /// Runs the server from a configuration file.
     Serve {
@@ -120,6 +143,36 @@ impl Target {
             ),
         }
     }
+}
+
+#[derive(Clone, Copy, PartialEq, Eq, ValueEnum)]
+enum DemoDriver {
+    Simulated,
+    Serial,
+}
+
+#[derive(Subcommand)]
+enum SimCommand {
+    /// A box of Kerong KR-CU16 lock controllers and an MRZ reader on two pseudo-terminals; prints
+    /// `lock: PATH` and `reader: PATH`, one a line, and runs until stopped.
+    Serial {
+        /// Serves the simulator's control routes (`/api/v1/sim/boxes/{box}/...`) on 127.0.0.1:N.
+        #[arg(long)]
+        control_port: Option<u16>,
+        /// The box id in the control routes.
+        #[arg(long = "box", default_value = "dlz-1")]
+        box_id: String,
+        #[arg(long, default_value_t = 600)]
+        compartments: u32,
+    },
+}
+
+#[derive(Subcommand)]
+enum BoxCommand {
+    /// Asks every lock controller of every serial box for its state and prints each board's answer
+    /// and each open door; opens nothing. Exit 1 when a board or line does not answer. Run it while
+    /// the server is stopped: the server holds the lines.
+    Check(Target),
 }
 
 #[derive(Subcommand)]
@@ -273,14 +326,43 @@ fn shutdown_signal() -> anyhow::Result<impl std::future::Future<Output = ()> + S
     })
 }
 
-async fn demo(port: u16, data_dir: PathBuf, database: Option<String>) -> anyhow::Result<()> {
-    let mut config = Config::demo(data_dir.clone(), port);
+/// Where the demo's box runs.
+struct DemoHardware {
+    driver: DemoDriver,
+    lock_port: Option<String>,
+    reader_port: Option<String>,
+}
+
+async fn demo(port: u16, data_dir: PathBuf, database: Option<String>, hardware: DemoHardware) -> anyhow::Result<()> {
+    let stop = shutdown_signal()?;
+    let mut serial_sims = HashMap::new();
+    let mut in_process_simulator = None;
+    let (mut config, box_line) = match (hardware.driver, hardware.lock_port, hardware.reader_port) {
+        (DemoDriver::Simulated, None, None) => {
+            (Config::demo(data_dir.clone(), port), "one simulated box (dlz-1, 600 compartments)".to_owned())
+        }
+        (DemoDriver::Simulated, _, _) => bail!("--lock-port and --reader-port need --driver serial"),
+        (DemoDriver::Serial, Some(lock), Some(reader)) => (
+            Config::demo_on_serial(data_dir.clone(), port, &lock, &reader),
+            format!("one box (dlz-1, 600 compartments) on the serial driver: locks on {lock}, reader on {reader}"),
+        ),
+        (DemoDriver::Serial, _, _) => {
+            let (simulator, sims) = abholbox::hardware_cli::demo_simulator("dlz-1", 600)?;
+            let config = Config::demo_on_serial(data_dir.clone(), port, &simulator.lock_path, &simulator.reader_path);
+            let line = format!(
+                "one box (dlz-1, 600 compartments) on the serial driver, through a serial simulator: locks on {}, reader on {}",
+                simulator.lock_path, simulator.reader_path
+            );
+            serial_sims = sims;
+            in_process_simulator = Some(simulator);
+            (config, line)
+        }
+    };
     if let Some(url) = database {
         config.database = url;
     }
     config.resolve()?;
-    let stop = shutdown_signal()?;
-    let app = Application::build(&config, Arc::new(SystemClock)).await?;
+    let app = Application::build_with_simulators(&config, Arc::new(SystemClock), serial_sims).await?;
     let addr = app.local_addr()?;
     let (_, integration) = app.service.create_token(Role::Integration, None, None, "demo").await?;
     let kiosk_box = BoxId::parse("dlz-1")?;
@@ -288,7 +370,10 @@ async fn demo(port: u16, data_dir: PathBuf, database: Option<String>) -> anyhow:
     let base = format!("http://{addr}");
     write_demo_env(&data_dir, &base, &integration, &kiosk, &panel.id)?;
     let mut out = std::io::stdout().lock();
-    writeln!(out, "abholbox demo is running: one site (dus-dlz), one simulated box (dlz-1, 600 compartments)")?;
+    writeln!(out, "abholbox demo is running: one site (dus-dlz), {box_line}")?;
+    if config.boxes.iter().any(|b| b.serial.is_some()) {
+        writeln!(out, "  serial:  one bus of 16 boards wires compartments 1-256; the others are not offered")?;
+    }
     writeln!(out, "  API:     {base}/api/v1")?;
     writeln!(out, "  OpenAPI: {base}/api/openapi.json")?;
     writeln!(out, "  SMS the demo gateway sent: {base}/api/v1/sim/sms")?;
@@ -298,7 +383,9 @@ async fn demo(port: u16, data_dir: PathBuf, database: Option<String>) -> anyhow:
     writeln!(out, "kiosk token: {kiosk}")?;
     out.flush()?;
     drop(out);
-    app.run(stop).await
+    app.run(stop).await?;
+    drop(in_process_simulator);
+    Ok(())
 }
 
 /// Says, as loudly as a server can, that anyone who reaches it can open compartments and read PINs.
@@ -341,9 +428,18 @@ fn write_demo_env(
 
 async fn run(cli: Cli) -> anyhow::Result<i32> {
     match cli.command {
-        Command::Demo { port, data_dir, database } => {
+        Command::Demo { port, data_dir, database, driver, lock_port, reader_port } => {
             init_logging();
-            demo(port, data_dir, database).await?;
+            demo(port, data_dir, database, DemoHardware { driver, lock_port, reader_port }).await?;
+        }
+        Command::Sim { command: SimCommand::Serial { control_port, box_id, compartments } } => {
+            init_logging();
+            let stop = shutdown_signal()?;
+            abholbox::hardware_cli::sim_serial(&box_id, compartments, control_port, stop).await?;
+        }
+        Command::BoxHardware { command: BoxCommand::Check(target) } => {
+            let installation = target.installation(false)?;
+            return Ok(if abholbox::hardware_cli::box_check(&installation.config).await? { 0 } else { 1 });
         }
         Command::Serve { config } => {
             init_logging();

@@ -12,7 +12,17 @@ use std::time::Duration;
 use abholbox_core::ids::{BoxId, CompartmentNo, SlotNo};
 use async_trait::async_trait;
 
-use crate::{BoxDriver, BoxEvent, BoxReport, DriverError, ReportSender};
+use crate::{BoxDriver, BoxEvent, DoorState, DriverError, ReportSink};
+
+/// Locks on one simulated controller board: compartments 1–16 hang on board 0, 17–32 on board 1
+/// and so on, as on a bus of Kerong KR-CU16 boards, so that a board fault means the same in the
+/// in-process simulator as on the serial line.
+pub const LOCKS_PER_BOARD: u32 = 16;
+
+/// The board (from 0) that drives compartment `c`.
+pub fn board_of(c: CompartmentNo) -> u32 {
+    (c.get() - 1) / LOCKS_PER_BOARD
+}
 
 /// How long the simulated controller takes to time out when its lock does not answer; a real driver
 /// waits about as long before it gives up on a board.
@@ -53,6 +63,17 @@ pub enum SensorFault {
     Silent,
 }
 
+/// What a whole controller board does.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub enum BoardFault {
+    #[default]
+    Ok,
+    /// Answers nothing at all: its locks cannot be driven and its doors are not watched.
+    Silent,
+    /// Answers with a wrong checksum (on the serial line; in process it is as good as silent).
+    Corrupt,
+}
+
 /// The faults set on one compartment.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
 pub struct CompartmentFault {
@@ -67,6 +88,7 @@ struct State {
     /// Doors the sensors last reported open.
     reported_open: BTreeSet<u32>,
     faults: BTreeMap<u32, CompartmentFault>,
+    boards: BTreeMap<u32, BoardFault>,
     slots: BTreeMap<SlotNo, Option<String>>,
     bin: usize,
     returned: usize,
@@ -77,10 +99,14 @@ impl State {
         self.faults.get(&c.get()).copied().unwrap_or_default()
     }
 
+    fn board(&self, c: CompartmentNo) -> BoardFault {
+        self.boards.get(&board_of(c)).copied().unwrap_or_default()
+    }
+
     /// The event the sensor of `c` reports now, if it reports one: what it last said differs from the
     /// door as it is, and it is not silent.
     fn sense(&mut self, c: CompartmentNo) -> Option<BoxEvent> {
-        if self.fault(c).door_sensor == SensorFault::Silent {
+        if self.fault(c).door_sensor == SensorFault::Silent || self.board(c) != BoardFault::Ok {
             return None;
         }
         let open = self.open_doors.contains(&c.get());
@@ -109,23 +135,28 @@ pub struct SimulatorView {
     pub documents_returned: usize,
     /// Compartments with a fault set, and the fault.
     pub faults: Vec<(CompartmentNo, CompartmentFault)>,
+    /// Boards (from 0) with a fault set.
+    pub boards: Vec<(u32, BoardFault)>,
 }
 
 /// The simulated box.
 #[derive(Debug)]
 pub struct SimulatedBox {
-    box_id: BoxId,
     compartments: u32,
     command_timeout: Duration,
-    reports: ReportSender,
+    reports: ReportSink,
     state: Mutex<State>,
 }
 
 impl SimulatedBox {
     /// A box with `compartments` compartments and a document slot for each of `slots`.
-    pub fn new(box_id: BoxId, compartments: u32, slots: &[SlotNo], reports: ReportSender) -> Self {
+    pub fn new(reports: ReportSink, compartments: u32, slots: &[SlotNo]) -> Self {
         let state = State { slots: slots.iter().map(|s| (*s, None)).collect(), ..State::default() };
-        Self { box_id, compartments, command_timeout: DEFAULT_COMMAND_TIMEOUT, reports, state: Mutex::new(state) }
+        Self { compartments, command_timeout: DEFAULT_COMMAND_TIMEOUT, reports, state: Mutex::new(state) }
+    }
+
+    pub fn box_id(&self) -> &BoxId {
+        self.reports.box_id()
     }
 
     /// Sets how long an unanswered lock command takes to time out.
@@ -144,10 +175,7 @@ impl SimulatedBox {
     }
 
     async fn report(&self, event: BoxEvent) -> Result<(), SimulatorError> {
-        self.reports
-            .send(BoxReport { box_id: self.box_id.clone(), event })
-            .await
-            .map_err(|_| SimulatorError::Disconnected)
+        self.reports.send(event).await.map_err(|_| SimulatorError::Disconnected)
     }
 
     async fn report_all(&self, events: Vec<BoxEvent>) -> Result<(), SimulatorError> {
@@ -190,6 +218,84 @@ impl SimulatedBox {
         Ok(fault)
     }
 
+    /// Breaks or mends the board that drives compartment `c`. In process the driver learns of it
+    /// at once, as a polling driver learns of it at its next look: a silent board is reported with
+    /// its compartments, and one that answers again reports its doors as they are by then.
+    pub async fn set_board_fault(&self, c: CompartmentNo, fault: BoardFault) -> Result<BoardFault, SimulatorError> {
+        self.check(c)?;
+        let board = board_of(c);
+        let first = board * LOCKS_PER_BOARD + 1;
+        let wired: Vec<CompartmentNo> = (first..first + LOCKS_PER_BOARD)
+            .filter(|n| *n <= self.compartments)
+            .filter_map(CompartmentNo::new)
+            .collect();
+        let events = self.with_state(|s| {
+            let was = s.boards.get(&board).copied().unwrap_or_default();
+            if fault == BoardFault::Ok {
+                s.boards.remove(&board);
+            } else {
+                s.boards.insert(board, fault);
+            }
+            let name = format!("board {board}");
+            match (was == BoardFault::Ok, fault == BoardFault::Ok) {
+                (true, false) => vec![BoxEvent::BoardSilent { board: name, compartments: wired.clone() }],
+                (false, true) => std::iter::once(BoxEvent::BoardAnswers { board: name })
+                    .chain(wired.iter().filter_map(|c| s.sense(*c)))
+                    .collect(),
+                _ => Vec::new(),
+            }
+        });
+        self.report_all(events).await?;
+        Ok(fault)
+    }
+
+    /// A door opens without a command: forced, or a lock that let go by itself.
+    pub async fn force_door(&self, c: CompartmentNo) -> Result<(), SimulatorError> {
+        self.check(c)?;
+        let event = self.with_state(|s| {
+            s.open_doors.insert(c.get());
+            s.sense(c)
+        });
+        self.report_all(event.into_iter().collect()).await
+    }
+
+    /// The lock of `c` gets an unlock pulse over the wire: what the lock does (a working lock opens
+    /// the door, which its sensor then reports).
+    pub async fn pulse_lock(&self, c: CompartmentNo) -> Result<LockFault, SimulatorError> {
+        self.check(c)?;
+        let (lock, event) = self.with_state(|s| {
+            let lock = s.fault(c).lock;
+            if lock == LockFault::Ok {
+                s.open_doors.insert(c.get());
+                (lock, s.sense(c))
+            } else {
+                (lock, None)
+            }
+        });
+        self.report_all(event.into_iter().collect()).await?;
+        Ok(lock)
+    }
+
+    /// What the board driving `c` does.
+    pub fn board_fault(&self, c: CompartmentNo) -> BoardFault {
+        self.with_state(|s| s.board(c))
+    }
+
+    /// Whether the sensor of `c` last reported its door open.
+    pub fn sensed_open(&self, c: CompartmentNo) -> bool {
+        self.with_state(|s| s.reported_open.contains(&c.get()))
+    }
+
+    /// How many compartments the box has.
+    pub fn compartments(&self) -> u32 {
+        self.compartments
+    }
+
+    /// The slot's transport: into the bin, or back to the citizen.
+    pub fn take_document(&self, slot: SlotNo, into_bin: bool) -> Result<(), DriverError> {
+        self.take_from_slot(slot, into_bin)
+    }
+
     /// A citizen inserts a document into a slot; its reader reads the MRZ.
     pub async fn insert_document(&self, slot: SlotNo, mrz: &str) -> Result<(), SimulatorError> {
         self.with_state(|s| match s.slots.get_mut(&slot) {
@@ -211,6 +317,7 @@ impl SimulatedBox {
             documents_in_bin: s.bin,
             documents_returned: s.returned,
             faults: s.faults.iter().filter_map(|(n, f)| CompartmentNo::new(*n).map(|c| (c, *f))).collect(),
+            boards: s.boards.iter().map(|(b, f)| (*b, *f)).collect(),
         })
     }
 
@@ -235,12 +342,30 @@ impl SimulatedBox {
 #[async_trait]
 impl BoxDriver for SimulatedBox {
     fn can_open(&self, c: CompartmentNo) -> bool {
-        self.check(c).is_ok()
+        self.check(c).is_ok() && self.with_state(|s| s.board(c)) == BoardFault::Ok
+    }
+
+    fn out_of_order(&self) -> bool {
+        let boards = self.compartments.div_ceil(LOCKS_PER_BOARD);
+        self.with_state(|s| (0..boards).all(|b| s.boards.get(&b).is_some_and(|f| *f != BoardFault::Ok)))
+    }
+
+    fn door_state(&self, c: CompartmentNo) -> DoorState {
+        match self.with_state(|s| (s.board(c), s.fault(c).door_sensor, s.reported_open.contains(&c.get()))) {
+            (BoardFault::Ok, SensorFault::Ok, true) => DoorState::Open,
+            (BoardFault::Ok, SensorFault::Ok, false) => DoorState::Closed,
+            _ => DoorState::Unknown,
+        }
     }
 
     async fn open(&self, c: CompartmentNo) -> Result<(), DriverError> {
         self.check(c).map_err(|_| DriverError::NoSuchCompartment(c))?;
-        match self.with_state(|s| s.fault(c).lock) {
+        let (board, lock) = self.with_state(|s| (s.board(c), s.fault(c).lock));
+        if board != BoardFault::Ok {
+            tokio::time::sleep(self.command_timeout).await;
+            return Err(DriverError::NoAnswer(c));
+        }
+        match lock {
             LockFault::Ok => {}
             LockFault::Stuck => return Err(DriverError::LockFailed(c)),
             LockFault::NoAnswer => {
@@ -278,10 +403,11 @@ mod tests {
         SlotNo::new(n).unwrap()
     }
 
-    fn sim(compartments: u32) -> (SimulatedBox, mpsc::Receiver<BoxReport>) {
+    fn sim(compartments: u32) -> (SimulatedBox, mpsc::Receiver<crate::BoxReport>) {
         let (tx, rx) = mpsc::channel(8);
-        let b = SimulatedBox::new(BoxId::parse("b").unwrap(), compartments, &[slot(1), slot(2)], tx)
-            .with_command_timeout(Duration::from_millis(50));
+        let sink = ReportSink::on_system_clock(BoxId::parse("b").unwrap(), tx);
+        let b =
+            SimulatedBox::new(sink, compartments, &[slot(1), slot(2)]).with_command_timeout(Duration::from_millis(50));
         (b, rx)
     }
 

@@ -76,6 +76,9 @@ pub enum Defect {
     LockRefused,
     /// The lock did not answer: it may have opened, so the compartment may hold a document.
     LockNoAnswer,
+    /// Its door opened without a command: forced, or a lock that let go. Blocked until someone has
+    /// looked inside.
+    DoorForced,
 }
 
 impl Defect {
@@ -83,6 +86,7 @@ impl Defect {
         match self {
             Self::LockRefused => "lock_refused",
             Self::LockNoAnswer => "lock_no_answer",
+            Self::DoorForced => "door_forced",
         }
     }
 
@@ -90,6 +94,7 @@ impl Defect {
         match s {
             "lock_refused" => Some(Self::LockRefused),
             "lock_no_answer" => Some(Self::LockNoAnswer),
+            "door_forced" => Some(Self::DoorForced),
             _ => None,
         }
     }

@@ -67,7 +67,7 @@ fn status(e: &Error) -> StatusCode {
         Error::PhoneOrPinWrong | Error::BirthDateWrong | Error::OldDocumentRefused { .. } => {
             StatusCode::UNPROCESSABLE_ENTITY
         }
-        Error::Box(_) | Error::NoDriver => StatusCode::SERVICE_UNAVAILABLE,
+        Error::Box(_) | Error::NoDriver | Error::OutOfOrder => StatusCode::SERVICE_UNAVAILABLE,
         Error::PanelCoolingDown { .. } => StatusCode::TOO_MANY_REQUESTS,
         Error::BoxClosed { .. } | Error::CompartmentsInUse(_) => StatusCode::CONFLICT,
         Error::Unauthorized => StatusCode::UNAUTHORIZED,

@@ -43,6 +43,31 @@ pub struct Simulator {
     pub sms: Option<Arc<DemoGateway>>,
 }
 
+/// What the simulator's control routes reach: the simulated boxes, and the service (when there is
+/// one) to find a panel's slot by its token.
+#[derive(Clone)]
+pub struct SimState {
+    pub simulator: Option<Simulator>,
+    pub service: Option<Service>,
+}
+
+impl axum::extract::FromRef<AppState> for SimState {
+    fn from_ref(state: &AppState) -> Self {
+        Self { simulator: state.simulator.clone(), service: Some(state.service.clone()) }
+    }
+}
+
+/// The simulator's control routes alone, for a simulator running as its own process
+/// (`abholbox sim serial --control-port N`): the same paths and bodies as on the server.
+pub fn simulator_router(simulator: Simulator) -> Router {
+    let (routes, _) = routes::simulator().split_for_parts();
+    routes
+        .fallback(routes::not_found)
+        .with_state(SimState { simulator: Some(simulator), service: None })
+        .layer(DefaultBodyLimit::max(BODY_LIMIT))
+        .layer(axum::middleware::map_response(error::shape))
+}
+
 /// What every handler can reach.
 #[derive(Clone)]
 pub struct AppState {

@@ -13,6 +13,7 @@
 use std::time::Duration;
 
 use abholbox_box::{BoxEvent, BoxReport};
+use abholbox_core::compartment::{CompartmentState, Defect};
 use abholbox_core::ids::{BoxId, CompartmentNo};
 use abholbox_core::kiosk::SessionEvent;
 use abholbox_core::pickup::{PickupEvent, door_closed_event, expects_door};
@@ -78,7 +79,7 @@ impl Service {
                     ("door", compartment.get()).hash(&mut hasher)
                 }
                 BoxEvent::DocumentRead { slot, .. } => ("slot", slot.get()).hash(&mut hasher),
-                BoxEvent::Fault { .. } => {}
+                BoxEvent::BoardSilent { .. } | BoxEvent::BoardAnswers { .. } | BoxEvent::Fault { .. } => {}
             }
             usize::try_from(hasher.finish() % REPORT_LANES as u64).unwrap_or(0)
         };
@@ -110,10 +111,22 @@ impl Service {
     pub async fn take_report(&self, report: BoxReport) {
         match report.event {
             BoxEvent::DoorOpened { compartment } => {
-                self.store_door(&report.box_id, DoorMove::Opened, compartment).await
+                self.store_door(&report.box_id, DoorMove::Opened, compartment, report.at).await
             }
             BoxEvent::DoorClosed { compartment } => {
-                self.store_door(&report.box_id, DoorMove::Closed, compartment).await
+                self.store_door(&report.box_id, DoorMove::Closed, compartment, report.at).await
+            }
+            BoxEvent::BoardSilent { board, compartments } => {
+                let detail = json!({ "board": board, "compartments": compartments.len(), "seq": report.seq });
+                if let Err(e) = self.board_silent(&report.box_id, report.at, detail).await {
+                    tracing::error!(error = %e, "silent board not recorded");
+                }
+            }
+            BoxEvent::BoardAnswers { board } => {
+                tracing::info!(box_id = %report.box_id, %board, "lock controller answers again");
+                if let Err(e) = self.audit_box(&report.box_id, "board_answers", json!({ "board": board })).await {
+                    tracing::error!(error = %e, "board's return not recorded");
+                }
             }
             BoxEvent::DocumentRead { slot, mrz } => {
                 if let Err(e) = self.document_read(&report.box_id, slot, &mrz).await {
@@ -136,8 +149,8 @@ impl Service {
     /// it in the same transaction: one commit, and the pickup moves on at once. When that cannot be
     /// done (an earlier event waits, or applying fails), the event is stored alone and the applier
     /// takes it from storage. Never gives up storing, because a lost door event is a lost proof.
-    async fn store_door(&self, box_id: &BoxId, door: DoorMove, compartment: CompartmentNo) {
-        let event = NewBoxEvent { box_id: box_id.clone(), door, compartment, at: self.clock.now() };
+    async fn store_door(&self, box_id: &BoxId, door: DoorMove, compartment: CompartmentNo, at: DateTime<Utc>) {
+        let event = NewBoxEvent { box_id: box_id.clone(), door, compartment, at };
         match self.store_and_apply(&event).await {
             Ok(Some(after)) => {
                 if let Err(e) = self.after_commit(after).await {
@@ -285,11 +298,27 @@ impl Service {
                 }
             }
             _ => {
+                // Forced, or a lock that let go: whatever is inside may be gone or tampered with, so
+                // the compartment is blocked until a person has looked (`return-to-service`).
                 tracing::warn!(%box_id, compartment = %c, "door opened without a loading, a claim or a withdrawal");
                 tx.append_audit(&audit(box_id, at, "door_opened_unexpectedly", json!({ "compartment": c.get() })))
                     .await?;
+                for from in [CompartmentState::Free, CompartmentState::Occupied] {
+                    tx.retire_compartment(box_id, c, from, Defect::DoorForced).await?;
+                }
+                self.box_alarm(tx, box_id, "door_forced", Some(c), at, json!({})).await?;
             }
         }
+        Ok(())
+    }
+
+    /// A lock controller went silent: its compartments are not offered meanwhile (the driver says
+    /// so), and staff are told.
+    async fn board_silent(&self, box_id: &BoxId, at: DateTime<Utc>, detail: serde_json::Value) -> Result<()> {
+        let mut tx = self.store.begin().await?;
+        tx.append_audit(&audit(box_id, at, "board_silent", detail.clone())).await?;
+        self.box_alarm(tx.as_mut(), box_id, "board_silent", None, at, detail).await?;
+        tx.commit().await?;
         Ok(())
     }
 

@@ -69,6 +69,9 @@ pub enum Error {
     /// Outside the site's hours no session starts; `opens_at` says when it can.
     #[error("the box is closed now{}", .opens_at.as_ref().map(|t| format!("; it opens at {t}")).unwrap_or_default())]
     BoxClosed { opens_at: Option<String> },
+    /// No compartment of the box can be opened now (its lock controllers do not answer).
+    #[error("the box is out of order; the counter hands out documents")]
+    OutOfOrder,
     /// Too many refused tries at this panel lately: it takes the next one after a wait.
     #[error("too many wrong entries at this panel; try again in {retry_after_seconds} s")]
     PanelCoolingDown { retry_after_seconds: i64 },
@@ -144,6 +147,7 @@ impl Error {
             Self::HandoverInProgress => "handover_in_progress",
             Self::Box(_) | Self::NoDriver => "box_unavailable",
             Self::BoxClosed { .. } => "box_closed",
+            Self::OutOfOrder => "box_out_of_order",
             Self::PanelCoolingDown { .. } => "panel_cooling_down",
             Self::CompartmentsInUse(_) => "compartment_in_use",
             Self::Unauthorized => "unauthorized",

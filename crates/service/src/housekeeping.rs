@@ -95,6 +95,10 @@ impl Service {
             && p.claimed_by.as_ref() == Some(&session.id)
         {
             self.apply(tx.as_mut(), &p, PickupEvent::DoorLeftOpen, &Actor::System, None).await?;
+            if let (Some(box_id), Some(c)) = (&p.box_id, p.compartment) {
+                let detail = serde_json::json!({ "pickup": p.id.as_str() });
+                self.box_alarm(tx.as_mut(), box_id, "door_left_open", Some(c), now, detail).await?;
+            }
             tracing::warn!(pickup = %p.id, session = %session.id, "door left open; staff are told");
         }
         tx.commit().await?;

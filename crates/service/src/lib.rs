@@ -26,6 +26,7 @@ pub mod outbox;
 mod personal;
 pub mod pickups;
 pub mod recovery;
+pub mod repairs;
 pub mod retention;
 pub mod secrets;
 pub mod setup;

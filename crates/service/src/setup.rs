@@ -16,7 +16,7 @@ use serde_json::json;
 use crate::{Actor, Error, Result, Service};
 
 /// The box drivers this version can run.
-pub const DRIVERS: &[&str] = &["simulated"];
+pub const DRIVERS: &[&str] = &["simulated", "kerong-cu16"];
 
 /// A site as declared.
 #[derive(Debug, Clone)]

@@ -104,6 +104,11 @@ fn keyed(row: &PgRow, key_col: &'static str, hash_col: &'static str) -> R<Option
     })
 }
 
+fn opt_compartment(row: &PgRow, col: &'static str) -> R<Option<CompartmentNo>> {
+    let n: Option<i32> = row.try_get(col).map_err(|_| corrupt(col))?;
+    n.map(|n| compartment_no(i64::from(n), col)).transpose()
+}
+
 pub(crate) fn compartment_no(n: i64, col: &'static str) -> R<CompartmentNo> {
     u32::try_from(n).ok().and_then(CompartmentNo::new).ok_or_else(|| corrupt(col))
 }
@@ -361,6 +366,7 @@ pub(crate) fn map_alarm(row: &PgRow) -> R<AlarmRecord> {
         site: parsed(row, "site_id", |v| SiteId::parse(v).ok())?,
         box_id: opt_parsed(row, "box_id", |v| BoxId::parse(v).ok())?,
         panel: opt_parsed(row, "panel_id", |v| PanelId::parse(v).ok())?,
+        compartment: opt_compartment(row, "compartment")?,
         raised_at: t(row, "raised_at")?,
         detail: json(row, "detail")?,
         acknowledged_at: opt_t(row, "acknowledged_at")?,

@@ -909,9 +909,9 @@ impl Tx for PgTx {
 
     async fn raise_alarm(&mut self, alarm: &NewAlarm) -> Result<bool> {
         let done = sqlx::query(
-            "INSERT INTO alarms (kind, site_id, box_id, panel_id, raised_at, detail)
-             VALUES ($1, $2, $3, $4, $5, $6)
-             ON CONFLICT (kind, site_id, COALESCE(box_id, ''), COALESCE(panel_id, ''))
+            "INSERT INTO alarms (kind, site_id, box_id, panel_id, raised_at, detail, compartment)
+             VALUES ($1, $2, $3, $4, $5, $6, $7)
+             ON CONFLICT (kind, site_id, COALESCE(box_id, ''), COALESCE(panel_id, ''), COALESCE(compartment, 0))
                  WHERE acknowledged_at IS NULL DO NOTHING",
         )
         .bind(alarm.kind)
@@ -920,6 +920,7 @@ impl Tx for PgTx {
         .bind(alarm.panel.as_ref().map(|p| p.as_str()))
         .bind(alarm.at)
         .bind(Json(&alarm.detail))
+        .bind(alarm.compartment.map(|c| i32::try_from(c.get()).unwrap_or(i32::MAX)))
         .execute(&mut *self.tx)
         .await
         .map_err(write_err)?;

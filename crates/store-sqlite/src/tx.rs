@@ -892,9 +892,9 @@ impl Tx for SqliteTx {
 
     async fn raise_alarm(&mut self, alarm: &NewAlarm) -> Result<bool> {
         let done = sqlx::query(
-            "INSERT INTO alarms (kind, site_id, box_id, panel_id, raised_at, detail)
-             VALUES (?1, ?2, ?3, ?4, ?5, ?6)
-             ON CONFLICT (kind, site_id, COALESCE(box_id, ''), COALESCE(panel_id, ''))
+            "INSERT INTO alarms (kind, site_id, box_id, panel_id, raised_at, detail, compartment)
+             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)
+             ON CONFLICT (kind, site_id, COALESCE(box_id, ''), COALESCE(panel_id, ''), COALESCE(compartment, 0))
                  WHERE acknowledged_at IS NULL DO NOTHING",
         )
         .bind(alarm.kind)
@@ -903,6 +903,7 @@ impl Tx for SqliteTx {
         .bind(alarm.panel.as_ref().map(|p| p.as_str()))
         .bind(ts(alarm.at))
         .bind(alarm.detail.to_string())
+        .bind(alarm.compartment.map(|c| i64::from(c.get())))
         .execute(&mut *self.tx)
         .await
         .map_err(write_err)?;

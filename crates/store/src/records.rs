@@ -635,11 +635,13 @@ pub struct BoxEventRecord {
 /// An alarm for staff: something at a site, box or panel that a person should look at.
 #[derive(Debug, Clone, PartialEq)]
 pub struct NewAlarm {
-    /// `panel_refusals` (one panel), `site_refusals` (all panels of a site).
+    /// `panel_refusals` (one panel), `site_refusals` (all panels of a site), and the box's:
+    /// `door_forced`, `lock_failed`, `door_left_open`, `board_silent`.
     pub kind: &'static str,
     pub site: SiteId,
     pub box_id: Option<BoxId>,
     pub panel: Option<PanelId>,
+    pub compartment: Option<CompartmentNo>,
     pub at: DateTime<Utc>,
     pub detail: serde_json::Value,
 }
@@ -651,6 +653,7 @@ pub struct AlarmRecord {
     pub site: SiteId,
     pub box_id: Option<BoxId>,
     pub panel: Option<PanelId>,
+    pub compartment: Option<CompartmentNo>,
     pub raised_at: DateTime<Utc>,
     pub detail: serde_json::Value,
     pub acknowledged_at: Option<DateTime<Utc>>,

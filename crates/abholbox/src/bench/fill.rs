@@ -61,6 +61,7 @@ pub async fn run(args: FillArgs) -> anyhow::Result<i32> {
             sms_quiet_hours: None,
         });
         config.boxes.push(BoxConfig {
+            serial: None,
             id: box_of(s)?.to_string(),
             site: site(s)?.to_string(),
             name: format!("Ausgabebox {s}"),

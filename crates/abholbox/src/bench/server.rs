@@ -77,6 +77,7 @@ pub fn configure(dir: &Path, database: Option<&str>, kiosks: u32) -> anyhow::Res
     }];
     config.boxes = (1..=boxes)
         .map(|b| BoxConfig {
+            serial: None,
             id: format!("bench-{b}"),
             site: SITE.into(),
             name: format!("Lasttest {b}"),

@@ -9,7 +9,7 @@ use serde_json::json;
 use crate::helpers::{BOX, TestApp, german_id};
 use crate::lockout::wait_returned;
 
-async fn compartment_state(app: &TestApp, n: u32) -> (CompartmentState, Option<Defect>) {
+pub(crate) async fn compartment_state(app: &TestApp, n: u32) -> (CompartmentState, Option<Defect>) {
     let c = app
         .service
         .store()

@@ -5,8 +5,9 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use abholbox::config::PanelConfig;
+use abholbox::hardware_config::SerialConfig;
 use abholbox::{Application, Config};
-use abholbox_core::ids::{BoxId, PanelId, PickupId};
+use abholbox_core::ids::{BoxId, PanelId, PickupId, SlotNo};
 use abholbox_core::mrz::check_digit;
 use abholbox_service::clock::ManualClock;
 use abholbox_store::Role;
@@ -95,6 +96,13 @@ impl Db {
     }
 }
 
+/// Which driver runs the test's box.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Driver {
+    Simulated,
+    Serial,
+}
+
 pub struct TestApp {
     pub base: String,
     pub db: Db,
@@ -110,6 +118,8 @@ pub struct TestApp {
     pub service: abholbox_service::Service,
     pub clock: Arc<ManualClock>,
     pub config: Config,
+    /// The serial simulator behind the box, when it runs on the serial driver.
+    pub serial: Option<abholbox_box::serial_sim::SerialSimulator>,
     stop: Option<oneshot::Sender<()>>,
     server: Option<JoinHandle<()>>,
 }
@@ -123,6 +133,13 @@ impl TestApp {
     /// The demo's configuration, with a second panel `b` at slot 2 beside the first (`a`, slot 1),
     /// changed by `tweak`.
     pub async fn spawn_with(dir: &Path, tweak: impl FnOnce(&mut Config)) -> Self {
+        Self::spawn_on(dir, Driver::Simulated, tweak).await
+    }
+
+    /// As [`TestApp::spawn_with`], with the box on the driver named: the in-process simulator, or
+    /// the serial driver on pseudo-terminals to a serial simulator (one bus of 16 boards:
+    /// compartments 1-256, and a reader for each of the two slots).
+    pub async fn spawn_on(dir: &Path, driver: Driver, tweak: impl FnOnce(&mut Config)) -> Self {
         let db = Db::for_dir(dir).await;
         let mut config = Config::demo(dir.to_path_buf(), 0);
         config.database = db.url();
@@ -133,9 +150,30 @@ impl TestApp {
         config.kiosk.panel_free_refusals = u32::MAX;
         // Every test client is 127.0.0.1; the test of the request limit sets one of its own.
         config.http.requests_per_second_per_client = 0;
+        let mut sims = std::collections::HashMap::new();
+        let serial = match driver {
+            Driver::Simulated => None,
+            Driver::Serial => {
+                let slots = [SlotNo::new(1).unwrap(), SlotNo::new(2).unwrap()];
+                let box_id = BoxId::parse(&config.boxes[0].id).unwrap();
+                let simulator = abholbox_box::serial_sim::SerialSimulator::start(box_id.clone(), 600, &slots).unwrap();
+                let mut serial = SerialConfig::single(&simulator.lock_path, &simulator.reader_path, 600);
+                let mut second = serial.readers[0].clone();
+                second.slot = 2;
+                second.port = simulator.reader_paths[1].1.clone();
+                serial.readers.push(second);
+                serial.poll_interval_ms = 20;
+                serial.answer_timeout_ms = 100;
+                serial.tries = 2;
+                config.boxes[0].driver = "kerong-cu16".into();
+                config.boxes[0].serial = Some(serial);
+                sims.insert(box_id, simulator.sim.clone());
+                Some(simulator)
+            }
+        };
         tweak(&mut config);
         let clock = Arc::new(ManualClock::new(Utc::now()));
-        let app = Application::build(&config, clock.clone()).await.expect("application builds");
+        let app = Application::build_with_simulators(&config, clock.clone(), sims).await.expect("application builds");
         let addr = app.local_addr().expect("bound");
         let scheme = if app.serves_tls() { "https" } else { "http" };
         let (_, integration) = app.service.create_token(Role::Integration, None, None, "test").await.expect("token");
@@ -168,6 +206,7 @@ impl TestApp {
             service,
             clock,
             config,
+            serial,
             stop: Some(stop),
             server: Some(server),
         }

@@ -14,6 +14,7 @@ mod errors;
 mod family;
 mod faults;
 mod full_box;
+mod hardware;
 mod hours;
 mod kannel;
 mod kiosk_refusals;

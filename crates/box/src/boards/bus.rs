@@ -8,29 +8,10 @@ use std::time::Duration;
 use tokio::io::{AsyncRead, AsyncReadExt, AsyncWrite, AsyncWriteExt};
 use tokio::sync::Mutex;
 
-use super::FrameError;
-use super::kerong_cu16::{BoardStatus, Command, next_answer, parse_status};
+use async_trait::async_trait;
 
-/// What became of an unlock.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum UnlockOutcome {
-    /// The board reports the hook open.
-    Opened,
-    /// The board answers, and the hook is still closed: the lock is stuck.
-    Refused,
-}
-
-/// Why the bus could not tell.
-#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
-pub enum BusError {
-    /// No valid answer within the timeout, however often asked: the outcome of an unlock is unknown.
-    #[error("board {0} did not answer")]
-    NoAnswer(u8),
-    #[error(transparent)]
-    Frame(#[from] FrameError),
-    #[error("the serial line failed: {0}")]
-    Io(String),
-}
+use super::kerong_cu16::{BoardStatus, Command, LOCKS, next_answer, parse_status};
+use super::{BusError, LockBus, Locks, UnlockOutcome};
 
 /// A bus on a serial port (or anything that reads and writes bytes).
 pub struct KerongBus<P> {
@@ -53,13 +34,17 @@ impl<P: AsyncRead + AsyncWrite + Unpin + Send> KerongBus<P> {
 
     /// Unlocks one lock and asks the board whether its hook opened.
     pub async fn unlock(&self, board: u8, lock: u8) -> Result<UnlockOutcome, BusError> {
+        let status = self.unlock_then_status(board, lock).await?;
+        Ok(UnlockOutcome::of(&status.closed, lock))
+    }
+
+    /// Unlocks one lock and returns the board's status afterwards.
+    async fn unlock_then_status(&self, board: u8, lock: u8) -> Result<BoardStatus, BusError> {
         let mut port = self.port.lock().await;
         // The unlock's own answer is a status taken at the moment of the pulse; the status asked
         // afterwards is what counts.
         let _ = self.ask(&mut port, Command::Unlock { board, lock }, board).await;
-        let status = self.ask(&mut port, Command::Status { board }, board).await?;
-        let open = !status.closed.get(usize::from(lock)).copied().unwrap_or(true);
-        Ok(if open { UnlockOutcome::Opened } else { UnlockOutcome::Refused })
+        self.ask(&mut port, Command::Status { board }, board).await
     }
 
     /// Sends a command and reads the board's status answer, trying again after a timeout or a
@@ -77,6 +62,23 @@ impl<P: AsyncRead + AsyncWrite + Unpin + Send> KerongBus<P> {
             }
         }
         Err(BusError::NoAnswer(board))
+    }
+}
+
+#[async_trait]
+impl<P: AsyncRead + AsyncWrite + Unpin + Send> LockBus for KerongBus<P> {
+    fn locks_per_board(&self) -> u8 {
+        LOCKS
+    }
+
+    async fn status(&self, board: u8) -> Result<Locks, BusError> {
+        let status = KerongBus::status(self, board).await?;
+        Ok(Locks { closed: status.closed.to_vec(), item: status.item.to_vec() })
+    }
+
+    async fn unlock(&self, board: u8, lock: u8) -> Result<Locks, BusError> {
+        let status = self.unlock_then_status(board, lock).await?;
+        Ok(Locks { closed: status.closed.to_vec(), item: status.item.to_vec() })
     }
 }
 

@@ -82,6 +82,47 @@ pub fn parse_status(frame: &[u8]) -> Result<BoardStatus, FrameError> {
     Ok(BoardStatus { board: addr >> 4, closed: bits(h1, h2), item: bits(i1, i2) })
 }
 
+/// A command as a board reads it off the line: the board side of the format, for the serial
+/// simulator and for tests that watch the wire.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Request {
+    pub board: u8,
+    pub lock: u8,
+    /// The command byte as sent: `30` status, `31` unlock one, `33` unlock all, …
+    pub command: u8,
+}
+
+/// The command byte of "unlock all", which this driver never sends.
+pub const CMD_UNLOCK_ALL: u8 = 0x33;
+/// Bytes of a command.
+pub const COMMAND_LEN: usize = 5;
+
+/// Reads one command of exactly [`COMMAND_LEN`] bytes.
+pub fn parse_command(frame: &[u8]) -> Result<Request, FrameError> {
+    let &[stx, addr, command, etx, sum] = frame else {
+        return Err(FrameError::Length(frame.len(), COMMAND_LEN));
+    };
+    if stx != STX || etx != ETX {
+        return Err(FrameError::Framing);
+    }
+    let expected = checksum(&[stx, addr, command, etx]);
+    if sum != expected {
+        return Err(FrameError::Checksum { found: sum, expected });
+    }
+    Ok(Request { board: addr >> 4, lock: addr & 0x0F, command })
+}
+
+/// A board's status answer: hooks (1 = closed) and item sensors, lock 0 first.
+pub fn encode_status(board: u8, closed: &[bool; LOCKS as usize], item: &[bool; LOCKS as usize]) -> [u8; STATUS_LEN] {
+    let word = |bits: &[bool; LOCKS as usize]| {
+        bits.iter().enumerate().fold(0u16, |w, (i, on)| if *on { w | (1 << i) } else { w })
+    };
+    let ([h1, h2], [i1, i2]) = (word(closed).to_le_bytes(), word(item).to_le_bytes());
+    let head = [STX, board << 4, ANSWER_STATUS, h1, h2, i1, i2, ETX];
+    let [a, b, c, d, e, f, g, h] = head;
+    [a, b, c, d, e, f, g, h, checksum(&head)]
+}
+
 /// Where the next status answer lies in what was read so far: bytes before an STX are line noise and
 /// skipped. `Some((start, end))` once a whole answer's bytes are there; checking them is
 /// [`parse_status`]'s.
@@ -147,6 +188,26 @@ mod tests {
         kind[2] = 0x31;
         kind[8] = checksum(&kind[..8]);
         assert_eq!(parse_status(&kind), Err(FrameError::Kind(0x31)));
+    }
+
+    #[test]
+    fn the_board_side_reads_what_the_driver_sends_and_answers_what_it_parses() {
+        for board in 0..BOARDS {
+            for lock in 0..LOCKS {
+                let frame = Command::Unlock { board, lock }.encode().unwrap();
+                assert_eq!(parse_command(&frame).unwrap(), Request { board, lock, command: 0x31 });
+            }
+        }
+        let mut bad = Command::Status { board: 1 }.encode().unwrap();
+        bad[4] ^= 0x10;
+        assert!(matches!(parse_command(&bad), Err(FrameError::Checksum { .. })));
+        assert_eq!(parse_command(&bad[..4]), Err(FrameError::Length(4, 5)));
+        let closed: [bool; 16] = std::array::from_fn(|i| i % 3 == 0);
+        let item: [bool; 16] = std::array::from_fn(|i| i == 15);
+        let frame = encode_status(7, &closed, &item);
+        assert_eq!(frame, answer(0x70, [0b0100_1001, 0b1001_0010], [0, 0b1000_0000]).as_slice());
+        let status = parse_status(&frame).unwrap();
+        assert_eq!((status.board, status.closed, status.item), (7, closed, item));
     }
 
     #[test]

@@ -224,13 +224,19 @@ pub(crate) async fn admin_put_box(
 pub struct AdminAlarm {
     id: i64,
     /// `panel_refusals`: many refused PINs or birth dates at one panel lately; `site_refusals`: at
-    /// all panels of a site.
+    /// all panels of a site; `door_forced`: a door opened without a command (the compartment is
+    /// blocked until returned to service); `lock_failed`: a compartment did not open for a citizen;
+    /// `door_left_open`: a door stood open past the collect timeout; `board_silent`: a lock
+    /// controller stopped answering (its compartments are not offered until it answers again).
     kind: String,
     site: String,
     #[schema(nullable)]
     r#box: Option<String>,
     #[schema(nullable)]
     panel: Option<String>,
+    /// The compartment a hardware alarm is about.
+    #[schema(nullable)]
+    compartment: Option<u32>,
     raised_at: chrono::DateTime<chrono::Utc>,
     /// What crossed the threshold, e.g. `{"refusals": 10, "within_minutes": 15}`.
     #[schema(value_type = Object)]
@@ -245,6 +251,7 @@ impl From<abholbox_store::AlarmRecord> for AdminAlarm {
             site: a.site.to_string(),
             r#box: a.box_id.map(|b| b.to_string()),
             panel: a.panel.map(|p| p.to_string()),
+            compartment: a.compartment.map(|c| c.get()),
             raised_at: a.raised_at,
             detail: a.detail,
         }
@@ -255,11 +262,62 @@ impl From<abholbox_store::AlarmRecord> for AdminAlarm {
 #[utoipa::path(get, path = "/api/v1/admin/alarms", tag = "admin", security(("bearer" = [])),
     responses((status = 200, description = "Open alarms", body = [AdminAlarm])))]
 pub(crate) async fn admin_list_alarms(
+    state: State<AppState>,
+    caller: Caller,
+) -> Result<Json<Vec<AdminAlarm>>, ApiError> {
+    list_alarms(state, caller).await
+}
+
+/// The alarms nobody has acknowledged yet, oldest first: what the staff app shows.
+#[utoipa::path(get, path = "/api/v1/alarms", tag = "admin", security(("bearer" = [])),
+    responses(
+        (status = 200, description = "Open alarms", body = [AdminAlarm]),
+        (status = 401, description = "`unauthorized`", body = ErrorBody),
+        (status = 403, description = "`forbidden`: not an admin token", body = ErrorBody),
+    ))]
+pub(crate) async fn list_alarms(
     State(state): State<AppState>,
     caller: Caller,
 ) -> Result<Json<Vec<AdminAlarm>>, ApiError> {
     let alarms = state.service.open_alarms(caller.admin()?).await?;
     Ok(Json(alarms.into_iter().map(AdminAlarm::from).collect()))
+}
+
+/// Why a blocked compartment may be used again.
+#[derive(Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct ReturnToService {
+    /// What the person who looked found, for the audit log (no personal data).
+    #[schema(example = "looked inside: empty, lock and door sensor work")]
+    reason: String,
+}
+
+/// Puts a compartment taken out of use (its lock failed, or its door was forced) back into use,
+/// after someone has looked at it: free again, or holding its pickup's document again.
+#[utoipa::path(post, path = "/api/v1/admin/boxes/{box}/compartments/{compartment}/return-to-service", tag = "admin",
+    security(("bearer" = [])), request_body = ReturnToService,
+    params(("box" = String, Path), ("compartment" = u32, Path)),
+    responses(
+        (status = 204, description = "In use again"),
+        (status = 404, description = "`not_found`: no such box or compartment", body = ErrorBody),
+        (status = 409, description = "`not_available`: the compartment is not out of use", body = ErrorBody),
+        (status = 422, description = "`invalid_request`: no reason given", body = ErrorBody),
+    ))]
+pub(crate) async fn admin_return_to_service(
+    State(state): State<AppState>,
+    caller: Caller,
+    Path((box_id, compartment)): Path<(String, String)>,
+    ApiJson(body): ApiJson<ReturnToService>,
+) -> Result<axum::http::StatusCode, ApiError> {
+    let box_id = abholbox_core::ids::BoxId::parse(&box_id)
+        .map_err(|_| ApiError::request(axum::http::StatusCode::NOT_FOUND, "not_found", "no such box"))?;
+    let c = compartment
+        .parse::<u32>()
+        .ok()
+        .and_then(abholbox_core::ids::CompartmentNo::new)
+        .ok_or_else(|| ApiError::request(axum::http::StatusCode::NOT_FOUND, "not_found", "no such compartment"))?;
+    state.service.return_to_service(caller.admin()?, &box_id, c, &body.reason).await?;
+    Ok(axum::http::StatusCode::NO_CONTENT)
 }
 
 /// Marks an alarm seen.

@@ -46,6 +46,8 @@ pub struct KioskSession {
     error: Option<String>,
     /// When the session ends without input.
     expires_at: Option<DateTime<Utc>>,
+    /// At `collect`: the door has stood open a while; ask the citizen to close it.
+    close_door_reminder: bool,
 }
 
 impl From<SessionView> for KioskSession {
@@ -62,6 +64,7 @@ impl From<SessionView> for KioskSession {
             document: v.document.map(|d| DocumentPosition { position: d.position, of: d.of, kind: d.kind.as_str() }),
             error: v.last_error,
             expires_at: v.expires_at,
+            close_door_reminder: v.close_door_reminder,
         }
     }
 }

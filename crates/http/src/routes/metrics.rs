@@ -31,6 +31,13 @@ pub(crate) async fn metrics(State(state): State<AppState>, caller: Caller) -> Re
          # TYPE abholbox_sms_given_up_total counter\nabholbox_sms_given_up_total {}\n",
         m.sms_accepted, m.sms_given_up
     ));
+    text.push_str(
+        "# HELP abholbox_alarms_open Alarms nobody has acknowledged yet, by kind.\n\
+         # TYPE abholbox_alarms_open gauge\n",
+    );
+    for (kind, n) in state.service.open_alarm_counts().await? {
+        text.push_str(&format!("abholbox_alarms_open{{kind=\"{kind}\"}} {n}\n"));
+    }
     if let Some(bytes) = m.resident_bytes {
         text.push_str(
             "# HELP abholbox_process_resident_memory_bytes Resident memory of this server process.\n\

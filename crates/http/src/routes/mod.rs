@@ -45,6 +45,8 @@ pub(crate) fn api(with_simulator: bool) -> OpenApiRouter<AppState> {
         .routes(routes!(admin::admin_list_boxes))
         .routes(routes!(admin::admin_put_box))
         .routes(routes!(admin::admin_list_alarms))
+        .routes(routes!(admin::list_alarms))
+        .routes(routes!(admin::admin_return_to_service))
         .routes(routes!(admin::admin_acknowledge_alarm))
         .routes(routes!(kiosk::start))
         .routes(routes!(kiosk::get_session))
@@ -63,6 +65,16 @@ pub(crate) fn api(with_simulator: bool) -> OpenApiRouter<AppState> {
     } else {
         router
     }
+}
+
+/// The simulator's control routes on their own state, for a simulator without a server.
+pub(crate) fn simulator() -> OpenApiRouter<crate::SimState> {
+    OpenApiRouter::new()
+        .routes(routes!(sim::insert_document))
+        .routes(routes!(sim::close_door))
+        .routes(routes!(sim::set_fault))
+        .routes(routes!(sim::box_state))
+        .routes(routes!(sim::sms_inbox))
 }
 
 /// The `wait` of a long-poll: whole seconds, at most [`MAX_WAIT`](abholbox_service::waiting::MAX_WAIT)

@@ -3,7 +3,7 @@
 
 use std::sync::Arc;
 
-use abholbox_box::{LockFault, SensorFault, SimulatedBox, SimulatorError};
+use abholbox_box::{BoardFault, LockFault, SensorFault, SimulatedBox, SimulatorError};
 use abholbox_core::ids::{BoxId, CompartmentNo, SlotNo};
 use axum::Json;
 use axum::extract::{Path, Query, State};
@@ -12,11 +12,11 @@ use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 
-use crate::AppState;
+use crate::SimState;
 use crate::error::{ApiError, ErrorBody};
 use crate::json::ApiJson;
 
-fn simulated(state: &AppState, box_id: &str) -> Result<(BoxId, Arc<SimulatedBox>), ApiError> {
+fn simulated(state: &SimState, box_id: &str) -> Result<(BoxId, Arc<SimulatedBox>), ApiError> {
     BoxId::parse(box_id)
         .ok()
         .and_then(|b| state.simulator.as_ref().and_then(|s| s.boxes.get(&b).cloned()).map(|sim| (b, sim)))
@@ -70,6 +70,16 @@ pub struct SimBox {
     documents_returned: usize,
     /// Compartments with a fault set.
     faults: Vec<SimFault>,
+    /// Lock-controller boards with a fault set; board `b` drives compartments `16b + 1` to `16b + 16`.
+    boards: Vec<SimBoard>,
+}
+
+/// A board's fault.
+#[derive(Serialize, ToSchema)]
+pub struct SimBoard {
+    board: u32,
+    /// `silent` (answers nothing) or `corrupt` (answers with a wrong checksum).
+    fault: &'static str,
 }
 
 /// The faults of one compartment.
@@ -80,6 +90,8 @@ pub struct SimFault {
     lock: &'static str,
     /// `ok`, or `silent` (reports no door events; when it recovers it reports the door as it is).
     door_sensor: &'static str,
+    /// The fault of the board that drives this compartment: `ok`, `silent` or `corrupt`.
+    board: &'static str,
 }
 
 /// Faults to set on a compartment; a field left out stays as it is.
@@ -92,6 +104,37 @@ pub struct SetFault {
     #[serde(default)]
     #[schema(nullable, example = "silent")]
     door_sensor: Option<SensorFaultName>,
+    /// The board that drives the compartment (and 15 others): `silent` answers nothing, `corrupt`
+    /// answers with a wrong checksum, `ok` mends it.
+    #[serde(default)]
+    #[schema(nullable, example = "silent")]
+    board: Option<BoardFaultName>,
+    /// `forced`: the door opens now without a command (forced, or a lock that let go by itself).
+    #[serde(default)]
+    #[schema(nullable, example = "forced")]
+    door: Option<DoorFaultName>,
+}
+
+#[derive(Deserialize, ToSchema, Clone, Copy)]
+#[serde(rename_all = "snake_case")]
+pub enum BoardFaultName {
+    Ok,
+    Silent,
+    Corrupt,
+}
+
+#[derive(Deserialize, ToSchema, Clone, Copy)]
+#[serde(rename_all = "snake_case")]
+pub enum DoorFaultName {
+    Forced,
+}
+
+fn board_name(f: BoardFault) -> &'static str {
+    match f {
+        BoardFault::Ok => "ok",
+        BoardFault::Silent => "silent",
+        BoardFault::Corrupt => "corrupt",
+    }
 }
 
 #[derive(Deserialize, ToSchema, Clone, Copy)]
@@ -141,7 +184,7 @@ pub struct SimSms {
         (status = 422, description = "`unknown_reference`: no such panel at this box", body = ErrorBody),
     ))]
 pub(crate) async fn insert_document(
-    State(state): State<AppState>,
+    State(state): State<SimState>,
     Path(box_id): Path<String>,
     ApiJson(body): ApiJson<InsertDocument>,
 ) -> Result<(StatusCode, Json<SimBox>), ApiError> {
@@ -152,12 +195,19 @@ pub(crate) async fn insert_document(
 }
 
 /// The slot beside a panel named by its token id, or beside the box's first panel.
-async fn slot_of(state: &AppState, box_id: &BoxId, panel_token: Option<&str>) -> Result<SlotNo, ApiError> {
+async fn slot_of(state: &SimState, box_id: &BoxId, panel_token: Option<&str>) -> Result<SlotNo, ApiError> {
     let unknown = || ApiError::from(abholbox_service::Error::Unknown { field: "panel" });
-    let panels = state.service.store().panels(box_id).await.map_err(abholbox_service::Error::from)?;
+    let Some(service) = &state.service else {
+        // A simulator of its own knows no tokens: its one slot is the first panel's.
+        return match panel_token {
+            None => SlotNo::new(1).ok_or_else(unknown),
+            Some(_) => Err(unknown()),
+        };
+    };
+    let panels = service.store().panels(box_id).await.map_err(abholbox_service::Error::from)?;
     let panel = match panel_token {
         Some(token) => {
-            let (b, panel) = state.service.panel_of_token(token).await?;
+            let (b, panel) = service.panel_of_token(token).await?;
             if b != *box_id {
                 return Err(unknown());
             }
@@ -168,7 +218,8 @@ async fn slot_of(state: &AppState, box_id: &BoxId, panel_token: Option<&str>) ->
     panel.map(|p| p.reader_slot).ok_or_else(unknown)
 }
 
-/// Breaks or mends a compartment's lock and door sensor, so that every failure path can be walked.
+/// Breaks or mends a compartment's lock, door sensor and board, or forces its door, so that every
+/// failure path can be walked.
 #[utoipa::path(post, path = "/api/v1/sim/boxes/{box}/compartments/{compartment}/fault", tag = "simulator",
     request_body = SetFault,
     params(("box" = String, Path), ("compartment" = u32, Path)),
@@ -178,7 +229,7 @@ async fn slot_of(state: &AppState, box_id: &BoxId, panel_token: Option<&str>) ->
         (status = 422, description = "`invalid_request`: an unknown fault", body = ErrorBody),
     ))]
 pub(crate) async fn set_fault(
-    State(state): State<AppState>,
+    State(state): State<SimState>,
     Path((box_id, compartment)): Path<(String, String)>,
     ApiJson(body): ApiJson<SetFault>,
 ) -> Result<Json<SimFault>, ApiError> {
@@ -194,10 +245,22 @@ pub(crate) async fn set_fault(
         SensorFaultName::Silent => SensorFault::Silent,
     });
     let fault = sim.set_fault(c, lock, sensor).await.map_err(refused)?;
+    if let Some(board) = body.board {
+        let board = match board {
+            BoardFaultName::Ok => BoardFault::Ok,
+            BoardFaultName::Silent => BoardFault::Silent,
+            BoardFaultName::Corrupt => BoardFault::Corrupt,
+        };
+        sim.set_board_fault(c, board).await.map_err(refused)?;
+    }
+    if let Some(DoorFaultName::Forced) = body.door {
+        sim.force_door(c).await.map_err(refused)?;
+    }
     Ok(Json(SimFault {
         compartment: c.get(),
         lock: lock_name(fault.lock),
         door_sensor: sensor_name(fault.door_sensor),
+        board: board_name(sim.board_fault(c)),
     }))
 }
 
@@ -210,7 +273,7 @@ pub(crate) async fn set_fault(
         (status = 409, description = "`door_not_open`", body = ErrorBody),
     ))]
 pub(crate) async fn close_door(
-    State(state): State<AppState>,
+    State(state): State<SimState>,
     Path((box_id, compartment)): Path<(String, String)>,
 ) -> Result<Json<SimBox>, ApiError> {
     let (_, sim) = simulated(&state, &box_id)?;
@@ -225,7 +288,7 @@ pub(crate) async fn close_door(
         (status = 404, description = "`not_found`: no such box", body = ErrorBody),
     ))]
 pub(crate) async fn box_state(
-    State(state): State<AppState>,
+    State(state): State<SimState>,
     Path(box_id): Path<String>,
 ) -> Result<Json<SimBox>, ApiError> {
     let (_, sim) = simulated(&state, &box_id)?;
@@ -253,7 +316,7 @@ pub struct InboxFilter {
         (status = 422, description = "`invalid_request`: `to` is no phone number, or `wait` no number of seconds", body = ErrorBody),
     ))]
 pub(crate) async fn sms_inbox(
-    State(state): State<AppState>,
+    State(state): State<SimState>,
     Query(filter): Query<InboxFilter>,
 ) -> Result<Json<Vec<SimSms>>, ApiError> {
     let gateway =
@@ -291,8 +354,10 @@ fn view(sim: &SimulatedBox) -> SimBox {
                 compartment: c.get(),
                 lock: lock_name(f.lock),
                 door_sensor: sensor_name(f.door_sensor),
+                board: board_name(sim.board_fault(*c)),
             })
             .collect(),
+        boards: v.boards.iter().map(|(b, f)| SimBoard { board: *b, fault: board_name(*f) }).collect(),
     }
 }
 

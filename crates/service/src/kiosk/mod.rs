@@ -54,6 +54,9 @@ pub struct SessionView {
     pub last_error: Option<String>,
     /// When the session times out without input.
     pub expires_at: Option<DateTime<Utc>>,
+    /// At `collect`: the door has stood open for half the collect timeout, and the panel should ask
+    /// the citizen to close it (before staff are alerted at the full timeout).
+    pub close_door_reminder: bool,
 }
 
 impl Service {
@@ -82,6 +85,9 @@ impl Service {
             created_at: now,
             version: 1,
         };
+        if self.driver(box_id)?.out_of_order() {
+            return Err(Error::OutOfOrder);
+        }
         let mut tx = self.store.begin().await?;
         self.ensure_open(tx.as_mut(), box_id).await?;
         if tx.panel(box_id, panel).await?.is_none() {
@@ -149,6 +155,8 @@ impl Service {
             document,
             last_error: session.last_error.clone(),
             expires_at,
+            close_door_reminder: state.step == Step::Collect
+                && self.clock.now() - state.last_activity > self.policy.session.collect_timeout / 2,
         })
     }
 
@@ -330,6 +338,7 @@ impl Service {
             site,
             box_id: Some(session.box_id.clone()),
             panel: panel.cloned(),
+            compartment: None,
             at,
             detail: json!({ "refusals": refusals, "within_minutes": within.num_minutes() }),
         };

@@ -5,6 +5,7 @@
 //! document. The claim is the one conditional write that makes a hand-over exclusive; it commits
 //! before the box is told to open, and the opening runs as work in flight that nobody can cut off.
 
+use abholbox_core::compartment::CompartmentState;
 use abholbox_core::factors::{Shown, ThirdFactorVerdict, judge_third_factor};
 use abholbox_core::ids::{BoxId, SessionId, SlotNo};
 use abholbox_core::kiosk::{SessionEvent, Step, StepError};
@@ -212,6 +213,18 @@ impl Service {
     /// another session got there first, this session ends and says so.
     async fn claim(&self, tx: &mut dyn Tx, session: &mut SessionRecord, pickup: &PickupRecord) -> Result<Settled> {
         let now = self.clock.now();
+        if let (Some(box_id), Some(c)) = (&pickup.box_id, pickup.compartment) {
+            // A compartment whose controller is silent, or blocked after its door was forced, is not
+            // opened: the citizen goes to the counter, and nothing is claimed.
+            let blocked = !self.driver(box_id)?.can_open(c)
+                || tx.compartment(box_id, c).await?.is_some_and(|r| r.state == CompartmentState::Defective);
+            if blocked {
+                session.state.apply(SessionEvent::Unavailable, now, &self.policy.session)?;
+                session.last_error = Some("compartment_unavailable".into());
+                save(tx, session).await?;
+                return Ok(Settled::Refused(Error::NotAvailable));
+            }
+        }
         let event = PickupEvent::Claimed { session: session.id.clone() };
         let settled = match self.apply(tx, pickup, event, &kiosk_actor(session), None).await {
             Ok((claimed, after)) => {
@@ -300,6 +313,14 @@ impl Service {
                 }
                 Err(other) => return Err(other),
             }
+        }
+        if let Some(c) = pickup.compartment {
+            let lock = match lock {
+                LockFailure::Refused => "refused",
+                LockFailure::NoAnswer => "no_answer",
+            };
+            let detail = json!({ "lock": lock, "pickup": pickup.id.as_str() });
+            self.box_alarm(tx.as_mut(), box_id, "lock_failed", Some(c), self.clock.now(), detail).await?;
         }
         if let Some(mut s) = tx.session(session).await?
             && s.state.apply(SessionEvent::OpenFailed, self.clock.now(), &self.policy.session).is_ok()

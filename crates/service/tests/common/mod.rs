@@ -48,7 +48,9 @@ pub async fn world() -> World {
     let box_id = BoxId::parse("b1").unwrap();
     let (tx, reports) = mpsc::channel(64);
     let slot = SlotNo::new(1).unwrap();
-    let sim = Arc::new(SimulatedBox::new(box_id.clone(), 600, &[slot], tx));
+    let now_of = clock.clone();
+    let sink = abholbox_box::ReportSink::new(box_id.clone(), tx, Arc::new(move || now_of.now()));
+    let sim = Arc::new(SimulatedBox::new(sink, 600, &[slot]));
     let mut drivers: HashMap<BoxId, Arc<dyn BoxDriver>> = HashMap::new();
     drivers.insert(box_id.clone(), sim.clone());
     let shared: Arc<dyn Store> = Arc::new(store.clone());

@@ -1,0 +1,11 @@
+-- Hardware alarms name the compartment they concern; one open alarm of a kind per place.
+ALTER TABLE alarms ADD COLUMN compartment INTEGER;
+DROP INDEX alarms_open;
+CREATE UNIQUE INDEX alarms_open ON alarms (kind, site_id, COALESCE(box_id, ''), COALESCE(panel_id, ''), COALESCE(compartment, 0))
+    WHERE acknowledged_at IS NULL;
+
+-- A door that opened without a command takes its compartment out of use: a third defect.
+ALTER TABLE compartments ADD COLUMN defect_widened TEXT CHECK (defect_widened IN ('lock_refused', 'lock_no_answer', 'door_forced'));
+UPDATE compartments SET defect_widened = defect;
+ALTER TABLE compartments DROP COLUMN defect;
+ALTER TABLE compartments RENAME COLUMN defect_widened TO defect;
