@@ -55,6 +55,10 @@ pub struct BusConfig {
     pub first_compartment: u32,
     /// Boards at addresses 0 to `boards - 1` (at most 16 on one bus).
     pub boards: u8,
+    /// The compartments have infrared item sensors wired to the boards: a door closed on the
+    /// document at pickup is then no hand-over.
+    #[serde(default)]
+    pub item_sensors: bool,
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize, PartialEq, Eq)]
@@ -121,7 +125,13 @@ impl SerialConfig {
             answer_timeout_ms: default_answer_timeout_ms(),
             tries: default_tries(),
             poll_interval_ms: default_poll_interval_ms(),
-            buses: vec![BusConfig { port: lock_port.into(), baud: default_bus_baud(), first_compartment: 1, boards }],
+            buses: vec![BusConfig {
+                port: lock_port.into(),
+                baud: default_bus_baud(),
+                first_compartment: 1,
+                boards,
+                item_sensors: true,
+            }],
             readers: vec![ReaderConfig {
                 slot: 1,
                 port: reader_port.into(),
@@ -164,6 +174,7 @@ impl SerialConfig {
                 baud: b.baud,
                 first_compartment: b.first_compartment,
                 boards: b.boards,
+                item_sensors: b.item_sensors,
             });
         }
         let mut readers = Vec::new();

@@ -328,7 +328,7 @@ impl Application {
         let (s, stop) = (service.clone(), shutdown_rx);
         workers.push(tokio::spawn(async move { s.run_housekeeping(stop).await }));
 
-        let with_simulator = config.simulator_api && !simulator.boxes.is_empty();
+        let with_simulator = config.simulator_api && (!simulator.boxes.is_empty() || simulator.sms.is_some());
         let router = abholbox_http::router(
             AppState { service: service.clone(), simulator: with_simulator.then_some(simulator) },
             config.http.requests_per_second_per_client,

@@ -35,6 +35,9 @@ pub enum BoxEvent {
     },
     DoorClosed {
         compartment: CompartmentNo,
+        /// What the compartment's item sensor sees once the door is shut; `None` where there is no
+        /// such sensor.
+        item_inside: Option<bool>,
     },
     /// A slot's reader read a document: the raw MRZ text as the reader sent it. The slot says which
     /// panel's citizen inserted it.
@@ -62,7 +65,7 @@ impl std::fmt::Debug for BoxEvent {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         match self {
             Self::DoorOpened { compartment } => write!(f, "DoorOpened({compartment})"),
-            Self::DoorClosed { compartment } => write!(f, "DoorClosed({compartment})"),
+            Self::DoorClosed { compartment, item_inside } => write!(f, "DoorClosed({compartment}, {item_inside:?})"),
             Self::DocumentRead { slot, .. } => write!(f, "DocumentRead(slot {slot}, [redacted])"),
             Self::BoardSilent { board, compartments } => {
                 write!(f, "BoardSilent({board}, {} compartments)", compartments.len())

@@ -16,7 +16,7 @@ use tokio::io::{AsyncRead, AsyncReadExt, AsyncWrite, AsyncWriteExt, WriteHalf};
 use tokio::sync::Mutex;
 use tokio::task::JoinHandle;
 
-use crate::boards::{BusError, LockBus, UnlockOutcome};
+use crate::boards::{BusError, LockBus, Locks, UnlockOutcome};
 use crate::reader::{Assembler, Profile};
 use crate::{BoxDriver, BoxEvent, DoorState, DriverError, ReportSink};
 
@@ -49,6 +49,7 @@ pub struct BusPort {
     pub baud: u32,
     pub first_compartment: u32,
     pub boards: u8,
+    pub item_sensors: bool,
 }
 
 /// A slot's reader on one port.
@@ -77,6 +78,7 @@ pub fn open_serial_box(
             bus: Arc::new(bus),
             first_compartment: b.first_compartment,
             boards: b.boards,
+            item_sensors: b.item_sensors,
         });
     }
     let mut readers = Vec::new();
@@ -101,6 +103,8 @@ pub struct BusWiring {
     pub first_compartment: u32,
     /// Boards at addresses 0 to `boards - 1`.
     pub boards: u8,
+    /// The compartments have item sensors: a door-closed event says whether something is inside.
+    pub item_sensors: bool,
 }
 
 /// One slot's reader on its line, with the bytes that tell the slot's transport what to do.
@@ -162,7 +166,7 @@ impl Bus {
     }
 
     /// Takes a board's answer (or silence) and returns what changed, as events.
-    fn learn(&self, board: u8, answer: Result<Vec<bool>, BusError>) -> Vec<BoxEvent> {
+    fn learn(&self, board: u8, answer: Result<Locks, BusError>) -> Vec<BoxEvent> {
         let name = self.board_name(board);
         let compartments = self.compartments_of(board);
         self.with_boards(|boards| {
@@ -176,17 +180,21 @@ impl Bus {
                     tracing::warn!(board = %name, error = %e, "lock controller does not answer");
                     vec![BoxEvent::BoardSilent { board: name, compartments }]
                 }
-                Ok(closed) => {
+                Ok(Locks { closed, item }) => {
                     let was = known.answering.replace(true);
                     let mut events = Vec::new();
                     if was == Some(false) {
                         events.push(BoxEvent::BoardAnswers { board: name.clone() });
                     }
                     if was.is_some() {
-                        for ((c, now), before) in compartments.iter().zip(&closed).zip(&known.closed) {
+                        for (l, ((c, now), before)) in compartments.iter().zip(&closed).zip(&known.closed).enumerate() {
                             match (before, now) {
                                 (true, false) => events.push(BoxEvent::DoorOpened { compartment: *c }),
-                                (false, true) => events.push(BoxEvent::DoorClosed { compartment: *c }),
+                                (false, true) => {
+                                    let item_inside =
+                                        self.wiring.item_sensors.then(|| item.get(l).copied().unwrap_or(false));
+                                    events.push(BoxEvent::DoorClosed { compartment: *c, item_inside });
+                                }
                                 _ => {}
                             }
                         }
@@ -333,7 +341,7 @@ async fn watch_bus(bus: Arc<Bus>, sink: ReportSink, watch: Watch) {
         for board in 0..bus.wiring.boards {
             let events = {
                 let _gate = bus.gate.lock().await;
-                let answer = bus.wiring.bus.status(board).await.map(|locks| locks.closed);
+                let answer = bus.wiring.bus.status(board).await;
                 bus.learn(board, answer)
             };
             for event in events {
@@ -401,12 +409,12 @@ impl<P: AsyncRead + AsyncWrite + Send + 'static> BoxDriver for SerialBox<P> {
             let _gate = bus.gate.lock().await;
             // What changed since the watcher's last look is learnt first (a door closed a moment
             // ago), so that the opening below is news and reported as such.
-            let before = bus.wiring.bus.status(board).await.map(|l| l.closed);
+            let before = bus.wiring.bus.status(board).await;
             let mut events = bus.learn(board, before);
-            let answer = bus.wiring.bus.unlock(board, lock).await.map(|l| l.closed);
+            let answer = bus.wiring.bus.unlock(board, lock).await;
             // The status that confirmed the unlock is the board's newest word: learnt now, the
             // door's opening is reported at once and the watcher does not report it again.
-            let outcome = answer.as_ref().map(|closed| UnlockOutcome::of(closed, lock)).map_err(Clone::clone);
+            let outcome = answer.as_ref().map(|l| UnlockOutcome::of(&l.closed, lock)).map_err(Clone::clone);
             events.extend(bus.learn(board, answer));
             (outcome, events)
         };

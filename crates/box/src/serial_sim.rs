@@ -105,7 +105,11 @@ fn status(sim: &SimulatedBox, board: u8) -> [u8; kerong_cu16::STATUS_LEN] {
         let lock = u8::try_from(l).unwrap_or(0);
         !compartment(board, lock).is_some_and(|c| c.get() <= sim.compartments() && sim.sensed_open(c))
     });
-    kerong_cu16::encode_status(board, &closed, &[false; LOCKS as usize])
+    let item: [bool; LOCKS as usize] = std::array::from_fn(|l| {
+        let lock = u8::try_from(l).unwrap_or(0);
+        compartment(board, lock).is_some_and(|c| c.get() <= sim.compartments() && sim.item_inside(c))
+    });
+    kerong_cu16::encode_status(board, &closed, &item)
 }
 
 /// Appends what the line has next to `buffer`. While the driver's end is closed, it waits for it

@@ -89,6 +89,8 @@ struct State {
     reported_open: BTreeSet<u32>,
     faults: BTreeMap<u32, CompartmentFault>,
     boards: BTreeMap<u32, BoardFault>,
+    /// What the item sensors see, where a hand said so when it closed a door.
+    items: BTreeMap<u32, bool>,
     slots: BTreeMap<SlotNo, Option<String>>,
     bin: usize,
     returned: usize,
@@ -117,7 +119,7 @@ impl State {
             }
             (false, true) => {
                 self.reported_open.remove(&c.get());
-                Some(BoxEvent::DoorClosed { compartment: c })
+                Some(BoxEvent::DoorClosed { compartment: c, item_inside: self.items.get(&c.get()).copied() })
             }
             _ => None,
         }
@@ -187,9 +189,21 @@ impl SimulatedBox {
 
     /// A hand closes an open door.
     pub async fn close_door(&self, c: CompartmentNo) -> Result<(), SimulatorError> {
+        self.close_door_on(c, None).await
+    }
+
+    /// A hand closes an open door, having left a document inside or not, as the compartment's item
+    /// sensor then sees it (`None`: the sensor says what it said before, or nothing).
+    pub async fn close_door_on(&self, c: CompartmentNo, item_inside: Option<bool>) -> Result<(), SimulatorError> {
         self.check(c)?;
         let event = self.with_state(|s| {
-            if s.open_doors.remove(&c.get()) { Ok(s.sense(c)) } else { Err(SimulatorError::DoorNotOpen(c)) }
+            if !s.open_doors.remove(&c.get()) {
+                return Err(SimulatorError::DoorNotOpen(c));
+            }
+            if let Some(inside) = item_inside {
+                s.items.insert(c.get(), inside);
+            }
+            Ok(s.sense(c))
         })?;
         self.report_all(event.into_iter().collect()).await
     }
@@ -279,6 +293,11 @@ impl SimulatedBox {
     /// What the board driving `c` does.
     pub fn board_fault(&self, c: CompartmentNo) -> BoardFault {
         self.with_state(|s| s.board(c))
+    }
+
+    /// Whether the item sensor of `c` sees something inside.
+    pub fn item_inside(&self, c: CompartmentNo) -> bool {
+        self.with_state(|s| s.items.get(&c.get()).copied().unwrap_or(false))
     }
 
     /// Whether the sensor of `c` last reported its door open.
@@ -418,7 +437,7 @@ mod tests {
         assert_eq!(rx.recv().await.unwrap().event, BoxEvent::DoorOpened { compartment: no(17) });
         assert_eq!(sim.view().open_doors, vec![no(17)]);
         sim.close_door(no(17)).await.unwrap();
-        assert_eq!(rx.recv().await.unwrap().event, BoxEvent::DoorClosed { compartment: no(17) });
+        assert_eq!(rx.recv().await.unwrap().event, BoxEvent::DoorClosed { compartment: no(17), item_inside: None });
         assert_eq!(sim.close_door(no(17)).await, Err(SimulatorError::DoorNotOpen(no(17))));
     }
 
@@ -478,7 +497,7 @@ mod tests {
         sim.close_door(no(5)).await.unwrap();
         assert!(rx.try_recv().is_err(), "a silent sensor says nothing");
         sim.set_fault(no(5), None, Some(SensorFault::Ok)).await.unwrap();
-        assert_eq!(rx.recv().await.unwrap().event, BoxEvent::DoorClosed { compartment: no(5) });
+        assert_eq!(rx.recv().await.unwrap().event, BoxEvent::DoorClosed { compartment: no(5), item_inside: None });
         sim.set_fault(no(6), None, Some(SensorFault::Silent)).await.unwrap();
         sim.open(no(6)).await.unwrap();
         sim.close_door(no(6)).await.unwrap();

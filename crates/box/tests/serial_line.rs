@@ -37,6 +37,7 @@ fn rig(compartments: u32) -> Rig {
             baud: 19200,
             first_compartment: 1,
             boards: u8::try_from(compartments.div_ceil(16)).unwrap(),
+            item_sensors: true,
         }],
         readers: vec![ReaderPort {
             slot,
@@ -84,7 +85,7 @@ async fn a_door_opens_on_the_wire_and_its_closing_is_seen_by_polling() {
     assert_eq!(rig.sim.sim.view().open_doors, vec![no(20)], "only the one door opened");
     rig.sim.sim.close_door(no(20)).await.unwrap();
     let closed = rig.next().await;
-    assert_eq!(closed.event, BoxEvent::DoorClosed { compartment: no(20) });
+    assert_eq!(closed.event, BoxEvent::DoorClosed { compartment: no(20), item_inside: Some(false) });
     assert!(closed.seq > opened.seq && closed.at >= opened.at, "stamped in order");
     assert_eq!(rig.sim.commands_seen(CMD_UNLOCK_ALL), 0);
     assert_eq!(rig.sim.commands_seen(0x31), 1, "one unlock, not retried after it was answered");
@@ -143,7 +144,7 @@ async fn a_door_opened_without_a_command_is_reported_and_a_silent_sensor_reports
     tokio::time::sleep(Duration::from_millis(100)).await;
     assert!(rig.reports.try_recv().is_err(), "a silent sensor says nothing");
     rig.sim.sim.set_fault(no(7), None, Some(SensorFault::Ok)).await.unwrap();
-    assert_eq!(rig.next().await.event, BoxEvent::DoorClosed { compartment: no(7) });
+    assert_eq!(rig.next().await.event, BoxEvent::DoorClosed { compartment: no(7), item_inside: Some(false) });
 }
 
 #[tokio::test]

@@ -41,7 +41,7 @@ where
 /// serde names a value of the wrong type in its message ("invalid type: integer `4915123456701`,
 /// expected a string"); a phone number or PIN sent as a number would come back in the answer and in
 /// client logs. The value is left out; field names stay.
-fn without_value(message: &str) -> String {
+pub(crate) fn without_value(message: &str) -> String {
     for marker in ["invalid type: ", "invalid value: "] {
         let Some(at) = message.find(marker) else { continue };
         let rest = at + marker.len();

@@ -75,7 +75,7 @@ impl Service {
             let mut hasher = std::collections::hash_map::DefaultHasher::new();
             report.box_id.hash(&mut hasher);
             match &report.event {
-                BoxEvent::DoorOpened { compartment } | BoxEvent::DoorClosed { compartment } => {
+                BoxEvent::DoorOpened { compartment } | BoxEvent::DoorClosed { compartment, .. } => {
                     ("door", compartment.get()).hash(&mut hasher)
                 }
                 BoxEvent::DocumentRead { slot, .. } => ("slot", slot.get()).hash(&mut hasher),
@@ -111,10 +111,10 @@ impl Service {
     pub async fn take_report(&self, report: BoxReport) {
         match report.event {
             BoxEvent::DoorOpened { compartment } => {
-                self.store_door(&report.box_id, DoorMove::Opened, compartment, report.at).await
+                self.store_door(&report.box_id, DoorMove::Opened, compartment, report.at, None).await
             }
-            BoxEvent::DoorClosed { compartment } => {
-                self.store_door(&report.box_id, DoorMove::Closed, compartment, report.at).await
+            BoxEvent::DoorClosed { compartment, item_inside } => {
+                self.store_door(&report.box_id, DoorMove::Closed, compartment, report.at, item_inside).await
             }
             BoxEvent::BoardSilent { board, compartments } => {
                 let detail = json!({ "board": board, "compartments": compartments.len(), "seq": report.seq });
@@ -149,8 +149,15 @@ impl Service {
     /// it in the same transaction: one commit, and the pickup moves on at once. When that cannot be
     /// done (an earlier event waits, or applying fails), the event is stored alone and the applier
     /// takes it from storage. Never gives up storing, because a lost door event is a lost proof.
-    async fn store_door(&self, box_id: &BoxId, door: DoorMove, compartment: CompartmentNo, at: DateTime<Utc>) {
-        let event = NewBoxEvent { box_id: box_id.clone(), door, compartment, at };
+    async fn store_door(
+        &self,
+        box_id: &BoxId,
+        door: DoorMove,
+        compartment: CompartmentNo,
+        at: DateTime<Utc>,
+        item_inside: Option<bool>,
+    ) {
+        let event = NewBoxEvent { box_id: box_id.clone(), door, compartment, at, item_inside };
         match self.store_and_apply(&event).await {
             Ok(Some(after)) => {
                 if let Err(e) = self.after_commit(after).await {
@@ -183,7 +190,9 @@ impl Service {
             return Ok(None);
         }
         tx.box_event_applied(id, self.clock.now()).await?;
-        let after = self.apply_door(tx.as_mut(), event.door, &event.box_id, event.compartment, event.at).await?;
+        let after = self
+            .apply_door(tx.as_mut(), event.door, &event.box_id, event.compartment, event.at, event.item_inside)
+            .await?;
         tx.commit().await?;
         Ok(Some(after))
     }
@@ -266,7 +275,9 @@ impl Service {
         if !tx.box_event_applied(event.id, self.clock.now()).await? {
             return Ok(Vec::new());
         }
-        let after = self.apply_door(tx.as_mut(), event.door, &event.box_id, event.compartment, event.at).await?;
+        let after = self
+            .apply_door(tx.as_mut(), event.door, &event.box_id, event.compartment, event.at, event.item_inside)
+            .await?;
         tx.commit().await?;
         Ok(after)
     }
@@ -278,13 +289,14 @@ impl Service {
         box_id: &BoxId,
         c: CompartmentNo,
         at: DateTime<Utc>,
+        item_inside: Option<bool>,
     ) -> Result<Vec<AfterCommit>> {
         match door {
             DoorMove::Opened => {
                 self.door_opened(tx, box_id, c, at).await?;
                 Ok(Vec::new())
             }
-            DoorMove::Closed => self.door_closed(tx, box_id, c, at).await,
+            DoorMove::Closed => self.door_closed(tx, box_id, c, at, item_inside).await,
         }
     }
 
@@ -328,6 +340,7 @@ impl Service {
         box_id: &BoxId,
         c: CompartmentNo,
         at: DateTime<Utc>,
+        item_inside: Option<bool>,
     ) -> Result<Vec<AfterCommit>> {
         let actor = Actor::Box(box_id.clone());
         let Some(pickup) = tx.pickup_in_compartment(box_id, c).await? else {
@@ -342,12 +355,41 @@ impl Service {
             tx.append_audit(&audit(box_id, at, "door_closed", json!({ "compartment": c.get() }))).await?;
             return Ok(Vec::new());
         };
+        if event == PickupEvent::HandedOver && item_inside == Some(true) {
+            return self.document_left_inside(tx, &pickup, box_id, c, at).await;
+        }
         let handed_over = event == PickupEvent::HandedOver;
         let (_, after) = self.apply_at(tx, &pickup, event, &actor, None, at).await?;
         if handed_over {
             self.advance_session(tx, &pickup.id, pickup.claimed_by.as_ref(), at).await?;
             tracing::info!(pickup = %pickup.id, "document handed over");
         }
+        Ok(after)
+    }
+
+    /// The claimed compartment's door closed on its document: the item sensor still sees it, so this
+    /// is no hand-over. The pickup keeps its claim and is flagged, the session ends (the citizen goes
+    /// to the counter), and staff are told.
+    async fn document_left_inside(
+        &self,
+        tx: &mut dyn Tx,
+        pickup: &abholbox_store::PickupRecord,
+        box_id: &BoxId,
+        c: CompartmentNo,
+        at: DateTime<Utc>,
+    ) -> Result<Vec<AfterCommit>> {
+        let actor = Actor::Box(box_id.clone());
+        let (_, after) = self.apply_at(tx, pickup, PickupEvent::DocumentLeftInside, &actor, None, at).await?;
+        if let Some(session_id) = &pickup.claimed_by
+            && let Some(mut session) = tx.session(session_id).await?
+            && session.state.apply(SessionEvent::OpenFailed, at, &self.policy.session).is_ok()
+        {
+            session.last_error = Some("document_left_inside".into());
+            save(tx, &mut session).await?;
+        }
+        let detail = json!({ "pickup": pickup.id.as_str() });
+        self.box_alarm(tx, box_id, "document_left_inside", Some(c), at, detail).await?;
+        tracing::warn!(pickup = %pickup.id, "door closed on the document; not handed over, staff are told");
         Ok(after)
     }
 

@@ -2,6 +2,7 @@
 //!
 //! - A session whose compartment stays open past the collect timeout ends (`door_left_open`) and its
 //!   pickup is flagged for staff; the claim stays, so a late door close still records the hand-over.
+//! - A compartment opened for loading whose door stays open past the collect timeout raises an alarm.
 //! - A ready pickup past its deadline expires; its PIN stops working (it already opens nothing past the
 //!   deadline, whether or not this job has run).
 //!
@@ -32,7 +33,33 @@ pub struct Housekeeping {
 impl Service {
     /// One round of the jobs.
     pub async fn housekeeping(&self) -> Result<Housekeeping> {
+        self.loadings_left_open().await?;
         Ok(Housekeeping { doors_left_open: self.end_open_doors().await?, expired: self.expire_due().await? })
+    }
+
+    /// Raises an alarm for each compartment opened for loading whose door has stood open longer than
+    /// the collect timeout; the loading itself stays, and completes when the door closes.
+    async fn loadings_left_open(&self) -> Result<()> {
+        let now = self.clock.now();
+        let mut tx = self.store.begin().await?;
+        let overdue: Vec<_> = tx
+            .pickups_in_flight()
+            .await?
+            .into_iter()
+            .filter(|p| p.state().status == abholbox_core::pickup::PickupStatus::Depositing)
+            .filter(|p| p.door_opened_at.is_some_and(|t| now - t > self.policy.session.collect_timeout))
+            .collect();
+        if overdue.is_empty() {
+            return Ok(());
+        }
+        for p in &overdue {
+            if let (Some(box_id), Some(c)) = (&p.box_id, p.compartment) {
+                let detail = serde_json::json!({ "pickup": p.id.as_str(), "during": "loading" });
+                self.box_alarm(tx.as_mut(), box_id, "door_left_open", Some(c), now, detail).await?;
+            }
+        }
+        tx.commit().await?;
+        Ok(())
     }
 
     /// Runs the jobs every [`INTERVAL`] until `shutdown` turns true.

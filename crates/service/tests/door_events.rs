@@ -27,6 +27,7 @@ async fn a_door_event_behind_a_waiting_one_waits_and_both_apply_in_order() {
         door: DoorMove::Opened,
         compartment: started.compartment,
         at,
+        item_inside: None,
     })
     .await
     .unwrap();

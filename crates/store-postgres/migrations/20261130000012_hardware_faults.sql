@@ -8,3 +8,6 @@ CREATE UNIQUE INDEX alarms_open ON alarms (kind, site_id, COALESCE(box_id, ''), 
 ALTER TABLE compartments DROP CONSTRAINT compartments_defect_check;
 ALTER TABLE compartments ADD CONSTRAINT compartments_defect_check
     CHECK (defect IN ('lock_refused', 'lock_no_answer', 'door_forced'));
+
+-- A door's close carries what the compartment's item sensor saw inside (NULL: no such sensor).
+ALTER TABLE box_events ADD COLUMN item_inside BOOLEAN;

@@ -104,6 +104,10 @@ fn keyed(row: &PgRow, key_col: &'static str, hash_col: &'static str) -> R<Option
     })
 }
 
+fn opt_bool(row: &PgRow, col: &'static str) -> R<Option<bool>> {
+    row.try_get::<Option<bool>, _>(col).map_err(|_| corrupt(col))
+}
+
 fn opt_compartment(row: &PgRow, col: &'static str) -> R<Option<CompartmentNo>> {
     let n: Option<i32> = row.try_get(col).map_err(|_| corrupt(col))?;
     n.map(|n| compartment_no(i64::from(n), col)).transpose()
@@ -355,6 +359,7 @@ pub(crate) fn map_box_event(row: &PgRow) -> R<BoxEventRecord> {
         door: parsed(row, "door", DoorMove::parse)?,
         compartment: compartment_no(i(row, "compartment")?, "compartment")?,
         at: t(row, "at")?,
+        item_inside: opt_bool(row, "item_inside")?,
         attempts: u(row, "attempts")?,
     })
 }

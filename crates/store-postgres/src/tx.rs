@@ -988,11 +988,12 @@ impl Tx for PgTx {
 
     async fn insert_box_event(&mut self, e: &NewBoxEvent) -> Result<i64> {
         let row =
-            sqlx::query("INSERT INTO box_events (box_id, door, compartment, at) VALUES ($1, $2, $3, $4) RETURNING id")
+            sqlx::query("INSERT INTO box_events (box_id, door, compartment, at, item_inside) VALUES ($1, $2, $3, $4, $5) RETURNING id")
                 .bind(e.box_id.as_str())
                 .bind(e.door.as_str())
                 .bind(i64::from(e.compartment.get()))
                 .bind(e.at)
+                .bind(e.item_inside)
                 .fetch_one(&mut *self.tx)
                 .await
                 .map_err(write_err)?;

@@ -9,3 +9,6 @@ ALTER TABLE compartments ADD COLUMN defect_widened TEXT CHECK (defect_widened IN
 UPDATE compartments SET defect_widened = defect;
 ALTER TABLE compartments DROP COLUMN defect;
 ALTER TABLE compartments RENAME COLUMN defect_widened TO defect;
+
+-- A door's close carries what the compartment's item sensor saw inside (NULL: no such sensor).
+ALTER TABLE box_events ADD COLUMN item_inside INTEGER CHECK (item_inside IN (0, 1));

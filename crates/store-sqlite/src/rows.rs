@@ -95,6 +95,10 @@ fn keyed(row: &SqliteRow, key_col: &'static str, hash_col: &'static str) -> R<Op
     })
 }
 
+fn opt_bool(row: &SqliteRow, col: &'static str) -> R<Option<bool>> {
+    row.try_get::<Option<i64>, _>(col).map(|v| v.map(|v| v != 0)).map_err(|_| corrupt(col))
+}
+
 fn opt_compartment(row: &SqliteRow, col: &'static str) -> R<Option<CompartmentNo>> {
     let n: Option<i64> = row.try_get(col).map_err(|_| corrupt(col))?;
     n.map(|n| compartment_no(n, col)).transpose()
@@ -351,6 +355,7 @@ pub(crate) fn map_box_event(row: &SqliteRow) -> R<BoxEventRecord> {
         door: parsed(row, "door", DoorMove::parse)?,
         compartment: compartment_no(i(row, "compartment")?, "compartment")?,
         at: t(row, "at")?,
+        item_inside: opt_bool(row, "item_inside")?,
         attempts: u(row, "attempts")?,
     })
 }

@@ -968,15 +968,17 @@ impl Tx for SqliteTx {
     }
 
     async fn insert_box_event(&mut self, e: &NewBoxEvent) -> Result<i64> {
-        let row =
-            sqlx::query("INSERT INTO box_events (box_id, door, compartment, at) VALUES (?, ?, ?, ?) RETURNING id")
-                .bind(e.box_id.as_str())
-                .bind(e.door.as_str())
-                .bind(i64::from(e.compartment.get()))
-                .bind(ts(e.at))
-                .fetch_one(&mut *self.tx)
-                .await
-                .map_err(db)?;
+        let row = sqlx::query(
+            "INSERT INTO box_events (box_id, door, compartment, at, item_inside) VALUES (?, ?, ?, ?, ?) RETURNING id",
+        )
+        .bind(e.box_id.as_str())
+        .bind(e.door.as_str())
+        .bind(i64::from(e.compartment.get()))
+        .bind(ts(e.at))
+        .bind(e.item_inside.map(i64::from))
+        .fetch_one(&mut *self.tx)
+        .await
+        .map_err(db)?;
         row.try_get::<i64, _>("id").map_err(db)
     }
 

@@ -734,6 +734,7 @@ pub async fn door_events_wait_until_applied(store: &dyn Store) {
         door,
         compartment: no(n),
         at: t0() + Duration::seconds(i64::from(n)),
+        item_inside: (door == DoorMove::Closed).then_some(n.is_multiple_of(2)),
     };
     let mut tx = store.begin().await.unwrap();
     let opened = tx.insert_box_event(&event(1, DoorMove::Opened)).await.unwrap();
@@ -746,6 +747,8 @@ pub async fn door_events_wait_until_applied(store: &dyn Store) {
         (pending[1].door, pending[1].compartment, pending[1].at),
         (DoorMove::Closed, no(2), event(2, DoorMove::Closed).at)
     );
+    let items: Vec<Option<bool>> = pending.iter().map(|e| e.item_inside).collect();
+    assert_eq!(items, vec![None, Some(true), Some(false)], "what the item sensor saw is kept");
 
     store.box_event_attempt_failed(opened, "database is locked").await.unwrap();
     assert_eq!(store.pending_box_events(1).await.unwrap()[0].attempts, 1, "still pending after a failure");

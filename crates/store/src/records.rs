@@ -619,6 +619,8 @@ pub struct NewBoxEvent {
     pub door: DoorMove,
     pub compartment: CompartmentNo,
     pub at: DateTime<Utc>,
+    /// At a close: what the item sensor saw inside; `None` without one.
+    pub item_inside: Option<bool>,
 }
 
 /// A stored door event waiting to be applied.
@@ -629,6 +631,7 @@ pub struct BoxEventRecord {
     pub door: DoorMove,
     pub compartment: CompartmentNo,
     pub at: DateTime<Utc>,
+    pub item_inside: Option<bool>,
     pub attempts: u32,
 }
 
@@ -636,7 +639,7 @@ pub struct BoxEventRecord {
 #[derive(Debug, Clone, PartialEq)]
 pub struct NewAlarm {
     /// `panel_refusals` (one panel), `site_refusals` (all panels of a site), and the box's:
-    /// `door_forced`, `lock_failed`, `door_left_open`, `board_silent`.
+    /// `door_forced`, `lock_failed`, `door_left_open`, `document_left_inside`, `board_silent`.
     pub kind: &'static str,
     pub site: SiteId,
     pub box_id: Option<BoxId>,

@@ -36,6 +36,7 @@ on_both_drivers!(
     a_forced_door_raises_a_tamper_alarm_and_blocks_the_compartment_until_returned_to_service,
     a_silent_board_takes_its_compartments_away_until_it_answers_again,
     a_door_left_open_is_reminded_on_the_panel_then_raises_an_alarm,
+    a_door_closed_on_the_document_is_no_hand_over,
 );
 
 async fn spawn(dir: &std::path::Path, driver: Driver) -> TestApp {
@@ -207,17 +208,25 @@ async fn a_forced_door_raises_a_tamper_alarm_and_blocks_the_compartment_until_re
 async fn a_silent_board_takes_its_compartments_away_until_it_answers_again(driver: Driver) {
     let dir = tempfile::tempdir().unwrap();
     let app = spawn(dir.path(), driver).await;
-    // Board 0 drives compartments 1-16.
+    // Board 0 drives compartments 1-16; a document waits in compartment 1.
+    let (waiting, c, pin) = ready(&app, 10, None).await;
+    assert_eq!(c, 1);
     app.fault(1, json!({ "board": "silent" })).await;
     let alarm = wait_alarm(&app, "board_silent").await;
     assert_eq!(alarm["detail"]["compartments"], 16);
+    // Its citizen is sent to the counter at once: nothing is claimed, nothing flagged as failed.
+    let (session, _, _) = app.authenticate("0151 23456810", &pin).await;
+    let (status, body) = app.step(&session, "birth-date", json!({ "birth_date": "1960-01-01" })).await;
+    assert_eq!((status, body["error"]["code"].as_str()), (StatusCode::CONFLICT, Some("not_available")), "{body}");
+    let p = app.pickup(&waiting).await;
+    assert_eq!((p["status"].as_str(), p["attention"].as_str()), (Some("ready"), None), "{p}");
     let id = app.register("HW-5", "0151 23456805", "1960-01-01", None).await;
     let (status, body) = app.deposit_raw(&id).await;
     assert_eq!(status, StatusCode::CREATED, "{body}");
     assert!(body["compartment"].as_u64().unwrap() > 16, "not on the silent board: {body}");
     app.close(body["compartment"].as_u64().unwrap()).await;
 
-    // It recovers by itself once the board answers again: compartment 1 is offered first again.
+    // It recovers by itself once the board answers again: its compartments are offered first again.
     app.fault(1, json!({ "board": "ok" })).await;
     for _ in 0..300 {
         let audit = app.service.store().audit_entries(10_000).await.unwrap();
@@ -228,8 +237,8 @@ async fn a_silent_board_takes_its_compartments_away_until_it_answers_again(drive
     }
     let other = app.register("HW-6", "0151 23456806", "1960-01-01", None).await;
     let (status, body) = app.deposit_raw(&other).await;
-    assert_eq!((status, body["compartment"].as_u64()), (StatusCode::CREATED, Some(1)), "{body}");
-    app.close(1).await;
+    assert_eq!((status, body["compartment"].as_u64()), (StatusCode::CREATED, Some(2)), "{body}");
+    app.close(2).await;
 
     // Every board silent: the panel says "out of order" instead of starting a session.
     for first in (1..=600).step_by(16) {
@@ -284,6 +293,56 @@ async fn a_door_left_open_is_reminded_on_the_panel_then_raises_an_alarm(driver: 
     open_door(&app, c).await;
     app.close(c).await;
     app.wait_status(&id, "collected").await;
+
+    // A compartment opened for loading and left open raises its alarm as well.
+    let loading = app.register("HW-9", "0151 23456809", "1960-01-01", None).await;
+    let (status, body) = app.deposit_raw(&loading).await;
+    assert_eq!(status, StatusCode::CREATED, "{body}");
+    let loaded = body["compartment"].as_u64().unwrap();
+    let pickup_id = abholbox_core::ids::PickupId::parse(&loading).unwrap();
+    for _ in 0..100 {
+        let record = app.service.store().pickup(&pickup_id).await.unwrap().unwrap();
+        if record.door_opened_at.is_some() {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+    app.clock.advance(chrono::Duration::seconds(timeout + 1));
+    app.service.housekeeping().await.unwrap();
+    let alarms = alarms(&app).await;
+    assert!(alarms.iter().any(|a| a["kind"] == "door_left_open" && a["compartment"] == loaded), "{alarms:?}");
+    app.close(loaded).await;
+    app.wait_status(&loading, "ready").await;
+    assert_no_unlock_all(&app);
+    app.stop().await;
+}
+
+async fn a_door_closed_on_the_document_is_no_hand_over(driver: Driver) {
+    let dir = tempfile::tempdir().unwrap();
+    let app = spawn(dir.path(), driver).await;
+    let (id, c, pin) = ready(&app, 8, None).await;
+    let (session, _, _) = app.authenticate("0151 23456808", &pin).await;
+    let (status, body) = app.step(&session, "birth-date", json!({ "birth_date": "1960-01-01" })).await;
+    assert_eq!(status, StatusCode::OK, "{body}");
+    app.wait_step(&session, "collect").await;
+    open_door(&app, c).await;
+    // The citizen shuts the door without taking the document; the item sensor still sees it.
+    let path = format!("/api/v1/sim/boxes/{BOX}/compartments/{c}/close");
+    let (status, body) = app.post(&path, None, json!({ "item_inside": true })).await;
+    assert_eq!(status, StatusCode::OK, "{body}");
+    let alarm = wait_alarm(&app, "document_left_inside").await;
+    assert_eq!(alarm["compartment"].as_u64(), Some(c));
+    let pickup = app.pickup(&id).await;
+    assert_eq!(
+        (pickup["status"].as_str(), pickup["attention"].as_str()),
+        (Some("ready"), Some("document_left_inside")),
+        "the pickup stays open for staff"
+    );
+    let state = app.state(&session).await;
+    assert_eq!((state["reason"].as_str(), state["error"].as_str()), (Some("failed"), Some("document_left_inside")));
+    app.assert_recorded(&id, "document_left_inside").await;
+    let (status, body) = app.post(&path, None, json!({ "item_inside": "yes" })).await;
+    assert_eq!((status, body["error"]["code"].as_str()), (StatusCode::UNPROCESSABLE_ENTITY, Some("invalid_request")));
     assert_no_unlock_all(&app);
     app.stop().await;
 }

@@ -27,5 +27,6 @@ mod races;
 mod restart;
 mod retention;
 mod sms;
+mod soak;
 mod waiting;
 mod way_out;

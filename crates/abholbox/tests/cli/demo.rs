@@ -13,16 +13,24 @@ pub struct Demo {
     pub base: String,
     pub integration: String,
     pub kiosk: String,
+    /// Where the simulator's box control calls go: the demo itself, or a serial simulator's own port.
+    pub sim: String,
     client: reqwest::Client,
 }
 
 impl Demo {
     /// Starts `abholbox demo` on a free port over `data` and waits until it answers.
     pub async fn start(data: &Path, log_name: &str) -> Self {
+        Self::start_with(data, log_name, &[]).await
+    }
+
+    /// As [`Demo::start`], with more arguments for `abholbox demo`.
+    pub async fn start_with(data: &Path, log_name: &str, extra: &[&str]) -> Self {
         let port = std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port();
         let log = data.parent().unwrap().join(log_name);
         let child = Command::new(BIN)
             .args(["demo", "--port", &port.to_string(), "--data-dir", data.to_str().unwrap()])
+            .args(extra)
             .stdout(Stdio::from(std::fs::File::create(&log).unwrap()))
             .stderr(Stdio::from(std::fs::File::options().append(true).open(&log).unwrap()))
             .spawn()
@@ -46,7 +54,15 @@ impl Demo {
         let token = |role: &str| -> String {
             printed.lines().find_map(|l| l.strip_prefix(&format!("{role} token: "))).map(str::to_owned).expect("token")
         };
-        Self { integration: token("integration"), kiosk: token("kiosk"), child, base, client }
+        let sim = base.clone();
+        Self { integration: token("integration"), kiosk: token("kiosk"), child, base, sim, client }
+    }
+
+    /// A hand closes a compartment door, through whichever simulator runs the box.
+    pub async fn close(&self, c: u64) -> (u16, Value) {
+        let url = format!("{}/api/v1/sim/boxes/dlz-1/compartments/{c}/close", self.sim);
+        let resp = self.client.post(url).json(&json!({})).send().await.unwrap();
+        (resp.status().as_u16(), resp.json().await.unwrap_or(Value::Null))
     }
 
     pub async fn post(&self, path: &str, token: Option<&str>, body: Value) -> (u16, Value) {
@@ -81,7 +97,7 @@ impl Demo {
         let (_, deposit) =
             self.post("/api/v1/boxes/dlz-1/deposits", Some(&self.integration), json!({ "pickup": id })).await;
         let c = deposit["compartment"].as_u64().unwrap();
-        self.post(&format!("/api/v1/sim/boxes/dlz-1/compartments/{c}/close"), None, json!({})).await;
+        self.close(c).await;
         let mut pin = String::new();
         for _ in 0..200 {
             let inbox = self.get("/api/v1/sim/sms", None).await;

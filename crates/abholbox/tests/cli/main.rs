@@ -348,6 +348,7 @@ fn small_config(dir: &std::path::Path) -> std::path::PathBuf {
 }
 
 mod demo;
+mod hardware;
 
 /// kill -9 while a compartment stands open: after the restart that session is over (`interrupted`),
 /// and the pickup waits for staff instead of being reopened or forgotten.

@@ -114,6 +114,9 @@ pub enum PickupEvent {
     ClaimReleased,
     /// No door-closed event within the collect timeout.
     DoorLeftOpen,
+    /// The claimed compartment's door closed with the item sensor still seeing the document inside:
+    /// not a hand-over. The claim stays until staff have looked.
+    DocumentLeftInside,
     /// The service (re)started and found this pickup mid-loading or mid-hand-over.
     Interrupted,
     /// The claimed compartment's door opened and closed again: the proof of hand-over.
@@ -160,6 +163,7 @@ impl PickupEvent {
             Self::ClaimFailed { .. } => EventKind::ClaimFailed,
             Self::ClaimReleased => EventKind::ClaimReleased,
             Self::DoorLeftOpen => EventKind::DoorLeftOpen,
+            Self::DocumentLeftInside => EventKind::DocumentLeftInside,
             Self::Interrupted => EventKind::Interrupted,
             Self::HandedOver => EventKind::HandedOver,
             Self::Unlocked => EventKind::Unlocked,
@@ -391,6 +395,7 @@ pub fn transition(
             st.attention = None;
         }
         (S::Ready, PickupEvent::DoorLeftOpen) if claimed => st.flag(Attention::DoorLeftOpen),
+        (S::Ready, PickupEvent::DocumentLeftInside) if claimed => st.flag(Attention::DocumentLeftInside),
         (S::Depositing, PickupEvent::Interrupted) => st.flag(Attention::DepositUnconfirmed),
         (S::Ready, PickupEvent::Interrupted) if claimed => st.flag(Attention::HandoverUnconfirmed),
         (S::Ready, PickupEvent::HandedOver) if claimed => {

@@ -29,6 +29,8 @@ pub enum EventKind {
     ClaimReleased,
     /// The door stayed open (or its sensor silent) past the collect timeout; staff are told.
     DoorLeftOpen,
+    /// The door closed on the document: its item sensor still saw it inside; staff are told.
+    DocumentLeftInside,
     /// The service stopped while the pickup was being loaded or handed over; staff are told.
     Interrupted,
     /// The claimed compartment's door opened and closed again: the proof of hand-over.
@@ -52,7 +54,7 @@ pub enum EventKind {
 }
 
 impl EventKind {
-    pub const ALL: [EventKind; 21] = [
+    pub const ALL: [EventKind; 22] = [
         Self::Registered,
         Self::DepositStarted,
         Self::DepositFailed,
@@ -64,6 +66,7 @@ impl EventKind {
         Self::ClaimFailed,
         Self::ClaimReleased,
         Self::DoorLeftOpen,
+        Self::DocumentLeftInside,
         Self::Interrupted,
         Self::HandedOver,
         Self::OldDocumentKept,
@@ -89,6 +92,7 @@ impl EventKind {
             Self::ClaimFailed => "claim_failed",
             Self::ClaimReleased => "claim_released",
             Self::DoorLeftOpen => "door_left_open",
+            Self::DocumentLeftInside => "document_left_inside",
             Self::Interrupted => "interrupted",
             Self::HandedOver => "handed_over",
             Self::OldDocumentKept => "old_document_kept",
@@ -117,6 +121,8 @@ pub enum Attention {
     CompartmentDidNotOpen,
     /// No door-closed event within the collect timeout: the door is open or its sensor silent.
     DoorLeftOpen,
+    /// The door closed with the document still inside, as its item sensor saw: not handed over.
+    DocumentLeftInside,
     /// The service stopped mid-hand-over: only a look into the compartment tells if it was taken.
     HandoverUnconfirmed,
     /// The service stopped mid-loading.
@@ -126,11 +132,12 @@ pub enum Attention {
 }
 
 impl Attention {
-    pub const ALL: [Attention; 7] = [
+    pub const ALL: [Attention; 8] = [
         Self::LockedAfterWrongPins,
         Self::LockedAfterWrongThirdFactors,
         Self::CompartmentDidNotOpen,
         Self::DoorLeftOpen,
+        Self::DocumentLeftInside,
         Self::HandoverUnconfirmed,
         Self::DepositUnconfirmed,
         Self::SmsNotDeliverable,
@@ -142,6 +149,7 @@ impl Attention {
             Self::LockedAfterWrongThirdFactors => "locked_after_wrong_third_factors",
             Self::CompartmentDidNotOpen => "compartment_did_not_open",
             Self::DoorLeftOpen => "door_left_open",
+            Self::DocumentLeftInside => "document_left_inside",
             Self::HandoverUnconfirmed => "handover_unconfirmed",
             Self::DepositUnconfirmed => "deposit_unconfirmed",
             Self::SmsNotDeliverable => "sms_not_deliverable",

@@ -226,7 +226,8 @@ pub struct AdminAlarm {
     /// `panel_refusals`: many refused PINs or birth dates at one panel lately; `site_refusals`: at
     /// all panels of a site; `door_forced`: a door opened without a command (the compartment is
     /// blocked until returned to service); `lock_failed`: a compartment did not open for a citizen;
-    /// `door_left_open`: a door stood open past the collect timeout; `board_silent`: a lock
+    /// `door_left_open`: a door stood open past the collect timeout; `document_left_inside`: a door
+    /// closed at pickup with the item sensor still seeing the document; `board_silent`: a lock
     /// controller stopped answering (its compartments are not offered until it answers again).
     kind: String,
     site: String,

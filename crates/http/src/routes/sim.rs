@@ -264,20 +264,40 @@ pub(crate) async fn set_fault(
     }))
 }
 
+/// How the hand leaves the compartment; the body may be left out.
+#[derive(Deserialize, ToSchema, Default)]
+#[serde(deny_unknown_fields)]
+pub struct CloseDoor {
+    /// What the compartment's item sensor sees once the door is shut: `true` when a document was
+    /// left inside (or put in), `false` when it was taken out. Left out: as before.
+    #[serde(default)]
+    #[schema(nullable, example = true)]
+    item_inside: Option<bool>,
+}
+
 /// A hand closes an open compartment door.
 #[utoipa::path(post, path = "/api/v1/sim/boxes/{box}/compartments/{compartment}/close", tag = "simulator",
+    request_body(content = CloseDoor, description = "Optional"),
     params(("box" = String, Path), ("compartment" = u32, Path)),
     responses(
         (status = 200, description = "Closed", body = SimBox),
         (status = 404, description = "`not_found`: no such box or compartment", body = ErrorBody),
         (status = 409, description = "`door_not_open`", body = ErrorBody),
+        (status = 422, description = "`invalid_request`: a body that is not a CloseDoor", body = ErrorBody),
     ))]
 pub(crate) async fn close_door(
     State(state): State<SimState>,
     Path((box_id, compartment)): Path<(String, String)>,
+    body: axum::body::Bytes,
 ) -> Result<Json<SimBox>, ApiError> {
     let (_, sim) = simulated(&state, &box_id)?;
-    sim.close_door(compartment_no(&compartment)?).await.map_err(refused)?;
+    let close: CloseDoor = if body.iter().all(u8::is_ascii_whitespace) {
+        CloseDoor::default()
+    } else {
+        serde_json::from_slice(&body)
+            .map_err(|e| ApiError::invalid("item_inside", crate::json::without_value(&e.to_string())))?
+    };
+    sim.close_door_on(compartment_no(&compartment)?, close.item_inside).await.map_err(refused)?;
     Ok(Json(view(&sim)))
 }
 
