@@ -496,6 +496,21 @@ impl Config {
             match (&b.serial, b.driver.as_str()) {
                 (Some(serial), "kerong-cu16") => {
                     let setup = serial.setup(&format!("boxes[{i}].serial"))?;
+                    let compartments = expand(&b.modules).map(|c| c.len()).unwrap_or(0);
+                    for (j, bus) in setup.buses.iter().enumerate() {
+                        let last = bus.first_compartment + u32::from(bus.boards) * 16 - 1;
+                        if usize::try_from(bus.first_compartment).unwrap_or(usize::MAX) > compartments {
+                            bail!(
+                                "boxes[{i}].serial.buses[{j}].first_compartment: {} is past the box's last compartment ({compartments})",
+                                bus.first_compartment
+                            );
+                        }
+                        if usize::try_from(last).unwrap_or(usize::MAX) > compartments + 15 {
+                            bail!(
+                                "boxes[{i}].serial.buses[{j}].boards: they reach compartment {last}, the box ends at {compartments}"
+                            );
+                        }
+                    }
                     for (j, p) in panels.iter().enumerate() {
                         if !setup.readers.iter().any(|r| r.slot == p.reader_slot) {
                             bail!(
@@ -622,6 +637,48 @@ mod tests {
 
     /// The text a citizen gets must cost one segment with the sites we ship, for every document kind
     /// and the longest PIN; a site name too long for that is named.
+    #[test]
+    fn serial_buses_must_not_overlap_nor_reach_past_the_box() {
+        let serial = |buses: &[(u32, u8)]| {
+            let mut c = Config::demo_on_serial(PathBuf::from("/tmp/x"), 0, "/dev/a", "/dev/b");
+            let s = c.boxes[0].serial.as_mut().unwrap();
+            let template = s.buses[0].clone();
+            s.buses = buses
+                .iter()
+                .map(|(first, boards)| crate::hardware_config::BusConfig {
+                    first_compartment: *first,
+                    boards: *boards,
+                    ..template.clone()
+                })
+                .collect();
+            c.resolve().err().map(|e| e.to_string()).unwrap_or_default()
+        };
+        assert_eq!(serial(&[(1, 16), (257, 16), (513, 6)]), "", "600 compartments on three buses");
+        assert!(
+            serial(&[(1, 2), (17, 2)])
+                .contains("boxes[0].serial.buses[1]: compartments 17-48 overlap those of buses[0]")
+        );
+        assert!(serial(&[(590, 2)]).contains("boxes[0].serial.buses[0].boards: they reach compartment 621"));
+        assert!(serial(&[(601, 1)]).contains("first_compartment: 601 is past"));
+        let mut c = Config::demo_on_serial(PathBuf::from("/tmp/x"), 0, "/dev/a", "/dev/b");
+        c.boxes[0].panels.push(PanelConfig { id: "p2".into(), reader_slot: 2 });
+        assert!(
+            c.resolve()
+                .err()
+                .map(|e| e.to_string())
+                .unwrap_or_default()
+                .contains("boxes[0].panels[1].reader_slot: no [[boxes.serial.readers]] for slot 2")
+        );
+        c.boxes[0].serial = None;
+        assert!(
+            c.resolve()
+                .err()
+                .map(|e| e.to_string())
+                .unwrap_or_default()
+                .contains("a kerong-cu16 box needs its serial lines")
+        );
+    }
+
     #[test]
     fn the_ready_sms_costs_one_gsm7_segment_for_the_shipped_sites() {
         let messages = abholbox_messages::Messages::load().unwrap();

@@ -57,6 +57,8 @@ pub async fn sim_serial(
 /// Asks every board of every serial box once and prints each board's answer and each door's
 /// state; opens nothing. Returns whether every board answered and every reader's line opened.
 pub async fn box_check(config: &Config) -> anyhow::Result<bool> {
+    // The same checks as a start, so that a configuration the server refuses does not pass here.
+    config.resolve()?;
     let mut all_well = true;
     let mut checked = 0;
     for (i, b) in config.boxes.iter().enumerate() {
@@ -70,7 +72,7 @@ pub async fn box_check(config: &Config) -> anyhow::Result<bool> {
             let port = match open_port(&bus.path, bus.baud) {
                 Ok(port) => port,
                 Err(e) => {
-                    println!("box {} bus {}: cannot open: {e}", b.id, bus.path);
+                    println!("box {} bus {}: cannot open: {}", b.id, bus.path, line_error(&e));
                     all_well = false;
                     continue;
                 }
@@ -109,7 +111,13 @@ pub async fn box_check(config: &Config) -> anyhow::Result<bool> {
             match open_port(&reader.path, reader.baud) {
                 Ok(_) => println!("box {} reader of slot {} on {}: line opens", b.id, reader.slot, reader.path),
                 Err(e) => {
-                    println!("box {} reader of slot {}: cannot open: {e}", b.id, reader.slot);
+                    println!(
+                        "box {} reader of slot {} on {}: cannot open: {}",
+                        b.id,
+                        reader.slot,
+                        reader.path,
+                        line_error(&e)
+                    );
                     all_well = false;
                 }
             }
@@ -119,6 +127,14 @@ pub async fn box_check(config: &Config) -> anyhow::Result<bool> {
         println!("no box on serial lines in this configuration");
     }
     Ok(all_well)
+}
+
+/// What went wrong with a line, without the driver's framing of it.
+fn line_error(e: &abholbox_box::DriverError) -> String {
+    match e {
+        abholbox_box::DriverError::Unreachable(detail) => detail.clone(),
+        other => other.to_string(),
+    }
 }
 
 /// The demo's serial simulator, running in this process: its physical side for the control routes.

@@ -93,7 +93,7 @@ pub struct ReaderConfig {
 }
 
 fn default_answer_timeout_ms() -> u64 {
-    250
+    100
 }
 fn default_tries() -> u32 {
     3
@@ -169,6 +169,16 @@ impl SerialConfig {
             if b.first_compartment == 0 {
                 bail!("{key}.buses[{i}].first_compartment: compartments are numbered from 1");
             }
+            if b.baud == 0 {
+                bail!("{key}.buses[{i}].baud: a baud rate such as 19200");
+            }
+            let last = b.first_compartment + u32::from(b.boards) * 16 - 1;
+            if let Some(j) = self.buses.iter().take(i).position(|o| {
+                let other_last = o.first_compartment + u32::from(o.boards) * 16 - 1;
+                b.first_compartment <= other_last && o.first_compartment <= last
+            }) {
+                bail!("{key}.buses[{i}]: compartments {}-{last} overlap those of buses[{j}]", b.first_compartment);
+            }
             buses.push(BusPort {
                 path: b.port.clone(),
                 baud: b.baud,
@@ -180,6 +190,12 @@ impl SerialConfig {
         let mut readers = Vec::new();
         for (i, r) in self.readers.iter().enumerate() {
             let slot = SlotNo::new(r.slot).with_context(|| format!("{key}.readers[{i}].slot: from 1"))?;
+            if self.readers.iter().take(i).any(|o| o.slot == r.slot) {
+                bail!("{key}.readers[{i}].slot: slot {} has a reader already", r.slot);
+            }
+            if r.baud == 0 {
+                bail!("{key}.readers[{i}].baud: a baud rate such as 9600");
+            }
             let padding = match r.padding {
                 None => None,
                 Some(c) if c.is_ascii_graphic() && c != '<' => u8::try_from(c).ok(),

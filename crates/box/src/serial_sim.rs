@@ -80,7 +80,7 @@ impl SerialSimulator {
             terminals.push(end);
             reader_paths.push((*slot, path));
         }
-        tasks.push(tokio::spawn(send_reads(rx, writers)));
+        tasks.push(tokio::spawn(send_reads(rx, writers, Arc::downgrade(&sim))));
         let reader_path = reader_paths
             .first()
             .map(|(_, p)| p.clone())
@@ -189,16 +189,36 @@ async fn answer(sim: &SimulatedBox, request: kerong_cu16::Request) -> Option<[u8
     Some(frame)
 }
 
+/// Whether a reader would read this text as a machine-readable zone: two or three lines of one
+/// length (30, 36 or 44) in the OCR-B set.
+fn readable(mrz: &str) -> bool {
+    let lines: Vec<&str> = mrz.lines().map(str::trim).collect();
+    let width = lines.first().map_or(0, |l| l.len());
+    matches!((lines.len(), width), (3, 30) | (2, 36) | (2, 44))
+        && lines
+            .iter()
+            .all(|l| l.len() == width && l.bytes().all(|b| b.is_ascii_uppercase() || b.is_ascii_digit() || b == b'<'))
+}
+
 /// Sends each document a simulated slot reads down that slot's reader line, a line of the zone at a
 /// time, each ended by CR LF; door events are for the lock boards to tell, so they are dropped here.
 async fn send_reads(
     mut reads: mpsc::Receiver<BoxReport>,
     mut lines: BTreeMap<SlotNo, tokio::io::WriteHalf<SerialStream>>,
+    sim: std::sync::Weak<SimulatedBox>,
 ) {
     while let Some(report) = reads.recv().await {
         if let BoxEvent::DocumentRead { mrz, slot } = report.event
             && let Some(line) = lines.get_mut(&slot)
         {
+            if !readable(&mrz) {
+                // As slot readers with a transport do: what cannot be read goes back at once, and
+                // nothing is sent.
+                if let Some(sim) = sim.upgrade() {
+                    let _ = sim.take_document(slot, false);
+                }
+                continue;
+            }
             let mut bytes = Vec::with_capacity(mrz.len() + 8);
             for l in mrz.lines() {
                 bytes.extend_from_slice(l.trim().as_bytes());
@@ -216,10 +236,11 @@ async fn take_transport_commands(mut line: tokio::io::ReadHalf<SerialStream>, si
     loop {
         read_more(&mut line, &mut buffer).await;
         while let Some(end) = buffer.iter().position(|b| *b == b'\r') {
+            // Line noise before a command is not part of it.
             let command: Vec<u8> = buffer.drain(..=end).collect();
-            if command.as_slice() == KEEP_COMMAND {
+            if command.ends_with(KEEP_COMMAND) {
                 let _ = sim.take_document(slot, true);
-            } else if command.as_slice() == GIVE_BACK_COMMAND {
+            } else if command.ends_with(GIVE_BACK_COMMAND) {
                 let _ = sim.take_document(slot, false);
             }
         }

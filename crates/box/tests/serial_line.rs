@@ -174,3 +174,55 @@ async fn the_reader_sends_the_zone_and_the_slot_keeps_or_gives_back() {
     }
     assert_eq!(rig.sim.sim.view().documents_returned, 1);
 }
+
+#[tokio::test]
+async fn one_box_with_silent_boards_does_not_delay_another_boxs_events() {
+    // Two boxes report into one channel, as all boxes of a server do. Box A's every board is silent
+    // and its driver very patient (10 s per answer, 3 tries: half a minute per look); box B's door
+    // events still arrive within seconds, which they could not if B waited behind A.
+    let (tx, mut reports) = mpsc::channel(64);
+    let slot = SlotNo::new(1).unwrap();
+    let mut drivers = Vec::new();
+    let mut sims = Vec::new();
+    for (name, timeout) in [("box-a", 10_000), ("box-b", 100)] {
+        let box_id = BoxId::parse(name).unwrap();
+        let sim = SerialSimulator::start(box_id.clone(), 32, &[slot]).unwrap();
+        let setup = SerialSetup {
+            buses: vec![BusPort {
+                path: sim.lock_path.clone(),
+                baud: 19200,
+                first_compartment: 1,
+                boards: 2,
+                item_sensors: false,
+            }],
+            readers: vec![],
+            answer_timeout: Duration::from_millis(timeout),
+            tries: 3,
+            watch: Watch { poll_interval: Duration::from_millis(20) },
+        };
+        drivers.push(open_serial_box(ReportSink::on_system_clock(box_id, tx.clone()), 32, &setup).unwrap());
+        sims.push(sim);
+    }
+    assert!(drivers[1].first_look(Duration::from_secs(5)).await);
+    for c in [1, 17] {
+        sims[0].sim.set_board_fault(no(c), BoardFault::Silent).await.unwrap();
+    }
+    tokio::time::sleep(Duration::from_millis(100)).await;
+    while reports.try_recv().is_ok() {}
+    drivers[1].open(no(3)).await.unwrap();
+    sims[1].sim.close_door(no(3)).await.unwrap();
+    let mut seen = Vec::new();
+    while seen.len() < 2 {
+        let report = tokio::time::timeout(Duration::from_secs(5), reports.recv()).await.unwrap().unwrap();
+        if report.box_id.as_str() == "box-b" {
+            seen.push(report.event);
+        }
+    }
+    assert_eq!(
+        seen,
+        vec![
+            BoxEvent::DoorOpened { compartment: no(3) },
+            BoxEvent::DoorClosed { compartment: no(3), item_inside: None }
+        ]
+    );
+}

@@ -69,7 +69,9 @@ fn status(e: &Error) -> StatusCode {
         }
         Error::Box(_) | Error::NoDriver | Error::OutOfOrder => StatusCode::SERVICE_UNAVAILABLE,
         Error::PanelCoolingDown { .. } => StatusCode::TOO_MANY_REQUESTS,
-        Error::BoxClosed { .. } | Error::CompartmentsInUse(_) => StatusCode::CONFLICT,
+        Error::BoxClosed { .. } | Error::CompartmentsInUse(_) | Error::DoorOpen | Error::NotOutOfUse => {
+            StatusCode::CONFLICT
+        }
         Error::Unauthorized => StatusCode::UNAUTHORIZED,
         Error::Forbidden => StatusCode::FORBIDDEN,
         Error::Contention => StatusCode::CONFLICT,

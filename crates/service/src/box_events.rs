@@ -118,7 +118,9 @@ impl Service {
             }
             BoxEvent::BoardSilent { board, compartments } => {
                 let detail = json!({ "board": board, "compartments": compartments.len(), "seq": report.seq });
-                if let Err(e) = self.board_silent(&report.box_id, report.at, detail).await {
+                // One alarm per board: named by the first compartment it drives.
+                let first = compartments.iter().min().copied();
+                if let Err(e) = self.board_silent(&report.box_id, first, report.at, detail).await {
                     tracing::error!(error = %e, "silent board not recorded");
                 }
             }
@@ -326,10 +328,16 @@ impl Service {
 
     /// A lock controller went silent: its compartments are not offered meanwhile (the driver says
     /// so), and staff are told.
-    async fn board_silent(&self, box_id: &BoxId, at: DateTime<Utc>, detail: serde_json::Value) -> Result<()> {
+    async fn board_silent(
+        &self,
+        box_id: &BoxId,
+        first: Option<CompartmentNo>,
+        at: DateTime<Utc>,
+        detail: serde_json::Value,
+    ) -> Result<()> {
         let mut tx = self.store.begin().await?;
         tx.append_audit(&audit(box_id, at, "board_silent", detail.clone())).await?;
-        self.box_alarm(tx.as_mut(), box_id, "board_silent", None, at, detail).await?;
+        self.box_alarm(tx.as_mut(), box_id, "board_silent", first, at, detail).await?;
         tx.commit().await?;
         Ok(())
     }

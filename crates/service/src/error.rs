@@ -69,6 +69,12 @@ pub enum Error {
     /// Outside the site's hours no session starts; `opens_at` says when it can.
     #[error("the box is closed now{}", .opens_at.as_ref().map(|t| format!("; it opens at {t}")).unwrap_or_default())]
     BoxClosed { opens_at: Option<String> },
+    /// Only a compartment out of use can be returned to service.
+    #[error("the compartment is in use, not out of use")]
+    NotOutOfUse,
+    /// The compartment's door stands open; close it first.
+    #[error("the compartment's door is open; close it first")]
+    DoorOpen,
     /// No compartment of the box can be opened now (its lock controllers do not answer).
     #[error("the box is out of order; the counter hands out documents")]
     OutOfOrder,
@@ -148,6 +154,8 @@ impl Error {
             Self::Box(_) | Self::NoDriver => "box_unavailable",
             Self::BoxClosed { .. } => "box_closed",
             Self::OutOfOrder => "box_out_of_order",
+            Self::DoorOpen => "door_open",
+            Self::NotOutOfUse => "compartment_in_use",
             Self::PanelCoolingDown { .. } => "panel_cooling_down",
             Self::CompartmentsInUse(_) => "compartment_in_use",
             Self::Unauthorized => "unauthorized",

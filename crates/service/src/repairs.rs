@@ -23,11 +23,15 @@ impl Service {
         let Principal::Admin { token_id } = who else { return Err(Error::Forbidden) };
         let reason = abholbox_core::text::parse_reason(reason)
             .map_err(|e| Error::Invalid { field: "reason", message: format!("say what you found in {e}") })?;
+        // A door that stands open is not checked yet: whoever looked closes it first.
+        if self.driver(box_id).is_ok_and(|d| d.door_state(c) == abholbox_box::DoorState::Open) {
+            return Err(Error::DoorOpen);
+        }
         let now = self.clock.now();
         let mut tx = self.store.begin().await?;
         let compartment = tx.compartment(box_id, c).await?.ok_or(Error::NotFound("compartment"))?;
         if compartment.state != CompartmentState::Defective {
-            return Err(Error::NotAvailable);
+            return Err(Error::NotOutOfUse);
         }
         let to = if tx.pickup_in_compartment(box_id, c).await?.is_some() {
             CompartmentState::Occupied

@@ -37,6 +37,7 @@ on_both_drivers!(
     a_silent_board_takes_its_compartments_away_until_it_answers_again,
     a_door_left_open_is_reminded_on_the_panel_then_raises_an_alarm,
     a_door_closed_on_the_document_is_no_hand_over,
+    an_unreadable_document_is_given_back_and_the_slot_is_free_again,
 );
 
 async fn spawn(dir: &std::path::Path, driver: Driver) -> TestApp {
@@ -175,7 +176,16 @@ async fn a_forced_door_raises_a_tamper_alarm_and_blocks_the_compartment_until_re
     let alarm = wait_alarm(&app, "door_forced").await;
     assert_eq!(alarm["compartment"].as_u64(), Some(c));
     assert_eq!(compartment_state(&app, c as u32).await, (CompartmentState::Defective, Some(Defect::DoorForced)));
+    let path = format!("/api/v1/admin/boxes/{BOX}/compartments/{c}/return-to-service");
+    let (status, body) = app.post(&path, Some(&app.admin), json!({ "reason": "looked" })).await;
+    assert_eq!((status, body["error"]["code"].as_str()), (StatusCode::CONFLICT, Some("door_open")), "{body}");
     app.close(c).await;
+    for _ in 0..100 {
+        if app.sim_box().await["open_doors"] == json!([]) {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
 
     // The citizen is sent to the counter; nothing is claimed, nothing opens.
     let (session, _, _) = app.authenticate("0151 23456804", &pin).await;
@@ -186,14 +196,21 @@ async fn a_forced_door_raises_a_tamper_alarm_and_blocks_the_compartment_until_re
     assert_eq!(app.sim_box().await["open_doors"], json!([]));
 
     // A supervisor looks inside and puts it back; the pickup goes on.
-    let path = format!("/api/v1/admin/boxes/{BOX}/compartments/{c}/return-to-service");
     let (status, _) = app.post(&path, Some(&app.admin), json!({ "reason": "" })).await;
     assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY, "a reason is needed");
-    let (status, body) = app.post(&path, Some(&app.admin), json!({ "reason": "document inside, door fine" })).await;
-    assert_eq!(status, StatusCode::NO_CONTENT, "{body}");
+    // The serial driver learns of the close at its next look at the board.
+    let mut answer = (StatusCode::OK, Value::Null);
+    for _ in 0..100 {
+        answer = app.post(&path, Some(&app.admin), json!({ "reason": "document inside, door fine" })).await;
+        if answer.1["error"]["code"] != "door_open" {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+    assert_eq!(answer.0, StatusCode::NO_CONTENT, "{}", answer.1);
     assert_eq!(compartment_state(&app, c as u32).await, (CompartmentState::Occupied, None));
     let (status, body) = app.post(&path, Some(&app.admin), json!({ "reason": "again" })).await;
-    assert_eq!(status, StatusCode::CONFLICT, "{body}");
+    assert_eq!((status, body["error"]["code"].as_str()), (StatusCode::CONFLICT, Some("compartment_in_use")), "{body}");
     let (session, _, _) = app.authenticate("0151 23456804", &pin).await;
     let (status, body) = app.step(&session, "birth-date", json!({ "birth_date": "1960-01-01" })).await;
     assert_eq!(status, StatusCode::OK, "{body}");
@@ -213,7 +230,7 @@ async fn a_silent_board_takes_its_compartments_away_until_it_answers_again(drive
     assert_eq!(c, 1);
     app.fault(1, json!({ "board": "silent" })).await;
     let alarm = wait_alarm(&app, "board_silent").await;
-    assert_eq!(alarm["detail"]["compartments"], 16);
+    assert_eq!((alarm["detail"]["compartments"].as_u64(), alarm["compartment"].as_u64()), (Some(16), Some(1)));
     // Its citizen is sent to the counter at once: nothing is claimed, nothing flagged as failed.
     let (session, _, _) = app.authenticate("0151 23456810", &pin).await;
     let (status, body) = app.step(&session, "birth-date", json!({ "birth_date": "1960-01-01" })).await;
@@ -244,6 +261,14 @@ async fn a_silent_board_takes_its_compartments_away_until_it_answers_again(drive
     for first in (1..=600).step_by(16) {
         app.fault(first, json!({ "board": "silent" })).await;
     }
+    for _ in 0..400 {
+        if alarms(&app).await.iter().filter(|a| a["kind"] == "board_silent").count() >= 2 {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(25)).await;
+    }
+    let silent: Vec<Value> = alarms(&app).await.into_iter().filter(|a| a["kind"] == "board_silent").collect();
+    assert!(silent.len() >= 2, "an alarm for each silent board: {silent:?}");
     let mut answer = (StatusCode::OK, Value::Null);
     for _ in 0..400 {
         answer = app.post("/api/v1/kiosk/sessions", Some(&app.kiosk), json!({})).await;
@@ -344,5 +369,23 @@ async fn a_door_closed_on_the_document_is_no_hand_over(driver: Driver) {
     let (status, body) = app.post(&path, None, json!({ "item_inside": "yes" })).await;
     assert_eq!((status, body["error"]["code"].as_str()), (StatusCode::UNPROCESSABLE_ENTITY, Some("invalid_request")));
     assert_no_unlock_all(&app);
+    app.stop().await;
+}
+
+async fn an_unreadable_document_is_given_back_and_the_slot_is_free_again(driver: Driver) {
+    let dir = tempfile::tempdir().unwrap();
+    let app = spawn(dir.path(), driver).await;
+    let (status, _) = app.insert("NOT A MACHINE READABLE ZONE").await;
+    assert_eq!(status, StatusCode::ACCEPTED);
+    for _ in 0..150 {
+        if app.sim_box().await["documents_returned"] == 1 {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+    let sim = app.sim_box().await;
+    assert_eq!((sim["documents_returned"].as_u64(), sim["slot_occupied"].as_bool()), (Some(1), Some(false)), "{sim}");
+    let (status, body) = app.insert(&german_id("L01X00T47", "600101", "300101", "X", "Y")).await;
+    assert_eq!(status, StatusCode::ACCEPTED, "the slot takes the next document: {body}");
     app.stop().await;
 }

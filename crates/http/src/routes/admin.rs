@@ -301,7 +301,7 @@ pub struct ReturnToService {
     responses(
         (status = 204, description = "In use again"),
         (status = 404, description = "`not_found`: no such box or compartment", body = ErrorBody),
-        (status = 409, description = "`not_available`: the compartment is not out of use", body = ErrorBody),
+        (status = 409, description = "`compartment_in_use`: the compartment is not out of use; `door_open`: its door stands open", body = ErrorBody),
         (status = 422, description = "`invalid_request`: no reason given", body = ErrorBody),
     ))]
 pub(crate) async fn admin_return_to_service(
