@@ -107,7 +107,13 @@ pub fn router(state: AppState, requests_per_second_per_client: u32) -> Router {
         ))
         .layer(SetResponseHeaderLayer::overriding(header::X_FRAME_OPTIONS, HeaderValue::from_static("DENY")))
         .layer(SetResponseHeaderLayer::overriding(header::REFERRER_POLICY, HeaderValue::from_static("no-referrer")))
-        .layer(TraceLayer::new_for_http().make_span_with(request_span))
+        // An answer of 5xx is logged as a warning: a box out of order answers 503 for as long as it
+        // is, which is no incident of this server; internal errors are logged at ERROR where they arise.
+        .layer(
+            TraceLayer::new_for_http()
+                .make_span_with(request_span)
+                .on_failure(tower_http::trace::DefaultOnFailure::new().level(tracing::Level::WARN)),
+        )
 }
 
 /// The span of a request names its method and path, never its query string: a query may carry what

@@ -35,6 +35,11 @@ impl Service {
             }
             self.apply(tx.as_mut(), &p, PickupEvent::Interrupted, &Actor::System, None).await?;
             found.pickups_flagged += 1;
+            if let (Some(box_id), Some(c)) = (&p.box_id, p.compartment) {
+                let kind = if p.claimed_by.is_some() { "handover_unconfirmed" } else { "deposit_unconfirmed" };
+                let detail = serde_json::json!({ "pickup": p.id.as_str() });
+                self.box_alarm(tx.as_mut(), box_id, kind, Some(c), now, detail).await?;
+            }
         }
         for mut session in tx.sessions_at_step(Step::Collect).await? {
             if let Some(current) = session.state.current().map(|q| q.pickup.clone())

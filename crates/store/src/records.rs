@@ -639,7 +639,8 @@ pub struct BoxEventRecord {
 #[derive(Debug, Clone, PartialEq)]
 pub struct NewAlarm {
     /// `panel_refusals` (one panel), `site_refusals` (all panels of a site), and the box's:
-    /// `door_forced`, `lock_failed`, `door_left_open`, `document_left_inside`, `board_silent`.
+    /// `door_forced`, `lock_failed`, `door_left_open`, `document_left_inside`, `board_silent`,
+    /// `handover_unconfirmed`, `deposit_unconfirmed`.
     pub kind: &'static str,
     pub site: SiteId,
     pub box_id: Option<BoxId>,

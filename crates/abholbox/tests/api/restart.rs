@@ -43,6 +43,15 @@ async fn a_hand_over_cut_off_by_a_restart_is_flagged_not_reopened() {
     let pickup = app.pickup(&id).await;
     assert_eq!(pickup["status"], "ready", "no door-closed event: not collected");
     assert_eq!(pickup["attention"], "handover_unconfirmed");
+    let (_, alarms) = app.get("/api/v1/alarms", Some(&app.admin)).await;
+    assert!(
+        alarms
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|a| a["kind"] == "handover_unconfirmed" && a["compartment"] == pickup["compartment"]),
+        "staff are told at once: {alarms}"
+    );
     assert_eq!(app.sim_box().await["open_doors"], json!([]), "nothing reopened by itself");
     let (_, status, body) = app.authenticate("0151 23456751", &pin).await;
     assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY, "a claimed document is not offered again: {body}");

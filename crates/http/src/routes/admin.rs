@@ -228,7 +228,9 @@ pub struct AdminAlarm {
     /// blocked until returned to service); `lock_failed`: a compartment did not open for a citizen;
     /// `door_left_open`: a door stood open past the collect timeout; `document_left_inside`: a door
     /// closed at pickup with the item sensor still seeing the document; `board_silent`: a lock
-    /// controller stopped answering (its compartments are not offered until it answers again).
+    /// controller stopped answering (its compartments are not offered until it answers again);
+    /// `handover_unconfirmed`, `deposit_unconfirmed`: the service restarted while this compartment was
+    /// open for a citizen or for loading, and only a look tells what became of the document.
     kind: String,
     site: String,
     #[schema(nullable)]

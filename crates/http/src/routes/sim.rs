@@ -20,7 +20,13 @@ fn simulated(state: &SimState, box_id: &str) -> Result<(BoxId, Arc<SimulatedBox>
     BoxId::parse(box_id)
         .ok()
         .and_then(|b| state.simulator.as_ref().and_then(|s| s.boxes.get(&b).cloned()).map(|sim| (b, sim)))
-        .ok_or_else(|| ApiError::request(StatusCode::NOT_FOUND, "not_found", "no simulated box with this id"))
+        .ok_or_else(|| {
+            ApiError::request(
+                StatusCode::NOT_FOUND,
+                "not_found",
+                "no box with this id is simulated in this process (a serial simulator of its own process is driven at its own control port)",
+            )
+        })
 }
 
 fn compartment_no(compartment: &str) -> Result<CompartmentNo, ApiError> {
