@@ -20,4 +20,5 @@ pub mod personal;
 pub mod phone;
 pub mod pickup;
 pub mod pin;
+pub mod staff;
 pub mod text;
