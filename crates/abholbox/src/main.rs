@@ -99,6 +99,11 @@ enum Command {
         #[command(subcommand)]
         command: SmsCommand,
     },
+    /// Manages staff accounts.
+    User {
+        #[command(subcommand)]
+        command: UserCommand,
+    },
 }
 
 /// Which installation a command works on: a configuration file, or a demo's data directory
@@ -143,6 +148,47 @@ impl Target {
             ),
         }
     }
+}
+
+#[derive(Subcommand)]
+enum UserCommand {
+    /// Makes a staff account. The password is asked for on the terminal (twice, not shown) or, when
+    /// stdin is no terminal, read as its first line; never taken from an argument, where every user
+    /// of the machine could read it.
+    Create {
+        #[arg(long, value_enum)]
+        role: StaffRoleArg,
+        /// The sign-in name: 3 to 64 of a-z, 0-9, '.', '-', '_'.
+        #[arg(long)]
+        name: String,
+        /// A site the member works for; repeat for several. Admins work for every site.
+        #[arg(long = "site")]
+        sites: Vec<String>,
+        #[command(flatten)]
+        target: Target,
+    },
+}
+
+#[derive(Clone, Copy, PartialEq, Eq, ValueEnum)]
+enum StaffRoleArg {
+    Clerk,
+    Supervisor,
+    Admin,
+}
+
+/// A new password from the terminal (asked twice) or from the first line of stdin.
+fn read_new_password() -> anyhow::Result<String> {
+    if std::io::IsTerminal::is_terminal(&std::io::stdin()) {
+        let first = rpassword::prompt_password("password: ")?;
+        let second = rpassword::prompt_password("the same again: ")?;
+        if first != second {
+            bail!("the two passwords differ");
+        }
+        return Ok(first);
+    }
+    let mut line = String::new();
+    std::io::stdin().read_line(&mut line)?;
+    Ok(line.trim_end_matches(['\r', '\n']).to_owned())
 }
 
 #[derive(Clone, Copy, PartialEq, Eq, ValueEnum)]
@@ -535,6 +581,25 @@ async fn run(cli: Cli) -> anyhow::Result<i32> {
             return hours_check(&rule, &state, at.as_deref(), &time_zone);
         }
         Command::Bench(args) => return abholbox::bench::run(args).await,
+        Command::User { command: UserCommand::Create { role, name, sites, target } } => {
+            let role = match role {
+                StaffRoleArg::Clerk => abholbox_core::staff::StaffRole::Clerk,
+                StaffRoleArg::Supervisor => abholbox_core::staff::StaffRole::Supervisor,
+                StaffRoleArg::Admin => abholbox_core::staff::StaffRole::Admin,
+            };
+            let sites = sites
+                .iter()
+                .map(|s| abholbox_core::ids::SiteId::parse(s).with_context(|| format!("--site {s:?}")))
+                .collect::<anyhow::Result<Vec<_>>>()?;
+            let password = read_new_password()?;
+            let (service, store) = offline(&target).await?;
+            let new = abholbox_service::staff::NewStaff { name, role, sites, password };
+            let actor = abholbox_service::Actor::Operator("command line".into());
+            let made = service.create_staff(&actor, new).await;
+            store.close().await;
+            let made = made?;
+            println!("staff member {} ({}) is created", made.name, made.role.as_str());
+        }
         Command::Sms { command: SmsCommand::Segments } => {
             let mut bytes = Vec::new();
             std::io::stdin().take(64 * 1024 + 1).read_to_end(&mut bytes).context("cannot read stdin")?;

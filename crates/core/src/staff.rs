@@ -63,6 +63,24 @@ pub enum StaffAction {
 }
 
 impl StaffAction {
+    pub const ALL: [StaffAction; 15] = [
+        Self::RegisterPickup,
+        Self::LoadDocument,
+        Self::Withdraw,
+        Self::EmptyBin,
+        Self::ViewBox,
+        Self::ReissuePin,
+        Self::LiftLockout,
+        Self::ServiceOpening,
+        Self::ReleaseClaim,
+        Self::ReturnToService,
+        Self::ViewAudit,
+        Self::AcknowledgeAlarm,
+        Self::ManageStaff,
+        Self::ManageSites,
+        Self::ManageTokens,
+    ];
+
     /// The least role that may take the action.
     pub fn needs(self) -> StaffRole {
         match self {
@@ -221,23 +239,7 @@ mod tests {
     #[test]
     fn each_role_may_what_the_one_before_may_and_more() {
         use StaffAction::*;
-        let all = [
-            RegisterPickup,
-            LoadDocument,
-            Withdraw,
-            EmptyBin,
-            ViewBox,
-            ReissuePin,
-            LiftLockout,
-            ServiceOpening,
-            ReleaseClaim,
-            ReturnToService,
-            ViewAudit,
-            AcknowledgeAlarm,
-            ManageStaff,
-            ManageSites,
-            ManageTokens,
-        ];
+        let all = StaffAction::ALL;
         let count = |role: StaffRole| all.iter().filter(|a| role.may(**a)).count();
         assert_eq!((count(StaffRole::Clerk), count(StaffRole::Supervisor), count(StaffRole::Admin)), (5, 12, 15));
         assert!(!StaffRole::Clerk.may(ReissuePin) && StaffRole::Supervisor.may(ReissuePin));

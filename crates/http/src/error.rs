@@ -68,7 +68,9 @@ fn status(e: &Error) -> StatusCode {
             StatusCode::UNPROCESSABLE_ENTITY
         }
         Error::Box(_) | Error::NoDriver | Error::OutOfOrder => StatusCode::SERVICE_UNAVAILABLE,
-        Error::PanelCoolingDown { .. } => StatusCode::TOO_MANY_REQUESTS,
+        Error::PanelCoolingDown { .. } | Error::SignInCoolingDown { .. } => StatusCode::TOO_MANY_REQUESTS,
+        Error::SignInRefused => StatusCode::UNAUTHORIZED,
+        Error::DuplicateStaffName => StatusCode::CONFLICT,
         Error::BoxClosed { .. } | Error::CompartmentsInUse(_) | Error::DoorOpen | Error::NotOutOfUse => {
             StatusCode::CONFLICT
         }
@@ -82,7 +84,9 @@ fn status(e: &Error) -> StatusCode {
 impl IntoResponse for ApiError {
     fn into_response(self) -> Response {
         let retry_after = match &self {
-            Self::Service(Error::PanelCoolingDown { retry_after_seconds }) => Some(retry_after_seconds.to_string()),
+            Self::Service(
+                Error::PanelCoolingDown { retry_after_seconds } | Error::SignInCoolingDown { retry_after_seconds },
+            ) => Some(retry_after_seconds.to_string()),
             Self::Request { status, .. } if *status == StatusCode::TOO_MANY_REQUESTS => Some("1".to_owned()),
             _ => None,
         };

@@ -69,6 +69,15 @@ pub enum Error {
     /// Outside the site's hours no session starts; `opens_at` says when it can.
     #[error("the box is closed now{}", .opens_at.as_ref().map(|t| format!("; it opens at {t}")).unwrap_or_default())]
     BoxClosed { opens_at: Option<String> },
+    /// A staff sign-in name is taken.
+    #[error("a staff member of this name exists already")]
+    DuplicateStaffName,
+    /// Wrong name or password, or a disabled account: one answer for all.
+    #[error("name or password wrong")]
+    SignInRefused,
+    /// Too many failed sign-ins to this account lately: it takes the next try after a wait.
+    #[error("too many failed sign-ins; try again in {retry_after_seconds} s")]
+    SignInCoolingDown { retry_after_seconds: i64 },
     /// Only a compartment out of use can be returned to service.
     #[error("the compartment is in use, not out of use")]
     NotOutOfUse,
@@ -156,6 +165,9 @@ impl Error {
             Self::OutOfOrder => "box_out_of_order",
             Self::DoorOpen => "door_open",
             Self::NotOutOfUse => "compartment_in_use",
+            Self::DuplicateStaffName => "duplicate_name",
+            Self::SignInRefused => "sign_in_refused",
+            Self::SignInCoolingDown { .. } => "sign_in_cooling_down",
             Self::PanelCoolingDown { .. } => "panel_cooling_down",
             Self::CompartmentsInUse(_) => "compartment_in_use",
             Self::Unauthorized => "unauthorized",

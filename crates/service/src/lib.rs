@@ -30,6 +30,7 @@ pub mod repairs;
 pub mod retention;
 pub mod secrets;
 pub mod setup;
+pub mod staff;
 pub mod tokens;
 pub mod waiting;
 pub mod withdrawals;

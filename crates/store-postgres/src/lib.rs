@@ -293,6 +293,15 @@ impl Store for PostgresStore {
         row.as_ref().map(map_session).transpose()
     }
 
+    async fn staff_by_name(&self, name: &str) -> Result<Option<abholbox_store::StaffRecord>> {
+        let row = sqlx::query("SELECT * FROM staff WHERE name = $1")
+            .bind(name)
+            .fetch_optional(&self.pool)
+            .await
+            .map_err(read_err)?;
+        row.as_ref().map(crate::rows::map_staff).transpose()
+    }
+
     async fn token_by_hash(&self, hash: &[u8]) -> Result<Option<abholbox_store::TokenRecord>> {
         let row = sqlx::query("SELECT * FROM api_tokens WHERE hash = $1")
             .bind(hash)

@@ -11,7 +11,7 @@ use abholbox_store::{
     AlarmRecord, AuditRecord, BoxEventRecord, BoxRecord, BoxSummary, CompartmentRecord, DeliveryState, DoorMove,
     EventRecord, KeyedHash, MessageFields, OldDocumentFields, OutboxRecord, OutboxStatus, PanelRecord, PersonalFields,
     PersonalRecord, PickupRecord, PinHash, Role, Rule, Sealed, SealedRow, SealedTable, Serialize, SessionRecord,
-    SiteRecord, StoreError, TokenRecord,
+    SiteRecord, StaffRecord, StoreError, TokenRecord,
 };
 use chrono::{DateTime, Utc};
 use sqlx::Row;
@@ -38,6 +38,7 @@ pub(crate) fn write_err(e: sqlx::Error) -> StoreError {
                     Some("pickups_document_number") => Rule::PickupDocumentNumber,
                     Some("pickups_compartment") => Rule::CompartmentHoldsOne,
                     Some("pickups_claim") => Rule::OneClaimPerSession,
+                    Some("staff_name") => Rule::StaffName,
                     _ => Rule::Identity,
                 });
             }
@@ -376,5 +377,23 @@ pub(crate) fn map_alarm(row: &PgRow) -> R<AlarmRecord> {
         detail: json(row, "detail")?,
         acknowledged_at: opt_t(row, "acknowledged_at")?,
         acknowledged_by: opt_s(row, "acknowledged_by")?,
+    })
+}
+
+pub(crate) fn map_staff(row: &PgRow) -> R<StaffRecord> {
+    let sites = s(row, "sites")?
+        .split_whitespace()
+        .map(|v| SiteId::parse(v).map_err(|_| corrupt("sites")))
+        .collect::<R<Vec<_>>>()?;
+    Ok(StaffRecord {
+        id: s(row, "id")?,
+        name: s(row, "name")?,
+        role: parsed(row, "role", abholbox_core::staff::StaffRole::parse)?,
+        sites,
+        password_hash: s(row, "password_hash")?,
+        created_at: t(row, "created_at")?,
+        disabled_at: opt_t(row, "disabled_at")?,
+        failed_sign_ins: u(row, "failed_sign_ins")?,
+        last_failed_at: opt_t(row, "last_failed_at")?,
     })
 }

@@ -74,6 +74,7 @@ conformance!(
     expiry_finds_what_is_due,
     unsent_messages_can_be_dropped,
     door_events_wait_until_applied,
+    staff_accounts_count_failed_sign_ins,
     a_family_keeps_one_pin_while_it_opens_something,
     racing_family_documents_get_one_pin,
     racing_claims_hand_over_once,

@@ -350,6 +350,15 @@ impl Store for SqliteStore {
         row.as_ref().map(map_session).transpose()
     }
 
+    async fn staff_by_name(&self, name: &str) -> Result<Option<abholbox_store::StaffRecord>> {
+        let row = sqlx::query("SELECT * FROM staff WHERE name = ?")
+            .bind(name)
+            .fetch_optional(&self.pool)
+            .await
+            .map_err(db)?;
+        row.as_ref().map(crate::rows::map_staff).transpose()
+    }
+
     async fn token_by_hash(&self, hash: &[u8]) -> Result<Option<TokenRecord>> {
         let row = sqlx::query("SELECT * FROM api_tokens WHERE hash = ?")
             .bind(hash)

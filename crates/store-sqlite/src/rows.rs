@@ -11,7 +11,7 @@ use abholbox_store::{
     AlarmRecord, AuditRecord, BoxEventRecord, BoxRecord, BoxSummary, CompartmentRecord, DeliveryState, DoorMove,
     EventRecord, KeyedHash, MessageFields, OldDocumentFields, OutboxRecord, OutboxStatus, PanelRecord, PersonalFields,
     PersonalRecord, PickupRecord, PinHash, Role, Rule, Sealed, SealedRow, SealedTable, Serialize, SessionRecord,
-    SiteRecord, StoreError, TokenRecord,
+    SiteRecord, StaffRecord, StoreError, TokenRecord,
 };
 use chrono::{DateTime, Utc};
 use sqlx::Row;
@@ -38,6 +38,7 @@ pub(crate) fn write_err(e: sqlx::Error) -> StoreError {
             ("pickups.site_id, pickups.document_number", Rule::PickupDocumentNumber),
             ("pickups.box_id, pickups.compartment", Rule::CompartmentHoldsOne),
             ("pickups.claimed_by", Rule::OneClaimPerSession),
+            ("staff.name", Rule::StaffName),
         ] {
             if msg.contains(columns) {
                 return StoreError::Conflict(rule);
@@ -372,5 +373,23 @@ pub(crate) fn map_alarm(row: &SqliteRow) -> R<AlarmRecord> {
         detail: serde_json::from_str(&s(row, "detail")?).map_err(|_| corrupt("detail"))?,
         acknowledged_at: opt_t(row, "acknowledged_at")?,
         acknowledged_by: opt_s(row, "acknowledged_by")?,
+    })
+}
+
+pub(crate) fn map_staff(row: &SqliteRow) -> R<StaffRecord> {
+    let sites = s(row, "sites")?
+        .split_whitespace()
+        .map(|v| SiteId::parse(v).map_err(|_| corrupt("sites")))
+        .collect::<R<Vec<_>>>()?;
+    Ok(StaffRecord {
+        id: s(row, "id")?,
+        name: s(row, "name")?,
+        role: parsed(row, "role", abholbox_core::staff::StaffRole::parse)?,
+        sites,
+        password_hash: s(row, "password_hash")?,
+        created_at: t(row, "created_at")?,
+        disabled_at: opt_t(row, "disabled_at")?,
+        failed_sign_ins: u(row, "failed_sign_ins")?,
+        last_failed_at: opt_t(row, "last_failed_at")?,
     })
 }

@@ -212,6 +212,39 @@ impl Tx for SqliteTx {
         row.as_ref().map(map_box).transpose()
     }
 
+    async fn insert_staff(&mut self, staff: &abholbox_store::StaffRecord) -> Result<()> {
+        let sites: Vec<&str> = staff.sites.iter().map(SiteId::as_str).collect();
+        sqlx::query(
+            "INSERT INTO staff (id, name, role, sites, password_hash, created_at, disabled_at, failed_sign_ins, last_failed_at)
+             VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
+        )
+        .bind(&staff.id)
+        .bind(&staff.name)
+        .bind(staff.role.as_str())
+        .bind(sites.join(" "))
+        .bind(&staff.password_hash)
+        .bind(ts(staff.created_at))
+        .bind(staff.disabled_at.map(ts))
+        .bind(i64::from(staff.failed_sign_ins))
+        .bind(staff.last_failed_at.map(ts))
+        .execute(&mut *self.tx)
+        .await
+        .map_err(write_err)?;
+        Ok(())
+    }
+
+    async fn record_sign_in(&mut self, id: &str, failed: bool, at: DateTime<Utc>) -> Result<()> {
+        let query = if failed {
+            sqlx::query("UPDATE staff SET failed_sign_ins = failed_sign_ins + 1, last_failed_at = ? WHERE id = ?")
+                .bind(ts(at))
+                .bind(id)
+        } else {
+            sqlx::query("UPDATE staff SET failed_sign_ins = 0, last_failed_at = NULL WHERE id = ?").bind(id)
+        };
+        query.execute(&mut *self.tx).await.map_err(write_err)?;
+        Ok(())
+    }
+
     async fn insert_token(&mut self, token: &TokenRecord) -> Result<()> {
         sqlx::query(
             "INSERT INTO api_tokens (id, role, box_id, panel_id, hash, label, created_at) VALUES (?, ?, ?, ?, ?, ?, ?)",

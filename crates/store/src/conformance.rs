@@ -875,3 +875,42 @@ pub async fn racing_reservations_take_a_compartment_once(store: &dyn Store) {
     let (a, b) = tokio::join!(race(), race());
     assert!(a != b, "exactly one reservation wins: {a} {b}");
 }
+
+/// A staff account is found by name, a second one of that name is refused, and failed sign-ins are
+/// counted and cleared.
+pub async fn staff_accounts_count_failed_sign_ins(store: &dyn Store) {
+    let staff = crate::StaffRecord {
+        id: "stf_1".into(),
+        name: "anna.schmidt".into(),
+        role: abholbox_core::staff::StaffRole::Supervisor,
+        sites: vec![site(), SiteId::parse("dus-bilk").unwrap()],
+        password_hash: "$argon2id$v=19$m=19456,t=2,p=1$c2FsdA$aGFzaA".into(),
+        created_at: t0(),
+        disabled_at: None,
+        failed_sign_ins: 0,
+        last_failed_at: None,
+    };
+    let mut tx = store.begin().await.unwrap();
+    tx.insert_staff(&staff).await.unwrap();
+    tx.commit().await.unwrap();
+    assert_eq!(store.staff_by_name("anna.schmidt").await.unwrap(), Some(staff.clone()));
+    assert_eq!(store.staff_by_name("anna").await.unwrap(), None);
+
+    let mut tx = store.begin().await.unwrap();
+    let again = crate::StaffRecord { id: "stf_2".into(), ..staff.clone() };
+    assert!(matches!(tx.insert_staff(&again).await, Err(StoreError::Conflict(Rule::StaffName))));
+    drop(tx);
+
+    for n in 1..=3 {
+        let mut tx = store.begin().await.unwrap();
+        tx.record_sign_in("stf_1", true, t0() + Duration::seconds(n)).await.unwrap();
+        tx.commit().await.unwrap();
+    }
+    let counted = store.staff_by_name("anna.schmidt").await.unwrap().unwrap();
+    assert_eq!((counted.failed_sign_ins, counted.last_failed_at), (3, Some(t0() + Duration::seconds(3))));
+    let mut tx = store.begin().await.unwrap();
+    tx.record_sign_in("stf_1", false, t0() + Duration::seconds(4)).await.unwrap();
+    tx.commit().await.unwrap();
+    let cleared = store.staff_by_name("anna.schmidt").await.unwrap().unwrap();
+    assert_eq!((cleared.failed_sign_ins, cleared.last_failed_at), (0, None));
+}

@@ -12,6 +12,8 @@ pub enum Rule {
     CompartmentHoldsOne,
     /// A session hands over one document at a time.
     OneClaimPerSession,
+    /// A staff member's sign-in name is used once.
+    StaffName,
     /// Ids and token hashes are unique.
     Identity,
 }

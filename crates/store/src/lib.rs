@@ -66,6 +66,8 @@ pub trait Store: Send + Sync + 'static {
     async fn pickup(&self, id: &PickupId) -> Result<Option<PickupRecord>>;
     async fn session(&self, id: &SessionId) -> Result<Option<SessionRecord>>;
     async fn token_by_hash(&self, hash: &[u8]) -> Result<Option<TokenRecord>>;
+    /// A staff member by sign-in name (lower case).
+    async fn staff_by_name(&self, name: &str) -> Result<Option<StaffRecord>>;
     async fn token(&self, id: &str) -> Result<Option<TokenRecord>>;
     async fn events_after(&self, cursor: i64, limit: u32) -> Result<Vec<EventRecord>>;
     /// One pickup's history, oldest first.
@@ -129,6 +131,10 @@ pub trait Tx: Send {
     async fn box_record(&mut self, id: &BoxId) -> Result<Option<BoxRecord>>;
 
     async fn insert_token(&mut self, token: &TokenRecord) -> Result<()>;
+    /// Adds a staff member; a name in use is `Conflict(Rule::StaffName)`.
+    async fn insert_staff(&mut self, staff: &StaffRecord) -> Result<()>;
+    /// Counts a failed sign-in (`failed`) or clears the count after a good one.
+    async fn record_sign_in(&mut self, id: &str, failed: bool, at: DateTime<Utc>) -> Result<()>;
     /// Revokes a token for good; returns whether a live token of that id existed.
     async fn revoke_token(&mut self, id: &str, at: DateTime<Utc>) -> Result<bool>;
 

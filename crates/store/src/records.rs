@@ -327,6 +327,36 @@ pub struct TokenRecord {
     pub revoked_at: Option<DateTime<Utc>>,
 }
 
+/// A staff member's account. The password is kept only as an Argon2id hash in PHC form.
+#[derive(Clone, PartialEq, Eq)]
+pub struct StaffRecord {
+    pub id: String,
+    /// The sign-in name, lower case.
+    pub name: String,
+    pub role: abholbox_core::staff::StaffRole,
+    pub sites: Vec<SiteId>,
+    pub password_hash: String,
+    pub created_at: DateTime<Utc>,
+    pub disabled_at: Option<DateTime<Utc>>,
+    /// Failed sign-ins since the last good one, and when the last failed.
+    pub failed_sign_ins: u32,
+    pub last_failed_at: Option<DateTime<Utc>>,
+}
+
+impl std::fmt::Debug for StaffRecord {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("StaffRecord")
+            .field("id", &self.id)
+            .field("name", &self.name)
+            .field("role", &self.role)
+            .field("sites", &self.sites)
+            .field("password_hash", &"[redacted]")
+            .field("disabled_at", &self.disabled_at)
+            .field("failed_sign_ins", &self.failed_sign_ins)
+            .finish_non_exhaustive()
+    }
+}
+
 #[derive(Debug, Clone, PartialEq)]
 pub struct NewEvent {
     pub pickup: PickupId,

@@ -572,3 +572,40 @@ fn hours_check_answers_for_duesseldorf() {
     let out = Command::new(BIN).args(["hours", "check", rule, "--state", "XX"]).output().unwrap();
     assert_eq!(out.status.code(), Some(64));
 }
+
+/// `user create` reads the password from stdin when it is no terminal, and takes none as an argument.
+#[test]
+fn user_create_takes_the_password_from_stdin_never_from_an_argument() {
+    let dir = tempfile::tempdir().unwrap();
+    let data = dir.path().join("data");
+    let data = data.to_str().unwrap();
+    let out = Command::new(BIN).args(["migrate", "--data-dir", data]).output().unwrap();
+    assert!(out.status.success());
+    let create = |name: &str, password: &str| {
+        let mut child = Command::new(BIN)
+            .args(["user", "create", "--role", "clerk", "--name", name, "--site", "dus-dlz", "--data-dir", data])
+            .stdin(Stdio::piped())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped())
+            .spawn()
+            .unwrap();
+        child.stdin.take().unwrap().write_all(format!("{password}\n").as_bytes()).unwrap();
+        let out = child.wait_with_output().unwrap();
+        (
+            out.status.success(),
+            String::from_utf8_lossy(&out.stdout).into_owned(),
+            String::from_utf8_lossy(&out.stderr).into_owned(),
+        )
+    };
+    let (ok, stdout, _) = create("anna.schmidt", "Pferd Batterie Heftklammer");
+    assert!(ok && stdout.contains("staff member anna.schmidt (clerk) is created"), "{stdout}");
+    let (ok, _, stderr) = create("anna.schmidt", "Pferd Batterie Heftklammer");
+    assert!(!ok && stderr.contains("exists already"), "{stderr}");
+    let (ok, _, stderr) = create("bernd", "kurz");
+    assert!(!ok && stderr.contains("at least 12 characters"), "{stderr}");
+    let out = Command::new(BIN)
+        .args(["user", "create", "--role", "admin", "--name", "x", "--password", "secret", "--data-dir", data])
+        .output()
+        .unwrap();
+    assert!(!out.status.success(), "no password as an argument");
+}

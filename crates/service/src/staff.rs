@@ -1,0 +1,152 @@
+//! Staff accounts: made by an admin (the first one on the command line), signed in by name and
+//! password. A password is kept only as an Argon2id hash; hashing runs off the async workers, and a
+//! sign-in with an unknown name costs the same work as one with a known name. Failed sign-ins slow
+//! the account down (see [`SignInThrottle`]) but never lock its owner out.
+
+use std::sync::OnceLock;
+
+use abholbox_core::ids::SiteId;
+use abholbox_core::staff::{SignInThrottle, StaffMember, StaffRole, check_password, parse_staff_name};
+use abholbox_store::{NewAuditEntry, Rule, StaffRecord, StoreError};
+use argon2::password_hash::{PasswordHash, PasswordHasher, PasswordVerifier, SaltString};
+use argon2::{Algorithm, Argon2, Params, Version};
+use serde_json::json;
+
+use crate::{Actor, Error, Result, Service};
+
+/// OWASP's minimum for Argon2id: 19 MiB, two passes, one lane; about 30 ms here.
+fn argon2() -> Result<Argon2<'static>> {
+    let params = Params::new(19 * 1024, 2, 1, None).map_err(|_| Error::Inconsistent("argon2 parameters"))?;
+    Ok(Argon2::new(Algorithm::Argon2id, Version::V0x13, params))
+}
+
+/// A staff account to be made.
+pub struct NewStaff {
+    pub name: String,
+    pub role: StaffRole,
+    pub sites: Vec<SiteId>,
+    pub password: String,
+}
+
+impl std::fmt::Debug for NewStaff {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("NewStaff")
+            .field("name", &self.name)
+            .field("role", &self.role)
+            .field("sites", &self.sites)
+            .finish_non_exhaustive()
+    }
+}
+
+fn hash_password(password: &str) -> Result<String> {
+    let mut bytes = [0u8; 16];
+    rand::Rng::fill_bytes(&mut rand::rng(), &mut bytes);
+    let salt = SaltString::encode_b64(&bytes).map_err(|_| Error::Inconsistent("argon2 salt"))?;
+    argon2()?
+        .hash_password(password.as_bytes(), &salt)
+        .map(|h| h.to_string())
+        .map_err(|_| Error::Inconsistent("argon2"))
+}
+
+fn password_matches(password: &str, hash: &str) -> bool {
+    let Ok(parsed) = PasswordHash::new(hash) else { return false };
+    argon2().is_ok_and(|a| a.verify_password(password.as_bytes(), &parsed).is_ok())
+}
+
+/// A hash no password matches in practice, verified when the name is unknown so that the answer
+/// takes as long as for a known name.
+fn stand_in_hash() -> &'static str {
+    static HASH: OnceLock<String> = OnceLock::new();
+    HASH.get_or_init(|| hash_password("no staff member has this password, which is never shown").unwrap_or_default())
+}
+
+impl Service {
+    /// Makes a staff account. The name is checked and kept in lower case, the password against the
+    /// rules for staff passwords; every site must exist. `by` is who makes it (an admin, or the
+    /// operator at the command line), for the audit log.
+    pub async fn create_staff(&self, by: &Actor, new: NewStaff) -> Result<StaffRecord> {
+        let name = parse_staff_name(&new.name).map_err(|e| Error::Invalid { field: "name", message: e.to_string() })?;
+        check_password(&new.password, &name)
+            .map_err(|e| Error::Invalid { field: "password", message: e.to_string() })?;
+        let password = new.password;
+        let password_hash = tokio::task::spawn_blocking(move || hash_password(&password))
+            .await
+            .map_err(|_| Error::Inconsistent("password hashing stopped"))??;
+        let mut bytes = [0u8; 8];
+        rand::Rng::fill_bytes(&mut rand::rng(), &mut bytes);
+        let now = self.clock.now();
+        let record = StaffRecord {
+            id: format!("stf_{}", hex::encode(bytes)),
+            name,
+            role: new.role,
+            sites: new.sites,
+            password_hash,
+            created_at: now,
+            disabled_at: None,
+            failed_sign_ins: 0,
+            last_failed_at: None,
+        };
+        let mut tx = self.store.begin().await?;
+        for site in &record.sites {
+            if tx.site(site).await?.is_none() {
+                return Err(Error::Unknown { field: "site" });
+            }
+        }
+        match tx.insert_staff(&record).await {
+            Err(StoreError::Conflict(Rule::StaffName)) => return Err(Error::DuplicateStaffName),
+            other => other?,
+        }
+        tx.append_audit(&NewAuditEntry {
+            at: now,
+            actor: by.to_string(),
+            action: "staff_created",
+            object: format!("staff:{}", record.id),
+            detail: json!({
+                "name": record.name,
+                "role": record.role.as_str(),
+                "sites": record.sites.iter().map(SiteId::as_str).collect::<Vec<_>>(),
+            }),
+        })
+        .await?;
+        tx.commit().await?;
+        tracing::info!(staff = %record.id, role = record.role.as_str(), "staff account made");
+        Ok(record)
+    }
+
+    /// Signs a staff member in. A wrong password, an unknown name and a disabled account all answer
+    /// `SignInRefused`; an account with many recent failures answers `SignInCoolingDown` until its
+    /// wait is over, whatever the password.
+    pub async fn sign_in(&self, name: &str, password: &str) -> Result<StaffMember> {
+        let throttle = SignInThrottle::default();
+        let name = parse_staff_name(name).unwrap_or_default();
+        let now = self.clock.now();
+        let account = if name.is_empty() { None } else { self.store.staff_by_name(&name).await? };
+        if let Some(a) = &account
+            && let Some(at) = throttle.next_try_at(a.failed_sign_ins, a.last_failed_at, now)
+        {
+            return Err(Error::SignInCoolingDown { retry_after_seconds: ((at - now).num_milliseconds() + 999) / 1000 });
+        }
+        let hash = account.as_ref().map_or_else(|| stand_in_hash().to_owned(), |a| a.password_hash.clone());
+        let password = password.to_owned();
+        let matches = tokio::task::spawn_blocking(move || password_matches(&password, &hash))
+            .await
+            .map_err(|_| Error::Inconsistent("password check stopped"))?;
+        let Some(account) = account else { return Err(Error::SignInRefused) };
+        let good = matches && account.disabled_at.is_none();
+        let mut tx = self.store.begin().await?;
+        tx.record_sign_in(&account.id, !good, now).await?;
+        tx.append_audit(&NewAuditEntry {
+            at: now,
+            actor: format!("staff:{}", account.id),
+            action: if good { "staff_signed_in" } else { "staff_sign_in_refused" },
+            object: format!("staff:{}", account.id),
+            detail: json!({ "failures_before": account.failed_sign_ins }),
+        })
+        .await?;
+        tx.commit().await?;
+        if !good {
+            return Err(Error::SignInRefused);
+        }
+        Ok(StaffMember { name: account.name, role: account.role, sites: account.sites })
+    }
+}

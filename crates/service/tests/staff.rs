@@ -1,0 +1,71 @@
+//! Staff accounts against a real SQLite store: made with checked names and passwords, signed in by
+//! name and password, slowed down after failed sign-ins but never locked out.
+
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic, clippy::indexing_slicing)]
+
+mod common;
+
+use abholbox_core::ids::SiteId;
+use abholbox_core::staff::StaffRole;
+use abholbox_service::staff::NewStaff;
+use abholbox_service::{Actor, Error};
+use abholbox_store::Store;
+use common::world;
+
+const PASSWORD: &str = "Pferd Batterie Heftklammer";
+
+fn new_staff(name: &str, password: &str, sites: &[&str]) -> NewStaff {
+    NewStaff {
+        name: name.into(),
+        role: StaffRole::Clerk,
+        sites: sites.iter().map(|s| SiteId::parse(s).unwrap()).collect(),
+        password: password.into(),
+    }
+}
+
+#[tokio::test]
+async fn a_staff_member_is_made_and_signs_in_with_name_and_password() {
+    let w = world().await;
+    let actor = Actor::Operator("test".into());
+    let made = w.service.create_staff(&actor, new_staff(" Anna.Schmidt ", PASSWORD, &["s1"])).await.unwrap();
+    assert_eq!((made.name.as_str(), made.role), ("anna.schmidt", StaffRole::Clerk));
+    assert!(made.password_hash.starts_with("$argon2id$"), "only a hash is kept");
+    assert!(!format!("{made:?}").contains("argon2"), "Debug hides the hash");
+
+    let member = w.service.sign_in("ANNA.SCHMIDT", PASSWORD).await.unwrap();
+    assert_eq!((member.name.as_str(), member.sites.clone()), ("anna.schmidt", vec![SiteId::parse("s1").unwrap()]));
+    assert!(matches!(
+        w.service.sign_in("anna.schmidt", "Pferd Batterie Heftklammern").await,
+        Err(Error::SignInRefused)
+    ));
+    assert!(matches!(w.service.sign_in("bernd", PASSWORD).await, Err(Error::SignInRefused)), "same answer");
+    assert!(matches!(w.service.sign_in("", "").await, Err(Error::SignInRefused)));
+
+    let again = w.service.create_staff(&actor, new_staff("anna.schmidt", PASSWORD, &[])).await;
+    assert!(matches!(again, Err(Error::DuplicateStaffName)), "{again:?}");
+    let short = w.service.create_staff(&actor, new_staff("bernd", "kurz", &[])).await;
+    assert!(matches!(short, Err(Error::Invalid { field: "password", .. })), "{short:?}");
+    let name = w.service.create_staff(&actor, new_staff("b d", PASSWORD, &[])).await;
+    assert!(matches!(name, Err(Error::Invalid { field: "name", .. })), "{name:?}");
+    let site = w.service.create_staff(&actor, new_staff("bernd", PASSWORD, &["nowhere"])).await;
+    assert!(matches!(site, Err(Error::Unknown { field: "site" })), "{site:?}");
+    assert_eq!(w.store.staff_by_name("bernd").await.unwrap(), None, "nothing half-made");
+}
+
+#[tokio::test]
+async fn failed_sign_ins_slow_the_account_down_and_a_good_one_clears_them() {
+    let w = world().await;
+    let actor = Actor::Operator("test".into());
+    w.service.create_staff(&actor, new_staff("carla", PASSWORD, &["s1"])).await.unwrap();
+    for _ in 0..5 {
+        assert!(matches!(w.service.sign_in("carla", "wrong wrong wrong").await, Err(Error::SignInRefused)));
+    }
+    match w.service.sign_in("carla", PASSWORD).await {
+        Err(Error::SignInCoolingDown { retry_after_seconds }) => assert_eq!(retry_after_seconds, 2),
+        other => panic!("the right password waits too: {other:?}"),
+    }
+    w.clock.advance(chrono::Duration::seconds(2));
+    w.service.sign_in("carla", PASSWORD).await.unwrap();
+    assert_eq!(w.store.staff_by_name("carla").await.unwrap().unwrap().failed_sign_ins, 0);
+    assert!(matches!(w.service.sign_in("carla", "wrong wrong wrong").await, Err(Error::SignInRefused)), "free again");
+}
