@@ -591,6 +591,8 @@ async fn run(cli: Cli) -> anyhow::Result<i32> {
                 .iter()
                 .map(|s| abholbox_core::ids::SiteId::parse(s).with_context(|| format!("--site {s:?}")))
                 .collect::<anyhow::Result<Vec<_>>>()?;
+            // The name first: nobody types a password twice to learn that the name was wrong.
+            abholbox_core::staff::parse_staff_name(&name).context("--name")?;
             let password = read_new_password()?;
             let (service, store) = offline(&target).await?;
             let new = abholbox_service::staff::NewStaff { name, role, sites, password };

@@ -183,8 +183,9 @@ pub fn check_password(password: &str, name: &str) -> Result<(), CredentialError>
 }
 
 /// How failed sign-ins to one account slow down further tries: a few are free (people mistype),
-/// then the wait doubles up to a cap. The account is never locked by failures alone, so a guesser
-/// cannot lock staff out of their work; they are only slowed to a few tries an hour.
+/// then the wait doubles up to a cap, so a guesser gets a few tries an hour. Failures alone never
+/// disable an account; but a guesser who tries again whenever a wait ends keeps its owner waiting
+/// too, which per-address limits at the sign-in form must prevent.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct SignInThrottle {
     pub free_failures: u32,
@@ -213,6 +214,15 @@ impl SignInThrottle {
         }
         let doublings = (failures - self.free_failures).min(30);
         (self.first_wait * 2i32.saturating_pow(doublings.min(30))).min(self.max_wait)
+    }
+
+    /// The failure count after one more failure at `now`: failures outside the window count for
+    /// nothing, so the count starts again.
+    pub fn count_after_failure(&self, failures: u32, last: Option<DateTime<Utc>>, now: DateTime<Utc>) -> u32 {
+        match last {
+            Some(last) if now - last <= self.window => failures.saturating_add(1),
+            _ => 1,
+        }
     }
 
     /// When the account takes the next try: `None` if it does now. Failures outside the window
@@ -291,5 +301,12 @@ mod tests {
         assert_eq!(t.next_try_at(6, Some(now), now + Duration::seconds(4)), None);
         assert_eq!(t.next_try_at(40, Some(now - Duration::hours(25)), now), None, "old failures count for nothing");
         assert_eq!(t.next_try_at(40, None, now), None);
+        assert_eq!(t.count_after_failure(10, Some(now - Duration::hours(1)), now), 11);
+        assert_eq!(
+            t.count_after_failure(10, Some(now - Duration::hours(25)), now),
+            1,
+            "yesterday's guesser is forgotten"
+        );
+        assert_eq!(t.count_after_failure(u32::MAX, Some(now), now), u32::MAX);
     }
 }

@@ -6,7 +6,7 @@
 use std::sync::OnceLock;
 
 use abholbox_core::ids::SiteId;
-use abholbox_core::staff::{SignInThrottle, StaffMember, StaffRole, check_password, parse_staff_name};
+use abholbox_core::staff::{MAX_PASSWORD, SignInThrottle, StaffMember, StaffRole, check_password, parse_staff_name};
 use abholbox_store::{NewAuditEntry, Rule, StaffRecord, StoreError};
 use argon2::password_hash::{PasswordHash, PasswordHasher, PasswordVerifier, SaltString};
 use argon2::{Algorithm, Argon2, Params, Version};
@@ -49,15 +49,22 @@ fn hash_password(password: &str) -> Result<String> {
 }
 
 fn password_matches(password: &str, hash: &str) -> bool {
-    let Ok(parsed) = PasswordHash::new(hash) else { return false };
+    let Ok(parsed) = PasswordHash::new(hash) else {
+        tracing::error!("a stored password hash does not parse; that account cannot sign in");
+        return false;
+    };
     argon2().is_ok_and(|a| a.verify_password(password.as_bytes(), &parsed).is_ok())
 }
 
 /// A hash no password matches in practice, verified when the name is unknown so that the answer
-/// takes as long as for a known name.
-fn stand_in_hash() -> &'static str {
+/// takes as long as for a known name. Made once, on a blocking thread, by the first that needs it.
+fn stand_in_hash() -> Result<&'static str> {
     static HASH: OnceLock<String> = OnceLock::new();
-    HASH.get_or_init(|| hash_password("no staff member has this password, which is never shown").unwrap_or_default())
+    if let Some(hash) = HASH.get() {
+        return Ok(hash);
+    }
+    let made = hash_password("no staff member has this password, which is never shown")?;
+    Ok(HASH.get_or_init(|| made))
 }
 
 impl Service {
@@ -115,7 +122,9 @@ impl Service {
 
     /// Signs a staff member in. A wrong password, an unknown name and a disabled account all answer
     /// `SignInRefused`; an account with many recent failures answers `SignInCoolingDown` until its
-    /// wait is over, whatever the password.
+    /// wait is over, whatever the password. Each try is booked as a failure before its password is
+    /// checked, by a conditional write on the count it read: of tries that race, one goes on, the
+    /// others are refused after the same work, so parallel guesses do not pass the throttle.
     pub async fn sign_in(&self, name: &str, password: &str) -> Result<StaffMember> {
         let throttle = SignInThrottle::default();
         let name = parse_staff_name(name).unwrap_or_default();
@@ -126,18 +135,41 @@ impl Service {
         {
             return Err(Error::SignInCoolingDown { retry_after_seconds: ((at - now).num_milliseconds() + 999) / 1000 });
         }
-        let hash = account.as_ref().map_or_else(|| stand_in_hash().to_owned(), |a| a.password_hash.clone());
+        let booked = match &account {
+            Some(a) => {
+                let failures = throttle.count_after_failure(a.failed_sign_ins, a.last_failed_at, now);
+                let mut tx = self.store.begin().await?;
+                let booked = tx.book_sign_in(&a.id, (a.failed_sign_ins, a.last_failed_at), failures, now).await?;
+                tx.commit().await?;
+                booked
+            }
+            None => false,
+        };
+        // Too long a password is no staff password; it is still checked against the stand-in, so
+        // that the answer takes as long as any other.
+        let hash = account
+            .as_ref()
+            .filter(|_| booked && password.chars().count() <= MAX_PASSWORD)
+            .map(|a| a.password_hash.clone());
         let password = password.to_owned();
-        let matches = tokio::task::spawn_blocking(move || password_matches(&password, &hash))
-            .await
-            .map_err(|_| Error::Inconsistent("password check stopped"))?;
-        let Some(account) = account else { return Err(Error::SignInRefused) };
+        let matches = tokio::task::spawn_blocking(move || match hash {
+            Some(hash) => Ok(password_matches(&password, &hash)),
+            None => stand_in_hash().map(|h| {
+                let _ = password_matches(&password, h);
+                false
+            }),
+        })
+        .await
+        .map_err(|_| Error::Inconsistent("password check stopped"))??;
+        let Some(account) = account.filter(|_| booked) else { return Err(Error::SignInRefused) };
         let good = matches && account.disabled_at.is_none();
         let mut tx = self.store.begin().await?;
-        tx.record_sign_in(&account.id, !good, now).await?;
+        if good {
+            tx.clear_sign_in_failures(&account.id).await?;
+        }
         tx.append_audit(&NewAuditEntry {
             at: now,
-            actor: format!("staff:{}", account.id),
+            actor: if good { format!("staff:{}", account.id) } else { "sign-in form".to_owned() },
             action: if good { "staff_signed_in" } else { "staff_sign_in_refused" },
             object: format!("staff:{}", account.id),
             detail: json!({ "failures_before": account.failed_sign_ins }),

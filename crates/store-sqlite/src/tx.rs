@@ -233,15 +233,34 @@ impl Tx for SqliteTx {
         Ok(())
     }
 
-    async fn record_sign_in(&mut self, id: &str, failed: bool, at: DateTime<Utc>) -> Result<()> {
-        let query = if failed {
-            sqlx::query("UPDATE staff SET failed_sign_ins = failed_sign_ins + 1, last_failed_at = ? WHERE id = ?")
-                .bind(ts(at))
-                .bind(id)
-        } else {
-            sqlx::query("UPDATE staff SET failed_sign_ins = 0, last_failed_at = NULL WHERE id = ?").bind(id)
-        };
-        query.execute(&mut *self.tx).await.map_err(write_err)?;
+    async fn book_sign_in(
+        &mut self,
+        id: &str,
+        seen: (u32, Option<DateTime<Utc>>),
+        failures: u32,
+        at: DateTime<Utc>,
+    ) -> Result<bool> {
+        let done = sqlx::query(
+            "UPDATE staff SET failed_sign_ins = ?, last_failed_at = ?
+             WHERE id = ? AND failed_sign_ins = ? AND last_failed_at IS ?",
+        )
+        .bind(i64::from(failures))
+        .bind(ts(at))
+        .bind(id)
+        .bind(i64::from(seen.0))
+        .bind(seen.1.map(ts))
+        .execute(&mut *self.tx)
+        .await
+        .map_err(write_err)?;
+        Ok(done.rows_affected() == 1)
+    }
+
+    async fn clear_sign_in_failures(&mut self, id: &str) -> Result<()> {
+        sqlx::query("UPDATE staff SET failed_sign_ins = 0, last_failed_at = NULL WHERE id = ?")
+            .bind(id)
+            .execute(&mut *self.tx)
+            .await
+            .map_err(write_err)?;
         Ok(())
     }
 

@@ -901,16 +901,24 @@ pub async fn staff_accounts_count_failed_sign_ins(store: &dyn Store) {
     assert!(matches!(tx.insert_staff(&again).await, Err(StoreError::Conflict(Rule::StaffName))));
     drop(tx);
 
-    for n in 1..=3 {
+    let mut seen = (0, None);
+    for n in 1..=3u32 {
+        let at = t0() + Duration::seconds(i64::from(n));
         let mut tx = store.begin().await.unwrap();
-        tx.record_sign_in("stf_1", true, t0() + Duration::seconds(n)).await.unwrap();
+        assert!(tx.book_sign_in("stf_1", seen, n, at).await.unwrap());
         tx.commit().await.unwrap();
+        seen = (n, Some(at));
     }
     let counted = store.staff_by_name("anna.schmidt").await.unwrap().unwrap();
     assert_eq!((counted.failed_sign_ins, counted.last_failed_at), (3, Some(t0() + Duration::seconds(3))));
+    // A try that read the count before the last booking loses: one of racing tries goes on.
     let mut tx = store.begin().await.unwrap();
-    tx.record_sign_in("stf_1", false, t0() + Duration::seconds(4)).await.unwrap();
+    assert!(!tx.book_sign_in("stf_1", (2, Some(t0() + Duration::seconds(2))), 3, t0()).await.unwrap());
+    tx.clear_sign_in_failures("stf_1").await.unwrap();
     tx.commit().await.unwrap();
     let cleared = store.staff_by_name("anna.schmidt").await.unwrap().unwrap();
     assert_eq!((cleared.failed_sign_ins, cleared.last_failed_at), (0, None));
+    let mut tx = store.begin().await.unwrap();
+    assert!(tx.book_sign_in("stf_1", (0, None), 1, t0()).await.unwrap(), "a cleared count books from nothing");
+    tx.commit().await.unwrap();
 }

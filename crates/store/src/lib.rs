@@ -133,8 +133,18 @@ pub trait Tx: Send {
     async fn insert_token(&mut self, token: &TokenRecord) -> Result<()>;
     /// Adds a staff member; a name in use is `Conflict(Rule::StaffName)`.
     async fn insert_staff(&mut self, staff: &StaffRecord) -> Result<()>;
-    /// Counts a failed sign-in (`failed`) or clears the count after a good one.
-    async fn record_sign_in(&mut self, id: &str, failed: bool, at: DateTime<Utc>) -> Result<()>;
+    /// Books a sign-in try as a failure before its password is checked, if the account's count is
+    /// still `seen` (count, last failure): of tries that race on one count, one goes on. Sets the
+    /// count to `failures` and the last failure to `at`; returns whether it did.
+    async fn book_sign_in(
+        &mut self,
+        id: &str,
+        seen: (u32, Option<DateTime<Utc>>),
+        failures: u32,
+        at: DateTime<Utc>,
+    ) -> Result<bool>;
+    /// Clears the failure count after a good sign-in.
+    async fn clear_sign_in_failures(&mut self, id: &str) -> Result<()>;
     /// Revokes a token for good; returns whether a live token of that id existed.
     async fn revoke_token(&mut self, id: &str, at: DateTime<Utc>) -> Result<bool>;
 

@@ -604,8 +604,11 @@ fn user_create_takes_the_password_from_stdin_never_from_an_argument() {
     let (ok, _, stderr) = create("bernd", "kurz");
     assert!(!ok && stderr.contains("at least 12 characters"), "{stderr}");
     let out = Command::new(BIN)
-        .args(["user", "create", "--role", "admin", "--name", "x", "--password", "secret", "--data-dir", data])
+        .args(["user", "create", "--role", "admin", "--name", "it.admin", "--password", "Pferd Batterie Heftklammer"])
+        .args(["--data-dir", data])
         .output()
         .unwrap();
-    assert!(!out.status.success(), "no password as an argument");
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(64), "a usage error: {stderr}");
+    assert!(stderr.contains("--password"), "no password as an argument: {stderr}");
 }
