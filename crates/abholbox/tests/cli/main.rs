@@ -12,6 +12,29 @@ mod bench;
 
 const BIN: &str = env!("CARGO_BIN_EXE_abholbox");
 
+/// A child process that is killed and reaped however its test ends, a failed assertion included.
+struct Reaped(std::process::Child);
+
+impl std::ops::Deref for Reaped {
+    type Target = std::process::Child;
+    fn deref(&self) -> &Self::Target {
+        &self.0
+    }
+}
+
+impl std::ops::DerefMut for Reaped {
+    fn deref_mut(&mut self) -> &mut Self::Target {
+        &mut self.0
+    }
+}
+
+impl Drop for Reaped {
+    fn drop(&mut self) {
+        let _ = self.0.kill();
+        let _ = self.0.wait();
+    }
+}
+
 fn mrz_parse(input: &str) -> (i32, Value) {
     let mut child =
         Command::new(BIN).args(["mrz", "parse"]).stdin(Stdio::piped()).stdout(Stdio::piped()).spawn().unwrap();
@@ -120,13 +143,15 @@ async fn the_demo_logs_nothing_personal() {
     let dir = tempfile::tempdir().unwrap();
     let port = std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port();
     let log = dir.path().join("demo.log");
-    let mut demo = Command::new(BIN)
-        .args(["demo", "--port", &port.to_string(), "--data-dir", dir.path().join("data").to_str().unwrap()])
-        .env("RUST_LOG", "trace,hyper=info,h2=info")
-        .stdout(Stdio::from(std::fs::File::create(&log).unwrap()))
-        .stderr(Stdio::from(std::fs::File::options().append(true).open(&log).unwrap()))
-        .spawn()
-        .unwrap();
+    let mut demo = Reaped(
+        Command::new(BIN)
+            .args(["demo", "--port", &port.to_string(), "--data-dir", dir.path().join("data").to_str().unwrap()])
+            .env("RUST_LOG", "trace,hyper=info,h2=info")
+            .stdout(Stdio::from(std::fs::File::create(&log).unwrap()))
+            .stderr(Stdio::from(std::fs::File::options().append(true).open(&log).unwrap()))
+            .spawn()
+            .unwrap(),
+    );
     let base = format!("http://127.0.0.1:{port}");
     let client = reqwest::Client::new();
     let mut up = false;
@@ -263,7 +288,7 @@ async fn serve_runs_from_a_config_file() {
     let out = Command::new(BIN).args(["token", "create", "--role", "integration", "--config", cfg]).output().unwrap();
     assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
     let token = String::from_utf8_lossy(&out.stdout).trim().strip_prefix("integration token: ").unwrap().to_owned();
-    let mut server = Command::new(BIN).args(["serve", "--config", cfg]).stderr(Stdio::null()).spawn().unwrap();
+    let mut server = Reaped(Command::new(BIN).args(["serve", "--config", cfg]).stderr(Stdio::null()).spawn().unwrap());
     let client = reqwest::Client::new();
     let base = format!("http://127.0.0.1:{port}");
     let mut sites = Value::Null;
@@ -292,12 +317,14 @@ fn a_sigterm_as_soon_as_the_server_serves_stops_it_in_order() {
     let dir = tempfile::tempdir().unwrap();
     let config = small_config(dir.path());
     for _ in 0..3 {
-        let mut server = Command::new(BIN)
-            .args(["serve", "--config", config.to_str().unwrap()])
-            .env("RUST_LOG", "info")
-            .stderr(Stdio::piped())
-            .spawn()
-            .unwrap();
+        let mut server = Reaped(
+            Command::new(BIN)
+                .args(["serve", "--config", config.to_str().unwrap()])
+                .env("RUST_LOG", "info")
+                .stderr(Stdio::piped())
+                .spawn()
+                .unwrap(),
+        );
         let mut lines = std::io::BufReader::new(server.stderr.take().unwrap()).lines();
         let before: Vec<String> =
             lines.by_ref().map_while(Result::ok).take_while(|l| !l.contains("abholbox is serving")).collect();
@@ -446,13 +473,15 @@ async fn a_stop_lets_the_opening_of_a_claimed_compartment_finish() {
 fn serve_warns_loudly_when_the_simulator_api_is_on() {
     let dir = tempfile::tempdir().unwrap();
     let config = small_config(dir.path());
-    let mut server = Command::new(BIN)
-        .args(["serve", "--config", config.to_str().unwrap()])
-        .env("ABHOLBOX_SIMULATOR_API", "true")
-        .stderr(Stdio::piped())
-        .stdout(Stdio::null())
-        .spawn()
-        .unwrap();
+    let mut server = Reaped(
+        Command::new(BIN)
+            .args(["serve", "--config", config.to_str().unwrap()])
+            .env("ABHOLBOX_SIMULATOR_API", "true")
+            .stderr(Stdio::piped())
+            .stdout(Stdio::null())
+            .spawn()
+            .unwrap(),
+    );
     let mut stderr = server.stderr.take().unwrap();
     let mut seen = String::new();
     let reader = std::thread::spawn(move || {
