@@ -498,7 +498,7 @@ impl Config {
                     let setup = serial.setup(&format!("boxes[{i}].serial"))?;
                     let compartments = expand(&b.modules).map(|c| c.len()).unwrap_or(0);
                     for (j, bus) in setup.buses.iter().enumerate() {
-                        let last = bus.first_compartment + u32::from(bus.boards) * 16 - 1;
+                        let last = bus.last_compartment();
                         if usize::try_from(bus.first_compartment).unwrap_or(usize::MAX) > compartments {
                             bail!(
                                 "boxes[{i}].serial.buses[{j}].first_compartment: {} is past the box's last compartment ({compartments})",

@@ -120,7 +120,8 @@ fn default_give_back() -> String {
 impl SerialConfig {
     /// One bus and one reader on the given ports, as the demo and the serial simulator wire them.
     pub fn single(lock_port: &str, reader_port: &str, compartments: u32) -> Self {
-        let boards = u8::try_from(compartments.div_ceil(16).min(16)).unwrap_or(16);
+        let locks = u32::from(abholbox_box::boards::kerong_cu16::LOCKS);
+        let boards = u8::try_from(compartments.div_ceil(locks).min(16)).unwrap_or(16);
         Self {
             answer_timeout_ms: default_answer_timeout_ms(),
             tries: default_tries(),
@@ -172,20 +173,20 @@ impl SerialConfig {
             if b.baud == 0 {
                 bail!("{key}.buses[{i}].baud: a baud rate such as 19200");
             }
-            let last = b.first_compartment + u32::from(b.boards) * 16 - 1;
-            if let Some(j) = self.buses.iter().take(i).position(|o| {
-                let other_last = o.first_compartment + u32::from(o.boards) * 16 - 1;
-                b.first_compartment <= other_last && o.first_compartment <= last
-            }) {
-                bail!("{key}.buses[{i}]: compartments {}-{last} overlap those of buses[{j}]", b.first_compartment);
-            }
-            buses.push(BusPort {
+            let bus = BusPort {
                 path: b.port.clone(),
                 baud: b.baud,
                 first_compartment: b.first_compartment,
                 boards: b.boards,
                 item_sensors: b.item_sensors,
-            });
+            };
+            let (first, last) = (bus.first_compartment, bus.last_compartment());
+            if let Some(j) =
+                buses.iter().position(|o: &BusPort| first <= o.last_compartment() && o.first_compartment <= last)
+            {
+                bail!("{key}.buses[{i}]: compartments {first}-{last} overlap those of buses[{j}]");
+            }
+            buses.push(bus);
         }
         let mut readers = Vec::new();
         for (i, r) in self.readers.iter().enumerate() {

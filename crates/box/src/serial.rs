@@ -52,6 +52,13 @@ pub struct BusPort {
     pub item_sensors: bool,
 }
 
+impl BusPort {
+    /// The compartment the last lock of the last board opens.
+    pub fn last_compartment(&self) -> u32 {
+        self.first_compartment + u32::from(self.boards) * u32::from(crate::boards::kerong_cu16::LOCKS) - 1
+    }
+}
+
 /// A slot's reader on one port.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct ReaderPort {
