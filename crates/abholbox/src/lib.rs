@@ -330,7 +330,7 @@ impl Application {
 
         let with_simulator = config.simulator_api && (!simulator.boxes.is_empty() || simulator.sms.is_some());
         let router = abholbox_http::router(
-            AppState { service: service.clone(), simulator: with_simulator.then_some(simulator) },
+            AppState::new(service.clone(), with_simulator.then_some(simulator), tls.is_some())?,
             config.http.requests_per_second_per_client,
         );
         let limits = abholbox_http::ConnectionLimits {

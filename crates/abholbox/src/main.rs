@@ -177,6 +177,16 @@ enum StaffRoleArg {
 }
 
 /// A new password from the terminal (asked twice) or from the first line of stdin.
+/// A password to sign in with, from the terminal without echo, or stdin's first line for scripts.
+fn read_password() -> anyhow::Result<String> {
+    if std::io::IsTerminal::is_terminal(&std::io::stdin()) {
+        return Ok(rpassword::prompt_password("password: ")?);
+    }
+    let mut line = String::new();
+    std::io::stdin().read_line(&mut line)?;
+    Ok(line.trim_end_matches(['\r', '\n']).to_owned())
+}
+
 fn read_new_password() -> anyhow::Result<String> {
     if std::io::IsTerminal::is_terminal(&std::io::stdin()) {
         let first = rpassword::prompt_password("password: ")?;
@@ -291,9 +301,10 @@ struct SupervisorAction {
     /// Why, for the audit log.
     #[arg(long)]
     reason: String,
-    /// Who acts, for the audit log.
+    /// The supervisor who acts, by their sign-in name; their password is read from the terminal
+    /// (or stdin's first line), and their role and sites are checked as on the staff pages.
     #[arg(long)]
-    operator: String,
+    staff: String,
     #[command(flatten)]
     target: Target,
 }
@@ -414,6 +425,7 @@ async fn demo(port: u16, data_dir: PathBuf, database: Option<String>, hardware: 
     let kiosk_box = BoxId::parse("dlz-1")?;
     let (panel, kiosk) = app.service.create_token(Role::Kiosk, Some(kiosk_box), None, "demo").await?;
     let base = format!("http://{addr}");
+    let sign_ins = demo_staff(&app.service).await?;
     write_demo_env(&data_dir, &base, &integration, &kiosk, &panel.id)?;
     let mut out = std::io::stdout().lock();
     writeln!(out, "abholbox demo is running: one site (dus-dlz), {box_line}")?;
@@ -427,11 +439,49 @@ async fn demo(port: u16, data_dir: PathBuf, database: Option<String>, hardware: 
     writeln!(out, "  panel:   the kiosk token drives panel-1, whose id for the simulator's reader is {}", panel.id)?;
     writeln!(out, "integration token: {integration}")?;
     writeln!(out, "kiosk token: {kiosk}")?;
+    writeln!(out, "staff: {base}/staff")?;
+    for (role, name, password) in &sign_ins {
+        writeln!(out, "{role} sign-in: {name} {password}")?;
+    }
     out.flush()?;
     drop(out);
     app.run(stop).await?;
     drop(in_process_simulator);
     Ok(())
+}
+
+/// A staff account per role for the demo, each with a fresh password at every start (made on the
+/// first start, given a new password on the next ones).
+async fn demo_staff(service: &abholbox_service::Service) -> anyhow::Result<Vec<(&'static str, String, String)>> {
+    use abholbox_core::staff::StaffRole;
+    use abholbox_service::{Error, Principal};
+    let mut out = Vec::new();
+    for role in StaffRole::ALL {
+        let name = format!("demo.{}", role.as_str());
+        let password = demo_password();
+        let new = abholbox_service::staff::NewStaff {
+            name: name.clone(),
+            role,
+            sites: vec![abholbox_core::ids::SiteId::parse("dus-dlz")?],
+            password: password.clone(),
+        };
+        match service.create_staff(&Principal::Host, new).await {
+            Ok(_) => {}
+            Err(Error::DuplicateStaffName) => {
+                service.reset_staff_password(&Principal::Host, &name, password.clone()).await?
+            }
+            Err(e) => return Err(e.into()),
+        }
+        out.push((role.as_str(), name, password));
+    }
+    Ok(out)
+}
+
+/// Four groups of four hex digits from a fresh random token: easy to type from the screen, 64 bits.
+fn demo_password() -> String {
+    let token = abholbox_service::secrets::new_token();
+    let hex: Vec<char> = token.trim_start_matches("abx_").chars().take(16).collect();
+    hex.chunks(4).map(|c| c.iter().collect::<String>()).collect::<Vec<_>>().join("-")
 }
 
 /// Says, as loudly as a server can, that anyone who reaches it can open compartments and read PINs.
@@ -530,15 +580,19 @@ async fn run(cli: Cli) -> anyhow::Result<i32> {
             println!("token {id} is revoked");
         }
         Command::Pickup { command } => {
-            let (PickupCommand::Unlock(SupervisorAction { id, reason, operator, target })
-            | PickupCommand::Release(SupervisorAction { id, reason, operator, target })) = &command;
+            let (PickupCommand::Unlock(SupervisorAction { id, reason, staff, target })
+            | PickupCommand::Release(SupervisorAction { id, reason, staff, target })) = &command;
             let id = abholbox_core::ids::PickupId::parse(id).context("not a pickup id")?;
+            let password = read_password()?;
             let (service, store) = offline(target).await?;
-            let actor = abholbox_service::Actor::Operator(operator.clone());
-            let done = match command {
-                PickupCommand::Unlock(_) => service.unlock(&actor, &id, reason).await.map(|_| "unlocked"),
-                PickupCommand::Release(_) => service.release_claim(&actor, &id, reason).await.map(|_| "released"),
-            };
+            let done = async {
+                let who = abholbox_service::Principal::Staff(service.sign_in(staff, &password).await?);
+                match command {
+                    PickupCommand::Unlock(_) => service.unlock(&who, &id, reason).await.map(|_| "unlocked"),
+                    PickupCommand::Release(_) => service.release_claim(&who, &id, reason).await.map(|_| "released"),
+                }
+            }
+            .await;
             store.close().await;
             println!("pickup {id} is {}", done?);
         }
@@ -596,8 +650,7 @@ async fn run(cli: Cli) -> anyhow::Result<i32> {
             let password = read_new_password()?;
             let (service, store) = offline(&target).await?;
             let new = abholbox_service::staff::NewStaff { name, role, sites, password };
-            let actor = abholbox_service::Actor::Operator("command line".into());
-            let made = service.create_staff(&actor, new).await;
+            let made = service.create_staff(&abholbox_service::Principal::Host, new).await;
             store.close().await;
             let made = made?;
             println!("staff member {} ({}) is created", made.name, made.role.as_str());

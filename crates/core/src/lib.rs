@@ -15,6 +15,7 @@ pub mod language;
 pub mod layout;
 pub mod mrz;
 pub mod notify;
+pub mod overview;
 pub mod panel_limits;
 pub mod personal;
 pub mod phone;

@@ -97,11 +97,20 @@ impl StaffAction {
             Self::ManageStaff | Self::ManageSites | Self::ManageTokens => StaffRole::Admin,
         }
     }
+
+    /// Whether the action is taken at one site, whose staff alone may take it. Managing accounts,
+    /// sites and tokens concerns the whole installation; the audit log is read as a whole.
+    pub fn is_site_bound(self) -> bool {
+        !matches!(self, Self::ManageStaff | Self::ManageSites | Self::ManageTokens | Self::ViewAudit)
+    }
 }
 
 /// A staff member as the use cases see them: a role, and the sites they work for.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct StaffMember {
+    /// The account's id: what the audit log names, since a name may be given again after an
+    /// account is gone.
+    pub id: String,
     pub name: String,
     pub role: StaffRole,
     pub sites: Vec<SiteId>,
@@ -117,16 +126,25 @@ pub enum StaffRefusal {
 }
 
 impl StaffMember {
-    /// Whether the member may take `action` at `site` (`None`: not tied to a site, such as managing
-    /// staff). An admin works for every site; everyone else only for those on their account.
+    /// Whether the member may take `action` at `site`. An admin works for every site; everyone else
+    /// only for those on their account, so a site-bound action with no site named (`None`) is an
+    /// admin's alone: a use case that acts on something must name its site.
     pub fn check(&self, action: StaffAction, site: Option<&SiteId>) -> Result<(), StaffRefusal> {
         if !self.role.may(action) {
             return Err(StaffRefusal::Role(action.needs()));
         }
-        match site {
-            Some(site) if self.role != StaffRole::Admin && !self.sites.contains(site) => Err(StaffRefusal::Site),
-            _ => Ok(()),
+        if self.role == StaffRole::Admin || !action.is_site_bound() {
+            return Ok(());
         }
+        match site {
+            Some(site) if self.sites.contains(site) => Ok(()),
+            _ => Err(StaffRefusal::Site),
+        }
+    }
+
+    /// Whether the member works for `site` (admins for all).
+    pub fn works_for(&self, site: &SiteId) -> bool {
+        self.role == StaffRole::Admin || self.sites.contains(site)
     }
 }
 
@@ -262,16 +280,27 @@ mod tests {
 
     #[test]
     fn staff_work_only_for_their_sites_and_admins_for_all() {
-        let clerk = StaffMember { name: "anna".into(), role: StaffRole::Clerk, sites: vec![site("dus-dlz")] };
+        let clerk = StaffMember {
+            id: "stf_1".into(),
+            name: "anna".into(),
+            role: StaffRole::Clerk,
+            sites: vec![site("dus-dlz")],
+        };
         assert_eq!(clerk.check(StaffAction::LoadDocument, Some(&site("dus-dlz"))), Ok(()));
         assert_eq!(clerk.check(StaffAction::LoadDocument, Some(&site("dus-bilk"))), Err(StaffRefusal::Site));
         assert_eq!(
             clerk.check(StaffAction::LiftLockout, Some(&site("dus-dlz"))),
             Err(StaffRefusal::Role(StaffRole::Supervisor))
         );
-        let admin = StaffMember { name: "it".into(), role: StaffRole::Admin, sites: vec![] };
+        assert_eq!(clerk.check(StaffAction::LoadDocument, None), Err(StaffRefusal::Site), "no site named");
+        let supervisor = StaffMember { role: StaffRole::Supervisor, ..clerk.clone() };
+        assert_eq!(supervisor.check(StaffAction::ViewAudit, None), Ok(()), "not site-bound");
+        assert_eq!(supervisor.check(StaffAction::ManageStaff, None), Err(StaffRefusal::Role(StaffRole::Admin)));
+        let admin = StaffMember { id: "stf_2".into(), name: "it".into(), role: StaffRole::Admin, sites: vec![] };
         assert_eq!(admin.check(StaffAction::ViewBox, Some(&site("dus-bilk"))), Ok(()));
+        assert_eq!(admin.check(StaffAction::ViewBox, None), Ok(()));
         assert_eq!(admin.check(StaffAction::ManageStaff, None), Ok(()));
+        assert!(admin.works_for(&site("dus-bilk")) && !clerk.works_for(&site("dus-bilk")));
     }
 
     #[test]

@@ -49,6 +49,11 @@ impl From<Error> for ApiError {
     }
 }
 
+/// The status of an outcome, for the staff pages' answers.
+pub(crate) fn status_of(e: &Error) -> StatusCode {
+    status(e)
+}
+
 /// The status of each outcome.
 fn status(e: &Error) -> StatusCode {
     match e {
@@ -151,7 +156,7 @@ pub(crate) async fn shape(response: Response) -> Response {
         .headers()
         .get(header::CONTENT_TYPE)
         .and_then(|v| v.to_str().ok())
-        .is_some_and(|v| v.starts_with("application/json"));
+        .is_some_and(|v| v.starts_with("application/json") || v.starts_with("text/html"));
     if !(status.is_client_error() || status.is_server_error()) || is_json {
         return response;
     }

@@ -9,6 +9,7 @@ mod auth;
 mod error;
 mod json;
 mod openapi;
+mod pages;
 mod rate;
 mod routes;
 mod serve;
@@ -73,6 +74,19 @@ pub fn simulator_router(simulator: Simulator) -> Router {
 pub struct AppState {
     pub service: Service,
     pub simulator: Option<Simulator>,
+    pages: pages::Pages,
+}
+
+impl AppState {
+    /// The state of a server; `tls` says whether it answers over TLS, so that the staff app's
+    /// cookies are marked to travel only so.
+    pub fn new(
+        service: Service,
+        simulator: Option<Simulator>,
+        tls: bool,
+    ) -> Result<Self, abholbox_messages::MessagesError> {
+        Ok(Self { service, simulator, pages: pages::Pages::new(tls)? })
+    }
 }
 
 /// Request bodies are small JSON documents; anything larger is refused before it is read, and a body
@@ -88,6 +102,7 @@ pub fn router(state: AppState, requests_per_second_per_client: u32) -> Router {
     let spec = Arc::new(openapi::finish(spec));
     let api = api
         .route("/api/openapi.json", axum::routing::get(move || openapi::serve(spec.clone())))
+        .merge(pages::router())
         .fallback(routes::not_found)
         .with_state(state);
     // Inside the layers below, so that a refused request gets the same headers as any answer.

@@ -5,6 +5,8 @@
 //! enforces it), and a key missing at run time falls back to German rather than to a key name.
 //! Unicode isolation marks are off: SMS gateways count and bill every code unit.
 
+pub mod staff;
+
 use std::collections::HashMap;
 
 use abholbox_core::language::Language;
@@ -32,6 +34,30 @@ fn source(lang: Language) -> &'static str {
     }
 }
 
+/// One language's messages from its file, without isolation marks.
+fn bundle(code: &'static str, text: &str) -> Result<FluentBundle<FluentResource>, MessagesError> {
+    let resource = FluentResource::try_new(text.to_owned())
+        .map_err(|(_, errs)| MessagesError::Syntax { lang: code, detail: format!("{errs:?}") })?;
+    let id: LanguageIdentifier =
+        code.parse().map_err(|_| MessagesError::Syntax { lang: code, detail: "bad language tag".into() })?;
+    let mut bundle = FluentBundle::new_concurrent(vec![id]);
+    bundle.set_use_isolating(false);
+    bundle.add_resource(resource).map_err(|_| MessagesError::Duplicate { lang: code })?;
+    Ok(bundle)
+}
+
+/// A message with its arguments filled in; `None` when the key is missing or an argument is.
+fn format(bundle: &FluentBundle<FluentResource>, key: &str, args: &[(&str, &str)]) -> Option<String> {
+    let pattern = bundle.get_message(key)?.value()?;
+    let mut fargs = FluentArgs::new();
+    for (k, v) in args {
+        fargs.set(*k, *v);
+    }
+    let mut errors = Vec::new();
+    let text = bundle.format_pattern(pattern, Some(&fargs), &mut errors).into_owned();
+    errors.is_empty().then_some(text)
+}
+
 /// All languages' messages, loaded once at start.
 pub struct Messages {
     bundles: HashMap<Language, FluentBundle<FluentResource>>,
@@ -47,16 +73,7 @@ impl Messages {
     pub fn load() -> Result<Self, MessagesError> {
         let mut bundles = HashMap::new();
         for lang in Language::ALL {
-            let resource = FluentResource::try_new(source(lang).to_owned())
-                .map_err(|(_, errs)| MessagesError::Syntax { lang: lang.code(), detail: format!("{errs:?}") })?;
-            let id: LanguageIdentifier = lang
-                .code()
-                .parse()
-                .map_err(|_| MessagesError::Syntax { lang: lang.code(), detail: "bad language tag".into() })?;
-            let mut bundle = FluentBundle::new_concurrent(vec![id]);
-            bundle.set_use_isolating(false);
-            bundle.add_resource(resource).map_err(|_| MessagesError::Duplicate { lang: lang.code() })?;
-            bundles.insert(lang, bundle);
+            bundles.insert(lang, bundle(lang.code(), source(lang))?);
         }
         Ok(Self { bundles })
     }
@@ -70,15 +87,7 @@ impl Messages {
     }
 
     fn try_text(&self, lang: Language, key: &str, args: &[(&str, &str)]) -> Option<String> {
-        let bundle = self.bundles.get(&lang)?;
-        let pattern = bundle.get_message(key)?.value()?;
-        let mut fargs = FluentArgs::new();
-        for (k, v) in args {
-            fargs.set(*k, *v);
-        }
-        let mut errors = Vec::new();
-        let text = bundle.format_pattern(pattern, Some(&fargs), &mut errors).into_owned();
-        errors.is_empty().then_some(text)
+        format(self.bundles.get(&lang)?, key, args)
     }
 
     /// Opening hours in OpenStreetMap syntax as a citizen reads them in an SMS: the day names of the

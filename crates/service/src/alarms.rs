@@ -5,14 +5,20 @@ use abholbox_core::ids::{BoxId, CompartmentNo};
 use abholbox_store::{AlarmRecord, NewAlarm, Tx};
 use chrono::{DateTime, Utc};
 
+use abholbox_core::staff::StaffAction;
+
 use crate::tokens::Principal;
 use crate::{Error, Result, Service};
 
 impl Service {
-    /// The alarms nobody has acknowledged yet, oldest first.
+    /// The alarms nobody has acknowledged yet, oldest first: those of the sites `who` works for.
     pub async fn open_alarms(&self, who: &Principal) -> Result<Vec<AlarmRecord>> {
-        admin(who)?;
-        Ok(self.store.open_alarms().await?)
+        if matches!(who, Principal::Kiosk { .. } | Principal::Integration { .. }) {
+            return Err(Error::Forbidden);
+        }
+        let mut alarms = self.store.open_alarms().await?;
+        alarms.retain(|a| who.sees(&a.site));
+        Ok(alarms)
     }
 
     /// Open alarms by kind, for monitoring.
@@ -24,17 +30,20 @@ impl Service {
         Ok(counts)
     }
 
-    /// Marks an alarm seen; the acknowledging token is recorded with it and in the audit log.
+    /// Marks an alarm seen; who acknowledged it is recorded with it and in the audit log.
     pub async fn acknowledge_alarm(&self, who: &Principal, id: i64) -> Result<()> {
-        let token = admin(who)?;
+        let alarm = self.store.open_alarms().await?.into_iter().find(|a| a.id == id && who.sees(&a.site));
+        let alarm = alarm.ok_or(Error::NotFound("open alarm"))?;
+        who.permit(StaffAction::AcknowledgeAlarm, Some(&alarm.site))?;
+        let actor = who.actor().to_string();
         let now = self.clock.now();
         let mut tx = self.store.begin().await?;
-        if !tx.acknowledge_alarm(id, &format!("token:{token}"), now).await? {
+        if !tx.acknowledge_alarm(id, &actor, now).await? {
             return Err(Error::NotFound("open alarm"));
         }
         tx.append_audit(&abholbox_store::NewAuditEntry {
             at: now,
-            actor: format!("token:{token}"),
+            actor,
             action: "alarm_acknowledged",
             object: format!("alarm:{id}"),
             detail: serde_json::json!({}),
@@ -63,12 +72,5 @@ impl Service {
             tracing::warn!(kind, %box_id, compartment = compartment.map(|c| c.get()), "alarm raised for staff");
         }
         Ok(())
-    }
-}
-
-fn admin(who: &Principal) -> Result<&str> {
-    match who {
-        Principal::Admin { token_id } => Ok(token_id),
-        _ => Err(Error::Forbidden),
     }
 }

@@ -12,7 +12,9 @@ use abholbox_core::document::DocumentNumber;
 use abholbox_core::ids::{BoxId, CompartmentNo, PickupId};
 use abholbox_core::pickup::{LockFailure, PickupEvent};
 
-use crate::{Actor, Error, Result, Service};
+use abholbox_core::staff::StaffAction;
+
+use crate::{Actor, Error, Principal, Result, Service};
 
 /// Which document is being loaded.
 #[derive(Debug, Clone)]
@@ -38,7 +40,15 @@ impl Service {
     /// Reserves a compartment for the document and opens it. The reservation is committed before the
     /// box is told to open; a lock that fails retires its compartment (see the module docs).
     #[tracing::instrument(skip_all, fields(box_id = %box_id))]
-    pub async fn start_deposit(&self, actor: &Actor, box_id: &BoxId, target: DepositTarget) -> Result<DepositStarted> {
+    pub async fn start_deposit(
+        &self,
+        who: &Principal,
+        box_id: &BoxId,
+        target: DepositTarget,
+    ) -> Result<DepositStarted> {
+        let site = self.site_of_box(box_id).await?;
+        who.permit(StaffAction::LoadDocument, Some(&site))?;
+        let actor = &who.actor();
         let mut failure = None;
         for _ in 0..ATTEMPTS {
             let started = self.retrying(|| self.reserve_and_open(actor, box_id, &target)).await?;

@@ -34,6 +34,7 @@ impl Service {
     /// One round of the jobs.
     pub async fn housekeeping(&self) -> Result<Housekeeping> {
         self.loadings_left_open().await?;
+        self.end_stale_staff_sessions().await?;
         Ok(Housekeeping { doors_left_open: self.end_open_doors().await?, expired: self.expire_due().await? })
     }
 

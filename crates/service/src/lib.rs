@@ -23,14 +23,17 @@ pub mod kiosk;
 pub mod metrics;
 pub mod notifications;
 pub mod outbox;
+pub mod overview;
 mod personal;
 pub mod pickups;
+pub mod principal;
 pub mod recovery;
 pub mod repairs;
 pub mod retention;
 pub mod secrets;
 pub mod setup;
 pub mod staff;
+pub mod staff_sessions;
 pub mod tokens;
 pub mod waiting;
 pub mod withdrawals;
@@ -49,6 +52,7 @@ use tokio::sync::Notify;
 use tokio_util::task::TaskTracker;
 
 pub use error::{Error, Result};
+pub use principal::Principal;
 
 use crate::clock::Clock;
 use crate::secrets::KeyRing;
@@ -85,7 +89,9 @@ pub enum Actor {
     Kiosk(BoxId, String),
     /// The box hardware reporting a fact.
     Box(BoxId),
-    /// A person at the command line, by the name they gave.
+    /// A signed-in staff member, by their account id.
+    Staff(String),
+    /// Someone at the server's command line.
     Operator(String),
     /// The service itself (start-up checks, workers).
     System,
@@ -97,6 +103,7 @@ impl std::fmt::Display for Actor {
             Self::Integration(id) => write!(f, "token:{id}"),
             Self::Kiosk(b, token) => write!(f, "kiosk:{b}:{token}"),
             Self::Box(b) => write!(f, "box:{b}"),
+            Self::Staff(id) => write!(f, "staff:{id}"),
             Self::Operator(name) => write!(f, "operator:{name}"),
             Self::System => f.write_str("system"),
         }

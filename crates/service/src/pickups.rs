@@ -11,7 +11,9 @@ use abholbox_store::{EventRecord, NewAuditEntry, PersonalFields, PickupRecord};
 use serde_json::json;
 
 use crate::history::record;
-use crate::{Actor, Error, Result, Service};
+use abholbox_core::staff::StaffAction;
+
+use crate::{Error, Principal, Result, Service};
 
 /// An opt-in as the registry sends it, already parsed into domain values.
 #[derive(Debug, Clone)]
@@ -39,7 +41,9 @@ impl Service {
     /// Registers an opt-in. Only the third factor's own secret is kept: with an old document on
     /// record the birth date is never needed and not stored.
     #[tracing::instrument(skip_all, fields(site = %reg.site))]
-    pub async fn register(&self, actor: &Actor, reg: Registration) -> Result<PickupRecord> {
+    pub async fn register(&self, who: &Principal, reg: Registration) -> Result<PickupRecord> {
+        who.permit(StaffAction::RegisterPickup, Some(&reg.site))?;
+        let actor = &who.actor();
         let now = self.clock.now();
         let mut tx = self.store.begin().await?;
         if tx.site(&reg.site).await?.is_none() {
@@ -107,6 +111,13 @@ impl Service {
         Ok(pickup)
     }
 
+    /// A pickup as `who` may see it: one of another site is unknown to a staff member there.
+    pub async fn pickup_seen_by(&self, who: &Principal, id: &PickupId) -> Result<PickupRecord> {
+        let pickup = self.pickup(id).await?;
+        who.permit(StaffAction::ViewBox, Some(&pickup.site)).map_err(|_| Error::NotFound("pickup"))?;
+        Ok(pickup)
+    }
+
     pub async fn pickup(&self, id: &PickupId) -> Result<PickupRecord> {
         self.store.pickup(id).await?.ok_or(Error::NotFound("pickup"))
     }
@@ -125,14 +136,14 @@ impl Service {
     /// Calls a pickup off (the citizen moved, the document was collected at the counter). Its PIN stops
     /// working at once, an SMS with it that has not gone out is dropped, and what is personal is erased;
     /// a document already in the box waits there for staff to withdraw it.
-    pub async fn cancel(&self, actor: &Actor, id: &PickupId, reason: &str) -> Result<PickupRecord> {
-        self.with_reason(actor, id, PickupEvent::Cancel, reason).await
+    pub async fn cancel(&self, who: &Principal, id: &PickupId, reason: &str) -> Result<PickupRecord> {
+        self.with_reason(who, StaffAction::RegisterPickup, id, PickupEvent::Cancel, reason).await
     }
 
     /// Lifts the lock after wrong PINs or third factors, once a supervisor has seen the citizen in
     /// person. A new PIN goes out by SMS; the old one never works again.
-    pub async fn unlock(&self, actor: &Actor, id: &PickupId, reason: &str) -> Result<PickupRecord> {
-        self.with_reason(actor, id, PickupEvent::Unlocked, reason).await
+    pub async fn unlock(&self, who: &Principal, id: &PickupId, reason: &str) -> Result<PickupRecord> {
+        self.with_reason(who, StaffAction::LiftLockout, id, PickupEvent::Unlocked, reason).await
     }
 
     /// Gives a claimed document back to its pickup after a supervisor found it still in its
@@ -140,40 +151,45 @@ impl Service {
     /// released by itself, because only a look into the compartment tells whether it was taken.
     /// Refused while the claiming session still stands at the open compartment: the citizen may be
     /// taking the document right now, and the door's close will record it.
-    pub async fn release_claim(&self, actor: &Actor, id: &PickupId, reason: &str) -> Result<PickupRecord> {
+    pub async fn release_claim(&self, who: &Principal, id: &PickupId, reason: &str) -> Result<PickupRecord> {
         let pickup = self.pickup(id).await?;
+        who.permit(StaffAction::ReleaseClaim, Some(&pickup.site))?;
         if let Some(session) = &pickup.claimed_by
             && let Some(s) = self.store.session(session).await?
             && s.state.step == abholbox_core::kiosk::Step::Collect
         {
             return Err(Error::HandoverInProgress);
         }
-        self.with_reason(actor, id, PickupEvent::ClaimReleased, reason).await
+        self.with_reason(who, StaffAction::ReleaseClaim, id, PickupEvent::ClaimReleased, reason).await
     }
 
     /// A change a person decides, recorded with who and why.
     async fn with_reason(
         &self,
-        actor: &Actor,
+        who: &Principal,
+        action: StaffAction,
         id: &PickupId,
         event: PickupEvent,
         reason: &str,
     ) -> Result<PickupRecord> {
-        self.retrying(|| self.with_reason_once(actor, id, event.clone(), reason)).await
+        self.retrying(|| self.with_reason_once(who, action, id, event.clone(), reason)).await
     }
 
     async fn with_reason_once(
         &self,
-        actor: &Actor,
+        who: &Principal,
+        action: StaffAction,
         id: &PickupId,
         event: PickupEvent,
         reason: &str,
     ) -> Result<PickupRecord> {
+        let actor = &who.actor();
         let reason = abholbox_core::text::parse_reason(reason)
             .map_err(|e| Error::Invalid { field: "reason", message: format!("say why in {e}") })?;
-        let action = event.name();
         let mut tx = self.store.begin().await?;
         let pickup = tx.pickup(id).await?.ok_or(Error::NotFound("pickup"))?;
+        who.permit(action, Some(&pickup.site))?;
+        let action = event.name();
         let (changed, after) = self.apply(tx.as_mut(), &pickup, event, actor, None).await?;
         tx.append_audit(&NewAuditEntry {
             at: self.clock.now(),

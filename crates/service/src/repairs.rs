@@ -7,6 +7,8 @@ use abholbox_core::ids::{BoxId, CompartmentNo};
 use abholbox_store::NewAuditEntry;
 use serde_json::json;
 
+use abholbox_core::staff::StaffAction;
+
 use crate::tokens::Principal;
 use crate::{Error, Result, Service};
 
@@ -20,7 +22,7 @@ impl Service {
         c: CompartmentNo,
         reason: &str,
     ) -> Result<()> {
-        let Principal::Admin { token_id } = who else { return Err(Error::Forbidden) };
+        who.permit(StaffAction::ReturnToService, Some(&self.site_of_box(box_id).await?))?;
         let reason = abholbox_core::text::parse_reason(reason)
             .map_err(|e| Error::Invalid { field: "reason", message: format!("say what you found in {e}") })?;
         // A door that stands open is not checked yet: whoever looked closes it first.
@@ -43,7 +45,7 @@ impl Service {
         }
         tx.append_audit(&NewAuditEntry {
             at: now,
-            actor: format!("token:{token_id}"),
+            actor: who.actor().to_string(),
             action: "compartment_returned_to_service",
             object: format!("box:{box_id}"),
             detail: json!({

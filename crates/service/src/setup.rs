@@ -13,7 +13,9 @@ use abholbox_core::layout::{ModuleLayout, expand};
 use abholbox_store::{BoxRecord, NewAuditEntry, NewCompartment, PanelRecord, SiteRecord, Tx};
 use serde_json::json;
 
-use crate::{Actor, Error, Result, Service};
+use abholbox_core::staff::StaffAction;
+
+use crate::{Actor, Error, Principal, Result, Service};
 
 /// The box drivers this version can run.
 pub const DRIVERS: &[&str] = &["simulated", "kerong-cu16"];
@@ -112,16 +114,21 @@ impl Service {
     /// a compartment holding a document stops the start with the compartments named.
     pub async fn apply_setup(&self, sites: &[SiteSpec], boxes: &[BoxSpec]) -> Result<()> {
         for s in sites {
-            self.put_site(&Actor::System, s).await?;
+            self.put_site_as(&Actor::System, s).await?;
         }
         for b in boxes {
-            self.put_box(&Actor::System, b).await?;
+            self.put_box_as(&Actor::System, b).await?;
         }
         Ok(())
     }
 
     /// Creates or changes a site.
-    pub async fn put_site(&self, actor: &Actor, spec: &SiteSpec) -> Result<SiteRecord> {
+    pub async fn put_site(&self, who: &Principal, spec: &SiteSpec) -> Result<SiteRecord> {
+        who.permit(StaffAction::ManageSites, None)?;
+        self.put_site_as(&who.actor(), spec).await
+    }
+
+    async fn put_site_as(&self, actor: &Actor, spec: &SiteSpec) -> Result<SiteRecord> {
         spec.check()?;
         let record = SiteRecord {
             id: spec.id.clone(),
@@ -157,7 +164,12 @@ impl Service {
     }
 
     /// Creates or changes a box with its layout and panels, never under a document.
-    pub async fn put_box(&self, actor: &Actor, spec: &BoxSpec) -> Result<BoxRecord> {
+    pub async fn put_box(&self, who: &Principal, spec: &BoxSpec) -> Result<BoxRecord> {
+        who.permit(StaffAction::ManageSites, None)?;
+        self.put_box_as(&who.actor(), spec).await
+    }
+
+    async fn put_box_as(&self, actor: &Actor, spec: &BoxSpec) -> Result<BoxRecord> {
         let compartments = spec.compartments()?;
         let record = BoxRecord {
             id: spec.id.clone(),

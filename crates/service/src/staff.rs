@@ -6,13 +6,15 @@
 use std::sync::OnceLock;
 
 use abholbox_core::ids::SiteId;
-use abholbox_core::staff::{MAX_PASSWORD, SignInThrottle, StaffMember, StaffRole, check_password, parse_staff_name};
+use abholbox_core::staff::{
+    MAX_PASSWORD, SignInThrottle, StaffAction, StaffMember, StaffRole, check_password, parse_staff_name,
+};
 use abholbox_store::{NewAuditEntry, Rule, StaffRecord, StoreError};
 use argon2::password_hash::{PasswordHash, PasswordHasher, PasswordVerifier, SaltString};
 use argon2::{Algorithm, Argon2, Params, Version};
 use serde_json::json;
 
-use crate::{Actor, Error, Result, Service};
+use crate::{Error, Principal, Result, Service};
 
 /// OWASP's minimum for Argon2id: 19 MiB, two passes, one lane; about 30 ms here.
 fn argon2() -> Result<Argon2<'static>> {
@@ -71,7 +73,9 @@ impl Service {
     /// Makes a staff account. The name is checked and kept in lower case, the password against the
     /// rules for staff passwords; every site must exist. `by` is who makes it (an admin, or the
     /// operator at the command line), for the audit log.
-    pub async fn create_staff(&self, by: &Actor, new: NewStaff) -> Result<StaffRecord> {
+    pub async fn create_staff(&self, who: &Principal, new: NewStaff) -> Result<StaffRecord> {
+        who.permit(StaffAction::ManageStaff, None)?;
+        let by = &who.actor();
         let name = parse_staff_name(&new.name).map_err(|e| Error::Invalid { field: "name", message: e.to_string() })?;
         check_password(&new.password, &name)
             .map_err(|e| Error::Invalid { field: "password", message: e.to_string() })?;
@@ -118,6 +122,30 @@ impl Service {
         tx.commit().await?;
         tracing::info!(staff = %record.id, role = record.role.as_str(), "staff account made");
         Ok(record)
+    }
+
+    /// Gives an account a new password (an admin's reset, or the demo's fresh sign-ins): its
+    /// failures are forgotten and its sessions end.
+    pub async fn reset_staff_password(&self, who: &Principal, name: &str, password: String) -> Result<()> {
+        who.permit(StaffAction::ManageStaff, None)?;
+        let name = parse_staff_name(name).map_err(|e| Error::Invalid { field: "name", message: e.to_string() })?;
+        check_password(&password, &name).map_err(|e| Error::Invalid { field: "password", message: e.to_string() })?;
+        let account = self.store.staff_by_name(&name).await?.ok_or(Error::NotFound("staff member"))?;
+        let hash = tokio::task::spawn_blocking(move || hash_password(&password))
+            .await
+            .map_err(|_| Error::Inconsistent("password hashing stopped"))??;
+        let mut tx = self.store.begin().await?;
+        tx.set_staff_password(&account.id, &hash).await?;
+        tx.append_audit(&NewAuditEntry {
+            at: self.clock.now(),
+            actor: who.actor().to_string(),
+            action: "staff_password_reset",
+            object: format!("staff:{}", account.id),
+            detail: json!({}),
+        })
+        .await?;
+        tx.commit().await?;
+        Ok(())
     }
 
     /// Signs a staff member in. A wrong password, an unknown name and a disabled account all answer
@@ -179,6 +207,6 @@ impl Service {
         if !good {
             return Err(Error::SignInRefused);
         }
-        Ok(StaffMember { name: account.name, role: account.role, sites: account.sites })
+        Ok(StaffMember { id: account.id, name: account.name, role: account.role, sites: account.sites })
     }
 }

@@ -10,33 +10,9 @@ use abholbox_core::kiosk::SessionEvent;
 
 use crate::kiosk::save;
 use crate::secrets::{new_token, token_hash};
-use crate::{Actor, Error, Result, Service};
+use crate::{Error, Result, Service};
 
-/// Who a request comes from, once its token is verified.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub enum Principal {
-    Integration {
-        token_id: String,
-    },
-    Kiosk {
-        token_id: String,
-        box_id: BoxId,
-        panel: PanelId,
-    },
-    /// Manages sites and boxes.
-    Admin {
-        token_id: String,
-    },
-}
-
-impl Principal {
-    pub fn actor(&self) -> Actor {
-        match self {
-            Self::Integration { token_id } | Self::Admin { token_id } => Actor::Integration(token_id.clone()),
-            Self::Kiosk { box_id, token_id, .. } => Actor::Kiosk(box_id.clone(), token_id.clone()),
-        }
-    }
-}
+pub use crate::principal::Principal;
 
 impl Service {
     /// Creates a token; returns the token itself, which is never stored. A kiosk token drives the

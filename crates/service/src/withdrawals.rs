@@ -10,7 +10,9 @@ use abholbox_box::DriverError;
 use abholbox_core::ids::{BoxId, CompartmentNo, PickupId};
 use abholbox_core::pickup::PickupEvent;
 
-use crate::{Actor, Error, Result, Service};
+use abholbox_core::staff::StaffAction;
+
+use crate::{Actor, Error, Principal, Result, Service};
 
 /// A compartment opened for staff to take a document out.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -24,7 +26,10 @@ pub struct WithdrawalStarted {
 impl Service {
     /// Opens the compartment of an expired or cancelled pickup for staff.
     #[tracing::instrument(skip_all, fields(box_id = %box_id, pickup = %id))]
-    pub async fn start_withdrawal(&self, actor: &Actor, box_id: &BoxId, id: &PickupId) -> Result<WithdrawalStarted> {
+    pub async fn start_withdrawal(&self, who: &Principal, box_id: &BoxId, id: &PickupId) -> Result<WithdrawalStarted> {
+        let site = self.site_of_box(box_id).await?;
+        who.permit(StaffAction::Withdraw, Some(&site))?;
+        let actor = &who.actor();
         self.retrying(|| self.start_withdrawal_once(actor, box_id, id)).await
     }
 

@@ -6,7 +6,7 @@
 mod common;
 
 use abholbox_core::ids::BoxId;
-use abholbox_service::Actor;
+use abholbox_service::Principal;
 use abholbox_service::clock::Clock;
 use abholbox_service::deposits::DepositTarget;
 use abholbox_store::{DoorMove, NewBoxEvent, Store};
@@ -16,8 +16,9 @@ use common::{registration, world};
 async fn a_door_event_behind_a_waiting_one_waits_and_both_apply_in_order() {
     let mut w = world().await;
     let b1 = BoxId::parse("b1").unwrap();
-    let pickup = w.service.register(&Actor::System, registration("D-1")).await.unwrap();
-    let started = w.service.start_deposit(&Actor::System, &b1, DepositTarget::Pickup(pickup.id.clone())).await.unwrap();
+    let pickup = w.service.register(&Principal::Host, registration("D-1")).await.unwrap();
+    let started =
+        w.service.start_deposit(&Principal::Host, &b1, DepositTarget::Pickup(pickup.id.clone())).await.unwrap();
     let _opened = w.reports.recv().await.unwrap();
     // The door's opening was stored but could not be applied yet (say the database was busy).
     let at = w.clock.now();
@@ -50,8 +51,9 @@ async fn a_door_event_behind_a_waiting_one_waits_and_both_apply_in_order() {
 async fn a_door_event_is_applied_as_it_is_stored() {
     let mut w = world().await;
     let b1 = BoxId::parse("b1").unwrap();
-    let pickup = w.service.register(&Actor::System, registration("D-2")).await.unwrap();
-    let started = w.service.start_deposit(&Actor::System, &b1, DepositTarget::Pickup(pickup.id.clone())).await.unwrap();
+    let pickup = w.service.register(&Principal::Host, registration("D-2")).await.unwrap();
+    let started =
+        w.service.start_deposit(&Principal::Host, &b1, DepositTarget::Pickup(pickup.id.clone())).await.unwrap();
     let opened = w.reports.recv().await.unwrap();
     w.service.take_report(opened).await;
     w.sim.close_door(started.compartment).await.unwrap();

@@ -11,7 +11,7 @@ use std::sync::atomic::{AtomicU32, Ordering};
 use std::sync::{Arc, Mutex};
 
 use abholbox_core::pickup::Attention;
-use abholbox_service::Actor;
+use abholbox_service::Principal;
 use abholbox_service::clock::Clock;
 use abholbox_service::outbox::OutboxRound;
 use abholbox_sms::{Accepted, DeliveryReport, DemoGateway, OutgoingSms, SmsError, SmsGateway};
@@ -105,7 +105,7 @@ async fn cancelling_drops_the_pin_that_has_not_gone_out() {
     let pickup = ready_pickup(&mut w).await;
     let status = w.store.outbox_for_pickup(&pickup).await.unwrap();
     assert!(status[0].holds_content && status[0].sent_at.is_none(), "queued, not sent: no worker runs here");
-    w.service.cancel(&Actor::System, &pickup, "citizen collected at the counter").await.unwrap();
+    w.service.cancel(&Principal::Host, &pickup, "citizen collected at the counter").await.unwrap();
     let status = w.store.outbox_for_pickup(&pickup).await.unwrap();
     assert_eq!((status[0].holds_content, status[0].dropped_at.is_some()), (false, true));
     let gateway = DemoGateway::new();

@@ -8,7 +8,7 @@ mod common;
 use abholbox_core::ids::SiteId;
 use abholbox_core::staff::StaffRole;
 use abholbox_service::staff::NewStaff;
-use abholbox_service::{Actor, Error};
+use abholbox_service::{Error, Principal};
 use abholbox_store::Store;
 use common::world;
 
@@ -26,7 +26,7 @@ fn new_staff(name: &str, password: &str, sites: &[&str]) -> NewStaff {
 #[tokio::test]
 async fn a_staff_member_is_made_and_signs_in_with_name_and_password() {
     let w = world().await;
-    let actor = Actor::Operator("test".into());
+    let actor = Principal::Host;
     let made = w.service.create_staff(&actor, new_staff(" Anna.Schmidt ", PASSWORD, &["s1"])).await.unwrap();
     assert_eq!((made.name.as_str(), made.role), ("anna.schmidt", StaffRole::Clerk));
     assert!(made.password_hash.starts_with("$argon2id$"), "only a hash is kept");
@@ -55,7 +55,7 @@ async fn a_staff_member_is_made_and_signs_in_with_name_and_password() {
 #[tokio::test]
 async fn failed_sign_ins_slow_the_account_down_and_a_good_one_clears_them() {
     let w = world().await;
-    let actor = Actor::Operator("test".into());
+    let actor = Principal::Host;
     w.service.create_staff(&actor, new_staff("carla", PASSWORD, &["s1"])).await.unwrap();
     for _ in 0..5 {
         assert!(matches!(w.service.sign_in("carla", "wrong wrong wrong").await, Err(Error::SignInRefused)));
@@ -78,7 +78,7 @@ async fn failed_sign_ins_slow_the_account_down_and_a_good_one_clears_them() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn parallel_guesses_do_not_pass_the_throttle() {
     let w = world().await;
-    let actor = Actor::Operator("test".into());
+    let actor = Principal::Host;
     w.service.create_staff(&actor, new_staff("dora", PASSWORD, &["s1"])).await.unwrap();
     let tries: Vec<_> = (0..20)
         .map(|n| {
@@ -96,7 +96,7 @@ async fn parallel_guesses_do_not_pass_the_throttle() {
 #[tokio::test]
 async fn a_disabled_account_is_refused_like_a_wrong_password() {
     let w = world().await;
-    let actor = Actor::Operator("test".into());
+    let actor = Principal::Host;
     let made = w.service.create_staff(&actor, new_staff("emil", PASSWORD, &["s1"])).await.unwrap();
     let disabled = abholbox_store::StaffRecord {
         id: "stf_disabled".into(),

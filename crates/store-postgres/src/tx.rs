@@ -282,6 +282,64 @@ impl Tx for PgTx {
         Ok(())
     }
 
+    async fn set_staff_password(&mut self, id: &str, password_hash: &str) -> Result<bool> {
+        let done = sqlx::query(
+            "UPDATE staff SET password_hash = $1, failed_sign_ins = 0, last_failed_at = NULL WHERE id = $2",
+        )
+        .bind(password_hash)
+        .bind(id)
+        .execute(&mut *self.tx)
+        .await
+        .map_err(write_err)?;
+        sqlx::query("DELETE FROM staff_sessions WHERE staff_id = $1")
+            .bind(id)
+            .execute(&mut *self.tx)
+            .await
+            .map_err(write_err)?;
+        Ok(done.rows_affected() == 1)
+    }
+
+    async fn insert_staff_session(&mut self, session: &abholbox_store::StaffSessionRecord) -> Result<()> {
+        sqlx::query("INSERT INTO staff_sessions (id, staff_id, created_at, last_seen_at) VALUES ($1, $2, $3, $4)")
+            .bind(session.id.as_slice())
+            .bind(&session.staff_id)
+            .bind(session.created_at)
+            .bind(session.last_seen_at)
+            .execute(&mut *self.tx)
+            .await
+            .map_err(write_err)?;
+        Ok(())
+    }
+
+    async fn touch_staff_session(&mut self, id: &[u8], at: DateTime<Utc>) -> Result<()> {
+        sqlx::query("UPDATE staff_sessions SET last_seen_at = $1 WHERE id = $2")
+            .bind(at)
+            .bind(id)
+            .execute(&mut *self.tx)
+            .await
+            .map_err(write_err)?;
+        Ok(())
+    }
+
+    async fn end_staff_session(&mut self, id: &[u8]) -> Result<bool> {
+        let done = sqlx::query("DELETE FROM staff_sessions WHERE id = $1")
+            .bind(id)
+            .execute(&mut *self.tx)
+            .await
+            .map_err(write_err)?;
+        Ok(done.rows_affected() == 1)
+    }
+
+    async fn end_stale_staff_sessions(&mut self, idle_since: DateTime<Utc>, begun_since: DateTime<Utc>) -> Result<u64> {
+        let done = sqlx::query("DELETE FROM staff_sessions WHERE last_seen_at < $1 OR created_at < $2")
+            .bind(idle_since)
+            .bind(begun_since)
+            .execute(&mut *self.tx)
+            .await
+            .map_err(write_err)?;
+        Ok(done.rows_affected())
+    }
+
     async fn insert_token(&mut self, token: &TokenRecord) -> Result<()> {
         sqlx::query(
             "INSERT INTO api_tokens (id, role, box_id, panel_id, hash, label, created_at)

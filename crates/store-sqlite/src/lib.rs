@@ -341,6 +341,18 @@ impl Store for SqliteStore {
         row.as_ref().map(map_pickup).transpose()
     }
 
+    async fn pickups_in_box(&self, box_id: &BoxId) -> Result<Vec<PickupRecord>> {
+        let rows = sqlx::query(
+            "SELECT * FROM pickups WHERE box_id = ? AND compartment IS NOT NULL
+             AND status IN ('depositing', 'ready', 'expired', 'cancelled')",
+        )
+        .bind(box_id.as_str())
+        .fetch_all(&self.pool)
+        .await
+        .map_err(db)?;
+        rows.iter().map(map_pickup).collect()
+    }
+
     async fn session(&self, id: &SessionId) -> Result<Option<SessionRecord>> {
         let row = sqlx::query("SELECT * FROM kiosk_sessions WHERE id = ?")
             .bind(id.as_str())
@@ -357,6 +369,22 @@ impl Store for SqliteStore {
             .await
             .map_err(db)?;
         row.as_ref().map(crate::rows::map_staff).transpose()
+    }
+
+    async fn staff_session(
+        &self,
+        id: &[u8],
+    ) -> Result<Option<(abholbox_store::StaffSessionRecord, abholbox_store::StaffRecord)>> {
+        let row = sqlx::query(
+            "SELECT s.id AS session_id, s.created_at AS session_created_at, s.last_seen_at AS session_last_seen_at,
+                    st.*
+             FROM staff_sessions s JOIN staff st ON st.id = s.staff_id WHERE s.id = ?",
+        )
+        .bind(id)
+        .fetch_optional(&self.pool)
+        .await
+        .map_err(db)?;
+        row.as_ref().map(crate::rows::map_staff_session).transpose()
     }
 
     async fn token_by_hash(&self, hash: &[u8]) -> Result<Option<TokenRecord>> {

@@ -376,6 +376,17 @@ pub(crate) fn map_alarm(row: &SqliteRow) -> R<AlarmRecord> {
     })
 }
 
+/// A staff session joined with its account (session columns prefixed `session_`).
+pub(crate) fn map_staff_session(row: &SqliteRow) -> R<(abholbox_store::StaffSessionRecord, StaffRecord)> {
+    let session = abholbox_store::StaffSessionRecord {
+        id: blob(row, "session_id")?.ok_or_else(|| corrupt("session_id"))?,
+        staff_id: s(row, "id")?,
+        created_at: t(row, "session_created_at")?,
+        last_seen_at: t(row, "session_last_seen_at")?,
+    };
+    Ok((session, map_staff(row)?))
+}
+
 pub(crate) fn map_staff(row: &SqliteRow) -> R<StaffRecord> {
     let sites = s(row, "sites")?
         .split_whitespace()

@@ -264,6 +264,63 @@ impl Tx for SqliteTx {
         Ok(())
     }
 
+    async fn set_staff_password(&mut self, id: &str, password_hash: &str) -> Result<bool> {
+        let done =
+            sqlx::query("UPDATE staff SET password_hash = ?, failed_sign_ins = 0, last_failed_at = NULL WHERE id = ?")
+                .bind(password_hash)
+                .bind(id)
+                .execute(&mut *self.tx)
+                .await
+                .map_err(write_err)?;
+        sqlx::query("DELETE FROM staff_sessions WHERE staff_id = ?")
+            .bind(id)
+            .execute(&mut *self.tx)
+            .await
+            .map_err(write_err)?;
+        Ok(done.rows_affected() == 1)
+    }
+
+    async fn insert_staff_session(&mut self, session: &abholbox_store::StaffSessionRecord) -> Result<()> {
+        sqlx::query("INSERT INTO staff_sessions (id, staff_id, created_at, last_seen_at) VALUES (?, ?, ?, ?)")
+            .bind(session.id.as_slice())
+            .bind(&session.staff_id)
+            .bind(ts(session.created_at))
+            .bind(ts(session.last_seen_at))
+            .execute(&mut *self.tx)
+            .await
+            .map_err(write_err)?;
+        Ok(())
+    }
+
+    async fn touch_staff_session(&mut self, id: &[u8], at: DateTime<Utc>) -> Result<()> {
+        sqlx::query("UPDATE staff_sessions SET last_seen_at = ? WHERE id = ?")
+            .bind(ts(at))
+            .bind(id)
+            .execute(&mut *self.tx)
+            .await
+            .map_err(write_err)?;
+        Ok(())
+    }
+
+    async fn end_staff_session(&mut self, id: &[u8]) -> Result<bool> {
+        let done = sqlx::query("DELETE FROM staff_sessions WHERE id = ?")
+            .bind(id)
+            .execute(&mut *self.tx)
+            .await
+            .map_err(write_err)?;
+        Ok(done.rows_affected() == 1)
+    }
+
+    async fn end_stale_staff_sessions(&mut self, idle_since: DateTime<Utc>, begun_since: DateTime<Utc>) -> Result<u64> {
+        let done = sqlx::query("DELETE FROM staff_sessions WHERE last_seen_at < ? OR created_at < ?")
+            .bind(ts(idle_since))
+            .bind(ts(begun_since))
+            .execute(&mut *self.tx)
+            .await
+            .map_err(write_err)?;
+        Ok(done.rows_affected())
+    }
+
     async fn insert_token(&mut self, token: &TokenRecord) -> Result<()> {
         sqlx::query(
             "INSERT INTO api_tokens (id, role, box_id, panel_id, hash, label, created_at) VALUES (?, ?, ?, ?, ?, ?, ?)",

@@ -64,10 +64,14 @@ pub trait Store: Send + Sync + 'static {
     async fn compartment(&self, box_id: &BoxId, number: CompartmentNo) -> Result<Option<CompartmentRecord>>;
     async fn panels(&self, box_id: &BoxId) -> Result<Vec<PanelRecord>>;
     async fn pickup(&self, id: &PickupId) -> Result<Option<PickupRecord>>;
+    /// The pickups whose document is in one of the box's compartments or on its way in.
+    async fn pickups_in_box(&self, box_id: &BoxId) -> Result<Vec<PickupRecord>>;
     async fn session(&self, id: &SessionId) -> Result<Option<SessionRecord>>;
     async fn token_by_hash(&self, hash: &[u8]) -> Result<Option<TokenRecord>>;
     /// A staff member by sign-in name (lower case).
     async fn staff_by_name(&self, name: &str) -> Result<Option<StaffRecord>>;
+    /// A signed-in staff session by the hash of its secret, with its account as it reads now.
+    async fn staff_session(&self, id: &[u8]) -> Result<Option<(StaffSessionRecord, StaffRecord)>>;
     async fn token(&self, id: &str) -> Result<Option<TokenRecord>>;
     async fn events_after(&self, cursor: i64, limit: u32) -> Result<Vec<EventRecord>>;
     /// One pickup's history, oldest first.
@@ -145,6 +149,15 @@ pub trait Tx: Send {
     ) -> Result<bool>;
     /// Clears the failure count after a good sign-in.
     async fn clear_sign_in_failures(&mut self, id: &str) -> Result<()>;
+    /// Sets a new password hash and ends the account's sessions; returns whether the account exists.
+    async fn set_staff_password(&mut self, id: &str, password_hash: &str) -> Result<bool>;
+    async fn insert_staff_session(&mut self, session: &StaffSessionRecord) -> Result<()>;
+    /// Records that a session was used at `at`.
+    async fn touch_staff_session(&mut self, id: &[u8], at: DateTime<Utc>) -> Result<()>;
+    /// Ends a session (sign-out, or found expired); returns whether it existed.
+    async fn end_staff_session(&mut self, id: &[u8]) -> Result<bool>;
+    /// Ends the sessions last used before `idle_since` or begun before `begun_since`; returns how many.
+    async fn end_stale_staff_sessions(&mut self, idle_since: DateTime<Utc>, begun_since: DateTime<Utc>) -> Result<u64>;
     /// Revokes a token for good; returns whether a live token of that id existed.
     async fn revoke_token(&mut self, id: &str, at: DateTime<Utc>) -> Result<bool>;
 

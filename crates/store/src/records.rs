@@ -327,6 +327,15 @@ pub struct TokenRecord {
     pub revoked_at: Option<DateTime<Utc>>,
 }
 
+/// A signed-in staff member's session. Only the hash of the cookie's secret is kept.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct StaffSessionRecord {
+    pub id: Vec<u8>,
+    pub staff_id: String,
+    pub created_at: DateTime<Utc>,
+    pub last_seen_at: DateTime<Utc>,
+}
+
 /// A staff member's account. The password is kept only as an Argon2id hash in PHC form.
 #[derive(Clone, PartialEq, Eq)]
 pub struct StaffRecord {

@@ -82,7 +82,7 @@ async fn a_door_left_open_ends_the_session_flags_the_pickup_and_a_late_close_sti
     app.clock.advance(chrono::Duration::seconds(119));
     app.service.housekeeping().await.unwrap();
     assert_eq!(app.state(&session).await["step"], "collect", "not before the timeout");
-    let supervisor = abholbox_service::Actor::Operator("supervisor".into());
+    let supervisor = app.supervisor().await;
     let pickup_id = abholbox_core::ids::PickupId::parse(&id).unwrap();
     let early = app.service.release_claim(&supervisor, &pickup_id, "looked too early").await;
     assert!(

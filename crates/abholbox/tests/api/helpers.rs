@@ -125,6 +125,24 @@ pub struct TestApp {
 }
 
 impl TestApp {
+    /// A staff member of `role` at the test site, made and signed in as the staff app would.
+    pub async fn staff(&self, name: &str, role: abholbox_core::staff::StaffRole) -> abholbox_service::Principal {
+        let password = "Pferd Batterie Heftklammer".to_owned();
+        let new = abholbox_service::staff::NewStaff {
+            name: name.to_owned(),
+            role,
+            sites: vec![abholbox_core::ids::SiteId::parse(SITE).unwrap()],
+            password: password.clone(),
+        };
+        self.service.create_staff(&abholbox_service::Principal::Host, new).await.unwrap();
+        abholbox_service::Principal::Staff(self.service.sign_in(name, &password).await.unwrap())
+    }
+
+    /// A supervisor at the test site.
+    pub async fn supervisor(&self) -> abholbox_service::Principal {
+        self.staff("supervisor", abholbox_core::staff::StaffRole::Supervisor).await
+    }
+
     /// The demo's configuration on a fresh directory.
     pub async fn spawn(dir: &Path) -> Self {
         Self::spawn_with(dir, |_| {}).await

@@ -62,7 +62,7 @@ async fn five_wrong_pins_lock_the_pickup_until_a_supervisor_lifts_it() {
     assert_eq!(app.sim_box().await["open_doors"], json!([]));
     app.assert_recorded(&id, "locked").await;
 
-    let supervisor = abholbox_service::Actor::Operator("supervisor".into());
+    let supervisor = app.supervisor().await;
     let pickup_id = abholbox_core::ids::PickupId::parse(&id).unwrap();
     assert!(app.service.unlock(&supervisor, &pickup_id, "").await.is_err(), "a reason is required");
     app.service.unlock(&supervisor, &pickup_id, "citizen seen with ID at the counter").await.unwrap();

@@ -28,5 +28,6 @@ mod restart;
 mod retention;
 mod sms;
 mod soak;
+mod staff_app;
 mod waiting;
 mod way_out;

@@ -61,7 +61,7 @@ async fn a_hand_over_cut_off_by_a_restart_is_flagged_not_reopened() {
     let app = TestApp::spawn(dir.path()).await;
     assert_eq!(app.pickup(&id).await["attention"], "handover_unconfirmed", "the first reason is kept");
     let pickup_id = abholbox_core::ids::PickupId::parse(&id).unwrap();
-    let supervisor = abholbox_service::Actor::Operator("supervisor".into());
+    let supervisor = app.supervisor().await;
     app.service.release_claim(&supervisor, &pickup_id, "card still in compartment after power cut").await.unwrap();
     assert!(app.pickup(&id).await["attention"].is_null());
     let (session, status, _) = app.authenticate("0151 23456751", &pin).await;

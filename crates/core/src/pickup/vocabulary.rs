@@ -132,6 +132,12 @@ pub enum Attention {
 }
 
 impl Attention {
+    /// Whether it is a lockout after wrong tries, which staff lift after seeing the citizen; the
+    /// rest are faults someone must look at in the box.
+    pub fn is_lockout(self) -> bool {
+        matches!(self, Self::LockedAfterWrongPins | Self::LockedAfterWrongThirdFactors)
+    }
+
     pub const ALL: [Attention; 8] = [
         Self::LockedAfterWrongPins,
         Self::LockedAfterWrongThirdFactors,

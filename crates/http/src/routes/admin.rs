@@ -14,6 +14,7 @@ use crate::AppState;
 use crate::auth::Caller;
 use crate::error::{ApiError, ErrorBody};
 use crate::json::ApiJson;
+use abholbox_core::staff::StaffAction;
 
 /// A site as it is kept.
 #[derive(Serialize, ToSchema)]
@@ -80,7 +81,7 @@ pub(crate) async fn admin_list_sites(
     State(state): State<AppState>,
     caller: Caller,
 ) -> Result<Json<Vec<AdminSite>>, ApiError> {
-    caller.admin()?;
+    caller.may(StaffAction::ManageSites)?;
     let sites = state.service.store().sites().await.map_err(abholbox_service::Error::from)?;
     Ok(Json(sites.into_iter().map(AdminSite::from).collect()))
 }
@@ -99,7 +100,7 @@ pub(crate) async fn admin_put_site(
     Path(site): Path<String>,
     ApiJson(body): ApiJson<PutSite>,
 ) -> Result<Json<AdminSite>, ApiError> {
-    let principal = caller.admin()?;
+    let principal = caller.may(StaffAction::ManageSites)?;
     let id = SiteId::parse(&site).map_err(|_| abholbox_service::Error::NotFound("site"))?;
     let spec = SiteSpec {
         id,
@@ -110,7 +111,7 @@ pub(crate) async fn admin_put_site(
         holiday_state: body.holiday_state,
         open_24_7: body.open_24_7,
     };
-    Ok(Json(state.service.put_site(&principal.actor(), &spec).await?.into()))
+    Ok(Json(state.service.put_site(principal, &spec).await?.into()))
 }
 
 /// A panel of a box and the slot beside it.
@@ -179,7 +180,7 @@ pub(crate) async fn admin_list_boxes(
     State(state): State<AppState>,
     caller: Caller,
 ) -> Result<Json<Vec<AdminBox>>, ApiError> {
-    caller.admin()?;
+    caller.may(StaffAction::ManageSites)?;
     let mut out = Vec::new();
     for b in state.service.store().boxes().await.map_err(abholbox_service::Error::from)? {
         out.push(admin_box(&state, b).await?);
@@ -204,7 +205,7 @@ pub(crate) async fn admin_put_box(
     Path(box_id): Path<String>,
     ApiJson(body): ApiJson<PutBox>,
 ) -> Result<Json<AdminBox>, ApiError> {
-    let principal = caller.admin()?;
+    let principal = caller.may(StaffAction::ManageSites)?;
     let id = BoxId::parse(&box_id).map_err(|_| abholbox_service::Error::NotFound("box"))?;
     let site = SiteId::parse(&body.site).map_err(|_| abholbox_service::Error::Unknown { field: "site" })?;
     let mut panels = Vec::new();
@@ -215,7 +216,7 @@ pub(crate) async fn admin_put_box(
         panels.push(PanelSpec { id, reader_slot });
     }
     let spec = BoxSpec { id, site, name: body.name, driver: body.driver, modules: body.modules, panels };
-    let record = state.service.put_box(&principal.actor(), &spec).await?;
+    let record = state.service.put_box(principal, &spec).await?;
     Ok(Json(admin_box(&state, record).await?))
 }
 
@@ -282,7 +283,7 @@ pub(crate) async fn list_alarms(
     State(state): State<AppState>,
     caller: Caller,
 ) -> Result<Json<Vec<AdminAlarm>>, ApiError> {
-    let alarms = state.service.open_alarms(caller.admin()?).await?;
+    let alarms = state.service.open_alarms(caller.principal()?).await?;
     Ok(Json(alarms.into_iter().map(AdminAlarm::from).collect()))
 }
 
@@ -319,7 +320,7 @@ pub(crate) async fn admin_return_to_service(
         .ok()
         .and_then(abholbox_core::ids::CompartmentNo::new)
         .ok_or_else(|| ApiError::request(axum::http::StatusCode::NOT_FOUND, "not_found", "no such compartment"))?;
-    state.service.return_to_service(caller.admin()?, &box_id, c, &body.reason).await?;
+    state.service.return_to_service(caller.principal()?, &box_id, c, &body.reason).await?;
     Ok(axum::http::StatusCode::NO_CONTENT)
 }
 
@@ -335,7 +336,7 @@ pub(crate) async fn admin_acknowledge_alarm(
     caller: Caller,
     Path(id): Path<i64>,
 ) -> Result<axum::http::StatusCode, ApiError> {
-    state.service.acknowledge_alarm(caller.admin()?, id).await?;
+    state.service.acknowledge_alarm(caller.principal()?, id).await?;
     Ok(axum::http::StatusCode::NO_CONTENT)
 }
 

@@ -41,11 +41,12 @@ pub struct BoxView {
 #[utoipa::path(get, path = "/api/v1/sites", tag = "sites and boxes", security(("bearer" = [])),
     responses((status = 200, body = [SiteView])))]
 pub(crate) async fn list_sites(State(state): State<AppState>, caller: Caller) -> Result<Json<Vec<SiteView>>, ApiError> {
-    caller.integration()?;
+    let principal = caller.principal()?;
     let sites = state.service.store().sites().await.map_err(abholbox_service::Error::from)?;
     Ok(Json(
         sites
             .into_iter()
+            .filter(|s| principal.sees(&s.id))
             .map(|s| SiteView { id: s.id.to_string(), name: s.name, address: s.address, time_zone: s.time_zone })
             .collect(),
     ))
@@ -55,10 +56,11 @@ pub(crate) async fn list_sites(State(state): State<AppState>, caller: Caller) ->
 #[utoipa::path(get, path = "/api/v1/boxes", tag = "sites and boxes", security(("bearer" = [])),
     responses((status = 200, body = [BoxView])))]
 pub(crate) async fn list_boxes(State(state): State<AppState>, caller: Caller) -> Result<Json<Vec<BoxView>>, ApiError> {
-    caller.integration()?;
+    let principal = caller.principal()?;
     let boxes = state.service.store().box_summaries().await.map_err(abholbox_service::Error::from)?;
     let out = boxes
         .into_iter()
+        .filter(|b| principal.sees(&b.record.site))
         .map(|b| BoxView {
             id: b.record.id.to_string(),
             site: b.record.site.to_string(),
@@ -116,7 +118,7 @@ pub(crate) async fn deposit(
     Path(box_id): Path<String>,
     ApiJson(body): ApiJson<StartDeposit>,
 ) -> Result<(StatusCode, Json<DepositView>), ApiError> {
-    let principal = caller.integration()?;
+    let principal = caller.principal()?;
     let box_id = BoxId::parse(&box_id).map_err(|_| abholbox_service::Error::NotFound("box"))?;
     let target = match (body.pickup, body.document_number) {
         (Some(id), None) => DepositTarget::Pickup(
@@ -129,7 +131,7 @@ pub(crate) async fn deposit(
             return Err(ApiError::invalid("pickup", "give exactly one of pickup and document_number"));
         }
     };
-    let started = state.service.start_deposit(&principal.actor(), &box_id, target).await?;
+    let started = state.service.start_deposit(principal, &box_id, target).await?;
     Ok((
         StatusCode::CREATED,
         Json(DepositView {
@@ -180,10 +182,10 @@ pub(crate) async fn withdraw(
     Path(box_id): Path<String>,
     ApiJson(body): ApiJson<StartWithdrawal>,
 ) -> Result<(StatusCode, Json<WithdrawalView>), ApiError> {
-    let principal = caller.integration()?;
+    let principal = caller.principal()?;
     let box_id = BoxId::parse(&box_id).map_err(|_| abholbox_service::Error::NotFound("box"))?;
     let id = PickupId::parse(&body.pickup).map_err(|_| abholbox_service::Error::Unknown { field: "pickup" })?;
-    let started = state.service.start_withdrawal(&principal.actor(), &box_id, &id).await?;
+    let started = state.service.start_withdrawal(principal, &box_id, &id).await?;
     Ok((
         StatusCode::CREATED,
         Json(WithdrawalView {

@@ -7,6 +7,7 @@ use axum::response::IntoResponse;
 use crate::AppState;
 use crate::auth::Caller;
 use crate::error::{ApiError, ErrorBody};
+use abholbox_core::staff::StaffAction;
 
 /// This server process's counters (commits, resident memory) in the Prometheus text format; an admin
 /// token, since the figures tell how busy the boxes are.
@@ -17,7 +18,7 @@ use crate::error::{ApiError, ErrorBody};
         (status = 403, description = "`forbidden`: not an admin token", body = ErrorBody),
     ))]
 pub(crate) async fn metrics(State(state): State<AppState>, caller: Caller) -> Result<impl IntoResponse, ApiError> {
-    caller.admin()?;
+    caller.may(StaffAction::ManageSites)?;
     let m = state.service.metrics();
     let mut text = String::from(
         "# HELP abholbox_store_commits_total Write transactions committed by this server process.\n\

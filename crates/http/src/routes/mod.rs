@@ -5,7 +5,7 @@ mod boxes;
 mod health;
 mod kiosk;
 mod metrics;
-mod pickups;
+pub(crate) mod pickups;
 mod sim;
 mod sms;
 
@@ -35,6 +35,7 @@ pub(crate) fn api(with_simulator: bool) -> OpenApiRouter<AppState> {
         .routes(routes!(pickups::register))
         .routes(routes!(pickups::get_pickup))
         .routes(routes!(pickups::cancel_pickup))
+        .routes(routes!(pickups::unlock_pickup))
         .routes(routes!(pickups::pickup_events))
         .routes(routes!(boxes::list_sites))
         .routes(routes!(boxes::list_boxes))

@@ -26,31 +26,31 @@ use crate::json::ApiJson;
 pub struct RegisterPickup {
     /// The registry's case reference; unique per site.
     #[schema(example = "2026-004711")]
-    reference: String,
+    pub(crate) reference: String,
     /// The site where the citizen applied and will collect.
     #[schema(example = "dus-dlz")]
-    site: String,
+    pub(crate) site: String,
     /// `id_card`, `passport`, `child_passport` or `residence_permit`.
     #[schema(example = "id_card")]
-    document_kind: String,
+    pub(crate) document_kind: String,
     /// The new document's number, if already produced.
     #[schema(nullable)]
-    document_number: Option<String>,
+    pub(crate) document_number: Option<String>,
     /// An SMS-capable mobile number, as the citizen gave it.
     #[schema(example = "0151 23456701")]
-    phone: String,
+    pub(crate) phone: String,
     /// `YYYY-MM-DD`.
     #[schema(example = "1974-08-12")]
-    birth_date: String,
+    pub(crate) birth_date: String,
     /// The number of the old document to hand in at the box; null makes the birth date the third factor.
     #[schema(nullable, example = "T22000129")]
-    old_document_number: Option<String>,
+    pub(crate) old_document_number: Option<String>,
     /// The language of the SMS: `de`, `en`, `tr`, `ar`, `uk` or `pl`.
     #[schema(example = "de")]
-    language: String,
+    pub(crate) language: String,
     /// True for a wheelchair user: the document goes into a compartment within reach when seated.
     #[serde(default)]
-    low_compartment: bool,
+    pub(crate) low_compartment: bool,
 }
 
 /// A pickup's state, never its PIN, phone number or birth date.
@@ -161,23 +161,64 @@ impl From<PickupRecord> for PickupView {
 }
 
 fn parse(body: RegisterPickup, today: chrono::NaiveDate) -> Result<Registration, ApiError> {
-    let number = |field, v: Option<String>| -> Result<Option<DocumentNumber>, ApiError> {
-        v.map(|n| DocumentNumber::parse(&n).map_err(|e| ApiError::invalid(field, e))).transpose()
-    };
-    Ok(Registration {
-        reference: parse_reference(&body.reference)?,
-        site: SiteId::parse(&body.site).map_err(|e| ApiError::invalid("site", e))?,
-        document_kind: DocumentKind::parse(&body.document_kind).ok_or_else(|| {
-            ApiError::invalid("document_kind", "one of id_card, passport, child_passport, residence_permit")
-        })?,
-        document_number: number("document_number", body.document_number)?,
-        phone: PhoneNumber::parse_mobile(&body.phone).map_err(|e| ApiError::invalid("phone", e))?,
-        birth_date: BirthDate::parse(&body.birth_date, today).map_err(|e| ApiError::invalid("birth_date", e))?,
-        old_document_number: number("old_document_number", body.old_document_number)?,
-        language: Language::parse(&body.language)
-            .ok_or_else(|| ApiError::invalid("language", "one of de, en, tr, ar, uk, pl"))?,
-        low_compartment: body.low_compartment,
+    check(body, today).map_err(|mut refused| {
+        let (field, message) = refused.remove(0);
+        ApiError::invalid(field, message)
     })
+}
+
+/// Checks every field of an opt-in and names each one that is wrong (the staff form shows them all
+/// at once; the API answers the first).
+pub(crate) fn check(
+    body: RegisterPickup,
+    today: chrono::NaiveDate,
+) -> Result<Registration, Vec<(&'static str, String)>> {
+    let mut refused = Vec::new();
+    let mut note = |field: &'static str, e: String| refused.push((field, e));
+    let number = |v: Option<String>| v.map(|n| DocumentNumber::parse(&n)).transpose();
+    let reference = parse_reference(&body.reference).map_err(|e| match e {
+        abholbox_service::Error::Invalid { message, .. } => message,
+        other => other.to_string(),
+    });
+    let site = SiteId::parse(&body.site).map_err(|e| e.to_string());
+    let document_kind = DocumentKind::parse(&body.document_kind)
+        .ok_or_else(|| "one of id_card, passport, child_passport, residence_permit".to_owned());
+    let document_number = number(body.document_number).map_err(|e| e.to_string());
+    let phone = PhoneNumber::parse_mobile(&body.phone).map_err(|e| e.to_string());
+    let birth_date = BirthDate::parse(&body.birth_date, today).map_err(|e| e.to_string());
+    let old_document_number = number(body.old_document_number).map_err(|e| e.to_string());
+    let language = Language::parse(&body.language).ok_or_else(|| "one of de, en, tr, ar, uk, pl".to_owned());
+    let reg = (|| {
+        Some(Registration {
+            reference: reference.as_ref().ok()?.clone(),
+            site: site.as_ref().ok()?.clone(),
+            document_kind: *document_kind.as_ref().ok()?,
+            document_number: document_number.as_ref().ok()?.clone(),
+            phone: phone.as_ref().ok()?.clone(),
+            birth_date: *birth_date.as_ref().ok()?,
+            old_document_number: old_document_number.as_ref().ok()?.clone(),
+            language: *language.as_ref().ok()?,
+            low_compartment: body.low_compartment,
+        })
+    })();
+    if let Some(reg) = reg {
+        return Ok(reg);
+    }
+    for (field, result) in [
+        ("reference", reference.err()),
+        ("site", site.err()),
+        ("document_kind", document_kind.err()),
+        ("document_number", document_number.err()),
+        ("phone", phone.err()),
+        ("birth_date", birth_date.err()),
+        ("old_document_number", old_document_number.err()),
+        ("language", language.err()),
+    ] {
+        if let Some(e) = result {
+            note(field, e);
+        }
+    }
+    Err(refused)
 }
 
 /// Registers an opt-in at application time.
@@ -193,9 +234,9 @@ pub(crate) async fn register(
     caller: Caller,
     ApiJson(body): ApiJson<RegisterPickup>,
 ) -> Result<(StatusCode, Json<PickupView>), ApiError> {
-    let principal = caller.integration()?;
+    let principal = caller.principal()?;
     let registration = parse(body, state.service.clock().now().date_naive())?;
-    let pickup = state.service.register(&principal.actor(), registration).await?;
+    let pickup = state.service.register(principal, registration).await?;
     Ok((StatusCode::CREATED, Json(pickup.into())))
 }
 
@@ -228,10 +269,9 @@ pub(crate) async fn get_pickup(
     Path(id): Path<String>,
     Query(query): Query<WaitForStatus>,
 ) -> Result<Json<PickupView>, ApiError> {
-    caller.integration()?;
     let id = pickup_id(&id)?;
+    let pickup = state.service.pickup_seen_by(caller.principal()?, &id).await?;
     let Some(wait) = super::wait_seconds(query.wait.as_deref())? else {
-        let pickup = state.service.pickup(&id).await?;
         return Ok(Json(PickupView::with_messages(pickup, state.service.pickup_messages(&id).await?)));
     };
     let seen = query
@@ -267,9 +307,33 @@ pub(crate) async fn cancel_pickup(
     Path(id): Path<String>,
     ApiJson(body): ApiJson<CancelPickup>,
 ) -> Result<Json<PickupView>, ApiError> {
-    let principal = caller.integration()?;
+    let principal = caller.principal()?;
     let id = pickup_id(&id)?;
-    let pickup = state.service.cancel(&principal.actor(), &id, &body.reason).await?;
+    let pickup = state.service.cancel(principal, &id, &body.reason).await?;
+    Ok(Json(PickupView::with_messages(pickup, state.service.pickup_messages(&id).await?)))
+}
+
+/// Lifts a lockout after wrong PINs or third factors, once a supervisor has seen the citizen in
+/// person; a new PIN goes out by SMS and the old one never works again. A staff action: a
+/// supervisor's session (with its `X-CSRF-Token`), not a token.
+#[utoipa::path(post, path = "/api/v1/pickups/{id}/unlock", tag = "pickups", request_body = CancelPickup,
+    params(("id" = String, Path, description = "The pickup id")),
+    responses(
+        (status = 200, description = "`locked` is false", body = PickupView),
+        (status = 403, description = "`forbidden`: not a supervisor of the pickup's site", body = ErrorBody),
+        (status = 404, description = "`not_found`", body = ErrorBody),
+        (status = 409, description = "`illegal_transition`: the pickup is not locked", body = ErrorBody),
+        (status = 422, description = "`invalid_reason`", body = ErrorBody),
+    ))]
+pub(crate) async fn unlock_pickup(
+    State(state): State<AppState>,
+    caller: Caller,
+    Path(id): Path<String>,
+    ApiJson(body): ApiJson<CancelPickup>,
+) -> Result<Json<PickupView>, ApiError> {
+    let principal = caller.principal()?;
+    let id = pickup_id(&id)?;
+    let pickup = state.service.unlock(principal, &id, &body.reason).await?;
     Ok(Json(PickupView::with_messages(pickup, state.service.pickup_messages(&id).await?)))
 }
 
@@ -315,8 +379,9 @@ pub(crate) async fn pickup_events(
     caller: Caller,
     Path(id): Path<String>,
 ) -> Result<Json<Vec<PickupEventView>>, ApiError> {
-    caller.integration()?;
-    let events = state.service.pickup_events(&pickup_id(&id)?).await?;
+    let id = pickup_id(&id)?;
+    state.service.pickup_seen_by(caller.principal()?, &id).await?;
+    let events = state.service.pickup_events(&id).await?;
     Ok(Json(events.into_iter().map(PickupEventView::from).collect()))
 }
 

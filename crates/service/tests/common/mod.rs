@@ -18,7 +18,7 @@ use abholbox_service::deposits::DepositTarget;
 use abholbox_service::pickups::Registration;
 use abholbox_service::secrets::KeyRing;
 use abholbox_service::setup::{BoxSpec, PanelSpec, SiteSpec};
-use abholbox_service::{Actor, Policy, Service};
+use abholbox_service::{Policy, Principal, Service};
 use abholbox_store::Store;
 use abholbox_store_sqlite::SqliteStore;
 use chrono::Utc;
@@ -101,7 +101,7 @@ pub fn registration(reference: &str) -> Registration {
 /// Registers, loads and closes the door: one ready pickup with one SMS in the outbox.
 pub async fn ready_pickup(w: &mut World) -> abholbox_core::ids::PickupId {
     let reg = registration("O-1");
-    let actor = Actor::System;
+    let actor = Principal::Host;
     let pickup = w.service.register(&actor, reg).await.unwrap();
     let started = w
         .service

@@ -1,0 +1,296 @@
+//! The staff app over HTTP as a browser speaks it: sign-in with its cookies, forms with their
+//! anti-forgery token, roles and sites checked in the use cases whichever way a member calls.
+
+use std::collections::HashMap;
+
+use abholbox_core::staff::StaffRole;
+use reqwest::StatusCode;
+use reqwest::header::{COOKIE, LOCATION, SET_COOKIE};
+use serde_json::json;
+
+use crate::helpers::{BOX, SITE, TestApp};
+
+const PASSWORD: &str = "Pferd Batterie Heftklammer";
+
+/// A browser without script: follows nothing by itself, keeps cookies, reads hidden fields.
+struct Browser {
+    base: String,
+    client: reqwest::Client,
+    cookies: HashMap<String, String>,
+    /// The `Set-Cookie` lines of the last answer, as sent.
+    last_set_cookies: Vec<String>,
+}
+
+struct Page {
+    status: StatusCode,
+    location: Option<String>,
+    body: String,
+}
+
+impl Page {
+    /// The value of the first hidden field called `name`.
+    fn field(&self, name: &str) -> String {
+        let marker = format!("name=\"{name}\" value=\"");
+        let start =
+            self.body.find(&marker).unwrap_or_else(|| panic!("no field {name} in {}", self.body)) + marker.len();
+        self.body[start..].split('"').next().unwrap().to_owned()
+    }
+}
+
+impl Browser {
+    fn new(app: &TestApp) -> Self {
+        let client = reqwest::Client::builder().redirect(reqwest::redirect::Policy::none()).build().unwrap();
+        Self { base: app.base.clone(), client, cookies: HashMap::new(), last_set_cookies: Vec::new() }
+    }
+
+    fn cookie_header(&self) -> String {
+        self.cookies.iter().map(|(k, v)| format!("{k}={v}")).collect::<Vec<_>>().join("; ")
+    }
+
+    async fn send(&mut self, request: reqwest::RequestBuilder) -> Page {
+        let answer = request.header(COOKIE, self.cookie_header()).send().await.unwrap();
+        self.last_set_cookies =
+            answer.headers().get_all(SET_COOKIE).iter().map(|v| v.to_str().unwrap().to_owned()).collect();
+        for line in &self.last_set_cookies {
+            let pair = line.split(';').next().unwrap();
+            let (name, value) = pair.split_once('=').unwrap();
+            if value.is_empty() || line.contains("Max-Age=0") {
+                self.cookies.remove(name);
+            } else {
+                self.cookies.insert(name.to_owned(), value.to_owned());
+            }
+        }
+        let status = answer.status();
+        let location = answer.headers().get(LOCATION).map(|v| v.to_str().unwrap().to_owned());
+        Page { status, location, body: answer.text().await.unwrap() }
+    }
+
+    async fn get(&mut self, path: &str) -> Page {
+        let request = self.client.get(format!("{}{path}", self.base));
+        self.send(request).await
+    }
+
+    async fn post(&mut self, path: &str, form: &[(&str, &str)]) -> Page {
+        let request = self.client.post(format!("{}{path}", self.base)).form(form);
+        self.send(request).await
+    }
+
+    async fn api(&mut self, path: &str, csrf: Option<&str>, body: serde_json::Value) -> Page {
+        let mut request = self.client.post(format!("{}{path}", self.base)).json(&body);
+        if let Some(token) = csrf {
+            request = request.header("x-csrf-token", token);
+        }
+        self.send(request).await
+    }
+
+    async fn sign_in(&mut self, name: &str, password: &str) -> Page {
+        let form = self.get("/staff/sign-in").await;
+        let token = form.field("token");
+        self.post("/staff/sign-in", &[("token", &token), ("name", name), ("password", password)]).await
+    }
+
+    /// The anti-forgery token of the signed-in session, as the pages carry it.
+    async fn csrf(&mut self) -> String {
+        self.get("/staff").await.field("csrf")
+    }
+}
+
+async fn member(app: &TestApp, name: &str, role: StaffRole, site: &str) {
+    let new = abholbox_service::staff::NewStaff {
+        name: name.into(),
+        role,
+        sites: vec![abholbox_core::ids::SiteId::parse(site).unwrap()],
+        password: PASSWORD.into(),
+    };
+    app.service.create_staff(&abholbox_service::Principal::Host, new).await.unwrap();
+}
+
+#[tokio::test]
+async fn a_clerk_signs_in_with_a_strict_cookie_works_and_signs_out() {
+    let dir = tempfile::tempdir().unwrap();
+    let app = TestApp::spawn(dir.path()).await;
+    member(&app, "anna", StaffRole::Clerk, SITE).await;
+    let mut browser = Browser::new(&app);
+
+    let page = browser.get("/staff").await;
+    assert_eq!((page.status, page.location.as_deref()), (StatusCode::SEE_OTHER, Some("/staff/sign-in")));
+    let refused = browser.sign_in("anna", "wrong password, long enough").await;
+    assert_eq!(refused.status, StatusCode::UNAUTHORIZED);
+    assert!(refused.body.contains("Anmeldung nicht möglich"), "{}", refused.body);
+    assert!(!browser.cookies.contains_key("abholbox_staff"));
+    let unknown = browser.sign_in("nobody", "wrong password, long enough").await;
+    assert_eq!(unknown.status, StatusCode::UNAUTHORIZED);
+    assert_eq!(
+        unknown.body.replace(&unknown.field("token"), ""),
+        refused.body.replace(&refused.field("token"), "").replace("value=\"anna\"", "value=\"nobody\""),
+        "an unknown name reads exactly like a wrong password"
+    );
+
+    let signed_in = browser.sign_in("anna", PASSWORD).await;
+    assert_eq!((signed_in.status, signed_in.location.as_deref()), (StatusCode::SEE_OTHER, Some("/staff")));
+    let session = browser.last_set_cookies.iter().find(|c| c.starts_with("abholbox_staff=")).unwrap().clone();
+    for attribute in ["HttpOnly", "SameSite=Strict", "Path=/"] {
+        assert!(session.contains(attribute), "{session}");
+    }
+    assert!(!session.contains("Secure"), "no TLS here, so no Secure: the browser would drop the cookie");
+    let first_secret = browser.cookies["abholbox_staff"].clone();
+
+    let home = browser.get("/staff").await;
+    assert_eq!(home.status, StatusCode::OK);
+    assert!(home.body.contains(&format!("/staff/boxes/{BOX}")) && home.body.contains("anna"), "{}", home.body);
+    let view = browser.get(&format!("/staff/boxes/{BOX}")).await;
+    assert_eq!(view.status, StatusCode::OK);
+    assert_eq!(view.body.matches("class=\"cell look-free").count(), 600, "every compartment, all free");
+    let headers =
+        browser.client.get(format!("{}/staff", app.base)).header(COOKIE, browser.cookie_header()).send().await.unwrap();
+    let policy = headers.headers()["content-security-policy"].to_str().unwrap().to_owned();
+    assert!(policy.contains("script-src 'self'") && !policy.contains("unsafe-inline"), "{policy}");
+
+    // Signing in again gives a new secret: one planted before a sign-in is worth nothing after it.
+    browser.sign_in("anna", PASSWORD).await;
+    assert_ne!(browser.cookies["abholbox_staff"], first_secret);
+
+    let csrf = browser.csrf().await;
+    let out = browser.post("/staff/sign-out", &[("csrf", &csrf)]).await;
+    assert_eq!((out.status, out.location.as_deref()), (StatusCode::SEE_OTHER, Some("/staff/sign-in")));
+    let secret = browser.cookies.get("abholbox_staff").cloned();
+    assert!(secret.is_none(), "the cookie is cleared");
+    let mut replay = Browser::new(&app);
+    replay.cookies.insert("abholbox_staff".into(), first_secret);
+    assert_eq!(replay.get("/staff").await.status, StatusCode::SEE_OTHER, "an ended session opens nothing");
+    app.stop().await;
+}
+
+#[tokio::test]
+async fn forms_and_api_calls_without_the_sessions_token_are_refused() {
+    let dir = tempfile::tempdir().unwrap();
+    let app = TestApp::spawn(dir.path()).await;
+    member(&app, "anna", StaffRole::Clerk, SITE).await;
+    let mut browser = Browser::new(&app);
+    browser.sign_in("anna", PASSWORD).await;
+    let id = app.register("CSRF-1", "0151 23456701", "1980-01-01", None).await;
+
+    let forged = browser.post("/staff/sign-out", &[("csrf", "0000")]).await;
+    assert_eq!(forged.status, StatusCode::FORBIDDEN);
+    let forged = browser.post(&format!("/staff/boxes/{BOX}/load"), &[("number", "T22000129")]).await;
+    assert_eq!(forged.status, StatusCode::FORBIDDEN, "no token, no opening");
+    assert_eq!(app.status(&id).await, "awaiting_deposit");
+    assert_eq!(browser.get("/staff").await.status, StatusCode::OK, "still signed in");
+
+    let cancel = format!("/api/v1/pickups/{id}/cancel");
+    let forged = browser.api(&cancel, None, json!({ "reason": "forged" })).await;
+    assert_eq!(forged.status, StatusCode::FORBIDDEN, "{}", forged.body);
+    let csrf = browser.csrf().await;
+    let done = browser.api(&cancel, Some(&csrf), json!({ "reason": "citizen came to the counter" })).await;
+    assert_eq!(done.status, StatusCode::OK, "{}", done.body);
+    assert_eq!(app.status(&id).await, "cancelled");
+    app.stop().await;
+}
+
+#[tokio::test]
+async fn roles_and_sites_are_checked_in_the_use_cases() {
+    let dir = tempfile::tempdir().unwrap();
+    let app = TestApp::spawn(dir.path()).await;
+    let site = json!({ "name": "Bürgerbüro Bilk", "address": "Bachstraße 145", "opening_hours": "Mo-Fr 08:00-12:00" });
+    let (status, body) = app.put("/api/v1/admin/sites/dus-bilk", Some(&app.admin), site).await;
+    assert_eq!(status, StatusCode::OK, "{body}");
+    member(&app, "anna", StaffRole::Clerk, SITE).await;
+    member(&app, "sven", StaffRole::Supervisor, SITE).await;
+    member(&app, "bea", StaffRole::Supervisor, "dus-bilk").await;
+    let id = app.register("ROLE-1", "0151 23456702", "1980-01-01", None).await;
+    let unlock = format!("/api/v1/pickups/{id}/unlock");
+
+    let mut clerk = Browser::new(&app);
+    clerk.sign_in("anna", PASSWORD).await;
+    let csrf = clerk.csrf().await;
+    let refused = clerk.api(&unlock, Some(&csrf), json!({ "reason": "seen with ID" })).await;
+    assert_eq!(refused.status, StatusCode::FORBIDDEN, "a clerk lifts no lockout: {}", refused.body);
+
+    let mut supervisor = Browser::new(&app);
+    supervisor.sign_in("sven", PASSWORD).await;
+    let csrf = supervisor.csrf().await;
+    let allowed = supervisor.api(&unlock, Some(&csrf), json!({ "reason": "seen with ID" })).await;
+    assert_eq!(allowed.status, StatusCode::CONFLICT, "allowed, but nothing is locked: {}", allowed.body);
+    assert!(allowed.body.contains("illegal_transition"), "{}", allowed.body);
+
+    let mut other = Browser::new(&app);
+    other.sign_in("bea", PASSWORD).await;
+    assert!(
+        !other.get("/staff").await.body.contains(&format!("/staff/boxes/{BOX}")),
+        "another site's box is not listed"
+    );
+    assert_eq!(other.get(&format!("/staff/boxes/{BOX}")).await.status, StatusCode::NOT_FOUND);
+    let listed = other
+        .client
+        .get(format!("{}/api/v1/boxes", app.base))
+        .header(COOKIE, other.cookie_header())
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(listed.json::<serde_json::Value>().await.unwrap(), json!([]));
+    let csrf = other.csrf().await;
+    let refused = other.api(&unlock, Some(&csrf), json!({ "reason": "seen with ID" })).await;
+    assert_eq!(refused.status, StatusCode::FORBIDDEN, "a supervisor of another site: {}", refused.body);
+    let pickup = other
+        .client
+        .get(format!("{}/api/v1/pickups/{id}", app.base))
+        .header(COOKIE, other.cookie_header())
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(pickup.status(), StatusCode::NOT_FOUND, "another site's pickup is unknown");
+    app.stop().await;
+}
+
+#[tokio::test]
+async fn a_clerk_registers_at_the_counter_and_loads_by_scanning() {
+    let dir = tempfile::tempdir().unwrap();
+    let app = TestApp::spawn(dir.path()).await;
+    member(&app, "anna", StaffRole::Clerk, SITE).await;
+    let mut browser = Browser::new(&app);
+    browser.sign_in("anna", PASSWORD).await;
+    let csrf = browser.csrf().await;
+
+    let mut form = vec![
+        ("csrf", csrf.as_str()),
+        ("site", SITE),
+        ("reference", "2026-004711"),
+        ("document_kind", "id_card"),
+        ("document_number", "L01X00T47"),
+        ("phone", "0151 2345"),
+        ("birth_date", "31.02.1980"),
+        ("old_document_number", ""),
+        ("language", "de"),
+    ];
+    let refused = browser.post("/staff/register", &form).await;
+    assert_eq!(refused.status, StatusCode::UNPROCESSABLE_ENTITY);
+    for field in ["phone-error", "birth_date-error"] {
+        assert!(refused.body.contains(&format!("id=\"{field}\"")), "{field}: {}", refused.body);
+    }
+    assert!(!refused.body.contains("id=\"reference-error\""));
+    assert!(refused.body.contains("value=\"2026-004711\""), "what was typed stays");
+    assert_eq!(app.db.number("SELECT COUNT(*) FROM pickups").await, 0, "nothing half-registered");
+
+    form[5] = ("phone", "0151 23456703");
+    form[6] = ("birth_date", "12.08.1974");
+    let done = browser.post("/staff/register", &form).await;
+    assert_eq!(done.status, StatusCode::OK, "{}", done.body);
+    assert!(done.body.contains("id=\"register-done\""), "{}", done.body);
+    let again = browser.post("/staff/register", &form).await;
+    assert!(again.body.contains("schon angemeldet"), "a second registration is refused: {}", again.body);
+
+    let load = format!("/staff/boxes/{BOX}/load");
+    let unknown = browser.post(&load, &[("csrf", &csrf), ("number", "C01X00T47")]).await;
+    assert!(unknown.body.contains("id=\"load-error\""), "{}", unknown.body);
+    let opened = browser.post(&load, &[("csrf", &csrf), ("number", "l01x00t47")]).await;
+    assert_eq!(opened.status, StatusCode::OK, "{}", opened.body);
+    assert!(opened.body.contains("id=\"load-opened\"") && opened.body.contains("highlight"), "{}", opened.body);
+    assert!(opened.body.contains("autofocus"), "the scan field is ready for the next document");
+    let twice = browser.post(&load, &[("csrf", &csrf), ("number", "L01X00T47")]).await;
+    assert!(twice.body.contains("id=\"load-error\""), "loaded already: {}", twice.body);
+    let view = browser.get(&format!("/staff/boxes/{BOX}")).await;
+    assert_eq!(view.body.matches("class=\"cell look-open").count(), 1, "the open door shows");
+    let audit = app.service.store().audit_entries(100).await.unwrap();
+    assert!(audit.iter().any(|a| a.actor.starts_with("staff:stf_")), "the clerk is the actor in the audit log");
+    app.stop().await;
+}

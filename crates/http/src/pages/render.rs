@@ -1,0 +1,102 @@
+//! Rendering: texts in the member's language, templates to HTML, outcomes to pages.
+
+use std::sync::Arc;
+
+use abholbox_messages::staff::{StaffLanguage, StaffTexts};
+use abholbox_service::Error;
+use axum::extract::FromRequestParts;
+use axum::http::StatusCode;
+use axum::http::request::Parts;
+use axum::response::{Html, IntoResponse, Response};
+use axum_extra::extract::CookieJar;
+
+use crate::AppState;
+
+/// What the pages share: their texts, and whether cookies may travel only over TLS.
+#[derive(Clone)]
+pub(crate) struct Pages {
+    pub texts: Arc<StaffTexts>,
+    pub secure_cookies: bool,
+}
+
+impl Pages {
+    pub(crate) fn new(secure_cookies: bool) -> Result<Self, abholbox_messages::MessagesError> {
+        Ok(Self { texts: Arc::new(StaffTexts::load()?), secure_cookies })
+    }
+}
+
+pub(crate) const LANGUAGE_COOKIE: &str = "abholbox_lang";
+
+/// The texts in the language the member chose (German unless they chose English).
+#[derive(Clone)]
+pub(crate) struct Tr {
+    texts: Arc<StaffTexts>,
+    pub lang: StaffLanguage,
+}
+
+impl Tr {
+    pub fn t(&self, key: &str) -> String {
+        self.texts.text(self.lang, key, &[])
+    }
+
+    pub fn t1(&self, key: &str, name: &str, value: &str) -> String {
+        self.texts.text(self.lang, key, &[(name, value)])
+    }
+
+    /// The text of a key made of a prefix and a stable code (`look-ready`, `role-clerk`).
+    pub fn tk(&self, prefix: &str, code: &str) -> String {
+        self.t(&format!("{prefix}{code}"))
+    }
+
+    pub fn code(&self) -> &'static str {
+        self.lang.code()
+    }
+
+    /// The message for a refusal: its stable code's text, or a general one.
+    pub fn error(&self, e: &Error) -> String {
+        let key = format!("error-{}", e.code());
+        let text = self.t(&key);
+        if text == key { self.t("error-other") } else { text }
+    }
+}
+
+impl FromRequestParts<AppState> for Tr {
+    type Rejection = std::convert::Infallible;
+
+    async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, Self::Rejection> {
+        let jar = CookieJar::from_headers(&parts.headers);
+        let lang = jar.get(LANGUAGE_COOKIE).and_then(|c| StaffLanguage::parse(c.value())).unwrap_or(StaffLanguage::De);
+        Ok(Self { texts: state.pages.texts.clone(), lang })
+    }
+}
+
+/// A rendered template as an answer; a template that fails to render is a bug, answered 500.
+pub(crate) fn html(status: StatusCode, template: &impl askama::Template) -> Response {
+    match template.render() {
+        Ok(body) => (status, Html(body)).into_response(),
+        Err(e) => {
+            tracing::error!(error = %e, "a page did not render");
+            (StatusCode::INTERNAL_SERVER_ERROR, Html("<!doctype html><title>Fehler</title><p>Interner Fehler.</p>"))
+                .into_response()
+        }
+    }
+}
+
+/// A page that says why something was refused, with the status the API would answer.
+#[derive(askama::Template)]
+#[template(path = "staff/error.html")]
+pub(crate) struct ErrorPage {
+    pub t: Tr,
+    pub bar: Option<super::session::Bar>,
+    pub title: String,
+    pub message: String,
+}
+
+pub(crate) fn refusal(t: &Tr, bar: Option<super::session::Bar>, e: &Error) -> Response {
+    let status = crate::error::status_of(e);
+    if status.is_server_error() {
+        tracing::error!(error = %e, "a staff page failed");
+    }
+    let page = ErrorPage { t: t.clone(), bar, title: t.t("error-title"), message: t.error(e) };
+    html(status, &page)
+}
