@@ -158,3 +158,148 @@ test("refusals: a clerk may not lift a lockout, and no form or call counts witho
   await page.waitForURL(`${demo.staff}/sign-in`);
   await context.close();
 });
+
+/** Registers a pickup through the API (as the registry does), loads it and closes its door. */
+async function readyPickup(reference, phone, birth, old) {
+  const registered = await api(demo.base, "POST", "/api/v1/pickups", demo.integration, {
+    reference, site: "dus-dlz", document_kind: "id_card", document_number: null,
+    phone, birth_date: birth, old_document_number: old, language: "de",
+  });
+  assert.equal(registered.status, 201, JSON.stringify(registered.body));
+  const id = registered.body.id;
+  const deposit = await api(demo.base, "POST", "/api/v1/boxes/dlz-1/deposits", demo.integration, { pickup: id });
+  assert.equal(deposit.status, 201, JSON.stringify(deposit.body));
+  await api(demo.base, "POST", `/api/v1/sim/boxes/dlz-1/compartments/${deposit.body.compartment}/close`, null, {});
+  await until(async () => (await api(demo.base, "GET", `/api/v1/pickups/${id}`, demo.integration)).body.status === "ready", "ready");
+  return { id, compartment: deposit.body.compartment };
+}
+
+async function pins(phone, count) {
+  const to = encodeURIComponent("+49" + phone.replace(/\D/g, "").slice(1));
+  const inbox = await until(async () => {
+    const r = await api(demo.base, "GET", `/api/v1/sim/sms?to=${to}`);
+    return r.body.length >= count ? r.body : null;
+  }, `${count} SMS to ${phone}`);
+  return inbox.map((m) => m.text.match(/PIN (\d+)/)?.[1]).filter(Boolean);
+}
+
+/** A German ID card's MRZ, as the slot's reader sends it. */
+function germanId(number, birth, expiry, surname, given) {
+  const weights = [7, 3, 1];
+  const value = (c) => (c === "<" ? 0 : /\d/.test(c) ? Number(c) : c.charCodeAt(0) - 55);
+  const cd = (s) => String([...s].reduce((sum, c, i) => sum + value(c) * weights[i % 3], 0) % 10);
+  const l1 = ("IDD<<" + number + cd(number)).padEnd(30, "<");
+  const core = birth + cd(birth) + "<" + expiry + cd(expiry) + "D<<" + "<".repeat(11);
+  const composite = l1.slice(5, 30) + core.slice(0, 7) + core.slice(8, 15) + core.slice(18, 29);
+  const l2 = core + cd(composite);
+  const l3 = (surname + "<<" + given).padEnd(30, "<");
+  return [l1, l2, l3].join("\r\n") + "\r\n";
+}
+
+test("a supervisor sends a new PIN after a lost SMS, and two empty the bin with a wrong count", async () => {
+  const lost = await readyPickup("2026-300001", "0151 23456731", "1975-03-03", null);
+  const [oldPin] = await pins("0151 23456731", 1);
+  const context = await browser.newContext();
+  const page = await signIn(context, demo.supervisor);
+  await page.goto(`${demo.staff}/boxes/dlz-1/uncollected`);
+  await page.getByLabel("Vorgangsnummer").fill("2026-300001");
+  await page.getByRole("button", { name: "Suchen" }).click();
+  const row = page.locator(`#found tr[data-reference="2026-300001"]`);
+  await row.getByLabel("Begründung").fill("Bürgerin rief an: SMS gelöscht");
+  await row.getByRole("button", { name: "PIN neu senden" }).click();
+  await page.locator("#work-done").waitFor();
+  await checked(page, "staff-work");
+  const [, newPin] = await pins("0151 23456731", 2);
+  assert.notEqual(newPin, oldPin);
+  const session = (await api(demo.base, "POST", "/api/v1/kiosk/sessions", demo.kiosk)).body.session;
+  await api(demo.base, "POST", `/api/v1/kiosk/sessions/${session}/phone`, demo.kiosk, { phone: "0151 23456731" });
+  const refused = await api(demo.base, "POST", `/api/v1/kiosk/sessions/${session}/pin`, demo.kiosk, { pin: oldPin });
+  assert.equal(refused.status, 422, "the old PIN is refused at the kiosk");
+  assert.equal(refused.body.error.code, "phone_or_pin_wrong");
+  await api(demo.base, "POST", `/api/v1/kiosk/sessions/${session}/cancel`, demo.kiosk);
+
+  // A citizen hands in the old ID card at the slot; the bin has it.
+  const withOld = await readyPickup("2026-300002", "0151 23456732", "1974-08-12", "T22000129");
+  const [pin] = await pins("0151 23456732", 1);
+  const s2 = (await api(demo.base, "POST", "/api/v1/kiosk/sessions", demo.kiosk)).body.session;
+  await api(demo.base, "POST", `/api/v1/kiosk/sessions/${s2}/phone`, demo.kiosk, { phone: "0151 23456732" });
+  assert.equal((await api(demo.base, "POST", `/api/v1/kiosk/sessions/${s2}/pin`, demo.kiosk, { pin })).status, 200);
+  const inserted = await api(demo.base, "POST", "/api/v1/sim/boxes/dlz-1/reader", null,
+    { mrz: germanId("T22000129", "740812", "310101", "MUSTERMANN", "ERIKA") });
+  assert.equal(inserted.status, 202, JSON.stringify(inserted.body));
+  await until(async () => (await api(demo.base, "GET", `/api/v1/kiosk/sessions/${s2}`, demo.kiosk)).body.step === "collect", "the compartment opens");
+  await api(demo.base, "POST", `/api/v1/sim/boxes/dlz-1/compartments/${withOld.compartment}/close`, null, {});
+
+  const clerkContext = await browser.newContext();
+  const clerk = await signIn(clerkContext, demo.clerk);
+  await clerk.goto(`${demo.staff}/boxes/dlz-1/bin`);
+  await clerk.locator("#bin-documents", { hasText: "T22000129" }).waitFor();
+  await checked(clerk, "staff-bin");
+  await clerk.getByLabel("Gezählte Dokumente").fill("2");
+  await clerk.getByLabel("Zweite Person: Anmeldename").fill(demo.supervisor.name);
+  await clerk.getByLabel("Zweite Person: Passwort").fill(demo.supervisor.password);
+  await clerk.getByRole("button", { name: "Leerung vermerken" }).click();
+  await clerk.locator("#record-mismatch").waitFor();
+  assert.match(await clerk.locator("#record-documents").innerText(), /T22000129/);
+  assert.equal(await clerk.locator("#countersigned-by").innerText(), demo.supervisor.name);
+  await checked(clerk, "staff-destruction-record");
+  const pdf = await clerk.request.get(clerk.url() + "/pdf");
+  assert.equal(pdf.headers()["content-type"], "application/pdf");
+  assert.ok((await pdf.body()).subarray(0, 5).equals(Buffer.from("%PDF-")));
+  await page.goto(`${demo.staff}/audit?about=dlz-1`);
+  await page.locator("#audit", { hasText: "bin_emptied_count_mismatch" }).waitFor();
+  await checked(page, "staff-audit");
+  await context.close();
+  await clerkContext.close();
+});
+
+test("an admin opens a second site; its staff see nothing of the first site's box", async () => {
+  const context = await browser.newContext();
+  const page = await signIn(context, demo.admin);
+  const made = await page.evaluate(async () => {
+    const token = document.querySelector('meta[name="csrf-token"]').content;
+    const r = await fetch("/api/v1/admin/sites/dus-bilk", {
+      method: "PUT", headers: { "content-type": "application/json", "x-csrf-token": token },
+      body: JSON.stringify({ name: "Bürgerbüro Bilk", address: "Bachstraße 145", opening_hours: "Mo-Fr 08:00-12:00" }),
+    });
+    return r.status;
+  });
+  assert.equal(made, 200, "an admin's session manages sites through the API too");
+  await page.goto(`${demo.staff}/admin/users`);
+  await page.locator("#new-name").fill("bilk.clerk");
+  await page.locator("#new-sites").fill("dus-bilk");
+  await page.locator("#new-password").fill("Bachstraße hundertfünfundvierzig");
+  await page.getByRole("button", { name: "Anlegen" }).click();
+  await page.locator("#admin-done").waitFor();
+  await checked(page, "staff-admin-users");
+  await page.goto(`${demo.staff}/admin/tokens`);
+  await checked(page, "staff-admin-tokens");
+  await page.goto(`${demo.staff}/admin/sites`);
+  await checked(page, "staff-admin-sites");
+
+  const other = await browser.newContext();
+  const bilk = await signIn(other, { name: "bilk.clerk", password: "Bachstraße hundertfünfundvierzig" });
+  assert.equal(await bilk.locator('a[href="/staff/boxes/dlz-1"]').count(), 0, "the other site's box is not listed");
+  const answer = await bilk.goto(`${demo.staff}/boxes/dlz-1`);
+  assert.equal(answer.status(), 404);
+  await context.close();
+  await other.close();
+});
+
+test("a pickup nobody collected expires and is withdrawn from the lists", async () => {
+  const waiting = await readyPickup("2026-400001", "0151 23456741", "1966-06-06", null);
+  const moved = await api(demo.base, "POST", "/api/v1/sim/clock", null, { advance_seconds: 30 * 24 * 3600 });
+  assert.equal(moved.status, 200, JSON.stringify(moved.body));
+  await until(async () => (await api(demo.base, "GET", `/api/v1/pickups/${waiting.id}`, demo.integration)).body.status === "expired", "expired");
+  const context = await browser.newContext();
+  const page = await signIn(context, demo.clerk);
+  await page.goto(`${demo.staff}/boxes/dlz-1/uncollected`);
+  const row = page.locator(`#to-withdraw tr[data-reference="2026-400001"]`);
+  await row.getByRole("button", { name: "Entnehmen" }).click();
+  await page.locator("#work-done").waitFor();
+  await api(demo.base, "POST", `/api/v1/sim/boxes/dlz-1/compartments/${waiting.compartment}/close`, null, {});
+  await until(async () => (await api(demo.base, "GET", `/api/v1/pickups/${waiting.id}`, demo.integration)).body.status === "withdrawn", "withdrawn");
+  await page.goto(`${demo.staff}/boxes/dlz-1`);
+  await page.locator(`.cell[data-compartment="${waiting.compartment}"][data-look="free"]`).waitFor();
+  await context.close();
+});

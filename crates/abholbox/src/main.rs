@@ -8,7 +8,7 @@ use std::sync::Arc;
 use abholbox::{Application, Config, mrz_cli};
 use abholbox_core::ids::{BoxId, PanelId};
 use abholbox_service::audit::AuditVerdict;
-use abholbox_service::clock::SystemClock;
+use abholbox_service::clock::{DemoClock, SystemClock};
 use abholbox_store::Role;
 use anyhow::{Context, bail};
 use clap::{Args, Parser, Subcommand, ValueEnum};
@@ -419,11 +419,15 @@ async fn demo(port: u16, data_dir: PathBuf, database: Option<String>, hardware: 
         config.database = url;
     }
     config.resolve()?;
-    let app = Application::build_with_simulators(&config, Arc::new(SystemClock), serial_sims).await?;
+    let app = Application::build_with_simulators(&config, Arc::new(DemoClock::default()), serial_sims).await?;
     let addr = app.local_addr()?;
-    let (_, integration) = app.service.create_token(Role::Integration, None, None, "demo").await?;
+    let (_, integration) =
+        app.service.create_token(&abholbox_service::Principal::Host, Role::Integration, None, None, "demo").await?;
     let kiosk_box = BoxId::parse("dlz-1")?;
-    let (panel, kiosk) = app.service.create_token(Role::Kiosk, Some(kiosk_box), None, "demo").await?;
+    let (panel, kiosk) = app
+        .service
+        .create_token(&abholbox_service::Principal::Host, Role::Kiosk, Some(kiosk_box), None, "demo")
+        .await?;
     let base = format!("http://{addr}");
     let sign_ins = demo_staff(&app.service).await?;
     write_demo_env(&data_dir, &base, &integration, &kiosk, &panel.id)?;
@@ -566,7 +570,7 @@ async fn run(cli: Cli) -> anyhow::Result<i32> {
             };
             let box_id = box_id.map(|b| BoxId::parse(&b)).transpose().context("--box")?;
             let panel = panel.map(|p| PanelId::parse(&p)).transpose().context("--panel")?;
-            let created = service.create_token(role, box_id, panel, &label).await;
+            let created = service.create_token(&abholbox_service::Principal::Host, role, box_id, panel, &label).await;
             store.close().await;
             let (record, token) = created?;
             println!("{} token: {token}", role.as_str());
@@ -574,7 +578,7 @@ async fn run(cli: Cli) -> anyhow::Result<i32> {
         }
         Command::Token { command: TokenCommand::Revoke { id, target } } => {
             let (service, store) = offline(&target).await?;
-            let done = service.revoke_token(&id).await;
+            let done = service.revoke_token(&abholbox_service::Principal::Host, &id).await;
             store.close().await;
             done?;
             println!("token {id} is revoked");

@@ -63,7 +63,7 @@ impl Look {
         if door_open {
             return Self::Open;
         }
-        if pickup.is_some_and(|p| p.attention.is_some_and(|a| !a.is_lockout())) {
+        if pickup.is_some_and(|p| p.attention.is_some_and(|a| !a.is_lock())) {
             return Self::Attention;
         }
         if state == CompartmentState::Defective {

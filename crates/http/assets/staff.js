@@ -1,5 +1,8 @@
 // The staff app's little script: the box map refreshes itself, and nothing else needs script.
 "use strict";
+for (const button of document.querySelectorAll("[data-print]")) {
+  button.addEventListener("click", () => window.print());
+}
 (function () {
   const area = document.getElementById("map-area");
   if (!area) return;

@@ -11,11 +11,12 @@
 
 use std::time::Duration;
 
-use abholbox_store::{AuditRecord, Store, StoreError};
+use abholbox_core::staff::StaffAction;
+use abholbox_store::{AuditFilter, AuditRecord, Store, StoreError};
 use tokio::sync::watch;
 
 use crate::secrets::KeyRing;
-use crate::{Error, Result, Service};
+use crate::{Error, Principal, Result, Service};
 
 /// Entries chained per transaction.
 const CHAIN_BATCH: u32 = 500;
@@ -142,5 +143,65 @@ fn broken(keys: &KeyRing, entry: &AuditRecord, position: i64, expected: i64, pre
         Some(link) if keys.audit_links(previous, &entry.canonical(position), link) => None,
         Some(_) => Some("it was altered, moved, or the entry before it was"),
         None => Some("it has a position but no link"),
+    }
+}
+
+/// What a supervisor asks the audit log for.
+#[derive(Debug, Clone, Default)]
+pub struct AuditQuery {
+    /// A box or pickup id.
+    pub mention: Option<String>,
+    /// A staff member's sign-in name, or an actor as recorded (`token:…`, `kiosk:…`).
+    pub actor: Option<String>,
+    /// A day in the installation's time zone.
+    pub day: Option<chrono::NaiveDate>,
+    /// Entries older than this id: the next page.
+    pub before_id: Option<i64>,
+}
+
+/// Entries per page of the audit log view.
+pub const AUDIT_PAGE: u32 = 100;
+
+impl Service {
+    /// The audit log as a supervisor reads it, newest first: read-only for everyone, admins
+    /// included (the store refuses any change to it).
+    pub async fn audit_log(&self, who: &Principal, query: AuditQuery) -> Result<Vec<AuditRecord>> {
+        who.permit(StaffAction::ViewAudit, None)?;
+        let actor = match query.actor.map(|a| a.trim().to_owned()).filter(|a| !a.is_empty()) {
+            Some(a) if !a.contains(':') => {
+                let name = abholbox_core::staff::parse_staff_name(&a).unwrap_or_default();
+                match self.store.staff_by_name(&name).await? {
+                    Some(member) => Some(format!("staff:{}", member.id)),
+                    None => Some(a),
+                }
+            }
+            other => other,
+        };
+        let tz = self.store.sites().await?.first().and_then(|s| s.time_zone.parse::<chrono_tz::Tz>().ok());
+        let tz = tz.unwrap_or(chrono_tz::Europe::Berlin);
+        let midnight = |d: chrono::NaiveDate| {
+            d.and_hms_opt(0, 0, 0)
+                .and_then(|t| t.and_local_timezone(tz).earliest())
+                .map(|t| t.with_timezone(&chrono::Utc))
+        };
+        let (from, until) = match query.day {
+            Some(day) => (midnight(day), day.succ_opt().and_then(midnight)),
+            None => (None, None),
+        };
+        let filter = AuditFilter {
+            mention: query.mention.map(|m| m.trim().to_owned()).filter(|m| !m.is_empty()),
+            actor,
+            from,
+            until,
+            before_id: query.before_id,
+            limit: AUDIT_PAGE,
+        };
+        Ok(self.store.audit_search(&filter).await?)
+    }
+
+    /// Staff names by account id, to show `staff:stf_…` actors by name.
+    pub async fn staff_names(&self, who: &Principal) -> Result<std::collections::HashMap<String, String>> {
+        who.permit(StaffAction::ViewAudit, None)?;
+        Ok(self.store.staff_members().await?.into_iter().map(|s| (s.id, s.name)).collect())
     }
 }

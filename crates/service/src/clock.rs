@@ -7,6 +7,31 @@ use chrono::{DateTime, Duration, Utc};
 
 pub trait Clock: Send + Sync {
     fn now(&self) -> DateTime<Utc>;
+
+    /// Moves the clock forward, if it is one that may be moved (the demo's and the tests'); the
+    /// wall clock answers `false` and stays where it is.
+    fn advance(&self, by: Duration) -> bool {
+        let _ = by;
+        false
+    }
+}
+
+/// The demo's clock: the wall clock plus however far the simulator moved it on, so that a visitor
+/// (or a browser test) sees a pickup expire without waiting ten days. Never moves back.
+#[derive(Debug, Default)]
+pub struct DemoClock(Mutex<Duration>);
+
+impl Clock for DemoClock {
+    fn now(&self) -> DateTime<Utc> {
+        Utc::now() + *self.0.lock().unwrap_or_else(std::sync::PoisonError::into_inner)
+    }
+
+    fn advance(&self, by: Duration) -> bool {
+        if by > Duration::zero() {
+            *self.0.lock().unwrap_or_else(std::sync::PoisonError::into_inner) += by;
+        }
+        true
+    }
 }
 
 /// The wall clock, for production and the demo.
@@ -41,5 +66,10 @@ impl ManualClock {
 impl Clock for ManualClock {
     fn now(&self) -> DateTime<Utc> {
         *self.0.lock().unwrap_or_else(std::sync::PoisonError::into_inner)
+    }
+
+    fn advance(&self, by: Duration) -> bool {
+        ManualClock::advance(self, by);
+        true
     }
 }

@@ -12,6 +12,7 @@
 
 pub mod alarms;
 pub mod audit;
+pub mod bin;
 pub mod box_events;
 pub mod clock;
 pub mod deposits;

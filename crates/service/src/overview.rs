@@ -4,8 +4,9 @@
 
 use std::collections::{BTreeMap, HashMap};
 
-use abholbox_core::ids::{BoxId, PickupId};
+use abholbox_core::ids::{BoxId, PickupId, SiteId};
 use abholbox_core::overview::{Look, PickupFacts};
+use abholbox_core::pickup::PickupStatus;
 use abholbox_core::staff::StaffAction;
 use abholbox_store::{BoxRecord, BoxSummary, CompartmentRecord, PickupRecord};
 
@@ -76,5 +77,48 @@ impl Service {
             })
             .collect();
         Ok(BoxOverview { record, compartments, counts })
+    }
+}
+
+/// What staff must do at a box: documents to take out, and pickups someone must look at.
+#[derive(Debug, Clone, Default)]
+pub struct BoxWork {
+    /// Expired or called off, the document still in its compartment: oldest deadline first.
+    pub to_withdraw: Vec<PickupRecord>,
+    /// Locked after wrong tries, or flagged (door left open, compartment did not open, hand-over
+    /// unconfirmed, SMS not deliverable ...).
+    pub flagged: Vec<PickupRecord>,
+}
+
+impl Service {
+    /// The lists staff work from each morning, for one box of their sites.
+    pub async fn box_work(&self, who: &Principal, box_id: &BoxId) -> Result<BoxWork> {
+        let site = self.site_of_box(box_id).await?;
+        if !who.sees(&site) {
+            return Err(Error::NotFound("box"));
+        }
+        who.permit(StaffAction::ViewBox, Some(&site))?;
+        let mut work = BoxWork::default();
+        for p in self.store.pickups_in_box(box_id).await? {
+            if matches!(p.status, PickupStatus::Expired | PickupStatus::Cancelled) {
+                work.to_withdraw.push(p);
+            } else if p.locked || p.attention.is_some() {
+                work.flagged.push(p);
+            }
+        }
+        work.to_withdraw.sort_by_key(|p| (p.deadline, p.compartment));
+        work.flagged.sort_by_key(|p| (p.updated_at, p.compartment));
+        Ok(work)
+    }
+
+    /// A pickup of `who`'s sites by its case reference, as a supervisor finds it when a citizen
+    /// calls about a lost SMS.
+    pub async fn find_pickup(&self, who: &Principal, site: &SiteId, reference: &str) -> Result<PickupRecord> {
+        who.permit(StaffAction::ViewBox, Some(site)).map_err(|_| Error::NotFound("pickup"))?;
+        let reference = crate::pickups::parse_reference(reference)?;
+        let mut tx = self.store.begin().await?;
+        let found = tx.pickup_by_reference(site, &reference).await?;
+        tx.commit().await?;
+        found.ok_or(Error::NotFound("pickup"))
     }
 }

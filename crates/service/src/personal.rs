@@ -57,6 +57,12 @@ impl Service {
         self.open(SealedTable::Outbox, &message.pickup, &message.sealed)
     }
 
+    /// An old document's number, for the bin's list and the destruction record.
+    pub(crate) fn open_old_document(&self, item: &abholbox_store::BinItem) -> Result<String> {
+        let fields: OldDocumentFields = self.open(SealedTable::OldDocuments, &item.pickup, &item.sealed)?;
+        Ok(fields.document_number)
+    }
+
     pub(crate) fn seal_old_document(&self, pickup: &PickupId, number: &str) -> Result<Sealed> {
         self.seal(SealedTable::OldDocuments, pickup, &OldDocumentFields { document_number: number.to_owned() })
     }

@@ -146,6 +146,12 @@ impl Service {
         self.with_reason(who, StaffAction::LiftLockout, id, PickupEvent::Unlocked, reason).await
     }
 
+    /// Sends a new PIN after the citizen lost the SMS; the old one stops working at once. Staff never
+    /// see the PIN: it goes out by SMS like the first.
+    pub async fn send_new_pin(&self, who: &Principal, id: &PickupId, reason: &str) -> Result<PickupRecord> {
+        self.with_reason(who, StaffAction::ReissuePin, id, PickupEvent::PinReissued, reason).await
+    }
+
     /// Gives a claimed document back to its pickup after a supervisor found it still in its
     /// compartment (the door never opened, or the service stopped mid-hand-over). The claim is never
     /// released by itself, because only a look into the compartment tells whether it was taken.

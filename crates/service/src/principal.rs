@@ -63,6 +63,13 @@ impl Principal {
 }
 
 impl Service {
+    /// The time zone of the site a box stands at, for showing times as its staff read them.
+    pub async fn time_zone_of_box(&self, box_id: &BoxId) -> Result<chrono_tz::Tz> {
+        let site = self.site_of_box(box_id).await?;
+        let record = self.store.sites().await?.into_iter().find(|s| s.id == site).ok_or(Error::NotFound("site"))?;
+        Ok(record.time_zone.parse().unwrap_or(chrono_tz::Europe::Berlin))
+    }
+
     /// The site a box stands at, which decides whose staff may work it.
     pub(crate) async fn site_of_box(&self, box_id: &BoxId) -> Result<SiteId> {
         let boxes = self.store.boxes().await?;

@@ -124,6 +124,56 @@ impl Service {
         Ok(record)
     }
 
+    /// Every staff account, for the admin page.
+    pub async fn staff_accounts(&self, who: &Principal) -> Result<Vec<StaffRecord>> {
+        who.permit(StaffAction::ManageStaff, None)?;
+        Ok(self.store.staff_members().await?)
+    }
+
+    /// Changes an account's role and sites, or disables it (its sessions end at once) or enables it
+    /// again. Nobody changes their own account here, so that no admin locks the last admin out.
+    pub async fn change_staff(
+        &self,
+        who: &Principal,
+        name: &str,
+        role: StaffRole,
+        sites: Vec<SiteId>,
+        disabled: bool,
+    ) -> Result<StaffRecord> {
+        who.permit(StaffAction::ManageStaff, None)?;
+        let name = parse_staff_name(name).map_err(|e| Error::Invalid { field: "name", message: e.to_string() })?;
+        let account = self.store.staff_by_name(&name).await?.ok_or(Error::NotFound("staff member"))?;
+        if matches!(who, Principal::Staff(me) if me.id == account.id) {
+            return Err(Error::Invalid {
+                field: "name",
+                message: "your own account is changed by another admin".into(),
+            });
+        }
+        let now = self.clock.now();
+        let disabled_at = if disabled { Some(account.disabled_at.unwrap_or(now)) } else { None };
+        let mut tx = self.store.begin().await?;
+        for site in &sites {
+            if tx.site(site).await?.is_none() {
+                return Err(Error::Unknown { field: "site" });
+            }
+        }
+        tx.update_staff(&account.id, role, &sites, disabled_at).await?;
+        tx.append_audit(&NewAuditEntry {
+            at: now,
+            actor: who.actor().to_string(),
+            action: "staff_changed",
+            object: format!("staff:{}", account.id),
+            detail: json!({
+                "role": role.as_str(),
+                "sites": sites.iter().map(SiteId::as_str).collect::<Vec<_>>(),
+                "disabled": disabled,
+            }),
+        })
+        .await?;
+        tx.commit().await?;
+        Ok(StaffRecord { role, sites, disabled_at, ..account })
+    }
+
     /// Gives an account a new password (an admin's reset, or the demo's fresh sign-ins): its
     /// failures are forgotten and its sessions end.
     pub async fn reset_staff_password(&self, who: &Principal, name: &str, password: String) -> Result<()> {

@@ -10,6 +10,8 @@ use abholbox_core::kiosk::SessionEvent;
 
 use crate::kiosk::save;
 use crate::secrets::{new_token, token_hash};
+use abholbox_core::staff::StaffAction;
+
 use crate::{Error, Result, Service};
 
 pub use crate::principal::Principal;
@@ -19,11 +21,13 @@ impl Service {
     /// named panel of its box, or the box's first panel.
     pub async fn create_token(
         &self,
+        who: &Principal,
         role: Role,
         box_id: Option<BoxId>,
         panel: Option<PanelId>,
         label: &str,
     ) -> Result<(TokenRecord, String)> {
+        who.permit(StaffAction::ManageTokens, None)?;
         let mut tx = self.store.begin().await?;
         let panel = match (role, &box_id, panel) {
             (Role::Kiosk, Some(b), panel) => {
@@ -70,7 +74,8 @@ impl Service {
 
     /// Revokes a token at once, e.g. for a stolen kiosk PC. A kiosk token's sessions that have not
     /// opened a compartment end with it, so that its panel's slot no longer feeds them.
-    pub async fn revoke_token(&self, id: &str) -> Result<()> {
+    pub async fn revoke_token(&self, who: &Principal, id: &str) -> Result<()> {
+        who.permit(StaffAction::ManageTokens, None)?;
         let now = self.clock.now();
         let record = self.store.token(id).await?;
         let mut tx = self.store.begin().await?;

@@ -296,6 +296,69 @@ impl Store for PostgresStore {
         rows.iter().map(map_pickup).collect()
     }
 
+    async fn bin_contents(&self, box_id: &BoxId) -> Result<Vec<abholbox_store::BinItem>> {
+        let rows =
+            sqlx::query("SELECT * FROM old_documents WHERE box_id = $1 AND emptied_at IS NULL ORDER BY taken_at, id")
+                .bind(box_id.as_str())
+                .fetch_all(&self.pool)
+                .await
+                .map_err(read_err)?;
+        rows.iter().map(crate::rows::map_bin_item).collect()
+    }
+
+    async fn bin_emptying(
+        &self,
+        id: i64,
+    ) -> Result<Option<(abholbox_store::BinEmptyingRecord, Vec<abholbox_store::BinItem>)>> {
+        let Some(row) = sqlx::query("SELECT * FROM bin_emptyings WHERE id = $1")
+            .bind(id)
+            .fetch_optional(&self.pool)
+            .await
+            .map_err(read_err)?
+        else {
+            return Ok(None);
+        };
+        let items = sqlx::query("SELECT * FROM old_documents WHERE emptying_id = $1 ORDER BY taken_at, id")
+            .bind(id)
+            .fetch_all(&self.pool)
+            .await
+            .map_err(read_err)?;
+        let items = items.iter().map(crate::rows::map_bin_item).collect::<Result<Vec<_>>>()?;
+        Ok(Some((crate::rows::map_bin_emptying(&row)?, items)))
+    }
+
+    async fn bin_emptyings(&self, box_id: &BoxId, limit: u32) -> Result<Vec<abholbox_store::BinEmptyingRecord>> {
+        let rows = sqlx::query("SELECT * FROM bin_emptyings WHERE box_id = $1 ORDER BY id DESC LIMIT $2")
+            .bind(box_id.as_str())
+            .bind(i64::from(limit))
+            .fetch_all(&self.pool)
+            .await
+            .map_err(read_err)?;
+        rows.iter().map(crate::rows::map_bin_emptying).collect()
+    }
+
+    async fn tokens(&self) -> Result<Vec<abholbox_store::TokenRecord>> {
+        let rows = sqlx::query("SELECT * FROM api_tokens ORDER BY created_at DESC, id")
+            .fetch_all(&self.pool)
+            .await
+            .map_err(read_err)?;
+        rows.iter().map(map_token).collect()
+    }
+
+    async fn staff_members(&self) -> Result<Vec<abholbox_store::StaffRecord>> {
+        let rows = sqlx::query("SELECT * FROM staff ORDER BY name").fetch_all(&self.pool).await.map_err(read_err)?;
+        rows.iter().map(crate::rows::map_staff).collect()
+    }
+
+    async fn staff_by_id(&self, id: &str) -> Result<Option<abholbox_store::StaffRecord>> {
+        let row = sqlx::query("SELECT * FROM staff WHERE id = $1")
+            .bind(id)
+            .fetch_optional(&self.pool)
+            .await
+            .map_err(read_err)?;
+        row.as_ref().map(crate::rows::map_staff).transpose()
+    }
+
     async fn session(&self, id: &SessionId) -> Result<Option<SessionRecord>> {
         let row = sqlx::query("SELECT * FROM kiosk_sessions WHERE id = $1")
             .bind(id.as_str())
@@ -373,6 +436,27 @@ impl Store for PostgresStore {
             .fetch_all(&self.pool)
             .await
             .map_err(read_err)?;
+        rows.iter().map(map_audit).collect()
+    }
+
+    async fn audit_search(&self, f: &abholbox_store::AuditFilter) -> Result<Vec<AuditRecord>> {
+        let rows = sqlx::query(
+            r#"SELECT * FROM audit_log
+             WHERE ($1::text IS NULL OR object = $1 OR object = 'box:' || $1 OR actor = 'box:' || $1
+                    OR actor LIKE 'kiosk:' || $1 || ':%' OR strpos(detail::text, '"' || $1 || '"') > 0)
+               AND ($2::text IS NULL OR actor = $2) AND ($3::timestamptz IS NULL OR at >= $3)
+               AND ($4::timestamptz IS NULL OR at < $4) AND ($5::bigint IS NULL OR id < $5)
+             ORDER BY id DESC LIMIT $6"#,
+        )
+        .bind(f.mention.as_deref())
+        .bind(f.actor.as_deref())
+        .bind(f.from)
+        .bind(f.until)
+        .bind(f.before_id)
+        .bind(i64::from(f.limit))
+        .fetch_all(&self.pool)
+        .await
+        .map_err(read_err)?;
         rows.iter().map(map_audit).collect()
     }
 

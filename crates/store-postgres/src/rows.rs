@@ -391,6 +391,27 @@ pub(crate) fn map_staff_session(row: &PgRow) -> R<(abholbox_store::StaffSessionR
     Ok((session, map_staff(row)?))
 }
 
+pub(crate) fn map_bin_item(row: &PgRow) -> R<abholbox_store::BinItem> {
+    Ok(abholbox_store::BinItem {
+        id: i(row, "id")?,
+        pickup: parsed(row, "pickup_id", |v| PickupId::parse(v).ok())?,
+        sealed: old_document_sealed(row)?,
+        taken_at: t(row, "taken_at")?,
+    })
+}
+
+pub(crate) fn map_bin_emptying(row: &PgRow) -> R<abholbox_store::BinEmptyingRecord> {
+    Ok(abholbox_store::BinEmptyingRecord {
+        id: i(row, "id")?,
+        box_id: parsed(row, "box_id", |v| BoxId::parse(v).ok())?,
+        emptied_at: t(row, "emptied_at")?,
+        emptied_by: s(row, "emptied_by")?,
+        countersigned_by: s(row, "countersigned_by")?,
+        counted: u(row, "counted")?,
+        expected: u(row, "expected")?,
+    })
+}
+
 pub(crate) fn map_staff(row: &PgRow) -> R<StaffRecord> {
     let sites = s(row, "sites")?
         .split_whitespace()

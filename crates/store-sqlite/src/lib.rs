@@ -353,6 +353,66 @@ impl Store for SqliteStore {
         rows.iter().map(map_pickup).collect()
     }
 
+    async fn bin_contents(&self, box_id: &BoxId) -> Result<Vec<abholbox_store::BinItem>> {
+        let rows =
+            sqlx::query("SELECT * FROM old_documents WHERE box_id = ? AND emptied_at IS NULL ORDER BY taken_at, id")
+                .bind(box_id.as_str())
+                .fetch_all(&self.pool)
+                .await
+                .map_err(db)?;
+        rows.iter().map(crate::rows::map_bin_item).collect()
+    }
+
+    async fn bin_emptying(
+        &self,
+        id: i64,
+    ) -> Result<Option<(abholbox_store::BinEmptyingRecord, Vec<abholbox_store::BinItem>)>> {
+        let Some(row) = sqlx::query("SELECT * FROM bin_emptyings WHERE id = ?")
+            .bind(id)
+            .fetch_optional(&self.pool)
+            .await
+            .map_err(db)?
+        else {
+            return Ok(None);
+        };
+        let items = sqlx::query("SELECT * FROM old_documents WHERE emptying_id = ? ORDER BY taken_at, id")
+            .bind(id)
+            .fetch_all(&self.pool)
+            .await
+            .map_err(db)?;
+        let items = items.iter().map(crate::rows::map_bin_item).collect::<Result<Vec<_>>>()?;
+        Ok(Some((crate::rows::map_bin_emptying(&row)?, items)))
+    }
+
+    async fn bin_emptyings(&self, box_id: &BoxId, limit: u32) -> Result<Vec<abholbox_store::BinEmptyingRecord>> {
+        let rows = sqlx::query("SELECT * FROM bin_emptyings WHERE box_id = ? ORDER BY id DESC LIMIT ?")
+            .bind(box_id.as_str())
+            .bind(i64::from(limit))
+            .fetch_all(&self.pool)
+            .await
+            .map_err(db)?;
+        rows.iter().map(crate::rows::map_bin_emptying).collect()
+    }
+
+    async fn tokens(&self) -> Result<Vec<TokenRecord>> {
+        let rows = sqlx::query("SELECT * FROM api_tokens ORDER BY created_at DESC, id")
+            .fetch_all(&self.pool)
+            .await
+            .map_err(db)?;
+        rows.iter().map(map_token).collect()
+    }
+
+    async fn staff_members(&self) -> Result<Vec<abholbox_store::StaffRecord>> {
+        let rows = sqlx::query("SELECT * FROM staff ORDER BY name").fetch_all(&self.pool).await.map_err(db)?;
+        rows.iter().map(crate::rows::map_staff).collect()
+    }
+
+    async fn staff_by_id(&self, id: &str) -> Result<Option<abholbox_store::StaffRecord>> {
+        let row =
+            sqlx::query("SELECT * FROM staff WHERE id = ?").bind(id).fetch_optional(&self.pool).await.map_err(db)?;
+        row.as_ref().map(crate::rows::map_staff).transpose()
+    }
+
     async fn session(&self, id: &SessionId) -> Result<Option<SessionRecord>> {
         let row = sqlx::query("SELECT * FROM kiosk_sessions WHERE id = ?")
             .bind(id.as_str())
@@ -430,6 +490,27 @@ impl Store for SqliteStore {
             .fetch_all(&self.pool)
             .await
             .map_err(db)?;
+        rows.iter().map(map_audit).collect()
+    }
+
+    async fn audit_search(&self, f: &abholbox_store::AuditFilter) -> Result<Vec<AuditRecord>> {
+        let rows = sqlx::query(
+            r#"SELECT * FROM audit_log
+             WHERE (?1 IS NULL OR object = ?1 OR object = 'box:' || ?1 OR actor = 'box:' || ?1
+                    OR actor LIKE 'kiosk:' || ?1 || ':%' OR instr(detail, '"' || ?1 || '"') > 0)
+               AND (?2 IS NULL OR actor = ?2) AND (?3 IS NULL OR at >= ?3) AND (?4 IS NULL OR at < ?4)
+               AND (?5 IS NULL OR id < ?5)
+             ORDER BY id DESC LIMIT ?6"#,
+        )
+        .bind(f.mention.as_deref())
+        .bind(f.actor.as_deref())
+        .bind(f.from.map(crate::time::ts))
+        .bind(f.until.map(crate::time::ts))
+        .bind(f.before_id)
+        .bind(i64::from(f.limit))
+        .fetch_all(&self.pool)
+        .await
+        .map_err(db)?;
         rows.iter().map(map_audit).collect()
     }
 

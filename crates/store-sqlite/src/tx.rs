@@ -280,6 +280,78 @@ impl Tx for SqliteTx {
         Ok(done.rows_affected() == 1)
     }
 
+    async fn update_staff(
+        &mut self,
+        id: &str,
+        role: abholbox_core::staff::StaffRole,
+        sites: &[SiteId],
+        disabled_at: Option<DateTime<Utc>>,
+    ) -> Result<bool> {
+        let sites = sites.iter().map(SiteId::as_str).collect::<Vec<_>>().join(" ");
+        let done = sqlx::query("UPDATE staff SET role = ?, sites = ?, disabled_at = ? WHERE id = ?")
+            .bind(role.as_str())
+            .bind(sites)
+            .bind(disabled_at.map(ts))
+            .bind(id)
+            .execute(&mut *self.tx)
+            .await
+            .map_err(db)?;
+        if disabled_at.is_some() {
+            sqlx::query("DELETE FROM staff_sessions WHERE staff_id = ?")
+                .bind(id)
+                .execute(&mut *self.tx)
+                .await
+                .map_err(db)?;
+        }
+        Ok(done.rows_affected() == 1)
+    }
+
+    async fn record_bin_emptying(
+        &mut self,
+        e: &abholbox_store::NewBinEmptying,
+    ) -> Result<abholbox_store::BinEmptyingRecord> {
+        let id: i64 = sqlx::query(
+            "INSERT INTO bin_emptyings (box_id, emptied_at, emptied_by, countersigned_by, counted, expected)
+             VALUES (?, ?, ?, ?, ?, 0) RETURNING id",
+        )
+        .bind(e.box_id.as_str())
+        .bind(ts(e.at))
+        .bind(&e.emptied_by)
+        .bind(&e.countersigned_by)
+        .bind(i64::from(e.counted))
+        .fetch_one(&mut *self.tx)
+        .await
+        .map_err(db)?
+        .try_get("id")
+        .map_err(db)?;
+        let taken = sqlx::query(
+            "UPDATE old_documents SET emptied_at = ?, emptying_id = ? WHERE box_id = ? AND emptied_at IS NULL",
+        )
+        .bind(ts(e.at))
+        .bind(id)
+        .bind(e.box_id.as_str())
+        .execute(&mut *self.tx)
+        .await
+        .map_err(db)?
+        .rows_affected();
+        let expected = u32::try_from(taken).unwrap_or(u32::MAX);
+        sqlx::query("UPDATE bin_emptyings SET expected = ? WHERE id = ?")
+            .bind(i64::from(expected))
+            .bind(id)
+            .execute(&mut *self.tx)
+            .await
+            .map_err(db)?;
+        Ok(abholbox_store::BinEmptyingRecord {
+            id,
+            box_id: e.box_id.clone(),
+            emptied_at: e.at,
+            emptied_by: e.emptied_by.clone(),
+            countersigned_by: e.countersigned_by.clone(),
+            counted: e.counted,
+            expected,
+        })
+    }
+
     async fn insert_staff_session(&mut self, session: &abholbox_store::StaffSessionRecord) -> Result<()> {
         sqlx::query("INSERT INTO staff_sessions (id, staff_id, created_at, last_seen_at) VALUES (?, ?, ?, ?)")
             .bind(session.id.as_slice())
@@ -587,7 +659,8 @@ impl Tx for SqliteTx {
         for sql in [
             "DELETE FROM events WHERE pickup_id IN (SELECT id FROM pickups WHERE status IN ('collected', 'withdrawn', 'cancelled') AND updated_at < ?1 ORDER BY updated_at, id LIMIT ?2)",
             "DELETE FROM outbox WHERE pickup_id IN (SELECT id FROM pickups WHERE status IN ('collected', 'withdrawn', 'cancelled') AND updated_at < ?1 ORDER BY updated_at, id LIMIT ?2)",
-            "DELETE FROM old_documents WHERE pickup_id IN (SELECT id FROM pickups WHERE status IN ('collected', 'withdrawn', 'cancelled') AND updated_at < ?1 ORDER BY updated_at, id LIMIT ?2)",
+            // An old document stays until its bin was emptied (its number is on the destruction record).
+            "DELETE FROM old_documents WHERE id IN (SELECT id FROM old_documents WHERE emptied_at IS NOT NULL AND emptied_at < ?1 ORDER BY id LIMIT ?2)",
             "DELETE FROM pickups WHERE id IN (SELECT id FROM pickups WHERE status IN ('collected', 'withdrawn', 'cancelled') AND updated_at < ?1 ORDER BY updated_at, id LIMIT ?2)",
         ] {
             let done = sqlx::query(sql)

@@ -66,6 +66,18 @@ pub trait Store: Send + Sync + 'static {
     async fn pickup(&self, id: &PickupId) -> Result<Option<PickupRecord>>;
     /// The pickups whose document is in one of the box's compartments or on its way in.
     async fn pickups_in_box(&self, box_id: &BoxId) -> Result<Vec<PickupRecord>>;
+    /// The old documents in a box's bin since its last emptying, oldest first.
+    async fn bin_contents(&self, box_id: &BoxId) -> Result<Vec<BinItem>>;
+    /// An emptying with the documents it took out (those retention has not removed yet).
+    async fn bin_emptying(&self, id: i64) -> Result<Option<(BinEmptyingRecord, Vec<BinItem>)>>;
+    /// A box's emptyings, newest first.
+    async fn bin_emptyings(&self, box_id: &BoxId, limit: u32) -> Result<Vec<BinEmptyingRecord>>;
+    /// Every token ever made, newest first (hashes included; never shown).
+    async fn tokens(&self) -> Result<Vec<TokenRecord>>;
+    /// Every staff account, by name.
+    async fn staff_members(&self) -> Result<Vec<StaffRecord>>;
+    /// A staff account by id.
+    async fn staff_by_id(&self, id: &str) -> Result<Option<StaffRecord>>;
     async fn session(&self, id: &SessionId) -> Result<Option<SessionRecord>>;
     async fn token_by_hash(&self, hash: &[u8]) -> Result<Option<TokenRecord>>;
     /// A staff member by sign-in name (lower case).
@@ -77,6 +89,8 @@ pub trait Store: Send + Sync + 'static {
     /// One pickup's history, oldest first.
     async fn events_of_pickup(&self, pickup: &PickupId) -> Result<Vec<EventRecord>>;
     async fn audit_entries(&self, limit: u32) -> Result<Vec<AuditRecord>>;
+    /// Audit entries by filter, newest first.
+    async fn audit_search(&self, filter: &AuditFilter) -> Result<Vec<AuditRecord>>;
     /// Chained audit entries after `position`, in chain order: what `abholbox audit verify` reads.
     async fn audit_chain(&self, after_position: i64, limit: u32) -> Result<Vec<AuditRecord>>;
     /// How many audit entries are not chained yet.
@@ -151,6 +165,17 @@ pub trait Tx: Send {
     async fn clear_sign_in_failures(&mut self, id: &str) -> Result<()>;
     /// Sets a new password hash and ends the account's sessions; returns whether the account exists.
     async fn set_staff_password(&mut self, id: &str, password_hash: &str) -> Result<bool>;
+    /// Changes an account's role, sites and whether it is disabled; a disabled account's sessions
+    /// end. Returns whether the account exists.
+    async fn update_staff(
+        &mut self,
+        id: &str,
+        role: abholbox_core::staff::StaffRole,
+        sites: &[SiteId],
+        disabled_at: Option<DateTime<Utc>>,
+    ) -> Result<bool>;
+    /// Records an emptying: every old document in the box's bin now is marked as taken out by it.
+    async fn record_bin_emptying(&mut self, emptying: &NewBinEmptying) -> Result<BinEmptyingRecord>;
     async fn insert_staff_session(&mut self, session: &StaffSessionRecord) -> Result<()>;
     /// Records that a session was used at `at`.
     async fn touch_staff_session(&mut self, id: &[u8], at: DateTime<Utc>) -> Result<()>;

@@ -327,6 +327,59 @@ pub struct TokenRecord {
     pub revoked_at: Option<DateTime<Utc>>,
 }
 
+/// What the audit log view asks for; every part is optional, newest entries first.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct AuditFilter {
+    /// A box or pickup id: entries about it, or by its kiosks and hardware.
+    pub mention: Option<String>,
+    /// The actor exactly as recorded (`staff:stf_…`, `token:…`, `kiosk:…`).
+    pub actor: Option<String>,
+    pub from: Option<DateTime<Utc>>,
+    pub until: Option<DateTime<Utc>>,
+    /// Entries older than this id (the next page).
+    pub before_id: Option<i64>,
+    pub limit: u32,
+}
+
+/// An old document in a box's bin, its number sealed ([`OldDocumentFields`]).
+#[derive(Clone, PartialEq, Eq)]
+pub struct BinItem {
+    pub id: i64,
+    pub pickup: PickupId,
+    pub sealed: Sealed,
+    pub taken_at: DateTime<Utc>,
+}
+
+impl std::fmt::Debug for BinItem {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "BinItem({}, {}, [redacted])", self.id, self.pickup)
+    }
+}
+
+/// An emptying of a box's bin as it is to be recorded.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct NewBinEmptying {
+    pub box_id: BoxId,
+    pub at: DateTime<Utc>,
+    /// Staff account ids.
+    pub emptied_by: String,
+    pub countersigned_by: String,
+    /// What the two counted in the bin.
+    pub counted: u32,
+}
+
+/// A recorded emptying: the destruction record's head. `expected` is what the box had taken in.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct BinEmptyingRecord {
+    pub id: i64,
+    pub box_id: BoxId,
+    pub emptied_at: DateTime<Utc>,
+    pub emptied_by: String,
+    pub countersigned_by: String,
+    pub counted: u32,
+    pub expected: u32,
+}
+
 /// A signed-in staff member's session. Only the hash of the cookie's secret is kept.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct StaffSessionRecord {

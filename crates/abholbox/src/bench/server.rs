@@ -97,14 +97,22 @@ pub fn configure(dir: &Path, database: Option<&str>, kiosks: u32) -> anyhow::Res
 pub async fn tokens(config: &Config, kiosks: u32) -> anyhow::Result<Plan> {
     let (service, store) = crate::offline_service(config, true).await?;
     let made = async {
-        let integration = service.create_token(Role::Integration, None, None, "bench").await?;
-        let admin = service.create_token(Role::Admin, None, None, "bench").await?;
+        let integration =
+            service.create_token(&abholbox_service::Principal::Host, Role::Integration, None, None, "bench").await?;
+        let admin = service.create_token(&abholbox_service::Principal::Host, Role::Admin, None, None, "bench").await?;
         let mut panels = Vec::new();
         for k in 0..kiosks {
             let box_id = format!("bench-{}", k / PANELS_PER_BOX + 1);
             let panel = PanelId::parse(&format!("panel-{}", k % PANELS_PER_BOX + 1))?;
-            let (record, token) =
-                service.create_token(Role::Kiosk, Some(BoxId::parse(&box_id)?), Some(panel), "bench").await?;
+            let (record, token) = service
+                .create_token(
+                    &abholbox_service::Principal::Host,
+                    Role::Kiosk,
+                    Some(BoxId::parse(&box_id)?),
+                    Some(panel),
+                    "bench",
+                )
+                .await?;
             panels.push(Panel { token, id: record.id, box_id });
         }
         let mut token_ids: Vec<String> = panels.iter().map(|p| p.id.clone()).collect();
@@ -128,7 +136,7 @@ pub async fn revoke(config: &Config, plan: &Plan) -> anyhow::Result<()> {
     let (service, store) = crate::offline_service(config, false).await?;
     let mut revoked = Ok(());
     for id in &plan.token_ids {
-        if let Err(e) = service.revoke_token(id).await {
+        if let Err(e) = service.revoke_token(&abholbox_service::Principal::Host, id).await {
             revoked = Err(e);
         }
     }

@@ -76,7 +76,8 @@ pub async fn run(args: SmsBenchArgs) -> anyhow::Result<i32> {
     let app = Application::build(&config, clock.clone()).await?;
     let service = app.service.clone();
     let base = format!("http://{}", app.local_addr()?);
-    let (_, token) = service.create_token(Role::Integration, None, None, "bench sms").await?;
+    let (_, token) =
+        service.create_token(&abholbox_service::Principal::Host, Role::Integration, None, None, "bench sms").await?;
     let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
     let server = tokio::spawn(app.run(async move {
         let _ = stopped.await;

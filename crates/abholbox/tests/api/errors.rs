@@ -22,13 +22,16 @@ async fn tokens_are_checked_and_roles_kept_apart() {
     let (status, body) = app.post("/api/v1/kiosk/sessions", Some(&app.integration), json!({})).await;
     assert_eq!((status, code(&body)), (StatusCode::FORBIDDEN, "forbidden"));
 
-    let (record, token) =
-        app.service.create_token(abholbox_store::Role::Integration, None, None, "spare").await.unwrap();
+    let (record, token) = app
+        .service
+        .create_token(&abholbox_service::Principal::Host, abholbox_store::Role::Integration, None, None, "spare")
+        .await
+        .unwrap();
     assert_eq!(app.get("/api/v1/sites", Some(&token)).await.0, StatusCode::OK);
-    app.service.revoke_token(&record.id).await.unwrap();
+    app.service.revoke_token(&abholbox_service::Principal::Host, &record.id).await.unwrap();
     let (status, body) = app.get("/api/v1/sites", Some(&token)).await;
     assert_eq!((status, code(&body)), (StatusCode::UNAUTHORIZED, "unauthorized"), "a revoked token is refused at once");
-    assert!(app.service.revoke_token(&record.id).await.is_err(), "revoked once");
+    assert!(app.service.revoke_token(&abholbox_service::Principal::Host, &record.id).await.is_err(), "revoked once");
     assert_eq!(app.get("/api/v1/sites", Some(&app.integration)).await.0, StatusCode::OK, "other tokens still work");
     app.stop().await;
 }

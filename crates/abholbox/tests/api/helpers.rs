@@ -194,14 +194,28 @@ impl TestApp {
         let app = Application::build_with_simulators(&config, clock.clone(), sims).await.expect("application builds");
         let addr = app.local_addr().expect("bound");
         let scheme = if app.serves_tls() { "https" } else { "http" };
-        let (_, integration) = app.service.create_token(Role::Integration, None, None, "test").await.expect("token");
-        let (_, admin) = app.service.create_token(Role::Admin, None, None, "test").await.expect("token");
+        let (_, integration) = app
+            .service
+            .create_token(&abholbox_service::Principal::Host, Role::Integration, None, None, "test")
+            .await
+            .expect("token");
+        let (_, admin) = app
+            .service
+            .create_token(&abholbox_service::Principal::Host, Role::Admin, None, None, "test")
+            .await
+            .expect("token");
         let kiosk_box = BoxId::parse(&config.boxes[0].id).expect("box id");
         let panel = |p: &str| Some(PanelId::parse(p).expect("panel id"));
-        let (a, kiosk) =
-            app.service.create_token(Role::Kiosk, Some(kiosk_box.clone()), panel("a"), "test").await.expect("token");
-        let (b, kiosk2) =
-            app.service.create_token(Role::Kiosk, Some(kiosk_box), panel("b"), "test").await.expect("token");
+        let (a, kiosk) = app
+            .service
+            .create_token(&abholbox_service::Principal::Host, Role::Kiosk, Some(kiosk_box.clone()), panel("a"), "test")
+            .await
+            .expect("token");
+        let (b, kiosk2) = app
+            .service
+            .create_token(&abholbox_service::Principal::Host, Role::Kiosk, Some(kiosk_box), panel("b"), "test")
+            .await
+            .expect("token");
         let service = app.service.clone();
         let (stop, stopped) = oneshot::channel::<()>();
         let server = tokio::spawn(async move {

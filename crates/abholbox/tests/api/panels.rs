@@ -73,8 +73,11 @@ async fn a_new_session_on_a_panel_ends_the_one_left_there_whichever_token_starte
     let app = TestApp::spawn(dir.path()).await;
     let box_id = abholbox_core::ids::BoxId::parse(crate::helpers::BOX).unwrap();
     let panel = abholbox_core::ids::PanelId::parse("a").ok();
-    let (_, replacement) =
-        app.service.create_token(abholbox_store::Role::Kiosk, Some(box_id), panel, "new PC").await.unwrap();
+    let (_, replacement) = app
+        .service
+        .create_token(&abholbox_service::Principal::Host, abholbox_store::Role::Kiosk, Some(box_id), panel, "new PC")
+        .await
+        .unwrap();
     let left = app.session_at(&app.kiosk).await;
     let other_panel = app.session_at(&app.kiosk2).await;
     app.session_at(&replacement).await;
@@ -93,7 +96,7 @@ async fn revoking_a_panels_token_ends_its_open_sessions() {
     let pin = app.pin_for("+4915123456754").await;
     let (session, status, _) = app.authenticate_at(&app.kiosk, "0151 23456754", &pin).await;
     assert_eq!(status, StatusCode::OK);
-    app.service.revoke_token(&app.kiosk_id).await.unwrap();
+    app.service.revoke_token(&abholbox_service::Principal::Host, &app.kiosk_id).await.unwrap();
     let stored =
         app.service.store().session(&abholbox_core::ids::SessionId::parse(&session).unwrap()).await.unwrap().unwrap();
     assert_eq!((stored.state.step.as_str(), stored.last_error.as_deref()), ("ended", Some("token_revoked")));

@@ -8,7 +8,7 @@ use reqwest::StatusCode;
 use reqwest::header::{COOKIE, LOCATION, SET_COOKIE};
 use serde_json::json;
 
-use crate::helpers::{BOX, SITE, TestApp};
+use crate::helpers::{BOX, SITE, TestApp, german_id};
 
 const PASSWORD: &str = "Pferd Batterie Heftklammer";
 
@@ -292,5 +292,179 @@ async fn a_clerk_registers_at_the_counter_and_loads_by_scanning() {
     assert_eq!(view.body.matches("class=\"cell look-open").count(), 1, "the open door shows");
     let audit = app.service.store().audit_entries(100).await.unwrap();
     assert!(audit.iter().any(|a| a.actor.starts_with("staff:stf_")), "the clerk is the actor in the audit log");
+    app.stop().await;
+}
+
+#[tokio::test]
+async fn uncollected_documents_are_withdrawn_and_lost_pins_reissued_from_the_lists() {
+    let dir = tempfile::tempdir().unwrap();
+    let app = TestApp::spawn(dir.path()).await;
+    member(&app, "anna", StaffRole::Clerk, SITE).await;
+    member(&app, "sven", StaffRole::Supervisor, SITE).await;
+    let late = app.register("LATE-1", "0151 23456731", "1980-01-01", None).await;
+    let late_compartment = app.deposit(&late).await;
+    app.clock.advance(chrono::Duration::days(30));
+    app.service.housekeeping().await.unwrap();
+    assert_eq!(app.status(&late).await, "expired");
+    let lost = app.register("LOST-1", "0151 23456732", "1981-02-02", None).await;
+    app.deposit(&lost).await;
+    let old_pin = app.pin_for("+4915123456732").await;
+
+    let mut clerk = Browser::new(&app);
+    clerk.sign_in("anna", PASSWORD).await;
+    let csrf = clerk.csrf().await;
+    let lists = clerk.get(&format!("/staff/boxes/{BOX}/uncollected")).await;
+    assert_eq!(lists.status, StatusCode::OK);
+    let withdraw_table = &lists.body[lists.body.find("id=\"to-withdraw\"").unwrap()..];
+    assert!(
+        withdraw_table.contains("LATE-1")
+            && !withdraw_table[..withdraw_table.find("</table>").unwrap()].contains("LOST-1")
+    );
+    let action = format!("/staff/boxes/{BOX}/pickups/{late}/withdraw");
+    let opened = clerk.post(&action, &[("csrf", &csrf)]).await;
+    assert!(opened.body.contains("id=\"work-done\""), "{}", opened.body);
+    app.close(late_compartment).await;
+    app.wait_status(&late, "withdrawn").await;
+    let audit = app.service.store().audit_entries(200).await.unwrap();
+    let started = audit.iter().find(|a| a.action == "withdrawal_started" && a.object == late).expect("recorded");
+    assert!(started.actor.starts_with("staff:stf_"), "who opened it: {}", started.actor);
+
+    // A clerk finds the pickup but may not send a new PIN; a supervisor may, and the old one dies.
+    let found = clerk.get(&format!("/staff/boxes/{BOX}/uncollected?reference=LOST-1")).await;
+    assert!(found.body.contains("id=\"found\"") && found.body.contains("reissue-pin"), "{}", found.body);
+    let reissue = format!("/staff/boxes/{BOX}/pickups/{lost}/reissue-pin");
+    let refused = clerk.post(&reissue, &[("csrf", &csrf), ("reason", "citizen called: SMS deleted")]).await;
+    assert!(refused.body.contains("id=\"work-error\""), "{}", refused.body);
+    let mut supervisor = Browser::new(&app);
+    supervisor.sign_in("sven", PASSWORD).await;
+    let csrf = supervisor.csrf().await;
+    let no_reason = supervisor.post(&reissue, &[("csrf", &csrf), ("reason", "")]).await;
+    assert!(no_reason.body.contains("id=\"work-error\""), "a reason is needed: {}", no_reason.body);
+    let done = supervisor.post(&reissue, &[("csrf", &csrf), ("reason", "citizen called: SMS deleted")]).await;
+    assert!(done.body.contains("id=\"work-done\""), "{}", done.body);
+    assert!(!done.body.contains(&old_pin), "staff never see a PIN");
+    let texts = app.sms_to("+4915123456732", 2).await;
+    let new_pin = texts.iter().rev().find_map(|t| abholbox::bench::pin_in(t)).unwrap();
+    assert_ne!(new_pin, old_pin);
+    let (_, status, body) = app.authenticate("0151 23456732", &old_pin).await;
+    assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY, "the old PIN opens nothing: {body}");
+    let (_, status, body) = app.authenticate("0151 23456732", &new_pin).await;
+    assert_eq!((status, body["step"].as_str()), (StatusCode::OK, Some("birth_date")), "{body}");
+    app.stop().await;
+}
+
+#[tokio::test]
+async fn the_bin_is_emptied_by_two_and_a_wrong_count_is_recorded_loudly() {
+    let dir = tempfile::tempdir().unwrap();
+    let app = TestApp::spawn(dir.path()).await;
+    member(&app, "anna", StaffRole::Clerk, SITE).await;
+    member(&app, "bert", StaffRole::Clerk, SITE).await;
+    let id = app.register("BIN-1", "0151 23456741", "1974-08-12", Some("T22000129")).await;
+    let compartment = app.deposit(&id).await;
+    let pin = app.pin_for("+4915123456741").await;
+    let (session, _, _) = app.authenticate("0151 23456741", &pin).await;
+    app.insert(&german_id("T22000129", "740812", "310101", "MUSTERMANN", "ERIKA")).await;
+    app.wait_step(&session, "collect").await;
+    app.close(compartment).await;
+    app.wait_status(&id, "collected").await;
+
+    let mut clerk = Browser::new(&app);
+    clerk.sign_in("anna", PASSWORD).await;
+    let csrf = clerk.csrf().await;
+    let bin = format!("/staff/boxes/{BOX}/bin");
+    let page = clerk.get(&bin).await;
+    assert!(page.body.contains("T22000129") && page.body.contains(": 1"), "{}", page.body);
+    let alone = clerk
+        .post(&bin, &[("csrf", &csrf), ("counted", "1"), ("witness", "anna"), ("witness_password", PASSWORD)])
+        .await;
+    assert!(alone.body.contains("id=\"bin-error\""), "nobody countersigns their own emptying: {}", alone.body);
+    let wrong = clerk
+        .post(
+            &bin,
+            &[("csrf", &csrf), ("counted", "1"), ("witness", "bert"), ("witness_password", "wrong password here")],
+        )
+        .await;
+    assert!(wrong.body.contains("id=\"bin-error\""), "{}", wrong.body);
+    assert_eq!(app.db.number("SELECT COUNT(*) FROM bin_emptyings").await, 0, "nothing recorded yet");
+
+    let emptied = clerk
+        .post(&bin, &[("csrf", &csrf), ("counted", "2"), ("witness", "bert"), ("witness_password", PASSWORD)])
+        .await;
+    assert_eq!(emptied.status, StatusCode::SEE_OTHER, "{}", emptied.body);
+    let record_path = emptied.location.unwrap();
+    let record = clerk.get(&record_path).await;
+    assert!(record.body.contains("id=\"record-mismatch\""), "{}", record.body);
+    assert!(record.body.contains("T22000129") && record.body.contains("bert") && record.body.contains("anna"));
+    let alarms = app.service.store().open_alarms().await.unwrap();
+    assert!(alarms.iter().any(|a| a.kind == "bin_count_mismatch"), "{alarms:?}");
+    let audit = app.service.store().audit_entries(50).await.unwrap();
+    let entry = audit.iter().find(|a| a.action == "bin_emptied_count_mismatch").expect("audited");
+    assert_eq!((entry.detail["counted"].as_u64(), entry.detail["expected"].as_u64()), (Some(2), Some(1)));
+    assert!(!entry.detail.to_string().contains("T22000129"), "no document number in the audit log");
+    let pdf = clerk
+        .client
+        .get(format!("{}{record_path}/pdf", app.base))
+        .header(COOKIE, clerk.cookie_header())
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(pdf.headers()["content-type"], "application/pdf");
+    let bytes = pdf.bytes().await.unwrap();
+    assert!(bytes.starts_with(b"%PDF-") && bytes.windows(9).any(|w| w == b"T22000129"), "the PDF lists the number");
+    let after = clerk.get(&bin).await;
+    assert!(!after.body.contains("<th scope=\"row\">T22000129"), "the bin starts empty again");
+    app.stop().await;
+}
+
+#[tokio::test]
+async fn supervisors_read_the_audit_log_and_admins_manage_accounts() {
+    let dir = tempfile::tempdir().unwrap();
+    let app = TestApp::spawn(dir.path()).await;
+    member(&app, "anna", StaffRole::Clerk, SITE).await;
+    member(&app, "sven", StaffRole::Supervisor, SITE).await;
+    member(&app, "ida", StaffRole::Admin, SITE).await;
+    let id = app.register("AUD-1", "0151 23456751", "1980-01-01", None).await;
+
+    let mut clerk = Browser::new(&app);
+    clerk.sign_in("anna", PASSWORD).await;
+    assert_eq!(clerk.get("/staff/audit").await.status, StatusCode::FORBIDDEN, "a clerk reads no audit log");
+    assert_eq!(clerk.get("/staff/admin/users").await.status, StatusCode::FORBIDDEN);
+    let mut supervisor = Browser::new(&app);
+    supervisor.sign_in("sven", PASSWORD).await;
+    let log = supervisor.get(&format!("/staff/audit?about={id}")).await;
+    assert_eq!(log.status, StatusCode::OK);
+    assert!(log.body.contains("registered") && log.body.contains(&id), "{}", log.body);
+    let by_anna = supervisor.get("/staff/audit?actor=anna").await;
+    assert!(by_anna.body.contains("staff_signed_in") && !by_anna.body.contains(">registered<"), "{}", by_anna.body);
+    assert_eq!(supervisor.get("/staff/audit?day=31.13.2026").await.status, StatusCode::UNPROCESSABLE_ENTITY);
+
+    let mut admin = Browser::new(&app);
+    admin.sign_in("ida", PASSWORD).await;
+    let csrf = admin.csrf().await;
+    let made = admin
+        .post(
+            "/staff/admin/users",
+            &[("csrf", &csrf), ("name", "neu.kollege"), ("role", "clerk"), ("sites", SITE), ("password", PASSWORD)],
+        )
+        .await;
+    assert!(made.body.contains("id=\"admin-done\""), "{}", made.body);
+    let changed = admin
+        .post("/staff/admin/users/anna", &[("csrf", &csrf), ("role", "clerk"), ("sites", SITE), ("disabled", "yes")])
+        .await;
+    assert!(changed.body.contains("id=\"admin-done\""), "{}", changed.body);
+    assert_eq!(clerk.get("/staff").await.status, StatusCode::SEE_OTHER, "a disabled account's session ends at once");
+    let own = admin.post("/staff/admin/users/ida", &[("csrf", &csrf), ("role", "clerk"), ("sites", SITE)]).await;
+    assert!(own.body.contains("id=\"admin-error\""), "no admin demotes themselves: {}", own.body);
+    let token =
+        admin.post("/staff/admin/tokens", &[("csrf", &csrf), ("role", "integration"), ("label", "registry")]).await;
+    let secret = token.body.split("id=\"token-secret\">").nth(1).unwrap().split('<').next().unwrap().to_owned();
+    let (status, _) = app.get("/api/v1/boxes", Some(&secret)).await;
+    assert_eq!(status, StatusCode::OK, "the new token works");
+    let made = token.body.split("id=\"token-made\"").nth(1).unwrap();
+    let token_id: String =
+        made[made.find("tok_").unwrap()..].chars().take_while(|c| c.is_ascii_alphanumeric() || *c == '_').collect();
+    admin.post(&format!("/staff/admin/tokens/{token_id}/revoke"), &[("csrf", &csrf)]).await;
+    let (status, _) = app.get("/api/v1/boxes", Some(&secret)).await;
+    assert_eq!(status, StatusCode::UNAUTHORIZED, "revoked at once");
     app.stop().await;
 }

@@ -123,6 +123,8 @@ pub enum PickupEvent {
     HandedOver,
     /// A supervisor lifts the lock after seeing the citizen in person.
     Unlocked,
+    /// Staff send a new PIN after the citizen lost the SMS; the old one stops working.
+    PinReissued,
     /// The pickup window is over.
     Expire,
     Cancel,
@@ -167,6 +169,7 @@ impl PickupEvent {
             Self::Interrupted => EventKind::Interrupted,
             Self::HandedOver => EventKind::HandedOver,
             Self::Unlocked => EventKind::Unlocked,
+            Self::PinReissued => EventKind::PinReissued,
             Self::Expire => EventKind::Expired,
             Self::Cancel => EventKind::Cancelled,
             Self::WithdrawalStarted => EventKind::WithdrawalStarted,
@@ -409,6 +412,15 @@ pub fn transition(
             st.failed_pins = 0;
             st.failed_third_factors = 0;
             if st.attention.is_some_and(Attention::is_lock) {
+                st.attention = None;
+            }
+            effects.push(Effect::ReissuePin);
+        }
+        (S::Ready, PickupEvent::PinReissued) if !claimed && !state.withdrawing => {
+            if state.locked {
+                return Err(TransitionError::Locked);
+            }
+            if st.attention == Some(Attention::SmsNotDeliverable) {
                 st.attention = None;
             }
             effects.push(Effect::ReissuePin);

@@ -48,6 +48,7 @@ fn all_events() -> Vec<PickupEvent> {
         PickupEvent::Interrupted,
         PickupEvent::HandedOver,
         PickupEvent::Unlocked,
+        PickupEvent::PinReissued,
         PickupEvent::Expire,
         PickupEvent::Cancel,
         PickupEvent::WithdrawalStarted,
@@ -131,6 +132,7 @@ const LEGAL: &[Row] = {
         row(Ready, X, T, X, X, "interrupted", Ready),
         row(Ready, X, T, X, X, "handed_over", Collected),
         row(Ready, T, X, X, X, "unlocked", Ready),
+        row(Ready, F, F, F, X, "pin_reissued", Ready),
         row(Ready, X, F, X, T, "expired", Expired),
         row(Ready, X, F, X, X, "cancelled", Cancelled),
         row(Expired, X, X, F, X, "cancelled", Cancelled),
@@ -258,6 +260,25 @@ fn wrong_third_factors_lock_across_sessions_at_their_own_limit() {
     assert_eq!((t.state.locked, t.state.failed_third_factors, t.state.failed_pins), (false, 0, 0));
     assert_eq!(t.state.attention, None, "the lock's own flag goes with it");
     assert_eq!(t.effects, vec![Effect::ReissuePin], "lifting a lock sends a new PIN");
+    assert_eq!(
+        transition(&locked, &PickupEvent::PinReissued, &rules, now()).map(|_| ()),
+        Err(TransitionError::Locked),
+        "a locked pickup gets a new PIN only with the lock lifted, after the citizen was seen"
+    );
+}
+
+#[test]
+fn a_lost_sms_gets_a_new_pin_while_the_document_waits() {
+    let rules = rules();
+    let mut ready = state(PickupStatus::Ready, true, false, false, false, false);
+    ready.attention = Some(Attention::SmsNotDeliverable);
+    let t = transition(&ready, &PickupEvent::PinReissued, &rules, now()).unwrap();
+    assert_eq!(t.effects, vec![Effect::ReissuePin]);
+    assert_eq!(t.state.attention, None, "the undeliverable flag goes: a new SMS is on its way");
+    let claimed = state(PickupStatus::Ready, true, false, true, false, false);
+    assert!(transition(&claimed, &PickupEvent::PinReissued, &rules, now()).is_err(), "not during a hand-over");
+    let waiting = state(PickupStatus::AwaitingDeposit, false, false, false, false, false);
+    assert!(transition(&waiting, &PickupEvent::PinReissued, &rules, now()).is_err(), "no PIN before the box");
 }
 
 #[test]

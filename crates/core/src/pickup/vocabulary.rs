@@ -21,6 +21,8 @@ pub enum EventKind {
     Locked,
     /// A supervisor lifted the lock; a new PIN is on its way.
     Unlocked,
+    /// Staff sent a new PIN after a lost SMS; the old one no longer works.
+    PinReissued,
     /// A kiosk session passed all three factors and the compartment is commanded open.
     Claimed,
     /// The compartment did not open for the claim; staff are told.
@@ -54,7 +56,7 @@ pub enum EventKind {
 }
 
 impl EventKind {
-    pub const ALL: [EventKind; 22] = [
+    pub const ALL: [EventKind; 23] = [
         Self::Registered,
         Self::DepositStarted,
         Self::DepositFailed,
@@ -62,6 +64,7 @@ impl EventKind {
         Self::DepositCompleted,
         Self::Locked,
         Self::Unlocked,
+        Self::PinReissued,
         Self::Claimed,
         Self::ClaimFailed,
         Self::ClaimReleased,
@@ -88,6 +91,7 @@ impl EventKind {
             Self::DepositCompleted => "deposit_completed",
             Self::Locked => "locked",
             Self::Unlocked => "unlocked",
+            Self::PinReissued => "pin_reissued",
             Self::Claimed => "claimed",
             Self::ClaimFailed => "claim_failed",
             Self::ClaimReleased => "claim_released",
@@ -132,12 +136,6 @@ pub enum Attention {
 }
 
 impl Attention {
-    /// Whether it is a lockout after wrong tries, which staff lift after seeing the citizen; the
-    /// rest are faults someone must look at in the box.
-    pub fn is_lockout(self) -> bool {
-        matches!(self, Self::LockedAfterWrongPins | Self::LockedAfterWrongThirdFactors)
-    }
-
     pub const ALL: [Attention; 8] = [
         Self::LockedAfterWrongPins,
         Self::LockedAfterWrongThirdFactors,

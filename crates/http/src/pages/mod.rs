@@ -3,12 +3,17 @@
 //! use case and renders its outcome in the member's language. Pages hold no rules: what a member may
 //! do is decided by the use case, so that a page and an API call cannot disagree.
 
+mod admin;
 mod assets;
+mod audit;
+mod bin;
 mod boxes;
+mod destruction_pdf;
 mod load;
 mod register;
 mod render;
 mod session;
+mod work;
 
 use axum::Router;
 use axum::http::{HeaderValue, header};
@@ -31,8 +36,19 @@ pub(crate) fn router() -> Router<AppState> {
         .route("/staff/sign-out", post(session::sign_out))
         .route("/staff/language", post(session::language))
         .route("/staff/register", get(register::form).post(register::register))
+        .route("/staff/audit", get(audit::show))
+        .route("/staff/admin/users", get(admin::users).post(admin::create_user))
+        .route("/staff/admin/users/{name}", post(admin::change_user))
+        .route("/staff/admin/tokens", get(admin::tokens).post(admin::create_token))
+        .route("/staff/admin/tokens/{id}/revoke", post(admin::revoke_token))
+        .route("/staff/admin/sites", get(admin::sites_page))
         .route("/staff/boxes/{box}", get(boxes::box_view))
         .route("/staff/boxes/{box}/load", get(load::form).post(load::load))
+        .route("/staff/boxes/{box}/uncollected", get(work::lists))
+        .route("/staff/boxes/{box}/bin", get(bin::show).post(bin::empty))
+        .route("/staff/bin-records/{id}", get(bin::record))
+        .route("/staff/bin-records/{id}/pdf", get(bin::record_pdf))
+        .route("/staff/boxes/{box}/pickups/{pickup}/{action}", post(work::act))
         .route("/staff/assets/{file}", get(assets::serve))
         .layer(SetResponseHeaderLayer::overriding(
             header::CONTENT_SECURITY_POLICY,

@@ -63,6 +63,7 @@ pub(crate) fn api(with_simulator: bool) -> OpenApiRouter<AppState> {
             .routes(routes!(sim::set_fault))
             .routes(routes!(sim::box_state))
             .routes(routes!(sim::sms_inbox))
+            .routes(routes!(sim::advance_clock))
     } else {
         router
     }

@@ -336,6 +336,51 @@ pub struct InboxFilter {
 }
 
 /// What the demo SMS gateway "sent", oldest first: the citizens' phones, or one of them with `to`.
+/// How far to move the demo's clock on.
+#[derive(Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct AdvanceClock {
+    /// Seconds, 1 to 366 days' worth.
+    #[schema(example = 864000)]
+    advance_seconds: i64,
+}
+
+/// The demo's time.
+#[derive(Serialize, ToSchema)]
+pub struct SimClock {
+    now: DateTime<Utc>,
+}
+
+const LONGEST_ADVANCE: i64 = 366 * 24 * 3600;
+
+/// Moves the demo's clock on, so that pickup windows end, reminders fall due and sessions time out
+/// without waiting; what falls due is done at once (expiry, reminders). It never moves back.
+#[utoipa::path(post, path = "/api/v1/sim/clock", tag = "simulator", request_body = AdvanceClock,
+    responses(
+        (status = 200, description = "The demo's time now", body = SimClock),
+        (status = 404, description = "`not_found`: this server runs on the wall clock", body = ErrorBody),
+        (status = 422, description = "`invalid_request`: not 1 s to 366 days", body = ErrorBody),
+    ))]
+pub(crate) async fn advance_clock(
+    State(state): State<SimState>,
+    ApiJson(body): ApiJson<AdvanceClock>,
+) -> Result<Json<SimClock>, ApiError> {
+    let service = state.service.as_ref().ok_or_else(no_clock)?;
+    if !(1..=LONGEST_ADVANCE).contains(&body.advance_seconds) {
+        return Err(ApiError::invalid("advance_seconds", "1 second to 366 days"));
+    }
+    if !service.clock().advance(chrono::Duration::seconds(body.advance_seconds)) {
+        return Err(no_clock());
+    }
+    service.housekeeping().await?;
+    service.wake_outbox();
+    Ok(Json(SimClock { now: service.clock().now() }))
+}
+
+fn no_clock() -> ApiError {
+    ApiError::request(StatusCode::NOT_FOUND, "not_found", "this server runs on the wall clock, which nobody moves")
+}
+
 #[utoipa::path(get, path = "/api/v1/sim/sms", tag = "simulator", params(InboxFilter),
     responses(
         (status = 200, description = "The messages, oldest first", body = [SimSms]),
