@@ -102,6 +102,10 @@ test("a clerk's day: sign in, register, load three by scanning, watch a pickup e
     assert.equal(await page.locator(`.cell[data-compartment="${c.compartment}"]`).getAttribute("data-look"), "ready");
   }
   await checked(page, "staff-box");
+  await page.locator(`.cell[data-compartment="${loaded[0].compartment}"]`).click();
+  await page.locator("#compartment-look[data-look=\"ready\"]").waitFor();
+  await checked(page, "staff-compartment");
+  await page.goto(`${demo.staff}/boxes/dlz-1`);
 
   // The second citizen collects at the kiosk; the view, left open, turns the compartment free.
   const second = loaded[1];
@@ -139,6 +143,8 @@ test("refusals: a clerk may not lift a lockout, and no form or call counts witho
     return r.status;
   }, id);
   assert.equal(answer, 403, "a supervisor's action, refused to a clerk through the API");
+  const auditPage = await page.goto(`${demo.staff}/audit`);
+  assert.equal(auditPage.status(), 403, "a supervisor's page, refused to a clerk");
 
   const forged = await page.evaluate(async () => {
     const r = await fetch("/staff/sign-out", { method: "POST", headers: { "content-type": "application/x-www-form-urlencoded" }, body: "csrf=" });

@@ -231,6 +231,9 @@ pub struct SiteConfig {
     /// The box stands in a room of its own and can be used at any hour, whatever `opening_hours` says.
     #[serde(default)]
     pub open_24_7: bool,
+    /// A second staff member confirms each loading and service opening with their own sign-in.
+    #[serde(default)]
+    pub four_eyes: bool,
     /// Quiet hours of this site's SMS (`HH:MM-HH:MM`, "" for none), instead of `sms.quiet_hours`.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub sms_quiet_hours: Option<String>,
@@ -472,6 +475,7 @@ impl Config {
                 opening_hours: s.opening_hours.clone(),
                 holiday_state: s.holiday_state.to_ascii_uppercase(),
                 open_24_7: s.open_24_7,
+                four_eyes: s.four_eyes,
             });
         }
         let mut boxes = Vec::new();
@@ -573,6 +577,7 @@ impl Config {
                 opening_hours: Some(DUESSELDORF_HOURS.into()),
                 holiday_state: default_holiday_state(),
                 open_24_7: true,
+                four_eyes: false,
                 sms_quiet_hours: None,
             }],
             boxes: vec![BoxConfig {

@@ -75,7 +75,8 @@ fn status(e: &Error) -> StatusCode {
         Error::Box(_) | Error::NoDriver | Error::OutOfOrder => StatusCode::SERVICE_UNAVAILABLE,
         Error::PanelCoolingDown { .. } | Error::SignInCoolingDown { .. } => StatusCode::TOO_MANY_REQUESTS,
         Error::SignInRefused => StatusCode::UNAUTHORIZED,
-        Error::DuplicateStaffName => StatusCode::CONFLICT,
+        Error::DuplicateStaffName | Error::CompartmentBusy => StatusCode::CONFLICT,
+        Error::SecondPersonNeeded => StatusCode::FORBIDDEN,
         Error::BoxClosed { .. } | Error::CompartmentsInUse(_) | Error::DoorOpen | Error::NotOutOfUse => {
             StatusCode::CONFLICT
         }

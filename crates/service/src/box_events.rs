@@ -311,6 +311,9 @@ impl Service {
                     return Err(Error::Contention);
                 }
             }
+            _ if tx.open_service_opening(box_id, c).await?.is_some() => {
+                tx.append_audit(&audit(box_id, at, "service_door_opened", json!({ "compartment": c.get() }))).await?;
+            }
             _ => {
                 // Forced, or a lock that let go: whatever is inside may be gone or tampered with, so
                 // the compartment is blocked until a person has looked (`return-to-service`).
@@ -351,6 +354,11 @@ impl Service {
         item_inside: Option<bool>,
     ) -> Result<Vec<AfterCommit>> {
         let actor = Actor::Box(box_id.clone());
+        if let Some(opening) = tx.open_service_opening(box_id, c).await? {
+            tx.close_service_opening(opening, at).await?;
+            tx.append_audit(&audit(box_id, at, "service_door_closed", json!({ "compartment": c.get() }))).await?;
+            return Ok(Vec::new());
+        }
         let Some(pickup) = tx.pickup_in_compartment(box_id, c).await? else {
             tx.append_audit(&audit(box_id, at, "door_closed_empty", json!({ "compartment": c.get() }))).await?;
             return Ok(Vec::new());

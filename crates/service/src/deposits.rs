@@ -46,8 +46,21 @@ impl Service {
         box_id: &BoxId,
         target: DepositTarget,
     ) -> Result<DepositStarted> {
+        self.start_confirmed_deposit(who, box_id, target, None).await
+    }
+
+    /// A loading with the second staff member a site with four eyes wants (`witness`, signed in for
+    /// it); a site without them ignores it. Tokens (the registry's software) need none.
+    pub async fn start_confirmed_deposit(
+        &self,
+        who: &Principal,
+        box_id: &BoxId,
+        target: DepositTarget,
+        witness: Option<&abholbox_core::staff::StaffMember>,
+    ) -> Result<DepositStarted> {
         let site = self.site_of_box(box_id).await?;
         who.permit(StaffAction::LoadDocument, Some(&site))?;
+        self.four_eyes(who, &site, witness).await?;
         let actor = &who.actor();
         let mut failure = None;
         for _ in 0..ATTEMPTS {

@@ -78,6 +78,12 @@ pub enum Error {
     /// Too many failed sign-ins to this account lately: it takes the next try after a wait.
     #[error("too many failed sign-ins; try again in {retry_after_seconds} s")]
     SignInCoolingDown { retry_after_seconds: i64 },
+    /// The site wants a second staff member to confirm this, signed in for it, who is not the first.
+    #[error("a second staff member of this site must confirm this with their own sign-in")]
+    SecondPersonNeeded,
+    /// A loading, hand-over or withdrawal is under way at the compartment; it is not opened for service.
+    #[error("a loading, hand-over or withdrawal is under way at this compartment")]
+    CompartmentBusy,
     /// Only a compartment out of use can be returned to service.
     #[error("the compartment is in use, not out of use")]
     NotOutOfUse,
@@ -165,6 +171,8 @@ impl Error {
             Self::OutOfOrder => "box_out_of_order",
             Self::DoorOpen => "door_open",
             Self::NotOutOfUse => "compartment_in_use",
+            Self::SecondPersonNeeded => "second_person_needed",
+            Self::CompartmentBusy => "compartment_busy",
             Self::DuplicateStaffName => "duplicate_name",
             Self::SignInRefused => "sign_in_refused",
             Self::SignInCoolingDown { .. } => "sign_in_cooling_down",

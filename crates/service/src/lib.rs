@@ -32,6 +32,7 @@ pub mod recovery;
 pub mod repairs;
 pub mod retention;
 pub mod secrets;
+pub mod service_openings;
 pub mod setup;
 pub mod staff;
 pub mod staff_sessions;

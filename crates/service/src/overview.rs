@@ -122,3 +122,45 @@ impl Service {
         found.ok_or(Error::NotFound("pickup"))
     }
 }
+
+/// One compartment with its recent history, for the page a click on the map opens. Nothing
+/// personal: door movements, the pickup's reference and status, open alarms.
+#[derive(Debug, Clone)]
+pub struct CompartmentDetail {
+    pub view: CompartmentView,
+    pub status: Option<PickupStatus>,
+    pub history: Vec<abholbox_store::BoxEventRecord>,
+    pub alarms: Vec<abholbox_store::AlarmRecord>,
+    /// Whether the site wants a second staff member for a service opening.
+    pub four_eyes: bool,
+}
+
+impl Service {
+    pub async fn compartment_detail(
+        &self,
+        who: &Principal,
+        box_id: &BoxId,
+        c: abholbox_core::ids::CompartmentNo,
+    ) -> Result<CompartmentDetail> {
+        let overview = self.box_overview(who, box_id).await?;
+        let view = overview
+            .compartments
+            .into_iter()
+            .find(|v| v.compartment.number == c)
+            .ok_or(Error::NotFound("compartment"))?;
+        let status = match &view.pickup {
+            Some((id, _)) => self.store.pickup(id).await?.map(|p| p.status),
+            None => None,
+        };
+        let mut alarms = self.store.open_alarms().await?;
+        alarms.retain(|a| a.box_id.as_ref() == Some(box_id) && a.compartment == Some(c));
+        let four_eyes = self.store.sites().await?.into_iter().any(|s| s.id == overview.record.site && s.four_eyes);
+        Ok(CompartmentDetail {
+            history: self.store.compartment_history(box_id, c, 30).await?,
+            view,
+            status,
+            alarms,
+            four_eyes,
+        })
+    }
+}

@@ -63,6 +63,29 @@ impl Principal {
 }
 
 impl Service {
+    /// Checks the second person a site with four eyes wants: another staff member of the site,
+    /// signed in for it. A site without four eyes, and a token, need none. Returns the witness's id.
+    pub(crate) async fn four_eyes(
+        &self,
+        who: &Principal,
+        site: &SiteId,
+        witness: Option<&StaffMember>,
+    ) -> Result<Option<String>> {
+        let Principal::Staff(member) = who else { return Ok(None) };
+        let wants = self.store.sites().await?.into_iter().any(|s| &s.id == site && s.four_eyes);
+        match witness {
+            None if !wants => Ok(None),
+            Some(w) if w.id != member.id && w.check(StaffAction::ViewBox, Some(site)).is_ok() => Ok(Some(w.id.clone())),
+            _ => Err(Error::SecondPersonNeeded),
+        }
+    }
+
+    /// Whether the site of a box wants a second staff member for loadings and service openings.
+    pub async fn four_eyes_at(&self, box_id: &BoxId) -> Result<bool> {
+        let site = self.site_of_box(box_id).await?;
+        Ok(self.store.sites().await?.into_iter().any(|s| s.id == site && s.four_eyes))
+    }
+
     /// The time zone of the site a box stands at, for showing times as its staff read them.
     pub async fn time_zone_of_box(&self, box_id: &BoxId) -> Result<chrono_tz::Tz> {
         let site = self.site_of_box(box_id).await?;

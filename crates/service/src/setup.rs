@@ -32,6 +32,8 @@ pub struct SiteSpec {
     /// The federal state whose public holidays close the site.
     pub holiday_state: String,
     pub open_24_7: bool,
+    /// A second staff member confirms each loading and service opening.
+    pub four_eyes: bool,
 }
 
 impl SiteSpec {
@@ -138,6 +140,7 @@ impl Service {
             opening_hours: spec.opening_hours.clone(),
             holiday_state: spec.holiday_state.to_ascii_uppercase(),
             open_24_7: spec.open_24_7,
+            four_eyes: spec.four_eyes,
         };
         let mut tx = self.store.begin().await?;
         let before = tx.site(&spec.id).await?;

@@ -22,6 +22,16 @@ fn argon2() -> Result<Argon2<'static>> {
     Ok(Argon2::new(Algorithm::Argon2id, Version::V0x13, params))
 }
 
+/// Password hashes computed at once: each takes 19 MiB and a core for about 30 ms, so a burst of
+/// sign-ins (or guesses) queues here instead of exhausting memory and the blocking pool.
+static HASHING: tokio::sync::Semaphore = tokio::sync::Semaphore::const_new(2);
+
+/// Runs `work` (hashing or verifying a password) off the async workers, two at a time.
+async fn hashing<T: Send + 'static>(work: impl FnOnce() -> Result<T> + Send + 'static) -> Result<T> {
+    let _turn = HASHING.acquire().await.map_err(|_| Error::Inconsistent("password hashing closed"))?;
+    tokio::task::spawn_blocking(work).await.map_err(|_| Error::Inconsistent("password hashing stopped"))?
+}
+
 /// A staff account to be made.
 pub struct NewStaff {
     pub name: String,
@@ -80,9 +90,7 @@ impl Service {
         check_password(&new.password, &name)
             .map_err(|e| Error::Invalid { field: "password", message: e.to_string() })?;
         let password = new.password;
-        let password_hash = tokio::task::spawn_blocking(move || hash_password(&password))
-            .await
-            .map_err(|_| Error::Inconsistent("password hashing stopped"))??;
+        let password_hash = hashing(move || hash_password(&password)).await?;
         let mut bytes = [0u8; 8];
         rand::Rng::fill_bytes(&mut rand::rng(), &mut bytes);
         let now = self.clock.now();
@@ -181,9 +189,7 @@ impl Service {
         let name = parse_staff_name(name).map_err(|e| Error::Invalid { field: "name", message: e.to_string() })?;
         check_password(&password, &name).map_err(|e| Error::Invalid { field: "password", message: e.to_string() })?;
         let account = self.store.staff_by_name(&name).await?.ok_or(Error::NotFound("staff member"))?;
-        let hash = tokio::task::spawn_blocking(move || hash_password(&password))
-            .await
-            .map_err(|_| Error::Inconsistent("password hashing stopped"))??;
+        let hash = hashing(move || hash_password(&password)).await?;
         let mut tx = self.store.begin().await?;
         tx.set_staff_password(&account.id, &hash).await?;
         tx.append_audit(&NewAuditEntry {
@@ -230,15 +236,14 @@ impl Service {
             .filter(|_| booked && password.chars().count() <= MAX_PASSWORD)
             .map(|a| a.password_hash.clone());
         let password = password.to_owned();
-        let matches = tokio::task::spawn_blocking(move || match hash {
+        let matches = hashing(move || match hash {
             Some(hash) => Ok(password_matches(&password, &hash)),
             None => stand_in_hash().map(|h| {
                 let _ = password_matches(&password, h);
                 false
             }),
         })
-        .await
-        .map_err(|_| Error::Inconsistent("password check stopped"))??;
+        .await?;
         let Some(account) = account.filter(|_| booked) else { return Err(Error::SignInRefused) };
         let good = matches && account.disabled_at.is_none();
         let mut tx = self.store.begin().await?;

@@ -327,6 +327,23 @@ impl Store for PostgresStore {
         Ok(Some((crate::rows::map_bin_emptying(&row)?, items)))
     }
 
+    async fn compartment_history(
+        &self,
+        box_id: &BoxId,
+        number: CompartmentNo,
+        limit: u32,
+    ) -> Result<Vec<BoxEventRecord>> {
+        let rows =
+            sqlx::query("SELECT * FROM box_events WHERE box_id = $1 AND compartment = $2 ORDER BY id DESC LIMIT $3")
+                .bind(box_id.as_str())
+                .bind(i64::from(number.get()))
+                .bind(i64::from(limit))
+                .fetch_all(&self.pool)
+                .await
+                .map_err(read_err)?;
+        rows.iter().map(map_box_event).collect()
+    }
+
     async fn bin_emptyings(&self, box_id: &BoxId, limit: u32) -> Result<Vec<abholbox_store::BinEmptyingRecord>> {
         let rows = sqlx::query("SELECT * FROM bin_emptyings WHERE box_id = $1 ORDER BY id DESC LIMIT $2")
             .bind(box_id.as_str())

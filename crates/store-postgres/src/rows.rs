@@ -139,6 +139,7 @@ pub(crate) fn map_site(row: &PgRow) -> R<SiteRecord> {
         opening_hours: opt_s(row, "opening_hours")?,
         holiday_state: s(row, "holiday_state")?,
         open_24_7: b(row, "open_24_7")?,
+        four_eyes: b(row, "four_eyes")?,
     })
 }
 

@@ -109,11 +109,12 @@ impl Tx for PgTx {
 
     async fn upsert_site(&mut self, site: &SiteRecord) -> Result<()> {
         sqlx::query(
-            "INSERT INTO sites (id, name, address, time_zone, opening_hours, holiday_state, open_24_7)
-             VALUES ($1, $2, $3, $4, $5, $6, $7)
+            "INSERT INTO sites (id, name, address, time_zone, opening_hours, holiday_state, open_24_7, four_eyes)
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8)
              ON CONFLICT (id) DO UPDATE SET name = excluded.name, address = excluded.address,
                 time_zone = excluded.time_zone, opening_hours = excluded.opening_hours,
-                holiday_state = excluded.holiday_state, open_24_7 = excluded.open_24_7",
+                holiday_state = excluded.holiday_state, open_24_7 = excluded.open_24_7,
+                four_eyes = excluded.four_eyes",
         )
         .bind(site.id.as_str())
         .bind(&site.name)
@@ -122,6 +123,7 @@ impl Tx for PgTx {
         .bind(site.opening_hours.as_deref())
         .bind(&site.holiday_state)
         .bind(site.open_24_7)
+        .bind(site.four_eyes)
         .execute(&mut *self.tx)
         .await
         .map_err(write_err)?;
@@ -323,6 +325,45 @@ impl Tx for PgTx {
                 .map_err(write_err)?;
         }
         Ok(done.rows_affected() == 1)
+    }
+
+    async fn open_service_opening(&mut self, box_id: &BoxId, number: CompartmentNo) -> Result<Option<i64>> {
+        let row =
+            sqlx::query("SELECT id FROM service_openings WHERE box_id = $1 AND compartment = $2 AND closed_at IS NULL")
+                .bind(box_id.as_str())
+                .bind(i64::from(number.get()))
+                .fetch_optional(&mut *self.tx)
+                .await
+                .map_err(write_err)?;
+        row.map(|r| r.try_get::<i64, _>("id").map_err(write_err)).transpose()
+    }
+
+    async fn insert_service_opening(&mut self, o: &abholbox_store::NewServiceOpening) -> Result<i64> {
+        sqlx::query(
+            "INSERT INTO service_openings (box_id, compartment, opened_by, witnessed_by, reason, opened_at)
+             VALUES ($1, $2, $3, $4, $5, $6) RETURNING id",
+        )
+        .bind(o.box_id.as_str())
+        .bind(i64::from(o.compartment.get()))
+        .bind(&o.opened_by)
+        .bind(o.witnessed_by.as_deref())
+        .bind(&o.reason)
+        .bind(o.at)
+        .fetch_one(&mut *self.tx)
+        .await
+        .map_err(write_err)?
+        .try_get("id")
+        .map_err(write_err)
+    }
+
+    async fn close_service_opening(&mut self, id: i64, at: DateTime<Utc>) -> Result<()> {
+        sqlx::query("UPDATE service_openings SET closed_at = $1 WHERE id = $2 AND closed_at IS NULL")
+            .bind(at)
+            .bind(id)
+            .execute(&mut *self.tx)
+            .await
+            .map_err(write_err)?;
+        Ok(())
     }
 
     async fn record_bin_emptying(

@@ -384,6 +384,23 @@ impl Store for SqliteStore {
         Ok(Some((crate::rows::map_bin_emptying(&row)?, items)))
     }
 
+    async fn compartment_history(
+        &self,
+        box_id: &BoxId,
+        number: CompartmentNo,
+        limit: u32,
+    ) -> Result<Vec<BoxEventRecord>> {
+        let rows =
+            sqlx::query("SELECT * FROM box_events WHERE box_id = ? AND compartment = ? ORDER BY id DESC LIMIT ?")
+                .bind(box_id.as_str())
+                .bind(i64::from(number.get()))
+                .bind(i64::from(limit))
+                .fetch_all(&self.pool)
+                .await
+                .map_err(db)?;
+        rows.iter().map(map_box_event).collect()
+    }
+
     async fn bin_emptyings(&self, box_id: &BoxId, limit: u32) -> Result<Vec<abholbox_store::BinEmptyingRecord>> {
         let rows = sqlx::query("SELECT * FROM bin_emptyings WHERE box_id = ? ORDER BY id DESC LIMIT ?")
             .bind(box_id.as_str())

@@ -60,6 +60,7 @@ async fn furnish(store: &dyn Store, compartments: u32) {
         time_zone: "Europe/Berlin".into(),
         opening_hours: Some("Mo-Fr 08:00-16:00; PH off".into()),
         holiday_state: "NW".into(),
+        four_eyes: false,
         open_24_7: false,
     })
     .await

@@ -70,6 +70,13 @@ pub trait Store: Send + Sync + 'static {
     async fn bin_contents(&self, box_id: &BoxId) -> Result<Vec<BinItem>>;
     /// An emptying with the documents it took out (those retention has not removed yet).
     async fn bin_emptying(&self, id: i64) -> Result<Option<(BinEmptyingRecord, Vec<BinItem>)>>;
+    /// A compartment's door movements, newest first: its history on the box view.
+    async fn compartment_history(
+        &self,
+        box_id: &BoxId,
+        number: CompartmentNo,
+        limit: u32,
+    ) -> Result<Vec<BoxEventRecord>>;
     /// A box's emptyings, newest first.
     async fn bin_emptyings(&self, box_id: &BoxId, limit: u32) -> Result<Vec<BinEmptyingRecord>>;
     /// Every token ever made, newest first (hashes included; never shown).
@@ -174,6 +181,12 @@ pub trait Tx: Send {
         sites: &[SiteId],
         disabled_at: Option<DateTime<Utc>>,
     ) -> Result<bool>;
+    /// The service opening that stands open at a compartment (its id), if any.
+    async fn open_service_opening(&mut self, box_id: &BoxId, number: CompartmentNo) -> Result<Option<i64>>;
+    /// Records that a compartment is opened for service; returns its id.
+    async fn insert_service_opening(&mut self, opening: &NewServiceOpening) -> Result<i64>;
+    /// Ends a service opening (its door closed, or it never opened).
+    async fn close_service_opening(&mut self, id: i64, at: DateTime<Utc>) -> Result<()>;
     /// Records an emptying: every old document in the box's bin now is marked as taken out by it.
     async fn record_bin_emptying(&mut self, emptying: &NewBinEmptying) -> Result<BinEmptyingRecord>;
     async fn insert_staff_session(&mut self, session: &StaffSessionRecord) -> Result<()>;

@@ -21,6 +21,8 @@ pub struct SiteRecord {
     pub holiday_state: String,
     /// The box stands in a room of its own and can be used at any hour, whatever the office's hours.
     pub open_24_7: bool,
+    /// A second staff member confirms each loading and service opening with their own sign-in.
+    pub four_eyes: bool,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -339,6 +341,18 @@ pub struct AuditFilter {
     /// Entries older than this id (the next page).
     pub before_id: Option<i64>,
     pub limit: u32,
+}
+
+/// A compartment opened for service by a supervisor, with their reason.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct NewServiceOpening {
+    pub box_id: BoxId,
+    pub compartment: CompartmentNo,
+    /// Staff account ids.
+    pub opened_by: String,
+    pub witnessed_by: Option<String>,
+    pub reason: String,
+    pub at: DateTime<Utc>,
 }
 
 /// An old document in a box's bin, its number sealed ([`OldDocumentFields`]).

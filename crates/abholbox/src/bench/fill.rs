@@ -58,6 +58,7 @@ pub async fn run(args: FillArgs) -> anyhow::Result<i32> {
             opening_hours: Some("Mo-Fr 08:00-16:00; PH off".into()),
             holiday_state: "NW".into(),
             open_24_7: false,
+            four_eyes: false,
             sms_quiet_hours: None,
         });
         config.boxes.push(BoxConfig {

@@ -73,6 +73,7 @@ pub fn configure(dir: &Path, database: Option<&str>, kiosks: u32) -> anyhow::Res
         opening_hours: None,
         holiday_state: "NW".into(),
         open_24_7: true,
+        four_eyes: false,
         sms_quiet_hours: None,
     }];
     config.boxes = (1..=boxes)

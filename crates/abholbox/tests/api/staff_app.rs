@@ -468,3 +468,73 @@ async fn supervisors_read_the_audit_log_and_admins_manage_accounts() {
     assert_eq!(status, StatusCode::UNAUTHORIZED, "revoked at once");
     app.stop().await;
 }
+
+#[tokio::test]
+async fn four_eyes_confirm_loadings_and_service_openings_and_a_service_opening_is_no_forced_door() {
+    let dir = tempfile::tempdir().unwrap();
+    let app = TestApp::spawn(dir.path()).await;
+    let site = json!({ "name": "Dienstleistungszentrum", "address": "Willi-Becker-Allee 7", "four_eyes": true });
+    let (status, body) = app.put(&format!("/api/v1/admin/sites/{SITE}"), Some(&app.admin), site).await;
+    assert_eq!((status, body["four_eyes"].as_bool()), (StatusCode::OK, Some(true)), "{body}");
+    member(&app, "anna", StaffRole::Clerk, SITE).await;
+    member(&app, "bert", StaffRole::Clerk, SITE).await;
+    member(&app, "sven", StaffRole::Supervisor, SITE).await;
+    let id = app.register_raw("EYES-1", "0151 23456761", "1980-01-01", None, false).await.1["id"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    let mut clerk = Browser::new(&app);
+    clerk.sign_in("anna", PASSWORD).await;
+    let csrf = clerk.csrf().await;
+    let load = format!("/staff/boxes/{BOX}/load");
+    let form = clerk.get(&load).await;
+    assert!(form.body.contains("id=\"witness\""), "the page asks for the second person");
+
+    let (status, body) =
+        app.post(&format!("/api/v1/boxes/{BOX}/deposits"), Some(&app.integration), json!({ "pickup": id })).await;
+    assert_eq!(status, StatusCode::CREATED, "the registry's software needs no second person: {body}");
+    let c = body["compartment"].as_u64().unwrap();
+    app.close(c).await;
+    app.wait_status(&id, "ready").await;
+
+    let second = app.register("EYES-2", "0151 23456762", "1980-01-01", None).await;
+    let number = "L01X00T62";
+    app.db.execute(&format!("UPDATE pickups SET document_number = '{number}' WHERE id = '{second}'")).await;
+    let alone = clerk.post(&load, &[("csrf", &csrf), ("number", number)]).await;
+    assert!(alone.body.contains("id=\"load-error\""), "{}", alone.body);
+    let herself = clerk
+        .post(&load, &[("csrf", &csrf), ("number", number), ("witness", "anna"), ("witness_password", PASSWORD)])
+        .await;
+    assert!(herself.body.contains("id=\"load-error\""), "nobody confirms their own loading");
+    assert_eq!(app.status(&second).await, "awaiting_deposit", "nothing opened");
+    let confirmed = clerk
+        .post(&load, &[("csrf", &csrf), ("number", number), ("witness", "bert"), ("witness_password", PASSWORD)])
+        .await;
+    assert!(confirmed.body.contains("id=\"load-opened\""), "{}", confirmed.body);
+
+    // A supervisor looks into the first document's compartment: expected, not forced.
+    let mut supervisor = Browser::new(&app);
+    supervisor.sign_in("sven", PASSWORD).await;
+    let csrf = supervisor.csrf().await;
+    let open = format!("/staff/boxes/{BOX}/compartments/{c}/open");
+    let refused = supervisor.post(&open, &[("csrf", &csrf), ("reason", "check the lock")]).await;
+    assert!(refused.body.contains("id=\"compartment-error\""), "four eyes here too: {}", refused.body);
+    let opened = supervisor
+        .post(
+            &open,
+            &[("csrf", &csrf), ("reason", "check the lock"), ("witness", "anna"), ("witness_password", PASSWORD)],
+        )
+        .await;
+    assert!(opened.body.contains("id=\"compartment-done\""), "{}", opened.body);
+    app.close(c).await;
+    let page = supervisor.get(&format!("/staff/boxes/{BOX}/compartments/{c}")).await;
+    assert!(page.body.contains("id=\"history\"") && page.body.contains("EYES-1"), "{}", page.body);
+    let audit = app.service.store().audit_entries(100).await.unwrap();
+    for action in ["service_opening", "service_door_opened", "service_door_closed"] {
+        assert!(audit.iter().any(|a| a.action == action), "{action} recorded");
+    }
+    let alarms = app.service.store().open_alarms().await.unwrap();
+    assert!(!alarms.iter().any(|a| a.kind == "door_forced"), "a service opening is no forced door: {alarms:?}");
+    assert_eq!(app.status(&id).await, "ready", "the document still waits for its citizen");
+    app.stop().await;
+}

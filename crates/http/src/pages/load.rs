@@ -25,6 +25,7 @@ struct LoadPage {
     opened: Option<String>,
     error: Option<String>,
     number: String,
+    four_eyes: bool,
 }
 
 async fn page(
@@ -36,12 +37,13 @@ async fn page(
     error: Option<String>,
     number: String,
 ) -> Response {
+    let four_eyes = state.service.four_eyes_at(box_id).await.unwrap_or(false);
     match state.service.box_overview(&staff.principal, box_id).await {
         Ok(overview) => {
             let map = BoxMap::of(overview, opened.as_ref().map(|(n, _)| *n));
             let opened = opened.map(|(_, label)| t.t1("load-opened", "compartment", &label));
             let status = if error.is_some() { StatusCode::UNPROCESSABLE_ENTITY } else { StatusCode::OK };
-            html(status, &LoadPage { t, bar: Some(staff.bar()), map, opened, error, number })
+            html(status, &LoadPage { t, bar: Some(staff.bar()), map, opened, error, number, four_eyes })
         }
         Err(e) => refusal(&t, Some(staff.bar()), &e),
     }
@@ -58,6 +60,10 @@ pub(crate) struct LoadForm {
     csrf: String,
     #[serde(default)]
     number: String,
+    #[serde(default)]
+    witness: String,
+    #[serde(default)]
+    witness_password: String,
 }
 
 pub(crate) async fn load(
@@ -75,7 +81,20 @@ pub(crate) async fn load(
         let error = Some(t.t("load-bad-number"));
         return page(&state, t, &staff, &box_id, None, error, form.number).await;
     };
-    match state.service.start_deposit(&staff.principal, &box_id, DepositTarget::DocumentNumber(number)).await {
+    let witness = if form.witness.trim().is_empty() {
+        None
+    } else {
+        match state.service.sign_in(&form.witness, &form.witness_password).await {
+            Ok(w) => Some(w),
+            Err(Error::SignInRefused | Error::SignInCoolingDown { .. }) => {
+                let error = Some(t.error(&Error::SecondPersonNeeded));
+                return page(&state, t, &staff, &box_id, None, error, form.number).await;
+            }
+            Err(e) => return refusal(&t, Some(staff.bar()), &e),
+        }
+    };
+    let target = DepositTarget::DocumentNumber(number);
+    match state.service.start_confirmed_deposit(&staff.principal, &box_id, target, witness.as_ref()).await {
         Ok(started) => {
             page(&state, t, &staff, &box_id, Some((started.compartment.get(), started.label)), None, String::new())
                 .await

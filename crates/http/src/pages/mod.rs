@@ -8,6 +8,7 @@ mod assets;
 mod audit;
 mod bin;
 mod boxes;
+mod compartment;
 mod destruction_pdf;
 mod load;
 mod register;
@@ -45,6 +46,8 @@ pub(crate) fn router() -> Router<AppState> {
         .route("/staff/boxes/{box}", get(boxes::box_view))
         .route("/staff/boxes/{box}/load", get(load::form).post(load::load))
         .route("/staff/boxes/{box}/uncollected", get(work::lists))
+        .route("/staff/boxes/{box}/compartments/{number}", get(compartment::show))
+        .route("/staff/boxes/{box}/compartments/{number}/{action}", post(compartment::act))
         .route("/staff/boxes/{box}/bin", get(bin::show).post(bin::empty))
         .route("/staff/bin-records/{id}", get(bin::record))
         .route("/staff/bin-records/{id}/pdf", get(bin::record_pdf))

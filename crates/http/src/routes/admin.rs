@@ -29,6 +29,8 @@ pub struct AdminSite {
     holiday_state: String,
     /// The box stands in a room of its own and can be used at any hour.
     open_24_7: bool,
+    /// A second staff member confirms each loading and service opening with their own sign-in.
+    four_eyes: bool,
 }
 
 impl From<SiteRecord> for AdminSite {
@@ -41,6 +43,7 @@ impl From<SiteRecord> for AdminSite {
             opening_hours: s.opening_hours,
             holiday_state: s.holiday_state,
             open_24_7: s.open_24_7,
+            four_eyes: s.four_eyes,
         }
     }
 }
@@ -64,6 +67,9 @@ pub struct PutSite {
     holiday_state: String,
     #[serde(default)]
     open_24_7: bool,
+    /// A second staff member confirms each loading and service opening with their own sign-in.
+    #[serde(default)]
+    four_eyes: bool,
 }
 
 fn berlin() -> String {
@@ -110,6 +116,7 @@ pub(crate) async fn admin_put_site(
         opening_hours: body.opening_hours,
         holiday_state: body.holiday_state,
         open_24_7: body.open_24_7,
+        four_eyes: body.four_eyes,
     };
     Ok(Json(state.service.put_site(principal, &spec).await?.into()))
 }

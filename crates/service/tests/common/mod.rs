@@ -67,6 +67,7 @@ pub async fn world() -> World {
                 opening_hours: None,
                 holiday_state: "NW".into(),
                 open_24_7: false,
+                four_eyes: false,
             }],
             &[BoxSpec {
                 id: box_id,

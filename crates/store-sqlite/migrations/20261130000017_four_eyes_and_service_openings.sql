@@ -1,0 +1,18 @@
+-- A site may require a second staff member to confirm a loading or a service opening.
+ALTER TABLE sites ADD COLUMN four_eyes INTEGER NOT NULL DEFAULT 0;
+
+-- A compartment opened for service: its door's opening is expected, not forced; the close ends it.
+CREATE TABLE service_openings (
+    id            INTEGER PRIMARY KEY AUTOINCREMENT,
+    box_id        TEXT NOT NULL REFERENCES boxes (id),
+    compartment   INTEGER NOT NULL,
+    opened_by     TEXT NOT NULL,
+    witnessed_by  TEXT,
+    reason        TEXT NOT NULL,
+    opened_at     TEXT NOT NULL,
+    closed_at     TEXT
+) STRICT;
+CREATE UNIQUE INDEX service_openings_one_open ON service_openings (box_id, compartment) WHERE closed_at IS NULL;
+
+-- A compartment's history on the staff's box view.
+CREATE INDEX box_events_by_compartment ON box_events (box_id, compartment, id);
