@@ -9,7 +9,9 @@ for (const button of document.querySelectorAll("[data-print]")) {
   const every = Number(area.dataset.refresh || "5") * 1000;
   async function refresh() {
     try {
-      const answer = await fetch(window.location.pathname, { credentials: "same-origin", cache: "no-store" });
+      const answer = await fetch(window.location.pathname, {
+        credentials: "same-origin", cache: "no-store", headers: { "x-abholbox-refresh": "1" },
+      });
       if (!answer.ok) return;
       const page = new DOMParser().parseFromString(await answer.text(), "text/html");
       const fresh = page.getElementById("map-area");

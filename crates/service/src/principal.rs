@@ -64,17 +64,20 @@ impl Principal {
 
 impl Service {
     /// Checks the second person a site with four eyes wants: another staff member of the site,
-    /// signed in for it. A site without four eyes, and a token, need none. Returns the witness's id.
+    /// signed in for it. At such a site a token (the registry's software) cannot load at all, since
+    /// no second person can confirm it; a site without four eyes needs none. Returns the witness's id.
     pub(crate) async fn four_eyes(
         &self,
         who: &Principal,
         site: &SiteId,
         witness: Option<&StaffMember>,
     ) -> Result<Option<String>> {
-        let Principal::Staff(member) = who else { return Ok(None) };
         let wants = self.store.sites().await?.into_iter().any(|s| &s.id == site && s.four_eyes);
+        if !wants {
+            return Ok(None);
+        }
+        let Principal::Staff(member) = who else { return Err(Error::SecondPersonNeeded) };
         match witness {
-            None if !wants => Ok(None),
             Some(w) if w.id != member.id && w.check(StaffAction::ViewBox, Some(site)).is_ok() => Ok(Some(w.id.clone())),
             _ => Err(Error::SecondPersonNeeded),
         }

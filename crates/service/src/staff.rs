@@ -189,6 +189,9 @@ impl Service {
         let name = parse_staff_name(name).map_err(|e| Error::Invalid { field: "name", message: e.to_string() })?;
         check_password(&password, &name).map_err(|e| Error::Invalid { field: "password", message: e.to_string() })?;
         let account = self.store.staff_by_name(&name).await?.ok_or(Error::NotFound("staff member"))?;
+        if matches!(who, Principal::Staff(me) if me.id == account.id) {
+            return Err(Error::Invalid { field: "name", message: "your own password is set by another admin".into() });
+        }
         let hash = hashing(move || hash_password(&password)).await?;
         let mut tx = self.store.begin().await?;
         tx.set_staff_password(&account.id, &hash).await?;
@@ -217,6 +220,9 @@ impl Service {
         if let Some(a) = &account
             && let Some(at) = throttle.next_try_at(a.failed_sign_ins, a.last_failed_at, now)
         {
+            // The same work as any other answer: a quick refusal would tell that the name exists.
+            let password = password.to_owned();
+            hashing(move || stand_in_hash().map(|h| password_matches(&password, h))).await?;
             return Err(Error::SignInCoolingDown { retry_after_seconds: ((at - now).num_milliseconds() + 999) / 1000 });
         }
         let booked = match &account {

@@ -62,8 +62,9 @@ impl Service {
     }
 
     /// The staff member behind a session's secret, as their account reads now. An unknown, ended,
-    /// expired or disabled one answers `Unauthorized`.
-    pub async fn staff_session(&self, secret: &str) -> Result<Principal> {
+    /// expired or disabled one answers `Unauthorized`. `by_person` says whether a person did
+    /// something: a page refreshing itself does not keep an unattended screen signed in.
+    pub async fn staff_session(&self, secret: &str, by_person: bool) -> Result<Principal> {
         if secret.len() > 200 {
             return Err(Error::Unauthorized);
         }
@@ -76,7 +77,7 @@ impl Service {
             tx.commit().await?;
             return Err(Error::Unauthorized);
         }
-        if now - session.last_seen_at >= TOUCH_EVERY {
+        if by_person && now - session.last_seen_at >= TOUCH_EVERY {
             let mut tx = self.store.begin().await?;
             tx.touch_staff_session(&id, now).await?;
             tx.commit().await?;

@@ -58,8 +58,13 @@ async fn half_sent_requests_are_cut_off_and_one_client_cannot_hold_every_connect
 }
 
 /// One request over a raw connection; the whole answer as text.
-async fn raw_request<S: tokio::io::AsyncRead + tokio::io::AsyncWrite + Unpin>(mut stream: S) -> String {
-    stream.write_all(b"GET /healthz HTTP/1.1\r\nHost: localhost\r\nConnection: close\r\n\r\n").await.unwrap();
+async fn raw_request<S: tokio::io::AsyncRead + tokio::io::AsyncWrite + Unpin>(stream: S) -> String {
+    raw_get(stream, "/healthz").await
+}
+
+async fn raw_get<S: tokio::io::AsyncRead + tokio::io::AsyncWrite + Unpin>(mut stream: S, path: &str) -> String {
+    let request = format!("GET {path} HTTP/1.1\r\nHost: localhost\r\nConnection: close\r\n\r\n");
+    stream.write_all(request.as_bytes()).await.unwrap();
     let mut answer = Vec::new();
     let _ = stream.read_to_end(&mut answer).await;
     String::from_utf8_lossy(&answer).into_owned()
@@ -109,6 +114,11 @@ async fn with_a_certificate_it_serves_https_and_nothing_in_the_clear() {
     let tls = connector.connect(name, tcp).await.expect("the TLS handshake succeeds");
     let answer = raw_request(tls).await;
     assert!(answer.starts_with("HTTP/1.1 200"), "{answer}");
+    let tcp = TcpStream::connect(&addr).await.unwrap();
+    let tls = connector.connect(rustls::pki_types::ServerName::try_from("localhost").unwrap(), tcp).await.unwrap();
+    let form = raw_get(tls, "/staff/sign-in").await;
+    let cookie = form.lines().find(|l| l.to_ascii_lowercase().starts_with("set-cookie:")).unwrap_or_default();
+    assert!(cookie.contains("; Secure") && cookie.contains("HttpOnly"), "over TLS a cookie travels only so: {cookie}");
 
     let answer = raw_request(TcpStream::connect(&addr).await.unwrap()).await;
     assert!(!answer.contains("HTTP/1.1 200"), "no answer in the clear: {answer}");

@@ -331,7 +331,8 @@ async fn uncollected_documents_are_withdrawn_and_lost_pins_reissued_from_the_lis
 
     // A clerk finds the pickup but may not send a new PIN; a supervisor may, and the old one dies.
     let found = clerk.get(&format!("/staff/boxes/{BOX}/uncollected?reference=LOST-1")).await;
-    assert!(found.body.contains("id=\"found\"") && found.body.contains("reissue-pin"), "{}", found.body);
+    assert!(found.body.contains("id=\"found\"") && found.body.contains("LOST-1"), "{}", found.body);
+    assert!(!found.body.contains("reissue-pin"), "a clerk is not offered a supervisor's action");
     let reissue = format!("/staff/boxes/{BOX}/pickups/{lost}/reissue-pin");
     let refused = clerk.post(&reissue, &[("csrf", &csrf), ("reason", "citizen called: SMS deleted")]).await;
     assert!(refused.body.contains("id=\"work-error\""), "{}", refused.body);
@@ -359,6 +360,7 @@ async fn the_bin_is_emptied_by_two_and_a_wrong_count_is_recorded_loudly() {
     let app = TestApp::spawn(dir.path()).await;
     member(&app, "anna", StaffRole::Clerk, SITE).await;
     member(&app, "bert", StaffRole::Clerk, SITE).await;
+    member(&app, "sven", StaffRole::Supervisor, SITE).await;
     let id = app.register("BIN-1", "0151 23456741", "1974-08-12", Some("T22000129")).await;
     let compartment = app.deposit(&id).await;
     let pin = app.pin_for("+4915123456741").await;
@@ -413,6 +415,27 @@ async fn the_bin_is_emptied_by_two_and_a_wrong_count_is_recorded_loudly() {
     assert!(bytes.starts_with(b"%PDF-") && bytes.windows(9).any(|w| w == b"T22000129"), "the PDF lists the number");
     let after = clerk.get(&bin).await;
     assert!(!after.body.contains("<th scope=\"row\">T22000129"), "the bin starts empty again");
+    let lists = format!("/staff/boxes/{BOX}/uncollected");
+    let seen_by_clerk = clerk.get(&lists).await;
+    assert!(seen_by_clerk.body.contains("data-alarm=\"bin_count_mismatch\""), "staff see the alarm");
+    assert!(!seen_by_clerk.body.contains("/acknowledge"), "a clerk is not offered what only a supervisor may");
+    let mut supervisor = Browser::new(&app);
+    supervisor.sign_in("sven", PASSWORD).await;
+    let csrf = supervisor.csrf().await;
+    let page = supervisor.get(&lists).await;
+    let action = page
+        .body
+        .split("action=\"")
+        .find(|a| a.contains("/acknowledge"))
+        .unwrap()
+        .split('"')
+        .next()
+        .unwrap()
+        .to_owned();
+    let done = supervisor.post(&action, &[("csrf", &csrf)]).await;
+    assert!(done.body.contains("id=\"work-done\""), "{}", done.body);
+    let alarms = app.service.store().open_alarms().await.unwrap();
+    assert!(!alarms.iter().any(|a| a.kind == "bin_count_mismatch"), "acknowledged: {alarms:?}");
     app.stop().await;
 }
 
@@ -492,8 +515,17 @@ async fn four_eyes_confirm_loadings_and_service_openings_and_a_service_opening_i
 
     let (status, body) =
         app.post(&format!("/api/v1/boxes/{BOX}/deposits"), Some(&app.integration), json!({ "pickup": id })).await;
-    assert_eq!(status, StatusCode::CREATED, "the registry's software needs no second person: {body}");
-    let c = body["compartment"].as_u64().unwrap();
+    assert_eq!(
+        (status, body["error"]["code"].as_str()),
+        (StatusCode::FORBIDDEN, Some("second_person_needed")),
+        "no second person can confirm a token's loading: {body}"
+    );
+    app.db.execute(&format!("UPDATE pickups SET document_number = 'L01X00T61' WHERE id = '{id}'")).await;
+    let first = clerk
+        .post(&load, &[("csrf", &csrf), ("number", "L01X00T61"), ("witness", "bert"), ("witness_password", PASSWORD)])
+        .await;
+    assert!(first.body.contains("id=\"load-opened\""), "{}", first.body);
+    let c = app.pickup(&id).await["compartment"].as_u64().unwrap();
     app.close(c).await;
     app.wait_status(&id, "ready").await;
 
@@ -536,5 +568,36 @@ async fn four_eyes_confirm_loadings_and_service_openings_and_a_service_opening_i
     let alarms = app.service.store().open_alarms().await.unwrap();
     assert!(!alarms.iter().any(|a| a.kind == "door_forced"), "a service opening is no forced door: {alarms:?}");
     assert_eq!(app.status(&id).await, "ready", "the document still waits for its citizen");
+    app.stop().await;
+}
+
+#[tokio::test]
+async fn a_page_that_refreshes_itself_keeps_nobody_signed_in_and_odd_language_targets_go_home() {
+    let dir = tempfile::tempdir().unwrap();
+    let app = TestApp::spawn(dir.path()).await;
+    member(&app, "anna", StaffRole::Clerk, SITE).await;
+    let mut browser = Browser::new(&app);
+    browser.sign_in("anna", PASSWORD).await;
+    app.clock.advance(chrono::Duration::minutes(40));
+    let refresh = browser
+        .client
+        .get(format!("{}/staff/boxes/{BOX}", app.base))
+        .header(COOKIE, browser.cookie_header())
+        .header("x-abholbox-refresh", "1")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(refresh.status(), StatusCode::OK, "still signed in after 40 minutes");
+    app.clock.advance(chrono::Duration::minutes(30));
+    assert_eq!(
+        browser.get("/staff").await.status,
+        StatusCode::SEE_OTHER,
+        "an hour without a person's click ends the session, whatever the map refreshed"
+    );
+
+    for back in ["/staff\n", "/staff\r\nSet-Cookie: x=y", "//evil.example", "https://evil.example"] {
+        let answer = browser.post("/staff/language", &[("lang", "en"), ("back", back)]).await;
+        assert_eq!((answer.status, answer.location.as_deref()), (StatusCode::SEE_OTHER, Some("/staff")), "{back:?}");
+    }
     app.stop().await;
 }

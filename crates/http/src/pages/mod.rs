@@ -52,6 +52,7 @@ pub(crate) fn router() -> Router<AppState> {
         .route("/staff/bin-records/{id}", get(bin::record))
         .route("/staff/bin-records/{id}/pdf", get(bin::record_pdf))
         .route("/staff/boxes/{box}/pickups/{pickup}/{action}", post(work::act))
+        .route("/staff/boxes/{box}/alarms/{alarm}/acknowledge", post(work::acknowledge))
         .route("/staff/assets/{file}", get(assets::serve))
         .layer(SetResponseHeaderLayer::overriding(
             header::CONTENT_SECURITY_POLICY,

@@ -34,7 +34,9 @@ fn removal(name: &'static str) -> Cookie<'static> {
 pub(crate) async fn staff_from_cookie(parts: &Parts, state: &AppState) -> Option<Result<(Principal, String), Error>> {
     let jar = CookieJar::from_headers(&parts.headers);
     let secret = jar.get(SESSION_COOKIE)?.value().to_owned();
-    Some(state.service.staff_session(&secret).await.map(|p| (p, secret)))
+    // The box map refreshes itself with this header; only what a person does keeps a session alive.
+    let by_person = !parts.headers.contains_key("x-abholbox-refresh");
+    Some(state.service.staff_session(&secret, by_person).await.map(|p| (p, secret)))
 }
 
 /// The header line of a signed-in page: who is signed in, and the token for its forms.
@@ -193,7 +195,9 @@ pub(crate) async fn language(
 ) -> Response {
     let lang = StaffLanguage::parse(&form.lang).unwrap_or(StaffLanguage::De);
     // Only a path of our own pages, so that the form cannot send anyone elsewhere.
-    let back = if form.back.starts_with("/staff") && !form.back.contains("//") { form.back } else { "/staff".into() };
+    let ours =
+        form.back.starts_with("/staff") && !form.back.contains("//") && form.back.bytes().all(|b| b.is_ascii_graphic());
+    let back = if ours { form.back } else { "/staff".into() };
     let jar = jar.add(cookie(LANGUAGE_COOKIE, lang.code().to_owned(), state.pages.secure_cookies));
     (jar, Redirect::to(&back)).into_response()
 }

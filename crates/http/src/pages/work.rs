@@ -74,9 +74,19 @@ struct WorkPage {
     to_withdraw: Vec<Line>,
     flagged: Vec<Line>,
     found: Option<Line>,
+    /// Open alarms at this box or its site: id, time, kind, compartment label.
+    alarms: Vec<(i64, String, String, String)>,
     searched: String,
     done: Option<String>,
     error: Option<String>,
+}
+
+impl WorkPage {
+    /// Whether the member may lift locks, send new PINs and release claims (the use case checks
+    /// again); a clerk is not shown what they may not do.
+    fn supervises(&self) -> bool {
+        self.bar.as_ref().is_some_and(|b| b.role != "clerk")
+    }
 }
 
 #[derive(Deserialize, Default)]
@@ -102,6 +112,19 @@ async fn page(state: &AppState, t: Tr, staff: &Staff, box_id: &BoxId, searched: 
     };
     let labels: HashMap<u32, String> =
         overview.compartments.iter().map(|c| (c.compartment.number.get(), c.compartment.label.clone())).collect();
+    let alarms = match state.service.open_alarms(&staff.principal).await {
+        Ok(alarms) => alarms,
+        Err(e) => return refusal(&t, bar, &e),
+    };
+    let tz = state.service.time_zone_of_box(box_id).await.unwrap_or(chrono_tz::Europe::Berlin);
+    let alarms = alarms
+        .into_iter()
+        .filter(|a| a.box_id.as_ref().map_or(a.site == overview.record.site, |b| b == box_id))
+        .map(|a| {
+            let label = a.compartment.map(|c| labels.get(&c.get()).cloned().unwrap_or_default()).unwrap_or_default();
+            (a.id, super::bin::local(a.raised_at, tz), a.kind, label)
+        })
+        .collect();
     let mut error = outcome.error;
     let found = if searched.trim().is_empty() {
         None
@@ -122,6 +145,7 @@ async fn page(state: &AppState, t: Tr, staff: &Staff, box_id: &BoxId, searched: 
         to_withdraw: work.to_withdraw.iter().map(|p| Line::of(p, &labels)).collect(),
         flagged: work.flagged.iter().map(|p| Line::of(p, &labels)).collect(),
         found,
+        alarms,
         searched,
         done: outcome.done,
         error,
@@ -183,4 +207,31 @@ pub(crate) async fn act(
         Err(e) => Outcome { done: None, error: Some(t.error(&e)) },
     };
     page(&state, t, &staff, &box_id, form.searched, outcome).await
+}
+
+#[derive(Deserialize)]
+pub(crate) struct AcknowledgeForm {
+    #[serde(default)]
+    csrf: String,
+}
+
+/// Marks an alarm seen (supervisors); who did is recorded with it.
+pub(crate) async fn acknowledge(
+    State(state): State<AppState>,
+    t: Tr,
+    staff: Staff,
+    Path((id, alarm)): Path<(String, String)>,
+    Form(form): Form<AcknowledgeForm>,
+) -> Response {
+    if let Some(refused) = staff.refuse_forged(&t, &form.csrf) {
+        return refused;
+    }
+    let (Ok(box_id), Ok(alarm)) = (BoxId::parse(&id), alarm.parse::<i64>()) else {
+        return refusal(&t, Some(staff.bar()), &Error::NotFound("alarm"));
+    };
+    let outcome = match state.service.acknowledge_alarm(&staff.principal, alarm).await {
+        Ok(()) => Outcome { done: Some(t.t("work-acknowledged")), error: None },
+        Err(e) => Outcome { done: None, error: Some(t.error(&e)) },
+    };
+    page(&state, t, &staff, &box_id, String::new(), outcome).await
 }
