@@ -305,7 +305,7 @@ impl Default for Config {
                 third_factor_attempts: 3,
                 third_factor_lockout_after: 5,
                 collect_timeout_seconds: 120,
-                pin_step_floor_ms: 5,
+                pin_step_floor_ms: 8,
                 panel_free_refusals: 10,
                 panel_alarm_after: 10,
                 site_alarm_after: 20,
