@@ -559,12 +559,20 @@ async fn four_eyes_confirm_loadings_and_service_openings_and_a_service_opening_i
         .await;
     assert!(opened.body.contains("id=\"compartment-done\""), "{}", opened.body);
     app.close(c).await;
-    let page = supervisor.get(&format!("/staff/boxes/{BOX}/compartments/{c}")).await;
-    assert!(page.body.contains("id=\"history\"") && page.body.contains("EYES-1"), "{}", page.body);
-    let audit = app.service.store().audit_entries(100).await.unwrap();
+    // Door events are applied after the call that caused them: wait (a liveness bound, no timing).
+    let mut audit = Vec::new();
+    for _ in 0..200 {
+        audit = app.service.store().audit_entries(100).await.unwrap();
+        if audit.iter().any(|a| a.action == "service_door_closed") {
+            break;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(25)).await;
+    }
     for action in ["service_opening", "service_door_opened", "service_door_closed"] {
         assert!(audit.iter().any(|a| a.action == action), "{action} recorded");
     }
+    let page = supervisor.get(&format!("/staff/boxes/{BOX}/compartments/{c}")).await;
+    assert!(page.body.contains("id=\"history\"") && page.body.contains("EYES-1"), "{}", page.body);
     let alarms = app.service.store().open_alarms().await.unwrap();
     assert!(!alarms.iter().any(|a| a.kind == "door_forced"), "a service opening is no forced door: {alarms:?}");
     assert_eq!(app.status(&id).await, "ready", "the document still waits for its citizen");
