@@ -25,7 +25,11 @@ export async function startDemo() {
     const timer = setTimeout(() => reject(new Error(`the demo did not start: ${stderr}`)), 30000);
     child.stdout.on("data", (d) => {
       out += d;
-      if (/^admin sign-in: .+$/m.test(out)) { clearTimeout(timer); resolve(out); }
+      // The waiting documents are printed last, once the demo has loaded them.
+      if (/^admin sign-in: .+$/m.test(out) && (out.match(/^\s*waiting: /gm) || []).length >= 4) {
+        clearTimeout(timer);
+        resolve(out);
+      }
     });
     child.on("exit", (code) => { clearTimeout(timer); reject(new Error(`the demo exited (${code}): ${stderr}`)); });
   });
@@ -36,12 +40,17 @@ export async function startDemo() {
   };
   const signIn = (role) => { const [name, password] = line(`${role} sign-in`).split(" "); return { name, password }; };
   const staff = line("staff");
+  const waiting = [...lines.matchAll(/^\s*waiting: (.+?) \((\w+)\): phone ([\d ]+), PIN (\d+), (old document (\w+)|birth date ([\d.]+))$/gm)]
+    .map((m) => ({ who: m[1], kind: m[2], phone: m[3], pin: m[4], oldDocument: m[6] || null, birthDate: m[7] || null }));
   return {
     child,
     staff,
     base: staff.replace(/\/staff$/, ""),
     integration: line("integration token"),
     kiosk: line("kiosk token"),
+    kioskLink: line("kiosk"),
+    panelId: (lines.match(/reader is (\S+)$/m) || [])[1],
+    waiting,
     clerk: signIn("clerk"),
     supervisor: signIn("supervisor"),
     admin: signIn("admin"),
@@ -82,7 +91,7 @@ export async function until(probe, what, seconds = 10) {
 /** axe-core with the WCAG 2.2 AA tags; returns the violations, each with where it is. */
 export async function accessibility(page) {
   const result = await new AxeBuilder({ page })
-    .withTags(["wcag2a", "wcag2aa", "wcag21a", "wcag21aa", "wcag22aa"])
+    .withTags(["wcag2a", "wcag2aa", "wcag21a", "wcag21aa", "wcag22aa", "EN-301-549"])
     .analyze();
   return result.violations.map((v) => `${v.id}: ${v.help} at ${v.nodes.slice(0, 3).map((n) => n.target.join(" ")).join(", ")}`);
 }

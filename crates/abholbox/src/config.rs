@@ -234,6 +234,9 @@ pub struct SiteConfig {
     /// A second staff member confirms each loading and service opening with their own sign-in.
     #[serde(default)]
     pub four_eyes: bool,
+    /// The counter's phone number as citizens dial it, shown on the panel's help screen.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub counter_phone: Option<String>,
     /// Quiet hours of this site's SMS (`HH:MM-HH:MM`, "" for none), instead of `sms.quiet_hours`.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub sms_quiet_hours: Option<String>,
@@ -476,6 +479,7 @@ impl Config {
                 holiday_state: s.holiday_state.to_ascii_uppercase(),
                 open_24_7: s.open_24_7,
                 four_eyes: s.four_eyes,
+                counter_phone: s.counter_phone.clone(),
             });
         }
         let mut boxes = Vec::new();
@@ -578,6 +582,7 @@ impl Config {
                 holiday_state: default_holiday_state(),
                 open_24_7: true,
                 four_eyes: false,
+                counter_phone: Some("0211 89-91".into()),
                 sms_quiet_hours: None,
             }],
             boxes: vec![BoxConfig {

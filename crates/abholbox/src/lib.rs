@@ -5,6 +5,7 @@
 
 pub mod bench;
 pub mod config;
+pub mod demo_pickups;
 pub mod hardware_cli;
 pub mod hardware_config;
 pub mod mrz_cli;
@@ -52,6 +53,8 @@ pub struct Application {
     store: Arc<dyn Store>,
     workers: Vec<JoinHandle<()>>,
     shutdown: watch::Sender<bool>,
+    /// The pairing links this server honours for its panels' pages.
+    pub pairing: abholbox_http::PanelPairing,
 }
 
 /// Creates the data directory readable by the service user only: it holds the keys.
@@ -329,16 +332,15 @@ impl Application {
         workers.push(tokio::spawn(async move { s.run_housekeeping(stop).await }));
 
         let with_simulator = config.simulator_api && (!simulator.boxes.is_empty() || simulator.sms.is_some());
-        let router = abholbox_http::router(
-            AppState::new(service.clone(), with_simulator.then_some(simulator), tls.is_some())?,
-            config.http.requests_per_second_per_client,
-        );
+        let state = AppState::new(service.clone(), with_simulator.then_some(simulator), tls.is_some())?;
+        let pairing = state.pairing.clone();
+        let router = abholbox_http::router(state, config.http.requests_per_second_per_client);
         let limits = abholbox_http::ConnectionLimits {
             header_read_timeout: std::time::Duration::from_secs(config.http.header_read_timeout_seconds.max(1)),
             max_connections: config.http.max_connections,
             max_connections_per_client: config.http.max_connections_per_client,
         };
-        Ok(Self { service, _lock: lock, listener, router, limits, tls, store, workers, shutdown })
+        Ok(Self { service, _lock: lock, listener, router, limits, tls, store, workers, shutdown, pairing })
     }
 
     /// Whether it serves HTTPS.

@@ -431,6 +431,8 @@ async fn demo(port: u16, data_dir: PathBuf, database: Option<String>, hardware: 
     let base = format!("http://{addr}");
     let sign_ins = demo_staff(&app.service).await?;
     write_demo_env(&data_dir, &base, &integration, &kiosk, &panel.id)?;
+    let pairing = app.pairing.offer(&kiosk);
+    let server = tokio::spawn(app.run(stop));
     let mut out = std::io::stdout().lock();
     writeln!(out, "abholbox demo is running: one site (dus-dlz), {box_line}")?;
     if config.boxes.iter().any(|b| b.serial.is_some()) {
@@ -443,13 +445,33 @@ async fn demo(port: u16, data_dir: PathBuf, database: Option<String>, hardware: 
     writeln!(out, "  panel:   the kiosk token drives panel-1, whose id for the simulator's reader is {}", panel.id)?;
     writeln!(out, "integration token: {integration}")?;
     writeln!(out, "kiosk token: {kiosk}")?;
+    writeln!(out, "kiosk: {base}/kiosk/pair?code={pairing}")?;
     writeln!(out, "staff: {base}/staff")?;
     for (role, name, password) in &sign_ins {
         writeln!(out, "{role} sign-in: {name} {password}")?;
     }
     out.flush()?;
     drop(out);
-    app.run(stop).await?;
+    // Printed after the lines above, which scripts read as soon as the server answers.
+    let waiting = match abholbox::demo_pickups::seed(&base, &integration).await {
+        Ok(waiting) => waiting,
+        Err(e) => {
+            eprintln!("WARNING: the demo's waiting documents could not be prepared: {e:#}");
+            Vec::new()
+        }
+    };
+    let mut out = std::io::stdout().lock();
+    for p in &waiting {
+        let factor = match (&p.old_document, &p.birth_date) {
+            (Some(number), _) => format!("old document {number}"),
+            (None, Some(date)) => format!("birth date {date}"),
+            (None, None) => String::new(),
+        };
+        writeln!(out, "  waiting: {} ({}): phone {}, PIN {}, {factor}", p.who, p.document_kind, p.phone, p.pin)?;
+    }
+    out.flush()?;
+    drop(out);
+    server.await??;
     drop(in_process_simulator);
     Ok(())
 }

@@ -169,6 +169,8 @@ pub enum SessionEvent {
     /// another session meanwhile); the run moves on to the one after it.
     Skip,
     Cancel,
+    /// The citizen answered the panel's "are you still there?": the idle clock starts again.
+    StillHere,
 }
 
 impl SessionEvent {
@@ -187,6 +189,7 @@ impl SessionEvent {
             Self::Unavailable => "unavailable",
             Self::Skip => "skip",
             Self::Cancel => "cancel",
+            Self::StillHere => "still_here",
         }
     }
 }
@@ -312,6 +315,7 @@ impl SessionState {
             (Step::Collect, SessionEvent::Interrupted) => self.end(EndReason::Interrupted),
             (Step::OldDocument | Step::BirthDate, SessionEvent::Unavailable) => self.end(EndReason::Unavailable),
             (_, SessionEvent::Cancel) if self.step != Step::Collect => self.end(EndReason::Cancelled),
+            (Step::Phone | Step::Pin | Step::OldDocument | Step::BirthDate, SessionEvent::StillHere) => {}
             _ => return Err(wrong),
         }
         self.last_activity = now;
@@ -470,5 +474,19 @@ mod tests {
     fn an_empty_pin_match_is_refused() {
         let mut s = at(Step::Pin);
         assert!(s.apply(SessionEvent::PinAccepted(vec![]), t0(), &SessionLimits::default()).is_err());
+    }
+
+    #[test]
+    fn still_here_restarts_the_idle_clock_but_not_at_an_open_door() {
+        let limits = SessionLimits::default();
+        let mut s = at(Step::Pin);
+        assert_eq!(s.apply(SessionEvent::StillHere, t0() + Duration::seconds(100), &limits), Ok(Step::Pin));
+        assert!(!s.expire_if_idle(t0() + Duration::seconds(200), &limits), "the idle clock started again");
+        assert!(s.expire_if_idle(t0() + Duration::seconds(221), &limits));
+        let mut open = at(Step::Collect);
+        assert!(
+            open.apply(SessionEvent::StillHere, t0(), &limits).is_err(),
+            "an open door's clock is not the citizen's"
+        );
     }
 }

@@ -8,6 +8,7 @@
 mod auth;
 mod error;
 mod json;
+mod kiosk_pages;
 mod openapi;
 mod pages;
 mod rate;
@@ -32,6 +33,7 @@ use tower_http::set_header::SetResponseHeaderLayer;
 use tower_http::trace::TraceLayer;
 
 pub use error::{ApiError, ErrorBody};
+pub use kiosk_pages::PanelPairing;
 #[cfg(feature = "fuzzing")]
 pub use routes::fuzz_request_bodies;
 pub use serve::{ConnectionLimits, TlsError, serve, tls_acceptor};
@@ -75,6 +77,8 @@ pub struct AppState {
     pub service: Service,
     pub simulator: Option<Simulator>,
     pages: pages::Pages,
+    /// The pairing codes this server honours for its panels' pages (the demo's link).
+    pub pairing: PanelPairing,
 }
 
 impl AppState {
@@ -85,7 +89,7 @@ impl AppState {
         simulator: Option<Simulator>,
         tls: bool,
     ) -> Result<Self, abholbox_messages::MessagesError> {
-        Ok(Self { service, simulator, pages: pages::Pages::new(tls)? })
+        Ok(Self { service, simulator, pages: pages::Pages::new(tls)?, pairing: PanelPairing::default() })
     }
 }
 
@@ -103,6 +107,7 @@ pub fn router(state: AppState, requests_per_second_per_client: u32) -> Router {
     let api = api
         .route("/api/openapi.json", axum::routing::get(move || openapi::serve(spec.clone())))
         .merge(pages::router())
+        .merge(kiosk_pages::router())
         .fallback(routes::not_found)
         .with_state(state);
     // Inside the layers below, so that a refused request gets the same headers as any answer.

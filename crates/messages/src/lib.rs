@@ -5,6 +5,7 @@
 //! enforces it), and a key missing at run time falls back to German rather than to a key name.
 //! Unicode isolation marks are off: SMS gateways count and bill every code unit.
 
+pub mod kiosk;
 pub mod staff;
 
 use std::collections::HashMap;

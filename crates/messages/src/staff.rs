@@ -66,23 +66,28 @@ impl StaffTexts {
 
     /// Each message's key with the placeholders it uses, for completeness checks.
     pub fn keys(lang: StaffLanguage) -> Vec<(String, BTreeSet<String>)> {
-        let Ok(resource) = FluentResource::try_new(lang.source().to_owned()) else { return Vec::new() };
-        let mut keys: Vec<_> = resource
-            .entries()
-            .filter_map(|e| match e {
-                ast::Entry::Message(m) => {
-                    let mut vars = BTreeSet::new();
-                    if let Some(p) = &m.value {
-                        placeholders(p, &mut vars);
-                    }
-                    Some((m.id.name.to_owned(), vars))
-                }
-                _ => None,
-            })
-            .collect();
-        keys.sort();
-        keys
+        message_keys(lang.source())
     }
+}
+
+/// A message file's keys with the placeholders each uses, sorted by key.
+pub(crate) fn message_keys(source: &str) -> Vec<(String, BTreeSet<String>)> {
+    let Ok(resource) = FluentResource::try_new(source.to_owned()) else { return Vec::new() };
+    let mut keys: Vec<_> = resource
+        .entries()
+        .filter_map(|e| match e {
+            ast::Entry::Message(m) => {
+                let mut vars = BTreeSet::new();
+                if let Some(p) = &m.value {
+                    placeholders(p, &mut vars);
+                }
+                Some((m.id.name.to_owned(), vars))
+            }
+            _ => None,
+        })
+        .collect();
+    keys.sort();
+    keys
 }
 
 fn placeholders(pattern: &ast::Pattern<&str>, out: &mut BTreeSet<String>) {

@@ -34,6 +34,8 @@ pub struct SiteSpec {
     pub open_24_7: bool,
     /// A second staff member confirms each loading and service opening.
     pub four_eyes: bool,
+    /// The counter's phone number as citizens dial it, shown on the panel's help screen.
+    pub counter_phone: Option<String>,
 }
 
 impl SiteSpec {
@@ -50,6 +52,11 @@ impl SiteSpec {
             .time_zone
             .parse::<chrono_tz::Tz>()
             .map_err(|_| invalid("time_zone", format!("unknown time zone {:?}", self.time_zone)))?;
+        if let Some(phone) = &self.counter_phone
+            && (phone.chars().count() > 40 || !phone.chars().all(|c| c.is_ascii_digit() || " +-/()".contains(c)))
+        {
+            return Err(invalid("counter_phone", "up to 40 digits, spaces and + - / ( )".into()));
+        }
         let state = State::parse(&self.holiday_state).map_err(|e| invalid("holiday_state", e.to_string()))?;
         if let Some(rule) = &self.opening_hours {
             Hours::parse(rule, state, tz).map_err(|e| invalid("opening_hours", e.to_string()))?;
@@ -141,6 +148,7 @@ impl Service {
             holiday_state: spec.holiday_state.to_ascii_uppercase(),
             open_24_7: spec.open_24_7,
             four_eyes: spec.four_eyes,
+            counter_phone: spec.counter_phone.as_deref().map(str::trim).filter(|p| !p.is_empty()).map(str::to_owned),
         };
         let mut tx = self.store.begin().await?;
         let before = tx.site(&spec.id).await?;

@@ -77,6 +77,18 @@ impl Service {
         self.wait_for(id.as_str(), seen, wait, || self.session(kiosk, id), |v| v.step).await
     }
 
+    /// The session once anything in it changed since `seen_version` (a refused old document as much
+    /// as a new step), or as it stands after `wait`: what the panel's pages wait on.
+    pub async fn wait_for_session_change(
+        &self,
+        kiosk: &Principal,
+        id: &SessionId,
+        seen_version: i64,
+        wait: Duration,
+    ) -> Result<SessionView> {
+        self.wait_for(id.as_str(), Some(seen_version), wait, || self.session(kiosk, id), |v| v.version).await
+    }
+
     /// The pickup once its status differs from `seen` (or from its status when the request came), or
     /// as it stands after `wait`.
     pub async fn wait_for_pickup(

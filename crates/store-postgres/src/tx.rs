@@ -109,12 +109,12 @@ impl Tx for PgTx {
 
     async fn upsert_site(&mut self, site: &SiteRecord) -> Result<()> {
         sqlx::query(
-            "INSERT INTO sites (id, name, address, time_zone, opening_hours, holiday_state, open_24_7, four_eyes)
-             VALUES ($1, $2, $3, $4, $5, $6, $7, $8)
+            "INSERT INTO sites (id, name, address, time_zone, opening_hours, holiday_state, open_24_7, four_eyes, counter_phone)
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)
              ON CONFLICT (id) DO UPDATE SET name = excluded.name, address = excluded.address,
                 time_zone = excluded.time_zone, opening_hours = excluded.opening_hours,
                 holiday_state = excluded.holiday_state, open_24_7 = excluded.open_24_7,
-                four_eyes = excluded.four_eyes",
+                four_eyes = excluded.four_eyes, counter_phone = excluded.counter_phone",
         )
         .bind(site.id.as_str())
         .bind(&site.name)
@@ -124,6 +124,7 @@ impl Tx for PgTx {
         .bind(&site.holiday_state)
         .bind(site.open_24_7)
         .bind(site.four_eyes)
+        .bind(site.counter_phone.as_deref())
         .execute(&mut *self.tx)
         .await
         .map_err(write_err)?;
@@ -899,8 +900,9 @@ impl Tx for PgTx {
         self.touched.push(s.id.to_string());
         sqlx::query(
             "INSERT INTO kiosk_sessions (step, ended_reason, pin_attempts, third_factor_attempts, queue, position,
-                phone_key, phone_hash, last_error, last_activity, version, id, box_id, token_id, created_at, panel_id)
-             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16)",
+                phone_key, phone_hash, last_error, last_activity, version, id, box_id, token_id, created_at, panel_id,
+                language)
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17)",
         )
         .bind(s.state.step.as_str())
         .bind(s.state.ended.map(|r| r.as_str()))
@@ -918,6 +920,7 @@ impl Tx for PgTx {
         .bind(&s.token_id)
         .bind(s.created_at)
         .bind(s.panel.as_str())
+        .bind(s.language.code())
         .execute(&mut *self.tx)
         .await
         .map_err(write_err)?;

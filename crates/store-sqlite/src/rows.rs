@@ -119,6 +119,7 @@ pub(crate) fn map_site(row: &SqliteRow) -> R<SiteRecord> {
         holiday_state: s(row, "holiday_state")?,
         open_24_7: b(row, "open_24_7")?,
         four_eyes: b(row, "four_eyes")?,
+        counter_phone: opt_s(row, "counter_phone")?,
     })
 }
 
@@ -269,6 +270,7 @@ pub(crate) fn map_session(row: &SqliteRow) -> R<SessionRecord> {
         state,
         phone_hash: keyed(row, "phone_key", "phone_hash")?,
         last_error: opt_s(row, "last_error")?,
+        language: parsed(row, "language", abholbox_core::language::PanelLanguage::parse)?,
         created_at: t(row, "created_at")?,
         version: i(row, "version")?,
     })

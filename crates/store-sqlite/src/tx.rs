@@ -87,12 +87,12 @@ impl Tx for SqliteTx {
 
     async fn upsert_site(&mut self, site: &SiteRecord) -> Result<()> {
         sqlx::query(
-            "INSERT INTO sites (id, name, address, time_zone, opening_hours, holiday_state, open_24_7, four_eyes)
-             VALUES (?, ?, ?, ?, ?, ?, ?, ?)
+            "INSERT INTO sites (id, name, address, time_zone, opening_hours, holiday_state, open_24_7, four_eyes, counter_phone)
+             VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)
              ON CONFLICT (id) DO UPDATE SET name = excluded.name, address = excluded.address,
                 time_zone = excluded.time_zone, opening_hours = excluded.opening_hours,
                 holiday_state = excluded.holiday_state, open_24_7 = excluded.open_24_7,
-                four_eyes = excluded.four_eyes",
+                four_eyes = excluded.four_eyes, counter_phone = excluded.counter_phone",
         )
         .bind(site.id.as_str())
         .bind(&site.name)
@@ -102,6 +102,7 @@ impl Tx for SqliteTx {
         .bind(&site.holiday_state)
         .bind(site.open_24_7)
         .bind(site.four_eyes)
+        .bind(site.counter_phone.as_deref())
         .execute(&mut *self.tx)
         .await
         .map_err(write_err)?;
@@ -873,8 +874,8 @@ impl Tx for SqliteTx {
         sqlx::query(
             "INSERT INTO kiosk_sessions (step, ended_reason, pin_attempts, third_factor_attempts, queue, position,
                 phone_key, phone_hash, last_error, last_activity, version, id, box_id, token_id, created_at,
-                panel_id)
-             VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                panel_id, language)
+             VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
         )
         .bind(s.state.step.as_str())
         .bind(s.state.ended.map(|r| r.as_str()))
@@ -892,6 +893,7 @@ impl Tx for SqliteTx {
         .bind(&s.token_id)
         .bind(ts(s.created_at))
         .bind(s.panel.as_str())
+        .bind(s.language.code())
         .execute(&mut *self.tx)
         .await
         .map_err(write_err)?;

@@ -62,6 +62,7 @@ async fn furnish(store: &dyn Store, compartments: u32) {
         holiday_state: "NW".into(),
         four_eyes: false,
         open_24_7: false,
+        counter_phone: Some("0211 89-0".into()),
     })
     .await
     .unwrap();
@@ -430,6 +431,11 @@ pub async fn sessions_round_trip(store: &dyn Store) {
             state,
             phone_hash: Some(KeyedHash { key_id: "lookup-1".into(), hash: vec![n; 32] }),
             last_error: Some("phone_or_pin_wrong".into()),
+            language: if n == 2 {
+                abholbox_core::language::PanelLanguage::Ar
+            } else {
+                abholbox_core::language::PanelLanguage::De
+            },
             created_at: t0(),
             version: 1,
         }

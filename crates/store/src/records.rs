@@ -23,6 +23,8 @@ pub struct SiteRecord {
     pub open_24_7: bool,
     /// A second staff member confirms each loading and service opening with their own sign-in.
     pub four_eyes: bool,
+    /// The counter's phone number as citizens dial it, for the panel's help screen.
+    pub counter_phone: Option<String>,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -282,6 +284,8 @@ pub struct SessionRecord {
     pub phone_hash: Option<KeyedHash>,
     /// The last refused input, for the panel to explain (`phone_or_pin_wrong`, `old_document_rejected`).
     pub last_error: Option<String>,
+    /// The language the citizen chose on the start screen; the panel speaks it for the whole session.
+    pub language: abholbox_core::language::PanelLanguage,
     pub created_at: DateTime<Utc>,
     pub version: i64,
 }

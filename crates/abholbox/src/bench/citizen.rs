@@ -246,7 +246,7 @@ fn number(v: &Value, field: &str) -> Step<u64> {
 }
 
 /// A German ID card's zone (TD1) for `number`, with correct check digits, as the slot's reader sends it.
-fn german_id(number: &str) -> String {
+pub(crate) fn german_id(number: &str) -> String {
     let digit = |s: &str| check_digit(s).map_or('<', |d| char::from(b'0' + d));
     let (birth, expiry) = ("700101", "351231");
     let line1 = format!("IDD<<{number}{}{}", digit(number), "<".repeat(15));

@@ -59,6 +59,7 @@ pub async fn run(args: FillArgs) -> anyhow::Result<i32> {
             holiday_state: "NW".into(),
             open_24_7: false,
             four_eyes: false,
+            counter_phone: None,
             sms_quiet_hours: None,
         });
         config.boxes.push(BoxConfig {

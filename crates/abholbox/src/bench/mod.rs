@@ -3,7 +3,7 @@
 //! kiosk, the door closed, collected — from many kiosks at once, and sets the throughput against what
 //! the same database can commit at all, so that a figure always comes with its ceiling.
 
-mod citizen;
+pub(crate) mod citizen;
 pub use citizen::pin_in;
 mod fill;
 mod latency;

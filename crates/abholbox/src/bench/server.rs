@@ -74,6 +74,7 @@ pub fn configure(dir: &Path, database: Option<&str>, kiosks: u32) -> anyhow::Res
         holiday_state: "NW".into(),
         open_24_7: true,
         four_eyes: false,
+        counter_phone: None,
         sms_quiet_hours: None,
     }];
     config.boxes = (1..=boxes)

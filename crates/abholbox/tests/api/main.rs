@@ -17,6 +17,7 @@ mod full_box;
 mod hardware;
 mod hours;
 mod kannel;
+mod kiosk_pages;
 mod kiosk_refusals;
 mod lockout;
 mod panel_limits;

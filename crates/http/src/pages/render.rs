@@ -16,12 +16,18 @@ use crate::AppState;
 #[derive(Clone)]
 pub(crate) struct Pages {
     pub texts: Arc<StaffTexts>,
+    /// The kiosk panel's texts, in its seven languages.
+    pub kiosk_texts: Arc<abholbox_messages::kiosk::KioskTexts>,
     pub secure_cookies: bool,
 }
 
 impl Pages {
     pub(crate) fn new(secure_cookies: bool) -> Result<Self, abholbox_messages::MessagesError> {
-        Ok(Self { texts: Arc::new(StaffTexts::load()?), secure_cookies })
+        Ok(Self {
+            texts: Arc::new(StaffTexts::load()?),
+            kiosk_texts: Arc::new(abholbox_messages::kiosk::KioskTexts::load()?),
+            secure_cookies,
+        })
     }
 }
 

@@ -31,6 +31,8 @@ pub struct AdminSite {
     open_24_7: bool,
     /// A second staff member confirms each loading and service opening with their own sign-in.
     four_eyes: bool,
+    /// The counter's phone number as citizens dial it, shown on the panel's help screen.
+    counter_phone: Option<String>,
 }
 
 impl From<SiteRecord> for AdminSite {
@@ -44,6 +46,7 @@ impl From<SiteRecord> for AdminSite {
             holiday_state: s.holiday_state,
             open_24_7: s.open_24_7,
             four_eyes: s.four_eyes,
+            counter_phone: s.counter_phone,
         }
     }
 }
@@ -70,6 +73,10 @@ pub struct PutSite {
     /// A second staff member confirms each loading and service opening with their own sign-in.
     #[serde(default)]
     four_eyes: bool,
+    /// The counter's phone number as citizens dial it, for the panel's help screen.
+    #[serde(default)]
+    #[schema(example = "0211 89-91")]
+    counter_phone: Option<String>,
 }
 
 fn berlin() -> String {
@@ -117,6 +124,7 @@ pub(crate) async fn admin_put_site(
         holiday_state: body.holiday_state,
         open_24_7: body.open_24_7,
         four_eyes: body.four_eyes,
+        counter_phone: body.counter_phone,
     };
     Ok(Json(state.service.put_site(principal, &spec).await?.into()))
 }

@@ -1,6 +1,7 @@
 //! The kiosk panel's API: one session per citizen, the server decides each step.
 use abholbox_core::ids::SessionId;
 use abholbox_core::kiosk::Step;
+use abholbox_core::language::PanelLanguage;
 use abholbox_service::kiosk::SessionView;
 use axum::Json;
 use axum::extract::{Path, Query, State};
@@ -48,6 +49,8 @@ pub struct KioskSession {
     expires_at: Option<DateTime<Utc>>,
     /// At `collect`: the door has stood open a while; ask the citizen to close it.
     close_door_reminder: bool,
+    /// The language chosen at the start: `de`, `de-x-ls` (Leichte Sprache), `en`, `tr`, `ar`, `uk`, `pl`.
+    language: &'static str,
 }
 
 impl From<SessionView> for KioskSession {
@@ -65,8 +68,18 @@ impl From<SessionView> for KioskSession {
             error: v.last_error,
             expires_at: v.expires_at,
             close_door_reminder: v.close_door_reminder,
+            language: v.language.code(),
         }
     }
+}
+
+/// How a session starts; the body may be left out (German).
+#[derive(Deserialize, ToSchema)]
+pub struct StartInput {
+    /// The language the citizen chose: `de` (the default), `de-x-ls` (Leichte Sprache), `en`, `tr`,
+    /// `ar`, `uk` or `pl`.
+    #[schema(example = "en")]
+    language: Option<String>,
 }
 
 #[derive(Deserialize, ToSchema)]
@@ -94,16 +107,28 @@ fn session_id(id: &str) -> Result<SessionId, ApiError> {
 
 /// Starts a session at the kiosk's box: a citizen touched the start screen.
 #[utoipa::path(post, path = "/api/v1/kiosk/sessions", tag = "kiosk", security(("bearer" = [])),
+    request_body(content = Option<StartInput>, description = "Optional: the language chosen"),
     responses(
         (status = 201, description = "The session, at `phone`", body = KioskSession),
         (status = 409, description = "`box_closed`: outside the site's opening hours; the message says when it opens", body = ErrorBody),
+        (status = 422, description = "`invalid_language`: not one of the panel's languages", body = ErrorBody),
     ))]
 pub(crate) async fn start(
     State(state): State<AppState>,
     caller: Caller,
+    request: axum::extract::Request,
 ) -> Result<(StatusCode, Json<KioskSession>), ApiError> {
     let (principal, _) = caller.kiosk()?;
-    Ok((StatusCode::CREATED, Json(state.service.start_session(principal).await?.into())))
+    let mut language = PanelLanguage::De;
+    if request.headers().contains_key(axum::http::header::CONTENT_TYPE) {
+        let ApiJson(body) =
+            <ApiJson<StartInput> as axum::extract::FromRequest<AppState>>::from_request(request, &state).await?;
+        if let Some(code) = body.language {
+            language = PanelLanguage::parse(&code)
+                .ok_or_else(|| ApiError::invalid("language", "de, de-x-ls, en, tr, ar, uk or pl"))?;
+        }
+    }
+    Ok((StatusCode::CREATED, Json(state.service.start_session(principal, language).await?.into())))
 }
 
 /// How long to wait for the next step.

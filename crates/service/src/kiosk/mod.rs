@@ -7,12 +7,16 @@
 //! every failure there is one outcome (`abholbox_core::factors`). Every refused factor is an audit
 //! entry naming the factor, the session and the panel, never the value.
 
+mod panel;
 mod third_factor;
+
+pub use panel::{BoxShape, PanelHelp};
 
 use abholbox_core::document::DocumentKind;
 use abholbox_core::factors::{PinCandidate, PinVerdict, judge_pin};
 use abholbox_core::ids::{BoxId, CompartmentNo, SessionId};
 use abholbox_core::kiosk::{EndReason, SessionEvent, SessionState, Step, StepError};
+use abholbox_core::language::PanelLanguage;
 use abholbox_core::phone::PhoneNumber;
 use abholbox_core::pickup::PickupEvent;
 use abholbox_store::{NewAuditEntry, SessionRecord, Tx};
@@ -27,6 +31,12 @@ use crate::{Actor, Error, Result, Service};
 pub struct OpenCompartment {
     pub number: CompartmentNo,
     pub label: String,
+    /// Where it is, for the panel's map and for saying it in words.
+    pub module: String,
+    /// 1 = top row of its module.
+    pub row: u32,
+    /// 1 = leftmost column of its module.
+    pub column: u32,
 }
 
 /// The document being handed over, as the panel may name it: its kind and its place in a family's
@@ -57,17 +67,21 @@ pub struct SessionView {
     /// At `collect`: the door has stood open for half the collect timeout, and the panel should ask
     /// the citizen to close it (before staff are alerted at the full timeout).
     pub close_door_reminder: bool,
+    /// The language the citizen chose.
+    pub language: PanelLanguage,
+    /// Grows with every change to the session, so a panel can wait for any change, not only a step.
+    pub version: i64,
 }
 
 impl Service {
     /// Starts a session on the kiosk's panel, within the site's hours. A panel serves one citizen at a
     /// time: a new session ends the panel's earlier ones that have not opened a compartment (the
     /// previous citizen walked away), so that what the slot reads goes to the person standing there.
-    pub async fn start_session(&self, kiosk: &Principal) -> Result<SessionView> {
-        self.retrying(|| self.start_session_once(kiosk)).await
+    pub async fn start_session(&self, kiosk: &Principal, language: PanelLanguage) -> Result<SessionView> {
+        self.retrying(|| self.start_session_once(kiosk, language)).await
     }
 
-    async fn start_session_once(&self, kiosk: &Principal) -> Result<SessionView> {
+    async fn start_session_once(&self, kiosk: &Principal, language: PanelLanguage) -> Result<SessionView> {
         let Principal::Kiosk { token_id, box_id, panel } = kiosk else {
             return Err(Error::Forbidden);
         };
@@ -82,6 +96,7 @@ impl Service {
             state: SessionState::new(now),
             phone_hash: None,
             last_error: None,
+            language,
             created_at: now,
             version: 1,
         };
@@ -139,9 +154,15 @@ impl Service {
                 Some(DocumentInRun { position: state.position + 1, of: state.queue.len(), kind: p.document_kind });
             if state.step == Step::Collect
                 && let (Some(b), Some(c)) = (p.box_id, p.compartment)
+                && let Some(record) = self.store.compartment(&b, c).await?
             {
-                let label = self.store.compartment(&b, c).await?.map(|c| c.label).unwrap_or_default();
-                compartments.push(OpenCompartment { number: c, label });
+                compartments.push(OpenCompartment {
+                    number: c,
+                    label: record.label,
+                    module: record.module,
+                    row: record.row,
+                    column: record.column,
+                });
             }
         }
         let expires_at = (!state.step.is_over() && state.step != Step::Collect)
@@ -157,6 +178,8 @@ impl Service {
             expires_at,
             close_door_reminder: state.step == Step::Collect
                 && self.clock.now() - state.last_activity > self.policy.session.collect_timeout / 2,
+            language: session.language,
+            version: session.version,
         })
     }
 

@@ -68,6 +68,7 @@ pub async fn world() -> World {
                 holiday_state: "NW".into(),
                 open_24_7: false,
                 four_eyes: false,
+                counter_phone: None,
             }],
             &[BoxSpec {
                 id: box_id,

@@ -1,0 +1,156 @@
+//! The demo's waiting documents: a few pickups registered, loaded and announced by SMS at start,
+//! through the same HTTP API the registry and the box use, so that a visitor can collect one at the
+//! kiosk at once, without typing a command.
+
+use std::time::Duration;
+
+use anyhow::{Context, bail};
+use serde::Serialize;
+use serde_json::{Value, json};
+
+use crate::bench::citizen::{german_id, pin_in};
+
+/// A document waiting in the demo's box, with everything a visitor needs to collect it.
+#[derive(Debug, Clone, Serialize)]
+pub struct DemoPickup {
+    /// Who it is for, as the simulator page names it.
+    pub who: &'static str,
+    pub document_kind: &'static str,
+    /// As the visitor types it at the panel.
+    pub phone: &'static str,
+    pub pin: String,
+    /// The old document's number, where one is to be inserted.
+    pub old_document: Option<&'static str>,
+    /// The machine-readable zone the slot's reader sends for the old document.
+    pub old_document_zone: Option<String>,
+    /// `DD.MM.YYYY`, where the birth date is the third factor.
+    pub birth_date: Option<String>,
+}
+
+struct Seed {
+    who: &'static str,
+    kind: &'static str,
+    phone: &'static str,
+    old_document: Option<&'static str>,
+    birth_date: &'static str,
+}
+
+const SEEDS: [Seed; 4] = [
+    Seed {
+        who: "Erika Mustermann",
+        kind: "id_card",
+        phone: "0170 1234567",
+        old_document: Some("L01X00T47"),
+        birth_date: "1964-08-12",
+    },
+    Seed {
+        who: "Mehmet Yılmaz",
+        kind: "passport",
+        phone: "0160 7654321",
+        old_document: None,
+        birth_date: "1974-08-12",
+    },
+    Seed {
+        who: "Olena Kovalenko",
+        kind: "id_card",
+        phone: "0171 5550101",
+        old_document: Some("T22000129"),
+        birth_date: "1988-03-05",
+    },
+    Seed {
+        who: "Mila Kovalenko",
+        kind: "child_passport",
+        phone: "0171 5550101",
+        old_document: None,
+        birth_date: "2019-06-21",
+    },
+];
+
+/// Registers and loads the demo's documents, waits for their SMS and returns how to collect each.
+pub async fn seed(base: &str, integration: &str) -> anyhow::Result<Vec<DemoPickup>> {
+    let client = reqwest::Client::builder().timeout(Duration::from_secs(20)).build()?;
+    let call = |method: reqwest::Method, path: String, token: Option<&str>, body: Option<Value>| {
+        let mut request = client.request(method, format!("{base}{path}"));
+        if let Some(t) = token {
+            request = request.bearer_auth(t);
+        }
+        if let Some(b) = body {
+            request = request.json(&b);
+        }
+        async move {
+            let response = request.send().await?;
+            let status = response.status();
+            let value: Value = response.json().await.unwrap_or(Value::Null);
+            if !status.is_success() {
+                bail!("{status}: {value}");
+            }
+            anyhow::Ok(value)
+        }
+    };
+    let started = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map(|d| d.as_secs()).unwrap_or(0);
+    let mut out = Vec::new();
+    for (i, seed) in SEEDS.iter().enumerate() {
+        let registered = call(
+            reqwest::Method::POST,
+            "/api/v1/pickups".into(),
+            Some(integration),
+            Some(json!({
+                "reference": format!("DEMO-{started}-{}", i + 1), "site": "dus-dlz", "document_kind": seed.kind,
+                "document_number": null, "phone": seed.phone, "birth_date": seed.birth_date,
+                "old_document_number": seed.old_document, "language": "de", "low_compartment": false,
+            })),
+        )
+        .await
+        .context("registering a demo pickup")?;
+        let id = registered.get("id").and_then(Value::as_str).context("no pickup id")?.to_owned();
+        let loaded = call(
+            reqwest::Method::POST,
+            "/api/v1/boxes/dlz-1/deposits".into(),
+            Some(integration),
+            Some(json!({ "pickup": id })),
+        )
+        .await
+        .context("loading a demo pickup")?;
+        let compartment = loaded.get("compartment").and_then(Value::as_u64).context("no compartment")?;
+        let close = format!("/api/v1/sim/boxes/dlz-1/compartments/{compartment}/close");
+        let mut tries = 0;
+        while let Err(e) = call(reqwest::Method::POST, close.clone(), None, Some(json!({}))).await {
+            tries += 1;
+            if tries > 500 {
+                return Err(e.context("closing a demo compartment"));
+            }
+            tokio::time::sleep(Duration::from_millis(5)).await;
+        }
+        out.push((seed, id));
+    }
+    let mut pickups = Vec::new();
+    for (seed, id) in out {
+        let ready = format!("/api/v1/pickups/{id}?wait=10&status=depositing");
+        call(reqwest::Method::GET, ready, Some(integration), None).await.context("a demo pickup did not get ready")?;
+        let digits: String = seed.phone.chars().filter(char::is_ascii_digit).collect();
+        let to = format!("+49{}", digits.trim_start_matches('0'));
+        let mut pin = None;
+        for _ in 0..10 {
+            let inbox =
+                call(reqwest::Method::GET, format!("/api/v1/sim/sms?to=%2B{}&wait=2", &to[1..]), None, None).await?;
+            pin = inbox.as_array().into_iter().flatten().filter_map(|m| m.get("text")?.as_str()).find_map(pin_in);
+            if pin.is_some() {
+                break;
+            }
+        }
+        let (y, m, d) = (seed.birth_date.get(0..4), seed.birth_date.get(5..7), seed.birth_date.get(8..10));
+        pickups.push(DemoPickup {
+            who: seed.who,
+            document_kind: seed.kind,
+            phone: seed.phone,
+            pin: pin.context("no SMS with a PIN reached the demo's phone")?,
+            old_document: seed.old_document,
+            old_document_zone: seed.old_document.map(german_id),
+            birth_date: match (seed.old_document, y, m, d) {
+                (None, Some(y), Some(m), Some(d)) => Some(format!("{d}.{m}.{y}")),
+                _ => None,
+            },
+        });
+    }
+    Ok(pickups)
+}

@@ -1,0 +1,212 @@
+//! The kiosk panel's pages over HTTP as the panel's browser speaks them (without its script):
+//! pairing into an HttpOnly cookie, the steps as form posts, the session's language kept on the
+//! server, refusals on the same screen, help with a call for staff, and "still here".
+
+use reqwest::StatusCode;
+use reqwest::header::{COOKIE, LOCATION, SET_COOKIE};
+use serde_json::json;
+
+use crate::helpers::{TestApp, german_id};
+
+/// A panel's browser without script: keeps its cookies, follows nothing by itself.
+struct Panel {
+    base: String,
+    client: reqwest::Client,
+    cookies: Vec<(String, String)>,
+    set_cookies: Vec<String>,
+}
+
+impl Panel {
+    fn new(app: &TestApp) -> Self {
+        let client = reqwest::Client::builder().redirect(reqwest::redirect::Policy::none()).build().unwrap();
+        Self { base: app.base.clone(), client, cookies: Vec::new(), set_cookies: Vec::new() }
+    }
+
+    async fn send(&mut self, request: reqwest::RequestBuilder) -> (StatusCode, Option<String>, String) {
+        let header = self.cookies.iter().map(|(k, v)| format!("{k}={v}")).collect::<Vec<_>>().join("; ");
+        let answer = request.header(COOKIE, header).send().await.unwrap();
+        self.set_cookies =
+            answer.headers().get_all(SET_COOKIE).iter().map(|v| v.to_str().unwrap().to_owned()).collect();
+        for line in &self.set_cookies {
+            let (name, value) = line.split(';').next().unwrap().split_once('=').unwrap();
+            self.cookies.retain(|(k, _)| k != name);
+            if !value.is_empty() && !line.contains("Max-Age=0") {
+                self.cookies.push((name.to_owned(), value.to_owned()));
+            }
+        }
+        let status = answer.status();
+        let location = answer.headers().get(LOCATION).map(|v| v.to_str().unwrap().to_owned());
+        (status, location, answer.text().await.unwrap())
+    }
+
+    async fn get(&mut self, path: &str) -> (StatusCode, String) {
+        let (status, _, body) = self.send(self.client.get(format!("{}{path}", self.base))).await;
+        (status, body)
+    }
+
+    async fn post(&mut self, path: &str, form: &[(&str, &str)]) -> (StatusCode, String) {
+        let (status, _, body) = self.send(self.client.post(format!("{}{path}", self.base)).form(form)).await;
+        (status, body)
+    }
+
+    fn cookie(&self, name: &str) -> Option<&str> {
+        self.cookies.iter().find(|(k, _)| k == name).map(|(_, v)| v.as_str())
+    }
+}
+
+fn screen(body: &str) -> &str {
+    let marker = "data-screen=\"";
+    let start = body.find(marker).unwrap_or_else(|| panic!("no screen in {body}")) + marker.len();
+    body[start..].split('"').next().unwrap()
+}
+
+#[tokio::test]
+async fn a_panel_is_paired_into_a_cookie_and_walks_a_pickup_in_its_language() {
+    let dir = tempfile::tempdir().unwrap();
+    let app = TestApp::spawn(dir.path()).await;
+    let mut panel = Panel::new(&app);
+
+    let (status, body) = panel.get("/kiosk").await;
+    assert_eq!((status, screen(&body)), (StatusCode::UNAUTHORIZED, "unpaired"));
+    let (status, body) = panel.post("/kiosk/pair", &[("token", &app.integration)]).await;
+    assert_eq!((status, screen(&body)), (StatusCode::FORBIDDEN, "pair"), "only a kiosk token pairs");
+    assert!(panel.cookie("abholbox_kiosk").is_none());
+    let (status, _, _) = panel.send(panel.client.get(format!("{}/kiosk/pair?code=0123456789abcdef", panel.base))).await;
+    assert_eq!(status, StatusCode::FORBIDDEN, "an unknown pairing code");
+
+    let (status, location, _) =
+        panel.send(panel.client.post(format!("{}/kiosk/pair", panel.base)).form(&[("token", &app.kiosk)])).await;
+    assert_eq!((status, location.as_deref()), (StatusCode::SEE_OTHER, Some("/kiosk")));
+    let set = panel.set_cookies.iter().find(|c| c.starts_with("abholbox_kiosk=")).unwrap().clone();
+    for attribute in ["HttpOnly", "SameSite=Strict", "Path=/kiosk"] {
+        assert!(set.contains(attribute), "{set} lacks {attribute}");
+    }
+
+    let (status, body) = panel.get("/kiosk").await;
+    assert_eq!((status, screen(&body)), (StatusCode::OK, "start"));
+    for name in ["Deutsch", "Leichte Sprache", "English", "Türkçe", "العربية", "Українська", "Polski"]
+    {
+        assert!(body.contains(name), "the start screen lists {name}");
+    }
+    assert!(body.contains("Content-Security-Policy") || !body.contains("<script>"), "no inline script");
+
+    let phone = "+4915123456701";
+    let id = app.register("K-1", phone, "1974-08-12", None).await;
+    app.deposit(&id).await;
+    let pin = app.pin_for(phone).await;
+
+    let (status, body) = panel.post("/kiosk/start", &[("lang", "en")]).await;
+    assert_eq!((status, screen(&body)), (StatusCode::OK, "phone"));
+    assert!(body.contains("<html lang=\"en\" dir=\"ltr\">") && body.contains("Your mobile number"), "{body}");
+    let session = panel.cookie("abholbox_panel_session").expect("a session cookie").to_owned();
+    assert_eq!(app.state(&session).await["language"], "en", "the session keeps its language on the server");
+
+    let (status, body) = panel.post("/kiosk/phone", &[("phone", "0151 23456701")]).await;
+    assert_eq!((status, screen(&body)), (StatusCode::OK, "pin"));
+    let wrong = if pin == "000000" { "111111" } else { "000000" };
+    let (status, body) = panel.post("/kiosk/pin", &[("pin", wrong)]).await;
+    assert_eq!((status, screen(&body)), (StatusCode::UNPROCESSABLE_ENTITY, "pin"));
+    assert!(body.contains("Mobile number or PIN") || body.contains("mobile number or PIN"), "{body}");
+    assert!(!body.contains(wrong), "the refused PIN is not shown back");
+    let (status, body) = panel.post("/kiosk/pin", &[("pin", &pin)]).await;
+    assert_eq!((status, screen(&body)), (StatusCode::OK, "birth_date"));
+    let (status, body) = panel.post("/kiosk/birth-date", &[("birth_date", "13.08.1974")]).await;
+    assert_eq!((status, screen(&body)), (StatusCode::UNPROCESSABLE_ENTITY, "birth_date"));
+    let (status, body) = panel.post("/kiosk/birth-date", &[("birth_date", "12081974")]).await;
+    assert_eq!((status, screen(&body)), (StatusCode::OK, "collect"), "{body}");
+    let open = app.state(&session).await;
+    let compartment = open["compartments"][0]["compartment"].as_u64().unwrap();
+    let label = open["compartments"][0]["label"].as_str().unwrap().to_owned();
+    assert!(body.contains(&format!("Compartment {label} is opening")), "{body}");
+    assert!(
+        body.contains("from the bottom") && body.contains("class=\"open\""),
+        "the position in words and on the map"
+    );
+
+    let (status, waited) = panel.get("/kiosk/wait?v=0").await;
+    assert_eq!(status, StatusCode::OK, "{waited}");
+    let version: serde_json::Value = serde_json::from_str(&waited).unwrap();
+    app.close(compartment).await;
+    let (_, moved) = panel.get(&format!("/kiosk/wait?v={}", version["version"])).await;
+    let moved: serde_json::Value = serde_json::from_str(&moved).unwrap();
+    assert_ne!(moved["version"], version["version"], "the door's close wakes the waiting panel");
+    app.wait_status(&id, "collected").await;
+    let (_, body) = panel.get("/kiosk").await;
+    assert_eq!(screen(&body), "done");
+    let (_, body) = panel.post("/kiosk/restart", &[]).await;
+    assert_eq!(screen(&body), "start");
+    assert!(panel.cookie("abholbox_panel_session").is_none(), "the session cookie goes with the citizen");
+    app.stop().await;
+}
+
+#[tokio::test]
+async fn help_calls_staff_and_the_idle_clock_restarts_when_the_citizen_is_still_there() {
+    let dir = tempfile::tempdir().unwrap();
+    let app = TestApp::spawn(dir.path()).await;
+    let mut panel = Panel::new(&app);
+    panel.post("/kiosk/pair", &[("token", &app.kiosk)]).await;
+
+    let (_, body) = panel.post("/kiosk/start", &[("lang", "ar")]).await;
+    assert!(body.contains("<html lang=\"ar\" dir=\"rtl\">"), "Arabic is laid out right to left");
+    let session = panel.cookie("abholbox_panel_session").unwrap().to_owned();
+    let (status, body) = panel.get("/kiosk/help").await;
+    assert_eq!((status, screen(&body)), (StatusCode::OK, "help"));
+    let (status, body) = panel.post("/kiosk/call-staff", &[]).await;
+    assert_eq!((status, screen(&body)), (StatusCode::OK, "help"));
+    let (_, alarms) = app.get("/api/v1/admin/alarms", Some(&app.admin)).await;
+    let called: Vec<_> = alarms.as_array().unwrap().iter().filter(|a| a["kind"] == "staff_called").collect();
+    assert_eq!(called.len(), 1, "{alarms}");
+    panel.post("/kiosk/call-staff", &[]).await;
+    let (_, alarms) = app.get("/api/v1/admin/alarms", Some(&app.admin)).await;
+    assert_eq!(alarms.as_array().unwrap().iter().filter(|a| a["kind"] == "staff_called").count(), 1, "one open call");
+
+    let before = app.state(&session).await["expires_at"].as_str().unwrap().to_owned();
+    app.clock.advance(chrono::Duration::seconds(90));
+    let (status, _) = panel.post("/kiosk/still-here", &[]).await;
+    assert_eq!(status, StatusCode::NO_CONTENT);
+    let after = app.state(&session).await;
+    assert_eq!(after["step"], "phone", "still there after 90 s of a 120 s idle timeout: {after}");
+    assert!(after["expires_at"].as_str().unwrap() > before.as_str(), "the idle clock started again");
+    app.clock.advance(chrono::Duration::seconds(100));
+    assert_eq!(app.state(&session).await["step"], "phone", "190 s after the start, 100 s after the answer");
+
+    let (_, body) = panel.post("/kiosk/cancel", &[]).await;
+    assert_eq!(screen(&body), "start");
+    assert_eq!(app.state(&session).await["reason"], "cancelled");
+    app.stop().await;
+}
+
+#[tokio::test]
+async fn the_session_api_takes_a_language_and_refuses_an_unknown_one() {
+    let dir = tempfile::tempdir().unwrap();
+    let app = TestApp::spawn(dir.path()).await;
+    let (status, body) = app.post("/api/v1/kiosk/sessions", Some(&app.kiosk), json!({ "language": "de-x-ls" })).await;
+    assert_eq!((status, body["language"].as_str()), (StatusCode::CREATED, Some("de-x-ls")), "{body}");
+    let (status, body) = app.post("/api/v1/kiosk/sessions", Some(&app.kiosk), json!({ "language": "fr" })).await;
+    assert_eq!((status, body["error"]["code"].as_str()), (StatusCode::UNPROCESSABLE_ENTITY, Some("invalid_language")));
+    let answer =
+        app.client.post(format!("{}/api/v1/kiosk/sessions", app.base)).bearer_auth(&app.kiosk).send().await.unwrap();
+    assert_eq!(answer.status(), StatusCode::CREATED, "no body: German");
+    let body: serde_json::Value = answer.json().await.unwrap();
+    assert_eq!(body["language"], "de");
+
+    // The old document through the slot reaches the panel's screen.
+    let mut panel = Panel::new(&app);
+    panel.post("/kiosk/pair", &[("token", &app.kiosk)]).await;
+    let phone = "+4915123456702";
+    let id = app.register("K-2", phone, "1980-01-01", Some("L01X00T47")).await;
+    app.deposit(&id).await;
+    let pin = app.pin_for(phone).await;
+    panel.post("/kiosk/start", &[("lang", "pl")]).await;
+    panel.post("/kiosk/phone", &[("phone", "+49 151 23456702")]).await;
+    let (_, body) = panel.post("/kiosk/pin", &[("pin", &pin)]).await;
+    assert_eq!(screen(&body), "old_document");
+    let version = body.split("data-version=\"").nth(1).unwrap().split('"').next().unwrap().to_owned();
+    app.insert(&german_id("L01X00T47", "800101", "301231", "MUSTER", "ANNA")).await;
+    let (_, moved) = panel.get(&format!("/kiosk/wait?v={version}")).await;
+    assert!(!moved.contains(&format!("\"version\":{version}")), "{moved}");
+    let (_, body) = panel.get("/kiosk").await;
+    assert_eq!(screen(&body), "collect");
+    assert!(body.contains("lang=\"pl\""));
+    app.stop().await;
+}
