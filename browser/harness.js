@@ -49,6 +49,7 @@ export async function startDemo() {
     integration: line("integration token"),
     kiosk: line("kiosk token"),
     kioskLink: line("kiosk"),
+    simulator: line("simulator"),
     panelId: (lines.match(/reader is (\S+)$/m) || [])[1],
     waiting,
     clerk: signIn("clerk"),

@@ -175,6 +175,46 @@ test("a visitor collects one of the demo's waiting documents by tapping, the bir
   await context.close();
 });
 
+test("side by side with the simulator page, a family collects two documents without typing a command", async () => {
+  const { context, page } = await panel();
+  // A window of its own, as side by side on a screen: a background tab would be throttled.
+  const simContext = await browser.newContext({ viewport: { width: 1366, height: 768 } });
+  const sim = await simContext.newPage();
+  await sim.goto(demo.simulator);
+  await checked(sim, "sim-page", { modes: false });
+  const row = sim.locator("tbody tr", { hasText: "Olena Kovalenko" });
+  const phone = (await row.locator("td").nth(1).innerText()).trim();
+  const pin = (await row.locator("td").nth(2).innerText()).trim();
+  const childRow = sim.locator("tbody tr", { hasText: "Mila Kovalenko" });
+  const birth = (await childRow.locator("td").nth(3).innerText()).match(/\d\d\.\d\d\.\d{4}/)[0];
+
+  await page.getByRole("button", { name: "Українська" }).click();
+  assert.equal(await next(page, "start"), "phone");
+  await tap(page, phone);
+  await page.keyboard.press("Enter");
+  await next(page, "phone");
+  await tap(page, pin);
+  await page.keyboard.press("Enter");
+  assert.equal(await next(page, "pin"), "old_document");
+  await sim.locator(".card", { hasText: "T22000129" }).click();
+  assert.equal(await next(page, "old_document"), "collect");
+  const open = sim.locator(".cell.open");
+  await open.waitFor();
+  await screenshot(sim, "sim-door-open");
+  await open.click();
+  assert.equal(await next(page, "collect"), "birth_date");
+  assert.match(await page.locator("main").innerText(), /2\D+2/, "document 2 of 2");
+  await tap(page, birth);
+  await page.keyboard.press("Enter");
+  assert.equal(await next(page, "birth_date"), "collect");
+  await sim.locator(".cell.open").click();
+  assert.equal(await next(page, "collect"), "done");
+  await until(async () => (await sim.locator(".cell.open").count()) === 0, "all doors closed on the simulator page");
+  assert.match(await sim.locator("#sms").innerText(), /PIN \d+/, "the phone's inbox shows the SMS");
+  await simContext.close();
+  await context.close();
+});
+
 test("a wrong PIN is refused without saying which factor was wrong", async () => {
   const phone = "0170 7000001";
   await waiting({ reference: "K-WRONG-1", phone, birth: "1950-05-05" });

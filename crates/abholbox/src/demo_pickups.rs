@@ -5,27 +5,11 @@
 use std::time::Duration;
 
 use anyhow::{Context, bail};
-use serde::Serialize;
 use serde_json::{Value, json};
 
 use crate::bench::citizen::{german_id, pin_in};
 
-/// A document waiting in the demo's box, with everything a visitor needs to collect it.
-#[derive(Debug, Clone, Serialize)]
-pub struct DemoPickup {
-    /// Who it is for, as the simulator page names it.
-    pub who: &'static str,
-    pub document_kind: &'static str,
-    /// As the visitor types it at the panel.
-    pub phone: &'static str,
-    pub pin: String,
-    /// The old document's number, where one is to be inserted.
-    pub old_document: Option<&'static str>,
-    /// The machine-readable zone the slot's reader sends for the old document.
-    pub old_document_zone: Option<String>,
-    /// `DD.MM.YYYY`, where the birth date is the third factor.
-    pub birth_date: Option<String>,
-}
+pub use abholbox_http::DemoVisitor as DemoPickup;
 
 struct Seed {
     who: &'static str,
@@ -140,11 +124,11 @@ pub async fn seed(base: &str, integration: &str) -> anyhow::Result<Vec<DemoPicku
         }
         let (y, m, d) = (seed.birth_date.get(0..4), seed.birth_date.get(5..7), seed.birth_date.get(8..10));
         pickups.push(DemoPickup {
-            who: seed.who,
-            document_kind: seed.kind,
-            phone: seed.phone,
+            who: seed.who.to_owned(),
+            document_kind: seed.kind.to_owned(),
+            phone: seed.phone.to_owned(),
             pin: pin.context("no SMS with a PIN reached the demo's phone")?,
-            old_document: seed.old_document,
+            old_document: seed.old_document.map(str::to_owned),
             old_document_zone: seed.old_document.map(german_id),
             birth_date: match (seed.old_document, y, m, d) {
                 (None, Some(y), Some(m), Some(d)) => Some(format!("{d}.{m}.{y}")),
@@ -153,4 +137,9 @@ pub async fn seed(base: &str, integration: &str) -> anyhow::Result<Vec<DemoPicku
         });
     }
     Ok(pickups)
+}
+
+/// The zone of an ID card that belongs to no pickup, for the simulator page's "someone else's card".
+pub fn stranger_zone() -> String {
+    german_id("LZ6311T47")
 }

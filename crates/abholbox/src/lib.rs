@@ -55,6 +55,8 @@ pub struct Application {
     shutdown: watch::Sender<bool>,
     /// The pairing links this server honours for its panels' pages.
     pub pairing: abholbox_http::PanelPairing,
+    /// What the simulator page shows about the demo's waiting documents.
+    pub sim_guide: abholbox_http::SimGuide,
 }
 
 /// Creates the data directory readable by the service user only: it holds the keys.
@@ -334,13 +336,14 @@ impl Application {
         let with_simulator = config.simulator_api && (!simulator.boxes.is_empty() || simulator.sms.is_some());
         let state = AppState::new(service.clone(), with_simulator.then_some(simulator), tls.is_some())?;
         let pairing = state.pairing.clone();
+        let sim_guide = state.sim_guide.clone();
         let router = abholbox_http::router(state, config.http.requests_per_second_per_client);
         let limits = abholbox_http::ConnectionLimits {
             header_read_timeout: std::time::Duration::from_secs(config.http.header_read_timeout_seconds.max(1)),
             max_connections: config.http.max_connections,
             max_connections_per_client: config.http.max_connections_per_client,
         };
-        Ok(Self { service, _lock: lock, listener, router, limits, tls, store, workers, shutdown, pairing })
+        Ok(Self { service, _lock: lock, listener, router, limits, tls, store, workers, shutdown, pairing, sim_guide })
     }
 
     /// Whether it serves HTTPS.

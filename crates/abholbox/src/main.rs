@@ -394,6 +394,9 @@ async fn demo(port: u16, data_dir: PathBuf, database: Option<String>, hardware: 
     let stop = shutdown_signal()?;
     let mut serial_sims = HashMap::new();
     let mut in_process_simulator = None;
+    // The simulator page needs a simulator in this process: the simulated box, or the serial
+    // simulator the demo starts itself; not a box on ports of something else.
+    let simulated_here = hardware.lock_port.is_none() && hardware.reader_port.is_none();
     let (mut config, box_line) = match (hardware.driver, hardware.lock_port, hardware.reader_port) {
         (DemoDriver::Simulated, None, None) => {
             (Config::demo(data_dir.clone(), port), "one simulated box (dlz-1, 600 compartments)".to_owned())
@@ -432,6 +435,7 @@ async fn demo(port: u16, data_dir: PathBuf, database: Option<String>, hardware: 
     let sign_ins = demo_staff(&app.service).await?;
     write_demo_env(&data_dir, &base, &integration, &kiosk, &panel.id)?;
     let pairing = app.pairing.offer(&kiosk);
+    let sim_guide = app.sim_guide.clone();
     let server = tokio::spawn(app.run(stop));
     let mut out = std::io::stdout().lock();
     writeln!(out, "abholbox demo is running: one site (dus-dlz), {box_line}")?;
@@ -446,6 +450,9 @@ async fn demo(port: u16, data_dir: PathBuf, database: Option<String>, hardware: 
     writeln!(out, "integration token: {integration}")?;
     writeln!(out, "kiosk token: {kiosk}")?;
     writeln!(out, "kiosk: {base}/kiosk/pair?code={pairing}")?;
+    if simulated_here {
+        writeln!(out, "simulator: {base}/sim")?;
+    }
     writeln!(out, "staff: {base}/staff")?;
     for (role, name, password) in &sign_ins {
         writeln!(out, "{role} sign-in: {name} {password}")?;
@@ -460,6 +467,7 @@ async fn demo(port: u16, data_dir: PathBuf, database: Option<String>, hardware: 
             Vec::new()
         }
     };
+    sim_guide.set(waiting.clone(), Some(abholbox::demo_pickups::stranger_zone()));
     let mut out = std::io::stdout().lock();
     for p in &waiting {
         let factor = match (&p.old_document, &p.birth_date) {

@@ -14,6 +14,7 @@ mod pages;
 mod rate;
 mod routes;
 mod serve;
+mod sim_page;
 mod wire;
 
 use std::collections::HashMap;
@@ -37,6 +38,7 @@ pub use kiosk_pages::PanelPairing;
 #[cfg(feature = "fuzzing")]
 pub use routes::fuzz_request_bodies;
 pub use serve::{ConnectionLimits, TlsError, serve, tls_acceptor};
+pub use sim_page::{DemoVisitor, SimGuide};
 pub use tokio_rustls::TlsAcceptor;
 
 /// The simulator's control side, present only when boxes run on the simulated driver.
@@ -79,6 +81,8 @@ pub struct AppState {
     pages: pages::Pages,
     /// The pairing codes this server honours for its panels' pages (the demo's link).
     pub pairing: PanelPairing,
+    /// What the simulator page tells a visitor about the demo's waiting documents.
+    pub sim_guide: SimGuide,
 }
 
 impl AppState {
@@ -89,7 +93,13 @@ impl AppState {
         simulator: Option<Simulator>,
         tls: bool,
     ) -> Result<Self, abholbox_messages::MessagesError> {
-        Ok(Self { service, simulator, pages: pages::Pages::new(tls)?, pairing: PanelPairing::default() })
+        Ok(Self {
+            service,
+            simulator,
+            pages: pages::Pages::new(tls)?,
+            pairing: PanelPairing::default(),
+            sim_guide: SimGuide::default(),
+        })
     }
 }
 
@@ -108,6 +118,7 @@ pub fn router(state: AppState, requests_per_second_per_client: u32) -> Router {
         .route("/api/openapi.json", axum::routing::get(move || openapi::serve(spec.clone())))
         .merge(pages::router())
         .merge(kiosk_pages::router())
+        .merge(sim_page::router())
         .fallback(routes::not_found)
         .with_state(state);
     // Inside the layers below, so that a refused request gets the same headers as any answer.

@@ -21,7 +21,7 @@ use axum::http::{HeaderValue, header};
 use axum::routing::{get, post};
 use tower_http::set_header::SetResponseHeaderLayer;
 
-pub(crate) use render::{Pages, html};
+pub(crate) use render::{Pages, Tr, html};
 pub(crate) use session::staff_from_cookie;
 
 use crate::AppState;

@@ -195,8 +195,9 @@ pub(crate) async fn language(
 ) -> Response {
     let lang = StaffLanguage::parse(&form.lang).unwrap_or(StaffLanguage::De);
     // Only a path of our own pages, so that the form cannot send anyone elsewhere.
-    let ours =
-        form.back.starts_with("/staff") && !form.back.contains("//") && form.back.bytes().all(|b| b.is_ascii_graphic());
+    let ours = (form.back.starts_with("/staff") || form.back == "/sim")
+        && !form.back.contains("//")
+        && form.back.bytes().all(|b| b.is_ascii_graphic());
     let back = if ours { form.back } else { "/staff".into() };
     let jar = jar.add(cookie(LANGUAGE_COOKIE, lang.code().to_owned(), state.pages.secure_cookies));
     (jar, Redirect::to(&back)).into_response()

@@ -1,0 +1,152 @@
+//! The demo's companion page at `/sim`: the simulated box drawn as it stands, doors opening and
+//! closing live (a click closes an open door), the slot with the demo's specimen old documents to
+//! insert, a fault switch per compartment, the phone's SMS inbox, and the documents waiting with
+//! what a visitor needs to collect each. Only served where the simulator runs; it acts through the
+//! simulator's own API, as a test or a script would.
+
+use std::sync::{Arc, RwLock};
+
+use abholbox_core::ids::BoxId;
+use axum::Router;
+use axum::extract::{Path, State};
+use axum::http::{HeaderValue, StatusCode, header};
+use axum::response::{IntoResponse, Json, Response};
+use axum::routing::get;
+use serde::Serialize;
+use tower_http::set_header::SetResponseHeaderLayer;
+
+use crate::AppState;
+use crate::pages::{Tr, html};
+
+const PAGE_POLICY: &str = "default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self'; \
+     connect-src 'self'; form-action 'self'; frame-ancestors 'none'; base-uri 'none'";
+
+/// A document the demo has waiting, with everything a visitor needs to collect it.
+#[derive(Debug, Clone, Serialize)]
+pub struct DemoVisitor {
+    pub who: String,
+    /// `id_card`, `passport`, `child_passport` or `residence_permit`.
+    pub document_kind: String,
+    pub phone: String,
+    pub pin: String,
+    pub old_document: Option<String>,
+    /// The old document's machine-readable zone, as the slot's reader sends it.
+    pub old_document_zone: Option<String>,
+    /// `DD.MM.YYYY`, where the birth date is the third factor.
+    pub birth_date: Option<String>,
+}
+
+/// What the simulator page shows about the demo: its waiting documents and a stranger's ID card
+/// (one that belongs to no pickup), filled by the demo once it has loaded them.
+#[derive(Clone, Default)]
+pub struct SimGuide {
+    inner: Arc<RwLock<(Vec<DemoVisitor>, Option<String>)>>,
+}
+
+impl SimGuide {
+    pub fn set(&self, visitors: Vec<DemoVisitor>, stranger_zone: Option<String>) {
+        if let Ok(mut inner) = self.inner.write() {
+            *inner = (visitors, stranger_zone);
+        }
+    }
+
+    fn get(&self) -> (Vec<DemoVisitor>, Option<String>) {
+        self.inner.read().map(|i| i.clone()).unwrap_or_default()
+    }
+}
+
+pub(crate) fn router() -> Router<AppState> {
+    Router::new()
+        .route("/sim", get(page))
+        .route("/sim/boxes/{box}/occupied", get(occupied))
+        .route("/sim/assets/{file}", get(serve_asset))
+        .layer(SetResponseHeaderLayer::overriding(
+            header::CONTENT_SECURITY_POLICY,
+            HeaderValue::from_static(PAGE_POLICY),
+        ))
+}
+
+/// A module of the box as drawn: its cells row by row from the top.
+pub(crate) struct DrawnModule {
+    pub name: String,
+    pub columns: u32,
+    pub cells: Vec<DrawnCell>,
+}
+
+pub(crate) struct DrawnCell {
+    pub number: u32,
+    pub label: String,
+    pub occupied: bool,
+}
+
+#[derive(askama::Template)]
+#[template(path = "sim/page.html")]
+pub(crate) struct SimPage {
+    pub t: Tr,
+    pub box_id: String,
+    pub modules: Vec<DrawnModule>,
+    pub visitors: Vec<DemoVisitor>,
+    pub stranger_zone: Option<String>,
+}
+
+impl SimPage {
+    pub fn kind(&self, kind: &str) -> String {
+        self.t.tk("sim-kind-", kind)
+    }
+}
+
+fn simulated_box(state: &AppState) -> Option<BoxId> {
+    let simulator = state.simulator.as_ref()?;
+    let mut boxes: Vec<&BoxId> = simulator.boxes.keys().collect();
+    boxes.sort();
+    boxes.first().map(|b| (*b).clone())
+}
+
+async fn page(State(state): State<AppState>, t: Tr) -> Response {
+    let Some(box_id) = simulated_box(&state) else { return StatusCode::NOT_FOUND.into_response() };
+    let compartments = match state.service.store().compartments(&box_id).await {
+        Ok(c) => c,
+        Err(e) => {
+            tracing::error!(error = %e, "the simulator page could not read the box");
+            return StatusCode::INTERNAL_SERVER_ERROR.into_response();
+        }
+    };
+    let mut modules: Vec<DrawnModule> = Vec::new();
+    for c in compartments {
+        let cell = DrawnCell { number: c.number.get(), label: c.label, occupied: c.pickup.is_some() };
+        match modules.iter_mut().find(|m| m.name == c.module) {
+            Some(m) => {
+                m.columns = m.columns.max(c.column);
+                m.cells.push(cell);
+            }
+            None => modules.push(DrawnModule { name: c.module, columns: c.column, cells: vec![cell] }),
+        }
+    }
+    let (visitors, stranger_zone) = state.sim_guide.get();
+    html(StatusCode::OK, &SimPage { t, box_id: box_id.to_string(), modules, visitors, stranger_zone })
+}
+
+/// The compartments that hold a document now, for the page to mark without reloading.
+async fn occupied(State(state): State<AppState>, Path(box_id): Path<String>) -> Response {
+    let Some(simulated) = simulated_box(&state).filter(|b| b.as_str() == box_id) else {
+        return StatusCode::NOT_FOUND.into_response();
+    };
+    match state.service.store().compartments(&simulated).await {
+        Ok(c) => {
+            Json(c.iter().filter(|c| c.pickup.is_some()).map(|c| c.number.get()).collect::<Vec<_>>()).into_response()
+        }
+        Err(e) => {
+            tracing::error!(error = %e, "the simulator page could not read the box");
+            StatusCode::INTERNAL_SERVER_ERROR.into_response()
+        }
+    }
+}
+
+async fn serve_asset(Path(file): Path<String>) -> Response {
+    let (body, kind) = match file.as_str() {
+        "sim.css" => (include_str!("../../assets/sim.css"), "text/css; charset=utf-8"),
+        "sim.js" => (include_str!("../../assets/sim.js"), "text/javascript; charset=utf-8"),
+        _ => return StatusCode::NOT_FOUND.into_response(),
+    };
+    ([(header::CONTENT_TYPE, kind)], body).into_response()
+}
