@@ -328,6 +328,52 @@ test("a birth-date pickup by keys: 29 presses", async () => {
   await context.close();
 });
 
+test("where the site asks for it, the eID PIN letter is confirmed by Enter before the old ID card", async () => {
+  const admin = await browser.newContext();
+  const staff = await admin.newPage();
+  await staff.goto(`${demo.staff}/sign-in`);
+  await staff.getByLabel("Anmeldename").fill(demo.admin.name);
+  await staff.getByLabel("Passwort").fill(demo.admin.password);
+  await staff.getByRole("button", { name: "Anmelden" }).click();
+  await staff.waitForURL(demo.staff);
+  const changed = await staff.evaluate(async () => {
+    const token = document.querySelector('meta[name="csrf-token"]').content;
+    const sites = await (await fetch("/api/v1/admin/sites")).json();
+    const { id, ...site } = sites.find((s) => s.id === "dus-dlz");
+    const r = await fetch("/api/v1/admin/sites/dus-dlz", {
+      method: "PUT", headers: { "content-type": "application/json", "x-csrf-token": token },
+      body: JSON.stringify({ ...site, pin_letter_kinds: ["id_card"] }),
+    });
+    return [r.status, await r.text()];
+  });
+  assert.equal(changed[0], 200, changed[1]);
+  await admin.close();
+
+  const phone = "0170 7000003";
+  await waiting({ reference: "K-LETTER-1", phone, birth: "1970-01-01", old: "L01X00T91" });
+  const pin = await pinFor(phone);
+  const { context, page } = await panel();
+  await page.keyboard.press("Enter");
+  await next(page, "start");
+  await tap(page, phone);
+  await page.keyboard.press("Enter");
+  await next(page, "phone");
+  await tap(page, pin);
+  await page.keyboard.press("Enter");
+  assert.equal(await next(page, "pin"), "pin_letter");
+  assert.match(await page.locator("h1").innerText(), /PIN-Brief/);
+  await insertOldDocument("L01X00T91");
+  await until(async () => !(await api(demo.base, "GET", "/api/v1/sim/boxes/dlz-1")).body.slot_occupied, "the card given back");
+  assert.equal(await screenOf(page), "pin_letter", "no old document is taken before the letter is confirmed");
+  await page.keyboard.press("Enter");
+  assert.equal(await next(page, "pin_letter"), "old_document");
+  await insertOldDocument("L01X00T91");
+  assert.equal(await next(page, "old_document"), "collect");
+  await closeOpenDoor();
+  assert.equal(await next(page, "collect"), "done");
+  await context.close();
+});
+
 const LANGUAGES = [
   { number: 1, code: "de", dir: "ltr" }, { number: 2, code: "de-x-ls", html: "de", dir: "ltr" },
   { number: 3, code: "en", dir: "ltr" }, { number: 4, code: "tr", dir: "ltr" }, { number: 5, code: "ar", dir: "rtl" },
@@ -364,8 +410,11 @@ for (const lang of LANGUAGES) {
     await page.evaluate(() => { document.querySelector("#entry").dataset.raw = ""; });
     await tap(page, pin);
     await page.keyboard.press("Enter");
-    assert.equal(await next(page, "pin"), "old_document");
+    assert.equal(await next(page, "pin"), "pin_letter", "the site asks for the ID card's PIN letter");
     assert.match(await page.locator("main").innerText(), /1\D+2/, "document 1 of 2");
+    await checked(page, name("pin-letter"));
+    await page.keyboard.press("Enter");
+    assert.equal(await next(page, "pin_letter"), "old_document");
     await checked(page, name("old-document"));
     await insertOldDocument(`L01X00T${lang.number}0`);
     assert.equal(await next(page, "old_document"), "collect");

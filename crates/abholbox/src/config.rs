@@ -237,6 +237,10 @@ pub struct SiteConfig {
     /// The counter's phone number as citizens dial it, shown on the panel's help screen.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub counter_phone: Option<String>,
+    /// The kinds of document whose PIN letter the citizen confirms at the panel before the third
+    /// factor, e.g. `["id_card"]` for the eID PIN letter; none by default.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub pin_letter_kinds: Vec<abholbox_core::document::DocumentKind>,
     /// Quiet hours of this site's SMS (`HH:MM-HH:MM`, "" for none), instead of `sms.quiet_hours`.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub sms_quiet_hours: Option<String>,
@@ -480,6 +484,7 @@ impl Config {
                 open_24_7: s.open_24_7,
                 four_eyes: s.four_eyes,
                 counter_phone: s.counter_phone.clone(),
+                pin_letter_kinds: s.pin_letter_kinds.clone(),
             });
         }
         let mut boxes = Vec::new();
@@ -583,6 +588,7 @@ impl Config {
                 open_24_7: true,
                 four_eyes: false,
                 counter_phone: Some("0211 89-91".into()),
+                pin_letter_kinds: Vec::new(),
                 sms_quiet_hours: None,
             }],
             boxes: vec![BoxConfig {

@@ -39,7 +39,7 @@ pub fn judge_pin(candidates: &[PinCandidate], now: DateTime<Utc>) -> PinVerdict 
         .iter()
         .filter(collectable)
         .filter(|c| c.pin_matches)
-        .map(|c| QueuedPickup { pickup: c.pickup.clone(), factor: c.factor })
+        .map(|c| QueuedPickup { pickup: c.pickup.clone(), factor: c.factor, pin_letter: false })
         .collect();
     if accepted.is_empty() {
         PinVerdict::Refused { count_against: candidates.iter().filter(collectable).map(|c| c.pickup.clone()).collect() }
@@ -121,7 +121,8 @@ mod tests {
             verdict,
             PinVerdict::Accepted(vec![QueuedPickup {
                 pickup: PickupId::from_random([1; 16]),
-                factor: ThirdFactor::BirthDate
+                factor: ThirdFactor::BirthDate,
+                pin_letter: false,
             }])
         );
     }

@@ -1,8 +1,8 @@
 //! A citizen's session at the kiosk panel, as a state machine written as data.
 //!
 //! ```text
-//! phone ─▶ pin ─▶ old_document ─┐
-//!              └▶ birth_date ───┴▶ collect ─▶ (next document's third factor …) ─▶ done
+//! phone ─▶ pin ─▶ [pin_letter ─▶] old_document ─┐
+//!                               └▶ birth_date ───┴▶ collect ─▶ (next document's steps …) ─▶ done
 //! any step before collect ─▶ ended (timeout, locked, too many attempts, cancelled, unavailable)
 //! collect ─▶ ended (failed, door left open, interrupted by a restart)
 //! ```
@@ -23,6 +23,10 @@ use crate::personal::ThirdFactor;
 pub enum Step {
     Phone,
     Pin,
+    /// The citizen confirms having received the document's PIN letter (the eID PIN of an ID card),
+    /// where the site asks for it; before the third factor, so that nobody's old document is kept
+    /// for a document they then cannot take.
+    PinLetter,
     OldDocument,
     BirthDate,
     Collect,
@@ -31,13 +35,22 @@ pub enum Step {
 }
 
 impl Step {
-    pub const ALL: [Step; 7] =
-        [Self::Phone, Self::Pin, Self::OldDocument, Self::BirthDate, Self::Collect, Self::Done, Self::Ended];
+    pub const ALL: [Step; 8] = [
+        Self::Phone,
+        Self::Pin,
+        Self::PinLetter,
+        Self::OldDocument,
+        Self::BirthDate,
+        Self::Collect,
+        Self::Done,
+        Self::Ended,
+    ];
 
     pub fn as_str(self) -> &'static str {
         match self {
             Self::Phone => "phone",
             Self::Pin => "pin",
+            Self::PinLetter => "pin_letter",
             Self::OldDocument => "old_document",
             Self::BirthDate => "birth_date",
             Self::Collect => "collect",
@@ -55,6 +68,11 @@ impl Step {
             ThirdFactor::OldDocument => Self::OldDocument,
             ThirdFactor::BirthDate => Self::BirthDate,
         }
+    }
+
+    /// The first step of a document in the run: its PIN letter where one is asked, else its factor.
+    fn first_for(q: &QueuedPickup) -> Self {
+        if q.pin_letter { Self::PinLetter } else { Self::for_factor(q.factor) }
     }
 
     pub fn is_over(self) -> bool {
@@ -142,6 +160,9 @@ impl Default for SessionLimits {
 pub struct QueuedPickup {
     pub pickup: PickupId,
     pub factor: ThirdFactor,
+    /// The site asks the citizen to confirm the PIN letter of this kind of document.
+    #[serde(default)]
+    pub pin_letter: bool,
 }
 
 /// What happened in a session.
@@ -171,6 +192,8 @@ pub enum SessionEvent {
     Cancel,
     /// The citizen answered the panel's "are you still there?": the idle clock starts again.
     StillHere,
+    /// "I have received my PIN letter", confirmed.
+    PinLetterConfirmed,
 }
 
 impl SessionEvent {
@@ -190,6 +213,7 @@ impl SessionEvent {
             Self::Skip => "skip",
             Self::Cancel => "cancel",
             Self::StillHere => "still_here",
+            Self::PinLetterConfirmed => "pin_letter_confirmed",
         }
     }
 }
@@ -231,7 +255,7 @@ impl SessionState {
 
     /// The document whose third factor is asked or whose compartment is open.
     pub fn current(&self) -> Option<&QueuedPickup> {
-        if matches!(self.step, Step::OldDocument | Step::BirthDate | Step::Collect) {
+        if matches!(self.step, Step::PinLetter | Step::OldDocument | Step::BirthDate | Step::Collect) {
             self.queue.get(self.position)
         } else {
             None
@@ -264,7 +288,7 @@ impl SessionState {
         self.position += 1;
         self.third_factor_attempts = 0;
         self.step = match self.queue.get(self.position) {
-            Some(next) => Step::for_factor(next.factor),
+            Some(next) => Step::first_for(next),
             None => Step::Done,
         };
     }
@@ -288,11 +312,11 @@ impl SessionState {
         match (self.step, event) {
             (Step::Phone, SessionEvent::PhoneEntered) => self.step = Step::Pin,
             (Step::Pin, SessionEvent::PinAccepted(queue)) => {
-                let first = queue.first().map(|q| q.factor).ok_or(wrong)?;
+                let first = queue.first().map(Step::first_for).ok_or(wrong)?;
                 self.queue = queue;
                 self.position = 0;
                 self.third_factor_attempts = 0;
-                self.step = Step::for_factor(first);
+                self.step = first;
             }
             (Step::Pin, SessionEvent::PinRejected) => {
                 self.pin_attempts += 1;
@@ -309,13 +333,24 @@ impl SessionState {
                 }
             }
             (Step::Collect, SessionEvent::DoorClosed) => self.advance(),
-            (Step::OldDocument | Step::BirthDate, SessionEvent::Skip) if self.position > 0 => self.advance(),
+            (Step::OldDocument | Step::BirthDate | Step::PinLetter, SessionEvent::Skip) if self.position > 0 => {
+                self.advance()
+            }
+            (Step::PinLetter, SessionEvent::PinLetterConfirmed) => {
+                let factor = self.queue.get(self.position).map(|q| q.factor).ok_or(wrong)?;
+                self.step = Step::for_factor(factor);
+            }
+            (Step::PinLetter, SessionEvent::PickupLocked) => self.end(EndReason::Locked),
+            (Step::PinLetter, SessionEvent::Unavailable) => self.end(EndReason::Unavailable),
             (Step::Collect, SessionEvent::OpenFailed) => self.end(EndReason::Failed),
             (Step::Collect, SessionEvent::DoorLeftOpen) => self.end(EndReason::DoorLeftOpen),
             (Step::Collect, SessionEvent::Interrupted) => self.end(EndReason::Interrupted),
             (Step::OldDocument | Step::BirthDate, SessionEvent::Unavailable) => self.end(EndReason::Unavailable),
             (_, SessionEvent::Cancel) if self.step != Step::Collect => self.end(EndReason::Cancelled),
-            (Step::Phone | Step::Pin | Step::OldDocument | Step::BirthDate, SessionEvent::StillHere) => {}
+            (
+                Step::Phone | Step::Pin | Step::PinLetter | Step::OldDocument | Step::BirthDate,
+                SessionEvent::StillHere,
+            ) => {}
             _ => return Err(wrong),
         }
         self.last_activity = now;
@@ -334,7 +369,7 @@ mod tests {
     }
 
     fn q(n: u8, factor: ThirdFactor) -> QueuedPickup {
-        QueuedPickup { pickup: PickupId::from_random([n; 16]), factor }
+        QueuedPickup { pickup: PickupId::from_random([n; 16]), factor, pin_letter: false }
     }
 
     fn events() -> Vec<SessionEvent> {
@@ -352,6 +387,8 @@ mod tests {
             SessionEvent::Unavailable,
             SessionEvent::Skip,
             SessionEvent::Cancel,
+            SessionEvent::StillHere,
+            SessionEvent::PinLetterConfirmed,
         ]
     }
 
@@ -369,6 +406,15 @@ mod tests {
         (Step::Pin, "pin_accepted", Step::BirthDate),
         (Step::Pin, "pin_rejected", Step::Pin),
         (Step::Pin, "cancel", Step::Ended),
+        (Step::Phone, "still_here", Step::Phone),
+        (Step::Pin, "still_here", Step::Pin),
+        (Step::PinLetter, "pin_letter_confirmed", Step::BirthDate),
+        (Step::PinLetter, "pickup_locked", Step::Ended),
+        (Step::PinLetter, "unavailable", Step::Ended),
+        (Step::PinLetter, "cancel", Step::Ended),
+        (Step::PinLetter, "still_here", Step::PinLetter),
+        (Step::OldDocument, "still_here", Step::OldDocument),
+        (Step::BirthDate, "still_here", Step::BirthDate),
         (Step::OldDocument, "pickup_locked", Step::Ended),
         (Step::OldDocument, "third_factor_accepted", Step::Collect),
         (Step::OldDocument, "third_factor_rejected", Step::OldDocument),
@@ -488,5 +534,21 @@ mod tests {
             open.apply(SessionEvent::StillHere, t0(), &limits).is_err(),
             "an open door's clock is not the citizen's"
         );
+    }
+
+    #[test]
+    fn a_pin_letter_is_confirmed_before_the_third_factor_of_each_document_that_asks_for_it() {
+        let limits = SessionLimits::default();
+        let mut s = at(Step::Pin);
+        let mut id_card = q(1, ThirdFactor::OldDocument);
+        id_card.pin_letter = true;
+        let passport = q(2, ThirdFactor::BirthDate);
+        assert_eq!(s.apply(SessionEvent::PinAccepted(vec![id_card, passport]), t0(), &limits), Ok(Step::PinLetter));
+        assert!(s.apply(SessionEvent::ThirdFactorAccepted, t0(), &limits).is_err(), "no factor before the letter");
+        assert_eq!(s.apply(SessionEvent::PinLetterConfirmed, t0(), &limits), Ok(Step::OldDocument));
+        assert_eq!(s.apply(SessionEvent::ThirdFactorAccepted, t0(), &limits), Ok(Step::Collect));
+        assert_eq!(s.apply(SessionEvent::DoorClosed, t0(), &limits), Ok(Step::BirthDate), "the passport asks none");
+        let mut waiting = at(Step::PinLetter);
+        assert!(waiting.expire_if_idle(t0() + Duration::seconds(121), &limits), "the letter step times out too");
     }
 }

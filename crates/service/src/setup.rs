@@ -36,6 +36,8 @@ pub struct SiteSpec {
     pub four_eyes: bool,
     /// The counter's phone number as citizens dial it, shown on the panel's help screen.
     pub counter_phone: Option<String>,
+    /// The kinds of document whose PIN letter the citizen confirms at the panel.
+    pub pin_letter_kinds: Vec<abholbox_core::document::DocumentKind>,
 }
 
 impl SiteSpec {
@@ -149,6 +151,7 @@ impl Service {
             open_24_7: spec.open_24_7,
             four_eyes: spec.four_eyes,
             counter_phone: spec.counter_phone.as_deref().map(str::trim).filter(|p| !p.is_empty()).map(str::to_owned),
+            pin_letter_kinds: spec.pin_letter_kinds.clone(),
         };
         let mut tx = self.store.begin().await?;
         let before = tx.site(&spec.id).await?;

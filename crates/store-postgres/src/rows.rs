@@ -141,6 +141,10 @@ pub(crate) fn map_site(row: &PgRow) -> R<SiteRecord> {
         open_24_7: b(row, "open_24_7")?,
         four_eyes: b(row, "four_eyes")?,
         counter_phone: opt_s(row, "counter_phone")?,
+        pin_letter_kinds: s(row, "pin_letter_kinds")?
+            .split_whitespace()
+            .map(|k| abholbox_core::document::DocumentKind::parse(k).ok_or_else(|| corrupt("pin_letter_kinds")))
+            .collect::<R<Vec<_>>>()?,
     })
 }
 

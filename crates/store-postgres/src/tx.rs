@@ -109,12 +109,14 @@ impl Tx for PgTx {
 
     async fn upsert_site(&mut self, site: &SiteRecord) -> Result<()> {
         sqlx::query(
-            "INSERT INTO sites (id, name, address, time_zone, opening_hours, holiday_state, open_24_7, four_eyes, counter_phone)
-             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)
+            "INSERT INTO sites (id, name, address, time_zone, opening_hours, holiday_state, open_24_7, four_eyes, counter_phone,
+                pin_letter_kinds)
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)
              ON CONFLICT (id) DO UPDATE SET name = excluded.name, address = excluded.address,
                 time_zone = excluded.time_zone, opening_hours = excluded.opening_hours,
                 holiday_state = excluded.holiday_state, open_24_7 = excluded.open_24_7,
-                four_eyes = excluded.four_eyes, counter_phone = excluded.counter_phone",
+                four_eyes = excluded.four_eyes, counter_phone = excluded.counter_phone,
+                pin_letter_kinds = excluded.pin_letter_kinds",
         )
         .bind(site.id.as_str())
         .bind(&site.name)
@@ -125,6 +127,7 @@ impl Tx for PgTx {
         .bind(site.open_24_7)
         .bind(site.four_eyes)
         .bind(site.counter_phone.as_deref())
+        .bind(site.pin_letter_kinds.iter().map(|k| k.as_str()).collect::<Vec<_>>().join(" "))
         .execute(&mut *self.tx)
         .await
         .map_err(write_err)?;

@@ -63,6 +63,7 @@ async fn furnish(store: &dyn Store, compartments: u32) {
         four_eyes: false,
         open_24_7: false,
         counter_phone: Some("0211 89-0".into()),
+        pin_letter_kinds: vec![abholbox_core::document::DocumentKind::IdCard],
     })
     .await
     .unwrap();

@@ -25,6 +25,9 @@ pub struct SiteRecord {
     pub four_eyes: bool,
     /// The counter's phone number as citizens dial it, for the panel's help screen.
     pub counter_phone: Option<String>,
+    /// The kinds of document whose PIN letter the citizen confirms at the panel (ID cards: the eID
+    /// PIN letter).
+    pub pin_letter_kinds: Vec<abholbox_core::document::DocumentKind>,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]

@@ -60,6 +60,7 @@ pub async fn run(args: FillArgs) -> anyhow::Result<i32> {
             open_24_7: false,
             four_eyes: false,
             counter_phone: None,
+            pin_letter_kinds: Vec::new(),
             sms_quiet_hours: None,
         });
         config.boxes.push(BoxConfig {

@@ -75,6 +75,7 @@ pub fn configure(dir: &Path, database: Option<&str>, kiosks: u32) -> anyhow::Res
         open_24_7: true,
         four_eyes: false,
         counter_phone: None,
+        pin_letter_kinds: Vec::new(),
         sms_quiet_hours: None,
     }];
     config.boxes = (1..=boxes)

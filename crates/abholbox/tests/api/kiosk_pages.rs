@@ -210,3 +210,59 @@ async fn the_session_api_takes_a_language_and_refuses_an_unknown_one() {
     assert!(body.contains("lang=\"pl\""));
     app.stop().await;
 }
+
+#[tokio::test]
+async fn where_the_site_asks_for_it_the_pin_letter_is_confirmed_and_recorded_before_the_third_factor() {
+    let dir = tempfile::tempdir().unwrap();
+    let app = TestApp::spawn(dir.path()).await;
+    let (_, sites) = app.get("/api/v1/admin/sites", Some(&app.admin)).await;
+    let mut site = sites.as_array().unwrap().iter().find(|s| s["id"] == crate::helpers::SITE).unwrap().clone();
+    site.as_object_mut().unwrap().remove("id");
+    site["pin_letter_kinds"] = json!(["passport"]);
+    let (status, body) =
+        app.put(&format!("/api/v1/admin/sites/{}", crate::helpers::SITE), Some(&app.admin), site.clone()).await;
+    assert_eq!((status, body["pin_letter_kinds"].clone()), (StatusCode::OK, json!(["passport"])), "{body}");
+    let (status, _) = app
+        .put(&format!("/api/v1/admin/sites/{}", crate::helpers::SITE), Some(&app.admin), {
+            let mut wrong = site.clone();
+            wrong["pin_letter_kinds"] = json!(["library_card"]);
+            wrong
+        })
+        .await;
+    assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY);
+
+    // An ID card where only passports ask: no letter step.
+    let phone = "+4915123456703";
+    let id = app.register("K-3", phone, "1980-01-01", None).await;
+    app.deposit(&id).await;
+    let pin = app.pin_for(phone).await;
+    let (session, status, body) = app.authenticate(phone, &pin).await;
+    assert_eq!((status, body["step"].as_str()), (StatusCode::OK, Some("birth_date")), "{body}");
+    app.post(&format!("/api/v1/kiosk/sessions/{session}/cancel"), Some(&app.kiosk), json!({})).await;
+
+    site["pin_letter_kinds"] = json!(["id_card"]);
+    app.put(&format!("/api/v1/admin/sites/{}", crate::helpers::SITE), Some(&app.admin), site).await;
+    let (session, status, body) = app.authenticate(phone, &pin).await;
+    assert_eq!((status, body["step"].as_str()), (StatusCode::OK, Some("pin_letter")), "{body}");
+    let (status, body) = app.step(&session, "birth-date", json!({ "birth_date": "1980-01-01" })).await;
+    assert_eq!(
+        (status, body["error"]["code"].as_str()),
+        (StatusCode::CONFLICT, Some("wrong_step")),
+        "no factor before the letter"
+    );
+    let (status, body) = app.step(&session, "pin-letter", json!({})).await;
+    assert_eq!((status, body["step"].as_str()), (StatusCode::OK, Some("birth_date")), "{body}");
+    let recorded: Vec<_> = app
+        .service
+        .store()
+        .audit_entries(1000)
+        .await
+        .unwrap()
+        .into_iter()
+        .filter(|a| a.action == "pin_letter_confirmed" && a.object == id)
+        .collect();
+    assert_eq!(recorded.len(), 1, "the confirmation is recorded with the pickup");
+    let (status, body) = app.step(&session, "birth-date", json!({ "birth_date": "1980-01-01" })).await;
+    assert_eq!((status, body["step"].as_str()), (StatusCode::OK, Some("collect")), "{body}");
+    app.stop().await;
+}

@@ -42,6 +42,7 @@ pub(crate) fn router() -> Router<AppState> {
         .route("/kiosk/phone", post(steps::phone))
         .route("/kiosk/pin", post(steps::pin))
         .route("/kiosk/birth-date", post(steps::birth_date))
+        .route("/kiosk/pin-letter", post(steps::pin_letter))
         .route("/kiosk/cancel", post(steps::cancel))
         .route("/kiosk/restart", post(steps::restart))
         .route("/kiosk/still-here", post(steps::still_here))

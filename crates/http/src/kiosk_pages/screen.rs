@@ -173,6 +173,7 @@ pub(crate) fn for_session(state: &AppState, view: &SessionView, refused: Option<
     let (screen, title) = match view.step {
         Step::Phone => ("phone", t.t("phone-title")),
         Step::Pin => ("pin", t.t("pin-title")),
+        Step::PinLetter => ("pin_letter", t.t("letter-title")),
         Step::OldDocument => ("old_document", t.t("old-title")),
         Step::BirthDate => ("birth_date", t.t("birth-title")),
         Step::Collect => {
@@ -185,7 +186,8 @@ pub(crate) fn for_session(state: &AppState, view: &SessionView, refused: Option<
     let mut page = Page::new(t.clone(), screen, title);
     page.version = view.version;
     page.has_session = !view.step.is_over();
-    page.idle_warning = matches!(view.step, Step::Phone | Step::Pin | Step::OldDocument | Step::BirthDate);
+    page.idle_warning =
+        matches!(view.step, Step::Phone | Step::Pin | Step::PinLetter | Step::OldDocument | Step::BirthDate);
     page.error = error_code.filter(|_| !view.step.is_over()).map(|c| t.error(c));
     page.lines.extend(document);
     match view.step {
@@ -202,6 +204,10 @@ pub(crate) fn for_session(state: &AppState, view: &SessionView, refused: Option<
         Step::Pin => {
             page.lines.push(t.t("pin-prompt"));
             page.entry = Some(Entry { action: "/kiosk/pin", name: "pin", kind: "pin", max: 12, example: None });
+        }
+        Step::PinLetter => {
+            page.lines.push(t.t("letter-prompt"));
+            page.lines.push(t.t("letter-without"));
         }
         Step::OldDocument => {
             page.lines.push(t.t("old-prompt"));

@@ -109,6 +109,13 @@ pub(crate) async fn birth_date(
     after_input(&state, &panel, outcome).await
 }
 
+/// "I have received my PIN letter", confirmed with Enter.
+pub(crate) async fn pin_letter(State(state): State<AppState>, panel: Panel) -> Response {
+    let Some(id) = panel.session.clone() else { return to_start(&state, &panel) };
+    let outcome = state.service.confirm_pin_letter(&panel.principal, &id).await;
+    after_input(&state, &panel, outcome).await
+}
+
 /// The keypad gives the date as people say it, day first (`12081974` or `12.08.1974`); the use case
 /// takes `YYYY-MM-DD`. Anything else goes on as typed, for the use case to refuse.
 fn as_iso_date(typed: &str) -> String {

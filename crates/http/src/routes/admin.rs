@@ -33,6 +33,8 @@ pub struct AdminSite {
     four_eyes: bool,
     /// The counter's phone number as citizens dial it, shown on the panel's help screen.
     counter_phone: Option<String>,
+    /// The kinds of document whose PIN letter the citizen confirms at the panel.
+    pin_letter_kinds: Vec<&'static str>,
 }
 
 impl From<SiteRecord> for AdminSite {
@@ -47,6 +49,7 @@ impl From<SiteRecord> for AdminSite {
             open_24_7: s.open_24_7,
             four_eyes: s.four_eyes,
             counter_phone: s.counter_phone,
+            pin_letter_kinds: s.pin_letter_kinds.iter().map(|k| k.as_str()).collect(),
         }
     }
 }
@@ -77,6 +80,11 @@ pub struct PutSite {
     #[serde(default)]
     #[schema(example = "0211 89-91")]
     counter_phone: Option<String>,
+    /// The kinds of document whose PIN letter the citizen confirms at the panel before the third
+    /// factor: `id_card` for the eID PIN letter.
+    #[serde(default)]
+    #[schema(example = json!(["id_card"]))]
+    pin_letter_kinds: Vec<String>,
 }
 
 fn berlin() -> String {
@@ -125,6 +133,15 @@ pub(crate) async fn admin_put_site(
         open_24_7: body.open_24_7,
         four_eyes: body.four_eyes,
         counter_phone: body.counter_phone,
+        pin_letter_kinds: body
+            .pin_letter_kinds
+            .iter()
+            .map(|k| {
+                abholbox_core::document::DocumentKind::parse(k).ok_or_else(|| {
+                    ApiError::invalid("pin_letter_kinds", "id_card, passport, child_passport or residence_permit")
+                })
+            })
+            .collect::<Result<Vec<_>, _>>()?,
     };
     Ok(Json(state.service.put_site(principal, &spec).await?.into()))
 }

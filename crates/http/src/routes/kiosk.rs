@@ -35,7 +35,7 @@ pub struct DocumentPosition {
 #[derive(Serialize, ToSchema)]
 pub struct KioskSession {
     session: String,
-    /// `phone`, `pin`, `old_document`, `birth_date`, `collect`, `done` or `ended`.
+    /// `phone`, `pin`, `pin_letter`, `old_document`, `birth_date`, `collect`, `done` or `ended`.
     step: &'static str,
     /// Why it ended: `timeout`, `locked`, `too_many_attempts`, `cancelled`, `failed`, `unavailable`.
     reason: Option<&'static str>,
@@ -227,6 +227,25 @@ pub(crate) async fn birth_date(
 ) -> Result<Json<KioskSession>, ApiError> {
     let (principal, _) = caller.kiosk()?;
     Ok(Json(state.service.enter_birth_date(principal, &session_id(&id)?, &body.birth_date).await?.into()))
+}
+
+/// Where the site asks for it (`pin_letter_kinds`), the step `pin_letter` comes before the document's
+/// third factor: the citizen confirms "I have received my PIN letter"; the confirmation is recorded in
+/// the audit log with the pickup.
+#[utoipa::path(post, path = "/api/v1/kiosk/sessions/{id}/pin-letter", tag = "kiosk",
+    security(("bearer" = [])), params(("id" = String, Path)),
+    responses(
+        (status = 200, description = "Next: `old_document` or `birth_date`", body = KioskSession),
+        (status = 409, description = "`wrong_step`", body = ErrorBody),
+        (status = 410, description = "`session_ended`", body = ErrorBody),
+    ))]
+pub(crate) async fn pin_letter(
+    State(state): State<AppState>,
+    caller: Caller,
+    Path(id): Path<String>,
+) -> Result<Json<KioskSession>, ApiError> {
+    let (principal, _) = caller.kiosk()?;
+    Ok(Json(state.service.confirm_pin_letter(principal, &session_id(&id)?).await?.into()))
 }
 
 /// The citizen cancels; not possible while a compartment is open.

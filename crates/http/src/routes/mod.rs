@@ -54,6 +54,7 @@ pub(crate) fn api(with_simulator: bool) -> OpenApiRouter<AppState> {
         .routes(routes!(kiosk::phone))
         .routes(routes!(kiosk::pin))
         .routes(routes!(kiosk::birth_date))
+        .routes(routes!(kiosk::pin_letter))
         .routes(routes!(kiosk::cancel_session))
         .routes(routes!(sms::kannel_report));
     if with_simulator {

@@ -32,6 +32,11 @@ pin-show = PIN zeigen
 pin-hide = PIN verstecken
 pin-digits = So viele Zahlen haben Sie eingegeben: { $count }
 
+letter-title = Haben Sie den PIN-Brief?
+letter-prompt = Zu Ihrem Ausweis gehört ein Brief mit einer PIN. Der Brief kommt mit der Post. Die PIN brauchen Sie für den Ausweis im Internet.
+letter-without = Sie haben den Brief nicht? Dann drücken Sie Abbrechen. Gehen Sie zum Schalter.
+letter-confirm = Ich habe den PIN-Brief
+
 document-of = Dokument { $position } von { $of }: { $kind }
 kind-id_card = Personal-Ausweis
 kind-passport = Reise-Pass

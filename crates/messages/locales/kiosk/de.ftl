@@ -33,6 +33,11 @@ pin-show = PIN zeigen
 pin-hide = PIN verbergen
 pin-digits = { $count } Ziffern eingegeben
 
+letter-title = PIN-Brief erhalten?
+letter-prompt = Zu Ihrem Personalausweis gehört ein PIN-Brief mit der PIN für die Online-Ausweisfunktion. Er kommt getrennt per Post.
+letter-without = Ohne PIN-Brief brechen Sie bitte ab und holen Ihren Ausweis am Schalter ab.
+letter-confirm = Ich habe meinen PIN-Brief erhalten
+
 document-of = Dokument { $position } von { $of }: { $kind }
 kind-id_card = Personalausweis
 kind-passport = Reisepass

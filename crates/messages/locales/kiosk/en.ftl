@@ -32,6 +32,11 @@ pin-show = Show PIN
 pin-hide = Hide PIN
 pin-digits = Digits entered: { $count }
 
+letter-title = Have you received your PIN letter?
+letter-prompt = Your ID card comes with a PIN letter holding the PIN for its online ID function. It is sent separately by post.
+letter-without = Without the PIN letter, please cancel and collect your ID card at the counter.
+letter-confirm = I have received my PIN letter
+
 document-of = Document { $position } of { $of }: { $kind }
 kind-id_card = ID card
 kind-passport = Passport

@@ -32,6 +32,11 @@ pin-show = Pokaż PIN
 pin-hide = Ukryj PIN
 pin-digits = Wpisane cyfry: { $count }
 
+letter-title = Czy otrzymano list z numerem PIN?
+letter-prompt = Do dowodu osobistego należy list z numerem PIN do funkcji identyfikacji online. Jest wysyłany osobno pocztą.
+letter-without = Bez listu z numerem PIN proszę anulować i odebrać dowód w okienku.
+letter-confirm = Otrzymałem(-am) list z numerem PIN
+
 document-of = Dokument { $position } z { $of }: { $kind }
 kind-id_card = Dowód osobisty
 kind-passport = Paszport

@@ -32,6 +32,11 @@ pin-show = PIN'i göster
 pin-hide = PIN'i gizle
 pin-digits = Girilen rakam sayısı: { $count }
 
+letter-title = PIN mektubunuzu aldınız mı?
+letter-prompt = Kimlik kartınızın çevrimiçi kimlik işlevi için PIN içeren bir PIN mektubu vardır. Mektup ayrıca postayla gönderilir.
+letter-without = PIN mektubunuz yoksa lütfen iptal edin ve kimlik kartınızı gişeden alın.
+letter-confirm = PIN mektubumu aldım
+
 document-of = Belge { $position } / { $of }: { $kind }
 kind-id_card = Kimlik kartı
 kind-passport = Pasaport

@@ -32,6 +32,11 @@ pin-show = Показати PIN
 pin-hide = Приховати PIN
 pin-digits = Введено цифр: { $count }
 
+letter-title = Ви отримали лист із PIN-кодом?
+letter-prompt = До Вашої ID-картки належить лист із PIN-кодом для онлайн-функції посвідчення. Його надсилають окремо поштою.
+letter-without = Якщо листа немає, будь ласка, скасуйте та отримайте ID-картку у віконці.
+letter-confirm = Я отримав(ла) лист із PIN-кодом
+
 document-of = Документ { $position } з { $of }: { $kind }
 kind-id_card = Посвідчення особи
 kind-passport = Паспорт

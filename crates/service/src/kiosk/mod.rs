@@ -240,7 +240,15 @@ impl Service {
             .collect();
         let actor = kiosk_actor(&session);
         let outcome = match judge_pin(&candidates, now) {
-            PinVerdict::Accepted(queue) => {
+            PinVerdict::Accepted(mut queue) => {
+                let site = match tx.box_record(&session.box_id).await? {
+                    Some(b) => tx.site(&b.site).await?,
+                    None => None,
+                };
+                let asks = site.map(|s| s.pin_letter_kinds).unwrap_or_default();
+                for q in &mut queue {
+                    q.pin_letter = waiting.iter().any(|p| p.id == q.pickup && asks.contains(&p.document_kind));
+                }
                 for p in waiting.iter().filter(|p| queue.iter().any(|q| q.pickup == p.id)) {
                     if p.failed_pin_attempts > 0 {
                         self.apply(tx.as_mut(), p, PickupEvent::PinAccepted, &actor, None).await?;

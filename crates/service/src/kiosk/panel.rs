@@ -3,8 +3,8 @@
 //! compartment is.
 
 use abholbox_core::ids::{BoxId, SessionId};
-use abholbox_core::kiosk::SessionEvent;
-use abholbox_store::NewAlarm;
+use abholbox_core::kiosk::{SessionEvent, Step};
+use abholbox_store::{NewAlarm, NewAuditEntry};
 use serde_json::json;
 
 use super::{ensure_open, save};
@@ -38,6 +38,35 @@ impl Service {
             let mut session = self.load(tx.as_mut(), kiosk, id).await?;
             ensure_open(&session)?;
             session.state.apply(SessionEvent::StillHere, self.clock.now(), &self.policy.session)?;
+            save(tx.as_mut(), &mut session).await?;
+            tx.commit().await?;
+            self.view(&session).await
+        })
+        .await
+    }
+
+    /// "I have received my PIN letter": recorded in the audit log with the pickup it is for, before
+    /// the document's third factor is asked.
+    pub async fn confirm_pin_letter(&self, kiosk: &Principal, id: &SessionId) -> Result<super::SessionView> {
+        self.retrying(|| async {
+            let now = self.clock.now();
+            let mut tx = self.store.begin().await?;
+            let mut session = self.load(tx.as_mut(), kiosk, id).await?;
+            ensure_open(&session)?;
+            let pickup =
+                session.state.current().filter(|_| session.state.step == Step::PinLetter).map(|q| q.pickup.clone());
+            session.state.apply(SessionEvent::PinLetterConfirmed, now, &self.policy.session)?;
+            session.last_error = None;
+            if let Some(pickup) = pickup {
+                tx.append_audit(&NewAuditEntry {
+                    at: now,
+                    actor: super::kiosk_actor(&session).to_string(),
+                    action: "pin_letter_confirmed",
+                    object: pickup.to_string(),
+                    detail: json!({ "session": session.id.as_str() }),
+                })
+                .await?;
+            }
             save(tx.as_mut(), &mut session).await?;
             tx.commit().await?;
             self.view(&session).await

@@ -69,6 +69,7 @@ pub async fn world() -> World {
                 open_24_7: false,
                 four_eyes: false,
                 counter_phone: None,
+                pin_letter_kinds: Vec::new(),
             }],
             &[BoxSpec {
                 id: box_id,
