@@ -220,6 +220,8 @@ test("a wrong PIN is refused without saying which factor was wrong", async () =>
   await waiting({ reference: "K-WRONG-1", phone, birth: "1950-05-05" });
   const pin = await pinFor(phone);
   const { context, page } = await panel();
+  await page.keyboard.press("F1");
+  await page.click('[data-mode="contrast"]');
   await page.keyboard.press("Enter");
   await next(page, "start");
   await tap(page, phone);
@@ -231,9 +233,17 @@ test("a wrong PIN is refused without saying which factor was wrong", async () =>
   await alert.waitFor();
   assert.match(await alert.innerText(), /Handynummer oder PIN stimmen nicht.*Schalter/);
   assert.equal(await screenOf(page), "pin");
-  await checked(page, "kiosk-pin-wrong");
+  await checked(page, "kiosk-pin-wrong", { modes: false });
+  await page.keyboard.press("F3");
+  assert.equal(await next(page, "pin"), "help");
+  await page.keyboard.press("Enter");
+  await page.getByRole("alert").filter({ hasText: "Das Personal ist informiert" }).waitFor();
+  await page.keyboard.press("Escape");
+  assert.equal(await next(page, "help"), "pin");
   await page.keyboard.press("Escape");
   assert.equal(await next(page, "pin"), "start");
+  assert.equal(await page.evaluate(() => sessionStorage.getItem("abholbox-speech")), "off", "the next citizen starts silent");
+  assert.equal(await page.evaluate(() => document.documentElement.className), "", "and in the normal display");
   await context.close();
 });
 

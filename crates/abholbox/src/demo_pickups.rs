@@ -124,6 +124,7 @@ pub async fn seed(base: &str, integration: &str) -> anyhow::Result<Vec<DemoPicku
         }
         let (y, m, d) = (seed.birth_date.get(0..4), seed.birth_date.get(5..7), seed.birth_date.get(8..10));
         pickups.push(DemoPickup {
+            pickup: id,
             who: seed.who.to_owned(),
             document_kind: seed.kind.to_owned(),
             phone: seed.phone.to_owned(),

@@ -89,11 +89,13 @@
     }
     if (generation !== state.generation) return;
     const next = new DOMParser().parseFromString(body, 'text/html');
+    const leaving = screen();
     document.documentElement.lang = next.documentElement.lang;
     document.documentElement.dir = next.documentElement.dir;
     document.title = next.title;
     document.body.replaceWith(document.adoptNode(next.body));
-    if (/\/kiosk\/restart$/.test(url)) forget();
+    // Back at the start, the next citizen begins without the last one's speech and display.
+    if (screen() === 'start' && leaving !== 'start') forget();
     onScreen();
   }
   function post(url, form, submitter) {
@@ -120,6 +122,13 @@
     armIdle();
     if (['done', 'ended', 'refused'].includes(screen())) {
       state.timers.push(setTimeout(() => post('/kiosk/restart'), BACK_TO_START_MS));
+    }
+    if (screen() === 'help' && !document.body.dataset.session) {
+      state.timers.push(setTimeout(() => go('/kiosk'), IDLE_MS));
+    }
+    if (screen() === 'start') {
+      // Someone switched speech on here and walked away.
+      state.timers.push(setTimeout(() => { forget(); applyModes(); }, IDLE_MS));
     }
   }
 
@@ -187,7 +196,9 @@
   function extend() {
     clearInterval(countdown);
     dialog().hidden = true;
-    fetch('/kiosk/still-here', { method: 'POST', credentials: 'same-origin' }).catch(() => {});
+    fetch('/kiosk/still-here', { method: 'POST', credentials: 'same-origin' })
+      .then((r) => { if (!r.ok) go('/kiosk'); })
+      .catch(() => {});
     const title = $('#title');
     if (title) title.focus({ preventScroll: true });
     armIdle();

@@ -32,7 +32,8 @@
     const doors = document.getElementById('open-doors');
     const labels = new Map([...document.querySelectorAll('.cell')].map((c) => [Number(c.dataset.number), c.dataset.label]));
     const shown = [...doors.querySelectorAll('button')].map((b) => b.dataset.number).join(',');
-    if (shown !== state.open_doors.join(',')) {
+    if (shown !== state.open_doors.join(',') || !doors.dataset.drawn) {
+      doors.dataset.drawn = '1';
       doors.replaceChildren(...(state.open_doors.length ? state.open_doors : [null]).map((n) => {
         const li = document.createElement('li');
         if (n === null) {

@@ -95,6 +95,13 @@ async fn a_panel_is_paired_into_a_cookie_and_walks_a_pickup_in_its_language() {
     app.deposit(&id).await;
     let pin = app.pin_for(phone).await;
 
+    for (name, value) in [("origin", "http://evil.example"), ("sec-fetch-site", "same-site")] {
+        let forged =
+            panel.client.post(format!("{}/kiosk/start", panel.base)).header(name, value).form(&[("lang", "en")]);
+        let (status, _, _) = panel.send(forged).await;
+        assert_eq!(status, StatusCode::FORBIDDEN, "a post from another origin ({name}) is refused");
+    }
+    assert!(panel.cookie("abholbox_panel_session").is_none(), "and started nothing");
     let (status, body) = panel.post("/kiosk/start", &[("lang", "en")]).await;
     assert_eq!((status, screen(&body)), (StatusCode::OK, "phone"));
     assert!(body.contains("<html lang=\"en\" dir=\"ltr\">") && body.contains("Your mobile number"), "{body}");
@@ -103,6 +110,9 @@ async fn a_panel_is_paired_into_a_cookie_and_walks_a_pickup_in_its_language() {
 
     let (status, body) = panel.post("/kiosk/phone", &[("phone", "0151 23456701")]).await;
     assert_eq!((status, screen(&body)), (StatusCode::OK, "pin"));
+    let (status, body) = panel.post("/kiosk/phone", &[("phone", "0151 23456701")]).await;
+    assert_eq!((status, screen(&body)), (StatusCode::OK, "pin"), "a repeated press shows the step as it stands");
+    assert!(!body.contains("class=\"error\""), "without a refusal: {body}");
     let wrong = if pin == "000000" { "111111" } else { "000000" };
     let (status, body) = panel.post("/kiosk/pin", &[("pin", wrong)]).await;
     assert_eq!((status, screen(&body)), (StatusCode::UNPROCESSABLE_ENTITY, "pin"));
@@ -189,6 +199,15 @@ async fn the_session_api_takes_a_language_and_refuses_an_unknown_one() {
     assert_eq!(answer.status(), StatusCode::CREATED, "no body: German");
     let body: serde_json::Value = answer.json().await.unwrap();
     assert_eq!(body["language"], "de");
+    let answer = app
+        .client
+        .post(format!("{}/api/v1/kiosk/sessions", app.base))
+        .bearer_auth(&app.kiosk)
+        .header("content-type", "application/json")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(answer.status(), StatusCode::CREATED, "an empty JSON body: German, as before");
 
     // The old document through the slot reaches the panel's screen.
     let mut panel = Panel::new(&app);

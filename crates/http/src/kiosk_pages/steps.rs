@@ -1,6 +1,7 @@
 //! The panel's screens and what each input does: one use case per post, and the screen that
 //! follows rendered in the same answer (one round trip per step).
 
+use abholbox_core::kiosk::Step;
 use abholbox_core::language::PanelLanguage;
 use abholbox_service::Error;
 use abholbox_service::kiosk::SessionView;
@@ -36,7 +37,7 @@ async fn session_screen(
     refused: Option<&str>,
     status: StatusCode,
 ) -> Response {
-    let shape = if view.step == abholbox_core::kiosk::Step::Collect {
+    let shape = if view.step == Step::Collect {
         state.service.box_shape(&panel.principal).await.unwrap_or_default()
     } else {
         Vec::new()
@@ -77,7 +78,7 @@ pub(crate) struct PhoneInput {
 pub(crate) async fn phone(State(state): State<AppState>, panel: Panel, Form(input): Form<PhoneInput>) -> Response {
     let Some(id) = panel.session.clone() else { return to_start(&state, &panel) };
     let outcome = state.service.enter_phone(&panel.principal, &id, &input.phone).await;
-    after_input(&state, &panel, outcome).await
+    after_input(&state, &panel, Step::Phone, outcome).await
 }
 
 #[derive(Deserialize)]
@@ -89,7 +90,7 @@ pub(crate) struct PinInput {
 pub(crate) async fn pin(State(state): State<AppState>, panel: Panel, Form(input): Form<PinInput>) -> Response {
     let Some(id) = panel.session.clone() else { return to_start(&state, &panel) };
     let outcome = state.service.enter_pin(&panel.principal, &id, &input.pin).await;
-    after_input(&state, &panel, outcome).await
+    after_input(&state, &panel, Step::Pin, outcome).await
 }
 
 #[derive(Deserialize)]
@@ -106,14 +107,14 @@ pub(crate) async fn birth_date(
     let Some(id) = panel.session.clone() else { return to_start(&state, &panel) };
     let date = as_iso_date(&input.birth_date);
     let outcome = state.service.enter_birth_date(&panel.principal, &id, &date).await;
-    after_input(&state, &panel, outcome).await
+    after_input(&state, &panel, Step::BirthDate, outcome).await
 }
 
 /// "I have received my PIN letter", confirmed with Enter.
 pub(crate) async fn pin_letter(State(state): State<AppState>, panel: Panel) -> Response {
     let Some(id) = panel.session.clone() else { return to_start(&state, &panel) };
     let outcome = state.service.confirm_pin_letter(&panel.principal, &id).await;
-    after_input(&state, &panel, outcome).await
+    after_input(&state, &panel, Step::PinLetter, outcome).await
 }
 
 /// The keypad gives the date as people say it, day first (`12081974` or `12.08.1974`); the use case
@@ -127,8 +128,15 @@ fn as_iso_date(typed: &str) -> String {
     }
 }
 
-/// The screen after an input: the next step, or the same step with why the input was refused.
-async fn after_input(state: &AppState, panel: &Panel, outcome: Result<SessionView, Error>) -> Response {
+/// The screen after an input: the next step, or the same step with why the input was refused. An
+/// input meant for another step (a double press, a stale screen) shows the step as it stands,
+/// without a refusal that would confuse.
+async fn after_input(
+    state: &AppState,
+    panel: &Panel,
+    posted_at: Step,
+    outcome: Result<SessionView, Error>,
+) -> Response {
     match outcome {
         Ok(view) => session_screen(state, panel, &view, None, StatusCode::OK).await,
         Err(e) => {
@@ -137,6 +145,9 @@ async fn after_input(state: &AppState, panel: &Panel, outcome: Result<SessionVie
                 tracing::error!(error = %e, "a panel input failed");
             }
             match current(state, panel).await {
+                Some(view) if view.step != posted_at && !view.step.is_over() => {
+                    session_screen(state, panel, &view, None, StatusCode::OK).await
+                }
                 Some(view) => session_screen(state, panel, &view, Some(e.code()), status).await,
                 None => to_start(state, panel),
             }
@@ -155,7 +166,7 @@ pub(crate) async fn cancel(State(state): State<AppState>, panel: Panel) -> Respo
     if let Some(id) = &panel.session
         && let Some(view) = current(&state, &panel).await
     {
-        if view.step == abholbox_core::kiosk::Step::Collect {
+        if view.step == Step::Collect {
             return session_screen(&state, &panel, &view, None, StatusCode::CONFLICT).await;
         }
         if !view.step.is_over() {

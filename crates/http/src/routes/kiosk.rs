@@ -116,14 +116,16 @@ fn session_id(id: &str) -> Result<SessionId, ApiError> {
 pub(crate) async fn start(
     State(state): State<AppState>,
     caller: Caller,
-    request: axum::extract::Request,
+    body: axum::body::Bytes,
 ) -> Result<(StatusCode, Json<KioskSession>), ApiError> {
     let (principal, _) = caller.kiosk()?;
     let mut language = PanelLanguage::De;
-    if request.headers().contains_key(axum::http::header::CONTENT_TYPE) {
-        let ApiJson(body) =
-            <ApiJson<StartInput> as axum::extract::FromRequest<AppState>>::from_request(request, &state).await?;
-        if let Some(code) = body.language {
+    // No body, or an empty one whatever its type, starts in German, as before the language came.
+    if !body.iter().all(u8::is_ascii_whitespace) {
+        let input: StartInput = serde_json::from_slice(&body).map_err(|e| {
+            ApiError::request(StatusCode::BAD_REQUEST, "invalid_json", crate::json::without_value(&e.to_string()))
+        })?;
+        if let Some(code) = input.language {
             language = PanelLanguage::parse(&code)
                 .ok_or_else(|| ApiError::invalid("language", "de, de-x-ls, en, tr, ar, uk or pl"))?;
         }

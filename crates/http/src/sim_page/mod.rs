@@ -24,6 +24,8 @@ const PAGE_POLICY: &str = "default-src 'none'; script-src 'self'; style-src 'sel
 /// A document the demo has waiting, with everything a visitor needs to collect it.
 #[derive(Debug, Clone, Serialize)]
 pub struct DemoVisitor {
+    /// The pickup's id, so that the page shows whether it is still waiting.
+    pub pickup: String,
     pub who: String,
     /// `id_card`, `passport`, `child_passport` or `residence_permit`.
     pub document_kind: String,
@@ -85,8 +87,14 @@ pub(crate) struct SimPage {
     pub t: Tr,
     pub box_id: String,
     pub modules: Vec<DrawnModule>,
-    pub visitors: Vec<DemoVisitor>,
+    pub visitors: Vec<ShownVisitor>,
     pub stranger_zone: Option<String>,
+}
+
+/// A demo document as listed: still waiting in the box, or not any more (collected, withdrawn).
+pub(crate) struct ShownVisitor {
+    pub v: DemoVisitor,
+    pub waiting: bool,
 }
 
 impl SimPage {
@@ -122,7 +130,17 @@ async fn page(State(state): State<AppState>, t: Tr) -> Response {
             None => modules.push(DrawnModule { name: c.module, columns: c.column, cells: vec![cell] }),
         }
     }
-    let (visitors, stranger_zone) = state.sim_guide.get();
+    let (guide, stranger_zone) = state.sim_guide.get();
+    let mut visitors = Vec::new();
+    for v in guide {
+        let id = abholbox_core::ids::PickupId::parse(&v.pickup).ok();
+        let status = match id {
+            Some(id) => state.service.store().pickup(&id).await.ok().flatten().map(|p| p.status),
+            None => None,
+        };
+        let waiting = status == Some(abholbox_core::pickup::PickupStatus::Ready);
+        visitors.push(ShownVisitor { v, waiting });
+    }
     html(StatusCode::OK, &SimPage { t, box_id: box_id.to_string(), modules, visitors, stranger_zone })
 }
 
@@ -142,7 +160,10 @@ async fn occupied(State(state): State<AppState>, Path(box_id): Path<String>) -> 
     }
 }
 
-async fn serve_asset(Path(file): Path<String>) -> Response {
+async fn serve_asset(State(state): State<AppState>, Path(file): Path<String>) -> Response {
+    if state.simulator.is_none() {
+        return StatusCode::NOT_FOUND.into_response();
+    }
     let (body, kind) = match file.as_str() {
         "sim.css" => (include_str!("../../assets/sim.css"), "text/css; charset=utf-8"),
         "sim.js" => (include_str!("../../assets/sim.js"), "text/javascript; charset=utf-8"),

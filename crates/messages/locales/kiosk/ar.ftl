@@ -1,5 +1,6 @@
 # Kiosk panel texts in Arabic (Modern Standard Arabic); de.ftl is the reference.
-# Same keys and placeholders as de.ftl. Formal address, plain text without direction marks.
+# Same keys and placeholders as de.ftl. Formal address; the Latin number runs of the examples are
+# isolated (U+2066 … U+2069) so that they read left to right inside the Arabic sentence.
 
 page-title = صندوق الاستلام
 keys-hint = للمساعدة: المفتاح F3. للقراءة الصوتية: المفتاح F1.
@@ -23,7 +24,7 @@ start-keys = Enter: البدء باللغة الألمانية. الأرقام �
 
 phone-title = رقم هاتفك المحمول
 phone-prompt = يرجى إدخال رقم الهاتف المحمول الذي ذكرته عند تقديم الطلب.
-phone-example = مثال: 0151 2345678 أو +49 151 2345678
+phone-example = مثال: ⁦0151 2345678⁩ أو ⁦+49 151 2345678⁩
 phone-plus = زائد
 
 pin-title = رمز PIN من رسالة SMS
@@ -51,7 +52,7 @@ old-rejected = هذه الوثيقة غير مناسبة. يرجى سحبها م
 
 birth-title = تاريخ ميلادك
 birth-prompt = يرجى إدخال تاريخ ميلادك: اليوم والشهر والسنة، بالأرقام فقط.
-birth-example = مثال: 12081974 لتاريخ 12 أغسطس 1974
+birth-example = مثال: ⁦12081974⁩ لتاريخ ⁦12⁩ أغسطس ⁦1974⁩
 
 collect-title = جارٍ فتح الخانة { $label }
 collect-where = توجد في الوحدة { $module }: الصف { $row } من الأسفل، الخانة { $column } من اليسار.

@@ -302,3 +302,4 @@ sim-box-map = Plan der Box: jedes Fach in seiner Farbe, offene Türen sind orang
 sim-open-doors = Offene Türen
 sim-open-none = Keine Tür ist offen.
 sim-close = Schließen:
+sim-not-waiting = nicht mehr in der Box (abgeholt oder zurückgenommen)

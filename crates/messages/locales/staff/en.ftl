@@ -302,3 +302,4 @@ sim-box-map = Map of the box: each compartment in its colour, open doors in oran
 sim-open-doors = Open doors
 sim-open-none = No door is open.
 sim-close = Close:
+sim-not-waiting = no longer in the box (collected or withdrawn)
