@@ -56,6 +56,29 @@ async function next(page, from) {
   return until(async () => { const s = await screenOf(page); return s !== from && s; }, `a screen after ${from}`, 15);
 }
 
+/** An admin changes the demo's site through the API with their session, as the staff app would. */
+async function changeSite(patch) {
+  const admin = await browser.newContext();
+  const staff = await admin.newPage();
+  await staff.goto(`${demo.staff}/sign-in`);
+  await staff.getByLabel("Anmeldename").fill(demo.admin.name);
+  await staff.getByLabel("Passwort").fill(demo.admin.password);
+  await staff.getByRole("button", { name: "Anmelden" }).click();
+  await staff.waitForURL(demo.staff);
+  const changed = await staff.evaluate(async (change) => {
+    const token = document.querySelector('meta[name="csrf-token"]').content;
+    const sites = await (await fetch("/api/v1/admin/sites")).json();
+    const { id, ...site } = sites.find((s) => s.id === "dus-dlz");
+    const r = await fetch("/api/v1/admin/sites/dus-dlz", {
+      method: "PUT", headers: { "content-type": "application/json", "x-csrf-token": token },
+      body: JSON.stringify({ ...site, ...change }),
+    });
+    return [r.status, await r.text()];
+  }, patch);
+  assert.equal(changed[0], 200, changed[1]);
+  await admin.close();
+}
+
 /** Registers and loads a document through the API, as the registry and the staff would. */
 async function waiting({ reference, phone, birth, old, kind = "id_card" }) {
   const registered = await api(demo.base, "POST", "/api/v1/pickups", demo.integration, {
@@ -114,15 +137,17 @@ async function checked(page, name, { modes = true } = {}) {
   await screenshot(page, name);
   assert.deepEqual(await accessibility(page), [], `axe on ${name}`);
   if (!modes) return;
-  await page.click('[data-mode="contrast"]');
+  // Switched through the page's own buttons, also where the idle dialog lies over them.
+  const toggle = (mode) => page.evaluate((m) => document.querySelector(`[data-mode="${m}"]`).click(), mode);
+  await toggle("contrast");
   await screenshot(page, `${name}-contrast`);
   assert.deepEqual(await accessibility(page), [], `axe on ${name} in high contrast`);
-  await page.click('[data-mode="large"]');
+  await toggle("large");
   assert.deepEqual(await accessibility(page), [], `axe on ${name} in high contrast with large text`);
-  await page.click('[data-mode="contrast"]');
+  await toggle("contrast");
   await screenshot(page, `${name}-large`);
   assert.deepEqual(await accessibility(page), [], `axe on ${name} with large text`);
-  await page.click('[data-mode="large"]');
+  await toggle("large");
 }
 
 /** Counts key presses and the wall time from the first, the panel's bytes from pairing on
@@ -339,25 +364,7 @@ test("a birth-date pickup by keys: 29 presses", async () => {
 });
 
 test("where the site asks for it, the eID PIN letter is confirmed by Enter before the old ID card", async () => {
-  const admin = await browser.newContext();
-  const staff = await admin.newPage();
-  await staff.goto(`${demo.staff}/sign-in`);
-  await staff.getByLabel("Anmeldename").fill(demo.admin.name);
-  await staff.getByLabel("Passwort").fill(demo.admin.password);
-  await staff.getByRole("button", { name: "Anmelden" }).click();
-  await staff.waitForURL(demo.staff);
-  const changed = await staff.evaluate(async () => {
-    const token = document.querySelector('meta[name="csrf-token"]').content;
-    const sites = await (await fetch("/api/v1/admin/sites")).json();
-    const { id, ...site } = sites.find((s) => s.id === "dus-dlz");
-    const r = await fetch("/api/v1/admin/sites/dus-dlz", {
-      method: "PUT", headers: { "content-type": "application/json", "x-csrf-token": token },
-      body: JSON.stringify({ ...site, pin_letter_kinds: ["id_card"] }),
-    });
-    return [r.status, await r.text()];
-  });
-  assert.equal(changed[0], 200, changed[1]);
-  await admin.close();
+  await changeSite({ pin_letter_kinds: ["id_card"] });
 
   const phone = "0170 7000003";
   await waiting({ reference: "K-LETTER-1", phone, birth: "1970-01-01", old: "L01X00T91" });
@@ -396,7 +403,7 @@ for (const lang of LANGUAGES) {
     await waiting({ reference: `K-LANG-${lang.code}-1`, phone, birth: "1980-01-01", old: `L01X00T${lang.number}0` });
     await waiting({ reference: `K-LANG-${lang.code}-2`, phone, birth: "2015-02-03", kind: "child_passport" });
     const pin = await pinFor(phone);
-    const { context, page } = await panel();
+    const { context, page } = await panel({ clock: true });
     await page.keyboard.press(String(lang.number));
     assert.equal(await next(page, "start"), "phone");
     assert.equal(await page.evaluate(() => document.documentElement.lang), lang.html || lang.code);
@@ -404,6 +411,11 @@ for (const lang of LANGUAGES) {
     const name = (s) => `kiosk-${lang.code}-${s}`;
     await tap(page, phone);
     await checked(page, name("phone"));
+    await page.clock.fastForward(61_000);
+    await until(() => page.locator("#idle").isVisible(), "the idle warning");
+    await checked(page, name("idle-warning"));
+    await page.keyboard.press("Enter");
+    await until(async () => !(await page.locator("#idle").isVisible()), "the warning closed");
     await page.keyboard.press("F3");
     assert.equal(await next(page, "phone"), "help");
     await checked(page, name("help"));
@@ -438,6 +450,43 @@ for (const lang of LANGUAGES) {
     await closeOpenDoor();
     assert.equal(await next(page, "collect"), "done");
     await checked(page, name("done"));
+
+    // A session left idle past the server's timeout ends; its screen says so.
+    await page.keyboard.press("Enter");
+    assert.equal(await next(page, "done"), "start");
+    await page.keyboard.press(String(lang.number));
+    assert.equal(await next(page, "start"), "phone");
+    const moved = await api(demo.base, "POST", "/api/v1/sim/clock", null, { advance_seconds: 121 });
+    assert.equal(moved.status, 200, JSON.stringify(moved.body));
+    await page.goto(`${demo.base}/kiosk`);
+    assert.equal(await screenOf(page), "ended");
+    await checked(page, name("ended"));
     await context.close();
   });
 }
+
+test("an unpaired browser, the pairing form, and a closed box in every language: each says so, without axe violations", async () => {
+  const stranger = await browser.newContext();
+  const page = await stranger.newPage();
+  const answer = await page.goto(`${demo.base}/kiosk`);
+  assert.equal(answer.status(), 401);
+  assert.equal(await screenOf(page), "unpaired");
+  await checked(page, "kiosk-unpaired");
+  await page.goto(`${demo.base}/kiosk/pair`);
+  await checked(page, "kiosk-pair");
+  await page.getByLabel("Kiosk-Token").fill("not a token");
+  await page.getByRole("button", { name: "Koppeln" }).click();
+  await page.getByRole("alert").waitFor();
+  assert.equal(await screenOf(page), "pair", "a wrong token pairs nothing");
+  await stranger.close();
+
+  await changeSite({ open_24_7: false, opening_hours: "off" });
+  for (const lang of LANGUAGES) {
+    const { context, page: panelPage } = await panel();
+    await panelPage.keyboard.press(String(lang.number));
+    assert.equal(await next(panelPage, "start"), "refused");
+    assert.equal(await panelPage.evaluate(() => document.documentElement.dir), lang.dir);
+    await checked(panelPage, `kiosk-${lang.code}-closed`);
+    await context.close();
+  }
+});

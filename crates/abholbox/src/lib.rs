@@ -57,6 +57,8 @@ pub struct Application {
     pub pairing: abholbox_http::PanelPairing,
     /// What the simulator page shows about the demo's waiting documents.
     pub sim_guide: abholbox_http::SimGuide,
+    /// Holds `/healthz` at `starting` while the demo prepares itself.
+    pub readiness: abholbox_http::Readiness,
 }
 
 /// Creates the data directory readable by the service user only: it holds the keys.
@@ -337,13 +339,27 @@ impl Application {
         let state = AppState::new(service.clone(), with_simulator.then_some(simulator), tls.is_some())?;
         let pairing = state.pairing.clone();
         let sim_guide = state.sim_guide.clone();
+        let readiness = state.readiness.clone();
         let router = abholbox_http::router(state, config.http.requests_per_second_per_client);
         let limits = abholbox_http::ConnectionLimits {
             header_read_timeout: std::time::Duration::from_secs(config.http.header_read_timeout_seconds.max(1)),
             max_connections: config.http.max_connections,
             max_connections_per_client: config.http.max_connections_per_client,
         };
-        Ok(Self { service, _lock: lock, listener, router, limits, tls, store, workers, shutdown, pairing, sim_guide })
+        Ok(Self {
+            service,
+            _lock: lock,
+            listener,
+            router,
+            limits,
+            tls,
+            store,
+            workers,
+            shutdown,
+            pairing,
+            sim_guide,
+            readiness,
+        })
     }
 
     /// Whether it serves HTTPS.

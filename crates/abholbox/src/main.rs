@@ -436,6 +436,8 @@ async fn demo(port: u16, data_dir: PathBuf, database: Option<String>, hardware: 
     write_demo_env(&data_dir, &base, &integration, &kiosk, &panel.id)?;
     let pairing = app.pairing.offer(&kiosk);
     let sim_guide = app.sim_guide.clone();
+    let readiness = app.readiness.clone();
+    readiness.hold();
     let server = tokio::spawn(app.run(stop));
     let mut out = std::io::stdout().lock();
     writeln!(out, "abholbox demo is running: one site (dus-dlz), {box_line}")?;
@@ -460,11 +462,16 @@ async fn demo(port: u16, data_dir: PathBuf, database: Option<String>, hardware: 
     out.flush()?;
     drop(out);
     // Printed after the lines above, which scripts read as soon as the server answers.
-    let waiting = match abholbox::demo_pickups::seed(&base, &integration).await {
-        Ok(waiting) => waiting,
-        Err(e) => {
-            eprintln!("WARNING: the demo's waiting documents could not be prepared: {e:#}");
-            Vec::new()
+    // Only a box whose doors this process can close: a box on ports of something else is left empty.
+    let waiting = if !simulated_here {
+        Vec::new()
+    } else {
+        match abholbox::demo_pickups::seed(&base, &integration).await {
+            Ok(waiting) => waiting,
+            Err(e) => {
+                eprintln!("WARNING: the demo's waiting documents could not be prepared: {e:#}");
+                Vec::new()
+            }
         }
     };
     sim_guide.set(waiting.clone(), Some(abholbox::demo_pickups::stranger_zone()));
@@ -479,6 +486,7 @@ async fn demo(port: u16, data_dir: PathBuf, database: Option<String>, hardware: 
     }
     out.flush()?;
     drop(out);
+    readiness.release();
     server.await??;
     drop(in_process_simulator);
     Ok(())

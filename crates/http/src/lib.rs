@@ -83,6 +83,27 @@ pub struct AppState {
     pub pairing: PanelPairing,
     /// What the simulator page tells a visitor about the demo's waiting documents.
     pub sim_guide: SimGuide,
+    /// Whether the server still prepares itself (the demo its waiting documents): `/healthz` says
+    /// so, and scripts that wait for it find the demo as it prints itself.
+    pub readiness: Readiness,
+}
+
+/// A flag that holds `/healthz` at `starting` until whoever set it says the server is ready.
+#[derive(Clone, Default)]
+pub struct Readiness(Arc<std::sync::atomic::AtomicBool>);
+
+impl Readiness {
+    pub fn hold(&self) {
+        self.0.store(true, std::sync::atomic::Ordering::Release);
+    }
+
+    pub fn release(&self) {
+        self.0.store(false, std::sync::atomic::Ordering::Release);
+    }
+
+    fn starting(&self) -> bool {
+        self.0.load(std::sync::atomic::Ordering::Acquire)
+    }
 }
 
 impl AppState {
@@ -99,6 +120,7 @@ impl AppState {
             pages: pages::Pages::new(tls)?,
             pairing: PanelPairing::default(),
             sim_guide: SimGuide::default(),
+            readiness: Readiness::default(),
         })
     }
 }

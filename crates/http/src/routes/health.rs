@@ -8,7 +8,8 @@ use crate::AppState;
 
 #[derive(Serialize, ToSchema)]
 pub struct Health {
-    /// `ok`, or `degraded` when the database does not answer.
+    /// `ok`; `degraded` when the database does not answer; `starting` while the demo loads its
+    /// waiting documents.
     status: &'static str,
 }
 
@@ -16,6 +17,9 @@ pub struct Health {
 #[utoipa::path(get, path = "/healthz", tag = "operations",
     responses((status = 200, body = Health), (status = 503, body = Health)))]
 pub(crate) async fn healthz(State(state): State<AppState>) -> (StatusCode, Json<Health>) {
+    if state.readiness.starting() {
+        return (StatusCode::SERVICE_UNAVAILABLE, Json(Health { status: "starting" }));
+    }
     match state.service.store().ping().await {
         Ok(()) => (StatusCode::OK, Json(Health { status: "ok" })),
         Err(e) => {
