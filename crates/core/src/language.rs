@@ -101,6 +101,18 @@ impl PanelLanguage {
         }
     }
 
+    /// The language of the citizen's SMS texts, day names and the like: Leichte Sprache is German.
+    pub fn everyday(self) -> Language {
+        match self {
+            Self::De | Self::EasyGerman => Language::De,
+            Self::En => Language::En,
+            Self::Tr => Language::Tr,
+            Self::Ar => Language::Ar,
+            Self::Uk => Language::Uk,
+            Self::Pl => Language::Pl,
+        }
+    }
+
     /// Its number on the start screen, 1 to 7.
     pub fn number(self) -> usize {
         Self::ALL.iter().position(|l| *l == self).map_or(1, |i| i + 1)

@@ -161,6 +161,17 @@ async fn help_calls_staff_and_the_idle_clock_restarts_when_the_citizen_is_still_
     let session = panel.cookie("abholbox_panel_session").unwrap().to_owned();
     let (status, body) = panel.get("/kiosk/help").await;
     assert_eq!((status, screen(&body)), (StatusCode::OK, "help"));
+    let (_, sites) = app.get("/api/v1/admin/sites", Some(&app.admin)).await;
+    let mut site = sites.as_array().unwrap().iter().find(|s| s["id"] == crate::helpers::SITE).unwrap().clone();
+    site.as_object_mut().unwrap().remove("id");
+    site["open_24_7"] = json!(false);
+    site["opening_hours"] = json!("Mo-Fr 08:00-12:00; PH off");
+    site["counter_phone"] = json!("0211 89-91");
+    let (status, _) = app.put(&format!("/api/v1/admin/sites/{}", crate::helpers::SITE), Some(&app.admin), site).await;
+    assert_eq!(status, StatusCode::OK);
+    let (_, body) = panel.get("/kiosk/help").await;
+    assert!(body.contains("الاثنين-الجمعة 08:00-12:00"), "the hours with the panel's day names: {body}");
+    assert!(!body.contains("PH off") && body.contains("0211 89-91"), "no holiday rule, the counter's number");
     let (status, body) = panel.post("/kiosk/call-staff", &[]).await;
     assert_eq!((status, screen(&body)), (StatusCode::OK, "help"));
     let (_, alarms) = app.get("/api/v1/admin/alarms", Some(&app.admin)).await;

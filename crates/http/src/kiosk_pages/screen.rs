@@ -268,7 +268,7 @@ pub(crate) fn for_session(state: &AppState, view: &SessionView, refused: Option<
 /// A refusal before any session exists: the box is closed or out of order.
 pub(crate) fn refused(state: &AppState, lang: PanelLanguage, code: &str) -> Page {
     let t = Kt::new(state, lang);
-    let mut page = Page::new(t.clone(), "refused", t.t("ended-title"));
+    let mut page = Page::new(t.clone(), "refused", t.t("refused-title"));
     page.lines.push(t.error(code));
     page.lines.push(t.t("help-no-pin"));
     page

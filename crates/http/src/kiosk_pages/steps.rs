@@ -208,7 +208,7 @@ async fn help_screen(state: &AppState, panel: &Panel, called: bool) -> Response 
     let view = current(state, panel).await;
     let lang = view.as_ref().map_or(PanelLanguage::De, |v| v.language);
     let open = view.as_ref().is_some_and(|v| !v.step.is_over());
-    match state.service.panel_help(&panel.principal).await {
+    match state.service.panel_help(&panel.principal, lang).await {
         Ok(help) => render(&screen::help(state, lang, &help, open, called), StatusCode::OK),
         Err(e) => render(&screen::refused(state, lang, e.code()), status_of(&e)),
     }

@@ -64,6 +64,7 @@ done-text = Sie haben Ihr Dokument. Auf Wiedersehen.
 done-back = Zum Anfang
 
 ended-title = Die Abholung ist zu Ende
+refused-title = Abholen geht hier gerade nicht
 ended-timeout = Die Zeit ist um. Bitte fangen Sie noch einmal von vorne an.
 ended-locked = Ihr Dokument ist gesperrt. Sie bekommen Ihr Dokument am Schalter.
 ended-too_many_attempts = Sie haben zu oft etwas Falsches eingegeben. Sie bekommen Ihr Dokument am Schalter.

@@ -65,6 +65,7 @@ done-text = Sie haben Ihr Dokument. Auf Wiedersehen.
 done-back = Zum Anfang
 
 ended-title = Die Abholung ist beendet
+refused-title = Abholung hier gerade nicht möglich
 ended-timeout = Die Zeit ist abgelaufen. Bitte beginnen Sie neu.
 ended-locked = Ihr Dokument ist gesperrt. Sie erhalten es am Schalter.
 ended-too_many_attempts = Zu viele falsche Eingaben. Sie erhalten Ihr Dokument am Schalter.

@@ -64,6 +64,7 @@ done-text = You have your document. Goodbye.
 done-back = Back to the start
 
 ended-title = The collection has ended
+refused-title = Collection is not possible here right now
 ended-timeout = Time is up. Please start again.
 ended-locked = Your document is locked. You can collect it at the counter.
 ended-too_many_attempts = Too many wrong entries. You can collect your document at the counter.

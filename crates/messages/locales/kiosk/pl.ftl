@@ -64,6 +64,7 @@ done-text = Dokument został odebrany. Do widzenia.
 done-back = Na początek
 
 ended-title = Odbiór zakończony
+refused-title = Odbiór nie jest teraz tutaj możliwy
 ended-timeout = Czas minął. Proszę zacząć od nowa.
 ended-locked = Dokument jest zablokowany. Można go odebrać w okienku.
 ended-too_many_attempts = Zbyt wiele błędnych prób. Dokument można odebrać w okienku.

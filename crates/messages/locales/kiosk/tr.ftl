@@ -64,6 +64,7 @@ done-text = Belgenizi aldınız. İyi günler.
 done-back = Başa dön
 
 ended-title = Teslim alma işlemi sona erdi
+refused-title = Şu anda burada teslim alınamıyor
 ended-timeout = Süre doldu. Lütfen yeniden başlayın.
 ended-locked = Belgeniz kilitli. Belgenizi gişeden alabilirsiniz.
 ended-too_many_attempts = Çok fazla hatalı giriş yapıldı. Belgenizi gişeden alabilirsiniz.

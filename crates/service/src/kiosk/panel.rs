@@ -18,7 +18,7 @@ pub struct PanelHelp {
     pub address: String,
     /// The counter's phone number, where the site has told us.
     pub counter_phone: Option<String>,
-    /// The office's hours as the site keeps them (OpenStreetMap syntax); none: always open.
+    /// The office's hours with the day names of the panel's language; none: always open.
     pub opening_hours: Option<String>,
 }
 
@@ -97,8 +97,12 @@ impl Service {
         Ok(())
     }
 
-    /// The facts of the kiosk's site for its help screen.
-    pub async fn panel_help(&self, kiosk: &Principal) -> Result<PanelHelp> {
+    /// The facts of the kiosk's site for its help screen, in `language`.
+    pub async fn panel_help(
+        &self,
+        kiosk: &Principal,
+        language: abholbox_core::language::PanelLanguage,
+    ) -> Result<PanelHelp> {
         let Principal::Kiosk { box_id, .. } = kiosk else { return Err(Error::Forbidden) };
         let the_box = self.box_of(box_id).await?;
         let site =
@@ -107,7 +111,10 @@ impl Service {
             site_name: site.name,
             address: site.address,
             counter_phone: site.counter_phone,
-            opening_hours: (!site.open_24_7).then_some(site.opening_hours).flatten(),
+            opening_hours: (!site.open_24_7)
+                .then_some(site.opening_hours)
+                .flatten()
+                .map(|rule| self.messages.hours(language.everyday(), &rule)),
         })
     }
 
