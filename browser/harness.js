@@ -100,3 +100,16 @@ export async function accessibility(page) {
 export async function screenshot(page, name) {
   await page.screenshot({ path: join(OUTPUT, `${name}.png`), fullPage: true });
 }
+
+/** A German ID card's machine-readable zone (TD1) with correct check digits, as the slot's reader sends it. */
+export function germanId(number, birth, expiry, surname, given) {
+  const weights = [7, 3, 1];
+  const value = (c) => (c === "<" ? 0 : /\d/.test(c) ? Number(c) : c.charCodeAt(0) - 55);
+  const cd = (s) => String([...s].reduce((sum, c, i) => sum + value(c) * weights[i % 3], 0) % 10);
+  const l1 = ("IDD<<" + number + cd(number)).padEnd(30, "<");
+  const core = birth + cd(birth) + "<" + expiry + cd(expiry) + "D<<" + "<".repeat(11);
+  const composite = l1.slice(5, 30) + core.slice(0, 7) + core.slice(8, 15) + core.slice(18, 29);
+  const l2 = core + cd(composite);
+  const l3 = (surname + "<<" + given).padEnd(30, "<");
+  return [l1, l2, l3].join("\r\n") + "\r\n";
+}

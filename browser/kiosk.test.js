@@ -4,7 +4,7 @@
 // key presses, wall time, the slowest step's answer and the bytes the panel transfers.
 import { test, before, after } from "node:test";
 import assert from "node:assert/strict";
-import { startDemo, launch, api, until, accessibility, screenshot } from "./harness.js";
+import { startDemo, launch, api, until, accessibility, screenshot, germanId } from "./harness.js";
 
 let demo;
 let browser;
@@ -116,22 +116,11 @@ async function closeOpenDoor() {
 }
 
 async function insertOldDocument(number) {
-  const zone = germanId(number);
+  const zone = germanId(number, "700101", "351231", "MUSTERMANN", "ERIKA");
   const put = await api(demo.base, "POST", "/api/v1/sim/boxes/dlz-1/reader", null, { mrz: zone, panel: demo.panelId });
   assert.ok(put.status < 300, JSON.stringify(put.body));
 }
 
-/** A German ID card's machine-readable zone (TD1) with correct check digits. */
-function germanId(number) {
-  const weights = [7, 3, 1];
-  const value = (c) => (c === "<" ? 0 : /\d/.test(c) ? Number(c) : c.charCodeAt(0) - 55);
-  const digit = (s) => String([...s].reduce((sum, c, i) => sum + value(c) * weights[i % 3], 0) % 10);
-  const [birth, expiry] = ["700101", "351231"];
-  const line1 = `IDD<<${number}${digit(number)}${"<".repeat(15)}`;
-  const composite = `${number}${digit(number)}${"<".repeat(15)}${birth}${digit(birth)}${expiry}${digit(expiry)}${"<".repeat(11)}`;
-  const line2 = `${birth}${digit(birth)}<${expiry}${digit(expiry)}D<<${"<".repeat(11)}${digit(composite)}`;
-  return `${line1}\r\n${line2}\r\n${"MUSTERMANN<<ERIKA".padEnd(30, "<")}\r\n`;
-}
 
 async function checked(page, name, { modes = true } = {}) {
   await screenshot(page, name);

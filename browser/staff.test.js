@@ -3,7 +3,7 @@
 // and axe-core on every page.
 import { test, before, after } from "node:test";
 import assert from "node:assert/strict";
-import { startDemo, launch, api, until, accessibility, screenshot } from "./harness.js";
+import { startDemo, launch, api, until, accessibility, screenshot, germanId } from "./harness.js";
 
 let demo;
 let browser;
@@ -192,17 +192,6 @@ async function pins(phone, count) {
 }
 
 /** A German ID card's MRZ, as the slot's reader sends it. */
-function germanId(number, birth, expiry, surname, given) {
-  const weights = [7, 3, 1];
-  const value = (c) => (c === "<" ? 0 : /\d/.test(c) ? Number(c) : c.charCodeAt(0) - 55);
-  const cd = (s) => String([...s].reduce((sum, c, i) => sum + value(c) * weights[i % 3], 0) % 10);
-  const l1 = ("IDD<<" + number + cd(number)).padEnd(30, "<");
-  const core = birth + cd(birth) + "<" + expiry + cd(expiry) + "D<<" + "<".repeat(11);
-  const composite = l1.slice(5, 30) + core.slice(0, 7) + core.slice(8, 15) + core.slice(18, 29);
-  const l2 = core + cd(composite);
-  const l3 = (surname + "<<" + given).padEnd(30, "<");
-  return [l1, l2, l3].join("\r\n") + "\r\n";
-}
 
 test("a supervisor sends a new PIN after a lost SMS, and two empty the bin with a wrong count", async () => {
   const lost = await readyPickup("2026-300001", "0151 23456731", "1975-03-03", null);

@@ -26,10 +26,6 @@ pub use pairing::PanelPairing;
 
 use crate::AppState;
 
-/// The panel loads its own stylesheet and script and nothing else; it may call back to its server.
-const PAGE_POLICY: &str = "default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self'; \
-     connect-src 'self'; form-action 'self'; frame-ancestors 'none'; base-uri 'none'";
-
 const PANEL_COOKIE: &str = "abholbox_kiosk";
 const SESSION_COOKIE: &str = "abholbox_panel_session";
 const COOKIE_PATH: &str = "/kiosk";
@@ -44,7 +40,7 @@ pub(crate) fn router() -> Router<AppState> {
         .route("/kiosk/birth-date", post(steps::birth_date))
         .route("/kiosk/pin-letter", post(steps::pin_letter))
         .route("/kiosk/cancel", post(steps::cancel))
-        .route("/kiosk/restart", post(steps::restart))
+        .route("/kiosk/restart", post(steps::cancel))
         .route("/kiosk/still-here", post(steps::still_here))
         .route("/kiosk/help", get(steps::help))
         .route("/kiosk/call-staff", post(steps::call_staff))
@@ -53,7 +49,7 @@ pub(crate) fn router() -> Router<AppState> {
         .layer(axum::middleware::from_fn(same_origin_posts))
         .layer(SetResponseHeaderLayer::overriding(
             header::CONTENT_SECURITY_POLICY,
-            HeaderValue::from_static(PAGE_POLICY),
+            HeaderValue::from_static(crate::pages::PAGE_POLICY),
         ))
 }
 
@@ -122,11 +118,8 @@ impl FromRequestParts<AppState> for Panel {
 }
 
 async fn serve_asset(axum::extract::Path(file): axum::extract::Path<String>) -> Response {
-    use axum::response::IntoResponse;
-    let (body, kind) = match file.as_str() {
-        "kiosk.css" => (include_str!("../../assets/kiosk.css"), "text/css; charset=utf-8"),
-        "kiosk.js" => (include_str!("../../assets/kiosk.js"), "text/javascript; charset=utf-8"),
-        _ => return axum::http::StatusCode::NOT_FOUND.into_response(),
-    };
-    ([(header::CONTENT_TYPE, kind)], body).into_response()
+    crate::pages::asset(
+        &file,
+        &[("kiosk.css", include_str!("../../assets/kiosk.css")), ("kiosk.js", include_str!("../../assets/kiosk.js"))],
+    )
 }

@@ -176,10 +176,6 @@ pub(crate) async fn cancel(State(state): State<AppState>, panel: Panel) -> Respo
     to_start(&state, &panel)
 }
 
-pub(crate) async fn restart(state: State<AppState>, panel: Panel) -> Response {
-    cancel(state, panel).await
-}
-
 /// `POST /kiosk/still-here`: the citizen answered the idle warning.
 pub(crate) async fn still_here(State(state): State<AppState>, panel: Panel) -> Response {
     let Some(id) = &panel.session else { return StatusCode::NO_CONTENT.into_response() };

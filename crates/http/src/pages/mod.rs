@@ -21,13 +21,15 @@ use axum::http::{HeaderValue, header};
 use axum::routing::{get, post};
 use tower_http::set_header::SetResponseHeaderLayer;
 
+pub(crate) use assets::respond as asset;
 pub(crate) use render::{Pages, Tr, html};
 pub(crate) use session::staff_from_cookie;
 
 use crate::AppState;
 
 /// Pages load their own stylesheet and script and nothing else; no inline script or style runs.
-const PAGE_POLICY: &str = "default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self'; \
+/// The kiosk panel and the simulator page are held to the same.
+pub(crate) const PAGE_POLICY: &str = "default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self'; \
      connect-src 'self'; form-action 'self'; frame-ancestors 'none'; base-uri 'none'";
 
 pub(crate) fn router() -> Router<AppState> {

@@ -18,9 +18,6 @@ use tower_http::set_header::SetResponseHeaderLayer;
 use crate::AppState;
 use crate::pages::{Tr, html};
 
-const PAGE_POLICY: &str = "default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self'; \
-     connect-src 'self'; form-action 'self'; frame-ancestors 'none'; base-uri 'none'";
-
 /// A document the demo has waiting, with everything a visitor needs to collect it.
 #[derive(Debug, Clone, Serialize)]
 pub struct DemoVisitor {
@@ -64,7 +61,7 @@ pub(crate) fn router() -> Router<AppState> {
         .route("/sim/assets/{file}", get(serve_asset))
         .layer(SetResponseHeaderLayer::overriding(
             header::CONTENT_SECURITY_POLICY,
-            HeaderValue::from_static(PAGE_POLICY),
+            HeaderValue::from_static(crate::pages::PAGE_POLICY),
         ))
 }
 
@@ -164,10 +161,8 @@ async fn serve_asset(State(state): State<AppState>, Path(file): Path<String>) ->
     if state.simulator.is_none() {
         return StatusCode::NOT_FOUND.into_response();
     }
-    let (body, kind) = match file.as_str() {
-        "sim.css" => (include_str!("../../assets/sim.css"), "text/css; charset=utf-8"),
-        "sim.js" => (include_str!("../../assets/sim.js"), "text/javascript; charset=utf-8"),
-        _ => return StatusCode::NOT_FOUND.into_response(),
-    };
-    ([(header::CONTENT_TYPE, kind)], body).into_response()
+    crate::pages::asset(
+        &file,
+        &[("sim.css", include_str!("../../assets/sim.css")), ("sim.js", include_str!("../../assets/sim.js"))],
+    )
 }
