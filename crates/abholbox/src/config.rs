@@ -120,7 +120,7 @@ pub struct KioskConfig {
     /// An open compartment whose door has not closed after this many seconds ends its session
     /// (`door_left_open`) and is flagged for staff.
     pub collect_timeout_seconds: u32,
-    /// Every answer to a PIN takes at least this long, so that a known number, an unknown one and a
+    /// Every refused PIN takes at least this long, so that a known number, an unknown one and a
     /// locked document cannot be told apart by the time the answer takes.
     pub pin_step_floor_ms: u32,
     /// Refused PINs and birth dates at one panel within 15 minutes that cost nothing; after them the

@@ -185,13 +185,11 @@ impl Service {
     /// compartment still waits, and the new one was stored behind it.
     async fn store_and_apply(&self, event: &NewBoxEvent) -> Result<Option<Vec<AfterCommit>>> {
         let mut tx = self.store.begin().await?;
-        let behind = tx.door_events_pending(&event.box_id, event.compartment).await?;
-        let id = tx.insert_box_event(event).await?;
-        if behind {
+        let (_, applied) = tx.insert_box_event_unless_behind(event, self.clock.now()).await?;
+        if !applied {
             tx.commit().await?;
             return Ok(None);
         }
-        tx.box_event_applied(id, self.clock.now()).await?;
         let after = self
             .apply_door(tx.as_mut(), event.door, &event.box_id, event.compartment, event.at, event.item_inside)
             .await?;

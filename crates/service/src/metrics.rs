@@ -12,11 +12,14 @@ pub(crate) struct SmsCounts {
 }
 
 /// A snapshot of this process's counters.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, PartialEq)]
 pub struct Metrics {
     /// Write transactions committed through this process's store since it started: the load
     /// generator divides them by the pickups it drove to count what one pickup costs.
     pub commits: u64,
+    /// Time spent inside write transactions, summed: on SQLite (one writer) its growth over a span
+    /// of wall time is the share of it the writer was busy.
+    pub write_time: std::time::Duration,
     /// Resident memory, where the system tells it (Linux).
     pub resident_bytes: Option<u64>,
     /// SMS handed to a gateway by this process.
@@ -29,6 +32,7 @@ impl Service {
     pub fn metrics(&self) -> Metrics {
         Metrics {
             commits: self.store.changes().commits(),
+            write_time: self.store.changes().write_time(),
             resident_bytes: resident_bytes(),
             sms_accepted: self.sms_counts.accepted.load(Ordering::Relaxed),
             sms_given_up: self.sms_counts.given_up.load(Ordering::Relaxed),

@@ -160,6 +160,7 @@ impl Store for PostgresStore {
     async fn begin(&self) -> Result<Box<dyn Tx>> {
         let tx = self.pool.begin().await.map_err(read_err)?;
         Ok(Box::new(tx::PgTx {
+            _hold: self.changes.hold(),
             tx,
             events: Vec::new(),
             changes: self.changes.clone(),

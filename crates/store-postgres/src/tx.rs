@@ -29,6 +29,8 @@ pub(crate) struct PgTx {
     pub(crate) seal: abholbox_store::AuditSeal,
     /// Events wait here for the commit, which hands out their cursors (see [`PgTx::commit`]).
     pub(crate) events: Vec<NewEvent>,
+    /// Times the transaction from its start to its end.
+    pub(crate) _hold: abholbox_store::WriteHold,
 }
 
 pub(crate) type Query<'q> = sqlx::query::Query<'q, Postgres, PgArguments>;
@@ -89,20 +91,22 @@ impl Tx for PgTx {
                 .await
                 .map_err(write_err)?;
             let last: i64 = row.try_get("last").map_err(db)?;
-            for (offset, e) in (0_i64..).zip(self.events.iter()) {
-                sqlx::query("INSERT INTO events (cursor, pickup_id, kind, at, data) VALUES ($1, $2, $3, $4, $5)")
-                    .bind(last - count + 1 + offset)
-                    .bind(e.pickup.as_str())
-                    .bind(e.kind)
-                    .bind(e.at)
-                    .bind(Json(&e.data))
-                    .execute(&mut *self.tx)
-                    .await
-                    .map_err(write_err)?;
-            }
+            // One statement for all of them: every round trip here is one more that all other
+            // committing transactions wait for, behind the counter row's lock.
+            let mut insert =
+                sqlx::QueryBuilder::<Postgres>::new("INSERT INTO events (cursor, pickup_id, kind, at, data) ");
+            insert.push_values((0_i64..).zip(self.events.iter()), |mut row, (offset, e)| {
+                row.push_bind(last - count + 1 + offset)
+                    .push_bind(e.pickup.as_str())
+                    .push_bind(e.kind)
+                    .push_bind(e.at)
+                    .push_bind(Json(&e.data));
+            });
+            insert.build().execute(&mut *self.tx).await.map_err(write_err)?;
         }
-        let Self { tx, changes, touched, .. } = *self;
+        let Self { tx, changes, touched, _hold, .. } = *self;
         tx.commit().await.map_err(write_err)?;
+        drop(_hold);
         changes.committed(touched.iter().map(String::as_str));
         Ok(())
     }
@@ -1242,16 +1246,23 @@ impl Tx for PgTx {
         Ok(done.rows_affected() == 1)
     }
 
-    async fn door_events_pending(&mut self, box_id: &BoxId, compartment: CompartmentNo) -> Result<bool> {
-        let pending: i64 = sqlx::query_scalar(
-            "SELECT COUNT(*) FROM box_events WHERE applied_at IS NULL AND given_up_at IS NULL
-             AND box_id = $1 AND compartment = $2",
+    async fn insert_box_event_unless_behind(&mut self, e: &NewBoxEvent, at: DateTime<Utc>) -> Result<(i64, bool)> {
+        let row = sqlx::query(
+            "INSERT INTO box_events (box_id, door, compartment, at, item_inside, applied_at)
+             SELECT $1, $2, $3, $4, $5, CASE WHEN EXISTS (SELECT 1 FROM box_events
+                 WHERE applied_at IS NULL AND given_up_at IS NULL AND box_id = $1 AND compartment = $3)
+                 THEN NULL ELSE $6::timestamptz END
+             RETURNING id, applied_at IS NOT NULL AS applied",
         )
-        .bind(box_id.as_str())
-        .bind(i64::from(compartment.get()))
+        .bind(e.box_id.as_str())
+        .bind(e.door.as_str())
+        .bind(i64::from(e.compartment.get()))
+        .bind(e.at)
+        .bind(e.item_inside)
+        .bind(at)
         .fetch_one(&mut *self.tx)
         .await
-        .map_err(db)?;
-        Ok(pending > 0)
+        .map_err(write_err)?;
+        Ok((row.try_get::<i64, _>("id").map_err(db)?, row.try_get::<bool, _>("applied").map_err(db)?))
     }
 }

@@ -233,6 +233,7 @@ pub async fn write_limit(url: &str, duration: Duration) -> Result<f64> {
 impl Store for SqliteStore {
     async fn begin(&self) -> Result<Box<dyn Tx>> {
         let permit = self.write_permit().await?;
+        let hold = self.changes.hold();
         let tx = self.write.begin_with("BEGIN IMMEDIATE").await.map_err(db)?;
         Ok(Box::new(tx::SqliteTx {
             tx,
@@ -240,6 +241,7 @@ impl Store for SqliteStore {
             touched: Vec::new(),
             seal: self.seal.clone(),
             _permit: permit,
+            _hold: hold,
         }))
     }
 

@@ -28,6 +28,8 @@ pub(crate) struct SqliteTx {
     pub(crate) seal: abholbox_store::AuditSeal,
     /// The write permit, given back when the transaction ends (commit, or rollback on drop).
     pub(crate) _permit: tokio::sync::OwnedSemaphorePermit,
+    /// Times how long this transaction holds the writer.
+    pub(crate) _hold: abholbox_store::WriteHold,
 }
 
 const PICKUP_COLUMNS: &str = "id, reference, site_id, document_kind, document_number, third_factor, language,
@@ -78,9 +80,10 @@ fn bind_pickup<'q>(
 #[async_trait]
 impl Tx for SqliteTx {
     async fn commit(self: Box<Self>) -> Result<()> {
-        let Self { tx, changes, touched, _permit, .. } = *self;
+        let Self { tx, changes, touched, _permit, _hold, .. } = *self;
         tx.commit().await.map_err(db)?;
         drop(_permit);
+        drop(_hold);
         changes.committed(touched.iter().map(String::as_str));
         Ok(())
     }
@@ -1222,16 +1225,23 @@ impl Tx for SqliteTx {
         Ok(done.rows_affected() == 1)
     }
 
-    async fn door_events_pending(&mut self, box_id: &BoxId, compartment: CompartmentNo) -> Result<bool> {
-        let pending: i64 = sqlx::query_scalar(
-            "SELECT COUNT(*) FROM box_events WHERE applied_at IS NULL AND given_up_at IS NULL
-             AND box_id = ? AND compartment = ?",
+    async fn insert_box_event_unless_behind(&mut self, e: &NewBoxEvent, at: DateTime<Utc>) -> Result<(i64, bool)> {
+        let row = sqlx::query(
+            "INSERT INTO box_events (box_id, door, compartment, at, item_inside, applied_at)
+             SELECT ?1, ?2, ?3, ?4, ?5, CASE WHEN EXISTS (SELECT 1 FROM box_events
+                 WHERE applied_at IS NULL AND given_up_at IS NULL AND box_id = ?1 AND compartment = ?3)
+                 THEN NULL ELSE ?6 END
+             RETURNING id, applied_at IS NOT NULL AS applied",
         )
-        .bind(box_id.as_str())
-        .bind(i64::from(compartment.get()))
+        .bind(e.box_id.as_str())
+        .bind(e.door.as_str())
+        .bind(i64::from(e.compartment.get()))
+        .bind(ts(e.at))
+        .bind(e.item_inside.map(i64::from))
+        .bind(ts(at))
         .fetch_one(&mut *self.tx)
         .await
         .map_err(db)?;
-        Ok(pending > 0)
+        Ok((row.try_get::<i64, _>("id").map_err(db)?, row.try_get::<bool, _>("applied").map_err(db)?))
     }
 }

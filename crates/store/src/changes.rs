@@ -2,11 +2,13 @@
 //!
 //! A kiosk or an integrator that long-polls a session or a pickup waits here for its key; a store
 //! tells the keys a transaction touched right after that transaction committed, so a waiter woken
-//! always reads the new state. Counting commits here also gives the benchmark its measure.
+//! always reads the new state. Counting commits here, and the time spent inside write transactions,
+//! also gives the benchmark its measure.
 
 use std::collections::HashMap;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex, Weak};
+use std::time::{Duration, Instant};
 
 use tokio::sync::Notify;
 
@@ -15,6 +17,23 @@ use tokio::sync::Notify;
 pub struct Changes {
     waiters: Mutex<HashMap<String, Weak<Notify>>>,
     commits: AtomicU64,
+    write_nanos: AtomicU64,
+}
+
+/// A write transaction under way, timed: it adds its duration to [`Changes::write_time`] when it
+/// ends, committed or not. On SQLite, with its one writer, that total over a run's wall time is how
+/// busy the writer was, the first thing to know when throughput stops growing.
+#[derive(Debug)]
+pub struct WriteHold {
+    changes: Arc<Changes>,
+    since: Instant,
+}
+
+impl Drop for WriteHold {
+    fn drop(&mut self) {
+        let nanos = u64::try_from(self.since.elapsed().as_nanos()).unwrap_or(u64::MAX);
+        self.changes.write_nanos.fetch_add(nanos, Ordering::Relaxed);
+    }
 }
 
 impl Changes {
@@ -48,6 +67,16 @@ impl Changes {
     pub fn commits(&self) -> u64 {
         self.commits.load(Ordering::Relaxed)
     }
+
+    /// Starts timing a write transaction; hold the result until the transaction has ended.
+    pub fn hold(self: &Arc<Self>) -> WriteHold {
+        WriteHold { changes: self.clone(), since: Instant::now() }
+    }
+
+    /// Time spent inside write transactions that have ended, summed over all of them.
+    pub fn write_time(&self) -> Duration {
+        Duration::from_nanos(self.write_nanos.load(Ordering::Relaxed))
+    }
 }
 
 #[cfg(test)]
@@ -67,5 +96,18 @@ mod tests {
         changes.committed(["pu_1"]);
         woken.await;
         assert_eq!(changes.commits(), 2);
+    }
+
+    #[test]
+    fn a_write_counts_its_time_once_it_ends() {
+        let changes: Arc<Changes> = Arc::default();
+        let hold = changes.hold();
+        std::thread::sleep(Duration::from_millis(5));
+        assert_eq!(changes.write_time(), Duration::ZERO, "not while it goes on");
+        drop(hold);
+        let first = changes.write_time();
+        assert!(first >= Duration::from_millis(5), "{first:?}");
+        drop(changes.hold());
+        assert!(changes.write_time() >= first);
     }
 }

@@ -770,6 +770,21 @@ pub async fn door_events_wait_until_applied(store: &dyn Store) {
     store.box_event_given_up(broken, t0(), "illegal").await.unwrap();
     let pending = store.pending_box_events(10).await.unwrap();
     assert_eq!(pending.iter().map(|e| e.id).collect::<Vec<_>>(), vec![closed], "an uncommitted apply stays pending");
+
+    let mut tx = store.begin().await.unwrap();
+    let (behind, applied) = tx.insert_box_event_unless_behind(&event(2, DoorMove::Opened), t0()).await.unwrap();
+    assert!(!applied, "compartment 2 has an event waiting: the new one waits behind it");
+    let (alone, applied) = tx.insert_box_event_unless_behind(&event(4, DoorMove::Opened), t0()).await.unwrap();
+    assert!(applied, "nothing waits for compartment 4: applied as it is stored");
+    let (given_up_before, applied) =
+        tx.insert_box_event_unless_behind(&event(3, DoorMove::Opened), t0()).await.unwrap();
+    assert!(applied, "an event given up does not hold back the next");
+    tx.commit().await.unwrap();
+    let pending: Vec<i64> = store.pending_box_events(10).await.unwrap().iter().map(|e| e.id).collect();
+    assert_eq!(pending, vec![closed, behind], "{alone} and {given_up_before} are applied, not pending");
+    let mut tx = store.begin().await.unwrap();
+    assert!(!tx.box_event_applied(alone, t0()).await.unwrap(), "marked applied already");
+    drop(tx);
 }
 
 fn pin(n: u8) -> PinHash {

@@ -12,7 +12,7 @@ pub mod conformance;
 mod error;
 mod records;
 
-pub use changes::Changes;
+pub use changes::{Changes, WriteHold};
 pub use error::{Rule, StoreError};
 pub use records::*;
 /// Re-exported for the backends, which read sealed values' clear columns of before sealing.
@@ -329,7 +329,10 @@ pub trait Tx: Send {
     async fn insert_box_event(&mut self, event: &NewBoxEvent) -> Result<i64>;
     /// Marks a door event applied, in the transaction that applied it: each applies exactly once.
     async fn box_event_applied(&mut self, id: i64, at: DateTime<Utc>) -> Result<bool>;
-    /// Whether an earlier door event of this compartment still waits to be applied: a new one must
-    /// then wait behind it, since a door's close means nothing before its open.
-    async fn door_events_pending(&mut self, box_id: &BoxId, compartment: CompartmentNo) -> Result<bool>;
+    /// Stores a door event and marks it applied at `at` in the same statement, unless an earlier
+    /// event of its compartment still waits (a door's close means nothing before its open): then it
+    /// is stored behind that one. Returns its id and whether it was marked, that is whether the caller
+    /// applies it now. One statement where looking, storing and marking would be three round trips
+    /// while the writer waits.
+    async fn insert_box_event_unless_behind(&mut self, event: &NewBoxEvent, at: DateTime<Utc>) -> Result<(i64, bool)>;
 }

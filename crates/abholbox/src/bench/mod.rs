@@ -138,7 +138,7 @@ pub async fn run(args: BenchArgs) -> anyhow::Result<i32> {
     let recorder = Arc::new(Recorder::default());
     let citizens = Arc::new(Citizens::new(Arc::new(plan), recorder.clone(), args.kiosks as usize)?);
     let idle = own.as_ref().and_then(|(s, _, _)| s.memory());
-    let commits_before = commits(&citizens).await;
+    let counters_before = store_counters(&citizens).await;
     let cpu_before = (own.as_ref().and_then(|(s, _, _)| s.cpu()), server::cpu_of("/proc/self/stat"));
 
     let progress = ProgressBar::new(pickups);
@@ -164,7 +164,8 @@ pub async fn run(args: BenchArgs) -> anyhow::Result<i32> {
     let elapsed = started.elapsed();
     progress.finish_and_clear();
 
-    let commits_after = commits(&citizens).await;
+    let counters_after = store_counters(&citizens).await;
+    let store_used = counters_before.zip(counters_after);
     let per_pickup = |before: Option<Duration>, after: Option<Duration>| {
         let used = after?.checked_sub(before?)?;
         (outcome.completed > 0).then(|| used.as_secs_f64() * 1000.0 / outcome.completed as f64)
@@ -197,7 +198,8 @@ pub async fn run(args: BenchArgs) -> anyhow::Result<i32> {
         failures,
         elapsed,
         limit_commits_per_s: limit,
-        commits: commits_before.zip(commits_after).map(|(b, a)| a.saturating_sub(b)),
+        commits: store_used.map(|(b, a)| a.commits.saturating_sub(b.commits)),
+        write_seconds: store_used.map(|(b, a)| (a.write_seconds - b.write_seconds).max(0.0)),
         calls: recorder.summaries(),
         late_starts: outcome.late_starts,
         bench_cpu_ms_per_pickup,
@@ -325,11 +327,21 @@ async fn interrupted() {
     }
 }
 
-/// The server's commit counter from `/metrics`, when the plan has an admin token.
-async fn commits(citizens: &Citizens) -> Option<u64> {
+/// The server's store counters from `/metrics`, when the plan has an admin token.
+#[derive(Debug, Clone, Copy)]
+struct StoreCounters {
+    commits: u64,
+    write_seconds: f64,
+}
+
+async fn store_counters(citizens: &Citizens) -> Option<StoreCounters> {
     let plan = citizens.plan();
     let admin = plan.admin.as_ref()?;
     let response = reqwest::Client::new().get(format!("{}/metrics", plan.base)).bearer_auth(admin).send().await.ok()?;
     let text = response.error_for_status().ok()?.text().await.ok()?;
-    text.lines().find_map(|l| l.strip_prefix("abholbox_store_commits_total ")).and_then(|n| n.trim().parse().ok())
+    let value = |name: &str| text.lines().find_map(|l| l.strip_prefix(name)).map(str::trim);
+    Some(StoreCounters {
+        commits: value("abholbox_store_commits_total ")?.parse().ok()?,
+        write_seconds: value("abholbox_store_write_seconds_total ")?.parse().ok()?,
+    })
 }

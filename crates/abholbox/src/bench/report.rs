@@ -34,6 +34,8 @@ pub struct Inputs {
     pub elapsed: Duration,
     pub limit_commits_per_s: Option<f64>,
     pub commits: Option<u64>,
+    /// Time the server spent inside write transactions during the run.
+    pub write_seconds: Option<f64>,
     pub calls: BTreeMap<&'static str, Summary>,
     pub late_starts: u64,
     pub bench_cpu_ms_per_pickup: Option<f64>,
@@ -55,6 +57,9 @@ pub struct Report {
     pub commits_per_pickup: Option<f64>,
     /// pickups/s ÷ (limit ÷ commits per pickup): the share of the disk's ceiling the product reaches.
     pub limit_ratio: Option<f64>,
+    /// Time inside write transactions per second of the run: on SQLite, with its one writer, the
+    /// share of the run the writer was busy (near 1: the writer is what holds throughput back).
+    pub write_busy: Option<f64>,
     /// The highest p99 among the kiosk's calls.
     pub kiosk_p99_ms: Option<f64>,
     pub late_starts: u64,
@@ -91,6 +96,7 @@ impl Report {
             limit_commits_per_s: i.limit_commits_per_s,
             commits_per_pickup,
             limit_ratio,
+            write_busy: i.write_seconds.filter(|_| seconds > 0.0).map(|w| w / seconds),
             kiosk_p99_ms,
             late_starts: i.late_starts,
             bench_cpu_ms_per_pickup: i.bench_cpu_ms_per_pickup,
@@ -113,6 +119,7 @@ impl Report {
         let _ = writeln!(out, "  commits per pickup  {}", opt(self.commits_per_pickup, 1));
         let _ = writeln!(out, "  write limit         {} one-row commits/s", opt(self.limit_commits_per_s, 0));
         let _ = writeln!(out, "  limit ratio         {}", opt(self.limit_ratio, 2));
+        let _ = writeln!(out, "  writer busy         {}", opt(self.write_busy, 2));
         if self.rate.is_some() {
             let _ = writeln!(out, "  late starts         {}", self.late_starts);
         }
@@ -171,6 +178,7 @@ mod tests {
             elapsed: Duration::from_secs(4),
             limit_commits_per_s: Some(3000.0),
             commits: Some(6000),
+            write_seconds: Some(1.5),
             calls: [("kiosk_pin", summary(4.0)), ("kiosk_phone", summary(6.0)), ("register", summary(30.0))]
                 .into_iter()
                 .collect(),
@@ -182,6 +190,7 @@ mod tests {
         assert_eq!(report.commits_per_pickup, Some(10.0));
         assert_eq!(report.limit_ratio, Some(0.5), "150/s against a ceiling of 3000/10 = 300/s");
         assert_eq!(report.kiosk_p99_ms, Some(6.0), "the worst kiosk call, not the registry's");
+        assert_eq!(report.write_busy, Some(0.375), "1.5 s inside writes over 4 s");
         let json = serde_json::to_value(&report).unwrap();
         for key in ["pickups_per_s", "limit_commits_per_s", "commits_per_pickup", "limit_ratio"] {
             assert!(json[key].is_number(), "{key}");
@@ -201,6 +210,7 @@ mod tests {
             elapsed: Duration::from_secs(1),
             limit_commits_per_s: Some(1000.0),
             commits: None,
+            write_seconds: None,
             calls: BTreeMap::new(),
             late_starts: 2,
             bench_cpu_ms_per_pickup: None,

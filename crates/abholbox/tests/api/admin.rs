@@ -122,14 +122,16 @@ async fn compartments_added_while_running_wait_for_the_next_start() {
 }
 
 #[tokio::test]
-async fn metrics_count_commits_for_admins_only() {
+async fn metrics_count_commits_and_write_time_for_admins_only() {
     let dir = tempfile::tempdir().unwrap();
     let app = TestApp::spawn(dir.path()).await;
-    let commits = |text: &serde_json::Value| -> u64 {
+    let figure = |text: &serde_json::Value, name: &str| -> f64 {
         let text = text.as_str().unwrap();
-        let line = text.lines().find(|l| l.starts_with("abholbox_store_commits_total ")).unwrap();
+        let line = text.lines().find(|l| l.starts_with(&format!("{name} "))).unwrap();
         line.rsplit(' ').next().unwrap().parse().unwrap()
     };
+    let commits = |text: &serde_json::Value| figure(text, "abholbox_store_commits_total") as u64;
+    let write_seconds = |text: &serde_json::Value| figure(text, "abholbox_store_write_seconds_total");
     let (status, _) = app.get("/metrics", Some(&app.integration)).await;
     assert_eq!(status, StatusCode::FORBIDDEN);
     let (status, _) = app.get("/metrics", None).await;
@@ -144,6 +146,7 @@ async fn metrics_count_commits_for_admins_only() {
         app.register(&format!("M-{n}"), &format!("0151 234567{n:02}"), "1970-01-01", None).await;
         let (_, after) = app.get("/metrics", Some(&app.admin)).await;
         deltas.push(commits(&after) - commits(&before));
+        assert!(write_seconds(&after) > write_seconds(&before), "a write's time is counted: {after}");
         if deltas.last() == Some(&1) {
             break;
         }

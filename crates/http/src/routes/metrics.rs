@@ -26,6 +26,12 @@ pub(crate) async fn metrics(State(state): State<AppState>, caller: Caller) -> Re
     );
     text.push_str(&format!("abholbox_store_commits_total {}\n", m.commits));
     text.push_str(&format!(
+        "# HELP abholbox_store_write_seconds_total Time spent inside write transactions, summed over them \
+         (SQLite has one writer: per second of wall time, the share it was busy).\n\
+         # TYPE abholbox_store_write_seconds_total counter\nabholbox_store_write_seconds_total {:.6}\n",
+        m.write_time.as_secs_f64()
+    ));
+    text.push_str(&format!(
         "# HELP abholbox_sms_accepted_total SMS this server process handed to a gateway.\n\
          # TYPE abholbox_sms_accepted_total counter\nabholbox_sms_accepted_total {}\n\
          # HELP abholbox_sms_given_up_total SMS this server process gave up (refused, or not accepted in time).\n\
