@@ -36,6 +36,10 @@ pub struct DepositStarted {
 /// Compartments tried per loading: the first, and one more after a lock that refused.
 const ATTEMPTS: usize = 2;
 
+/// Free compartments read per size and reach when a loading chooses one: the lowest-numbered few
+/// stand for all of their kind unless one of them cannot be opened or was just taken.
+const FEW_PER_KIND: u32 = 8;
+
 impl Service {
     /// Reserves a compartment for the document and opens it. The reservation is committed before the
     /// box is told to open; a lock that fails retires its compartment (see the module docs).
@@ -108,15 +112,24 @@ impl Service {
             self.clock.now(),
         )?;
         // The reservation is a conditional write; one that another loading won meanwhile moves on to the
-        // next best compartment, so concurrent loadings each get one of their own.
-        let mut candidates = tx.free_compartments(box_id).await?;
-        candidates.retain(|c| driver.can_open(c.number));
+        // next best compartment, so concurrent loadings each get one of their own. The first few of
+        // each kind decide as long as none of them is ruled out; once one is, all are read.
+        let mut candidates = tx.free_compartments(box_id, Some(FEW_PER_KIND)).await?;
+        let mut all_read = false;
+        let mut taken = Vec::new();
         let compartment = loop {
+            let offered = candidates.len();
+            candidates.retain(|c| driver.can_open(c.number) && !taken.contains(&c.number));
+            if candidates.len() < offered && !all_read {
+                candidates = tx.free_compartments(box_id, None).await?;
+                all_read = true;
+                continue;
+            }
             let c = choose(&candidates, SizeClass::S, pickup.low_compartment)?;
             if tx.set_compartment_state(box_id, c, CompartmentState::Free, CompartmentState::Reserved).await? {
                 break c;
             }
-            candidates.retain(|candidate| candidate.number != c);
+            taken.push(c);
         };
         let label = tx.compartment(box_id, compartment).await?.map(|c| c.label).unwrap_or_default();
         let (pickup, after) = self

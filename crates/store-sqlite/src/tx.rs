@@ -77,6 +77,17 @@ fn bind_pickup<'q>(
         .bind(ts(p.updated_at))
 }
 
+/// The lowest `?2` free compartments of each size and reach, each kind a seek into the
+/// `compartments_free` index.
+const FREE_FEW_OF_EACH_KIND: &str = "SELECT number, size, within_reach FROM (
+    SELECT * FROM (SELECT number, size, within_reach FROM compartments WHERE box_id = ?1 AND state = 'free' AND size = 's' AND within_reach = 0 ORDER BY number LIMIT ?2) AS s0
+    UNION ALL SELECT * FROM (SELECT number, size, within_reach FROM compartments WHERE box_id = ?1 AND state = 'free' AND size = 's' AND within_reach = 1 ORDER BY number LIMIT ?2) AS s1
+    UNION ALL SELECT * FROM (SELECT number, size, within_reach FROM compartments WHERE box_id = ?1 AND state = 'free' AND size = 'm' AND within_reach = 0 ORDER BY number LIMIT ?2) AS m0
+    UNION ALL SELECT * FROM (SELECT number, size, within_reach FROM compartments WHERE box_id = ?1 AND state = 'free' AND size = 'm' AND within_reach = 1 ORDER BY number LIMIT ?2) AS m1
+    UNION ALL SELECT * FROM (SELECT number, size, within_reach FROM compartments WHERE box_id = ?1 AND state = 'free' AND size = 'l' AND within_reach = 0 ORDER BY number LIMIT ?2) AS l0
+    UNION ALL SELECT * FROM (SELECT number, size, within_reach FROM compartments WHERE box_id = ?1 AND state = 'free' AND size = 'l' AND within_reach = 1 ORDER BY number LIMIT ?2) AS l1
+) AS few ORDER BY number";
+
 #[async_trait]
 impl Tx for SqliteTx {
     async fn commit(self: Box<Self>) -> Result<()> {
@@ -792,14 +803,15 @@ impl Tx for SqliteTx {
         Ok(done.rows_affected() == 1)
     }
 
-    async fn free_compartments(&mut self, box_id: &BoxId) -> Result<Vec<Candidate>> {
-        let rows = sqlx::query(
-            "SELECT number, size, within_reach FROM compartments WHERE box_id = ? AND state = 'free' ORDER BY number",
-        )
-        .bind(box_id.as_str())
-        .fetch_all(&mut *self.tx)
-        .await
-        .map_err(db)?;
+    async fn free_compartments(&mut self, box_id: &BoxId, per_kind: Option<u32>) -> Result<Vec<Candidate>> {
+        let query = match per_kind {
+            Some(n) => sqlx::query(FREE_FEW_OF_EACH_KIND).bind(box_id.as_str()).bind(i64::from(n)),
+            None => sqlx::query(
+                "SELECT number, size, within_reach FROM compartments WHERE box_id = ?1 AND state = 'free' ORDER BY number",
+            )
+            .bind(box_id.as_str()),
+        };
+        let rows = query.fetch_all(&mut *self.tx).await.map_err(db)?;
         rows.iter()
             .map(|r| {
                 let number: i64 = r.try_get("number").map_err(db)?;

@@ -6,7 +6,7 @@
 
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic, clippy::indexing_slicing)]
 
-use abholbox_core::compartment::{CompartmentState, Defect, SizeClass};
+use abholbox_core::compartment::{Candidate, CompartmentState, Defect, SizeClass};
 use abholbox_core::document::DocumentKind;
 use abholbox_core::ids::{BoxId, CompartmentNo, PanelId, PickupId, SessionId, SiteId, SlotNo};
 use abholbox_core::kiosk::{SessionState, Step};
@@ -227,16 +227,20 @@ pub async fn one_compartment_holds_one_document(store: &dyn Store) {
 pub async fn compartment_states_move_conditionally(store: &dyn Store) {
     furnish(store, 3).await;
     let mut tx = store.begin().await.unwrap();
-    assert_eq!(tx.free_compartments(&the_box()).await.unwrap().len(), 3);
+    assert_eq!(tx.free_compartments(&the_box(), None).await.unwrap().len(), 3);
+    let few = |free: Vec<Candidate>| free.iter().map(|c| c.number.get()).collect::<Vec<_>>();
+    assert_eq!(few(tx.free_compartments(&the_box(), Some(1)).await.unwrap()), vec![1, 2], "the first of each reach");
     assert!(
         tx.set_compartment_state(&the_box(), no(2), CompartmentState::Free, CompartmentState::Reserved).await.unwrap()
     );
     assert!(
         !tx.set_compartment_state(&the_box(), no(2), CompartmentState::Free, CompartmentState::Reserved).await.unwrap()
     );
-    let free = tx.free_compartments(&the_box()).await.unwrap();
-    assert_eq!(free.iter().map(|c| c.number.get()).collect::<Vec<_>>(), vec![1, 3]);
+    let free = tx.free_compartments(&the_box(), None).await.unwrap();
+    assert_eq!(few(free.clone()), vec![1, 3]);
     assert!(free[0].within_reach && !free.iter().any(|c| c.number == no(2)));
+    assert_eq!(few(tx.free_compartments(&the_box(), Some(1)).await.unwrap()), vec![1], "none out of reach is free");
+    assert_eq!(few(tx.free_compartments(&the_box(), Some(2)).await.unwrap()), vec![1, 3]);
     tx.commit().await.unwrap();
     let c = store.compartment(&the_box(), no(2)).await.unwrap().unwrap();
     assert_eq!((c.state, c.label.as_str(), c.pickup), (CompartmentState::Reserved, "A-002", None));
@@ -658,7 +662,7 @@ pub async fn retired_compartments_say_why(store: &dyn Store) {
     tx.set_compartment_state(&the_box(), no(1), CompartmentState::Free, CompartmentState::Reserved).await.unwrap();
     assert!(!tx.retire_compartment(&the_box(), no(1), CompartmentState::Free, Defect::LockRefused).await.unwrap());
     assert!(tx.retire_compartment(&the_box(), no(1), CompartmentState::Reserved, Defect::LockNoAnswer).await.unwrap());
-    assert_eq!(tx.free_compartments(&the_box()).await.unwrap().len(), 1);
+    assert_eq!(tx.free_compartments(&the_box(), None).await.unwrap().len(), 1);
     tx.commit().await.unwrap();
     let c = store.compartment(&the_box(), no(1)).await.unwrap().unwrap();
     assert_eq!((c.state, c.defect), (CompartmentState::Defective, Some(Defect::LockNoAnswer)));
@@ -883,7 +887,7 @@ pub async fn racing_reservations_take_a_compartment_once(store: &dyn Store) {
     furnish(store, 1).await;
     let race = || async move {
         let mut tx = store.begin().await.unwrap();
-        let free = tx.free_compartments(&the_box()).await.unwrap();
+        let free = tx.free_compartments(&the_box(), None).await.unwrap();
         tokio::task::yield_now().await;
         let won = match free.first() {
             Some(c) => tx

@@ -246,7 +246,10 @@ pub trait Tx: Send {
     /// held the value `row.sealed` was made from, so a value erased meanwhile stays erased.
     async fn reseal(&mut self, table: SealedTable, row: &SealedRow, was: &Sealed) -> Result<bool>;
 
-    async fn free_compartments(&mut self, box_id: &BoxId) -> Result<Vec<Candidate>>;
+    /// The box's free compartments by number; with `per_kind`, only that many of each size and reach,
+    /// the lowest-numbered: all that choosing one needs while none of them is ruled out, without
+    /// reading a 600-compartment box row by row inside the write transaction.
+    async fn free_compartments(&mut self, box_id: &BoxId, per_kind: Option<u32>) -> Result<Vec<Candidate>>;
     /// Moves a compartment from one state to another if it is still in `from`; returns whether it did.
     async fn set_compartment_state(
         &mut self,
