@@ -198,6 +198,11 @@ pub struct HttpConfig {
     /// The certificate's private key (PEM, PKCS#8 or RSA or EC), readable by the service user only.
     #[serde(default)]
     pub tls_key_file: Option<PathBuf>,
+    /// `/metrics` tells the time inside write transactions to the microsecond instead of in whole
+    /// seconds. Only for a load test: to the microsecond, a PIN step's writes would tell an admin
+    /// token whether the number typed has a document waiting.
+    #[serde(default)]
+    pub exact_write_time: bool,
 }
 
 impl Default for HttpConfig {
@@ -209,6 +214,7 @@ impl Default for HttpConfig {
             requests_per_second_per_client: 200,
             tls_certificate_file: None,
             tls_key_file: None,
+            exact_write_time: false,
         }
     }
 }

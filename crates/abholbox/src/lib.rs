@@ -336,7 +336,8 @@ impl Application {
         workers.push(tokio::spawn(async move { s.run_housekeeping(stop).await }));
 
         let with_simulator = config.simulator_api && (!simulator.boxes.is_empty() || simulator.sms.is_some());
-        let state = AppState::new(service.clone(), with_simulator.then_some(simulator), tls.is_some())?;
+        let mut state = AppState::new(service.clone(), with_simulator.then_some(simulator), tls.is_some())?;
+        state.exact_write_time = config.http.exact_write_time;
         let pairing = state.pairing.clone();
         let sim_guide = state.sim_guide.clone();
         let readiness = state.readiness.clone();

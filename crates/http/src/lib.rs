@@ -86,6 +86,9 @@ pub struct AppState {
     /// Whether the server still prepares itself (the demo its waiting documents): `/healthz` says
     /// so, and scripts that wait for it find the demo as it prints itself.
     pub readiness: Readiness,
+    /// `/metrics` gives the time inside write transactions to the microsecond, not in whole seconds
+    /// (`[http] exact_write_time`, for load tests only).
+    pub exact_write_time: bool,
 }
 
 /// A flag that holds `/healthz` at `starting` until whoever set it says the server is ready.
@@ -121,6 +124,7 @@ impl AppState {
             pairing: PanelPairing::default(),
             sim_guide: SimGuide::default(),
             readiness: Readiness::default(),
+            exact_write_time: false,
         })
     }
 }

@@ -4,6 +4,7 @@
 //! Another server process on the same database does not wake it, so it also reads again every
 //! [`RECHECK`].
 
+use std::collections::HashMap;
 use std::future::Future;
 use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::time::Duration;
@@ -35,6 +36,26 @@ pub struct WaitingRoom {
     waiters: AtomicUsize,
     closing: AtomicBool,
     closed: Notify,
+    /// Sessions whose PIN step is being answered, with the moment the answer is due: a refusal
+    /// commits before its answer waits out the floor, and nobody may read it off the session sooner.
+    answers_due: std::sync::Mutex<HashMap<String, Instant>>,
+}
+
+/// A PIN step's hold on its session's reads, let go when the step has answered.
+pub(crate) struct AnswerDue<'a> {
+    room: &'a WaitingRoom,
+    key: String,
+    due: Instant,
+}
+
+impl Drop for AnswerDue<'_> {
+    fn drop(&mut self) {
+        let mut due = self.room.answers_due.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
+        // A later step of the same session (a press twice over) keeps its own, later hold.
+        if due.get(&self.key) == Some(&self.due) {
+            due.remove(&self.key);
+        }
+    }
 }
 
 /// A place in the waiting room, given back when the request ends.
@@ -47,6 +68,23 @@ impl Drop for Seat<'_> {
 }
 
 impl WaitingRoom {
+    /// Holds reads of the session `key` until `due` (or until the step answers, if sooner).
+    pub(crate) fn answer_due(&self, key: &str, due: Instant) -> AnswerDue<'_> {
+        let mut answers = self.answers_due.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
+        let held = answers.entry(key.to_owned()).or_insert(due);
+        *held = (*held).max(due);
+        AnswerDue { room: self, key: key.to_owned(), due }
+    }
+
+    /// Waits while a PIN step of the session `key` has not answered yet, at most until its answer is
+    /// due: what a read shows then, the step's own answer has shown too.
+    pub(crate) async fn until_answered(&self, key: &str) {
+        let due = self.answers_due.lock().unwrap_or_else(std::sync::PoisonError::into_inner).get(key).copied();
+        if let Some(due) = due {
+            tokio::time::sleep_until(due).await;
+        }
+    }
+
     fn enter(&self) -> Option<Seat<'_>> {
         if self.closing.load(Ordering::Acquire) {
             return None;
@@ -145,6 +183,25 @@ impl Service {
 #[allow(clippy::unwrap_used)]
 mod tests {
     use super::*;
+
+    #[tokio::test]
+    async fn a_pin_answer_holds_its_session_reads_until_it_is_due() {
+        use tokio::time::timeout;
+        let room = WaitingRoom::default();
+        let far = Instant::now() + Duration::from_secs(600);
+        let first = room.answer_due("ks_1", far);
+        timeout(Duration::from_secs(5), room.until_answered("ks_2")).await.expect("another session's reads go on");
+        assert!(timeout(Duration::from_millis(50), room.until_answered("ks_1")).await.is_err(), "held");
+        let again = room.answer_due("ks_1", far + Duration::from_secs(1));
+        drop(first);
+        assert!(timeout(Duration::from_millis(50), room.until_answered("ks_1")).await.is_err(), "the later hold stays");
+        drop(again);
+        timeout(Duration::from_secs(5), room.until_answered("ks_1")).await.expect("let go once answered");
+        let start = Instant::now();
+        let _soon = room.answer_due("ks_3", start + Duration::from_millis(30));
+        room.until_answered("ks_3").await;
+        assert!(start.elapsed() >= Duration::from_millis(30), "until the answer is due");
+    }
 
     #[test]
     fn the_room_is_bounded_and_closes() {

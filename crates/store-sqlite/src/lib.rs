@@ -89,10 +89,19 @@ pub struct SqliteStore {
     seal: abholbox_store::AuditSeal,
 }
 
+/// The one writer's permit, timed: every write counts its time from taking it to giving it back.
+#[derive(Debug)]
+pub(crate) struct WritePermit {
+    /// Declared first so that it stops before the permit goes back to the next writer.
+    _hold: abholbox_store::WriteHold,
+    _permit: OwnedSemaphorePermit,
+}
+
 impl SqliteStore {
     /// Waits for the write permit; a write holds it until it commits or rolls back.
-    async fn write_permit(&self) -> Result<OwnedSemaphorePermit> {
-        self.writer.clone().acquire_owned().await.map_err(db)
+    async fn write_permit(&self) -> Result<WritePermit> {
+        let permit = self.writer.clone().acquire_owned().await.map_err(db)?;
+        Ok(WritePermit { _hold: self.changes.hold(), _permit: permit })
     }
 
     /// Opens (creating if missing) the database file and brings its schema up to date.
@@ -233,7 +242,6 @@ pub async fn write_limit(url: &str, duration: Duration) -> Result<f64> {
 impl Store for SqliteStore {
     async fn begin(&self) -> Result<Box<dyn Tx>> {
         let permit = self.write_permit().await?;
-        let hold = self.changes.hold();
         let tx = self.write.begin_with("BEGIN IMMEDIATE").await.map_err(db)?;
         Ok(Box::new(tx::SqliteTx {
             tx,
@@ -241,7 +249,6 @@ impl Store for SqliteStore {
             touched: Vec::new(),
             seal: self.seal.clone(),
             _permit: permit,
-            _hold: hold,
         }))
     }
 

@@ -26,10 +26,8 @@ pub(crate) struct SqliteTx {
     pub(crate) touched: Vec<String>,
     /// Seals the audit entries this transaction writes.
     pub(crate) seal: abholbox_store::AuditSeal,
-    /// The write permit, given back when the transaction ends (commit, or rollback on drop).
-    pub(crate) _permit: tokio::sync::OwnedSemaphorePermit,
-    /// Times how long this transaction holds the writer.
-    pub(crate) _hold: abholbox_store::WriteHold,
+    /// The write permit, timed, given back when the transaction ends (commit, or rollback on drop).
+    pub(crate) _permit: crate::WritePermit,
 }
 
 const PICKUP_COLUMNS: &str = "id, reference, site_id, document_kind, document_number, third_factor, language,
@@ -91,10 +89,9 @@ const FREE_FEW_OF_EACH_KIND: &str = "SELECT number, size, within_reach FROM (
 #[async_trait]
 impl Tx for SqliteTx {
     async fn commit(self: Box<Self>) -> Result<()> {
-        let Self { tx, changes, touched, _permit, _hold, .. } = *self;
+        let Self { tx, changes, touched, _permit, .. } = *self;
         tx.commit().await.map_err(db)?;
         drop(_permit);
-        drop(_hold);
         changes.committed(touched.iter().map(String::as_str));
         Ok(())
     }

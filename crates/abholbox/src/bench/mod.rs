@@ -199,7 +199,7 @@ pub async fn run(args: BenchArgs) -> anyhow::Result<i32> {
         elapsed,
         limit_commits_per_s: limit,
         commits: store_used.map(|(b, a)| a.commits.saturating_sub(b.commits)),
-        write_seconds: store_used.map(|(b, a)| (a.write_seconds - b.write_seconds).max(0.0)),
+        write_seconds: store_used.and_then(|(b, a)| Some((a.write_seconds? - b.write_seconds?).max(0.0))),
         calls: recorder.summaries(),
         late_starts: outcome.late_starts,
         bench_cpu_ms_per_pickup,
@@ -331,7 +331,8 @@ async fn interrupted() {
 #[derive(Debug, Clone, Copy)]
 struct StoreCounters {
     commits: u64,
-    write_seconds: f64,
+    /// Missing on a server from before the counter.
+    write_seconds: Option<f64>,
 }
 
 async fn store_counters(citizens: &Citizens) -> Option<StoreCounters> {
@@ -342,6 +343,6 @@ async fn store_counters(citizens: &Citizens) -> Option<StoreCounters> {
     let value = |name: &str| text.lines().find_map(|l| l.strip_prefix(name)).map(str::trim);
     Some(StoreCounters {
         commits: value("abholbox_store_commits_total ")?.parse().ok()?,
-        write_seconds: value("abholbox_store_write_seconds_total ")?.parse().ok()?,
+        write_seconds: value("abholbox_store_write_seconds_total ").and_then(|v| v.parse().ok()),
     })
 }

@@ -91,6 +91,8 @@ pub fn configure(dir: &Path, database: Option<&str>, kiosks: u32) -> anyhow::Res
         .collect();
     // Every simulated kiosk and the registry share 127.0.0.1 here: one address must not be throttled.
     config.http.requests_per_second_per_client = 0;
+    // The bench divides the writer's time by the run's; whole seconds would be too coarse for that.
+    config.http.exact_write_time = true;
     config.resolve()?;
     std::fs::write(&file, toml::to_string(&config)?).with_context(|| format!("cannot write {}", file.display()))?;
     Ok((config, file))

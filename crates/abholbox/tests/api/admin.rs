@@ -124,7 +124,7 @@ async fn compartments_added_while_running_wait_for_the_next_start() {
 #[tokio::test]
 async fn metrics_count_commits_and_write_time_for_admins_only() {
     let dir = tempfile::tempdir().unwrap();
-    let app = TestApp::spawn(dir.path()).await;
+    let app = TestApp::spawn_with(dir.path(), |c| c.http.exact_write_time = true).await;
     let figure = |text: &serde_json::Value, name: &str| -> f64 {
         let text = text.as_str().unwrap();
         let line = text.lines().find(|l| l.starts_with(&format!("{name} "))).unwrap();
@@ -152,5 +152,19 @@ async fn metrics_count_commits_and_write_time_for_admins_only() {
         }
     }
     assert_eq!(deltas.last(), Some(&1), "a registration is one commit: {deltas:?}");
+    app.stop().await;
+}
+
+#[tokio::test]
+async fn metrics_give_the_write_time_in_whole_seconds_unless_a_load_test_asks() {
+    let dir = tempfile::tempdir().unwrap();
+    let app = TestApp::spawn(dir.path()).await;
+    app.register("W-1", "0151 23456701", "1970-01-01", None).await;
+    let (status, text) = app.get("/metrics", Some(&app.admin)).await;
+    assert_eq!(status, StatusCode::OK);
+    let text = text.as_str().unwrap();
+    let line = text.lines().find(|l| l.starts_with("abholbox_store_write_seconds_total ")).unwrap();
+    let value = line.rsplit(' ').next().unwrap();
+    assert!(value.parse::<u64>().is_ok(), "whole seconds, or a PIN step's writes would show: {line}");
     app.stop().await;
 }

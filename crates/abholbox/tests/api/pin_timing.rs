@@ -113,6 +113,39 @@ async fn known_unknown_and_locked_numbers_answer_the_pin_step_in_the_same_time()
     app.stop().await;
 }
 
+#[tokio::test]
+async fn a_refusal_shows_on_the_session_no_sooner_than_in_the_answer() {
+    const FLOOR_MS: u64 = 400;
+    let dir = tempfile::tempdir().unwrap();
+    let app = TestApp::spawn_with(dir.path(), |c| c.kiosk.pin_step_floor_ms = FLOOR_MS as u32).await;
+    let session = app.session().await;
+    let (status, body) = app.step(&session, "phone", json!({ "phone": "0151 23456798" })).await;
+    assert_eq!(status, StatusCode::OK, "{body}");
+    let start = Instant::now();
+    let answer = async {
+        let (status, _) = app.step(&session, "pin", json!({ "pin": "123456" })).await;
+        (status, start.elapsed())
+    };
+    // Someone holding the panel's token reads the session over and over while the PIN is checked.
+    let reads = async {
+        loop {
+            let (status, view) = app.get(&format!("/api/v1/kiosk/sessions/{session}"), Some(&app.kiosk)).await;
+            assert_eq!(status, StatusCode::OK, "{view}");
+            if view["error"] == "phone_or_pin_wrong" {
+                return start.elapsed();
+            }
+            assert!(start.elapsed() < std::time::Duration::from_secs(10), "the refusal never showed");
+            tokio::time::sleep(std::time::Duration::from_millis(2)).await;
+        }
+    };
+    let ((status, answered), seen) = tokio::join!(answer, reads);
+    assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY);
+    let floor = std::time::Duration::from_millis(FLOOR_MS);
+    assert!(answered >= floor, "the answer waits for the floor: {answered:?}");
+    assert!(seen >= floor, "read off the session after {seen:?}, before the answer was due");
+    app.stop().await;
+}
+
 #[test]
 fn the_rank_test_tells_apart_what_differs_and_not_what_does_not() {
     let a: Vec<f64> = (0..300).map(|i| 5.0 + f64::from(i % 17) * 0.01).collect();

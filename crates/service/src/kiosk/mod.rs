@@ -119,8 +119,11 @@ impl Service {
         self.view(&session).await
     }
 
-    /// The session as it stands; ends it first if it has been idle too long.
+    /// The session as it stands; ends it first if it has been idle too long. While a PIN step of it
+    /// is being answered, it waits until that answer is due, so that no read shows a refusal sooner
+    /// than the refusal itself does.
     pub async fn session(&self, kiosk: &Principal, id: &SessionId) -> Result<SessionView> {
+        self.waiting.until_answered(id.as_str()).await;
         let session = self.store.session(id).await?.ok_or(Error::NotFound("session"))?;
         check_owner(kiosk, &session)?;
         if session.state.is_idle(self.clock.now(), &self.policy.session) {
@@ -207,10 +210,11 @@ impl Service {
     ///
     /// The work differs (a known number's wrong PIN also counts against its documents), so every
     /// refusal waits until [`crate::Policy::pin_step_floor`] has passed since the request came in.
-    /// An accepted PIN answers at once: its answer differs in content from every refusal, so its
-    /// timing tells nobody anything the answer does not, and the citizen does not wait for nothing.
+    /// An accepted PIN answers at once: its answer differs in content from every refusal and reaches
+    /// only whoever holds the PIN, whom its timing tells at most whether wrong PINs came before.
     pub async fn enter_pin(&self, kiosk: &Principal, id: &SessionId, pin: &str) -> Result<SessionView> {
         let answer_at = tokio::time::Instant::now() + self.policy.pin_step_floor;
+        let _reads_wait = self.waiting.answer_due(id.as_str(), answer_at);
         let answer = self.retrying(|| self.enter_pin_once(kiosk, id, pin)).await;
         if answer.is_err() {
             tokio::time::sleep_until(answer_at).await;
