@@ -175,6 +175,28 @@ mod tests {
         assert_eq!(choose(&all, SizeClass::L, false).unwrap().get(), 2);
     }
 
+    proptest::proptest! {
+        /// The store hands a loading only the lowest few free compartments of each size and reach;
+        /// the choice among those must be the choice among all.
+        #[test]
+        fn the_lowest_few_of_each_kind_choose_as_all_do(
+            kinds in proptest::collection::vec((0u8..3, proptest::bool::ANY), 0..80),
+            few in 1usize..4,
+            needs in 0u8..3,
+            reach in proptest::bool::ANY,
+        ) {
+            let size = |k: u8| match k { 0 => SizeClass::S, 1 => SizeClass::M, _ => SizeClass::L };
+            let all: Vec<Candidate> =
+                kinds.iter().enumerate().map(|(i, (k, r))| c(i as u32 * 3 + 1, size(*k), *r)).collect();
+            let lowest: Vec<Candidate> = all
+                .iter()
+                .filter(|x| all.iter().filter(|y| (y.size, y.within_reach) == (x.size, x.within_reach) && y.number < x.number).count() < few)
+                .copied()
+                .collect();
+            proptest::prop_assert_eq!(choose(&lowest, size(needs), reach), choose(&all, size(needs), reach));
+        }
+    }
+
     #[test]
     fn a_full_box_says_so() {
         assert_eq!(choose(&[], SizeClass::S, false), Err(AllocationError::BoxFull));
