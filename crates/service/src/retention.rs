@@ -45,8 +45,9 @@ pub struct Retained {
 }
 
 /// Rows changed per transaction, so that a first run over years of history does not hold the
-/// writer for long.
-const BATCH: u32 = 500;
+/// writer for long: a panel's write waits behind at most one batch (500 kept a catching-up run's
+/// batches so long that kiosk writes timed out behind them).
+const BATCH: u32 = 100;
 /// How often the job looks whether a day has passed on the service's clock.
 const LOOK_EVERY: StdDuration = StdDuration::from_secs(3600);
 

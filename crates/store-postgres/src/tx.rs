@@ -734,7 +734,7 @@ impl Tx for PgTx {
             "UPDATE pickups SET reference = 'pseudonymised-' || id, document_number = NULL, pseudonymised_at = $1,
                     version = version + 1
              WHERE id IN (SELECT id FROM pickups WHERE status IN ('collected', 'withdrawn', 'cancelled') AND updated_at < $2
-                            AND pseudonymised_at IS NULL LIMIT $3)",
+                            AND pseudonymised_at IS NULL ORDER BY updated_at LIMIT $3)",
         )
         .bind(at)
         .bind(ended_before)
