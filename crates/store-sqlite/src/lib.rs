@@ -4,20 +4,19 @@
 //! foreign keys on; every write transaction starts with `BEGIN IMMEDIATE`, so a read-then-write
 //! transaction never fails halfway on a stale snapshot. SQLite has one writer at a time, and a writer
 //! that finds the lock taken sleeps in its busy handler for 1, 2, 5 … 100 ms whether or not the lock
-//! was freed meanwhile; so writers queue here instead, for a permit of our own (a fair semaphore), and
-//! each starts the moment the previous one commits. Readers never wait (WAL). Migrations are embedded
-//! and run at open.
+//! was freed meanwhile; so writers queue here instead, for the one writing connection (a fair lock),
+//! and each starts the moment the previous one commits. That connection runs its statements inline
+//! ([`writer`]); readers use sqlx's pool and never wait (WAL). Migrations are embedded and run at open.
 
 mod rows;
 mod time;
 mod tx;
+mod writer;
 
 use std::path::Path;
 use std::str::FromStr;
 use std::sync::Arc;
 use std::time::Duration;
-
-use tokio::sync::{OwnedSemaphorePermit, Semaphore};
 
 use abholbox_core::ids::{BoxId, CompartmentNo, PickupId, SessionId};
 use abholbox_store::{
@@ -44,15 +43,20 @@ pub(crate) fn message_clause(message: MessageRef<'_>) -> &'static str {
     }
 }
 
-pub(crate) fn bind_message<'q>(
-    query: sqlx::query::Query<'q, sqlx::Sqlite, sqlx::sqlite::SqliteArguments>,
-    message: MessageRef<'q>,
-) -> sqlx::query::Query<'q, sqlx::Sqlite, sqlx::sqlite::SqliteArguments> {
+/// `values` followed by the values of [`message_clause`].
+pub(crate) fn message_values(
+    message: MessageRef<'_>,
+    mut values: Vec<rusqlite::types::Value>,
+) -> Vec<rusqlite::types::Value> {
     match message {
-        MessageRef::Row(id) => query.bind(id),
-        MessageRef::MessageId(id) => query.bind(id),
-        MessageRef::Gateway { gateway, gateway_id } => query.bind(gateway).bind(gateway_id),
+        MessageRef::Row(id) => values.push(id.into()),
+        MessageRef::MessageId(id) => values.push(id.to_owned().into()),
+        MessageRef::Gateway { gateway, gateway_id } => {
+            values.push(gateway.to_owned().into());
+            values.push(gateway_id.to_owned().into());
+        }
     }
+    values
 }
 
 /// Compartments with the pickup each holds, if any.
@@ -80,11 +84,9 @@ pub(crate) const COMPARTMENT_ONE: &str = "SELECT c.*, p.id AS pickup_id FROM com
 pub struct SqliteStore {
     /// Connections for reading; WAL lets them read while a write goes on.
     pool: SqlitePool,
-    /// The one connection that writes: its page cache stays warm, since no other connection changes
-    /// the file under it.
-    write: SqlitePool,
-    /// The one write permit: held by a write transaction from `BEGIN IMMEDIATE` to its end.
-    writer: Arc<Semaphore>,
+    /// The one connection that writes, held by a write from `BEGIN IMMEDIATE` to its end: its page
+    /// cache stays warm, since no other connection changes the file under it.
+    writer: writer::Writer,
     changes: Arc<abholbox_store::Changes>,
     seal: abholbox_store::AuditSeal,
 }
@@ -92,16 +94,26 @@ pub struct SqliteStore {
 /// The one writer's permit, timed: every write counts its time from taking it to giving it back.
 #[derive(Debug)]
 pub(crate) struct WritePermit {
-    /// Declared first so that it stops before the permit goes back to the next writer.
+    /// Declared first so that it stops before the writer goes back to the next one.
     _hold: abholbox_store::WriteHold,
-    _permit: OwnedSemaphorePermit,
+    pub(crate) held: writer::Held,
 }
 
 impl SqliteStore {
-    /// Waits for the write permit; a write holds it until it commits or rolls back.
+    /// Waits for the writer; a write holds it until it commits or rolls back.
     async fn write_permit(&self) -> Result<WritePermit> {
-        let permit = self.writer.clone().acquire_owned().await.map_err(db)?;
-        Ok(WritePermit { _hold: self.changes.hold(), _permit: permit })
+        let held = writer::Held(self.writer.clone().lock_owned().await);
+        Ok(WritePermit { _hold: self.changes.hold(), held })
+    }
+
+    /// A write of its own (one statement or two, committed as it goes), on the blocking pool: its
+    /// commit waits for the disk there, not on an async worker.
+    async fn write_alone<T: Send + 'static>(
+        &self,
+        write: impl FnOnce(&writer::Held) -> Result<T> + Send + 'static,
+    ) -> Result<T> {
+        let permit = self.write_permit().await?;
+        tokio::task::spawn_blocking(move || write(&permit.held)).await.map_err(db)?
     }
 
     /// Opens (creating if missing) the database file and brings its schema up to date.
@@ -117,16 +129,17 @@ impl SqliteStore {
     }
 
     async fn open_with(options: SqliteConnectOptions) -> Result<Self> {
-        restrict_files(options.get_filename())?;
+        use sqlx::Connection;
+        let path = options.get_filename();
+        if path.as_os_str().is_empty() || path == Path::new(":memory:") {
+            return Err(db(std::io::Error::other("the SQLite store needs a file, not memory")));
+        }
+        restrict_files(path)?;
         let options = settings(options);
-        // The writer leaves checkpoints to the checkpointer below, so that no commit waits for one;
-        // past this many pages it still checkpoints itself, should the checkpointer fall behind.
-        let write = SqlitePoolOptions::new()
-            .max_connections(1)
-            .connect_with(options.clone().pragma("wal_autocheckpoint", "10000"))
-            .await
-            .map_err(db)?;
-        sqlx::migrate!("./migrations").run(&write).await.map_err(db)?;
+        let mut migrations = sqlx::SqliteConnection::connect_with(&options).await.map_err(db)?;
+        sqlx::migrate!("./migrations").run(&mut migrations).await.map_err(db)?;
+        migrations.close().await.map_err(db)?;
+        let writer = writer::open(options.get_filename())?;
         let pool = SqlitePoolOptions::new()
             .max_connections(READERS)
             .min_connections(READERS)
@@ -134,9 +147,8 @@ impl SqliteStore {
             .await
             .map_err(db)?;
         let changes: Arc<abholbox_store::Changes> = Arc::default();
-        let writer = Arc::new(Semaphore::new(1));
-        tokio::spawn(checkpoints(pool.clone(), write.clone(), writer.clone(), Arc::downgrade(&changes)));
-        Ok(Self { pool, write, writer, changes, seal: abholbox_store::AuditSeal::default() })
+        tokio::spawn(checkpoints(pool.clone(), writer.clone(), Arc::downgrade(&changes)));
+        Ok(Self { pool, writer, changes, seal: abholbox_store::AuditSeal::default() })
     }
 }
 
@@ -152,12 +164,7 @@ const TRUNCATE_EVERY: u32 = 60;
 /// never blocks a writer), so that the commit that crosses SQLite's threshold does not pay for it
 /// while every other writer waits behind it. Every [`TRUNCATE_EVERY`] rounds it instead empties the
 /// log, queued as a writer. Ends when the store is closed or dropped.
-async fn checkpoints(
-    pool: SqlitePool,
-    write: SqlitePool,
-    writer: Arc<Semaphore>,
-    changes: std::sync::Weak<abholbox_store::Changes>,
-) {
+async fn checkpoints(pool: SqlitePool, writer: writer::Writer, changes: std::sync::Weak<abholbox_store::Changes>) {
     let mut checkpointed = 0;
     let mut round: u32 = 0;
     let mut written_since_truncate = false;
@@ -172,11 +179,19 @@ async fn checkpoints(
         if round.is_multiple_of(TRUNCATE_EVERY * 2) && written_since_truncate {
             written_since_truncate = false;
             checkpointed = commits;
-            let Ok(_permit) = writer.acquire().await else { return };
-            if let Err(e) = sqlx::query("PRAGMA wal_checkpoint(TRUNCATE)").execute(&write).await
-                && !write.is_closed()
-            {
-                tracing::warn!(error = %e, "emptying the write-ahead log failed; tried again later");
+            // Copying a long log can take a while: off the async workers, holding the writer.
+            let held = writer.clone().lock_owned().await;
+            let truncated = tokio::task::spawn_blocking(move || {
+                held.as_ref().map(|conn| conn.query_row("PRAGMA wal_checkpoint(TRUNCATE)", [], |_| Ok(())))
+            })
+            .await;
+            match truncated {
+                Ok(None) => return,
+                Ok(Some(Ok(()))) => {}
+                Ok(Some(Err(e))) => {
+                    tracing::warn!(error = %e, "emptying the write-ahead log failed; tried again later")
+                }
+                Err(e) => tracing::warn!(error = %e, "emptying the write-ahead log failed; tried again later"),
             }
             continue;
         }
@@ -193,7 +208,8 @@ async fn checkpoints(
     }
 }
 
-/// The settings every connection gets: the store's and the write probe's alike.
+/// The settings every sqlx connection gets: the readers' and the write probe's alike; the writer's
+/// own connection gets the same ([`writer::open`]).
 fn settings(options: SqliteConnectOptions) -> SqliteConnectOptions {
     options
         .create_if_missing(true)
@@ -242,13 +258,12 @@ pub async fn write_limit(url: &str, duration: Duration) -> Result<f64> {
 impl Store for SqliteStore {
     async fn begin(&self) -> Result<Box<dyn Tx>> {
         let permit = self.write_permit().await?;
-        let tx = self.write.begin_with("BEGIN IMMEDIATE").await.map_err(db)?;
+        permit.held.begin()?;
         Ok(Box::new(tx::SqliteTx {
-            tx,
+            permit,
             changes: self.changes.clone(),
             touched: Vec::new(),
             seal: self.seal.clone(),
-            _permit: permit,
         }))
     }
 
@@ -267,33 +282,26 @@ impl Store for SqliteStore {
 
     async fn close(&self) {
         self.pool.close().await;
-        self.write.close().await;
+        self.writer.lock().await.take();
     }
 
     async fn agree_on(&self, name: &str, value: &str) -> Result<String> {
-        let _permit = self.write_permit().await?;
-        sqlx::query("INSERT INTO settings (name, value) VALUES (?, ?) ON CONFLICT (name) DO NOTHING")
-            .bind(name)
-            .bind(value)
-            .execute(&self.write)
-            .await
-            .map_err(db)?;
-        sqlx::query_scalar("SELECT value FROM settings WHERE name = ?")
-            .bind(name)
-            .fetch_one(&self.write)
-            .await
-            .map_err(db)
+        let (name, value) = (name.to_owned(), value.to_owned());
+        self.write_alone(move |w| {
+            w.execute(
+                "INSERT INTO settings (name, value) VALUES (?, ?) ON CONFLICT (name) DO NOTHING",
+                rusqlite::params![name, value],
+            )?;
+            w.fetch_one_scalar("SELECT value FROM settings WHERE name = ?", [name])
+        })
+        .await
     }
 
     async fn change_agreed(&self, name: &str, from: &str, to: &str) -> Result<bool> {
-        let _permit = self.write_permit().await?;
-        let done = sqlx::query("UPDATE settings SET value = ? WHERE name = ? AND value = ?")
-            .bind(to)
-            .bind(name)
-            .bind(from)
-            .execute(&self.write)
-            .await
-            .map_err(db)?;
+        let values = [to, name, from].map(str::to_owned);
+        let done = self
+            .write_alone(move |w| w.execute("UPDATE settings SET value = ? WHERE name = ? AND value = ?", values))
+            .await?;
         Ok(done.rows_affected() == 1)
     }
 
@@ -598,69 +606,62 @@ impl Store for SqliteStore {
         if due.is_none() {
             return Ok(None);
         }
-        let _permit = self.write_permit().await?;
-        let mut tx = self.write.begin_with("BEGIN IMMEDIATE").await.map_err(db)?;
-        let row = sqlx::query(
-            "UPDATE outbox SET leased_until = ?1, attempts = attempts + 1
+        let values = [ts(lease_until), ts(now)];
+        let row = self
+            .write_alone(move |w| {
+                w.fetch_optional(
+                    "UPDATE outbox SET leased_until = ?1, attempts = attempts + 1
              WHERE id = (SELECT id FROM outbox
                          WHERE sent_at IS NULL AND state = 'queued' AND sealed IS NOT NULL AND not_before <= ?2
                            AND (leased_until IS NULL OR leased_until <= ?2)
                          ORDER BY id LIMIT 1)
              RETURNING id, message_id, pickup_id, purpose, key_id, sealed, recipient, body, attempts, created_at,
                        COALESCE(state_at, not_before) AS due_at",
-        )
-        .bind(ts(lease_until))
-        .bind(ts(now))
-        .fetch_optional(&mut *tx)
-        .await
-        .map_err(db)?;
-        tx.commit().await.map_err(db)?;
+                    values,
+                )
+            })
+            .await?;
         row.as_ref().map(rows::map_outbox).transpose()
     }
 
     async fn outbox_sent(&self, id: i64, at: DateTime<Utc>, gateway: &str, gateway_id: &str) -> Result<()> {
-        let _permit = self.write_permit().await?;
-        sqlx::query(
-            "UPDATE outbox SET sent_at = ?1, gateway = ?2, gateway_id = ?3,
+        let values: Vec<rusqlite::types::Value> =
+            vec![ts(at).into(), gateway.to_owned().into(), gateway_id.to_owned().into(), id.into()];
+        self.write_alone(move |w| {
+            w.execute(
+                "UPDATE outbox SET sent_at = ?1, gateway = ?2, gateway_id = ?3,
                     key_id = NULL, sealed = NULL, recipient = NULL, body = NULL, leased_until = NULL, last_error = NULL,
                     state = CASE WHEN state = 'queued' THEN 'accepted' ELSE state END,
                     state_at = CASE WHEN state = 'queued' THEN ?1 ELSE state_at END
              WHERE id = ?4",
-        )
-        .bind(ts(at))
-        .bind(gateway)
-        .bind(gateway_id)
-        .bind(id)
-        .execute(&self.write)
-        .await
-        .map_err(db)?;
+                rusqlite::params_from_iter(values),
+            )
+        })
+        .await?;
         Ok(())
     }
 
     async fn outbox_delivered(&self, message: MessageRef<'_>, at: DateTime<Utc>) -> Result<bool> {
-        let _permit = self.write_permit().await?;
         let sql = format!(
             "UPDATE outbox SET state = 'delivered', state_at = ?, leased_until = NULL,
                     key_id = NULL, sealed = NULL, recipient = NULL, body = NULL
              WHERE state IN ('queued', 'accepted') AND {}",
             message_clause(message)
         );
-        let done = bind_message(sqlx::query(sqlx::AssertSqlSafe(sql)).bind(ts(at)), message)
-            .execute(&self.write)
-            .await
-            .map_err(db)?;
+        let values = message_values(message, vec![ts(at).into()]);
+        let done = self.write_alone(move |w| w.execute(&sql, rusqlite::params_from_iter(values))).await?;
         Ok(done.rows_affected() > 0)
     }
 
     async fn outbox_retry(&self, id: i64, error: &str, next_attempt: DateTime<Utc>) -> Result<()> {
-        let _permit = self.write_permit().await?;
-        sqlx::query("UPDATE outbox SET last_error = ?, not_before = ?, leased_until = NULL WHERE id = ?")
-            .bind(error)
-            .bind(ts(next_attempt))
-            .bind(id)
-            .execute(&self.write)
-            .await
-            .map_err(db)?;
+        let values: [rusqlite::types::Value; 3] = [error.to_owned().into(), ts(next_attempt).into(), id.into()];
+        self.write_alone(move |w| {
+            w.execute(
+                "UPDATE outbox SET last_error = ?, not_before = ?, leased_until = NULL WHERE id = ?",
+                rusqlite::params_from_iter(values),
+            )
+        })
+        .await?;
         Ok(())
     }
 
@@ -676,25 +677,26 @@ impl Store for SqliteStore {
     }
 
     async fn box_event_attempt_failed(&self, id: i64, error: &str) -> Result<()> {
-        let _permit = self.write_permit().await?;
-        sqlx::query("UPDATE box_events SET attempts = attempts + 1, last_error = ? WHERE id = ?")
-            .bind(error)
-            .bind(id)
-            .execute(&self.write)
-            .await
-            .map_err(db)?;
+        let values: [rusqlite::types::Value; 2] = [error.to_owned().into(), id.into()];
+        self.write_alone(move |w| {
+            w.execute(
+                "UPDATE box_events SET attempts = attempts + 1, last_error = ? WHERE id = ?",
+                rusqlite::params_from_iter(values),
+            )
+        })
+        .await?;
         Ok(())
     }
 
     async fn box_event_given_up(&self, id: i64, at: DateTime<Utc>, error: &str) -> Result<()> {
-        let _permit = self.write_permit().await?;
-        sqlx::query("UPDATE box_events SET attempts = attempts + 1, last_error = ?, given_up_at = ? WHERE id = ?")
-            .bind(error)
-            .bind(ts(at))
-            .bind(id)
-            .execute(&self.write)
-            .await
-            .map_err(db)?;
+        let values: [rusqlite::types::Value; 3] = [error.to_owned().into(), ts(at).into(), id.into()];
+        self.write_alone(move |w| {
+            w.execute(
+                "UPDATE box_events SET attempts = attempts + 1, last_error = ?, given_up_at = ? WHERE id = ?",
+                rusqlite::params_from_iter(values),
+            )
+        })
+        .await?;
         Ok(())
     }
 }
@@ -806,6 +808,13 @@ mod tests {
         let sync: i64 = sqlx::query_scalar("PRAGMA synchronous").fetch_one(&store.pool).await.unwrap();
         let fk: i64 = sqlx::query_scalar("PRAGMA foreign_keys").fetch_one(&store.pool).await.unwrap();
         assert_eq!((mode.as_str(), sync, fk), ("wal", 2, 1), "WAL, synchronous = FULL, foreign keys on");
+        let permit = store.write_permit().await.unwrap();
+        let writer: Vec<i64> = ["synchronous", "foreign_keys", "secure_delete"]
+            .iter()
+            .map(|p| permit.held.fetch_one_scalar(&format!("PRAGMA {p}"), []).unwrap())
+            .collect();
+        assert_eq!(writer, [2, 1, 1], "the writer commits durably, checks foreign keys and overwrites deletions");
+        drop(permit);
 
         let mut tx = store.begin().await.unwrap();
         tx.append_audit(&NewAuditEntry {

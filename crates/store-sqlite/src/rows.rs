@@ -28,11 +28,14 @@ pub(crate) fn db(e: impl std::error::Error + Send + Sync + 'static) -> StoreErro
 
 /// Maps a unique-constraint violation to the rule it enforces; anything else is a database error.
 /// SQLite names the columns, not the index, in its message, so the columns identify the rule.
-pub(crate) fn write_err(e: sqlx::Error) -> StoreError {
-    if let sqlx::Error::Database(d) = &e
-        && d.kind() == sqlx::error::ErrorKind::UniqueViolation
+pub(crate) fn write_err(e: rusqlite::Error) -> StoreError {
+    if let rusqlite::Error::SqliteFailure(failure, message) = &e
+        && matches!(
+            failure.extended_code,
+            rusqlite::ffi::SQLITE_CONSTRAINT_UNIQUE | rusqlite::ffi::SQLITE_CONSTRAINT_PRIMARYKEY
+        )
     {
-        let msg = d.message();
+        let msg = message.as_deref().unwrap_or_default();
         for (columns, rule) in [
             ("pickups.site_id, pickups.reference", Rule::PickupReference),
             ("pickups.site_id, pickups.document_number", Rule::PickupDocumentNumber),
@@ -49,67 +52,88 @@ pub(crate) fn write_err(e: sqlx::Error) -> StoreError {
     db(e)
 }
 
-fn s(row: &SqliteRow, col: &'static str) -> R<String> {
-    row.try_get::<String, _>(col).map_err(|_| corrupt(col))
+/// A row of either driver: the read pool's (sqlx) or the writer's ([`crate::writer::OwnedRow`]), so
+/// that one set of mappers serves both.
+pub(crate) trait Columns {
+    fn text(&self, col: &'static str) -> R<Option<String>>;
+    fn int(&self, col: &'static str) -> R<Option<i64>>;
+    fn bytes(&self, col: &'static str) -> R<Option<Vec<u8>>>;
 }
 
-fn opt_s(row: &SqliteRow, col: &'static str) -> R<Option<String>> {
-    row.try_get::<Option<String>, _>(col).map_err(|_| corrupt(col))
+impl Columns for SqliteRow {
+    fn text(&self, col: &'static str) -> R<Option<String>> {
+        self.try_get(col).map_err(|_| corrupt(col))
+    }
+
+    fn int(&self, col: &'static str) -> R<Option<i64>> {
+        self.try_get(col).map_err(|_| corrupt(col))
+    }
+
+    fn bytes(&self, col: &'static str) -> R<Option<Vec<u8>>> {
+        self.try_get(col).map_err(|_| corrupt(col))
+    }
 }
 
-fn i(row: &SqliteRow, col: &'static str) -> R<i64> {
-    row.try_get::<i64, _>(col).map_err(|_| corrupt(col))
+fn s(row: &impl Columns, col: &'static str) -> R<String> {
+    row.text(col)?.ok_or_else(|| corrupt(col))
 }
 
-fn u(row: &SqliteRow, col: &'static str) -> R<u32> {
+fn opt_s(row: &impl Columns, col: &'static str) -> R<Option<String>> {
+    row.text(col)
+}
+
+pub(crate) fn i(row: &impl Columns, col: &'static str) -> R<i64> {
+    row.int(col)?.ok_or_else(|| corrupt(col))
+}
+
+fn u(row: &impl Columns, col: &'static str) -> R<u32> {
     u32::try_from(i(row, col)?).map_err(|_| corrupt(col))
 }
 
-fn b(row: &SqliteRow, col: &'static str) -> R<bool> {
+fn b(row: &impl Columns, col: &'static str) -> R<bool> {
     Ok(i(row, col)? != 0)
 }
 
-fn blob(row: &SqliteRow, col: &'static str) -> R<Option<Vec<u8>>> {
-    row.try_get::<Option<Vec<u8>>, _>(col).map_err(|_| corrupt(col))
+fn blob(row: &impl Columns, col: &'static str) -> R<Option<Vec<u8>>> {
+    row.bytes(col)
 }
 
-fn t(row: &SqliteRow, col: &'static str) -> R<DateTime<Utc>> {
+fn t(row: &impl Columns, col: &'static str) -> R<DateTime<Utc>> {
     parse_ts(&s(row, col)?, col)
 }
 
-fn opt_t(row: &SqliteRow, col: &'static str) -> R<Option<DateTime<Utc>>> {
+fn opt_t(row: &impl Columns, col: &'static str) -> R<Option<DateTime<Utc>>> {
     opt_s(row, col)?.map(|v| parse_ts(&v, col)).transpose()
 }
 
-fn parsed<T>(row: &SqliteRow, col: &'static str, f: impl FnOnce(&str) -> Option<T>) -> R<T> {
+fn parsed<T>(row: &impl Columns, col: &'static str, f: impl FnOnce(&str) -> Option<T>) -> R<T> {
     f(&s(row, col)?).ok_or_else(|| corrupt(col))
 }
 
-fn opt_parsed<T>(row: &SqliteRow, col: &'static str, f: impl FnOnce(&str) -> Option<T>) -> R<Option<T>> {
+fn opt_parsed<T>(row: &impl Columns, col: &'static str, f: impl FnOnce(&str) -> Option<T>) -> R<Option<T>> {
     opt_s(row, col)?.map(|v| f(&v).ok_or_else(|| corrupt(col))).transpose()
 }
 
-fn keyed(row: &SqliteRow, key_col: &'static str, hash_col: &'static str) -> R<Option<KeyedHash>> {
+fn keyed(row: &impl Columns, key_col: &'static str, hash_col: &'static str) -> R<Option<KeyedHash>> {
     Ok(match (opt_s(row, key_col)?, blob(row, hash_col)?) {
         (Some(key_id), Some(hash)) => Some(KeyedHash { key_id, hash }),
         _ => None,
     })
 }
 
-fn opt_bool(row: &SqliteRow, col: &'static str) -> R<Option<bool>> {
-    row.try_get::<Option<i64>, _>(col).map(|v| v.map(|v| v != 0)).map_err(|_| corrupt(col))
+fn opt_bool(row: &impl Columns, col: &'static str) -> R<Option<bool>> {
+    Ok(row.int(col)?.map(|v| v != 0))
 }
 
-fn opt_compartment(row: &SqliteRow, col: &'static str) -> R<Option<CompartmentNo>> {
-    let n: Option<i64> = row.try_get(col).map_err(|_| corrupt(col))?;
-    n.map(|n| compartment_no(n, col)).transpose()
+fn opt_compartment(row: &impl Columns, col: &'static str) -> R<Option<CompartmentNo>> {
+    row.int(col)?.map(|n| compartment_no(n, col)).transpose()
 }
 
 pub(crate) fn compartment_no(n: i64, col: &'static str) -> R<CompartmentNo> {
     u32::try_from(n).ok().and_then(CompartmentNo::new).ok_or_else(|| corrupt(col))
 }
 
-pub(crate) fn map_site(row: &SqliteRow) -> R<SiteRecord> {
+pub(crate) fn map_site(row: &impl Columns) -> R<SiteRecord> {
     Ok(SiteRecord {
         id: parsed(row, "id", |v| SiteId::parse(v).ok())?,
         name: s(row, "name")?,
@@ -127,7 +151,7 @@ pub(crate) fn map_site(row: &SqliteRow) -> R<SiteRecord> {
     })
 }
 
-pub(crate) fn map_box(row: &SqliteRow) -> R<BoxRecord> {
+pub(crate) fn map_box(row: &impl Columns) -> R<BoxRecord> {
     Ok(BoxRecord {
         id: parsed(row, "id", |v| BoxId::parse(v).ok())?,
         site: parsed(row, "site_id", |v| SiteId::parse(v).ok())?,
@@ -136,7 +160,7 @@ pub(crate) fn map_box(row: &SqliteRow) -> R<BoxRecord> {
     })
 }
 
-pub(crate) fn map_box_summary(row: &SqliteRow) -> R<BoxSummary> {
+pub(crate) fn map_box_summary(row: &impl Columns) -> R<BoxSummary> {
     Ok(BoxSummary {
         record: map_box(row)?,
         compartments: u(row, "compartments")?,
@@ -147,7 +171,7 @@ pub(crate) fn map_box_summary(row: &SqliteRow) -> R<BoxSummary> {
     })
 }
 
-pub(crate) fn map_compartment(row: &SqliteRow) -> R<CompartmentRecord> {
+pub(crate) fn map_compartment(row: &impl Columns) -> R<CompartmentRecord> {
     Ok(CompartmentRecord {
         box_id: parsed(row, "box_id", |v| BoxId::parse(v).ok())?,
         number: compartment_no(i(row, "number")?, "number")?,
@@ -164,18 +188,18 @@ pub(crate) fn map_compartment(row: &SqliteRow) -> R<CompartmentRecord> {
 }
 
 /// A PIN hash from `pin_key`, `pin_salt` and `pin_hash`.
-pub(crate) fn map_pin(row: &SqliteRow) -> R<PinHash> {
+pub(crate) fn map_pin(row: &impl Columns) -> R<PinHash> {
     opt_pin(row)?.ok_or_else(|| corrupt("pin_hash"))
 }
 
-fn opt_pin(row: &SqliteRow) -> R<Option<PinHash>> {
+fn opt_pin(row: &impl Columns) -> R<Option<PinHash>> {
     Ok(match (opt_s(row, "pin_key")?, blob(row, "pin_salt")?, blob(row, "pin_hash")?) {
         (Some(key_id), Some(salt), Some(hash)) => Some(PinHash { key_id, salt, hash }),
         _ => None,
     })
 }
 
-pub(crate) fn map_pickup(row: &SqliteRow) -> R<PickupRecord> {
+pub(crate) fn map_pickup(row: &impl Columns) -> R<PickupRecord> {
     let pin = opt_pin(row)?;
     Ok(PickupRecord {
         id: parsed(row, "id", |v| PickupId::parse(v).ok())?,
@@ -188,11 +212,7 @@ pub(crate) fn map_pickup(row: &SqliteRow) -> R<PickupRecord> {
         low_compartment: b(row, "low_compartment")?,
         status: parsed(row, "status", PickupStatus::parse)?,
         box_id: opt_s(row, "box_id")?.map(|v| BoxId::parse(&v).map_err(|_| corrupt("box_id"))).transpose()?,
-        compartment: row
-            .try_get::<Option<i64>, _>("compartment")
-            .map_err(|_| corrupt("compartment"))?
-            .map(|n| compartment_no(n, "compartment"))
-            .transpose()?,
+        compartment: row.int("compartment")?.map(|n| compartment_no(n, "compartment")).transpose()?,
         locked: b(row, "locked")?,
         failed_pin_attempts: u(row, "failed_pin_attempts")?,
         failed_third_factor_attempts: u(row, "failed_third_factor_attempts")?,
@@ -216,11 +236,11 @@ pub(crate) fn map_pickup(row: &SqliteRow) -> R<PickupRecord> {
 }
 
 /// A sealed value, or one from before sealing read from its clear columns by `clear`.
-fn sealed<T: Serialize>(row: &SqliteRow, clear: impl FnOnce() -> R<T>) -> R<Sealed> {
+fn sealed<T: Serialize>(row: &impl Columns, clear: impl FnOnce() -> R<T>) -> R<Sealed> {
     Sealed::from_columns(s(row, "key_id")?, blob(row, "sealed")?, clear)?.ok_or_else(|| corrupt("sealed"))
 }
 
-fn personal_sealed(row: &SqliteRow) -> R<Sealed> {
+fn personal_sealed(row: &impl Columns) -> R<Sealed> {
     sealed(row, || {
         Ok(PersonalFields {
             phone: s(row, "phone_e164")?,
@@ -230,20 +250,20 @@ fn personal_sealed(row: &SqliteRow) -> R<Sealed> {
     })
 }
 
-fn message_sealed(row: &SqliteRow) -> R<Sealed> {
+fn message_sealed(row: &impl Columns) -> R<Sealed> {
     sealed(row, || Ok(MessageFields { recipient: s(row, "recipient")?, body: s(row, "body")? }))
 }
 
-fn old_document_sealed(row: &SqliteRow) -> R<Sealed> {
+fn old_document_sealed(row: &impl Columns) -> R<Sealed> {
     sealed(row, || Ok(OldDocumentFields { document_number: s(row, "document_number")? }))
 }
 
-pub(crate) fn map_personal(row: &SqliteRow) -> R<PersonalRecord> {
+pub(crate) fn map_personal(row: &impl Columns) -> R<PersonalRecord> {
     Ok(PersonalRecord { pickup: parsed(row, "pickup_id", |v| PickupId::parse(v).ok())?, sealed: personal_sealed(row)? })
 }
 
 /// A row of `table` as [`abholbox_store::Tx::sealed_not_under`] returns it.
-pub(crate) fn map_sealed_row(table: SealedTable, row: &SqliteRow) -> R<SealedRow> {
+pub(crate) fn map_sealed_row(table: SealedTable, row: &impl Columns) -> R<SealedRow> {
     let pickup = parsed(row, "pickup_id", |v| PickupId::parse(v).ok())?;
     let (id, sealed) = match table {
         SealedTable::PersonalData => (pickup.to_string(), personal_sealed(row)?),
@@ -253,7 +273,7 @@ pub(crate) fn map_sealed_row(table: SealedTable, row: &SqliteRow) -> R<SealedRow
     Ok(SealedRow { row: id, pickup, sealed })
 }
 
-pub(crate) fn map_session(row: &SqliteRow) -> R<SessionRecord> {
+pub(crate) fn map_session(row: &impl Columns) -> R<SessionRecord> {
     let queue: Vec<QueuedPickup> = serde_json::from_str(&s(row, "queue")?).map_err(|_| corrupt("queue"))?;
     let state = SessionState {
         step: parsed(row, "step", Step::parse)?,
@@ -280,7 +300,7 @@ pub(crate) fn map_session(row: &SqliteRow) -> R<SessionRecord> {
     })
 }
 
-pub(crate) fn map_token(row: &SqliteRow) -> R<TokenRecord> {
+pub(crate) fn map_token(row: &impl Columns) -> R<TokenRecord> {
     Ok(TokenRecord {
         id: s(row, "id")?,
         role: parsed(row, "role", Role::parse)?,
@@ -293,7 +313,7 @@ pub(crate) fn map_token(row: &SqliteRow) -> R<TokenRecord> {
     })
 }
 
-pub(crate) fn map_event(row: &SqliteRow) -> R<EventRecord> {
+pub(crate) fn map_event(row: &impl Columns) -> R<EventRecord> {
     Ok(EventRecord {
         cursor: i(row, "cursor")?,
         pickup: parsed(row, "pickup_id", |v| PickupId::parse(v).ok())?,
@@ -303,7 +323,7 @@ pub(crate) fn map_event(row: &SqliteRow) -> R<EventRecord> {
     })
 }
 
-pub(crate) fn map_audit(row: &SqliteRow) -> R<AuditRecord> {
+pub(crate) fn map_audit(row: &impl Columns) -> R<AuditRecord> {
     Ok(AuditRecord {
         id: i(row, "id")?,
         at: t(row, "at")?,
@@ -311,14 +331,14 @@ pub(crate) fn map_audit(row: &SqliteRow) -> R<AuditRecord> {
         action: s(row, "action")?,
         object: s(row, "object")?,
         detail: serde_json::from_str(&s(row, "detail")?).map_err(|_| corrupt("detail"))?,
-        position: row.try_get::<Option<i64>, _>("position").map_err(|_| corrupt("position"))?,
+        position: row.int("position")?,
         link: keyed(row, "link_key", "link")?,
         seal: keyed(row, "seal_key", "seal")?,
         nonce: blob(row, "nonce")?,
     })
 }
 
-pub(crate) fn map_outbox(row: &SqliteRow) -> R<OutboxRecord> {
+pub(crate) fn map_outbox(row: &impl Columns) -> R<OutboxRecord> {
     Ok(OutboxRecord {
         id: i(row, "id")?,
         message_id: s(row, "message_id")?,
@@ -331,7 +351,7 @@ pub(crate) fn map_outbox(row: &SqliteRow) -> R<OutboxRecord> {
     })
 }
 
-pub(crate) fn map_outbox_status(row: &SqliteRow) -> R<OutboxStatus> {
+pub(crate) fn map_outbox_status(row: &impl Columns) -> R<OutboxStatus> {
     Ok(OutboxStatus {
         id: i(row, "id")?,
         message_id: s(row, "message_id")?,
@@ -348,7 +368,7 @@ pub(crate) fn map_outbox_status(row: &SqliteRow) -> R<OutboxStatus> {
     })
 }
 
-pub(crate) fn map_panel(row: &SqliteRow) -> R<PanelRecord> {
+pub(crate) fn map_panel(row: &impl Columns) -> R<PanelRecord> {
     Ok(PanelRecord {
         box_id: parsed(row, "box_id", |v| BoxId::parse(v).ok())?,
         id: parsed(row, "id", |v| PanelId::parse(v).ok())?,
@@ -356,7 +376,7 @@ pub(crate) fn map_panel(row: &SqliteRow) -> R<PanelRecord> {
     })
 }
 
-pub(crate) fn map_box_event(row: &SqliteRow) -> R<BoxEventRecord> {
+pub(crate) fn map_box_event(row: &impl Columns) -> R<BoxEventRecord> {
     Ok(BoxEventRecord {
         id: i(row, "id")?,
         box_id: parsed(row, "box_id", |v| BoxId::parse(v).ok())?,
@@ -368,7 +388,7 @@ pub(crate) fn map_box_event(row: &SqliteRow) -> R<BoxEventRecord> {
     })
 }
 
-pub(crate) fn map_alarm(row: &SqliteRow) -> R<AlarmRecord> {
+pub(crate) fn map_alarm(row: &impl Columns) -> R<AlarmRecord> {
     Ok(AlarmRecord {
         id: i(row, "id")?,
         kind: s(row, "kind")?,
@@ -384,7 +404,7 @@ pub(crate) fn map_alarm(row: &SqliteRow) -> R<AlarmRecord> {
 }
 
 /// A staff session joined with its account (session columns prefixed `session_`).
-pub(crate) fn map_staff_session(row: &SqliteRow) -> R<(abholbox_store::StaffSessionRecord, StaffRecord)> {
+pub(crate) fn map_staff_session(row: &impl Columns) -> R<(abholbox_store::StaffSessionRecord, StaffRecord)> {
     let session = abholbox_store::StaffSessionRecord {
         id: blob(row, "session_id")?.ok_or_else(|| corrupt("session_id"))?,
         staff_id: s(row, "id")?,
@@ -394,7 +414,7 @@ pub(crate) fn map_staff_session(row: &SqliteRow) -> R<(abholbox_store::StaffSess
     Ok((session, map_staff(row)?))
 }
 
-pub(crate) fn map_bin_item(row: &SqliteRow) -> R<abholbox_store::BinItem> {
+pub(crate) fn map_bin_item(row: &impl Columns) -> R<abholbox_store::BinItem> {
     Ok(abholbox_store::BinItem {
         id: i(row, "id")?,
         pickup: parsed(row, "pickup_id", |v| PickupId::parse(v).ok())?,
@@ -403,7 +423,7 @@ pub(crate) fn map_bin_item(row: &SqliteRow) -> R<abholbox_store::BinItem> {
     })
 }
 
-pub(crate) fn map_bin_emptying(row: &SqliteRow) -> R<abholbox_store::BinEmptyingRecord> {
+pub(crate) fn map_bin_emptying(row: &impl Columns) -> R<abholbox_store::BinEmptyingRecord> {
     Ok(abholbox_store::BinEmptyingRecord {
         id: i(row, "id")?,
         box_id: parsed(row, "box_id", |v| BoxId::parse(v).ok())?,
@@ -415,7 +435,7 @@ pub(crate) fn map_bin_emptying(row: &SqliteRow) -> R<abholbox_store::BinEmptying
     })
 }
 
-pub(crate) fn map_staff(row: &SqliteRow) -> R<StaffRecord> {
+pub(crate) fn map_staff(row: &impl Columns) -> R<StaffRecord> {
     let sites = s(row, "sites")?
         .split_whitespace()
         .map(|v| SiteId::parse(v).map_err(|_| corrupt("sites")))
