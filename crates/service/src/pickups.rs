@@ -32,9 +32,21 @@ pub struct Registration {
     pub low_compartment: bool,
 }
 
+/// What retention writes in place of an ended pickup's reference (the stores spell it in SQL):
+/// a registry may not use it, or a reference registered in its shape would block that rewrite.
+pub const PSEUDONYM_PREFIX: &str = "pseudonymised-";
+
 /// Checks a registry reference (see `abholbox_core::text`).
 pub fn parse_reference(s: &str) -> Result<String> {
-    abholbox_core::text::parse_reference(s).map_err(|e| Error::Invalid { field: "reference", message: e.to_string() })
+    let reference = abholbox_core::text::parse_reference(s)
+        .map_err(|e| Error::Invalid { field: "reference", message: e.to_string() })?;
+    if reference.starts_with(PSEUDONYM_PREFIX) {
+        return Err(Error::Invalid {
+            field: "reference",
+            message: format!("may not begin with \"{PSEUDONYM_PREFIX}\": retention marks ended pickups so"),
+        });
+    }
+    Ok(reference)
 }
 
 impl Service {
@@ -208,5 +220,17 @@ impl Service {
         tx.commit().await?;
         self.after_commit(after).await?;
         Ok(changed)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_reference_in_retentions_shape_is_refused() {
+        assert_eq!(parse_reference("R-2026-1").ok().as_deref(), Some("R-2026-1"));
+        assert!(matches!(parse_reference("pseudonymised-01J9"), Err(Error::Invalid { field: "reference", .. })));
+        assert!(parse_reference("not-pseudonymised-01J9").is_ok());
     }
 }

@@ -113,7 +113,12 @@ impl SqliteStore {
         write: impl FnOnce(&writer::Held) -> Result<T> + Send + 'static,
     ) -> Result<T> {
         let permit = self.write_permit().await?;
-        tokio::task::spawn_blocking(move || write(&permit.held)).await.map_err(db)?
+        tokio::task::spawn_blocking(move || {
+            permit.held.idle()?;
+            write(&permit.held)
+        })
+        .await
+        .map_err(db)?
     }
 
     /// Opens (creating if missing) the database file and brings its schema up to date.
@@ -257,8 +262,12 @@ pub async fn write_limit(url: &str, duration: Duration) -> Result<f64> {
 #[async_trait]
 impl Store for SqliteStore {
     async fn begin(&self) -> Result<Box<dyn Tx>> {
-        let permit = self.write_permit().await?;
-        permit.held.begin()?;
+        let mut permit = self.write_permit().await?;
+        if !permit.held.begin_now()? {
+            permit = tokio::task::spawn_blocking(move || permit.held.begin_waiting().map(|()| permit))
+                .await
+                .map_err(db)??;
+        }
         Ok(Box::new(tx::SqliteTx {
             permit,
             changes: self.changes.clone(),
@@ -830,6 +839,90 @@ mod tests {
         assert!(sqlx::query("UPDATE audit_log SET actor = 'someone'").execute(&store.pool).await.is_err());
         assert!(sqlx::query("DELETE FROM audit_log").execute(&store.pool).await.is_err());
         assert_eq!(store.audit_entries(10).await.unwrap()[0].actor, "system");
+        store.close().await;
+    }
+
+    /// An `abholbox` command writing the same file holds SQLite's write lock: the server's next
+    /// write waits for it off the async workers, which go on meanwhile (this runtime has one).
+    #[tokio::test(flavor = "current_thread")]
+    async fn a_write_waits_for_another_process_without_stalling_the_runtime() {
+        use rusqlite::Connection;
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("t.db");
+        let store = SqliteStore::open(&path).await.unwrap();
+        let other = Connection::open(&path).unwrap();
+        other.execute_batch("BEGIN IMMEDIATE; INSERT INTO settings (name, value) VALUES ('other', '1')").unwrap();
+        let begin = tokio::spawn({
+            let store = store.clone();
+            async move { store.begin().await.unwrap().commit().await.unwrap() }
+        });
+        tokio::time::sleep(std::time::Duration::from_millis(20)).await;
+        let write = tokio::spawn({
+            let store = store.clone();
+            async move { store.agree_on("mine", "2").await.unwrap() }
+        });
+        for _ in 0..5 {
+            tokio::time::sleep(std::time::Duration::from_millis(20)).await;
+        }
+        assert!(!write.is_finished() && !begin.is_finished(), "both wait for the other process");
+        other.execute_batch("COMMIT").unwrap();
+        assert_eq!(write.await.unwrap(), "2");
+        begin.await.unwrap();
+        assert_eq!(store.agree_on("other", "x").await.unwrap(), "1");
+        store.close().await;
+    }
+
+    /// A transaction left open on the writer (a rollback that failed) is undone before the next
+    /// write, instead of that write joining it and never being committed.
+    #[tokio::test]
+    async fn a_transaction_left_open_is_rolled_back_before_the_next_write() {
+        let dir = tempfile::tempdir().unwrap();
+        let store = SqliteStore::open(&dir.path().join("t.db")).await.unwrap();
+        let permit = store.write_permit().await.unwrap();
+        permit
+            .held
+            .conn()
+            .unwrap()
+            .execute_batch("BEGIN; INSERT INTO settings (name, value) VALUES ('stale', '1')")
+            .unwrap();
+        drop(permit);
+        assert_eq!(store.agree_on("alone", "1").await.unwrap(), "1");
+        let mut tx = store.begin().await.unwrap();
+        let entry = NewAuditEntry {
+            at: Utc::now(),
+            actor: "system".into(),
+            action: "test",
+            object: "x".into(),
+            detail: serde_json::json!({}),
+        };
+        tx.append_audit(&entry).await.unwrap();
+        tx.commit().await.unwrap();
+        let readers: Vec<String> =
+            sqlx::query_scalar("SELECT name FROM settings ORDER BY name").fetch_all(&store.pool).await.unwrap();
+        assert!(readers.contains(&"alone".to_owned()) && !readers.contains(&"stale".to_owned()), "{readers:?}");
+        assert_eq!(store.audit_entries(10).await.unwrap().len(), 1, "the transaction after it committed");
+        store.close().await;
+    }
+
+    /// Those waiting for a key are told of its commit even when the caller stopped waiting for the
+    /// commit (a request cut off while the disk was flushed).
+    #[tokio::test]
+    async fn a_commit_whose_caller_went_away_still_wakes_its_waiters() {
+        let dir = tempfile::tempdir().unwrap();
+        let store = SqliteStore::open(&dir.path().join("t.db")).await.unwrap();
+        let pickup = PickupId::from_random([7; 16]);
+        let watched = store.changes().watch(pickup.as_str());
+        let woken = watched.notified();
+        tokio::pin!(woken);
+        woken.as_mut().enable();
+        let mut tx = store.begin().await.unwrap();
+        let hash = |h: u8| abholbox_store::KeyedHash { key_id: "k".into(), hash: vec![h; 32] };
+        tx.rekey_phone(&pickup, &hash(1), &hash(2)).await.unwrap();
+        let mut commit = tx.commit();
+        let polled = commit.as_mut().poll(&mut std::task::Context::from_waker(std::task::Waker::noop()));
+        assert!(polled.is_pending(), "the commit waits for the disk on the blocking pool");
+        drop(commit);
+        tokio::time::timeout(std::time::Duration::from_secs(5), woken).await.expect("the waiter was woken");
         store.close().await;
     }
 }

@@ -132,13 +132,21 @@ const FREE_FEW_OF_EACH_KIND: &str = "SELECT number, size, within_reach FROM (
 #[async_trait]
 impl Tx for SqliteTx {
     /// The commit waits for the disk on the blocking pool, not on an async worker; the transaction
-    /// (and with it the writer) goes along and is given back there.
+    /// (and with it the writer) goes along and is given back there. Those waiting for the keys it
+    /// changed are told there too, so that a caller gone meanwhile (a request cut off) cannot leave
+    /// them unwoken.
     async fn commit(mut self: Box<Self>) -> Result<()> {
         let touched = std::mem::take(&mut self.touched);
         let changes = self.changes.clone();
-        tokio::task::spawn_blocking(move || self.w().commit()).await.map_err(db)??;
-        changes.committed(touched.iter().map(String::as_str));
-        Ok(())
+        tokio::task::spawn_blocking(move || {
+            let committed = self.w().commit();
+            drop(self);
+            committed?;
+            changes.committed(touched.iter().map(String::as_str));
+            Ok(())
+        })
+        .await
+        .map_err(db)?
     }
 
     async fn upsert_site(&mut self, site: &SiteRecord) -> Result<()> {

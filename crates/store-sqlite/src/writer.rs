@@ -22,6 +22,9 @@ use tokio::sync::{Mutex, OwnedMutexGuard};
 
 use crate::rows::{db, write_err};
 
+/// How long a write waits for SQLite's lock when another process holds it.
+const BUSY_TIMEOUT: Duration = Duration::from_secs(10);
+
 /// Statements kept prepared: every statement a write transaction uses, with room to spare.
 const STATEMENT_CACHE: usize = 256;
 
@@ -34,7 +37,7 @@ pub(crate) type Writer = Arc<Mutex<Option<Connection>>>;
 pub(crate) fn open(path: &Path) -> Result<Writer> {
     let flags = OpenFlags::SQLITE_OPEN_READ_WRITE | OpenFlags::SQLITE_OPEN_NO_MUTEX;
     let conn = Connection::open_with_flags(path, flags).map_err(db)?;
-    conn.busy_timeout(Duration::from_secs(10)).map_err(db)?;
+    conn.busy_timeout(BUSY_TIMEOUT).map_err(db)?;
     conn.execute_batch(
         "PRAGMA journal_mode = WAL; PRAGMA synchronous = FULL; PRAGMA foreign_keys = ON;
          PRAGMA secure_delete = ON; PRAGMA wal_autocheckpoint = 10000;",
@@ -88,9 +91,35 @@ impl Held {
         self.conn()?.prepare_cached(sql).map_err(db)?.query_row(params, |row| row.get(0)).map_err(db)
     }
 
-    /// Starts a write transaction; the lock is ours at once, as no other connection writes.
-    pub(crate) fn begin(&self) -> Result<()> {
-        self.conn()?.execute_batch("BEGIN IMMEDIATE").map_err(db)
+    /// Starts a write transaction without waiting: `Ok(false)` when another process (an `abholbox`
+    /// command applying the configuration beside the server) holds SQLite's write lock, to be
+    /// waited for with [`Held::begin_waiting`] off the async workers.
+    pub(crate) fn begin_now(&self) -> Result<bool> {
+        let conn = self.idle()?;
+        conn.busy_timeout(Duration::ZERO).map_err(db)?;
+        let begun = conn.execute_batch("BEGIN IMMEDIATE");
+        conn.busy_timeout(BUSY_TIMEOUT).map_err(db)?;
+        match begun {
+            Ok(()) => Ok(true),
+            Err(rusqlite::Error::SqliteFailure(e, _)) if e.code == rusqlite::ErrorCode::DatabaseBusy => Ok(false),
+            Err(e) => Err(db(e)),
+        }
+    }
+
+    /// Starts a write transaction, waiting up to the busy timeout for SQLite's write lock.
+    pub(crate) fn begin_waiting(&self) -> Result<()> {
+        self.idle()?.execute_batch("BEGIN IMMEDIATE").map_err(db)
+    }
+
+    /// The connection, with no transaction left open on it: should an earlier rollback have failed,
+    /// it is rolled back now, and if that fails too the write fails instead of joining the remains
+    /// of another.
+    pub(crate) fn idle(&self) -> Result<&Connection> {
+        let conn = self.conn()?;
+        if !conn.is_autocommit() {
+            conn.execute_batch("ROLLBACK").map_err(db)?;
+        }
+        Ok(conn)
     }
 
     pub(crate) fn commit(&self) -> Result<()> {
@@ -121,10 +150,17 @@ impl Done {
 
 /// A row read by the writer, copied out of the statement so that the statement is free for the next
 /// use; read by column name like the readers' rows.
-#[derive(Debug, Clone)]
+#[derive(Clone)]
 pub(crate) struct OwnedRow {
     names: Arc<[String]>,
     values: Vec<Value>,
+}
+
+/// Names the columns only: a row may hold personal data in the clear.
+impl std::fmt::Debug for OwnedRow {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("OwnedRow").field("columns", &self.names).finish_non_exhaustive()
+    }
 }
 
 impl OwnedRow {

@@ -155,14 +155,17 @@ async fn the_demo_logs_nothing_personal() {
     let base = format!("http://127.0.0.1:{port}");
     let client = reqwest::Client::new();
     let mut up = false;
+    // The demo answers before it has printed its tokens: wait for both.
     for _ in 0..100 {
-        if client.get(format!("{base}/healthz")).send().await.is_ok() {
+        if client.get(format!("{base}/healthz")).send().await.is_ok()
+            && std::fs::read_to_string(&log).unwrap().contains("kiosk token: ")
+        {
             up = true;
             break;
         }
         tokio::time::sleep(Duration::from_millis(50)).await;
     }
-    assert!(up, "the demo answers");
+    assert!(up, "the demo answers and has printed its tokens");
     let printed = std::fs::read_to_string(&log).unwrap();
     let token = |role: &str| -> String {
         printed

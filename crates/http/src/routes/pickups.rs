@@ -24,7 +24,8 @@ use crate::json::ApiJson;
 #[derive(Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct RegisterPickup {
-    /// The registry's case reference; unique per site.
+    /// The registry's case reference; unique per site: 1 to 64 visible characters, not beginning with
+    /// `pseudonymised-` (retention marks ended pickups so).
     #[schema(example = "2026-004711")]
     pub(crate) reference: String,
     /// The site where the citizen applied and will collect.
