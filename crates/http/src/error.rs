@@ -174,8 +174,27 @@ pub(crate) async fn shape(response: Response) -> Response {
     shaped
 }
 
-/// A request over the time limit answers like any error; its work is dropped, work in flight that it
-/// started goes on (see the service's `in_flight`).
+/// A request that may change state runs to its end as a task of its own, even when its client goes
+/// away or its time runs out: a use case commits and then gives the box the command it promised (a
+/// door opens for a loading or a hand-over), and a request cut off between the two would leave a
+/// compartment reserved or claimed behind a closed door. Reads stay in the request, cut off with it.
+pub(crate) async fn run_to_end(request: axum::extract::Request, next: axum::middleware::Next) -> Response {
+    use tracing::Instrument;
+    if matches!(*request.method(), axum::http::Method::GET | axum::http::Method::HEAD | axum::http::Method::OPTIONS) {
+        return next.run(request).await;
+    }
+    match tokio::spawn(next.run(request).in_current_span()).await {
+        Ok(response) => response,
+        Err(e) if e.is_panic() => std::panic::resume_unwind(e.into_panic()),
+        Err(e) => {
+            tracing::error!(error = %e, "a request's task was cancelled");
+            ApiError::request(StatusCode::INTERNAL_SERVER_ERROR, "internal", "internal error").into_response()
+        }
+    }
+}
+
+/// A request over the time limit answers like any error; a read is dropped, a write goes on to its
+/// end ([`run_to_end`]), and so does work in flight that it started (see the service's `in_flight`).
 pub(crate) async fn time_limit(request: axum::extract::Request, next: axum::middleware::Next) -> Response {
     match tokio::time::timeout(crate::REQUEST_TIMEOUT, next.run(request)).await {
         Ok(response) => response,

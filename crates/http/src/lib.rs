@@ -150,6 +150,7 @@ pub fn router(state: AppState, requests_per_second_per_client: u32) -> Router {
     // Inside the layers below, so that a refused request gets the same headers as any answer.
     rate::limit_requests(api, requests_per_second_per_client)
         .layer(DefaultBodyLimit::max(BODY_LIMIT))
+        .layer(axum::middleware::from_fn(error::run_to_end))
         .layer(axum::middleware::from_fn(error::time_limit))
         .layer(CatchPanicLayer::custom(error::panic_response))
         .layer(RequestBodyLimitLayer::new(BODY_LIMIT))

@@ -29,6 +29,9 @@ pub(crate) fn db(e: impl std::error::Error + Send + Sync + 'static) -> StoreErro
 /// Maps a unique-constraint violation to the rule it enforces; anything else is a database error.
 /// SQLite names the columns, not the index, in its message, so the columns identify the rule.
 pub(crate) fn write_err(e: rusqlite::Error) -> StoreError {
+    if is_busy(&e) {
+        return StoreError::Retry;
+    }
     if let rusqlite::Error::SqliteFailure(failure, message) = &e
         && matches!(
             failure.extended_code,
@@ -50,6 +53,12 @@ pub(crate) fn write_err(e: rusqlite::Error) -> StoreError {
         return StoreError::Conflict(Rule::Identity);
     }
     db(e)
+}
+
+/// Another process held SQLite's write lock for longer than the busy timeout: the write may be
+/// tried again, which is what callers hear (not an internal error).
+pub(crate) fn is_busy(e: &rusqlite::Error) -> bool {
+    matches!(e, rusqlite::Error::SqliteFailure(f, _) if f.code == rusqlite::ErrorCode::DatabaseBusy)
 }
 
 /// A row of either driver: the read pool's (sqlx) or the writer's ([`crate::writer::OwnedRow`]), so
@@ -451,4 +460,22 @@ pub(crate) fn map_staff(row: &impl Columns) -> R<StaffRecord> {
         failed_sign_ins: u(row, "failed_sign_ins")?,
         last_failed_at: opt_t(row, "last_failed_at")?,
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_busy_database_is_worth_another_try_and_a_duplicate_names_its_rule() {
+        let failure = |code, message: &str| {
+            rusqlite::Error::SqliteFailure(rusqlite::ffi::Error::new(code), Some(message.to_owned()))
+        };
+        assert!(matches!(write_err(failure(rusqlite::ffi::SQLITE_BUSY, "database is locked")), StoreError::Retry));
+        assert!(matches!(
+            write_err(failure(rusqlite::ffi::SQLITE_CONSTRAINT_UNIQUE, "UNIQUE constraint failed: staff.name")),
+            StoreError::Conflict(Rule::StaffName)
+        ));
+        assert!(matches!(write_err(failure(rusqlite::ffi::SQLITE_IOERR, "disk I/O error")), StoreError::Database(_)));
+    }
 }

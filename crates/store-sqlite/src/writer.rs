@@ -108,7 +108,7 @@ impl Held {
 
     /// Starts a write transaction, waiting up to the busy timeout for SQLite's write lock.
     pub(crate) fn begin_waiting(&self) -> Result<()> {
-        self.idle()?.execute_batch("BEGIN IMMEDIATE").map_err(db)
+        self.idle()?.execute_batch("BEGIN IMMEDIATE").map_err(write_err)
     }
 
     /// The connection, with no transaction left open on it: should an earlier rollback have failed,

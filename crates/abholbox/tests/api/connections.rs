@@ -153,3 +153,43 @@ async fn one_address_sending_without_pause_is_slowed_and_answered_in_the_error_f
     assert!(status.is_success(), "the allowance refills");
     app.stop().await;
 }
+
+/// A loading whose client leaves the moment it has sent the request still opens its compartment: a
+/// write runs to its end, so no compartment is left reserved behind a closed door.
+#[tokio::test]
+async fn a_loading_whose_client_leaves_at_once_still_opens_its_door() {
+    let dir = tempfile::tempdir().unwrap();
+    let app = TestApp::spawn(dir.path()).await;
+    let addr = app.base.trim_start_matches("http://").to_owned();
+    for n in 0..5 {
+        let id = app.register(&format!("LEAVE-{n}"), &format!("0151 2345691{n}"), "1970-01-01", None).await;
+        let body = serde_json::json!({ "pickup": id }).to_string();
+        let request = format!(
+            "POST /api/v1/boxes/{}/deposits HTTP/1.1\r\nHost: box\r\nAuthorization: Bearer {}\r\n\
+             Content-Type: application/json\r\nContent-Length: {}\r\n\r\n{body}",
+            crate::helpers::BOX,
+            app.integration,
+            body.len()
+        );
+        let mut client = TcpStream::connect(&addr).await.unwrap();
+        client.write_all(request.as_bytes()).await.unwrap();
+        drop(client);
+        let mut door = None;
+        for _ in 0..150 {
+            let pickup = app.pickup(&id).await;
+            if let Some(c) = pickup["compartment"].as_u64()
+                && app.sim_box().await["open_doors"].as_array().unwrap().contains(&c.into())
+            {
+                door = Some(c);
+                break;
+            }
+            tokio::time::sleep(Duration::from_millis(20)).await;
+        }
+        let pickup = app.pickup(&id).await;
+        let c = door.unwrap_or_else(|| panic!("loading {n}: no open door for {pickup}"));
+        assert_eq!(pickup["status"], "depositing");
+        app.close(c).await;
+        app.wait_status(&id, "ready").await;
+    }
+    app.stop().await;
+}
