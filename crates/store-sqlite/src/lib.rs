@@ -221,7 +221,7 @@ fn settings(options: SqliteConnectOptions) -> SqliteConnectOptions {
         .journal_mode(SqliteJournalMode::Wal)
         .synchronous(SqliteSynchronous::Full)
         .foreign_keys(true)
-        .busy_timeout(Duration::from_secs(10))
+        .busy_timeout(writer::BUSY_TIMEOUT)
         // Deleted rows (erased personal data among them) are overwritten, not left in free pages.
         .pragma("secure_delete", "ON")
 }

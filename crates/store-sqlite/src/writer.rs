@@ -14,16 +14,15 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use abholbox_store::Result;
-
-use crate::corrupt;
 use rusqlite::types::{FromSql, Value, ValueRef};
 use rusqlite::{Connection, OpenFlags, Params};
 use tokio::sync::{Mutex, OwnedMutexGuard};
 
+use crate::corrupt;
 use crate::rows::{db, write_err};
 
-/// How long a write waits for SQLite's lock when another process holds it.
-const BUSY_TIMEOUT: Duration = Duration::from_secs(10);
+/// How long a write waits for SQLite's lock when another process holds it; the readers wait as long.
+pub(crate) const BUSY_TIMEOUT: Duration = Duration::from_secs(10);
 
 /// Statements kept prepared: every statement a write transaction uses, with room to spare.
 const STATEMENT_CACHE: usize = 256;
@@ -64,21 +63,28 @@ impl Held {
 
     /// Every row a statement returns (`RETURNING` statements too).
     pub(crate) fn fetch_all(&self, sql: &str, params: impl Params) -> Result<Vec<OwnedRow>> {
+        self.fetch(sql, params, usize::MAX)
+    }
+
+    /// The first row a statement returns, if any; the rest are not read.
+    pub(crate) fn fetch_optional(&self, sql: &str, params: impl Params) -> Result<Option<OwnedRow>> {
+        Ok(self.fetch(sql, params, 1)?.pop())
+    }
+
+    /// At most `limit` rows, copied out of the statement.
+    fn fetch(&self, sql: &str, params: impl Params, limit: usize) -> Result<Vec<OwnedRow>> {
         let mut statement = self.conn()?.prepare_cached(sql).map_err(db)?;
         let names: Arc<[String]> = statement.column_names().into_iter().map(str::to_owned).collect();
         let width = names.len();
         let mut rows = statement.query(params).map_err(write_err)?;
-        let mut all = Vec::new();
-        while let Some(row) = rows.next().map_err(write_err)? {
+        let mut read = Vec::new();
+        while read.len() < limit
+            && let Some(row) = rows.next().map_err(write_err)?
+        {
             let values = (0..width).map(|i| row.get::<_, Value>(i)).collect::<rusqlite::Result<Vec<_>>>();
-            all.push(OwnedRow { names: names.clone(), values: values.map_err(db)? });
+            read.push(OwnedRow { names: names.clone(), values: values.map_err(db)? });
         }
-        Ok(all)
-    }
-
-    /// The first row a statement returns, if any.
-    pub(crate) fn fetch_optional(&self, sql: &str, params: impl Params) -> Result<Option<OwnedRow>> {
-        Ok(self.fetch_all(sql, params)?.into_iter().next())
+        Ok(read)
     }
 
     /// The first row of a statement that always returns one.
