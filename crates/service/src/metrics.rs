@@ -17,6 +17,9 @@ pub struct Metrics {
     /// Write transactions committed through this process's store since it started: the load
     /// generator divides them by the pickups it drove to count what one pickup costs.
     pub commits: u64,
+    /// Flushes to disk that made those commits durable: on SQLite, writes that queue together share
+    /// one (group commit), so fewer flushes than commits means writes waited for one another.
+    pub flushes: u64,
     /// Time spent inside write transactions, summed: on SQLite (one writer) its growth over a span
     /// of wall time is the share of it the writer was busy.
     pub write_time: std::time::Duration,
@@ -32,6 +35,7 @@ impl Service {
     pub fn metrics(&self) -> Metrics {
         Metrics {
             commits: self.store.changes().commits(),
+            flushes: self.store.changes().flushes(),
             write_time: self.store.changes().write_time(),
             resident_bytes: resident_bytes(),
             sms_accepted: self.sms_counts.accepted.load(Ordering::Relaxed),

@@ -122,6 +122,7 @@ impl Tx for PgTx {
         let Self { tx, changes, touched, _hold, .. } = *self;
         tx.commit().await.map_err(write_err)?;
         drop(_hold);
+        changes.flushed();
         changes.committed(touched.iter().map(String::as_str));
         Ok(())
     }

@@ -5,8 +5,9 @@
 //! transaction never fails halfway on a stale snapshot. SQLite has one writer at a time, and a writer
 //! that finds the lock taken sleeps in its busy handler for 1, 2, 5 … 100 ms whether or not the lock
 //! was freed meanwhile; so writers queue here instead, for the one writing connection (a fair lock),
-//! and each starts the moment the previous one commits. That connection runs its statements inline
-//! ([`writer`]); readers use sqlx's pool and never wait (WAL). Migrations are embedded and run at open.
+//! and writes that queued together share one commit's flush to disk (group commit). That connection
+//! runs its statements inline ([`writer`]); readers use sqlx's pool and never wait (WAL). Migrations
+//! are embedded and run at open.
 
 mod rows;
 mod time;
@@ -100,25 +101,33 @@ pub(crate) struct WritePermit {
 }
 
 impl SqliteStore {
-    /// Waits for the writer; a write holds it until it commits or rolls back.
+    /// Waits for the writer; a write holds it until it joins the next flush or rolls back.
     async fn write_permit(&self) -> Result<WritePermit> {
-        let held = writer::Held(self.writer.clone().lock_owned().await);
+        let held = writer::Held::take(&self.writer).await;
         Ok(WritePermit { _hold: self.changes.hold(), held })
     }
 
-    /// A write of its own (one statement or two, committed as it goes), on the blocking pool: its
-    /// commit waits for the disk there, not on an async worker.
-    async fn write_alone<T: Send + 'static>(
-        &self,
-        write: impl FnOnce(&writer::Held) -> Result<T> + Send + 'static,
-    ) -> Result<T> {
-        let permit = self.write_permit().await?;
-        tokio::task::spawn_blocking(move || {
-            permit.held.idle()?;
-            write(&permit.held)
-        })
-        .await
-        .map_err(db)?
+    /// Starts a write: the writer taken in turn, and SQLite's lock, which another process may hold
+    /// (waited for off the async workers).
+    async fn begin_write(&self) -> Result<tx::SqliteTx> {
+        let mut permit = self.write_permit().await?;
+        if !permit.held.start_now()? {
+            permit = tokio::task::spawn_blocking(move || {
+                let mut permit = permit;
+                permit.held.start_waiting().map(|()| permit)
+            })
+            .await
+            .map_err(db)??;
+        }
+        Ok(tx::SqliteTx { permit, changes: self.changes.clone(), touched: Vec::new(), seal: self.seal.clone() })
+    }
+
+    /// A write of its own (a statement or two), committed like any other.
+    async fn write_alone<T>(&self, write: impl FnOnce(&writer::Held) -> Result<T>) -> Result<T> {
+        let tx = self.begin_write().await?;
+        let value = write(&tx.permit.held)?;
+        Tx::commit(Box::new(tx)).await?;
+        Ok(value)
     }
 
     /// Opens (creating if missing) the database file and brings its schema up to date.
@@ -184,10 +193,13 @@ async fn checkpoints(pool: SqlitePool, writer: writer::Writer, changes: std::syn
         if round.is_multiple_of(TRUNCATE_EVERY * 2) && written_since_truncate {
             written_since_truncate = false;
             checkpointed = commits;
-            // Copying a long log can take a while: off the async workers, holding the writer.
-            let held = writer.clone().lock_owned().await;
+            // Copying a long log can take a while: off the async workers, holding the writer, after
+            // the writes waiting for a flush are committed.
+            let Some(changes) = changes.upgrade() else { return };
+            let mut held = writer::Held::take(&writer).await;
             let truncated = tokio::task::spawn_blocking(move || {
-                held.as_ref().map(|conn| conn.query_row("PRAGMA wal_checkpoint(TRUNCATE)", [], |_| Ok(())))
+                held.flush(&changes);
+                held.conn().ok().map(|conn| conn.query_row("PRAGMA wal_checkpoint(TRUNCATE)", [], |_| Ok(())))
             })
             .await;
             match truncated {
@@ -262,18 +274,7 @@ pub async fn write_limit(url: &str, duration: Duration) -> Result<f64> {
 #[async_trait]
 impl Store for SqliteStore {
     async fn begin(&self) -> Result<Box<dyn Tx>> {
-        let mut permit = self.write_permit().await?;
-        if !permit.held.begin_now()? {
-            permit = tokio::task::spawn_blocking(move || permit.held.begin_waiting().map(|()| permit))
-                .await
-                .map_err(db)??;
-        }
-        Ok(Box::new(tx::SqliteTx {
-            permit,
-            changes: self.changes.clone(),
-            touched: Vec::new(),
-            seal: self.seal.clone(),
-        }))
+        Ok(Box::new(self.begin_write().await?))
     }
 
     fn audit_seal(&self) -> &abholbox_store::AuditSeal {
@@ -291,7 +292,15 @@ impl Store for SqliteStore {
 
     async fn close(&self) {
         self.pool.close().await;
-        self.writer.lock().await.take();
+        let mut held = writer::Held::take(&self.writer).await;
+        let changes = self.changes.clone();
+        let closed = tokio::task::spawn_blocking(move || {
+            held.flush(&changes);
+            held.close();
+        });
+        if let Err(e) = closed.await {
+            tracing::error!(error = %e, "closing the writer failed");
+        }
     }
 
     async fn agree_on(&self, name: &str, value: &str) -> Result<String> {
@@ -902,6 +911,116 @@ mod tests {
         assert!(readers.contains(&"alone".to_owned()) && !readers.contains(&"stale".to_owned()), "{readers:?}");
         assert_eq!(store.audit_entries(10).await.unwrap().len(), 1, "the transaction after it committed");
         store.close().await;
+    }
+
+    /// Writes that queue for the writer share one flush to disk, and each returns once it is done.
+    #[tokio::test]
+    async fn writes_that_queue_together_share_one_flush() {
+        let dir = tempfile::tempdir().unwrap();
+        let store = SqliteStore::open(&dir.path().join("t.db")).await.unwrap();
+        let (commits, flushes) = (store.changes.commits(), store.changes.flushes());
+        let permit = store.write_permit().await.unwrap();
+        let writes: Vec<_> = (0..5)
+            .map(|i| {
+                let store = store.clone();
+                tokio::spawn(async move { store.agree_on(&format!("queued-{i}"), "1").await })
+            })
+            .collect();
+        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+        drop(permit);
+        for write in writes {
+            assert_eq!(write.await.unwrap().unwrap(), "1");
+        }
+        let stored: i64 = sqlx::query_scalar("SELECT count(*) FROM settings WHERE name LIKE 'queued-%'")
+            .fetch_one(&store.pool)
+            .await
+            .unwrap();
+        assert_eq!(stored, 5, "every write is visible to readers once its commit returned");
+        assert_eq!(store.changes.commits() - commits, 5);
+        assert_eq!(store.changes.flushes() - flushes, 1, "the five queued writes were flushed together");
+        store.close().await;
+    }
+
+    /// A write of a group that fails is undone alone; the others of its group are committed.
+    #[tokio::test]
+    async fn a_write_undone_in_a_group_leaves_the_others_of_it() {
+        let dir = tempfile::tempdir().unwrap();
+        let store = SqliteStore::open(&dir.path().join("t.db")).await.unwrap();
+        let flushes = store.changes.flushes();
+        let permit = store.write_permit().await.unwrap();
+        let write = |name: &'static str, fails: bool| {
+            let store = store.clone();
+            tokio::spawn(async move {
+                store
+                    .write_alone(move |w| {
+                        w.execute("INSERT INTO settings (name, value) VALUES (?, '1')", [name])?;
+                        if fails { Err(StoreError::Retry) } else { Ok(()) }
+                    })
+                    .await
+            })
+        };
+        let writes = [write("before", false), write("failing", true), write("after", false)];
+        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+        drop(permit);
+        let outcomes: Vec<bool> = which_succeeded(writes).await;
+        assert_eq!(outcomes, [true, false, true]);
+        let stored: Vec<String> = sqlx::query_scalar("SELECT name FROM settings WHERE value = '1' ORDER BY name")
+            .fetch_all(&store.pool)
+            .await
+            .unwrap();
+        assert_eq!(stored, ["after", "before"], "the failed write's row is gone, its neighbours' are kept");
+        assert_eq!(store.changes.flushes() - flushes, 1, "the writes shared one flush");
+        store.close().await;
+    }
+
+    /// When the flush of a group fails (here a foreign key checked only at commit), every write of
+    /// the group is told so and none of them is kept; the writer goes on with the next.
+    #[tokio::test]
+    async fn a_failed_flush_fails_every_write_of_its_group() {
+        let dir = tempfile::tempdir().unwrap();
+        let store = SqliteStore::open(&dir.path().join("t.db")).await.unwrap();
+        let permit = store.write_permit().await.unwrap();
+        let good = tokio::spawn({
+            let store = store.clone();
+            async move {
+                store.write_alone(|w| w.execute("INSERT INTO settings (name, value) VALUES ('good', '1')", [])).await
+            }
+        });
+        let breaking = tokio::spawn({
+            let store = store.clone();
+            async move {
+                store
+                    .write_alone(|w| {
+                        w.execute("PRAGMA defer_foreign_keys = ON", [])?;
+                        w.execute(
+                            "INSERT INTO boxes (id, site_id, name, driver) VALUES ('b', 'no-site', 'x', 'sim')",
+                            [],
+                        )
+                    })
+                    .await
+            }
+        });
+        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+        drop(permit);
+        assert!(good.await.unwrap().is_err(), "the write that shared the failed flush is told");
+        assert!(breaking.await.unwrap().is_err());
+        let kept: i64 = sqlx::query_scalar(
+            "SELECT (SELECT count(*) FROM settings WHERE name = 'good') + (SELECT count(*) FROM boxes)",
+        )
+        .fetch_one(&store.pool)
+        .await
+        .unwrap();
+        assert_eq!(kept, 0, "nothing of the group was kept");
+        assert_eq!(store.agree_on("next", "1").await.unwrap(), "1", "the next write is committed");
+        store.close().await;
+    }
+
+    async fn which_succeeded<T>(writes: impl IntoIterator<Item = tokio::task::JoinHandle<Result<T>>>) -> Vec<bool> {
+        let mut outcomes = Vec::new();
+        for write in writes {
+            outcomes.push(write.await.unwrap().is_ok());
+        }
+        outcomes
     }
 
     /// Those waiting for a key are told of its commit even when the caller stopped waiting for the

@@ -21,7 +21,7 @@ use crate::rows::{
 use crate::time::ts;
 
 pub(crate) struct SqliteTx {
-    /// The writer, timed, given back when the transaction ends (commit, or rollback on drop).
+    /// The writer, timed, given back when the transaction ends (its release, or its rollback on drop).
     pub(crate) permit: crate::WritePermit,
     /// Told the keys this transaction changed once it committed.
     pub(crate) changes: std::sync::Arc<abholbox_store::Changes>,
@@ -33,14 +33,6 @@ pub(crate) struct SqliteTx {
 impl SqliteTx {
     fn w(&self) -> &crate::writer::Held {
         &self.permit.held
-    }
-}
-
-/// A transaction dropped before its commit (an error, a request cut off) is undone before the writer
-/// goes to the next.
-impl Drop for SqliteTx {
-    fn drop(&mut self) {
-        self.permit.held.roll_back();
     }
 }
 
@@ -131,22 +123,18 @@ const FREE_FEW_OF_EACH_KIND: &str = "SELECT number, size, within_reach FROM (
 
 #[async_trait]
 impl Tx for SqliteTx {
-    /// The commit waits for the disk on the blocking pool, not on an async worker; the transaction
-    /// (and with it the writer) goes along and is given back there. Those waiting for the keys it
-    /// changed are told there too, so that a caller gone meanwhile (a request cut off) cannot leave
-    /// them unwoken.
+    /// The write joins those waiting for the next flush, gives the writer back to the next write,
+    /// and waits for that flush (see [`crate::writer`]). Those waiting for the keys it changed are
+    /// told by the flush, so that a caller gone meanwhile (a request cut off) cannot leave them
+    /// unwoken; the write is durable once the flush is done, whether or not its caller still waits.
     async fn commit(mut self: Box<Self>) -> Result<()> {
         let touched = std::mem::take(&mut self.touched);
-        let changes = self.changes.clone();
-        tokio::task::spawn_blocking(move || {
-            let committed = self.w().commit();
-            drop(self);
-            committed?;
-            changes.committed(touched.iter().map(String::as_str));
-            Ok(())
-        })
-        .await
-        .map_err(db)?
+        let (flush, first) = self.permit.held.release(touched)?;
+        if first {
+            crate::writer::queue_flush(self.permit.held.writer().clone(), self.changes.clone());
+        }
+        drop(self);
+        flush.wait().await
     }
 
     async fn upsert_site(&mut self, site: &SiteRecord) -> Result<()> {

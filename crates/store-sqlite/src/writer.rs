@@ -1,25 +1,31 @@
-//! The one connection that writes, run inline on the task that writes.
+//! The one connection that writes, run inline on the task that writes, and its group commit.
 //!
 //! sqlx drives each SQLite connection from a worker thread of its own and hands every statement to it
 //! and back: two thread wake-ups per statement, 40–140 µs under load, about a hundred times per
 //! pickup, all while the single write lock is held, so that the lock, not the disk, set the pace.
 //! The writer instead runs its statements (prepared once, then cached) where the write happens; a
-//! statement costs SQLite's own few microseconds, and the lock is held for little more than the
-//! work and the commit's flush to disk. The commit alone, which waits for the disk, goes to tokio's
-//! blocking pool: one hand-off per transaction, and no async worker stalls on a slow flush. Reads
-//! stay on sqlx's pool, side by side (WAL).
+//! statement costs SQLite's own few microseconds.
+//!
+//! The commit's flush to disk is the dearest part of a write (0.3–1 ms), and SQLite's one writer
+//! cannot start the next transaction while it lasts. So writes that queue for the writer share one
+//! flush: each runs inside a savepoint of one SQLite transaction (its own rollback undoes only its
+//! own work), and when the first of them is done it queues a flush behind those already waiting for
+//! the writer; the flush commits them all at once, on tokio's blocking pool, and only then does each
+//! of their commits return (and those waiting for the keys they changed are told). A write alone
+//! pays one flush as before; fifteen kiosks at once share one. Reads stay on sqlx's pool, side by
+//! side (WAL), and see a group's writes when its flush is done.
 
 use std::path::Path;
 use std::sync::Arc;
 use std::time::Duration;
 
-use abholbox_store::Result;
+use abholbox_store::{Changes, Result, StoreError};
 use rusqlite::types::{FromSql, Value, ValueRef};
 use rusqlite::{Connection, OpenFlags, Params};
-use tokio::sync::{Mutex, OwnedMutexGuard};
+use tokio::sync::{Mutex, OwnedMutexGuard, watch};
 
 use crate::corrupt;
-use crate::rows::{db, write_err};
+use crate::rows::{db, is_busy, write_err};
 
 /// How long a write waits for SQLite's lock when another process holds it; the readers wait as long.
 pub(crate) const BUSY_TIMEOUT: Duration = Duration::from_secs(10);
@@ -27,8 +33,53 @@ pub(crate) const BUSY_TIMEOUT: Duration = Duration::from_secs(10);
 /// Statements kept prepared: every statement a write transaction uses, with room to spare.
 const STATEMENT_CACHE: usize = 256;
 
-/// The writer's connection, `None` once the store is closed.
-pub(crate) type Writer = Arc<Mutex<Option<Connection>>>;
+/// The writer's connection and the writes waiting for its next flush.
+#[derive(Debug, Default)]
+pub(crate) struct WriterState {
+    /// `None` once the store is closed.
+    conn: Option<Connection>,
+    group: Option<Group>,
+}
+
+/// Writes done and waiting for one flush: what each changed, and where they learn how it went.
+#[derive(Debug)]
+struct Group {
+    touched: Vec<Vec<String>>,
+    done: watch::Sender<Option<Flushed>>,
+}
+
+/// How a group's flush went, told to each of its writes.
+type Flushed = std::result::Result<(), FlushFailed>;
+
+/// A failed flush, kept so that every write of the group can be told.
+#[derive(Debug, Clone)]
+struct FlushFailed {
+    busy: bool,
+    message: Arc<str>,
+}
+
+impl FlushFailed {
+    fn new(e: &rusqlite::Error) -> Self {
+        Self { busy: is_busy(e), message: e.to_string().into() }
+    }
+
+    fn into_error(self) -> StoreError {
+        if self.busy { StoreError::Retry } else { db(std::io::Error::other(self.message.to_string())) }
+    }
+}
+
+/// The writer, behind a fair lock: writes take it in the order they asked.
+pub(crate) type Writer = Arc<Mutex<WriterState>>;
+
+/// Where a write waits for the flush that makes it durable.
+pub(crate) struct Flush(watch::Receiver<Option<Flushed>>);
+
+impl Flush {
+    pub(crate) async fn wait(mut self) -> Result<()> {
+        let flushed = self.0.wait_for(Option::is_some).await.map_err(db)?.clone();
+        flushed.unwrap_or(Ok(())).map_err(FlushFailed::into_error)
+    }
+}
 
 /// Opens the writer's connection with the store's settings (see [`crate::settings`]): durable commits,
 /// foreign keys, erased rows overwritten; checkpoints are left to the checkpointer, and past this many
@@ -43,16 +94,195 @@ pub(crate) fn open(path: &Path) -> Result<Writer> {
     )
     .map_err(db)?;
     conn.set_prepared_statement_cache_capacity(STATEMENT_CACHE);
-    Ok(Arc::new(Mutex::new(Some(conn))))
+    Ok(Arc::new(Mutex::new(WriterState { conn: Some(conn), group: None })))
 }
 
-/// The writer, held: from one write's `BEGIN IMMEDIATE` to its end.
+/// Commits the writes waiting for a flush, if any, and tells them and those waiting for their keys.
+/// Runs with the writer held, off the async workers (it waits for the disk).
+pub(crate) fn flush(state: &mut WriterState, changes: &Changes) {
+    let Some(group) = state.group.take() else { return };
+    let flushed = match state.conn.as_ref() {
+        None => Err(FlushFailed { busy: false, message: "the store is closed".into() }),
+        // SQLite undid the whole transaction on an error of one of them (I/O, memory): all are lost.
+        Some(conn) if conn.is_autocommit() => {
+            Err(FlushFailed { busy: false, message: "the write transaction was undone".into() })
+        }
+        Some(conn) => conn.execute_batch("COMMIT").map_err(|e| {
+            roll_back_all(conn);
+            FlushFailed::new(&e)
+        }),
+    };
+    if flushed.is_ok() {
+        changes.flushed();
+        for keys in &group.touched {
+            changes.committed(keys.iter().map(String::as_str));
+        }
+    }
+    group.done.send_replace(Some(flushed));
+}
+
+/// Undoes the whole transaction, every write of the group with it.
+fn roll_back_all(conn: &Connection) {
+    if !conn.is_autocommit()
+        && let Err(e) = conn.execute_batch("ROLLBACK")
+    {
+        tracing::error!(error = %e, "rolling back a write failed");
+    }
+}
+
+/// Tells a group its writes were undone (one of them could not be undone on its own).
+fn fail_group(state: &mut WriterState, message: &str) {
+    if let Some(group) = state.group.take() {
+        group.done.send_replace(Some(Err(FlushFailed { busy: false, message: message.into() })));
+    }
+}
+
+/// The writer, held: by one write from its start to its end, or by a flush.
 #[derive(Debug)]
-pub(crate) struct Held(pub(crate) OwnedMutexGuard<Option<Connection>>);
+pub(crate) struct Held {
+    guard: OwnedMutexGuard<WriterState>,
+    /// A write's savepoint is open: undone if the write ends without [`Held::release`].
+    in_write: bool,
+}
+
+impl Drop for Held {
+    fn drop(&mut self) {
+        if self.in_write {
+            self.abandon();
+        }
+    }
+}
 
 impl Held {
+    pub(crate) async fn take(writer: &Writer) -> Self {
+        Self { guard: writer.clone().lock_owned().await, in_write: false }
+    }
+
+    /// The writer taken from a blocking thread, queued like any write.
+    pub(crate) fn take_blocking(writer: &Writer) -> Self {
+        Self { guard: writer.clone().blocking_lock_owned(), in_write: false }
+    }
+
+    pub(crate) fn writer(&self) -> &Writer {
+        OwnedMutexGuard::mutex(&self.guard)
+    }
+
+    pub(crate) fn flush(&mut self, changes: &Changes) {
+        flush(&mut self.guard, changes);
+    }
+
+    /// Gives the connection up (the store closes): a later write finds the store closed.
+    pub(crate) fn close(&mut self) {
+        self.guard.conn.take();
+    }
+
     pub(crate) fn conn(&self) -> Result<&Connection> {
-        self.0.as_ref().ok_or_else(|| db(std::io::Error::other("the store is closed")))
+        self.guard.conn.as_ref().ok_or_else(|| db(std::io::Error::other("the store is closed")))
+    }
+
+    /// Starts a write without waiting: inside the transaction of the writes that wait for a flush, if
+    /// any, else with `BEGIN IMMEDIATE`. `Ok(false)` when another process (an `abholbox` command
+    /// applying the configuration beside the server) holds SQLite's write lock, to be waited for with
+    /// [`Held::start_waiting`] off the async workers.
+    pub(crate) fn start_now(&mut self) -> Result<bool> {
+        if self.joins_group()? {
+            self.open_savepoint()?;
+            return Ok(true);
+        }
+        let conn = self.idle()?;
+        conn.busy_timeout(Duration::ZERO).map_err(db)?;
+        let begun = conn.execute_batch("BEGIN IMMEDIATE");
+        conn.busy_timeout(BUSY_TIMEOUT).map_err(db)?;
+        match begun {
+            Ok(()) => self.open_savepoint().map(|()| true),
+            Err(e) if is_busy(&e) => Ok(false),
+            Err(e) => Err(db(e)),
+        }
+    }
+
+    /// Starts a write, waiting up to the busy timeout for SQLite's write lock.
+    pub(crate) fn start_waiting(&mut self) -> Result<()> {
+        if !self.joins_group()? {
+            self.idle()?.execute_batch("BEGIN IMMEDIATE").map_err(write_err)?;
+        }
+        self.open_savepoint()
+    }
+
+    /// Whether writes wait for a flush in an open transaction that this write can join; should SQLite
+    /// have undone that transaction (an I/O error in one of them), they are told so instead.
+    fn joins_group(&mut self) -> Result<bool> {
+        if self.guard.group.is_none() {
+            return Ok(false);
+        }
+        if self.conn()?.is_autocommit() {
+            fail_group(&mut self.guard, "the write transaction was undone");
+            return Ok(false);
+        }
+        Ok(true)
+    }
+
+    fn open_savepoint(&mut self) -> Result<()> {
+        let conn = self.conn()?;
+        match conn.execute_batch("SAVEPOINT write") {
+            Ok(()) => {
+                self.in_write = true;
+                Ok(())
+            }
+            Err(e) => {
+                if self.guard.group.is_none() {
+                    roll_back_all(conn);
+                }
+                Err(db(e))
+            }
+        }
+    }
+
+    /// The connection, with no transaction left open on it but that of a group waiting for its flush:
+    /// should an earlier rollback have failed, it is rolled back now, and if that fails too the write
+    /// fails instead of joining the remains of another.
+    fn idle(&self) -> Result<&Connection> {
+        let conn = self.conn()?;
+        if self.guard.group.is_none() && !conn.is_autocommit() {
+            conn.execute_batch("ROLLBACK").map_err(db)?;
+        }
+        Ok(conn)
+    }
+
+    /// Ends a write's work: it joins the writes waiting for the next flush. The first to join must
+    /// have that flush queued ([`queue_flush`]); all then wait for it with the returned [`Flush`].
+    pub(crate) fn release(&mut self, touched: Vec<String>) -> Result<(Flush, bool)> {
+        let released = self.conn()?.execute_batch("RELEASE write");
+        if let Err(e) = released {
+            self.abandon();
+            return Err(db(e));
+        }
+        self.in_write = false;
+        let first = self.guard.group.is_none();
+        let group = self.guard.group.get_or_insert_with(|| Group { touched: Vec::new(), done: watch::channel(None).0 });
+        group.touched.push(touched);
+        Ok((Flush(group.done.subscribe()), first))
+    }
+
+    /// Undoes a write that ended without its release (an error, a request cut off): its own work only,
+    /// unless that fails, when the whole transaction is rolled back and the group told.
+    fn abandon(&mut self) {
+        self.in_write = false;
+        let Some(conn) = self.guard.conn.as_ref() else { return };
+        let whole = if conn.is_autocommit() {
+            true
+        } else {
+            match conn.execute_batch("ROLLBACK TO write; RELEASE write") {
+                Ok(()) => self.guard.group.is_none(),
+                Err(e) => {
+                    tracing::error!(error = %e, "undoing a write failed; its group is undone");
+                    true
+                }
+            }
+        };
+        if whole {
+            roll_back_all(conn);
+            fail_group(&mut self.guard, "another write of the group could not be undone alone");
+        }
     }
 
     /// Runs a statement that returns no rows; a unique violation is reported as the rule it breaks.
@@ -96,52 +326,17 @@ impl Held {
     pub(crate) fn fetch_one_scalar<T: FromSql>(&self, sql: &str, params: impl Params) -> Result<T> {
         self.conn()?.prepare_cached(sql).map_err(db)?.query_row(params, |row| row.get(0)).map_err(db)
     }
+}
 
-    /// Starts a write transaction without waiting: `Ok(false)` when another process (an `abholbox`
-    /// command applying the configuration beside the server) holds SQLite's write lock, to be
-    /// waited for with [`Held::begin_waiting`] off the async workers.
-    pub(crate) fn begin_now(&self) -> Result<bool> {
-        let conn = self.idle()?;
-        conn.busy_timeout(Duration::ZERO).map_err(db)?;
-        let begun = conn.execute_batch("BEGIN IMMEDIATE");
-        conn.busy_timeout(BUSY_TIMEOUT).map_err(db)?;
-        match begun {
-            Ok(()) => Ok(true),
-            Err(rusqlite::Error::SqliteFailure(e, _)) if e.code == rusqlite::ErrorCode::DatabaseBusy => Ok(false),
-            Err(e) => Err(db(e)),
-        }
-    }
-
-    /// Starts a write transaction, waiting up to the busy timeout for SQLite's write lock.
-    pub(crate) fn begin_waiting(&self) -> Result<()> {
-        self.idle()?.execute_batch("BEGIN IMMEDIATE").map_err(write_err)
-    }
-
-    /// The connection, with no transaction left open on it: should an earlier rollback have failed,
-    /// it is rolled back now, and if that fails too the write fails instead of joining the remains
-    /// of another.
-    pub(crate) fn idle(&self) -> Result<&Connection> {
-        let conn = self.conn()?;
-        if !conn.is_autocommit() {
-            conn.execute_batch("ROLLBACK").map_err(db)?;
-        }
-        Ok(conn)
-    }
-
-    pub(crate) fn commit(&self) -> Result<()> {
-        self.conn()?.execute_batch("COMMIT").map_err(db)
-    }
-
-    /// Undoes a transaction left open (dropped before its commit, or its commit failed); a no-op
-    /// otherwise.
-    pub(crate) fn roll_back(&self) {
-        if let Ok(conn) = self.conn()
-            && !conn.is_autocommit()
-            && let Err(e) = conn.execute_batch("ROLLBACK")
-        {
-            tracing::error!(error = %e, "rolling back a write failed");
-        }
-    }
+/// Queues the flush of the group a write has just opened, behind the writes already waiting for the
+/// writer: those join the group before the flush gets its turn. On the blocking pool, as it waits for
+/// the disk.
+pub(crate) fn queue_flush(writer: Writer, changes: Arc<Changes>) {
+    tokio::task::spawn_blocking(move || {
+        let mut held = Held::take_blocking(&writer);
+        let _hold = changes.hold();
+        held.flush(&changes);
+    });
 }
 
 /// What a statement changed.

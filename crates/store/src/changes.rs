@@ -17,6 +17,7 @@ use tokio::sync::Notify;
 pub struct Changes {
     waiters: Mutex<HashMap<String, Weak<Notify>>>,
     commits: AtomicU64,
+    flushes: AtomicU64,
     write_nanos: AtomicU64,
 }
 
@@ -66,6 +67,17 @@ impl Changes {
     /// Write transactions committed through this store since it opened.
     pub fn commits(&self) -> u64 {
         self.commits.load(Ordering::Relaxed)
+    }
+
+    /// Called by a store after it made commits durable with one flush to disk (SQLite's group
+    /// commit: one flush for the writes that queued together; one per commit elsewhere).
+    pub fn flushed(&self) {
+        self.flushes.fetch_add(1, Ordering::Relaxed);
+    }
+
+    /// Flushes to disk that made this store's commits durable, since it opened.
+    pub fn flushes(&self) -> u64 {
+        self.flushes.load(Ordering::Relaxed)
     }
 
     /// Starts timing a write transaction; hold the result until the transaction has ended.

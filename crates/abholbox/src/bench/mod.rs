@@ -199,6 +199,7 @@ pub async fn run(args: BenchArgs) -> anyhow::Result<i32> {
         elapsed,
         limit_commits_per_s: limit,
         commits: store_used.map(|(b, a)| a.commits.saturating_sub(b.commits)),
+        flushes: store_used.and_then(|(b, a)| Some(a.flushes?.saturating_sub(b.flushes?))),
         write_seconds: store_used.and_then(|(b, a)| Some((a.write_seconds? - b.write_seconds?).max(0.0))),
         calls: recorder.summaries(),
         late_starts: outcome.late_starts,
@@ -333,6 +334,8 @@ struct StoreCounters {
     commits: u64,
     /// Missing on a server from before the counter.
     write_seconds: Option<f64>,
+    /// Missing on a server from before group commit.
+    flushes: Option<u64>,
 }
 
 async fn store_counters(citizens: &Citizens) -> Option<StoreCounters> {
@@ -344,5 +347,6 @@ async fn store_counters(citizens: &Citizens) -> Option<StoreCounters> {
     Some(StoreCounters {
         commits: value("abholbox_store_commits_total ")?.parse().ok()?,
         write_seconds: value("abholbox_store_write_seconds_total ").and_then(|v| v.parse().ok()),
+        flushes: value("abholbox_store_flushes_total ").and_then(|v| v.parse().ok()),
     })
 }

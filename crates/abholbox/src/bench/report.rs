@@ -34,6 +34,7 @@ pub struct Inputs {
     pub elapsed: Duration,
     pub limit_commits_per_s: Option<f64>,
     pub commits: Option<u64>,
+    pub flushes: Option<u64>,
     /// Time the server spent inside write transactions during the run.
     pub write_seconds: Option<f64>,
     pub calls: BTreeMap<&'static str, Summary>,
@@ -55,6 +56,9 @@ pub struct Report {
     pub pickups_per_s: f64,
     pub limit_commits_per_s: Option<f64>,
     pub commits_per_pickup: Option<f64>,
+    /// Flushes to disk per pickup: fewer than its commits when writes queued together and shared one
+    /// (SQLite's group commit).
+    pub flushes_per_pickup: Option<f64>,
     /// pickups/s ÷ (limit ÷ commits per pickup): the share of the disk's ceiling the product reaches.
     pub limit_ratio: Option<f64>,
     /// Time inside write transactions per second of the run: on SQLite, with its one writer, the
@@ -75,7 +79,8 @@ impl Report {
     pub fn new(i: Inputs) -> Self {
         let seconds = i.elapsed.as_secs_f64();
         let pickups_per_s = if seconds > 0.0 { i.completed as f64 / seconds } else { 0.0 };
-        let commits_per_pickup = i.commits.filter(|_| i.completed > 0).map(|c| c as f64 / i.completed as f64);
+        let per_pickup = |n: Option<u64>| n.filter(|_| i.completed > 0).map(|n| n as f64 / i.completed as f64);
+        let commits_per_pickup = per_pickup(i.commits);
         let limit_ratio = match (i.limit_commits_per_s, commits_per_pickup) {
             (Some(limit), Some(per)) if limit > 0.0 && per > 0.0 => Some(pickups_per_s / (limit / per)),
             _ => None,
@@ -95,6 +100,7 @@ impl Report {
             pickups_per_s,
             limit_commits_per_s: i.limit_commits_per_s,
             commits_per_pickup,
+            flushes_per_pickup: per_pickup(i.flushes),
             limit_ratio,
             write_busy: i.write_seconds.filter(|_| seconds > 0.0).map(|w| w / seconds),
             kiosk_p99_ms,
@@ -117,6 +123,7 @@ impl Report {
         );
         let opt = |v: Option<f64>, digits: usize| v.map_or("-".to_owned(), |v| format!("{v:.digits$}"));
         let _ = writeln!(out, "  commits per pickup  {}", opt(self.commits_per_pickup, 1));
+        let _ = writeln!(out, "  flushes per pickup  {}", opt(self.flushes_per_pickup, 1));
         let _ = writeln!(out, "  write limit         {} one-row commits/s", opt(self.limit_commits_per_s, 0));
         let _ = writeln!(out, "  limit ratio         {}", opt(self.limit_ratio, 2));
         let _ = writeln!(out, "  writer busy         {}", opt(self.write_busy, 2));
@@ -178,6 +185,7 @@ mod tests {
             elapsed: Duration::from_secs(4),
             limit_commits_per_s: Some(3000.0),
             commits: Some(6000),
+            flushes: Some(1200),
             write_seconds: Some(1.5),
             calls: [("kiosk_pin", summary(4.0)), ("kiosk_phone", summary(6.0)), ("register", summary(30.0))]
                 .into_iter()
@@ -188,6 +196,7 @@ mod tests {
         });
         assert_eq!(report.pickups_per_s, 150.0);
         assert_eq!(report.commits_per_pickup, Some(10.0));
+        assert_eq!(report.flushes_per_pickup, Some(2.0));
         assert_eq!(report.limit_ratio, Some(0.5), "150/s against a ceiling of 3000/10 = 300/s");
         assert_eq!(report.kiosk_p99_ms, Some(6.0), "the worst kiosk call, not the registry's");
         assert_eq!(report.write_busy, Some(0.375), "1.5 s inside writes over 4 s");
@@ -210,6 +219,7 @@ mod tests {
             elapsed: Duration::from_secs(1),
             limit_commits_per_s: Some(1000.0),
             commits: None,
+            flushes: None,
             write_seconds: None,
             calls: BTreeMap::new(),
             late_starts: 2,

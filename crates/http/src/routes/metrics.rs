@@ -25,6 +25,12 @@ pub(crate) async fn metrics(State(state): State<AppState>, caller: Caller) -> Re
          # TYPE abholbox_store_commits_total counter\n",
     );
     text.push_str(&format!("abholbox_store_commits_total {}\n", m.commits));
+    text.push_str(&format!(
+        "# HELP abholbox_store_flushes_total Flushes to disk that made those commits durable (on SQLite, \
+         writes that queue for the writer share one).\n\
+         # TYPE abholbox_store_flushes_total counter\nabholbox_store_flushes_total {}\n",
+        m.flushes
+    ));
     // In whole seconds unless a load test asks for more: to the microsecond, the writes of one PIN
     // step would tell whether the number typed has a document waiting.
     let write_seconds = if state.exact_write_time {
