@@ -178,18 +178,28 @@ pub(crate) async fn shape(response: Response) -> Response {
 /// away or its time runs out: a use case commits and then gives the box the command it promised (a
 /// door opens for a loading or a hand-over), and a request cut off between the two would leave a
 /// compartment reserved or claimed behind a closed door. Reads stay in the request, cut off with it.
+/// Either way the answer waits until the writes it rests on are durable ([`settled`]).
 pub(crate) async fn run_to_end(request: axum::extract::Request, next: axum::middleware::Next) -> Response {
     use tracing::Instrument;
     if matches!(*request.method(), axum::http::Method::GET | axum::http::Method::HEAD | axum::http::Method::OPTIONS) {
-        return next.run(request).await;
+        return settled(next.run(request)).await;
     }
-    match tokio::spawn(next.run(request).in_current_span()).await {
+    match tokio::spawn(settled(next.run(request)).in_current_span()).await {
         Ok(response) => response,
         Err(e) if e.is_panic() => std::panic::resume_unwind(e.into_panic()),
         Err(e) => {
             tracing::error!(error = %e, "a request's task was cancelled");
             ApiError::request(StatusCode::INTERNAL_SERVER_ERROR, "internal", "internal error").into_response()
         }
+    }
+}
+
+/// The answer once the writes it rests on are durable (see [`abholbox_store::settled`]); if they were
+/// lost, the error that lost them instead.
+async fn settled(answer: impl std::future::Future<Output = Response>) -> Response {
+    match abholbox_store::settled(answer).await {
+        (response, Ok(())) => response,
+        (_, Err(lost)) => ApiError::from(Error::from(lost)).into_response(),
     }
 }
 
@@ -248,6 +258,29 @@ mod tests {
         let response = app.oneshot(Request::get("/slow").body(Body::empty()).unwrap()).await.unwrap();
         assert_eq!(response.status(), StatusCode::SERVICE_UNAVAILABLE);
         assert_eq!(body(response).await["error"]["code"], "timeout");
+    }
+
+    /// A refusal that rests on writes a failed flush lost answers with that failure, not the refusal.
+    #[tokio::test]
+    async fn an_answer_resting_on_lost_writes_is_not_given() {
+        let refuse = || async {
+            abholbox_store::wait_before_answering(async {
+                Err(abholbox_store::StoreError::Database(Box::new(std::io::Error::other("disk full"))))
+            });
+            ApiError::request(StatusCode::CONFLICT, "duplicate_reference", "exists")
+        };
+        let app = Router::new()
+            .route("/refuse", get(refuse).post(refuse))
+            .route("/fine", get(|| async { StatusCode::NO_CONTENT }))
+            .layer(axum::middleware::from_fn(run_to_end));
+        for method in ["GET", "POST"] {
+            let request = Request::builder().method(method).uri("/refuse").body(Body::empty()).unwrap();
+            let response = app.clone().oneshot(request).await.unwrap();
+            assert_eq!(response.status(), StatusCode::INTERNAL_SERVER_ERROR, "{method}");
+            assert_eq!(body(response).await["error"]["code"], "internal");
+        }
+        let fine = app.oneshot(Request::get("/fine").body(Body::empty()).unwrap()).await.unwrap();
+        assert_eq!(fine.status(), StatusCode::NO_CONTENT);
     }
 
     #[tokio::test]

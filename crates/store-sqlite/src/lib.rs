@@ -1015,6 +1015,53 @@ mod tests {
         store.close().await;
     }
 
+    /// A write that saw others of its group and then ended without committing (here it refused
+    /// something) answers only once those are durable, and learns if they were lost: a refusal
+    /// resting on writes a failed flush undid must not leave the process as if they held.
+    #[tokio::test]
+    async fn a_refusal_resting_on_writes_not_yet_durable_waits_for_them() {
+        let dir = tempfile::tempdir().unwrap();
+        let store = SqliteStore::open(&dir.path().join("t.db")).await.unwrap();
+        let permit = store.write_permit().await.unwrap();
+        let lost = tokio::spawn({
+            let store = store.clone();
+            async move {
+                store
+                    .write_alone(|w| {
+                        w.execute("PRAGMA defer_foreign_keys = ON", [])?;
+                        w.execute(
+                            "INSERT INTO boxes (id, site_id, name, driver) VALUES ('b', 'no-site', 'x', 'sim')",
+                            [],
+                        )
+                    })
+                    .await
+            }
+        });
+        tokio::time::sleep(std::time::Duration::from_millis(20)).await;
+        let refusal = tokio::spawn({
+            let store = store.clone();
+            abholbox_store::settled(async move {
+                store
+                    .write_alone(|w| {
+                        let seen: i64 = w.fetch_one_scalar("SELECT count(*) FROM boxes WHERE id = 'b'", [])?;
+                        if seen == 1 {
+                            Err::<(), _>(StoreError::Conflict(abholbox_store::Rule::Identity))
+                        } else {
+                            Ok(())
+                        }
+                    })
+                    .await
+            })
+        });
+        tokio::time::sleep(std::time::Duration::from_millis(20)).await;
+        drop(permit);
+        assert!(lost.await.unwrap().is_err());
+        let (answer, durable) = refusal.await.unwrap();
+        assert!(matches!(answer, Err(StoreError::Conflict(_))), "it saw the box of the write before it");
+        assert!(durable.is_err(), "and learns that box was never kept: {durable:?}");
+        store.close().await;
+    }
+
     async fn which_succeeded<T>(writes: impl IntoIterator<Item = tokio::task::JoinHandle<Result<T>>>) -> Vec<bool> {
         let mut outcomes = Vec::new();
         for write in writes {

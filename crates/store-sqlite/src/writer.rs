@@ -72,6 +72,7 @@ impl FlushFailed {
 pub(crate) type Writer = Arc<Mutex<WriterState>>;
 
 /// Where a write waits for the flush that makes it durable.
+#[derive(Debug)]
 pub(crate) struct Flush(watch::Receiver<Option<Flushed>>);
 
 impl Flush {
@@ -143,6 +144,9 @@ pub(crate) struct Held {
     guard: OwnedMutexGuard<WriterState>,
     /// A write's savepoint is open: undone if the write ends without [`Held::release`].
     in_write: bool,
+    /// The flush of the writes this write joined, not yet durable when it started: should it end
+    /// without its release, its answer waits for them ([`abholbox_store::wait_before_answering`]).
+    joined: Option<Flush>,
 }
 
 impl Drop for Held {
@@ -155,12 +159,12 @@ impl Drop for Held {
 
 impl Held {
     pub(crate) async fn take(writer: &Writer) -> Self {
-        Self { guard: writer.clone().lock_owned().await, in_write: false }
+        Self { guard: writer.clone().lock_owned().await, in_write: false, joined: None }
     }
 
     /// The writer taken from a blocking thread, queued like any write.
     pub(crate) fn take_blocking(writer: &Writer) -> Self {
-        Self { guard: writer.clone().blocking_lock_owned(), in_write: false }
+        Self { guard: writer.clone().blocking_lock_owned(), in_write: false, joined: None }
     }
 
     pub(crate) fn writer(&self) -> &Writer {
@@ -211,13 +215,13 @@ impl Held {
     /// Whether writes wait for a flush in an open transaction that this write can join; should SQLite
     /// have undone that transaction (an I/O error in one of them), they are told so instead.
     fn joins_group(&mut self) -> Result<bool> {
-        if self.guard.group.is_none() {
-            return Ok(false);
-        }
+        let Some(group) = &self.guard.group else { return Ok(false) };
+        let joined = Flush(group.done.subscribe());
         if self.conn()?.is_autocommit() {
             fail_group(&mut self.guard, "the write transaction was undone");
             return Ok(false);
         }
+        self.joined = Some(joined);
         Ok(true)
     }
 
@@ -257,6 +261,7 @@ impl Held {
             return Err(db(e));
         }
         self.in_write = false;
+        self.joined = None;
         let first = self.guard.group.is_none();
         let group = self.guard.group.get_or_insert_with(|| Group { touched: Vec::new(), done: watch::channel(None).0 });
         group.touched.push(touched);
@@ -267,6 +272,9 @@ impl Held {
     /// unless that fails, when the whole transaction is rolled back and the group told.
     fn abandon(&mut self) {
         self.in_write = false;
+        if let Some(joined) = self.joined.take() {
+            abholbox_store::wait_before_answering(joined.wait());
+        }
         let Some(conn) = self.guard.conn.as_ref() else { return };
         let whole = if conn.is_autocommit() {
             true

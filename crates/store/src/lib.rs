@@ -11,12 +11,14 @@ mod changes;
 pub mod conformance;
 mod error;
 mod records;
+mod settle;
 
 pub use changes::{Changes, WriteHold};
 pub use error::{Rule, StoreError};
 pub use records::*;
 /// Re-exported for the backends, which read sealed values' clear columns of before sealing.
 pub use serde::Serialize;
+pub use settle::{settled, wait_before_answering};
 
 use abholbox_core::compartment::{Candidate, CompartmentState, Defect};
 use abholbox_core::ids::{BoxId, CompartmentNo, PanelId, PickupId, SessionId, SiteId};
