@@ -986,20 +986,7 @@ mod tests {
                 store.write_alone(|w| w.execute("INSERT INTO settings (name, value) VALUES ('good', '1')", [])).await
             }
         });
-        let breaking = tokio::spawn({
-            let store = store.clone();
-            async move {
-                store
-                    .write_alone(|w| {
-                        w.execute("PRAGMA defer_foreign_keys = ON", [])?;
-                        w.execute(
-                            "INSERT INTO boxes (id, site_id, name, driver) VALUES ('b', 'no-site', 'x', 'sim')",
-                            [],
-                        )
-                    })
-                    .await
-            }
-        });
+        let breaking = tokio::spawn(a_write_whose_flush_fails(store.clone()));
         tokio::time::sleep(std::time::Duration::from_millis(50)).await;
         drop(permit);
         assert!(good.await.unwrap().is_err(), "the write that shared the failed flush is told");
@@ -1023,20 +1010,7 @@ mod tests {
         let dir = tempfile::tempdir().unwrap();
         let store = SqliteStore::open(&dir.path().join("t.db")).await.unwrap();
         let permit = store.write_permit().await.unwrap();
-        let lost = tokio::spawn({
-            let store = store.clone();
-            async move {
-                store
-                    .write_alone(|w| {
-                        w.execute("PRAGMA defer_foreign_keys = ON", [])?;
-                        w.execute(
-                            "INSERT INTO boxes (id, site_id, name, driver) VALUES ('b', 'no-site', 'x', 'sim')",
-                            [],
-                        )
-                    })
-                    .await
-            }
-        });
+        let lost = tokio::spawn(a_write_whose_flush_fails(store.clone()));
         tokio::time::sleep(std::time::Duration::from_millis(20)).await;
         let refusal = tokio::spawn({
             let store = store.clone();
@@ -1060,6 +1034,16 @@ mod tests {
         assert!(matches!(answer, Err(StoreError::Conflict(_))), "it saw the box of the write before it");
         assert!(durable.is_err(), "and learns that box was never kept: {durable:?}");
         store.close().await;
+    }
+
+    /// A write that passes but whose flush fails: a foreign key checked only at commit.
+    async fn a_write_whose_flush_fails(store: SqliteStore) -> Result<writer::Done> {
+        store
+            .write_alone(|w| {
+                w.execute("PRAGMA defer_foreign_keys = ON", [])?;
+                w.execute("INSERT INTO boxes (id, site_id, name, driver) VALUES ('b', 'no-site', 'x', 'sim')", [])
+            })
+            .await
     }
 
     async fn which_succeeded<T>(writes: impl IntoIterator<Item = tokio::task::JoinHandle<Result<T>>>) -> Vec<bool> {
