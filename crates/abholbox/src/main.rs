@@ -778,7 +778,14 @@ async fn main() {
     match run(cli).await {
         Ok(code) => std::process::exit(code),
         Err(e) => {
-            eprintln!("abholbox: {e:#}");
+            if e.chain().any(|c| matches!(c.downcast_ref(), Some(abholbox_store::StoreError::Retry))) {
+                eprintln!(
+                    "abholbox: the database stayed busy: another process (another abholbox command, a backup, a \
+                     tool) held it too long; try again once it is done"
+                );
+            } else {
+                eprintln!("abholbox: {e:#}");
+            }
             std::process::exit(3);
         }
     }

@@ -651,3 +651,25 @@ fn user_create_takes_the_password_from_stdin_never_from_an_argument() {
     assert_eq!(out.status.code(), Some(64), "a usage error: {stderr}");
     assert!(stderr.contains("--password"), "no password as an argument: {stderr}");
 }
+
+/// A command that finds the database locked by another process for longer than it waits says so,
+/// instead of SQLite's "database is locked" or a generic conflict.
+#[tokio::test]
+async fn a_command_blocked_by_another_process_says_the_database_stayed_busy() {
+    use sqlx::Connection;
+    let dir = tempfile::tempdir().unwrap();
+    let data = dir.path().to_str().unwrap().to_owned();
+    let out = Command::new(BIN).args(["migrate", "--data-dir", &data]).output().unwrap();
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    let mut other = sqlx::SqliteConnection::connect(&format!("sqlite://{data}/abholbox.db")).await.unwrap();
+    sqlx::query("BEGIN IMMEDIATE").execute(&mut other).await.unwrap();
+    let out = tokio::task::spawn_blocking(move || {
+        Command::new(BIN).args(["token", "create", "--role", "integration", "--data-dir", &data]).output().unwrap()
+    })
+    .await
+    .unwrap();
+    sqlx::query("ROLLBACK").execute(&mut other).await.unwrap();
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(3), "{stderr}");
+    assert!(stderr.contains("the database stayed busy: another process"), "{stderr}");
+}
