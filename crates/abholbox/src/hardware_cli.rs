@@ -36,7 +36,7 @@ pub async fn sim_serial(
                 .await
                 .with_context(|| format!("cannot listen on 127.0.0.1:{port}"))?;
             writeln!(out, "control: http://{}/api/v1/sim/boxes/{box_id}", listener.local_addr()?)?;
-            let boxes = HashMap::from([(box_id.clone(), simulator.sim.clone())]);
+            let boxes = Arc::new(HashMap::from([(box_id.clone(), simulator.sim.clone())]));
             let router = abholbox_http::simulator_router(abholbox_http::Simulator { boxes, sms: None });
             Some(tokio::spawn(async move { axum::serve(listener, router).with_graceful_shutdown(stop).await }))
         }

@@ -265,8 +265,7 @@ impl Application {
         setup.apply_setup(&resolved.sites, &resolved.boxes).await?;
         let (reports_tx, reports_rx) = mpsc::channel(1024);
         let mut drivers: HashMap<BoxId, Arc<dyn BoxDriver>> = HashMap::new();
-        let mut simulator = Simulator::default();
-        simulator.boxes.extend(serial_simulators);
+        let mut simulated_boxes = serial_simulators;
         for summary in store.box_summaries().await? {
             let b = summary.record;
             let count = summary.last_compartment;
@@ -277,7 +276,7 @@ impl Application {
                     let slots: Vec<SlotNo> = store.panels(&b.id).await?.iter().map(|p| p.reader_slot).collect();
                     let sim = Arc::new(SimulatedBox::new(sink, count, &slots));
                     drivers.insert(b.id.clone(), sim.clone());
-                    simulator.boxes.insert(b.id.clone(), sim);
+                    simulated_boxes.insert(b.id.clone(), sim);
                 }
                 "kerong-cu16" => {
                     let Some(serial) =
@@ -309,7 +308,7 @@ impl Application {
         let (delivery_tx, delivery_rx) = mpsc::channel(1024);
         let gateways = config.sms.gateways(&delivery_tx)?;
         drop(delivery_tx);
-        simulator.sms = gateways.demo.clone();
+        let simulator = Simulator { boxes: Arc::new(simulated_boxes), sms: gateways.demo.clone() };
         let keys = load_keys(config, store.as_ref()).await?;
         let service =
             Service::new(store.clone(), clock, keys, drivers, messages, resolved.policy).named(&config.server_name);
