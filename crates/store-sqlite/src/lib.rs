@@ -764,7 +764,7 @@ mod tests {
     use super::*;
     use abholbox_store::NewAuditEntry;
 
-    /// The queries a start and the housekeeping job ask are answered from indexes, not by reading a
+    /// The queries a start, the housekeeping job and every door event ask are answered from indexes, not by reading a
     /// history of millions of pickups and sessions.
     #[tokio::test]
     async fn what_runs_at_start_and_every_second_uses_an_index() {
@@ -776,6 +776,11 @@ mod tests {
                 "pickups_in_flight",
             ),
             ("SELECT * FROM kiosk_sessions WHERE step = 'collect' ORDER BY created_at", "kiosk_sessions_at_step"),
+            (
+                "SELECT EXISTS (SELECT 1 FROM box_events WHERE applied_at IS NULL AND given_up_at IS NULL
+                   AND box_id = 'b' AND compartment = 1)",
+                "box_events_pending_by_compartment",
+            ),
         ] {
             let rows = sqlx::query(sqlx::AssertSqlSafe(format!("EXPLAIN QUERY PLAN {query}")))
                 .fetch_all(&store.pool)
