@@ -132,6 +132,13 @@ pub struct PostgresStore {
 }
 
 impl PostgresStore {
+    /// Counts a write of one statement, committed on its own, like any write transaction (the
+    /// load generator counts commits per pickup from it).
+    fn committed_alone(&self) {
+        self.changes.flushed();
+        self.changes.committed(std::iter::empty());
+    }
+
     /// Connects to a `postgres://…` URL and brings the schema up to date. `password`, when given,
     /// replaces one in the URL, so that it can come from a file or the environment instead.
     pub async fn open(url: &str, password: Option<&str>) -> Result<Self> {
@@ -542,6 +549,9 @@ impl Store for PostgresStore {
         .fetch_optional(&self.pool)
         .await
         .map_err(read_err)?;
+        if row.is_some() {
+            self.committed_alone();
+        }
         row.as_ref().map(map_outbox).transpose()
     }
 
@@ -560,6 +570,7 @@ impl Store for PostgresStore {
         .execute(&self.pool)
         .await
         .map_err(read_err)?;
+        self.committed_alone();
         Ok(())
     }
 
@@ -574,6 +585,7 @@ impl Store for PostgresStore {
             .execute(&self.pool)
             .await
             .map_err(read_err)?;
+        self.committed_alone();
         Ok(done.rows_affected() > 0)
     }
 
@@ -585,6 +597,7 @@ impl Store for PostgresStore {
             .execute(&self.pool)
             .await
             .map_err(read_err)?;
+        self.committed_alone();
         Ok(())
     }
 
@@ -606,6 +619,7 @@ impl Store for PostgresStore {
             .execute(&self.pool)
             .await
             .map_err(read_err)?;
+        self.committed_alone();
         Ok(())
     }
 
@@ -617,6 +631,7 @@ impl Store for PostgresStore {
             .execute(&self.pool)
             .await
             .map_err(read_err)?;
+        self.committed_alone();
         Ok(())
     }
 }
