@@ -552,17 +552,10 @@ impl AuditSeal {
     }
 
     /// A fresh nonce for `entry` and its seal over both; `None` before a sealer is set.
-    ///
-    /// The nonce is the entry's time in microseconds (8 bytes, big-endian) and 8 random bytes: unique
-    /// per entry as before, so that a copy of an entry is a second row with the same nonce, which the
-    /// stores' unique index refuses; and in time order, so that this index grows at its end instead
-    /// of touching a random page of millions of entries at every write.
     pub fn seal(&self, entry: &NewAuditEntry) -> Option<(Vec<u8>, KeyedHash)> {
         let sealer = self.0.get()?;
-        let mut nonce = entry.at.timestamp_micros().to_be_bytes().to_vec();
-        let mut random = [0u8; 8];
-        rand::Rng::fill_bytes(&mut rand::rng(), &mut random);
-        nonce.extend(random);
+        let mut nonce = vec![0u8; 16];
+        rand::Rng::fill_bytes(&mut rand::rng(), &mut nonce);
         let seal = sealer(&entry.canonical_entry(&nonce));
         Some((nonce, seal))
     }
@@ -782,29 +775,4 @@ pub struct AlarmRecord {
     pub detail: serde_json::Value,
     pub acknowledged_at: Option<DateTime<Utc>>,
     pub acknowledged_by: Option<String>,
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    /// Nonces differ for entries of the same moment and sort by their entries' time, so that the
-    /// stores' unique index on them grows at its end.
-    #[test]
-    fn audit_nonces_are_unique_and_in_time_order() {
-        let seal = AuditSeal::default();
-        seal.set(std::sync::Arc::new(|_: &[u8]| KeyedHash { key_id: "k".into(), hash: vec![0; 32] }));
-        let at = |micros: i64| NewAuditEntry {
-            at: DateTime::from_timestamp_micros(1_790_000_000_000_000 + micros).unwrap(),
-            actor: "system".into(),
-            action: "test",
-            object: "x".into(),
-            detail: serde_json::json!({}),
-        };
-        let nonce = |micros: i64| seal.seal(&at(micros)).unwrap().0;
-        let (a, b, later) = (nonce(0), nonce(0), nonce(1));
-        assert_ne!(a, b, "same moment, different nonces");
-        assert!(a < later && b < later, "a later entry's nonce sorts after");
-        assert_eq!(a.len(), 16);
-    }
 }

@@ -137,8 +137,8 @@ async fn a_copy_of_an_entry_is_refused_and_named() {
             }
         }
     };
-    assert!(refused, "the database refuses a second row with the same nonce (and seal)");
-    db.execute("DROP INDEX audit_log_nonce").await;
+    assert!(refused, "the database refuses a second row with the same seal");
+    db.execute("DROP INDEX audit_log_seal").await;
     db.execute(copy).await;
     let AuditVerdict::Copied { id } = verdict(&config).await else { panic!("a copy passes") };
     let app = TestApp::spawn(dir.path()).await;
