@@ -764,8 +764,8 @@ mod tests {
     use super::*;
     use abholbox_store::NewAuditEntry;
 
-    /// The queries a start, the housekeeping job and every door event ask are answered from indexes, not by reading a
-    /// history of millions of pickups and sessions.
+    /// The queries a start, the housekeeping job and every door event ask are answered from indexes,
+    /// not by reading a history of millions of pickups, sessions and door events.
     #[tokio::test]
     async fn what_runs_at_start_and_every_second_uses_an_index() {
         let dir = tempfile::tempdir().unwrap();

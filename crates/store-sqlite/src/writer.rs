@@ -98,30 +98,6 @@ pub(crate) fn open(path: &Path) -> Result<Writer> {
     Ok(Arc::new(Mutex::new(WriterState { conn: Some(conn), group: None })))
 }
 
-/// Commits the writes waiting for a flush, if any, and tells them and those waiting for their keys.
-/// Runs with the writer held, off the async workers (it waits for the disk).
-pub(crate) fn flush(state: &mut WriterState, changes: &Changes) {
-    let Some(group) = state.group.take() else { return };
-    let flushed = match state.conn.as_ref() {
-        None => Err(FlushFailed { busy: false, message: "the store is closed".into() }),
-        // SQLite undid the whole transaction on an error of one of them (I/O, memory): all are lost.
-        Some(conn) if conn.is_autocommit() => {
-            Err(FlushFailed { busy: false, message: "the write transaction was undone".into() })
-        }
-        Some(conn) => conn.execute_batch("COMMIT").map_err(|e| {
-            roll_back_all(conn);
-            FlushFailed::new(&e)
-        }),
-    };
-    if flushed.is_ok() {
-        changes.flushed();
-        for keys in &group.touched {
-            changes.committed(keys.iter().map(String::as_str));
-        }
-    }
-    group.done.send_replace(Some(flushed));
-}
-
 /// Undoes the whole transaction, every write of the group with it.
 fn roll_back_all(conn: &Connection) {
     if !conn.is_autocommit()
@@ -171,8 +147,29 @@ impl Held {
         OwnedMutexGuard::mutex(&self.guard)
     }
 
+    /// Commits the writes waiting for a flush, if any, and tells them and those waiting for their
+    /// keys. Runs off the async workers (it waits for the disk).
     pub(crate) fn flush(&mut self, changes: &Changes) {
-        flush(&mut self.guard, changes);
+        let state = &mut *self.guard;
+        let Some(group) = state.group.take() else { return };
+        let flushed = match state.conn.as_ref() {
+            None => Err(FlushFailed { busy: false, message: "the store is closed".into() }),
+            // SQLite undid the whole transaction on an error of one of them (I/O, memory): all are lost.
+            Some(conn) if conn.is_autocommit() => {
+                Err(FlushFailed { busy: false, message: "the write transaction was undone".into() })
+            }
+            Some(conn) => conn.execute_batch("COMMIT").map_err(|e| {
+                roll_back_all(conn);
+                FlushFailed::new(&e)
+            }),
+        };
+        if flushed.is_ok() {
+            changes.flushed();
+            for keys in &group.touched {
+                changes.committed(keys.iter().map(String::as_str));
+            }
+        }
+        group.done.send_replace(Some(flushed));
     }
 
     /// Gives the connection up (the store closes): a later write finds the store closed.
