@@ -19,7 +19,7 @@ use tokio::task::JoinHandle;
 use tokio_serial::{SerialPort, SerialStream};
 
 use crate::boards::kerong_cu16::{self, COMMAND_LEN, LOCKS};
-use crate::simulated::{BoardFault, LOCKS_PER_BOARD, LockFault, SimulatedBox};
+use crate::simulated::{BoardFault, LOCKS_PER_BOARD, LockFault, Opening, SimulatedBox};
 use crate::{BoxEvent, BoxReport, DriverError, ReportSink};
 
 /// What the reader's transport is told to do with the document in the slot, one command a line.
@@ -131,6 +131,9 @@ async fn read_more<R: tokio::io::AsyncRead + Unpin>(line: &mut R, buffer: &mut V
 async fn serve_boards(mut line: SerialStream, sim: Arc<SimulatedBox>, commands: Arc<Mutex<BTreeMap<u8, u64>>>) {
     let mut silent_until: BTreeMap<u8, Instant> = BTreeMap::new();
     let mut buffer: Vec<u8> = Vec::new();
+    // Doors an unlock opened, kept from hands until a status answer of their board has told the
+    // driver: a driver confirms an unlock by the status it asks for next.
+    let mut opened: BTreeMap<u8, Vec<Opening<'_>>> = BTreeMap::new();
     loop {
         read_more(&mut line, &mut buffer).await;
         while let Some(start) = buffer.iter().position(|b| *b == 0x02) {
@@ -146,7 +149,7 @@ async fn serve_boards(mut line: SerialStream, sim: Arc<SimulatedBox>, commands: 
             if silent_until.get(&request.board).is_some_and(|until| Instant::now() < *until) {
                 continue;
             }
-            let answer = answer(&sim, request).await;
+            let (answer, opening) = answer(&sim, request).await;
             if answer.is_none() && request.command == 0x31 {
                 // A lock that does not answer takes its board down for a while, as a board that
                 // browns out on a shorted coil: the driver cannot tell what became of the pulse.
@@ -155,38 +158,49 @@ async fn serve_boards(mut line: SerialStream, sim: Arc<SimulatedBox>, commands: 
             if let Some(answer) = answer {
                 let _ = line.write_all(&answer).await;
                 let _ = line.flush().await;
+                if request.command == 0x30 {
+                    opened.remove(&request.board);
+                }
+            }
+            if let Some(opening) = opening {
+                opened.entry(request.board).or_default().push(opening);
             }
         }
     }
 }
 
-/// What a board says to one request, if anything.
-async fn answer(sim: &SimulatedBox, request: kerong_cu16::Request) -> Option<[u8; kerong_cu16::STATUS_LEN]> {
-    let first = compartment(request.board, 0)?;
-    if first.get() > sim.compartments() {
-        return None;
-    }
+/// What a board says to one request, if anything, and the door opening that an unlock made.
+async fn answer(
+    sim: &SimulatedBox,
+    request: kerong_cu16::Request,
+) -> (Option<[u8; kerong_cu16::STATUS_LEN]>, Option<Opening<'_>>) {
+    let Some(first) = compartment(request.board, 0).filter(|c| c.get() <= sim.compartments()) else {
+        return (None, None);
+    };
     let board = sim.board_fault(first);
     if board == BoardFault::Silent {
-        return None;
+        return (None, None);
     }
-    match request.command {
-        0x30 => {}
+    let opening = match request.command {
+        0x30 => None,
         0x31 => {
-            let c = compartment(request.board, request.lock).filter(|c| c.get() <= sim.compartments())?;
-            if sim.pulse_lock(c).await.ok()? == LockFault::NoAnswer {
-                return None;
+            let Some(c) = compartment(request.board, request.lock).filter(|c| c.get() <= sim.compartments()) else {
+                return (None, None);
+            };
+            match sim.pulse_lock(c).await {
+                Ok((LockFault::NoAnswer, _)) | Err(_) => return (None, None),
+                Ok((_, opening)) => opening,
             }
         }
-        _ => return None,
-    }
+        _ => return (None, None),
+    };
     let mut frame = status(sim, request.board);
     if board == BoardFault::Corrupt
         && let Some(sum) = frame.last_mut()
     {
         *sum ^= 0x5A;
     }
-    Some(frame)
+    (Some(frame), opening)
 }
 
 /// Whether a reader would read this text as a machine-readable zone: two or three lines of one

@@ -28,6 +28,11 @@ pub fn board_of(c: CompartmentNo) -> u32 {
 /// waits about as long before it gives up on a board.
 pub const DEFAULT_COMMAND_TIMEOUT: Duration = Duration::from_secs(2);
 
+/// How long a hand told to close a door waits for it to open. A kiosk shows the compartment as soon
+/// as the claim is committed, a moment before the lock has opened (on a serial bus some
+/// milliseconds); a citizen sent to compartment 17 waits for its door rather than giving up.
+pub const DEFAULT_HAND_PATIENCE: Duration = Duration::from_secs(1);
+
 /// Why a simulated hand could not do what it was told.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum SimulatorError {
@@ -35,7 +40,7 @@ pub enum SimulatorError {
     NoSuchCompartment(CompartmentNo),
     #[error("slot {0} does not exist in this box")]
     NoSuchSlot(SlotNo),
-    #[error("the door of compartment {0} is not open")]
+    #[error("the door of compartment {0} is not open and did not open")]
     DoorNotOpen(CompartmentNo),
     #[error("the slot already holds a document")]
     SlotBusy,
@@ -85,6 +90,8 @@ pub struct CompartmentFault {
 struct State {
     /// Doors physically open.
     open_doors: BTreeSet<u32>,
+    /// Open doors whose opening has not yet reached the driver (see [`Opening`]).
+    opening: BTreeSet<u32>,
     /// Doors the sensors last reported open.
     reported_open: BTreeSet<u32>,
     faults: BTreeMap<u32, CompartmentFault>,
@@ -126,6 +133,24 @@ impl State {
     }
 }
 
+/// A door its lock has just opened, before the driver has been told: a hand does not shut it
+/// until this is dropped (or its patience runs out). On hardware the driver has read the door open,
+/// in the board's status after the unlock, long before anyone could reach it; a simulated hand,
+/// quicker than any citizen, could shut it in between, and the driver would read the lock as
+/// refused.
+#[must_use = "a hand waits for the door until the opening is dropped"]
+pub struct Opening<'a> {
+    sim: &'a SimulatedBox,
+    compartment: CompartmentNo,
+}
+
+impl Drop for Opening<'_> {
+    fn drop(&mut self) {
+        self.sim.with_state(|s| s.opening.remove(&self.compartment.get()));
+        self.sim.doors_opened.send_modify(|n| *n = n.wrapping_add(1));
+    }
+}
+
 /// What the simulated box looks like right now, for the demo's companion page and tests.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct SimulatorView {
@@ -146,15 +171,25 @@ pub struct SimulatorView {
 pub struct SimulatedBox {
     compartments: u32,
     command_timeout: Duration,
+    hand_patience: Duration,
     reports: ReportSink,
     state: Mutex<State>,
+    /// Counts doors opening, so that a hand waiting at a closed door learns when one opens.
+    doors_opened: tokio::sync::watch::Sender<u64>,
 }
 
 impl SimulatedBox {
     /// A box with `compartments` compartments and a document slot for each of `slots`.
     pub fn new(reports: ReportSink, compartments: u32, slots: &[SlotNo]) -> Self {
         let state = State { slots: slots.iter().map(|s| (*s, None)).collect(), ..State::default() };
-        Self { compartments, command_timeout: DEFAULT_COMMAND_TIMEOUT, reports, state: Mutex::new(state) }
+        Self {
+            compartments,
+            command_timeout: DEFAULT_COMMAND_TIMEOUT,
+            hand_patience: DEFAULT_HAND_PATIENCE,
+            reports,
+            state: Mutex::new(state),
+            doors_opened: tokio::sync::watch::Sender::new(0),
+        }
     }
 
     pub fn box_id(&self) -> &BoxId {
@@ -164,6 +199,12 @@ impl SimulatedBox {
     /// Sets how long an unanswered lock command takes to time out.
     pub fn with_command_timeout(mut self, timeout: Duration) -> Self {
         self.command_timeout = timeout;
+        self
+    }
+
+    /// Sets how long a hand told to close a door waits for it to open.
+    pub fn with_hand_patience(mut self, patience: Duration) -> Self {
+        self.hand_patience = patience;
         self
     }
 
@@ -193,19 +234,43 @@ impl SimulatedBox {
     }
 
     /// A hand closes an open door, having left a document inside or not, as the compartment's item
-    /// sensor then sees it (`None`: the sensor says what it said before, or nothing).
+    /// sensor then sees it (`None`: the sensor says what it said before, or nothing). At a door that
+    /// is still closed, or whose opening has not reached the driver yet, the hand waits a moment.
     pub async fn close_door_on(&self, c: CompartmentNo, item_inside: Option<bool>) -> Result<(), SimulatorError> {
         self.check(c)?;
-        let event = self.with_state(|s| {
-            if !s.open_doors.remove(&c.get()) {
-                return Err(SimulatorError::DoorNotOpen(c));
+        let deadline = tokio::time::Instant::now() + self.hand_patience;
+        let mut opened = self.doors_opened.subscribe();
+        let event = loop {
+            opened.borrow_and_update();
+            let patient = tokio::time::Instant::now() < deadline;
+            let closed = self.with_state(|s| {
+                if (patient && s.opening.contains(&c.get())) || !s.open_doors.remove(&c.get()) {
+                    return None;
+                }
+                if let Some(inside) = item_inside {
+                    s.items.insert(c.get(), inside);
+                }
+                Some(s.sense(c))
+            });
+            match closed {
+                Some(event) => break event,
+                None if !patient => return Err(SimulatorError::DoorNotOpen(c)),
+                None => {
+                    let _ = tokio::time::timeout_at(deadline, opened.changed()).await;
+                }
             }
-            if let Some(inside) = item_inside {
-                s.items.insert(c.get(), inside);
-            }
-            Ok(s.sense(c))
-        })?;
+        };
         self.report_all(event.into_iter().collect()).await
+    }
+
+    /// Opens the door of `c`: the sensor's report of it, if any, and the opening a hand waits for.
+    fn open_door(&self, c: CompartmentNo) -> (Option<BoxEvent>, Opening<'_>) {
+        let event = self.with_state(|s| {
+            s.open_doors.insert(c.get());
+            s.opening.insert(c.get());
+            s.sense(c)
+        });
+        (event, Opening { sim: self, compartment: c })
     }
 
     /// Breaks or mends a compartment's lock and door sensor; a field left `None` stays as it is. A
@@ -266,28 +331,22 @@ impl SimulatedBox {
     /// A door opens without a command: forced, or a lock that let go by itself.
     pub async fn force_door(&self, c: CompartmentNo) -> Result<(), SimulatorError> {
         self.check(c)?;
-        let event = self.with_state(|s| {
-            s.open_doors.insert(c.get());
-            s.sense(c)
-        });
+        let (event, _opening) = self.open_door(c);
         self.report_all(event.into_iter().collect()).await
     }
 
     /// The lock of `c` gets an unlock pulse over the wire: what the lock does (a working lock opens
-    /// the door, which its sensor then reports).
-    pub async fn pulse_lock(&self, c: CompartmentNo) -> Result<LockFault, SimulatorError> {
+    /// the door, which its sensor then reports), and the opening, to be dropped once the board has
+    /// answered.
+    pub async fn pulse_lock(&self, c: CompartmentNo) -> Result<(LockFault, Option<Opening<'_>>), SimulatorError> {
         self.check(c)?;
-        let (lock, event) = self.with_state(|s| {
-            let lock = s.fault(c).lock;
-            if lock == LockFault::Ok {
-                s.open_doors.insert(c.get());
-                (lock, s.sense(c))
-            } else {
-                (lock, None)
-            }
-        });
+        let lock = self.with_state(|s| s.fault(c).lock);
+        if lock != LockFault::Ok {
+            return Ok((lock, None));
+        }
+        let (event, opening) = self.open_door(c);
         self.report_all(event.into_iter().collect()).await?;
-        Ok(lock)
+        Ok((lock, Some(opening)))
     }
 
     /// What the board driving `c` does.
@@ -392,10 +451,7 @@ impl BoxDriver for SimulatedBox {
                 return Err(DriverError::NoAnswer(c));
             }
         }
-        let event = self.with_state(|s| {
-            s.open_doors.insert(c.get());
-            s.sense(c)
-        });
+        let (event, _opening) = self.open_door(c);
         self.report_all(event.into_iter().collect()).await.map_err(|e| DriverError::Unreachable(e.to_string()))
     }
 
@@ -427,7 +483,32 @@ mod tests {
         let sink = ReportSink::on_system_clock(BoxId::parse("b").unwrap(), tx);
         let b =
             SimulatedBox::new(sink, compartments, &[slot(1), slot(2)]).with_command_timeout(Duration::from_millis(50));
-        (b, rx)
+        (b.with_hand_patience(Duration::from_millis(50)), rx)
+    }
+
+    #[tokio::test]
+    async fn a_hand_told_to_close_a_door_waits_for_it_to_open() {
+        let (sim, mut rx) = sim(600);
+        let sim = std::sync::Arc::new(sim.with_hand_patience(Duration::from_secs(5)));
+        let hand = tokio::spawn({
+            let sim = sim.clone();
+            async move { sim.close_door(no(17)).await }
+        });
+        tokio::time::sleep(Duration::from_millis(30)).await;
+        assert!(!hand.is_finished(), "the hand gave up at a door that was about to open");
+        sim.open(no(17)).await.unwrap();
+        assert_eq!(hand.await.unwrap(), Ok(()));
+        assert_eq!(rx.recv().await.unwrap().event, BoxEvent::DoorOpened { compartment: no(17) });
+        assert_eq!(rx.recv().await.unwrap().event, BoxEvent::DoorClosed { compartment: no(17), item_inside: None });
+        assert!(sim.view().open_doors.is_empty());
+    }
+
+    #[tokio::test]
+    async fn a_hand_at_a_door_that_stays_shut_gives_up() {
+        let (sim, _rx) = sim(600);
+        sim.open(no(18)).await.unwrap();
+        assert_eq!(sim.close_door(no(17)).await, Err(SimulatorError::DoorNotOpen(no(17))));
+        assert_eq!(sim.view().open_doors, vec![no(18)]);
     }
 
     #[tokio::test]

@@ -91,6 +91,23 @@ async fn a_door_opens_on_the_wire_and_its_closing_is_seen_by_polling() {
     assert_eq!(rig.sim.commands_seen(0x31), 1, "one unlock, not retried after it was answered");
 }
 
+/// A hand already waiting at the door shuts it the moment it may; the driver, which confirms an
+/// unlock by the status it asks for next, must still read the lock as opened.
+#[tokio::test]
+async fn a_hand_waiting_at_the_door_does_not_make_the_unlock_look_refused() {
+    let mut rig = rig(40);
+    rig.settled(no(40)).await;
+    for _ in 0..20 {
+        let sim = rig.sim.sim.clone();
+        let hand = tokio::spawn(async move { sim.close_door(no(21)).await });
+        tokio::time::sleep(Duration::from_millis(5)).await;
+        rig.driver.open(no(21)).await.expect("the lock opened");
+        hand.await.unwrap().expect("the hand shut the door once it had opened");
+        assert_eq!(rig.next().await.event, BoxEvent::DoorOpened { compartment: no(21) });
+        assert_eq!(rig.next().await.event, BoxEvent::DoorClosed { compartment: no(21), item_inside: Some(false) });
+    }
+}
+
 #[tokio::test]
 async fn a_stuck_lock_is_refused_and_a_silent_lock_is_an_unknown_outcome() {
     let mut rig = rig(16);

@@ -57,9 +57,6 @@ type Step<T> = Result<T, Failure>;
 /// How long the long-polls wait per request.
 const WAIT: &str = "10";
 
-/// How often a hand tries a door that is still opening (2 ms apart) before the pickup fails.
-const DOOR_OPENING_TRIES: u32 = 500;
-
 impl Citizens {
     pub fn new(plan: Arc<Plan>, recorder: Arc<Recorder>, kiosks: usize) -> anyhow::Result<Self> {
         let client =
@@ -137,19 +134,10 @@ impl Citizens {
     }
 
     /// A hand closes the door. The session shows `collect` once the claim is committed, a moment
-    /// before the lock has opened; like a citizen, the hand waits for the door rather than failing.
+    /// before the lock has opened; the simulated hand waits for the door.
     async fn close(&self, panel: &Panel, compartment: u64) -> Step<()> {
         let path = format!("/api/v1/sim/boxes/{}/compartments/{compartment}/close", panel.box_id);
-        let mut attempt = 0;
-        loop {
-            match self.call("sim_close", Method::POST, &path, None, Some(json!({}))).await {
-                Err(Failure(e)) if e.contains("door_not_open") && attempt < DOOR_OPENING_TRIES => {
-                    attempt += 1;
-                    tokio::time::sleep(Duration::from_millis(2)).await;
-                }
-                other => return other.map(drop),
-            }
-        }
+        self.call("sim_close", Method::POST, &path, None, Some(json!({}))).await.map(drop)
     }
 
     /// Long-polls the pickup from status `from` until it reaches `want`. Naming the status last

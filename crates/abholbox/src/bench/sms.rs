@@ -184,15 +184,9 @@ async fn one(client: &reqwest::Client, base: &str, token: &str, n: u32, box_id: 
     let compartment =
         loaded.get("compartment").and_then(Value::as_u64).with_context(|| format!("deposit {n}: {status} {loaded}"))?;
     let close = format!("/api/v1/sim/boxes/{box_id}/compartments/{compartment}/close");
-    for attempt in 0.. {
-        let (status, body) = call(Method::POST, close.clone(), Some(json!({})), false).await?;
-        if status.is_success() {
-            break;
-        }
-        if attempt > 500 || body.pointer("/error/code").and_then(Value::as_str) != Some("door_not_open") {
-            bail!("close {n}: {status} {body}");
-        }
-        tokio::time::sleep(Duration::from_millis(2)).await;
+    let (status, body) = call(Method::POST, close, Some(json!({})), false).await?;
+    if !status.is_success() {
+        bail!("close {n}: {status} {body}");
     }
     let wait = format!("/api/v1/pickups/{id}?wait=10&status=depositing");
     let (_, pickup) = call(Method::GET, wait, None, true).await?;

@@ -281,14 +281,15 @@ pub struct CloseDoor {
     item_inside: Option<bool>,
 }
 
-/// A hand closes an open compartment door.
+/// A hand closes an open compartment door. At a door that is still closed it waits up to a second
+/// for the door to open (a kiosk shows the compartment a moment before its lock has opened).
 #[utoipa::path(post, path = "/api/v1/sim/boxes/{box}/compartments/{compartment}/close", tag = "simulator",
     request_body(content = CloseDoor, description = "Optional"),
     params(("box" = String, Path), ("compartment" = u32, Path)),
     responses(
         (status = 200, description = "Closed", body = SimBox),
         (status = 404, description = "`not_found`: no such box or compartment", body = ErrorBody),
-        (status = 409, description = "`door_not_open`", body = ErrorBody),
+        (status = 409, description = "`door_not_open`: the door did not open within a second", body = ErrorBody),
         (status = 422, description = "`invalid_request`: a body that is not a CloseDoor", body = ErrorBody),
     ))]
 pub(crate) async fn close_door(
