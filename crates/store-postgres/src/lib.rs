@@ -504,8 +504,11 @@ impl Store for PostgresStore {
 
     async fn audit_repeated_seal(&self) -> Result<Option<i64>> {
         sqlx::query_scalar(
-            "SELECT MIN(a.id) FROM audit_log a
-             WHERE a.seal IS NOT NULL AND EXISTS (SELECT 1 FROM audit_log b WHERE b.seal = a.seal AND b.id < a.id)",
+            // One sort by seal, whether or not an index on it is left (the copy this looks for
+            // may have come in after someone removed the index that refuses it).
+            "SELECT MIN(id) FROM (SELECT id, ROW_NUMBER() OVER (PARTITION BY seal ORDER BY id) AS nth
+                                  FROM audit_log WHERE seal IS NOT NULL) AS sealed
+             WHERE nth > 1",
         )
         .fetch_one(&self.pool)
         .await
