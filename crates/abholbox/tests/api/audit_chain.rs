@@ -35,6 +35,21 @@ async fn tamper(db: &Db, sql: &str) {
     db.execute(&format!("{unguard} {sql}")).await;
 }
 
+/// Whether the database refuses a statement run from outside the server, its triggers in place.
+async fn refused(db: &Db, sql: &str) -> bool {
+    use sqlx::Connection;
+    match db {
+        Db::Sqlite(_) => {
+            let mut c = sqlx::SqliteConnection::connect(&db.url()).await.unwrap();
+            sqlx::raw_sql(sqlx::AssertSqlSafe(sql.to_owned())).execute(&mut c).await.is_err()
+        }
+        Db::Postgres(url) => {
+            let mut c = sqlx::PgConnection::connect(url).await.unwrap();
+            sqlx::raw_sql(sqlx::AssertSqlSafe(sql.to_owned())).execute(&mut c).await.is_err()
+        }
+    }
+}
+
 async fn verdict(config: &abholbox::Config) -> AuditVerdict {
     abholbox::verify_audit_log(config).await.unwrap()
 }
@@ -132,20 +147,7 @@ async fn a_copy_of_an_entry_is_refused_and_named() {
     let (config, db) = history(dir.path()).await;
     let copy = "INSERT INTO audit_log (at, actor, action, object, detail, seal_key, seal, nonce)
                 SELECT at, actor, action, object, detail, seal_key, seal, nonce FROM audit_log WHERE position = 5";
-    let refused = {
-        use sqlx::Connection;
-        match &db {
-            Db::Sqlite(_) => {
-                let mut c = sqlx::SqliteConnection::connect(&db.url()).await.unwrap();
-                sqlx::raw_sql(sqlx::AssertSqlSafe(copy.to_owned())).execute(&mut c).await.is_err()
-            }
-            Db::Postgres(url) => {
-                let mut c = sqlx::PgConnection::connect(url).await.unwrap();
-                sqlx::raw_sql(sqlx::AssertSqlSafe(copy.to_owned())).execute(&mut c).await.is_err()
-            }
-        }
-    };
-    assert!(refused, "the database refuses a second row with the same seal");
+    assert!(refused(&db, copy).await, "the database refuses a second row with the same seal");
     db.execute("DROP INDEX audit_log_seal").await;
     db.execute(copy).await;
     let AuditVerdict::Copied { id } = verdict(&config).await else { panic!("a copy passes") };
@@ -153,6 +155,34 @@ async fn a_copy_of_an_entry_is_refused_and_named() {
     app.service.chain_audit().await.unwrap();
     app.stop().await;
     assert_eq!(verdict(&config).await, AuditVerdict::Copied { id }, "chained or not, a copy is named");
+}
+
+/// Chaining sets an entry's position and link; nothing else may change with them, its nonce neither.
+#[tokio::test]
+async fn chaining_an_entry_cannot_change_its_nonce() {
+    let dir = tempfile::tempdir().unwrap();
+    let (_, db) = history(dir.path()).await;
+    let bytes = |hex: &str| match db {
+        Db::Sqlite(_) => format!("x'{hex}'"),
+        Db::Postgres(_) => format!("'\\x{hex}'::bytea"),
+    };
+    db.execute(&format!(
+        "INSERT INTO audit_log (at, actor, action, object, detail, seal_key, seal, nonce)
+         VALUES ('2026-11-29T20:35:20.000000Z', 'system', 'registered', 'pu_x', '{{}}', 'audit-1', {}, {})",
+        bytes("0304"),
+        bytes("05")
+    ))
+    .await;
+    let chain = |nonce: &str| {
+        format!(
+            "UPDATE audit_log SET position = 100000, link_key = 'audit-1', link = {}, nonce = {nonce}
+             WHERE nonce = {}",
+            bytes("06"),
+            bytes("05")
+        )
+    };
+    assert!(refused(&db, &chain(&bytes("07"))).await, "the nonce changed with the link");
+    assert!(!refused(&db, &chain(&bytes("05"))).await, "the same update keeping the nonce goes through");
 }
 
 #[tokio::test]
