@@ -9,6 +9,7 @@
 //! runs its statements inline ([`writer`]); readers use sqlx's pool and never wait (WAL). Migrations
 //! are embedded and run at open.
 
+mod inline_reads;
 mod rows;
 mod time;
 mod tx;
@@ -85,6 +86,8 @@ pub(crate) const COMPARTMENT_ONE: &str = "SELECT c.*, p.id AS pickup_id FROM com
 pub struct SqliteStore {
     /// Connections for reading; WAL lets them read while a write goes on.
     pool: SqlitePool,
+    /// Connections for the short lookups every request makes, read on the caller's thread.
+    inline: Arc<inline_reads::InlineReads>,
     /// The one connection that writes, held by a write from `BEGIN IMMEDIATE` to its end: its page
     /// cache stays warm, since no other connection changes the file under it.
     writer: writer::Writer,
@@ -154,6 +157,7 @@ impl SqliteStore {
         sqlx::migrate!("./migrations").run(&mut migrations).await.map_err(db)?;
         migrations.close().await.map_err(db)?;
         let writer = writer::open(options.get_filename())?;
+        let inline = Arc::new(inline_reads::InlineReads::new(options.get_filename()));
         let pool = SqlitePoolOptions::new()
             .max_connections(READERS)
             .min_connections(READERS)
@@ -162,7 +166,7 @@ impl SqliteStore {
             .map_err(db)?;
         let changes: Arc<abholbox_store::Changes> = Arc::default();
         tokio::spawn(checkpoints(pool.clone(), writer.clone(), Arc::downgrade(&changes)));
-        Ok(Self { pool, writer, changes, seal: abholbox_store::AuditSeal::default() })
+        Ok(Self { pool, inline, writer, changes, seal: abholbox_store::AuditSeal::default() })
     }
 }
 
@@ -500,11 +504,7 @@ impl Store for SqliteStore {
     }
 
     async fn token_by_hash(&self, hash: &[u8]) -> Result<Option<TokenRecord>> {
-        let row = sqlx::query("SELECT * FROM api_tokens WHERE hash = ?")
-            .bind(hash)
-            .fetch_optional(&self.pool)
-            .await
-            .map_err(db)?;
+        let row = self.inline.fetch_optional("SELECT * FROM api_tokens WHERE hash = ?", [hash])?;
         row.as_ref().map(map_token).transpose()
     }
 

@@ -308,18 +308,7 @@ impl Held {
 
     /// At most `limit` rows, copied out of the statement.
     fn fetch(&self, sql: &str, params: impl Params, limit: usize) -> Result<Vec<OwnedRow>> {
-        let mut statement = self.conn()?.prepare_cached(sql).map_err(db)?;
-        let names: Arc<[String]> = statement.column_names().into_iter().map(str::to_owned).collect();
-        let width = names.len();
-        let mut rows = statement.query(params).map_err(write_err)?;
-        let mut read = Vec::new();
-        while read.len() < limit
-            && let Some(row) = rows.next().map_err(write_err)?
-        {
-            let values = (0..width).map(|i| row.get::<_, Value>(i)).collect::<rusqlite::Result<Vec<_>>>();
-            read.push(OwnedRow { names: names.clone(), values: values.map_err(db)? });
-        }
-        Ok(read)
+        fetch(self.conn()?, sql, params, limit)
     }
 
     /// The first row of a statement that always returns one.
@@ -331,6 +320,22 @@ impl Held {
     pub(crate) fn fetch_one_scalar<T: FromSql>(&self, sql: &str, params: impl Params) -> Result<T> {
         self.conn()?.prepare_cached(sql).map_err(db)?.query_row(params, |row| row.get(0)).map_err(db)
     }
+}
+
+/// At most `limit` rows of a statement on `conn`, copied out of it.
+pub(crate) fn fetch(conn: &Connection, sql: &str, params: impl Params, limit: usize) -> Result<Vec<OwnedRow>> {
+    let mut statement = conn.prepare_cached(sql).map_err(db)?;
+    let names: Arc<[String]> = statement.column_names().into_iter().map(str::to_owned).collect();
+    let width = names.len();
+    let mut rows = statement.query(params).map_err(write_err)?;
+    let mut read = Vec::new();
+    while read.len() < limit
+        && let Some(row) = rows.next().map_err(write_err)?
+    {
+        let values = (0..width).map(|i| row.get::<_, Value>(i)).collect::<rusqlite::Result<Vec<_>>>();
+        read.push(OwnedRow { names: names.clone(), values: values.map_err(db)? });
+    }
+    Ok(read)
 }
 
 /// Queues the flush of the group a write has just opened, behind the writes already waiting for the
