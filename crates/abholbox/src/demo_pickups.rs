@@ -97,14 +97,8 @@ pub async fn seed(base: &str, integration: &str) -> anyhow::Result<Vec<DemoPicku
         .context("loading a demo pickup")?;
         let compartment = loaded.get("compartment").and_then(Value::as_u64).context("no compartment")?;
         let close = format!("/api/v1/sim/boxes/dlz-1/compartments/{compartment}/close");
-        let mut tries = 0;
-        while let Err(e) = call(reqwest::Method::POST, close.clone(), None, Some(json!({}))).await {
-            tries += 1;
-            if tries > 500 {
-                return Err(e.context("closing a demo compartment"));
-            }
-            tokio::time::sleep(Duration::from_millis(5)).await;
-        }
+        // The simulator's hand waits for a door that is still opening.
+        call(reqwest::Method::POST, close, None, Some(json!({}))).await.context("closing a demo compartment")?;
         out.push((seed, id));
     }
     let mut pickups = Vec::new();

@@ -33,6 +33,11 @@ pub const DEFAULT_COMMAND_TIMEOUT: Duration = Duration::from_secs(2);
 /// milliseconds); a citizen sent to compartment 17 waits for its door rather than giving up.
 pub const DEFAULT_HAND_PATIENCE: Duration = Duration::from_secs(1);
 
+/// How long after a door opened a hand leaves it alone while the driver has not yet been told of
+/// the opening (see [`Opening`]): the driver's confirming status comes within milliseconds unless
+/// the board has just fallen silent, and then the hand may close the door after all.
+const OPENING_HOLD: Duration = Duration::from_secs(1);
+
 /// Why a simulated hand could not do what it was told.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum SimulatorError {
@@ -90,8 +95,8 @@ pub struct CompartmentFault {
 struct State {
     /// Doors physically open.
     open_doors: BTreeSet<u32>,
-    /// Open doors whose opening has not yet reached the driver (see [`Opening`]).
-    opening: BTreeSet<u32>,
+    /// Open doors whose opening has not yet reached the driver (see [`Opening`]), and when they opened.
+    opening: BTreeMap<u32, tokio::time::Instant>,
     /// Doors the sensors last reported open.
     reported_open: BTreeSet<u32>,
     faults: BTreeMap<u32, CompartmentFault>,
@@ -134,7 +139,7 @@ impl State {
 }
 
 /// A door its lock has just opened, before the driver has been told: a hand does not shut it
-/// until this is dropped (or its patience runs out). On hardware the driver has read the door open,
+/// until this is dropped, or [`OPENING_HOLD`] after it opened. On hardware the driver has read the door open,
 /// in the board's status after the unlock, long before anyone could reach it; a simulated hand,
 /// quicker than any citizen, could shut it in between, and the driver would read the lock as
 /// refused.
@@ -235,28 +240,35 @@ impl SimulatedBox {
 
     /// A hand closes an open door, having left a document inside or not, as the compartment's item
     /// sensor then sees it (`None`: the sensor says what it said before, or nothing). At a door that
-    /// is still closed, or whose opening has not reached the driver yet, the hand waits a moment.
+    /// is still closed the hand waits up to its patience for it to open; at a door whose opening has
+    /// not reached the driver yet, until it has (see [`Opening`]).
     pub async fn close_door_on(&self, c: CompartmentNo, item_inside: Option<bool>) -> Result<(), SimulatorError> {
         self.check(c)?;
         let deadline = tokio::time::Instant::now() + self.hand_patience;
         let mut opened = self.doors_opened.subscribe();
         let event = loop {
             opened.borrow_and_update();
-            let patient = tokio::time::Instant::now() < deadline;
+            let now = tokio::time::Instant::now();
             let closed = self.with_state(|s| {
-                if (patient && s.opening.contains(&c.get())) || !s.open_doors.remove(&c.get()) {
-                    return None;
+                if !s.open_doors.contains(&c.get()) {
+                    return Err(deadline);
                 }
+                if let Some(until) = s.opening.get(&c.get()).map(|at| *at + OPENING_HOLD)
+                    && now < until
+                {
+                    return Err(until);
+                }
+                s.open_doors.remove(&c.get());
                 if let Some(inside) = item_inside {
                     s.items.insert(c.get(), inside);
                 }
-                Some(s.sense(c))
+                Ok(s.sense(c))
             });
             match closed {
-                Some(event) => break event,
-                None if !patient => return Err(SimulatorError::DoorNotOpen(c)),
-                None => {
-                    let _ = tokio::time::timeout_at(deadline, opened.changed()).await;
+                Ok(event) => break event,
+                Err(until) if now >= until => return Err(SimulatorError::DoorNotOpen(c)),
+                Err(until) => {
+                    let _ = tokio::time::timeout_at(until, opened.changed()).await;
                 }
             }
         };
@@ -267,7 +279,7 @@ impl SimulatedBox {
     fn open_door(&self, c: CompartmentNo) -> (Option<BoxEvent>, Opening<'_>) {
         let event = self.with_state(|s| {
             s.open_doors.insert(c.get());
-            s.opening.insert(c.get());
+            s.opening.insert(c.get(), tokio::time::Instant::now());
             s.sense(c)
         });
         (event, Opening { sim: self, compartment: c })
@@ -501,6 +513,32 @@ mod tests {
         assert_eq!(rx.recv().await.unwrap().event, BoxEvent::DoorOpened { compartment: no(17) });
         assert_eq!(rx.recv().await.unwrap().event, BoxEvent::DoorClosed { compartment: no(17), item_inside: None });
         assert!(sim.view().open_doors.is_empty());
+    }
+
+    /// A door that opens at the end of the hand's patience is still left alone until the driver
+    /// has been told; one whose opening never reaches the driver is closed after the hold.
+    #[tokio::test]
+    async fn a_hand_leaves_a_door_alone_until_the_driver_has_read_it_open() {
+        let (sim, _rx) = sim(600);
+        let sim = std::sync::Arc::new(sim);
+        let hand = tokio::spawn({
+            let sim = sim.clone();
+            async move { sim.close_door(no(17)).await }
+        });
+        tokio::time::sleep(Duration::from_millis(40)).await;
+        let (_, opening) = sim.pulse_lock(no(17)).await.unwrap();
+        tokio::time::sleep(Duration::from_millis(60)).await;
+        assert!(!hand.is_finished(), "the hand closed a door whose opening the driver had not read");
+        assert_eq!(sim.view().open_doors, vec![no(17)]);
+        drop(opening);
+        assert_eq!(hand.await.unwrap(), Ok(()));
+        assert!(sim.view().open_doors.is_empty());
+
+        let (_, never_told) = sim.pulse_lock(no(18)).await.unwrap();
+        let started = tokio::time::Instant::now();
+        assert_eq!(sim.close_door(no(18)).await, Ok(()));
+        assert!(started.elapsed() >= OPENING_HOLD - Duration::from_millis(20), "closed before the hold ran out");
+        drop(never_told);
     }
 
     #[tokio::test]

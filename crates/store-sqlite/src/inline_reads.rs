@@ -1,8 +1,9 @@
 //! Short lookups answered on the caller's thread, from read connections of the store's own.
 //!
-//! Every request looks up its API token. Through the read pool that lookup is handed to a driver
-//! thread and back; a lookup by a unique index takes microseconds, less than the hand-off. Only such
-//! lookups belong here: a long read would hold up the async worker that runs it.
+//! Every request looks up its API token, and most look up a pickup or a kiosk session by its id.
+//! Through the read pool such a lookup is handed to a driver thread and back; a lookup by a unique
+//! key takes microseconds, less than the hand-off. Only such lookups belong here: a long read would
+//! hold up the async worker that runs it.
 
 use std::path::{Path, PathBuf};
 use std::sync::Mutex;

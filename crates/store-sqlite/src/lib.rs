@@ -372,11 +372,7 @@ impl Store for SqliteStore {
     }
 
     async fn pickup(&self, id: &PickupId) -> Result<Option<PickupRecord>> {
-        let row = sqlx::query("SELECT * FROM pickups WHERE id = ?")
-            .bind(id.as_str())
-            .fetch_optional(&self.pool)
-            .await
-            .map_err(db)?;
+        let row = self.inline.fetch_optional("SELECT * FROM pickups WHERE id = ?", [id.as_str()])?;
         row.as_ref().map(map_pickup).transpose()
     }
 
@@ -470,11 +466,7 @@ impl Store for SqliteStore {
     }
 
     async fn session(&self, id: &SessionId) -> Result<Option<SessionRecord>> {
-        let row = sqlx::query("SELECT * FROM kiosk_sessions WHERE id = ?")
-            .bind(id.as_str())
-            .fetch_optional(&self.pool)
-            .await
-            .map_err(db)?;
+        let row = self.inline.fetch_optional("SELECT * FROM kiosk_sessions WHERE id = ?", [id.as_str()])?;
         row.as_ref().map(map_session).transpose()
     }
 

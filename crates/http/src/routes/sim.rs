@@ -282,7 +282,9 @@ pub struct CloseDoor {
 }
 
 /// A hand closes an open compartment door. At a door that is still closed it waits up to a second
-/// for the door to open (a kiosk shows the compartment a moment before its lock has opened).
+/// for the door to open (a kiosk shows the compartment a moment before its lock has opened); a door
+/// that a lock command has just opened it closes once the box has told the server of the opening (at
+/// most a second after it opened).
 #[utoipa::path(post, path = "/api/v1/sim/boxes/{box}/compartments/{compartment}/close", tag = "simulator",
     request_body(content = CloseDoor, description = "Optional"),
     params(("box" = String, Path), ("compartment" = u32, Path)),
