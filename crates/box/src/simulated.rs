@@ -139,9 +139,9 @@ impl State {
 }
 
 /// A door its lock has just opened, before the driver has been told: a hand does not shut it
-/// until this is dropped, or [`OPENING_HOLD`] after it opened. On hardware the driver has read the door open,
-/// in the board's status after the unlock, long before anyone could reach it; a simulated hand,
-/// quicker than any citizen, could shut it in between, and the driver would read the lock as
+/// until this is dropped, or [`OPENING_HOLD`] after it opened. On hardware the driver has read the
+/// door open, in the board's status after the unlock, long before anyone could reach it; a simulated
+/// hand, quicker than any citizen, could shut it in between, and the driver would read the lock as
 /// refused.
 #[must_use = "a hand waits for the door until the opening is dropped"]
 pub struct Opening<'a> {
@@ -179,7 +179,8 @@ pub struct SimulatedBox {
     hand_patience: Duration,
     reports: ReportSink,
     state: Mutex<State>,
-    /// Counts doors opening, so that a hand waiting at a closed door learns when one opens.
+    /// Counts openings that have reached the driver (an [`Opening`] dropped), so that a hand waiting
+    /// at a door learns when it may close it.
     doors_opened: tokio::sync::watch::Sender<u64>,
 }
 
@@ -241,7 +242,7 @@ impl SimulatedBox {
     /// A hand closes an open door, having left a document inside or not, as the compartment's item
     /// sensor then sees it (`None`: the sensor says what it said before, or nothing). At a door that
     /// is still closed the hand waits up to its patience for it to open; at a door whose opening has
-    /// not reached the driver yet, until it has (see [`Opening`]).
+    /// not reached the driver yet, until it has (see `Opening`).
     pub async fn close_door_on(&self, c: CompartmentNo, item_inside: Option<bool>) -> Result<(), SimulatorError> {
         self.check(c)?;
         let deadline = tokio::time::Instant::now() + self.hand_patience;

@@ -6,8 +6,9 @@
 //! that finds the lock taken sleeps in its busy handler for 1, 2, 5 … 100 ms whether or not the lock
 //! was freed meanwhile; so writers queue here instead, for the one writing connection (a fair lock),
 //! and writes that queued together share one commit's flush to disk (group commit). That connection
-//! runs its statements inline ([`writer`]); readers use sqlx's pool and never wait (WAL). Migrations
-//! are embedded and run at open.
+//! runs its statements inline (`writer`); readers use sqlx's pool and never wait (WAL), except the
+//! short lookups nearly every request makes, which are read inline too (`inline_reads`).
+//! Migrations are embedded and run at open.
 
 mod inline_reads;
 mod rows;
