@@ -12,7 +12,7 @@ use abholbox_store::Result;
 use rusqlite::{Connection, OpenFlags, Params};
 
 use crate::rows::db;
-use crate::writer::{BUSY_TIMEOUT, OwnedRow, fetch};
+use crate::writer::{BUSY_TIMEOUT, OwnedRow, fetch, keep_plans};
 
 /// Idle connections kept for the next lookup; more are opened while all are in use.
 const KEEP_IDLE: usize = 4;
@@ -47,5 +47,6 @@ fn open(path: &Path) -> Result<Connection> {
     let flags = OpenFlags::SQLITE_OPEN_READ_ONLY | OpenFlags::SQLITE_OPEN_NO_MUTEX;
     let conn = Connection::open_with_flags(path, flags).map_err(db)?;
     conn.busy_timeout(BUSY_TIMEOUT).map_err(db)?;
+    keep_plans(&conn)?;
     Ok(conn)
 }

@@ -11,12 +11,14 @@ use abholbox_store::{
 };
 use async_trait::async_trait;
 use chrono::{DateTime, SubsecRound, Utc};
-use rusqlite::params;
+use std::sync::LazyLock;
+
 use rusqlite::types::Value;
+use rusqlite::{OptionalExtension, params};
 
 use crate::rows::{
     compartment_no, db, map_audit, map_box, map_compartment, map_panel, map_personal, map_pickup, map_sealed_row,
-    map_session, map_site,
+    map_session, map_site, write_err,
 };
 use crate::time::ts;
 
@@ -40,6 +42,13 @@ const PICKUP_COLUMNS: &str = "id, reference, site_id, document_kind, document_nu
     low_compartment, status, box_id, compartment, locked, failed_pin_attempts, failed_third_factor_attempts,
     claimed_by, claimed_at, door_opened_at, phone_key, phone_hash, pin_key, pin_salt, pin_hash, ready_at, deadline,
     collected_at, withdrawal_started_at, attention, handled_by, created_at, updated_at, version";
+
+/// [`PICKUP_COLUMNS`] one by one, `version` last.
+static PICKUP_COLUMN_NAMES: LazyLock<Vec<&str>> = LazyLock::new(|| PICKUP_COLUMNS.split(',').map(str::trim).collect());
+
+/// A pickup's stored columns but its version, in [`pickup_values`]' order, if it still has the version.
+static STORED_PICKUP: LazyLock<String> =
+    LazyLock::new(|| format!("SELECT {PICKUP_COLUMNS} FROM pickups WHERE id = ? AND version = ?"));
 
 /// The placeholders for [`PICKUP_COLUMNS`].
 const PICKUP_VALUES: &str =
@@ -474,10 +483,31 @@ impl Tx for SqliteTx {
         Ok(FamilyPin { pin: crate::rows::map_pin(&row)?, new: false })
     }
 
+    /// Sets only the columns that changed. SQLite checks a constraint and rewrites an index on
+    /// UPDATE only where the statement sets one of its columns; setting all of a pickup's columns
+    /// rewrote all eleven of its indexes and built the lists of its `IN (…)` checks anew, each time.
     async fn update_pickup(&mut self, p: &PickupRecord) -> Result<bool> {
         self.touched.push(p.id.to_string());
-        let sql = format!("UPDATE pickups SET ({PICKUP_COLUMNS}) = ({PICKUP_VALUES}) WHERE id = ? AND version = ?");
-        let mut values = pickup_values(p);
+        let conn = self.w().conn()?;
+        let stored = conn
+            .prepare_cached(&STORED_PICKUP)
+            .map_err(db)?
+            .query_row(params![p.id.as_str(), p.version], |row| {
+                (0..PICKUP_COLUMN_NAMES.len() - 1).map(|i| row.get::<_, Value>(i)).collect::<rusqlite::Result<Vec<_>>>()
+            })
+            .optional()
+            .map_err(write_err)?;
+        let Some(stored) = stored else { return Ok(false) };
+        let mut sql = String::from("UPDATE pickups SET ");
+        let mut values = Vec::new();
+        for ((name, value), was) in PICKUP_COLUMN_NAMES.iter().zip(pickup_values(p)).zip(stored) {
+            if value != was {
+                sql.push_str(name);
+                sql.push_str(" = ?, ");
+                values.push(value);
+            }
+        }
+        sql.push_str("version = ? WHERE id = ? AND version = ?");
         values.extend([(p.version + 1).into(), text(p.id.as_str()), p.version.into()]);
         let done = self.w().execute(&sql, rusqlite::params_from_iter(values))?;
         Ok(done.rows_affected() == 1)

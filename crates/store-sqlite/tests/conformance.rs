@@ -21,6 +21,7 @@ macro_rules! conformance {
 
 conformance!(
     pickups_round_trip,
+    every_field_of_a_pickup_updates,
     a_stale_write_loses,
     duplicates_are_named_conflicts,
     one_compartment_holds_one_document,

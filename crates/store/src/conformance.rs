@@ -134,7 +134,41 @@ async fn insert(store: &dyn Store, p: &PickupRecord) {
 /// Every field of a pickup and its personal data comes back as written.
 pub async fn pickups_round_trip(store: &dyn Store) {
     furnish(store, 4).await;
-    let mut p = pickup(1, "R-1");
+    let p = every_field_set(pickup(1, "R-1"));
+    let mut tx = store.begin().await.unwrap();
+    tx.insert_pickup(&p, &personal(1)).await.unwrap();
+    assert_eq!(tx.pickup(&p.id).await.unwrap().as_ref(), Some(&p), "read within the transaction");
+    tx.commit().await.unwrap();
+    assert_eq!(store.pickup(&p.id).await.unwrap(), Some(p.clone()));
+    let mut tx = store.begin().await.unwrap();
+    assert_eq!(tx.personal_data(&p.id).await.unwrap(), Some(personal(1)));
+    assert_eq!(tx.pickup_in_compartment(&the_box(), no(3)).await.unwrap().map(|x| x.id), Some(p.id.clone()));
+    assert_eq!(tx.pickup_by_reference(&site(), "R-1").await.unwrap().map(|x| x.id), Some(p.id.clone()));
+    assert_eq!(tx.pickup_by_document_number(&site(), "C01X00T47").await.unwrap().map(|x| x.id), Some(p.id.clone()));
+}
+
+/// An update writes every field that changed, to a value and back to none, and nothing else.
+pub async fn every_field_of_a_pickup_updates(store: &dyn Store) {
+    furnish(store, 4).await;
+    let plain = pickup(1, "R-1");
+    insert(store, &plain).await;
+    let full = every_field_set(plain.clone());
+    let mut tx = store.begin().await.unwrap();
+    assert!(tx.update_pickup(&full).await.unwrap());
+    tx.commit().await.unwrap();
+    assert_eq!(store.pickup(&plain.id).await.unwrap(), Some(PickupRecord { version: 2, ..full.clone() }));
+    let mut tx = store.begin().await.unwrap();
+    assert!(tx.update_pickup(&PickupRecord { version: 2, ..plain.clone() }).await.unwrap());
+    tx.commit().await.unwrap();
+    assert_eq!(store.pickup(&plain.id).await.unwrap(), Some(PickupRecord { version: 3, ..plain.clone() }));
+    let mut tx = store.begin().await.unwrap();
+    assert!(tx.update_pickup(&PickupRecord { version: 3, ..plain.clone() }).await.unwrap(), "nothing changed");
+    tx.commit().await.unwrap();
+    assert_eq!(store.pickup(&plain.id).await.unwrap().map(|p| p.version), Some(4));
+}
+
+/// A pickup with each field that may be empty filled, each other field moved from [`pickup`]'s.
+fn every_field_set(mut p: PickupRecord) -> PickupRecord {
     p.document_number = Some("C01X00T47".into());
     p.status = PickupStatus::Ready;
     p.box_id = Some(the_box());
@@ -151,16 +185,14 @@ pub async fn pickups_round_trip(store: &dyn Store) {
     p.deadline = Some(t0() + Duration::days(10));
     p.collected_at = Some(t0() + Duration::seconds(3));
     p.attention = Some(Attention::HandoverUnconfirmed);
-    let mut tx = store.begin().await.unwrap();
-    tx.insert_pickup(&p, &personal(1)).await.unwrap();
-    assert_eq!(tx.pickup(&p.id).await.unwrap().as_ref(), Some(&p), "read within the transaction");
-    tx.commit().await.unwrap();
-    assert_eq!(store.pickup(&p.id).await.unwrap(), Some(p.clone()));
-    let mut tx = store.begin().await.unwrap();
-    assert_eq!(tx.personal_data(&p.id).await.unwrap(), Some(personal(1)));
-    assert_eq!(tx.pickup_in_compartment(&the_box(), no(3)).await.unwrap().map(|x| x.id), Some(p.id.clone()));
-    assert_eq!(tx.pickup_by_reference(&site(), "R-1").await.unwrap().map(|x| x.id), Some(p.id.clone()));
-    assert_eq!(tx.pickup_by_document_number(&site(), "C01X00T47").await.unwrap().map(|x| x.id), Some(p.id.clone()));
+    p.handled_by = Some("staff-1".into());
+    p.document_kind = DocumentKind::IdCard;
+    p.third_factor = ThirdFactor::OldDocument;
+    p.language = Language::De;
+    p.low_compartment = !p.low_compartment;
+    p.phone_hash = Some(KeyedHash { key_id: "lookup-2".into(), hash: vec![0xee; 32] });
+    p.updated_at = t0() + Duration::seconds(5);
+    p
 }
 
 /// A write that names a version someone else already changed loses, and says so.
