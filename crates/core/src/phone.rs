@@ -28,6 +28,21 @@ impl PhoneNumber {
     /// Parses any common way of writing a number; accepts fixed lines too, because at the kiosk the
     /// number only has to match what was registered.
     pub fn parse(input: &str) -> Result<Self, PhoneError> {
+        Self::parse_valid(input).map(|(parsed, _)| parsed)
+    }
+
+    /// Parses a number that must receive SMS: opt-ins with a landline would never get their PIN.
+    pub fn parse_mobile(input: &str) -> Result<Self, PhoneError> {
+        let (parsed, number) = Self::parse_valid(input)?;
+        match number.number_type(&DATABASE) {
+            phonenumber::Type::Mobile | phonenumber::Type::FixedLineOrMobile => Ok(parsed),
+            _ => Err(PhoneError::NotMobile),
+        }
+    }
+
+    /// The number and libphonenumber's reading of it, which its type is told from without parsing
+    /// again (parsing is a series of regular expressions).
+    fn parse_valid(input: &str) -> Result<(Self, phonenumber::PhoneNumber), PhoneError> {
         if input.len() > 40 {
             return Err(PhoneError::Unparsable);
         }
@@ -35,17 +50,7 @@ impl PhoneNumber {
         if !phonenumber::is_valid(&number) {
             return Err(PhoneError::Invalid);
         }
-        Ok(Self(number.format().mode(Mode::E164).to_string()))
-    }
-
-    /// Parses a number that must receive SMS: opt-ins with a landline would never get their PIN.
-    pub fn parse_mobile(input: &str) -> Result<Self, PhoneError> {
-        let parsed = Self::parse(input)?;
-        let number = phonenumber::parse(None, &parsed.0).map_err(|_| PhoneError::Unparsable)?;
-        match number.number_type(&DATABASE) {
-            phonenumber::Type::Mobile | phonenumber::Type::FixedLineOrMobile => Ok(parsed),
-            _ => Err(PhoneError::NotMobile),
-        }
+        Ok((Self(number.format().mode(Mode::E164).to_string()), number))
     }
 
     /// The E.164 form, e.g. `+4915123456701`; for the SMS gateway and the lookup hash only.

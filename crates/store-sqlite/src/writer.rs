@@ -465,7 +465,8 @@ mod tests {
         let conn = Connection::open_in_memory().unwrap();
         conn.execute_batch("CREATE TABLE t (a INTEGER, b INTEGER); INSERT INTO t VALUES (1, 2);").unwrap();
         assert_eq!((first(&conn, "a"), first(&conn, "b")), (1, 2));
-        conn.execute_batch("DROP TABLE t; CREATE TABLE t (b INTEGER, a INTEGER); INSERT INTO t VALUES (3, 4);").unwrap();
+        conn.execute_batch("DROP TABLE t; CREATE TABLE t (b INTEGER, a INTEGER); INSERT INTO t VALUES (3, 4);")
+            .unwrap();
         assert_eq!((first(&conn, "a"), first(&conn, "b")), (4, 3));
         conn.execute_batch("ALTER TABLE t ADD COLUMN c INTEGER DEFAULT 5").unwrap();
         assert_eq!(first(&conn, "c"), 5);
