@@ -1,5 +1,7 @@
 //! The write transaction: every state change and what follows from it, committed once.
 
+use std::sync::LazyLock;
+
 use abholbox_core::compartment::{Candidate, CompartmentState, Defect, SizeClass};
 use abholbox_core::ids::{BoxId, CompartmentNo, PanelId, PickupId, SessionId, SiteId};
 use abholbox_core::kiosk::Step;
@@ -11,8 +13,6 @@ use abholbox_store::{
 };
 use async_trait::async_trait;
 use chrono::{DateTime, SubsecRound, Utc};
-use std::sync::LazyLock;
-
 use rusqlite::types::Value;
 use rusqlite::{OptionalExtension, params};
 

@@ -109,8 +109,9 @@ pub(crate) fn open(path: &Path) -> Result<Writer> {
 /// Keeps each statement's plan whatever its parameters hold. Without this, SQLite compiles a
 /// statement again whenever a parameter it may plan by (such as a bound `LIMIT`) is bound anew,
 /// which is every time it runs: loading a document spent a twentieth of the server's CPU compiling
-/// its compartment query over and over. Plans by value would only matter with `ANALYZE` statistics,
-/// which the store does not gather.
+/// its compartment query over and over. What a plan can no longer use: `ANALYZE` statistics (the
+/// store gathers none), a bound value to choose a partial index (the store's queries state those
+/// conditions as literals), and a bound `LIMIT` to size a sort.
 pub(crate) fn keep_plans(conn: &Connection) -> Result<()> {
     conn.set_db_config(rusqlite::config::DbConfig::SQLITE_DBCONFIG_ENABLE_QPSG, true).map_err(db)?;
     Ok(())
