@@ -121,7 +121,9 @@ pub struct KioskConfig {
     /// (`door_left_open`) and is flagged for staff.
     pub collect_timeout_seconds: u32,
     /// Every refused PIN takes at least this long, so that a known number, an unknown one and a
-    /// locked document cannot be told apart by the time the answer takes.
+    /// locked document cannot be told apart by the time the answer takes. It hides the difference
+    /// only while the step's work stays below it, so it is set well above that work on a loaded
+    /// machine, and below what a person at the panel notices.
     pub pin_step_floor_ms: u32,
     /// Refused PINs and birth dates at one panel within 15 minutes that cost nothing; after them the
     /// panel waits 1, 2, 4 … (at most 60) seconds after each refusal.
@@ -318,7 +320,7 @@ impl Default for Config {
                 third_factor_attempts: 3,
                 third_factor_lockout_after: 5,
                 collect_timeout_seconds: 120,
-                pin_step_floor_ms: 8,
+                pin_step_floor_ms: 50,
                 panel_free_refusals: 10,
                 panel_alarm_after: 10,
                 site_alarm_after: 20,
@@ -450,6 +452,9 @@ impl Config {
         }
         if !(10..=3600).contains(&self.kiosk.collect_timeout_seconds) {
             bail!("kiosk.collect_timeout_seconds must be between 10 and 3600");
+        }
+        if self.kiosk.pin_step_floor_ms > 1000 {
+            bail!("kiosk.pin_step_floor_ms must be at most 1000");
         }
         if !(1..=90).contains(&self.pickup.window_days) {
             bail!("pickup.window_days must be between 1 and 90");
@@ -726,6 +731,7 @@ mod tests {
         assert_eq!(resolved.policy.rules.pin_lockout_after, 5);
         assert_eq!(resolved.policy.rules.third_factor_lockout_after, 5);
         assert_eq!(resolved.policy.session.collect_timeout, chrono::Duration::seconds(120));
+        assert_eq!(resolved.policy.pin_step_floor, std::time::Duration::from_millis(50));
         assert_eq!(resolved.boxes[0].panels.len(), 2);
         assert_eq!(config.database_url(), "sqlite:///var/lib/abholbox/abholbox.db");
     }
@@ -767,6 +773,9 @@ mod tests {
         let mut config = Config::demo(PathBuf::from("x"), 0);
         config.boxes.push(config.boxes[0].clone());
         assert!(config.resolve().err().map(|e| e.to_string()).unwrap_or_default().contains("boxes[1].id"));
+        let mut config = Config::demo(PathBuf::from("x"), 0);
+        config.kiosk.pin_step_floor_ms = 1001;
+        assert!(config.resolve().err().map(|e| e.to_string()).unwrap_or_default().contains("kiosk.pin_step_floor_ms"));
         let mut config = Config::demo(PathBuf::from("x"), 0);
         config.boxes[0].panels.clear();
         assert!(config.resolve().err().map(|e| e.to_string()).unwrap_or_default().contains("boxes[0].panels"));
