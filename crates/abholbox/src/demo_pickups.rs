@@ -50,67 +50,127 @@ const SEEDS: [Seed; 4] = [
     },
 ];
 
-/// Registers and loads the demo's documents, waits for their SMS and returns how to collect each.
-pub async fn seed(base: &str, integration: &str) -> anyhow::Result<Vec<DemoPickup>> {
-    let client = reqwest::Client::builder().timeout(Duration::from_secs(20)).build()?;
-    let call = |method: reqwest::Method, path: String, token: Option<&str>, body: Option<Value>| {
-        let mut request = client.request(method, format!("{base}{path}"));
-        if let Some(t) = token {
-            request = request.bearer_auth(t);
+/// The demo's calls to its own HTTP API, as the registry (integration token) and the simulator make them.
+struct Api {
+    client: reqwest::Client,
+    base: String,
+    integration: String,
+}
+
+impl Api {
+    fn new(base: &str, integration: &str) -> anyhow::Result<Self> {
+        let client = reqwest::Client::builder().timeout(Duration::from_secs(20)).build()?;
+        Ok(Self { client, base: base.to_owned(), integration: integration.to_owned() })
+    }
+
+    /// One call; an answer other than 2xx is an error naming its status and body.
+    async fn call(
+        &self,
+        method: reqwest::Method,
+        path: &str,
+        as_registry: bool,
+        body: Option<Value>,
+    ) -> anyhow::Result<Value> {
+        let (status, value) = self.try_call(method, path, as_registry, body).await?;
+        if !status.is_success() {
+            bail!("{status}: {value}");
+        }
+        Ok(value)
+    }
+
+    async fn try_call(
+        &self,
+        method: reqwest::Method,
+        path: &str,
+        as_registry: bool,
+        body: Option<Value>,
+    ) -> anyhow::Result<(reqwest::StatusCode, Value)> {
+        let mut request = self.client.request(method, format!("{}{path}", self.base));
+        if as_registry {
+            request = request.bearer_auth(&self.integration);
         }
         if let Some(b) = body {
             request = request.json(&b);
         }
-        async move {
-            let response = request.send().await?;
-            let status = response.status();
-            let value: Value = response.json().await.unwrap_or(Value::Null);
-            if !status.is_success() {
-                bail!("{status}: {value}");
-            }
-            anyhow::Ok(value)
+        let response = request.send().await?;
+        let status = response.status();
+        Ok((status, response.json().await.unwrap_or(Value::Null)))
+    }
+
+    /// The box opens a compartment for a pickup (`deposits` to load it, `withdrawals` to take it out)
+    /// and the simulator's hand closes the door again (it waits for a door that is still opening).
+    async fn open_and_close(&self, what: &str, pickup: &str) -> anyhow::Result<()> {
+        let path = format!("/api/v1/boxes/dlz-1/{what}");
+        let opened = self.call(reqwest::Method::POST, &path, true, Some(json!({ "pickup": pickup }))).await?;
+        let compartment = opened.get("compartment").and_then(Value::as_u64).context("no compartment")?;
+        let close = format!("/api/v1/sim/boxes/dlz-1/compartments/{compartment}/close");
+        self.call(reqwest::Method::POST, &close, false, Some(json!({}))).await.context("closing its door").map(drop)
+    }
+}
+
+/// Takes back the documents an earlier start of the demo left waiting (their ids are kept in the data
+/// directory): their PINs went to a phone inbox that lived in that process's memory, so nobody can
+/// collect them, and a new document for the same phone would be announced without a PIN ("the PIN of
+/// the first SMS applies"). Each is cancelled and withdrawn, as staff would; one that was collected,
+/// withdrawn or is gone with another database is left alone. Returns how many were taken back.
+pub async fn retire(base: &str, integration: &str, earlier: &[String]) -> anyhow::Result<usize> {
+    let api = Api::new(base, integration)?;
+    let mut retired = 0;
+    for id in earlier {
+        let cancel = format!("/api/v1/pickups/{id}/cancel");
+        let reason = json!({ "reason": "the demo started again" });
+        let (status, view) = api.try_call(reqwest::Method::POST, &cancel, true, Some(reason)).await?;
+        if status == reqwest::StatusCode::NOT_FOUND || status == reqwest::StatusCode::CONFLICT {
+            continue;
         }
-    };
+        if !status.is_success() {
+            bail!("cancelling an earlier demo pickup: {status}: {view}");
+        }
+        retired += 1;
+        if view.get("compartment").and_then(Value::as_u64).is_some() {
+            api.open_and_close("withdrawals", id).await.context("withdrawing an earlier demo pickup")?;
+        }
+    }
+    Ok(retired)
+}
+
+/// Registers and loads the demo's documents, waits for their SMS and returns how to collect each.
+/// Each pickup's id goes into `registered` as soon as it exists, so that a later start can take it
+/// back even when this one fails halfway.
+pub async fn seed(base: &str, integration: &str, registered: &mut Vec<String>) -> anyhow::Result<Vec<DemoPickup>> {
+    let api = Api::new(base, integration)?;
     let started = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map(|d| d.as_secs()).unwrap_or(0);
     let mut out = Vec::new();
     for (i, seed) in SEEDS.iter().enumerate() {
-        let registered = call(
-            reqwest::Method::POST,
-            "/api/v1/pickups".into(),
-            Some(integration),
-            Some(json!({
-                "reference": format!("DEMO-{started}-{}", i + 1), "site": "dus-dlz", "document_kind": seed.kind,
-                "document_number": null, "phone": seed.phone, "birth_date": seed.birth_date,
-                "old_document_number": seed.old_document, "language": "de", "low_compartment": false,
-            })),
-        )
-        .await
-        .context("registering a demo pickup")?;
-        let id = registered.get("id").and_then(Value::as_str).context("no pickup id")?.to_owned();
-        let loaded = call(
-            reqwest::Method::POST,
-            "/api/v1/boxes/dlz-1/deposits".into(),
-            Some(integration),
-            Some(json!({ "pickup": id })),
-        )
-        .await
-        .context("loading a demo pickup")?;
-        let compartment = loaded.get("compartment").and_then(Value::as_u64).context("no compartment")?;
-        let close = format!("/api/v1/sim/boxes/dlz-1/compartments/{compartment}/close");
-        // The simulator's hand waits for a door that is still opening.
-        call(reqwest::Method::POST, close, None, Some(json!({}))).await.context("closing a demo compartment")?;
+        let registered_now = api
+            .call(
+                reqwest::Method::POST,
+                "/api/v1/pickups",
+                true,
+                Some(json!({
+                    "reference": format!("DEMO-{started}-{}", i + 1), "site": "dus-dlz", "document_kind": seed.kind,
+                    "document_number": null, "phone": seed.phone, "birth_date": seed.birth_date,
+                    "old_document_number": seed.old_document, "language": "de", "low_compartment": false,
+                })),
+            )
+            .await
+            .context("registering a demo pickup")?;
+        let id = registered_now.get("id").and_then(Value::as_str).context("no pickup id")?.to_owned();
+        registered.push(id.clone());
+        api.open_and_close("deposits", &id).await.context("loading a demo pickup")?;
         out.push((seed, id));
     }
     let mut pickups = Vec::new();
     for (seed, id) in out {
         let ready = format!("/api/v1/pickups/{id}?wait=10&status=depositing");
-        call(reqwest::Method::GET, ready, Some(integration), None).await.context("a demo pickup did not get ready")?;
+        api.call(reqwest::Method::GET, &ready, true, None).await.context("a demo pickup did not get ready")?;
         let digits: String = seed.phone.chars().filter(char::is_ascii_digit).collect();
         let to = format!("+49{}", digits.trim_start_matches('0'));
         let mut pin = None;
         for _ in 0..10 {
-            let inbox =
-                call(reqwest::Method::GET, format!("/api/v1/sim/sms?to=%2B{}&wait=2", &to[1..]), None, None).await?;
+            let inbox = api
+                .call(reqwest::Method::GET, &format!("/api/v1/sim/sms?to=%2B{}&wait=2", &to[1..]), false, None)
+                .await?;
             pin = inbox.as_array().into_iter().flatten().filter_map(|m| m.get("text")?.as_str()).find_map(pin_in);
             if pin.is_some() {
                 break;
@@ -122,7 +182,10 @@ pub async fn seed(base: &str, integration: &str) -> anyhow::Result<Vec<DemoPicku
             who: seed.who.to_owned(),
             document_kind: seed.kind.to_owned(),
             phone: seed.phone.to_owned(),
-            pin: pin.context("no SMS with a PIN reached the demo's phone")?,
+            pin: pin.context(
+                "no SMS with a PIN reached the demo's phone (documents from an earlier start may still wait for \
+                 these numbers: start with a fresh --data-dir)",
+            )?,
             old_document: seed.old_document.map(str::to_owned),
             old_document_zone: seed.old_document.map(german_id),
             birth_date: match (seed.old_document, y, m, d) {

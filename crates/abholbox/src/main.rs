@@ -466,7 +466,7 @@ async fn demo(port: u16, data_dir: PathBuf, database: Option<String>, hardware: 
     let waiting = if !simulated_here {
         Vec::new()
     } else {
-        match abholbox::demo_pickups::seed(&base, &integration).await {
+        match demo_documents(&data_dir, &base, &integration).await {
             Ok(waiting) => waiting,
             Err(e) => {
                 eprintln!("WARNING: the demo's waiting documents could not be prepared: {e:#}");
@@ -544,6 +544,31 @@ fn warn_demo_gateway() {
     eprintln!("WARNING: sms.gateway is \"demo\": no SMS reaches any citizen, so nobody learns their PIN.");
     eprintln!("WARNING: configure [sms] gateway = \"smpp\" or \"kannel\" (docs/sms.md) before real use.");
     tracing::warn!("sms.gateway is demo: no SMS reaches any citizen");
+}
+
+/// The demo's waiting documents, fresh at every start: those an earlier start left are taken back
+/// first (their ids are kept in `demo-pickups` beside `demo.env`), since their PINs are lost with
+/// that process's phone inbox.
+async fn demo_documents(
+    data_dir: &std::path::Path,
+    base: &str,
+    integration: &str,
+) -> anyhow::Result<Vec<abholbox::demo_pickups::DemoPickup>> {
+    let kept = data_dir.join("demo-pickups");
+    let earlier = match std::fs::read_to_string(&kept) {
+        Ok(text) => text.lines().map(str::trim).filter(|l| !l.is_empty()).map(str::to_owned).collect(),
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => Vec::new(),
+        Err(e) => return Err(e).with_context(|| format!("cannot read {}", kept.display())),
+    };
+    let retired = abholbox::demo_pickups::retire(base, integration, &earlier).await?;
+    if retired > 0 {
+        tracing::info!(retired, "the documents an earlier demo left waiting were cancelled and withdrawn");
+    }
+    let mut registered = Vec::new();
+    let waiting = abholbox::demo_pickups::seed(base, integration, &mut registered).await;
+    let ids: String = registered.iter().map(|id| format!("{id}\n")).collect();
+    std::fs::write(&kept, ids).with_context(|| format!("cannot write {}", kept.display()))?;
+    waiting
 }
 
 /// Writes the demo's URL and tokens for the README's walkthrough to source; readable by the owner only.

@@ -673,3 +673,48 @@ async fn a_command_blocked_by_another_process_says_the_database_stayed_busy() {
     assert_eq!(out.status.code(), Some(3), "{stderr}");
     assert!(stderr.contains("the database stayed busy: another process"), "{stderr}");
 }
+
+/// What the demo printed into `log` once its waiting documents are ready (or could not be).
+async fn demo_documents_printed(log: &std::path::Path) -> String {
+    for _ in 0..600 {
+        let printed = std::fs::read_to_string(log).unwrap_or_default();
+        if printed.contains("waiting: Mila") || printed.contains("WARNING: the demo's waiting") {
+            return printed;
+        }
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    panic!("the demo printed no waiting documents: {}", std::fs::read_to_string(log).unwrap_or_default());
+}
+
+/// A second start on the same data directory offers fresh documents with PINs: the first start's,
+/// whose PINs were lost with its phone inbox, are cancelled and taken out of the box, not left to
+/// turn a new SMS into "the PIN of the first SMS applies".
+#[tokio::test]
+async fn a_restarted_demo_takes_back_its_earlier_documents_and_offers_fresh_ones() {
+    let dir = tempfile::tempdir().unwrap();
+    let data = dir.path().join("data");
+    let mut demo = demo::Demo::start(&data, "first.log").await;
+    let first = demo_documents_printed(&dir.path().join("first.log")).await;
+    let earlier: Vec<String> =
+        std::fs::read_to_string(data.join("demo-pickups")).unwrap().lines().map(str::to_owned).collect();
+    assert_eq!(earlier.len(), 4, "{first}");
+    assert!(demo.signal_and_wait("-TERM").success());
+
+    let demo = demo::Demo::start(&data, "second.log").await;
+    let second = demo_documents_printed(&dir.path().join("second.log")).await;
+    assert!(!second.contains("WARNING"), "{second}");
+    assert_eq!(second.lines().filter(|l| l.contains("waiting: ") && l.contains(", PIN ")).count(), 4, "{second}");
+    for id in &earlier {
+        let pickup = demo.pickup(id).await;
+        assert_eq!(pickup["status"].as_str(), Some("withdrawn"), "{pickup}");
+    }
+    let fresh: Vec<String> =
+        std::fs::read_to_string(data.join("demo-pickups")).unwrap().lines().map(str::to_owned).collect();
+    assert_eq!(fresh.len(), 4);
+    for id in &fresh {
+        assert!(!earlier.contains(id));
+        assert_eq!(demo.pickup(id).await["status"].as_str(), Some("ready"));
+    }
+    let sim = demo.get("/api/v1/sim/boxes/dlz-1", None).await;
+    assert_eq!(sim["open_doors"], json!([]), "every withdrawn compartment closed again");
+}
