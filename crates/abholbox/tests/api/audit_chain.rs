@@ -71,6 +71,22 @@ async fn the_chain_holds_after_real_work_and_names_the_first_edited_entry() {
     assert_eq!((position, reason), (4, "it was altered, moved, or the entry before it was"));
 }
 
+/// A stop chains what the last round of the job left: the log of a stopped server is chained to its
+/// end, however soon after its last request it stopped.
+#[tokio::test]
+async fn a_stopped_server_leaves_no_entry_unchained() {
+    let dir = tempfile::tempdir().unwrap();
+    let app = TestApp::spawn(dir.path()).await;
+    let id = app.register("AU-STOP", "0151 23456700", "1970-01-01", None).await;
+    app.deposit(&id).await;
+    let config = app.config.clone();
+    app.stop().await;
+    match verdict(&config).await {
+        AuditVerdict::Intact { chained, unchained, .. } => assert_eq!((unchained, chained > 0), (0, true)),
+        broken => panic!("{broken:?}"),
+    }
+}
+
 #[tokio::test]
 async fn a_deleted_entry_breaks_the_chain_after_it() {
     let dir = tempfile::tempdir().unwrap();
