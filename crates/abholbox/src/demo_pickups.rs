@@ -139,7 +139,9 @@ pub async fn retire(base: &str, integration: &str, earlier: &[String]) -> anyhow
 /// back even when this one fails halfway.
 pub async fn seed(base: &str, integration: &str, registered: &mut Vec<String>) -> anyhow::Result<Vec<DemoPickup>> {
     let api = Api::new(base, integration)?;
-    let started = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map(|d| d.as_secs()).unwrap_or(0);
+    // In milliseconds: a restart within the same second must not repeat a reference.
+    let started =
+        std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map(|d| d.as_millis()).unwrap_or(0);
     let mut out = Vec::new();
     for (i, seed) in SEEDS.iter().enumerate() {
         let registered_now = api

@@ -237,11 +237,22 @@ impl Service {
     ) -> Result<()> {
         let mut tx = self.store.begin().await?;
         tx.site(&record.site).await?.ok_or(Error::Unknown { field: "site" })?;
+        let before = tx.compartments(&record.id).await?;
         if let Some(old) = tx.box_record(&record.id).await?
             && old.site != record.site
-            && tx.compartments(&record.id).await?.iter().any(holds_something)
+            && before.iter().any(holds_something)
         {
             return Err(Error::Invalid { field: "site", message: "a box holding documents stays at its site".into() });
+        }
+        // Refused before anything is written: a compartment in use keeps its label, which the new
+        // layout may give to another one, and that collision would hide which compartments are in use.
+        let in_use: Vec<CompartmentNo> = before
+            .iter()
+            .filter(|c| holds_something(c) && !compartments.iter().any(|n| as_declared(n, c)))
+            .map(|c| c.number)
+            .collect();
+        if !in_use.is_empty() {
+            return Err(Error::CompartmentsInUse(in_use));
         }
         // The writes change only free, empty compartments; what is left differing from the layout
         // afterwards holds or expects a document (perhaps since a moment ago), and the change is refused.

@@ -199,6 +199,17 @@ impl Tx for PgTx {
         .execute(&mut *self.tx)
         .await
         .map_err(write_err)?;
+        // Labels are unique per box and may move from one free compartment to another in either
+        // direction: the free ones give theirs up first, so none collides with one not written yet.
+        sqlx::query(
+            "UPDATE compartments SET label = '#' || number
+             WHERE box_id = $1 AND state = 'free' AND NOT EXISTS (SELECT 1 FROM pickups p
+                WHERE p.box_id = compartments.box_id AND p.compartment = compartments.number)",
+        )
+        .bind(b.id.as_str())
+        .execute(&mut *self.tx)
+        .await
+        .map_err(write_err)?;
         for c in compartments {
             sqlx::query(
                 "INSERT INTO compartments (box_id, number, label, module, row_no, column_no, size, within_reach, state)

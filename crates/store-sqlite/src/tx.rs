@@ -192,6 +192,14 @@ impl Tx for SqliteTx {
                                             driver = excluded.driver",
             params![b.id.as_str(), b.site.as_str(), &b.name, &b.driver],
         )?;
+        // Labels are unique per box and may move from one free compartment to another in either
+        // direction: the free ones give theirs up first, so none collides with one not written yet.
+        self.w().execute(
+            "UPDATE compartments SET label = '#' || number
+             WHERE box_id = ? AND state = 'free' AND NOT EXISTS (SELECT 1 FROM pickups p
+                WHERE p.box_id = compartments.box_id AND p.compartment = compartments.number)",
+            params![b.id.as_str()],
+        )?;
         for c in compartments {
             self.w().execute(
                 "INSERT INTO compartments (box_id, number, label, module, row_no, column_no, size, within_reach, state)

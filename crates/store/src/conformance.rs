@@ -317,6 +317,33 @@ pub async fn setup_again_keeps_compartment_state(store: &dyn Store) {
     assert_eq!(store.boxes().await.unwrap().len(), 1);
 }
 
+/// A new layout may hand a label from one free compartment to another in either direction: labels
+/// are unique per box, and a compartment written first must not collide with one written later.
+pub async fn labels_move_between_free_compartments(store: &dyn Store) {
+    furnish(store, 3).await;
+    let b = store.boxes().await.unwrap().remove(0);
+    let layout = |first: u32| -> Vec<NewCompartment> {
+        (1..=3)
+            .map(|n| NewCompartment {
+                number: no(n),
+                label: format!("A-{:03}", n + first - 1),
+                module: "A".into(),
+                row: 1,
+                column: n,
+                size: SizeClass::S,
+                within_reach: true,
+            })
+            .collect()
+    };
+    for first in [0, 1, 3, 1] {
+        let mut tx = store.begin().await.unwrap();
+        tx.upsert_box(&b, &layout(first), &[panel(1)]).await.unwrap();
+        tx.commit().await.unwrap();
+        let labels: Vec<String> = store.compartments(&the_box()).await.unwrap().into_iter().map(|c| c.label).collect();
+        assert_eq!(labels, layout(first).into_iter().map(|c| c.label).collect::<Vec<_>>(), "starting at {first}");
+    }
+}
+
 /// A transaction dropped without commit leaves nothing behind.
 pub async fn an_uncommitted_transaction_leaves_nothing(store: &dyn Store) {
     furnish(store, 1).await;

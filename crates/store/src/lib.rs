@@ -147,7 +147,8 @@ pub trait Tx: Send {
     async fn compartments(&mut self, box_id: &BoxId) -> Result<Vec<CompartmentRecord>>;
     /// Creates a box with its compartments and panels. An existing compartment keeps its state, and
     /// takes the new label, place and size only while it is free and empty: one that holds or expects
-    /// a document is never changed under it. Panels are replaced by the ones given.
+    /// a document is never changed under it. Labels may move between free compartments in either
+    /// direction. Panels are replaced by the ones given.
     async fn upsert_box(
         &mut self,
         b: &BoxRecord,

@@ -87,6 +87,50 @@ async fn a_layout_never_changes_under_a_document() {
     app.stop().await;
 }
 
+/// Labels are unique per box, and a new layout moves them between compartments: an admin's taller
+/// module A moves B's labels up, and the configuration at the next start moves them back down. A
+/// module in front of a document's compartment is refused by name, not as a clash of labels.
+#[tokio::test]
+async fn labels_move_both_ways_and_a_clash_under_a_document_is_refused_by_name() {
+    let dir = tempfile::tempdir().unwrap();
+    let module = |name: &str, rows: u32| json!({ "name": name, "rows": rows, "columns": 2, "reach_rows": [1] });
+    let configured = json!([module("A", 2), module("B", 2)]);
+    let configure = |c: &mut abholbox::Config| c.boxes[0].modules = serde_json::from_value(configured.clone()).unwrap();
+    let app = TestApp::spawn_with(dir.path(), configure).await;
+    let id = app.register("LB-1", "0151 23456741", "1970-01-01", None).await;
+    let held = app.deposit(&id).await;
+    let panels = json!([{ "id": "a", "reader_slot": 1 }, { "id": "b", "reader_slot": 2 }]);
+    let put = |modules: Value| json!({ "site": SITE, "name": "Box", "modules": modules, "panels": panels });
+
+    let (status, body) =
+        app.put("/api/v1/admin/boxes/dlz-1", Some(&app.admin), put(json!([module("Z", 1), module("A", 2)]))).await;
+    assert_eq!((status, code(&body)), (StatusCode::CONFLICT, "compartment_in_use"), "{body}");
+    assert!(body["error"]["message"].as_str().unwrap().contains(&held.to_string()), "{body}");
+    let (status, body) =
+        app.put("/api/v1/admin/boxes/dlz-1", Some(&app.admin), put(json!([module("A", 3), module("B", 2)]))).await;
+    assert_eq!((status, body["compartments"].as_u64()), (StatusCode::OK, Some(10)), "{body}");
+    let (status, body) = app.put("/api/v1/admin/boxes/dlz-1", Some(&app.admin), put(configured.clone())).await;
+    assert_eq!((status, body["compartments"].as_u64()), (StatusCode::OK, Some(8)), "B's labels back down: {body}");
+    let (status, _) =
+        app.put("/api/v1/admin/boxes/dlz-1", Some(&app.admin), put(json!([module("A", 3), module("B", 2)]))).await;
+    assert_eq!(status, StatusCode::OK);
+    app.stop().await;
+
+    let app = TestApp::spawn_with(dir.path(), configure).await;
+    let labels: Vec<String> = app
+        .service
+        .store()
+        .compartments(&abholbox_core::ids::BoxId::parse("dlz-1").unwrap())
+        .await
+        .unwrap()
+        .into_iter()
+        .map(|c| c.label)
+        .collect();
+    assert_eq!(labels, ["A-001", "A-002", "A-003", "A-004", "B-001", "B-002", "B-003", "B-004"]);
+    assert_eq!((app.status(&id).await, app.pickup(&id).await["compartment"].as_u64()), ("ready".into(), Some(held)));
+    app.stop().await;
+}
+
 #[tokio::test]
 async fn compartments_added_while_running_wait_for_the_next_start() {
     let dir = tempfile::tempdir().unwrap();
