@@ -2,8 +2,10 @@
 //! through the same HTTP API the registry and the box use, so that a visitor can collect one at the
 //! kiosk at once, without typing a command.
 
+use std::path::PathBuf;
 use std::time::Duration;
 
+use abholbox_core::ids::PickupId;
 use anyhow::{Context, bail};
 use serde_json::{Value, json};
 
@@ -108,36 +110,104 @@ impl Api {
     }
 }
 
-/// Takes back the documents an earlier start of the demo left waiting (their ids are kept in the data
-/// directory): their PINs went to a phone inbox that lived in that process's memory, so nobody can
-/// collect them, and a new document for the same phone would be announced without a PIN ("the PIN of
-/// the first SMS applies"). Each is cancelled and withdrawn, as staff would; one that was collected,
-/// withdrawn or is gone with another database is left alone. Returns how many were taken back.
-pub async fn retire(base: &str, integration: &str, earlier: &[String]) -> anyhow::Result<usize> {
+/// The ids of the documents the demo seeded, kept in `demo-pickups` in its data directory until each
+/// is over, so that the next start can take back what this one leaves.
+pub struct KeptIds {
+    path: PathBuf,
+    ids: Vec<PickupId>,
+}
+
+impl KeptIds {
+    /// Reads the file; lines that are no pickup id (edited by hand, say) are skipped.
+    pub fn load(path: PathBuf) -> anyhow::Result<Self> {
+        let ids = match std::fs::read_to_string(&path) {
+            Ok(text) => text.lines().filter_map(|l| PickupId::parse(l.trim()).ok()).collect(),
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => Vec::new(),
+            Err(e) => return Err(e).with_context(|| format!("cannot read {}", path.display())),
+        };
+        Ok(Self { path, ids })
+    }
+
+    /// Writes the list whole, through a file beside it renamed over it: a stop at any moment leaves
+    /// the old list or the new one.
+    fn save(&self) -> anyhow::Result<()> {
+        let text: String = self.ids.iter().map(|id| format!("{id}\n")).collect();
+        let next = self.path.with_extension("next");
+        std::fs::write(&next, text)
+            .and_then(|()| std::fs::rename(&next, &self.path))
+            .with_context(|| format!("cannot write {}", self.path.display()))
+    }
+
+    fn push(&mut self, id: PickupId) -> anyhow::Result<()> {
+        self.ids.push(id);
+        self.save()
+    }
+}
+
+/// What became of the documents an earlier start left.
+#[derive(Debug, Default)]
+pub struct Retired {
+    /// Cancelled and withdrawn now.
+    pub taken_back: usize,
+    /// Those only staff can settle (a loading or hand-over a stop cut short), each as
+    /// `id (status, attention)`; they stay in the list.
+    pub left_for_staff: Vec<String>,
+}
+
+/// Takes back the documents an earlier start of the demo left waiting: their PINs went to a phone
+/// inbox that lived in that process's memory, so nobody can collect them, and a new document for the
+/// same phone would be announced without a PIN ("the PIN of the first SMS applies"). Each is cancelled
+/// and withdrawn, as staff would. One that is over (collected, withdrawn, or gone with another
+/// database) leaves the list; one that waits for staff to settle it stays.
+pub async fn retire(base: &str, integration: &str, kept: &mut KeptIds) -> anyhow::Result<Retired> {
     let api = Api::new(base, integration)?;
-    let mut retired = 0;
-    for id in earlier {
-        let cancel = format!("/api/v1/pickups/{id}/cancel");
-        let reason = json!({ "reason": "the demo started again" });
-        let (status, view) = api.try_call(reqwest::Method::POST, &cancel, true, Some(reason)).await?;
-        if status == reqwest::StatusCode::NOT_FOUND || status == reqwest::StatusCode::CONFLICT {
+    let mut retired = Retired::default();
+    let mut still = Vec::new();
+    for id in std::mem::take(&mut kept.ids) {
+        let (status, view) = api.try_call(reqwest::Method::GET, &format!("/api/v1/pickups/{id}"), true, None).await?;
+        if status == reqwest::StatusCode::NOT_FOUND {
             continue;
         }
-        if !status.is_success() {
-            bail!("cancelling an earlier demo pickup: {status}: {view}");
-        }
-        retired += 1;
-        if view.get("compartment").and_then(Value::as_u64).is_some() {
-            api.open_and_close("withdrawals", id).await.context("withdrawing an earlier demo pickup")?;
+        let state = view.get("status").and_then(Value::as_str).unwrap_or_default().to_owned();
+        let attention = view.get("attention").and_then(Value::as_str);
+        let in_box = view.get("compartment").and_then(Value::as_u64).is_some();
+        match (state.as_str(), attention) {
+            ("collected" | "withdrawn", _) => {}
+            ("awaiting_deposit" | "ready", None) => {
+                let reason = json!({ "reason": "the demo started again" });
+                api.call(reqwest::Method::POST, &format!("/api/v1/pickups/{id}/cancel"), true, Some(reason))
+                    .await
+                    .with_context(|| format!("cancelling the earlier demo pickup {id}"))?;
+                if in_box {
+                    api.open_and_close("withdrawals", id.as_str())
+                        .await
+                        .context("withdrawing an earlier demo pickup")?;
+                }
+                retired.taken_back += 1;
+            }
+            ("cancelled" | "expired", None) => {
+                if in_box {
+                    api.open_and_close("withdrawals", id.as_str())
+                        .await
+                        .context("withdrawing an earlier demo pickup")?;
+                }
+                retired.taken_back += 1;
+            }
+            (state, attention) => {
+                retired.left_for_staff.push(format!("{id} ({state}, {})", attention.unwrap_or("no attention")));
+                still.push(id);
+            }
         }
     }
+    kept.ids = still;
+    kept.save()?;
     Ok(retired)
 }
 
 /// Registers and loads the demo's documents, waits for their SMS and returns how to collect each.
-/// Each pickup's id goes into `registered` as soon as it exists, so that a later start can take it
-/// back even when this one fails halfway.
-pub async fn seed(base: &str, integration: &str, registered: &mut Vec<String>) -> anyhow::Result<Vec<DemoPickup>> {
+/// Each pickup's id is kept as soon as it exists, so that a later start can take it back even when
+/// this one stops halfway.
+pub async fn seed(base: &str, integration: &str, kept: &mut KeptIds) -> anyhow::Result<Vec<DemoPickup>> {
     let api = Api::new(base, integration)?;
     // In milliseconds: a restart within the same second must not repeat a reference.
     let started =
@@ -158,7 +228,7 @@ pub async fn seed(base: &str, integration: &str, registered: &mut Vec<String>) -
             .await
             .context("registering a demo pickup")?;
         let id = registered_now.get("id").and_then(Value::as_str).context("no pickup id")?.to_owned();
-        registered.push(id.clone());
+        kept.push(PickupId::parse(&id).map_err(|_| anyhow::anyhow!("not a pickup id: {id}"))?)?;
         api.open_and_close("deposits", &id).await.context("loading a demo pickup")?;
         out.push((seed, id));
     }

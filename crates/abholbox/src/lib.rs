@@ -205,9 +205,27 @@ pub async fn offline_service(config: &Config, setup: bool) -> anyhow::Result<(Se
     let store = open_store(config).await?;
     let (service, store) = offline_service_on(config, store, &resolved).await?;
     if setup {
-        service.apply_setup(&resolved.sites, &resolved.boxes).await?;
+        apply_configuration(&service, &resolved).await?;
     }
     Ok((service, store))
+}
+
+/// Writes the configuration's sites and boxes. A box whose layout in the file would change a
+/// compartment in use is named, with where the difference comes from and what to do about it.
+async fn apply_configuration(service: &Service, resolved: &config::Resolved) -> anyhow::Result<()> {
+    service.apply_setup(&resolved.sites, &[]).await?;
+    for b in &resolved.boxes {
+        match service.apply_setup(&[], std::slice::from_ref(b)).await {
+            Err(e @ abholbox_service::Error::CompartmentsInUse(_)) => anyhow::bail!(
+                "box {}: {e}. The layout kept in the database (changed over the admin API? see \
+                 GET /api/v1/admin/boxes) differs from the configuration's; make the configuration's \
+                 modules match it, or empty those compartments first",
+                b.id
+            ),
+            other => other?,
+        }
+    }
+    Ok(())
 }
 
 async fn offline_service_on(
@@ -262,7 +280,7 @@ impl Application {
         // The configuration's sites and boxes first, then a driver for every box the database holds
         // (those made through the admin API included).
         let (setup, _) = offline_service_on(config, store.clone(), &resolved).await?;
-        setup.apply_setup(&resolved.sites, &resolved.boxes).await?;
+        apply_configuration(&setup, &resolved).await?;
         let (reports_tx, reports_rx) = mpsc::channel(1024);
         let mut drivers: HashMap<BoxId, Arc<dyn BoxDriver>> = HashMap::new();
         let mut simulated_boxes = serial_simulators;
@@ -391,6 +409,10 @@ impl Application {
                 worker.abort();
                 let _ = worker.await;
             }
+        }
+        // Last, once nothing writes any more: the log of a stopped installation is chained to its end.
+        if let Err(e) = self.service.chain_audit().await {
+            tracing::error!(error = %e, "audit entries left unchained at the stop; the next start chains them");
         }
         self.store.close().await;
         Ok(())

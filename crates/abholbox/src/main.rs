@@ -554,21 +554,22 @@ async fn demo_documents(
     base: &str,
     integration: &str,
 ) -> anyhow::Result<Vec<abholbox::demo_pickups::DemoPickup>> {
-    let kept = data_dir.join("demo-pickups");
-    let earlier = match std::fs::read_to_string(&kept) {
-        Ok(text) => text.lines().map(str::trim).filter(|l| !l.is_empty()).map(str::to_owned).collect(),
-        Err(e) if e.kind() == std::io::ErrorKind::NotFound => Vec::new(),
-        Err(e) => return Err(e).with_context(|| format!("cannot read {}", kept.display())),
-    };
-    let retired = abholbox::demo_pickups::retire(base, integration, &earlier).await?;
-    if retired > 0 {
-        tracing::info!(retired, "the documents an earlier demo left waiting were cancelled and withdrawn");
+    let mut kept = abholbox::demo_pickups::KeptIds::load(data_dir.join("demo-pickups"))?;
+    let retired = abholbox::demo_pickups::retire(base, integration, &mut kept).await?;
+    if retired.taken_back > 0 {
+        tracing::info!(
+            retired = retired.taken_back,
+            "the documents an earlier demo left waiting were cancelled and withdrawn"
+        );
     }
-    let mut registered = Vec::new();
-    let waiting = abholbox::demo_pickups::seed(base, integration, &mut registered).await;
-    let ids: String = registered.iter().map(|id| format!("{id}\n")).collect();
-    std::fs::write(&kept, ids).with_context(|| format!("cannot write {}", kept.display()))?;
-    waiting
+    if !retired.left_for_staff.is_empty() {
+        eprintln!(
+            "WARNING: documents an earlier demo left wait for staff (a stop cut their loading or hand-over short): {}. \
+             Settle them in the staff app, or start with a fresh --data-dir.",
+            retired.left_for_staff.join(", ")
+        );
+    }
+    abholbox::demo_pickups::seed(base, integration, &mut kept).await
 }
 
 /// Writes the demo's URL and tokens for the README's walkthrough to source; readable by the owner only.

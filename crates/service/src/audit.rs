@@ -66,16 +66,14 @@ impl Service {
         }
     }
 
-    /// Chains new entries every [`CHAIN_EVERY`] until `shutdown` turns true, and once more then: the
-    /// server stops taking requests before it says so, so a stopped installation's log is chained to
-    /// its end, and `abholbox audit verify` finds nothing waiting.
+    /// Chains new entries every [`CHAIN_EVERY`] until `shutdown` turns true.
     pub async fn run_audit_chain(&self, mut shutdown: watch::Receiver<bool>) {
         loop {
-            if let Err(e) = self.chain_audit().await {
-                tracing::error!(error = %e, "audit entries not chained yet; trying again");
-            }
             if *shutdown.borrow() {
                 return;
+            }
+            if let Err(e) = self.chain_audit().await {
+                tracing::error!(error = %e, "audit entries not chained yet; trying again");
             }
             tokio::select! {
                 () = tokio::time::sleep(CHAIN_EVERY) => {}

@@ -128,7 +128,20 @@ async fn labels_move_both_ways_and_a_clash_under_a_document_is_refused_by_name()
         .collect();
     assert_eq!(labels, ["A-001", "A-002", "A-003", "A-004", "B-001", "B-002", "B-003", "B-004"]);
     assert_eq!((app.status(&id).await, app.pickup(&id).await["compartment"].as_u64()), ("ready".into(), Some(held)));
+
+    // Documents in compartments that only the admin's layout has: the next start names the box and
+    // what to do, instead of changing them.
+    let (status, _) =
+        app.put("/api/v1/admin/boxes/dlz-1", Some(&app.admin), put(json!([module("A", 3), module("B", 2)]))).await;
+    assert_eq!(status, StatusCode::OK);
+    for n in 0..2 {
+        let id = app.register(&format!("LB-{}", n + 2), &format!("0151 2345674{}", n + 2), "1970-01-01", None).await;
+        app.deposit(&id).await;
+    }
+    let config = app.config.clone();
     app.stop().await;
+    let refused = abholbox::offline_service(&config, true).await.err().map(|e| format!("{e:#}")).unwrap_or_default();
+    assert!(refused.starts_with("box dlz-1: compartments ") && refused.contains("admin API"), "{refused}");
 }
 
 #[tokio::test]

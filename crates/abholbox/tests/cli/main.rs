@@ -699,6 +699,10 @@ async fn a_restarted_demo_takes_back_its_earlier_documents_and_offers_fresh_ones
         std::fs::read_to_string(data.join("demo-pickups")).unwrap().lines().map(str::to_owned).collect();
     assert_eq!(earlier.len(), 4, "{first}");
     assert!(demo.signal_and_wait("-TERM").success());
+    // Lines that are no pickup id (a hand-edited file) are skipped, not put into a URL.
+    let mut listed = std::fs::read_to_string(data.join("demo-pickups")).unwrap();
+    listed.push_str("?x=1\n#\n../../api/v1/admin/boxes\n\n");
+    std::fs::write(data.join("demo-pickups"), listed).unwrap();
 
     let demo = demo::Demo::start(&data, "second.log").await;
     let second = demo_documents_printed(&dir.path().join("second.log")).await;
@@ -717,4 +721,44 @@ async fn a_restarted_demo_takes_back_its_earlier_documents_and_offers_fresh_ones
     }
     let sim = demo.get("/api/v1/sim/boxes/dlz-1", None).await;
     assert_eq!(sim["open_doors"], json!([]), "every withdrawn compartment closed again");
+}
+
+/// A stop in the middle of a hand-over leaves a document only staff can settle: the next start names
+/// it, keeps it on its list, and takes back the others.
+#[tokio::test]
+async fn a_restarted_demo_names_what_a_cut_hand_over_left_for_staff() {
+    let dir = tempfile::tempdir().unwrap();
+    let data = dir.path().join("data");
+    let mut demo = demo::Demo::start(&data, "first.log").await;
+    let first = demo_documents_printed(&dir.path().join("first.log")).await;
+    let pin = first
+        .lines()
+        .find(|l| l.contains("Mehmet"))
+        .and_then(|l| l.split(", PIN ").nth(1))
+        .map(|rest| rest.chars().take_while(char::is_ascii_digit).collect::<String>())
+        .unwrap();
+    let (_, session) = demo.post("/api/v1/kiosk/sessions", Some(&demo.kiosk), json!({})).await;
+    let s = session["session"].as_str().unwrap().to_owned();
+    let step = |name: &str| format!("/api/v1/kiosk/sessions/{s}/{name}");
+    demo.post(&step("phone"), Some(&demo.kiosk), json!({ "phone": "0160 7654321" })).await;
+    let (status, body) = demo.post(&step("pin"), Some(&demo.kiosk), json!({ "pin": pin })).await;
+    assert_eq!(status, 200, "{body}");
+    let (status, body) = demo.post(&step("birth-date"), Some(&demo.kiosk), json!({ "birth_date": "1974-08-12" })).await;
+    assert_eq!((status, body["step"].as_str()), (200, Some("collect")), "{body}");
+    let listed = std::fs::read_to_string(data.join("demo-pickups")).unwrap();
+    let handed_over = listed.lines().nth(1).unwrap().to_owned();
+    assert!(demo.pickup(&handed_over).await["reference"].as_str().unwrap().ends_with("-2"), "the seeds' order");
+    assert!(!demo.signal_and_wait("-KILL").success());
+
+    let demo = demo::Demo::start(&data, "second.log").await;
+    let second = demo_documents_printed(&dir.path().join("second.log")).await;
+    assert!(
+        second.contains("WARNING: documents an earlier demo left wait for staff") && second.contains(&handed_over),
+        "{second}"
+    );
+    let kept = std::fs::read_to_string(data.join("demo-pickups")).unwrap();
+    assert!(kept.lines().any(|l| l == handed_over), "kept until staff settle it: {kept}");
+    for id in listed.lines().filter(|id| *id != handed_over) {
+        assert_eq!(demo.pickup(id).await["status"].as_str(), Some("withdrawn"), "{id}");
+    }
 }
