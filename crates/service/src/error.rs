@@ -63,8 +63,9 @@ pub enum Error {
     /// Another session is handing this document over, or it has gone.
     #[error("this document is no longer available here")]
     NotAvailable,
-    /// A layout change would move or remove these compartments, which hold or expect a document.
-    #[error("compartments {} hold or expect a document; a layout may not move or remove them", .0.iter().map(|c| c.to_string()).collect::<Vec<_>>().join(", "))]
+    /// A layout change would move or remove these compartments, which hold or expect a document, or
+    /// wait for staff to look inside.
+    #[error("{}", in_use(.0))]
     CompartmentsInUse(Vec<abholbox_core::ids::CompartmentNo>),
     /// Outside the site's hours no session starts; `opens_at` says when it can.
     #[error("the box is closed now{}", .opens_at.as_ref().map(|t| format!("; it opens at {t}")).unwrap_or_default())]
@@ -218,3 +219,31 @@ impl From<AllocationError> for Error {
 }
 
 pub type Result<T, E = Error> = std::result::Result<T, E>;
+
+/// The refusal of a layout, in the singular or the plural.
+fn in_use(compartments: &[abholbox_core::ids::CompartmentNo]) -> String {
+    let why = "(a document in it or on its way, or staff yet to look inside)";
+    match compartments {
+        [one] => format!("compartment {one} is in use {why}; a layout may not move or remove it"),
+        many => {
+            let numbers = many.iter().map(ToString::to_string).collect::<Vec<_>>().join(", ");
+            format!("compartments {numbers} are in use {why}; a layout may not move or remove them")
+        }
+    }
+}
+
+#[cfg(test)]
+#[allow(clippy::unwrap_used)]
+mod tests {
+    use abholbox_core::ids::CompartmentNo;
+
+    use super::Error;
+
+    #[test]
+    fn a_refused_layout_names_one_compartment_or_several() {
+        let no = |n| CompartmentNo::new(n).unwrap();
+        assert!(Error::CompartmentsInUse(vec![no(11)]).to_string().starts_with("compartment 11 is in use ("));
+        let both = Error::CompartmentsInUse(vec![no(11), no(12)]).to_string();
+        assert!(both.starts_with("compartments 11, 12 are in use (") && both.ends_with("remove them"), "{both}");
+    }
+}
