@@ -118,10 +118,13 @@ pub struct KeptIds {
 }
 
 impl KeptIds {
-    /// Reads the file; lines that are no pickup id (edited by hand, say) are skipped.
+    /// Reads the file; lines that are no pickup id (edited by hand, say, even into other encodings)
+    /// are skipped.
     pub fn load(path: PathBuf) -> anyhow::Result<Self> {
-        let ids = match std::fs::read_to_string(&path) {
-            Ok(text) => text.lines().filter_map(|l| PickupId::parse(l.trim()).ok()).collect(),
+        let ids = match std::fs::read(&path) {
+            Ok(bytes) => {
+                String::from_utf8_lossy(&bytes).lines().filter_map(|l| PickupId::parse(l.trim()).ok()).collect()
+            }
             Err(e) if e.kind() == std::io::ErrorKind::NotFound => Vec::new(),
             Err(e) => return Err(e).with_context(|| format!("cannot read {}", path.display())),
         };
@@ -204,10 +207,20 @@ pub async fn retire(base: &str, integration: &str, kept: &mut KeptIds) -> anyhow
     Ok(retired)
 }
 
+/// The demo's documents once seeded.
+#[derive(Debug, Default)]
+pub struct Seeded {
+    /// Those a visitor can collect, with how.
+    pub waiting: Vec<DemoPickup>,
+    /// Whose document was announced without a PIN: one from an earlier start still waits for that
+    /// phone (a hand-over cut short, say), and its PIN went with that start's phone inbox.
+    pub without_pin: Vec<&'static str>,
+}
+
 /// Registers and loads the demo's documents, waits for their SMS and returns how to collect each.
 /// Each pickup's id is kept as soon as it exists, so that a later start can take it back even when
 /// this one stops halfway.
-pub async fn seed(base: &str, integration: &str, kept: &mut KeptIds) -> anyhow::Result<Vec<DemoPickup>> {
+pub async fn seed(base: &str, integration: &str, kept: &mut KeptIds) -> anyhow::Result<Seeded> {
     let api = Api::new(base, integration)?;
     // In milliseconds: a restart within the same second must not repeat a reference.
     let started =
@@ -232,7 +245,7 @@ pub async fn seed(base: &str, integration: &str, kept: &mut KeptIds) -> anyhow::
         api.open_and_close("deposits", &id).await.context("loading a demo pickup")?;
         out.push((seed, id));
     }
-    let mut pickups = Vec::new();
+    let mut seeded = Seeded::default();
     for (seed, id) in out {
         let ready = format!("/api/v1/pickups/{id}?wait=10&status=depositing");
         api.call(reqwest::Method::GET, &ready, true, None).await.context("a demo pickup did not get ready")?;
@@ -248,16 +261,17 @@ pub async fn seed(base: &str, integration: &str, kept: &mut KeptIds) -> anyhow::
                 break;
             }
         }
+        let Some(pin) = pin else {
+            seeded.without_pin.push(seed.who);
+            continue;
+        };
         let (y, m, d) = (seed.birth_date.get(0..4), seed.birth_date.get(5..7), seed.birth_date.get(8..10));
-        pickups.push(DemoPickup {
+        seeded.waiting.push(DemoPickup {
             pickup: id,
             who: seed.who.to_owned(),
             document_kind: seed.kind.to_owned(),
             phone: seed.phone.to_owned(),
-            pin: pin.context(
-                "no SMS with a PIN reached the demo's phone (documents from an earlier start may still wait for \
-                 these numbers: start with a fresh --data-dir)",
-            )?,
+            pin,
             old_document: seed.old_document.map(str::to_owned),
             old_document_zone: seed.old_document.map(german_id),
             birth_date: match (seed.old_document, y, m, d) {
@@ -266,7 +280,7 @@ pub async fn seed(base: &str, integration: &str, kept: &mut KeptIds) -> anyhow::
             },
         });
     }
-    Ok(pickups)
+    Ok(seeded)
 }
 
 /// The zone of an ID card that belongs to no pickup, for the simulator page's "someone else's card".

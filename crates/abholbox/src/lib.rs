@@ -217,9 +217,9 @@ async fn apply_configuration(service: &Service, resolved: &config::Resolved) -> 
     for b in &resolved.boxes {
         match service.apply_setup(&[], std::slice::from_ref(b)).await {
             Err(e @ abholbox_service::Error::CompartmentsInUse(_)) => anyhow::bail!(
-                "box {}: {e}. The layout kept in the database (changed over the admin API? see \
-                 GET /api/v1/admin/boxes) differs from the configuration's; make the configuration's \
-                 modules match it, or empty those compartments first",
+                "box {}: {e}. The layout kept in the database (changed over the admin API?) differs from \
+                 the configuration's; make the configuration's modules match it, or empty those \
+                 compartments first (the demo has no configuration file: start it with a fresh --data-dir)",
                 b.id
             ),
             other => other?,

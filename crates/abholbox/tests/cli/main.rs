@@ -700,8 +700,8 @@ async fn a_restarted_demo_takes_back_its_earlier_documents_and_offers_fresh_ones
     assert_eq!(earlier.len(), 4, "{first}");
     assert!(demo.signal_and_wait("-TERM").success());
     // Lines that are no pickup id (a hand-edited file) are skipped, not put into a URL.
-    let mut listed = std::fs::read_to_string(data.join("demo-pickups")).unwrap();
-    listed.push_str("?x=1\n#\n../../api/v1/admin/boxes\n\n");
+    let mut listed = std::fs::read(data.join("demo-pickups")).unwrap();
+    listed.extend_from_slice(b"?x=1\n#\n../../api/v1/admin/boxes\ncaf\xe9\n\n");
     std::fs::write(data.join("demo-pickups"), listed).unwrap();
 
     let demo = demo::Demo::start(&data, "second.log").await;
@@ -758,6 +758,10 @@ async fn a_restarted_demo_names_what_a_cut_hand_over_left_for_staff() {
     );
     let kept = std::fs::read_to_string(data.join("demo-pickups")).unwrap();
     assert!(kept.lines().any(|l| l == handed_over), "kept until staff settle it: {kept}");
+    // The other three are offered; Mehmet's new document is announced without a PIN and not listed.
+    assert!(second.contains("no SMS with a PIN reached the demo's phone for Mehmet Yılmaz"), "{second}");
+    let offered: Vec<&str> = second.lines().filter(|l| l.contains("waiting: ") && l.contains(", PIN ")).collect();
+    assert_eq!(offered.len(), 3, "{second}");
     for id in listed.lines().filter(|id| *id != handed_over) {
         assert_eq!(demo.pickup(id).await["status"].as_str(), Some("withdrawn"), "{id}");
     }

@@ -338,7 +338,6 @@ pub struct InboxFilter {
     count: Option<usize>,
 }
 
-/// What the demo SMS gateway "sent", oldest first: the citizens' phones, or one of them with `to`.
 /// How far to move the demo's clock on.
 #[derive(Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
@@ -384,6 +383,7 @@ fn no_clock() -> ApiError {
     ApiError::request(StatusCode::NOT_FOUND, "not_found", "this server runs on the wall clock, which nobody moves")
 }
 
+/// What the demo SMS gateway "sent", oldest first: the citizens' phones, or one of them with `to`.
 #[utoipa::path(get, path = "/api/v1/sim/sms", tag = "simulator", params(InboxFilter),
     responses(
         (status = 200, description = "The messages, oldest first", body = [SimSms]),
