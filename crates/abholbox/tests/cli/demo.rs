@@ -28,11 +28,14 @@ impl Demo {
     pub async fn start_with(data: &Path, log_name: &str, extra: &[&str]) -> Self {
         let port = std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port();
         let log = data.parent().unwrap().join(log_name);
+        // Both streams append to one file: a stream at its own offset would write over the other's lines.
+        let append = || Stdio::from(std::fs::File::options().create(true).append(true).open(&log).unwrap());
+        let _ = std::fs::remove_file(&log);
         let child = Command::new(BIN)
             .args(["demo", "--port", &port.to_string(), "--data-dir", data.to_str().unwrap()])
             .args(extra)
-            .stdout(Stdio::from(std::fs::File::create(&log).unwrap()))
-            .stderr(Stdio::from(std::fs::File::options().append(true).open(&log).unwrap()))
+            .stdout(append())
+            .stderr(append())
             .spawn()
             .unwrap();
         let base = format!("http://127.0.0.1:{port}");
