@@ -171,36 +171,28 @@ pub async fn retire(base: &str, integration: &str, kept: &mut KeptIds) -> anyhow
         if status == reqwest::StatusCode::NOT_FOUND {
             continue;
         }
-        let state = view.get("status").and_then(Value::as_str).unwrap_or_default().to_owned();
+        let state = view.get("status").and_then(Value::as_str).unwrap_or_default();
         let attention = view.get("attention").and_then(Value::as_str);
         let in_box = view.get("compartment").and_then(Value::as_u64).is_some();
-        match (state.as_str(), attention) {
-            ("collected" | "withdrawn", _) => {}
+        match (state, attention) {
+            ("collected" | "withdrawn", _) => continue,
             ("awaiting_deposit" | "ready", None) => {
                 let reason = json!({ "reason": "the demo started again" });
                 api.call(reqwest::Method::POST, &format!("/api/v1/pickups/{id}/cancel"), true, Some(reason))
                     .await
                     .with_context(|| format!("cancelling the earlier demo pickup {id}"))?;
-                if in_box {
-                    api.open_and_close("withdrawals", id.as_str())
-                        .await
-                        .context("withdrawing an earlier demo pickup")?;
-                }
-                retired.taken_back += 1;
             }
-            ("cancelled" | "expired", None) => {
-                if in_box {
-                    api.open_and_close("withdrawals", id.as_str())
-                        .await
-                        .context("withdrawing an earlier demo pickup")?;
-                }
-                retired.taken_back += 1;
-            }
+            ("cancelled" | "expired", None) => {}
             (state, attention) => {
                 retired.left_for_staff.push(format!("{id} ({state}, {})", attention.unwrap_or("no attention")));
                 still.push(id);
+                continue;
             }
         }
+        if in_box {
+            api.open_and_close("withdrawals", id.as_str()).await.context("withdrawing an earlier demo pickup")?;
+        }
+        retired.taken_back += 1;
     }
     kept.ids = still;
     kept.save()?;
@@ -227,7 +219,7 @@ pub async fn seed(base: &str, integration: &str, kept: &mut KeptIds) -> anyhow::
         std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map(|d| d.as_millis()).unwrap_or(0);
     let mut out = Vec::new();
     for (i, seed) in SEEDS.iter().enumerate() {
-        let registered_now = api
+        let registered = api
             .call(
                 reqwest::Method::POST,
                 "/api/v1/pickups",
@@ -240,7 +232,7 @@ pub async fn seed(base: &str, integration: &str, kept: &mut KeptIds) -> anyhow::
             )
             .await
             .context("registering a demo pickup")?;
-        let id = registered_now.get("id").and_then(Value::as_str).context("no pickup id")?.to_owned();
+        let id = registered.get("id").and_then(Value::as_str).context("no pickup id")?.to_owned();
         kept.push(PickupId::parse(&id).map_err(|_| anyhow::anyhow!("not a pickup id: {id}"))?)?;
         api.open_and_close("deposits", &id).await.context("loading a demo pickup")?;
         out.push((seed, id));
