@@ -255,6 +255,10 @@ pub struct SiteConfig {
 }
 
 /// The service centre's office hours, from the city's announcement; its box room is open around the clock.
+/// The lowest `[kiosk] pin_step_floor_ms` accepted: the PIN step's own work on an idle machine is a few
+/// milliseconds, so a lower floor would hide nothing (0 would switch the protection off).
+const MIN_PIN_STEP_FLOOR_MS: u32 = 20;
+
 const DUESSELDORF_HOURS: &str = "Mo,Tu 07:30-16:00; We,Fr 07:30-13:00; Th 07:30-18:00; PH off";
 
 fn default_holiday_state() -> String {
@@ -453,8 +457,11 @@ impl Config {
         if !(10..=3600).contains(&self.kiosk.collect_timeout_seconds) {
             bail!("kiosk.collect_timeout_seconds must be between 10 and 3600");
         }
-        if self.kiosk.pin_step_floor_ms > 1000 {
-            bail!("kiosk.pin_step_floor_ms must be at most 1000");
+        if !(MIN_PIN_STEP_FLOOR_MS..=1000).contains(&self.kiosk.pin_step_floor_ms) {
+            bail!(
+                "kiosk.pin_step_floor_ms must be between {MIN_PIN_STEP_FLOOR_MS} and 1000: below that a refused PIN's \
+                 answer time tells a known number from an unknown one"
+            );
         }
         if !(1..=90).contains(&self.pickup.window_days) {
             bail!("pickup.window_days must be between 1 and 90");
@@ -776,6 +783,13 @@ mod tests {
         let mut config = Config::demo(PathBuf::from("x"), 0);
         config.kiosk.pin_step_floor_ms = 1001;
         assert!(config.resolve().err().map(|e| e.to_string()).unwrap_or_default().contains("kiosk.pin_step_floor_ms"));
+        for off in [0, MIN_PIN_STEP_FLOOR_MS - 1] {
+            config.kiosk.pin_step_floor_ms = off;
+            let refused = config.resolve().err().map(|e| e.to_string()).unwrap_or_default();
+            assert!(refused.contains("kiosk.pin_step_floor_ms must be between 20"), "{off}: {refused}");
+        }
+        config.kiosk.pin_step_floor_ms = MIN_PIN_STEP_FLOOR_MS;
+        assert!(config.resolve().is_ok());
         let mut config = Config::demo(PathBuf::from("x"), 0);
         config.boxes[0].panels.clear();
         assert!(config.resolve().err().map(|e| e.to_string()).unwrap_or_default().contains("boxes[0].panels"));
