@@ -33,6 +33,10 @@ pub struct Config {
     /// A file holding the PostgreSQL password (e.g. a mounted secret); `ABHOLBOX_DATABASE_PASSWORD`
     /// also works. Never on the command line, where every user sees it.
     pub database_password_file: Option<PathBuf>,
+    /// PostgreSQL connections this process keeps at most (it holds one more for its name). Every
+    /// process sharing the database holds as many, and together they must stay below the database's
+    /// `max_connections` (100 by default). Not used on SQLite, which has one writer and its readers.
+    pub database_connections: u32,
     /// This server process's name among those sharing one database (1 to 64 of a-z, 0-9, `-`, `_`):
     /// after a restart each takes up only what it left in flight itself. Give each process its own.
     pub server_name: String,
@@ -315,6 +319,7 @@ impl Default for Config {
             data_dir: PathBuf::from("abholbox-data"),
             database: String::new(),
             database_password_file: None,
+            database_connections: abholbox_store_postgres::DEFAULT_CONNECTIONS,
             server_name: abholbox_service::DEFAULT_SERVER_NAME.into(),
             key_file: None,
             pins: PinsConfig { length: 6, lockout_after: 5 },
@@ -462,6 +467,9 @@ impl Config {
                 "kiosk.pin_step_floor_ms must be between {MIN_PIN_STEP_FLOOR_MS} and 1000: below that a refused PIN's \
                  answer time tells a known number from an unknown one"
             );
+        }
+        if !(2..=1000).contains(&self.database_connections) {
+            bail!("database_connections must be between 2 and 1000");
         }
         if !(1..=90).contains(&self.pickup.window_days) {
             bail!("pickup.window_days must be between 1 and 90");
@@ -789,6 +797,13 @@ mod tests {
             assert!(refused.contains("kiosk.pin_step_floor_ms must be between 20"), "{off}: {refused}");
         }
         config.kiosk.pin_step_floor_ms = MIN_PIN_STEP_FLOOR_MS;
+        assert!(config.resolve().is_ok());
+        for wrong in [0, 1, 1001] {
+            config.database_connections = wrong;
+            let refused = config.resolve().err().map(|e| e.to_string()).unwrap_or_default();
+            assert!(refused.contains("database_connections must be between 2 and 1000"), "{wrong}: {refused}");
+        }
+        config.database_connections = 2;
         assert!(config.resolve().is_ok());
         let mut config = Config::demo(PathBuf::from("x"), 0);
         config.boxes[0].panels.clear();

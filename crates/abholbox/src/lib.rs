@@ -188,7 +188,7 @@ pub async fn open_store(config: &Config) -> anyhow::Result<Arc<dyn Store>> {
         Backend::Postgres => {
             let password = config.database_password()?;
             Arc::new(
-                PostgresStore::open(&url, password.as_deref())
+                PostgresStore::open(&url, password.as_deref(), config.database_connections)
                     .await
                     .with_context(|| format!("cannot open the database {}", config::redacted(&url)))?,
             )

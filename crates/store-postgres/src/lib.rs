@@ -65,14 +65,14 @@ pub(crate) const COMPARTMENT_ONE: &str = "SELECT c.*, p.id AS pickup_id FROM com
     LEFT JOIN pickups p ON p.box_id = c.box_id AND p.compartment = c.number
     WHERE c.box_id = $1 AND c.number = $2";
 
-/// Connections per server process: enough for the kiosks of a city's boxes, few enough that several
-/// processes stay below PostgreSQL's default of 100.
-pub const POOL_SIZE: u32 = 16;
+/// Connections a server process keeps by default: enough for the kiosks of a city's boxes, few enough
+/// that several processes stay below PostgreSQL's default of 100.
+pub const DEFAULT_CONNECTIONS: u32 = 16;
 
 /// The database's limit for this store: one-row write transactions committed per second by
-/// [`POOL_SIZE`] clients in minimal loops, on a scratch table that is dropped afterwards. The load
-/// generator compares the product's throughput with it.
-pub async fn write_limit(url: &str, password: Option<&str>, duration: Duration) -> Result<f64> {
+/// `connections` clients (the server's pool size) in minimal loops, on a scratch table that is
+/// dropped afterwards. The load generator compares the product's throughput with it.
+pub async fn write_limit(url: &str, password: Option<&str>, connections: u32, duration: Duration) -> Result<f64> {
     use sqlx::Connection;
     let mut options: PgConnectOptions = url.parse().map_err(db)?;
     if let Some(p) = password {
@@ -88,7 +88,7 @@ pub async fn write_limit(url: &str, password: Option<&str>, duration: Duration) 
     .map_err(db)?;
     let start = std::time::Instant::now();
     let mut clients = Vec::new();
-    for _ in 0..POOL_SIZE {
+    for _ in 0..connections.max(1) {
         let (options, table) = (options.clone(), table.clone());
         clients.push(tokio::spawn(async move {
             let mut conn = sqlx::PgConnection::connect_with(&options).await?;
@@ -141,13 +141,15 @@ impl PostgresStore {
 
     /// Connects to a `postgres://…` URL and brings the schema up to date. `password`, when given,
     /// replaces one in the URL, so that it can come from a file or the environment instead.
-    pub async fn open(url: &str, password: Option<&str>) -> Result<Self> {
+    /// `connections` bounds the pool: every process sharing the database holds up to that many, plus
+    /// one for its name, and together they must stay below the database's `max_connections`.
+    pub async fn open(url: &str, password: Option<&str>, connections: u32) -> Result<Self> {
         let mut options: PgConnectOptions = url.parse().map_err(db)?;
         if let Some(p) = password {
             options = options.password(p);
         }
         let pool = PgPoolOptions::new()
-            .max_connections(POOL_SIZE)
+            .max_connections(connections.max(1))
             .acquire_timeout(Duration::from_secs(10))
             .connect_with(options)
             .await

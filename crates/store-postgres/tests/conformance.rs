@@ -19,7 +19,7 @@ async fn fresh() -> Option<(PostgresStore, String, String)> {
     admin.close().await.unwrap();
     let separator = if url.contains('?') { '&' } else { '?' };
     let scoped = format!("{url}{separator}options=-c%20search_path%3D{schema}");
-    let store = PostgresStore::open(&scoped, None).await.unwrap();
+    let store = PostgresStore::open(&scoped, None, abholbox_store_postgres::DEFAULT_CONNECTIONS).await.unwrap();
     Some((store, url, schema))
 }
 
@@ -82,3 +82,53 @@ conformance!(
     racing_claims_hand_over_once,
     racing_reservations_take_a_compartment_once,
 );
+
+/// A process keeps to the pool size it was given, however many requests wait: together with the
+/// other processes it must stay below the database's `max_connections`.
+#[tokio::test]
+async fn the_pool_keeps_to_its_size() {
+    let Some((store, url, schema)) = fresh().await else { return };
+    store.close().await;
+    let name = format!("abholbox_pool_{}", rand_suffix());
+    let separator = if url.contains('?') { '&' } else { '?' };
+    let scoped = format!("{url}{separator}options=-c%20search_path%3D{schema}&application_name={name}");
+    let store = std::sync::Arc::new(PostgresStore::open(&scoped, None, 3).await.unwrap());
+    let (release, released) = tokio::sync::watch::channel(false);
+    let mut holders = Vec::new();
+    for _ in 0..8 {
+        let (store, mut released) = (store.clone(), released.clone());
+        holders.push(tokio::spawn(async move {
+            let tx = store.begin().await.unwrap();
+            let _ = released.wait_for(|r| *r).await;
+            drop(tx);
+        }));
+    }
+    let mut admin = sqlx::PgConnection::connect(&url).await.unwrap();
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(10);
+    while connections_named(&mut admin, &name).await < 3 && std::time::Instant::now() < deadline {
+        tokio::time::sleep(std::time::Duration::from_millis(20)).await;
+    }
+    assert_eq!(
+        connections_named(&mut admin, &name).await,
+        3,
+        "three connections hold transactions, five requests wait"
+    );
+    tokio::time::sleep(std::time::Duration::from_millis(300)).await;
+    assert_eq!(connections_named(&mut admin, &name).await, 3, "the waiting requests open no more");
+    release.send(true).unwrap();
+    drop(released);
+    for holder in holders {
+        holder.await.unwrap();
+    }
+    admin.close().await.unwrap();
+    store.close().await;
+    drop_schema(&url, &schema).await;
+}
+
+async fn connections_named(admin: &mut sqlx::PgConnection, name: &str) -> i64 {
+    sqlx::query_scalar("SELECT COUNT(*) FROM pg_stat_activity WHERE application_name = $1")
+        .bind(name)
+        .fetch_one(admin)
+        .await
+        .unwrap()
+}

@@ -7,14 +7,14 @@ use std::time::Duration;
 use anyhow::{Context, bail};
 
 /// One-row durable commits per second on the database `url` names (SQLite: a scratch file beside it,
-/// one writer; PostgreSQL: a scratch table, as many clients as the server's pool).
-pub async fn measure(url: &str, data_dir: &Path, duration: Duration) -> anyhow::Result<f64> {
+/// one writer; PostgreSQL: a scratch table, `connections` clients, as many as the server's pool).
+pub async fn measure(url: &str, data_dir: &Path, connections: u32, duration: Duration) -> anyhow::Result<f64> {
     if url.starts_with("sqlite:") {
         std::fs::create_dir_all(data_dir)?;
         abholbox_store_sqlite::write_limit(url, duration).await.context("measuring the SQLite write limit")
     } else if url.starts_with("postgres://") || url.starts_with("postgresql://") {
         let password = std::env::var("ABHOLBOX_DATABASE_PASSWORD").ok();
-        abholbox_store_postgres::write_limit(url, password.as_deref(), duration)
+        abholbox_store_postgres::write_limit(url, password.as_deref(), connections, duration)
             .await
             .context("measuring the PostgreSQL write limit")
     } else {

@@ -43,7 +43,8 @@ pub struct BenchArgs {
     rate: Option<f64>,
     /// The database of the server the bench starts (default: the one --data-dir was filled on, else a
     /// fresh SQLite file); `postgres://…` for PostgreSQL, an empty database or one a bench used with
-    /// the same --data-dir. With --url, only where the write limit is measured.
+    /// the same --data-dir. With --url, only where the write limit is measured (on PostgreSQL with
+    /// 16 clients, the default pool; the bench's own server keeps to `database_connections`).
     #[arg(long)]
     database: Option<String>,
     /// The data directory of the server the bench starts (default: a fresh temporary one): a new or
@@ -113,14 +114,16 @@ pub async fn run(args: BenchArgs) -> anyhow::Result<i32> {
             plan.base = url.trim_end_matches('/').to_owned();
             citizen::check_server(&plan).await?;
             let limit = match &args.database {
-                Some(db) => Some(limit::measure(db, temp.path(), probe_for).await?),
+                Some(db) => Some(
+                    limit::measure(db, temp.path(), abholbox_store_postgres::DEFAULT_CONNECTIONS, probe_for).await?,
+                ),
                 None => None,
             };
             (plan, None, limit, "a running server")
         }
         _ => {
             let (config, file) = server::configure(&dir, args.database.as_deref(), args.kiosks)?;
-            let limit = limit::measure(&config.database_url(), &dir, probe_for).await?;
+            let limit = limit::measure(&config.database_url(), &dir, config.database_connections, probe_for).await?;
             // The first start creates the schema and the boxes (on a fresh database); the second,
             // after the tokens are made, is a start as every later one is.
             let mut first = server::OwnServer::start(&config, &file).await?;

@@ -95,6 +95,10 @@ pub fn configure(dir: &Path, database: Option<&str>, kiosks: u32) -> anyhow::Res
     config.http.exact_write_time = true;
     config.resolve()?;
     std::fs::write(&file, toml::to_string(&config)?).with_context(|| format!("cannot write {}", file.display()))?;
+    // What the server will run with: the file under the environment's overrides (its pool size, say,
+    // which the limit's probe matches).
+    let config = Config::load(Some(&file))?;
+    config.resolve()?;
     Ok((config, file))
 }
 

@@ -299,7 +299,7 @@ async fn two_servers_hand_out_every_document_exactly_once() {
     assert_eq!(pins.len(), FAMILIES + SINGLES);
 
     // A reader of the feed follows it while the sessions race.
-    let store = PostgresStore::open(&scoped, None).await.unwrap();
+    let store = PostgresStore::open(&scoped, None, abholbox_store_postgres::DEFAULT_CONNECTIONS).await.unwrap();
     let reading = Arc::new(AtomicBool::new(true));
     let reader = {
         let (store, reading) = (store.clone(), reading.clone());
