@@ -258,11 +258,11 @@ pub struct SiteConfig {
     pub sms_quiet_hours: Option<String>,
 }
 
-/// The service centre's office hours, from the city's announcement; its box room is open around the clock.
 /// The lowest `[kiosk] pin_step_floor_ms` accepted: the PIN step's own work on an idle machine is a few
 /// milliseconds, so a lower floor would hide nothing (0 would switch the protection off).
 const MIN_PIN_STEP_FLOOR_MS: u32 = 20;
 
+/// The service centre's office hours, from the city's announcement; its box room is open around the clock.
 const DUESSELDORF_HOURS: &str = "Mo,Tu 07:30-16:00; We,Fr 07:30-13:00; Th 07:30-18:00; PH off";
 
 fn default_holiday_state() -> String {

@@ -48,6 +48,10 @@ pub enum LayoutError {
     BadModuleName(String),
     #[error("a box has at most 10,000 compartments")]
     TooLarge,
+    #[error(
+        "module {0}: reach_rows, medium_rows and large_rows name rows from 1 to the module's rows, and no row is both medium and large"
+    )]
+    BadRows(String),
 }
 
 /// The layout of the demo box and a sensible default: 10 modules of 12 rows by 5 columns, 600 compartments.
@@ -82,6 +86,13 @@ pub fn expand(modules: &[ModuleLayout]) -> Result<Vec<CompartmentSpec>, LayoutEr
         if !name_ok || !seen.insert(m.name.clone()) {
             return Err(LayoutError::BadModuleName(m.name.clone()));
         }
+        let rows_ok = [&m.reach_rows, &m.medium_rows, &m.large_rows]
+            .iter()
+            .all(|r| r.iter().all(|&row| (1..=m.rows).contains(&row)))
+            && !m.medium_rows.iter().any(|row| m.large_rows.contains(row));
+        if !rows_ok {
+            return Err(LayoutError::BadRows(m.name.clone()));
+        }
         let mut within = 0u32;
         for row in 1..=m.rows {
             for column in 1..=m.columns {
@@ -109,6 +120,52 @@ pub fn expand(modules: &[ModuleLayout]) -> Result<Vec<CompartmentSpec>, LayoutEr
     Ok(out)
 }
 
+/// Reads a box's modules back from its compartments: the layout to send to keep the box as it is, so
+/// that an admin can change one module without retyping the others. The inverse of [`expand`] for
+/// every layout it accepts; a row's size and reach are those of its first compartment.
+pub fn modules_of(compartments: &[CompartmentSpec]) -> Vec<ModuleLayout> {
+    let mut in_order: Vec<&CompartmentSpec> = compartments.iter().collect();
+    in_order.sort_by_key(|c| c.number);
+    let mut out: Vec<ModuleLayout> = Vec::new();
+    let mut rows_seen = std::collections::BTreeSet::new();
+    for c in in_order {
+        let module = match out.last_mut() {
+            Some(m) if m.name == c.module => m,
+            _ => {
+                rows_seen.clear();
+                out.push(ModuleLayout {
+                    name: c.module.clone(),
+                    rows: 0,
+                    columns: 0,
+                    reach_rows: Vec::new(),
+                    medium_rows: Vec::new(),
+                    large_rows: Vec::new(),
+                });
+                let Some(m) = out.last_mut() else { continue };
+                m
+            }
+        };
+        module.rows = module.rows.max(c.row);
+        module.columns = module.columns.max(c.column);
+        if rows_seen.insert(c.row) {
+            if c.within_reach {
+                module.reach_rows.push(c.row);
+            }
+            match c.size {
+                SizeClass::S => {}
+                SizeClass::M => module.medium_rows.push(c.row),
+                SizeClass::L => module.large_rows.push(c.row),
+            }
+        }
+    }
+    for m in &mut out {
+        m.reach_rows.sort_unstable();
+        m.medium_rows.sort_unstable();
+        m.large_rows.sort_unstable();
+    }
+    out
+}
+
 #[cfg(test)]
 #[allow(clippy::unwrap_used, clippy::indexing_slicing)]
 mod tests {
@@ -128,6 +185,33 @@ mod tests {
     }
 
     #[test]
+    fn a_box_reads_back_as_the_modules_it_was_built_from() {
+        assert_eq!(modules_of(&expand(&default_modules()).unwrap()), default_modules());
+        let mixed = vec![
+            ModuleLayout {
+                name: "Z".into(),
+                rows: 3,
+                columns: 2,
+                reach_rows: vec![1, 3],
+                medium_rows: vec![2],
+                large_rows: vec![],
+            },
+            ModuleLayout {
+                name: "A1".into(),
+                rows: 1,
+                columns: 4,
+                reach_rows: vec![],
+                medium_rows: vec![],
+                large_rows: vec![1],
+            },
+        ];
+        let mut shuffled = expand(&mixed).unwrap();
+        shuffled.reverse();
+        assert_eq!(modules_of(&shuffled), mixed);
+        assert_eq!(modules_of(&[]), Vec::<ModuleLayout>::new());
+    }
+
+    #[test]
     fn bad_layouts_are_refused() {
         assert_eq!(expand(&[]), Err(LayoutError::Empty));
         let mut twice = default_modules();
@@ -136,5 +220,14 @@ mod tests {
         let mut huge = default_modules();
         huge[0].rows = 100_000;
         assert_eq!(expand(&huge), Err(LayoutError::TooLarge));
+        let mut beyond = default_modules();
+        beyond[2].reach_rows.push(13);
+        assert_eq!(expand(&beyond), Err(LayoutError::BadRows("C".into())));
+        let mut row_zero = default_modules();
+        row_zero[0].large_rows.push(0);
+        assert_eq!(expand(&row_zero), Err(LayoutError::BadRows("A".into())));
+        let mut both = default_modules();
+        both[1].medium_rows.push(12);
+        assert_eq!(expand(&both), Err(LayoutError::BadRows("B".into())));
     }
 }

@@ -9,8 +9,8 @@
 use abholbox_core::compartment::CompartmentState;
 use abholbox_core::hours::{Hours, State};
 use abholbox_core::ids::{BoxId, CompartmentNo, PanelId, SiteId, SlotNo};
-use abholbox_core::layout::{ModuleLayout, expand};
-use abholbox_store::{BoxRecord, NewAuditEntry, NewCompartment, PanelRecord, SiteRecord, Tx};
+use abholbox_core::layout::{ModuleLayout, expand, modules_of};
+use abholbox_store::{BoxRecord, CompartmentRecord, NewAuditEntry, NewCompartment, PanelRecord, SiteRecord, Tx};
 use serde_json::json;
 
 use abholbox_core::staff::StaffAction;
@@ -104,23 +104,20 @@ impl BoxSpec {
                 return Err(Error::Invalid { field: "panel", message: format!("panel {} or its slot twice", p.id) });
             }
         }
-        let specs = expand(&self.modules).map_err(|e| Error::Invalid { field: "modules", message: e.to_string() })?;
-        Ok(specs
-            .into_iter()
-            .map(|c| NewCompartment {
-                number: c.number,
-                label: c.label,
-                module: c.module,
-                row: c.row,
-                column: c.column,
-                size: c.size,
-                within_reach: c.within_reach,
-            })
-            .collect())
+        expand(&self.modules).map_err(|e| Error::Invalid { field: "modules", message: e.to_string() })
     }
 }
 
 impl Service {
+    /// A box with its compartments counted and its layout read back as modules, as an admin changes
+    /// it: the modules `put_box` takes keep the box as it is.
+    pub async fn box_layout(&self, box_id: &BoxId) -> Result<(BoxRecord, usize, Vec<ModuleLayout>)> {
+        let record = self.store.boxes().await?.into_iter().find(|b| &b.id == box_id).ok_or(Error::NotFound("box"))?;
+        let specs: Vec<NewCompartment> =
+            self.store.compartments(box_id).await?.iter().map(CompartmentRecord::spec).collect();
+        Ok((record, specs.len(), modules_of(&specs)))
+    }
+
     /// Writes the configuration's sites and boxes, at every start. A layout that would move or remove
     /// a compartment holding a document stops the start with the compartments named.
     pub async fn apply_setup(&self, sites: &[SiteSpec], boxes: &[BoxSpec]) -> Result<()> {

@@ -52,16 +52,8 @@ pub struct BoxSummary {
     pub last_compartment: u32,
 }
 
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct NewCompartment {
-    pub number: CompartmentNo,
-    pub label: String,
-    pub module: String,
-    pub row: u32,
-    pub column: u32,
-    pub size: SizeClass,
-    pub within_reach: bool,
-}
+/// A compartment to write: what the layout defines, nothing of its use.
+pub type NewCompartment = abholbox_core::layout::CompartmentSpec;
 
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct CompartmentRecord {
@@ -77,6 +69,21 @@ pub struct CompartmentRecord {
     /// Why a defective compartment is out of use.
     pub defect: Option<Defect>,
     pub pickup: Option<PickupId>,
+}
+
+impl CompartmentRecord {
+    /// What the layout defined for this compartment, for reading the layout back.
+    pub fn spec(&self) -> NewCompartment {
+        NewCompartment {
+            number: self.number,
+            label: self.label.clone(),
+            module: self.module.clone(),
+            row: self.row,
+            column: self.column,
+            size: self.size,
+            within_reach: self.within_reach,
+        }
+    }
 }
 
 /// A touch panel of a box and the document slot beside it.

@@ -225,3 +225,55 @@ async fn metrics_give_the_write_time_in_whole_seconds_unless_a_load_test_asks() 
     assert!(value.parse::<u64>().is_ok(), "whole seconds, or a PIN step's writes would show: {line}");
     app.stop().await;
 }
+
+/// An admin reads a box's layout back as the modules `PUT` takes, changes one and sends it back; the
+/// list counts each box's compartments.
+#[tokio::test]
+async fn a_box_reads_back_as_its_modules_and_one_module_changes_alone() {
+    let dir = tempfile::tempdir().unwrap();
+    let app = TestApp::spawn(dir.path()).await;
+    let modules = json!([
+        { "name": "A", "rows": 3, "columns": 2, "reach_rows": [2, 3], "medium_rows": [3], "large_rows": [] },
+        { "name": "B", "rows": 2, "columns": 4, "reach_rows": [], "medium_rows": [], "large_rows": [2] }
+    ]);
+    let put = json!({ "site": SITE, "name": "Box Wersten", "driver": "simulated",
+                      "panels": [{ "id": "front", "reader_slot": 1 }], "modules": modules });
+    let (status, body) = app.put("/api/v1/admin/boxes/w-1", Some(&app.admin), put.clone()).await;
+    assert_eq!((status, &body["modules"]), (StatusCode::OK, &modules), "{body}");
+
+    let (status, body) = app.get("/api/v1/admin/boxes/w-1", Some(&app.admin)).await;
+    assert_eq!(status, StatusCode::OK, "{body}");
+    assert_eq!((&body["modules"], body["compartments"].as_u64()), (&modules, Some(14)));
+    assert_eq!((body["name"].as_str(), body["panels"][0]["id"].as_str()), (Some("Box Wersten"), Some("front")));
+    let mut changed = put.clone();
+    changed["modules"] = body["modules"].clone();
+    changed["modules"][1]["rows"] = json!(3);
+    let (status, body) = app.put("/api/v1/admin/boxes/w-1", Some(&app.admin), changed.clone()).await;
+    assert_eq!((status, body["compartments"].as_u64()), (StatusCode::OK, Some(18)), "{body}");
+    let (_, body) = app.get("/api/v1/admin/boxes/w-1", Some(&app.admin)).await;
+    assert_eq!(body["modules"], changed["modules"], "module A as it was, B one row taller");
+
+    let (status, list) = app.get("/api/v1/admin/boxes", Some(&app.admin)).await;
+    assert_eq!(status, StatusCode::OK, "{list}");
+    let counts: Vec<(&str, u64)> = list
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|b| (b["id"].as_str().unwrap_or(""), b["compartments"].as_u64().unwrap_or(0)))
+        .collect();
+    assert_eq!(counts, [("dlz-1", 600), ("w-1", 18)]);
+    for rows in [json!({ "reach_rows": [5] }), json!({ "medium_rows": [1], "large_rows": [1] })] {
+        let mut wrong = changed.clone();
+        for (key, value) in rows.as_object().unwrap() {
+            wrong["modules"][1][key] = value.clone();
+        }
+        let (status, body) = app.put("/api/v1/admin/boxes/w-1", Some(&app.admin), wrong).await;
+        assert_eq!((status, code(&body)), (StatusCode::UNPROCESSABLE_ENTITY, "invalid_modules"), "{rows}: {body}");
+        assert!(body["error"]["message"].as_str().unwrap_or("").contains("module B"), "{body}");
+    }
+    let (status, body) = app.get("/api/v1/admin/boxes/nowhere", Some(&app.admin)).await;
+    assert_eq!((status, code(&body)), (StatusCode::NOT_FOUND, "not_found"), "{body}");
+    let (status, body) = app.get("/api/v1/admin/boxes/w-1", Some(&app.integration)).await;
+    assert_eq!((status, code(&body)), (StatusCode::FORBIDDEN, "forbidden"), "the registry reads no layouts");
+    app.stop().await;
+}

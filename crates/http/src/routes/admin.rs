@@ -4,7 +4,7 @@
 use abholbox_core::ids::{BoxId, PanelId, SiteId, SlotNo};
 use abholbox_core::layout::ModuleLayout;
 use abholbox_service::setup::{BoxSpec, PanelSpec, SiteSpec};
-use abholbox_store::{BoxRecord, SiteRecord};
+use abholbox_store::SiteRecord;
 use axum::Json;
 use axum::extract::{Path, State};
 use serde::{Deserialize, Serialize};
@@ -167,6 +167,20 @@ pub struct AdminBox {
     panels: Vec<AdminPanel>,
 }
 
+/// One box with its layout: the modules its compartments were built from, as `PUT` takes them, so
+/// that a change to one module keeps the others as they are.
+#[derive(Serialize, ToSchema)]
+pub struct AdminBoxLayout {
+    id: String,
+    site: String,
+    name: String,
+    driver: String,
+    compartments: usize,
+    #[schema(value_type = Vec<Object>)]
+    modules: Vec<ModuleLayout>,
+    panels: Vec<AdminPanel>,
+}
+
 /// A box to create or change: its layout in modules, and its panels.
 #[derive(Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
@@ -188,24 +202,26 @@ fn simulated() -> String {
     "simulated".into()
 }
 
-async fn admin_box(state: &AppState, b: BoxRecord) -> Result<AdminBox, ApiError> {
-    let store = state.service.store();
-    let compartments = store.compartments(&b.id).await.map_err(abholbox_service::Error::from)?.len();
-    let panels = store.panels(&b.id).await.map_err(abholbox_service::Error::from)?;
-    Ok(AdminBox {
+async fn admin_panels(state: &AppState, b: &BoxId) -> Result<Vec<AdminPanel>, ApiError> {
+    let panels = state.service.store().panels(b).await.map_err(abholbox_service::Error::from)?;
+    Ok(panels.into_iter().map(|p| AdminPanel { id: p.id.to_string(), reader_slot: p.reader_slot.get() }).collect())
+}
+
+async fn admin_box_layout(state: &AppState, box_id: &BoxId) -> Result<AdminBoxLayout, ApiError> {
+    let (b, compartments, modules) = state.service.box_layout(box_id).await?;
+    Ok(AdminBoxLayout {
+        panels: admin_panels(state, &b.id).await?,
         id: b.id.to_string(),
         site: b.site.to_string(),
         name: b.name,
         driver: b.driver,
         compartments,
-        panels: panels
-            .into_iter()
-            .map(|p| AdminPanel { id: p.id.to_string(), reader_slot: p.reader_slot.get() })
-            .collect(),
+        modules,
     })
 }
 
-/// The boxes, with their panels.
+/// The boxes, with their panels and how many compartments each has (one query for the counts, one
+/// per box for its panels, whatever the boxes' sizes).
 #[utoipa::path(get, path = "/api/v1/admin/boxes", tag = "admin", security(("bearer" = [])),
     responses((status = 200, description = "The boxes", body = [AdminBox])))]
 pub(crate) async fn admin_list_boxes(
@@ -214,10 +230,35 @@ pub(crate) async fn admin_list_boxes(
 ) -> Result<Json<Vec<AdminBox>>, ApiError> {
     caller.may(StaffAction::ManageSites)?;
     let mut out = Vec::new();
-    for b in state.service.store().boxes().await.map_err(abholbox_service::Error::from)? {
-        out.push(admin_box(&state, b).await?);
+    for summary in state.service.store().box_summaries().await.map_err(abholbox_service::Error::from)? {
+        let b = summary.record;
+        out.push(AdminBox {
+            panels: admin_panels(&state, &b.id).await?,
+            id: b.id.to_string(),
+            site: b.site.to_string(),
+            name: b.name,
+            driver: b.driver,
+            compartments: summary.compartments as usize,
+        });
     }
     Ok(Json(out))
+}
+
+/// One box with its modules, as `PUT` takes them.
+#[utoipa::path(get, path = "/api/v1/admin/boxes/{box}", tag = "admin", security(("bearer" = [])),
+    params(("box" = String, Path, description = "The box id, e.g. `dlz-1`")),
+    responses(
+        (status = 200, description = "The box with its layout", body = AdminBoxLayout),
+        (status = 404, description = "`not_found`: no such box", body = ErrorBody),
+    ))]
+pub(crate) async fn admin_get_box(
+    State(state): State<AppState>,
+    caller: Caller,
+    Path(box_id): Path<String>,
+) -> Result<Json<AdminBoxLayout>, ApiError> {
+    caller.may(StaffAction::ManageSites)?;
+    let id = BoxId::parse(&box_id).map_err(|_| abholbox_service::Error::NotFound("box"))?;
+    Ok(Json(admin_box_layout(&state, &id).await?))
 }
 
 /// Creates or changes a box. A layout that would move or remove a compartment holding or expecting a
@@ -226,7 +267,7 @@ pub(crate) async fn admin_list_boxes(
 #[utoipa::path(put, path = "/api/v1/admin/boxes/{box}", tag = "admin", request_body = PutBox,
     security(("bearer" = [])), params(("box" = String, Path, description = "The box id, e.g. `dlz-1`")),
     responses(
-        (status = 200, description = "The box as kept", body = AdminBox),
+        (status = 200, description = "The box as kept, with its layout", body = AdminBoxLayout),
         (status = 404, description = "`not_found`: not a box id", body = ErrorBody),
         (status = 409, description = "`compartment_in_use`: the layout would move or remove compartments holding documents", body = ErrorBody),
         (status = 422, description = "`invalid_modules`, `invalid_panel`, `invalid_driver`, `unknown_reference` (site)", body = ErrorBody),
@@ -236,7 +277,7 @@ pub(crate) async fn admin_put_box(
     caller: Caller,
     Path(box_id): Path<String>,
     ApiJson(body): ApiJson<PutBox>,
-) -> Result<Json<AdminBox>, ApiError> {
+) -> Result<Json<AdminBoxLayout>, ApiError> {
     let principal = caller.may(StaffAction::ManageSites)?;
     let id = BoxId::parse(&box_id).map_err(|_| abholbox_service::Error::NotFound("box"))?;
     let site = SiteId::parse(&body.site).map_err(|_| abholbox_service::Error::Unknown { field: "site" })?;
@@ -249,7 +290,7 @@ pub(crate) async fn admin_put_box(
     }
     let spec = BoxSpec { id, site, name: body.name, driver: body.driver, modules: body.modules, panels };
     let record = state.service.put_box(principal, &spec).await?;
-    Ok(Json(admin_box(&state, record).await?))
+    Ok(Json(admin_box_layout(&state, &record.id).await?))
 }
 
 /// An alarm for staff.

@@ -44,7 +44,7 @@ pub(crate) fn api(with_simulator: bool) -> OpenApiRouter<AppState> {
         .routes(routes!(admin::admin_list_sites))
         .routes(routes!(admin::admin_put_site))
         .routes(routes!(admin::admin_list_boxes))
-        .routes(routes!(admin::admin_put_box))
+        .routes(routes!(admin::admin_get_box, admin::admin_put_box))
         .routes(routes!(admin::admin_list_alarms))
         .routes(routes!(admin::list_alarms))
         .routes(routes!(admin::admin_return_to_service))
