@@ -44,6 +44,17 @@ async fn two_sessions_for_one_pickup_hand_it_out_once() {
         let lost = app.get(&format!("/api/v1/kiosk/sessions/{loser}"), Some(loser_panel)).await.1;
         assert_eq!((won["step"].as_str(), lost["reason"].as_str()), (Some("done"), Some("unavailable")));
     }
+    // Losing the race refused no factor: neither panel slows down or nears its alarm.
+    let audit = app.service.store().audit_entries(10_000).await.unwrap();
+    assert_eq!(audit.iter().filter(|a| a.action == "factor_refused").count(), 0);
+    let box_id = abholbox_core::ids::BoxId::parse(crate::helpers::BOX).unwrap();
+    let mut tx = app.service.store().begin().await.unwrap();
+    for panel in ["a", "b"] {
+        let panel = abholbox_core::ids::PanelId::parse(panel).unwrap();
+        let since = chrono::Utc::now() - chrono::Duration::hours(1);
+        assert_eq!(tx.panel_refusals(&box_id, &panel, since).await.unwrap().0, 0, "panel {panel}");
+    }
+    drop(tx);
     app.stop().await;
 }
 

@@ -203,8 +203,12 @@ impl Service {
             }
         };
         session.last_error = Some(outcome.code().to_owned());
-        let current = session.state.queue.get(session.state.position).map(|q| q.pickup.clone());
-        self.refused(tx, session, factor.as_str(), current.as_ref(), now).await?;
+        // A document gone meanwhile (another panel won the race, staff cancelled it) refused no
+        // factor: it neither slows the panel down nor counts towards its alarm.
+        if !matches!(outcome, Error::NotAvailable) {
+            let current = session.state.queue.get(session.state.position).map(|q| q.pickup.clone());
+            self.refused(tx, session, factor.as_str(), current.as_ref(), now).await?;
+        }
         save(tx, session).await?;
         Ok(Settled::Refused(outcome))
     }
