@@ -32,6 +32,12 @@ where
                 JsonRejection::MissingJsonContentType(e) => {
                     ApiError::request(StatusCode::UNSUPPORTED_MEDIA_TYPE, "unsupported_media_type", e.body_text())
                 }
+                // A body sent in chunks meets the 64 KiB limit only while it is read, not when announced:
+                // the same refusal as one whose length said so at once.
+                other if other.status() == StatusCode::PAYLOAD_TOO_LARGE => {
+                    let (code, message) = crate::error::for_status(413, "Payload Too Large");
+                    ApiError::request(StatusCode::PAYLOAD_TOO_LARGE, code, message)
+                }
                 other => ApiError::request(other.status(), "invalid_body", other.body_text()),
             }),
         }

@@ -48,7 +48,7 @@ fn complete(operation: &mut Operation) {
     }
     if with_body {
         shared.push(("400", "`invalid_json`: the body is not JSON"));
-        shared.push(("413", "`payload_too_large`: the body is over 64 KiB, refused as soon as it is announced"));
+        shared.push(("413", "`payload_too_large`: the body is over 64 KiB, refused as soon as it is announced (sent in chunks: as soon as it reaches that)"));
         shared.push(("415", "`unsupported_media_type`: the body is not `application/json`"));
         shared.push(("422", "`invalid_request`: a field is missing, unknown or of the wrong type"));
     }

@@ -75,6 +75,7 @@ impl From<SessionView> for KioskSession {
 
 /// How a session starts; the body may be left out (German).
 #[derive(Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
 pub struct StartInput {
     /// The language the citizen chose: `de` (the default), `de-x-ls` (Leichte Sprache), `en`, `tr`,
     /// `ar`, `uk` or `pl`.
@@ -83,18 +84,21 @@ pub struct StartInput {
 }
 
 #[derive(Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
 pub struct PhoneInput {
     #[schema(example = "0151 23456701")]
     phone: String,
 }
 
 #[derive(Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
 pub struct PinInput {
     #[schema(example = "482913")]
     pin: String,
 }
 
 #[derive(Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
 pub struct BirthDateInput {
     /// `YYYY-MM-DD`.
     #[schema(example = "1974-08-12")]
@@ -111,7 +115,7 @@ fn session_id(id: &str) -> Result<SessionId, ApiError> {
     responses(
         (status = 201, description = "The session, at `phone`", body = KioskSession),
         (status = 409, description = "`box_closed`: outside the site's opening hours; the message says when it opens", body = ErrorBody),
-        (status = 422, description = "`invalid_language`: not one of the panel's languages", body = ErrorBody),
+        (status = 422, description = "`invalid_language`: not one of the panel's languages; `invalid_request`: JSON of the wrong shape", body = ErrorBody),
     ))]
 pub(crate) async fn start(
     State(state): State<AppState>,
@@ -122,8 +126,14 @@ pub(crate) async fn start(
     let mut language = PanelLanguage::De;
     // No body, or an empty one whatever its type, starts in German, as before the language came.
     if !body.iter().all(u8::is_ascii_whitespace) {
-        let input: StartInput = serde_json::from_slice(&body).map_err(|e| {
-            ApiError::request(StatusCode::BAD_REQUEST, "invalid_json", crate::json::without_value(&e.to_string()))
+        // Told apart as `ApiJson` tells them: not JSON at all, or JSON of the wrong shape.
+        let input: StartInput = serde_json::from_slice(&body).map_err(|e| match e.classify() {
+            serde_json::error::Category::Data => ApiError::request(
+                StatusCode::UNPROCESSABLE_ENTITY,
+                "invalid_request",
+                crate::json::without_value(&e.to_string()),
+            ),
+            _ => ApiError::request(StatusCode::BAD_REQUEST, "invalid_json", crate::json::without_value(&e.to_string())),
         })?;
         if let Some(code) = input.language {
             language = PanelLanguage::parse(&code)
