@@ -83,17 +83,10 @@ async fn registration_names_the_field_that_is_wrong() {
 async fn malformed_requests_answer_in_the_error_format() {
     let dir = tempfile::tempdir().unwrap();
     let app = TestApp::spawn(dir.path()).await;
-    let answer = app
-        .client
-        .post(format!("{}/api/v1/pickups", app.base))
-        .bearer_auth(&app.integration)
-        .header("content-type", "application/json")
-        .body("{not json")
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(answer.status(), StatusCode::BAD_REQUEST);
-    assert_eq!(code(&answer.json::<Value>().await.unwrap()), "invalid_json");
+    assert_eq!(
+        not_json(&app, "/api/v1/pickups", &app.integration).await,
+        (StatusCode::BAD_REQUEST, "invalid_json".into())
+    );
     let big = "x".repeat(200_000);
     let (status, body) = app.post("/api/v1/pickups", Some(&app.integration), json!({ "reference": big })).await;
     assert_eq!((status, code(&body)), (StatusCode::PAYLOAD_TOO_LARGE, "payload_too_large"));
@@ -132,17 +125,10 @@ async fn malformed_requests_answer_in_the_error_format() {
         assert_eq!((status, code(&answer)), (StatusCode::UNPROCESSABLE_ENTITY, want), "{path} {body}: {answer}");
         assert!(!answer.to_string().contains("15123456720"), "the value stays out of the answer: {answer}");
     }
-    let answer = app
-        .client
-        .post(format!("{}/api/v1/kiosk/sessions", app.base))
-        .bearer_auth(&app.kiosk)
-        .header("content-type", "application/json")
-        .body("{not json")
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(answer.status(), StatusCode::BAD_REQUEST);
-    assert_eq!(code(&answer.json::<Value>().await.unwrap()), "invalid_json");
+    assert_eq!(
+        not_json(&app, "/api/v1/kiosk/sessions", &app.kiosk).await,
+        (StatusCode::BAD_REQUEST, "invalid_json".into())
+    );
     let (status, body) = app.get("/api/v1/nothing-here", None).await;
     assert_eq!((status, code(&body)), (StatusCode::NOT_FOUND, "not_found"));
     let (status, body) = app.get("/api/v1/pickups/pu_00000000000000000000000000000000", Some(&app.integration)).await;
@@ -241,6 +227,21 @@ async fn the_openapi_document_describes_the_contract() {
         assert!(register[field].is_object(), "{field} missing");
     }
     app.stop().await;
+}
+
+/// Posts a body that is not JSON; the answer's status and code.
+async fn not_json(app: &TestApp, path: &str, token: &str) -> (StatusCode, String) {
+    let answer = app
+        .client
+        .post(format!("{}{path}", app.base))
+        .bearer_auth(token)
+        .header("content-type", "application/json")
+        .body("{not json")
+        .send()
+        .await
+        .unwrap();
+    let status = answer.status();
+    (status, code(&answer.json::<Value>().await.unwrap()).to_owned())
 }
 
 /// Sends raw bytes and returns the answer's status and body, for what a well-behaved client never sends.
