@@ -341,7 +341,7 @@ pub(crate) async fn unlock_pickup(
 /// One fact of a pickup's history.
 #[derive(Serialize, ToSchema)]
 pub struct PickupEventView {
-    /// Only grows; the same cursor as the registry's feed.
+    /// Only grows, across all pickups, in the order the events were committed.
     cursor: i64,
     /// What happened, from the one vocabulary of pickup events.
     #[schema(schema_with = event_kind_schema)]
