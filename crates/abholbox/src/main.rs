@@ -424,6 +424,12 @@ async fn demo(port: u16, data_dir: PathBuf, database: Option<String>, hardware: 
     config.resolve()?;
     let app = Application::build_with_simulators(&config, Arc::new(DemoClock::default()), serial_sims).await?;
     let addr = app.local_addr()?;
+    // Every start prints fresh tokens; those an earlier start printed stop working.
+    for earlier in app.service.store().tokens().await? {
+        if earlier.label == "demo" && earlier.revoked_at.is_none() {
+            app.service.revoke_token(&abholbox_service::Principal::Host, &earlier.id).await?;
+        }
+    }
     let (_, integration) =
         app.service.create_token(&abholbox_service::Principal::Host, Role::Integration, None, None, "demo").await?;
     let kiosk_box = BoxId::parse("dlz-1")?;

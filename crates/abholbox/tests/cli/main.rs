@@ -704,9 +704,16 @@ async fn a_restarted_demo_takes_back_its_earlier_documents_and_offers_fresh_ones
     listed.extend_from_slice(b"?x=1\n#\n../../api/v1/admin/boxes\ncaf\xe9\n\n");
     std::fs::write(data.join("demo-pickups"), listed).unwrap();
 
+    let first_tokens = (demo.integration.clone(), demo.kiosk.clone());
     let demo = demo::Demo::start(&data, "second.log").await;
     let second = demo_documents_printed(&dir.path().join("second.log")).await;
     assert!(!second.contains("WARNING"), "{second}");
+    assert_ne!((&demo.integration, &demo.kiosk), (&first_tokens.0, &first_tokens.1));
+    for old in [&first_tokens.0, &first_tokens.1] {
+        let answer = demo.get("/api/v1/boxes", Some(old)).await;
+        assert_eq!(answer["error"]["code"], "unauthorized", "the first start's tokens stop: {answer}");
+    }
+    assert!(demo.get("/api/v1/boxes", Some(&demo.integration)).await.is_array(), "the fresh one works");
     assert_eq!(second.lines().filter(|l| l.contains("waiting: ") && l.contains(", PIN ")).count(), 4, "{second}");
     for id in &earlier {
         let pickup = demo.pickup(id).await;
