@@ -176,7 +176,6 @@ enum StaffRoleArg {
     Admin,
 }
 
-/// A new password from the terminal (asked twice) or from the first line of stdin.
 /// A password to sign in with, from the terminal without echo, or stdin's first line for scripts.
 fn read_password() -> anyhow::Result<String> {
     if std::io::IsTerminal::is_terminal(&std::io::stdin()) {
@@ -187,6 +186,7 @@ fn read_password() -> anyhow::Result<String> {
     Ok(line.trim_end_matches(['\r', '\n']).to_owned())
 }
 
+/// A new password from the terminal (asked twice) or from the first line of stdin.
 fn read_new_password() -> anyhow::Result<String> {
     if std::io::IsTerminal::is_terminal(&std::io::stdin()) {
         let first = rpassword::prompt_password("password: ")?;
