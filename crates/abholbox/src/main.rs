@@ -391,7 +391,15 @@ struct DemoHardware {
 }
 
 async fn demo(port: u16, data_dir: PathBuf, database: Option<String>, hardware: DemoHardware) -> anyhow::Result<()> {
-    let stop = shutdown_signal()?;
+    // Known to the seeding below: a stop in its middle cuts its requests, which is no fault.
+    let stopping = Arc::new(std::sync::atomic::AtomicBool::new(false));
+    let stop = {
+        let (signal, stopping) = (shutdown_signal()?, stopping.clone());
+        async move {
+            signal.await;
+            stopping.store(true, std::sync::atomic::Ordering::SeqCst);
+        }
+    };
     let mut serial_sims = HashMap::new();
     let mut in_process_simulator = None;
     // The simulator page needs a simulator in this process: the simulated box, or the serial
@@ -474,6 +482,12 @@ async fn demo(port: u16, data_dir: PathBuf, database: Option<String>, hardware: 
     } else {
         match demo_documents(&data_dir, &base, &integration).await {
             Ok(waiting) => waiting,
+            Err(_) if stopping.load(std::sync::atomic::Ordering::SeqCst) => {
+                eprintln!(
+                    "the demo stopped before its waiting documents were ready; the next start takes back or names what it left"
+                );
+                Vec::new()
+            }
             Err(e) => {
                 eprintln!("WARNING: the demo's waiting documents could not be prepared: {e:#}");
                 Vec::new()
