@@ -239,3 +239,28 @@ async fn the_secondary_gateway_takes_over_while_the_first_cannot_send() {
     assert_eq!((&messages[0]["gateway"], &messages[0]["attempts"]), (&json!("demo"), &json!(1)));
     app.stop().await;
 }
+
+/// The demo inbox names the filter that is wrong, as every other query does.
+#[tokio::test]
+async fn the_demo_inbox_names_a_wrong_filter() {
+    let dir = tempfile::tempdir().unwrap();
+    let app = TestApp::spawn(dir.path()).await;
+    for (query, field) in [
+        ("to=%2B4915123456791&wait=1&count=-1", "count"),
+        ("to=%2B4915123456791&wait=1&count=0", "count"),
+        ("to=%2B4915123456791&wait=1&count=many", "count"),
+        ("to=%2B4915123456791&wait=soon", "wait"),
+        ("to=nobody", "to"),
+    ] {
+        let (status, body) = app.get(&format!("/api/v1/sim/sms?{query}"), None).await;
+        assert_eq!(
+            (status, body["error"]["code"].as_str()),
+            (StatusCode::UNPROCESSABLE_ENTITY, Some("invalid_request")),
+            "{query}: {body}"
+        );
+        assert!(body["error"]["message"].as_str().unwrap_or("").starts_with(field), "{query}: {body}");
+    }
+    let (status, body) = app.get("/api/v1/sim/sms?to=%2B4915123456791&wait=0&count=2", None).await;
+    assert_eq!((status, body), (StatusCode::OK, json!([])));
+    app.stop().await;
+}

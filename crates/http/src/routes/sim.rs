@@ -335,7 +335,8 @@ pub struct InboxFilter {
     #[param(value_type = Option<u32>, minimum = 0, maximum = 10)]
     wait: Option<String>,
     /// With `wait`: how many messages to wait for (default 1).
-    count: Option<usize>,
+    #[param(value_type = Option<u32>, minimum = 1)]
+    count: Option<String>,
 }
 
 /// How far to move the demo's clock on.
@@ -387,7 +388,7 @@ fn no_clock() -> ApiError {
 #[utoipa::path(get, path = "/api/v1/sim/sms", tag = "simulator", params(InboxFilter),
     responses(
         (status = 200, description = "The messages, oldest first", body = [SimSms]),
-        (status = 422, description = "`invalid_request`: `to` is no phone number, or `wait` no number of seconds", body = ErrorBody),
+        (status = 422, description = "`invalid_request`: `to` is no phone number, `wait` no number of seconds, or `count` no number of messages; the message names which", body = ErrorBody),
     ))]
 pub(crate) async fn sms_inbox(
     State(state): State<SimState>,
@@ -403,8 +404,17 @@ pub(crate) async fn sms_inbox(
         ),
         None => None,
     };
+    // Parsed here rather than by the query's extractor, so that a wrong one is named like `to` and `wait`.
+    let count = match filter.count.as_deref() {
+        None => 1,
+        Some(n) => n
+            .parse::<usize>()
+            .ok()
+            .filter(|n| *n >= 1)
+            .ok_or_else(|| ApiError::invalid("count", "a whole number from 1"))?,
+    };
     let messages = match (to, super::wait_seconds(filter.wait.as_deref())?) {
-        (Some(to), Some(wait)) => gateway.wait_for(&to, filter.count.unwrap_or(1), wait).await,
+        (Some(to), Some(wait)) => gateway.wait_for(&to, count, wait).await,
         (None, Some(_)) => return Err(ApiError::invalid("wait", "only with `to`: whose message to wait for")),
         (Some(to), None) => gateway.inbox_of(&to),
         (None, None) => gateway.inbox(),
