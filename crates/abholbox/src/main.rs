@@ -662,8 +662,22 @@ async fn run(cli: Cli) -> anyhow::Result<i32> {
             };
             let box_id = box_id.map(|b| BoxId::parse(&b)).transpose().context("--box")?;
             let panel = panel.map(|p| PanelId::parse(&p)).transpose().context("--panel")?;
-            let created = service.create_token(&abholbox_service::Principal::Host, role, box_id, panel, &label).await;
+            let created =
+                service.create_token(&abholbox_service::Principal::Host, role, box_id.clone(), panel, &label).await;
+            // A panel the box does not have: name those it has, so the next try is the right one.
+            let panels = match (&created, &box_id) {
+                (Err(abholbox_service::Error::Unknown { field: "panel" }), Some(b)) => store.panels(b).await.ok(),
+                _ => None,
+            };
             store.close().await;
+            if let Some(panels) = panels {
+                let names: Vec<String> = panels.iter().map(|p| p.id.to_string()).collect();
+                bail!(
+                    "--panel: box {} has no such panel; its panels: {}",
+                    box_id.as_ref().map(BoxId::as_str).unwrap_or_default(),
+                    if names.is_empty() { "none".to_owned() } else { names.join(", ") }
+                );
+            }
             let (record, token) = created?;
             println!("{} token: {token}", role.as_str());
             eprintln!("token id {}; shown once, stored only as a hash", record.id);

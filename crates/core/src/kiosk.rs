@@ -218,10 +218,24 @@ impl SessionEvent {
     }
 }
 
+/// What a session event brings, in the words of the person or kiosk that sent it: the refusal of a
+/// move out of turn speaks of a PIN, not of `pin_rejected`.
+fn what_event_brings(event: &str) -> &str {
+    match event {
+        "phone_entered" => "phone number",
+        "pin" | "pin_accepted" | "pin_rejected" => "PIN",
+        "birth_date" | "third_factor_accepted" | "third_factor_rejected" => "old document or birth date",
+        "door_closed" => "closing of a door",
+        "pin_letter_confirmed" => "confirmation of the PIN letter",
+        "still_here" => "answer to \"still there?\"",
+        other => other,
+    }
+}
+
 /// A move the session's rules do not allow, e.g. a PIN before the phone number.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum StepError {
-    #[error("the session is at step {step}, which does not take {event}")]
+    #[error("the session is at step {step} and takes no {} now", what_event_brings(event))]
     WrongStep { step: &'static str, event: &'static str },
     #[error("the session is over")]
     Over,
@@ -448,6 +462,29 @@ mod tests {
                 }
             }
         }
+    }
+
+    #[test]
+    fn a_move_out_of_turn_is_refused_in_the_words_of_whoever_sent_it() {
+        let limits = SessionLimits::default();
+        let refused = |step: Step, event: SessionEvent| at(step).apply(event, t0(), &limits).unwrap_err().to_string();
+        assert_eq!(
+            refused(Step::Phone, SessionEvent::PinRejected),
+            "the session is at step phone and takes no PIN now"
+        );
+        assert_eq!(
+            refused(Step::Collect, SessionEvent::PhoneEntered),
+            "the session is at step collect and takes no phone number now"
+        );
+        assert_eq!(
+            refused(Step::Pin, SessionEvent::ThirdFactorRejected),
+            "the session is at step pin and takes no old document or birth date now"
+        );
+        let birth_date_early = StepError::WrongStep { step: "pin", event: "birth_date" };
+        assert_eq!(
+            birth_date_early.to_string(),
+            "the session is at step pin and takes no old document or birth date now"
+        );
     }
 
     #[test]

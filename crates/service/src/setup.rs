@@ -157,7 +157,10 @@ impl Service {
             && *before != record
             && *actor == Actor::System
         {
-            tracing::warn!(site = %record.id, "the configuration file changes this site as it is kept in the database");
+            tracing::warn!(
+                site = %record.id,
+                "the configuration (its file, or the demo's own) changes this site as it was kept in the database; what the admin API changed is written over"
+            );
         }
         if before.as_ref() != Some(&record) {
             audit(

@@ -578,6 +578,13 @@ fn offline_commands_leave_an_installations_configuration_as_it_is() {
         .output()
         .unwrap();
     assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    let out = Command::new(BIN)
+        .args(["token", "create", "--role", "kiosk", "--box", "small", "--panel", "right", "--data-dir"])
+        .arg(&data)
+        .output()
+        .unwrap();
+    let said = String::from_utf8_lossy(&out.stderr);
+    assert!(!out.status.success() && said.contains("box small has no such panel; its panels: left"), "{said}");
 }
 
 /// `hours check` as staff use it before they save a rule: Düsseldorf's hours on the days that matter.
