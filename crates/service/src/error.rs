@@ -153,7 +153,9 @@ impl Error {
             Self::DuplicateDocumentNumber => "duplicate_document_number",
             Self::Transition(TransitionError::Locked) => "locked",
             Self::Transition(TransitionError::AlreadyClaimed | TransitionError::PastDeadline) => "not_available",
-            Self::Transition(TransitionError::Illegal { .. }) => "illegal_transition",
+            Self::Transition(TransitionError::Illegal { .. } | TransitionError::HandOverUnderway) => {
+                "illegal_transition"
+            }
             Self::WrongSite => "wrong_site",
             Self::WrongBox => "wrong_box",
             Self::Allocation(AllocationError::BoxFull) => "box_full",

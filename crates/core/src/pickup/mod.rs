@@ -324,6 +324,9 @@ pub enum TransitionError {
     AlreadyClaimed,
     #[error("the pickup window is over")]
     PastDeadline,
+    /// Staff or the registry act on a document a citizen is taking out of its compartment right now.
+    #[error("the document is being handed over at the box right now; try again once its door has closed")]
+    HandOverUnderway,
 }
 
 /// Applies an event to a pickup; see the module docs for the table.
@@ -437,6 +440,7 @@ pub fn transition(
             st.status = S::Cancelled;
             effects.extend([Effect::ErasePersonalData, Effect::DropUnsentMessages]);
         }
+        (S::Ready | S::Expired, PickupEvent::Cancel) if claimed => return Err(TransitionError::HandOverUnderway),
         (S::Expired | S::Cancelled, PickupEvent::WithdrawalStarted) if state.in_box && !claimed => {
             st.withdrawing = true;
             effects.push(Effect::OpenCompartment);

@@ -286,6 +286,11 @@ fn a_claim_is_exclusive_and_ends_with_the_deadline() {
     let claimed = state(PickupStatus::Ready, true, false, true, false, false);
     let second = PickupEvent::Claimed { session: SessionId::from_random([2; 16]) };
     assert_eq!(transition(&claimed, &second, &rules(), now()), Err(TransitionError::AlreadyClaimed));
+    assert_eq!(
+        transition(&claimed, &PickupEvent::Cancel, &rules(), now()),
+        Err(TransitionError::HandOverUnderway),
+        "a cancel at the open door says why it waits"
+    );
     let late = state(PickupStatus::Ready, true, false, false, false, true);
     assert!(!late.collectable(now()), "past its deadline a PIN stops working at once");
     assert_eq!(transition(&late, &second, &rules(), now()), Err(TransitionError::PastDeadline));
