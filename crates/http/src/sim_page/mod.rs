@@ -88,11 +88,30 @@ pub(crate) struct SimPage {
     pub stranger_zone: Option<String>,
 }
 
-/// A demo document as listed: still waiting in the box, or not any more (collected, withdrawn).
+/// A demo document as listed: still waiting in the box, or why not (the message key).
 pub(crate) struct ShownVisitor {
     pub v: DemoVisitor,
-    pub waiting: bool,
+    pub not_waiting: Option<&'static str>,
 }
+
+/// Why a demo document cannot be collected at the panel now, as the page says it; `None` while it can.
+fn not_waiting(pickup: Option<&abholbox_store::PickupRecord>) -> Option<&'static str> {
+    use abholbox_core::pickup::PickupStatus as S;
+    let [gone, locked, collected, withdrawn, ended_in_box, not_loaded] = NOT_WAITING;
+    let Some(p) = pickup else { return Some(gone) };
+    match p.status {
+        S::Ready if p.locked => Some(locked),
+        S::Ready => None,
+        S::Collected => Some(collected),
+        S::Withdrawn => Some(withdrawn),
+        S::Expired | S::Cancelled => Some(ended_in_box),
+        S::AwaitingDeposit | S::Depositing => Some(not_loaded),
+    }
+}
+
+/// The message keys of [`not_waiting`]'s answers.
+const NOT_WAITING: [&str; 6] =
+    ["sim-gone", "sim-locked", "sim-collected", "sim-withdrawn", "sim-ended-in-box", "sim-not-loaded"];
 
 impl SimPage {
     pub fn kind(&self, kind: &str) -> String {
@@ -131,12 +150,11 @@ async fn page(State(state): State<AppState>, t: Tr) -> Response {
     let mut visitors = Vec::new();
     for v in guide {
         let id = abholbox_core::ids::PickupId::parse(&v.pickup).ok();
-        let status = match id {
-            Some(id) => state.service.store().pickup(&id).await.ok().flatten().map(|p| p.status),
+        let pickup = match id {
+            Some(id) => state.service.store().pickup(&id).await.ok().flatten(),
             None => None,
         };
-        let waiting = status == Some(abholbox_core::pickup::PickupStatus::Ready);
-        visitors.push(ShownVisitor { v, waiting });
+        visitors.push(ShownVisitor { v, not_waiting: not_waiting(pickup.as_ref()) });
     }
     html(StatusCode::OK, &SimPage { t, box_id: box_id.to_string(), modules, visitors, stranger_zone })
 }
@@ -165,4 +183,20 @@ async fn serve_asset(State(state): State<AppState>, Path(file): Path<String>) ->
         &file,
         &[("sim.css", include_str!("../../assets/sim.css")), ("sim.js", include_str!("../../assets/sim.js"))],
     )
+}
+
+#[cfg(test)]
+#[allow(clippy::unwrap_used)]
+mod tests {
+    use abholbox_messages::staff::{StaffLanguage, StaffTexts};
+
+    #[test]
+    fn every_reason_a_document_is_not_waiting_has_its_text() {
+        let texts = StaffTexts::load().unwrap();
+        for lang in StaffLanguage::ALL {
+            for key in super::NOT_WAITING {
+                assert_ne!(texts.text(lang, key, &[]), key, "{key} in {lang:?}");
+            }
+        }
+    }
 }
