@@ -393,7 +393,18 @@ mod hardware;
 async fn a_kill_at_collect_ends_that_session_at_the_restart() {
     let dir = tempfile::tempdir().unwrap();
     let data = dir.path().join("data");
+    // A kiosk token of the installation's own, which outlives the demo's (revoked at every start).
+    let out = Command::new(BIN).args(["migrate", "--data-dir"]).arg(&data).output().unwrap();
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    let out = Command::new(BIN)
+        .args(["token", "create", "--role", "kiosk", "--box", "dlz-1", "--data-dir"])
+        .arg(&data)
+        .output()
+        .unwrap();
+    let kiosk = String::from_utf8_lossy(&out.stdout).trim().trim_start_matches("kiosk token: ").to_owned();
+    assert!(out.status.success() && kiosk.starts_with("abx_"), "{kiosk}");
     let mut demo = demo::Demo::start(&data, "first.log").await;
+    demo.kiosk = kiosk.clone();
     let (id, _, pin) = demo.ready_pickup("KILL-1", "55500011", "1969-09-09").await;
     let session = demo.authenticated_session("55500011", &pin).await;
     let (status, body) = demo
@@ -404,7 +415,6 @@ async fn a_kill_at_collect_ends_that_session_at_the_restart() {
         )
         .await;
     assert_eq!((status, body["step"].as_str()), (200, Some("collect")), "{body}");
-    let kiosk = demo.kiosk.clone();
     let status = demo.signal_and_wait("-KILL");
     assert!(!status.success(), "killed, not stopped");
 
