@@ -81,10 +81,7 @@ fn tokens_and_migrations_work_on_a_demo_data_dir() {
     let data = dir.path().to_str().unwrap();
     let out = Command::new(BIN).args(["migrate", "--data-dir", data]).output().unwrap();
     assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
-    let out = Command::new(BIN)
-        .args(["token", "create", "--role", "kiosk", "--box", "dlz-1", "--data-dir", data])
-        .output()
-        .unwrap();
+    let out = token_create(dir.path(), &["--role", "kiosk", "--box", "dlz-1"]);
     let stdout = String::from_utf8_lossy(&out.stdout);
     assert!(out.status.success() && stdout.starts_with("kiosk token: abx_"), "{stdout}");
     let out = Command::new(BIN).args(["token", "create", "--role", "kiosk", "--data-dir", data]).output().unwrap();
@@ -387,6 +384,11 @@ fn small_config(dir: &std::path::Path) -> std::path::PathBuf {
 mod demo;
 mod hardware;
 
+/// `abholbox token create ARGS --data-dir DATA`, run to its end.
+fn token_create(data: &std::path::Path, args: &[&str]) -> std::process::Output {
+    Command::new(BIN).args(["token", "create"]).args(args).arg("--data-dir").arg(data).output().unwrap()
+}
+
 /// kill -9 while a compartment stands open: after the restart that session is over (`interrupted`),
 /// and the pickup waits for staff instead of being reopened or forgotten.
 #[tokio::test]
@@ -396,11 +398,7 @@ async fn a_kill_at_collect_ends_that_session_at_the_restart() {
     // A kiosk token of the installation's own, which outlives the demo's (revoked at every start).
     let out = Command::new(BIN).args(["migrate", "--data-dir"]).arg(&data).output().unwrap();
     assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
-    let out = Command::new(BIN)
-        .args(["token", "create", "--role", "kiosk", "--box", "dlz-1", "--data-dir"])
-        .arg(&data)
-        .output()
-        .unwrap();
+    let out = token_create(&data, &["--role", "kiosk", "--box", "dlz-1"]);
     let kiosk = String::from_utf8_lossy(&out.stdout).trim().trim_start_matches("kiosk token: ").to_owned();
     assert!(out.status.success() && kiosk.starts_with("abx_"), "{kiosk}");
     let mut demo = demo::Demo::start(&data, "first.log").await;
@@ -573,26 +571,13 @@ fn offline_commands_leave_an_installations_configuration_as_it_is() {
     .unwrap();
     let out = Command::new(BIN).args(["migrate", "--config", config.to_str().unwrap()]).output().unwrap();
     assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
-    let out =
-        Command::new(BIN).args(["token", "create", "--role", "integration", "--data-dir"]).arg(&data).output().unwrap();
+    let out = token_create(&data, &["--role", "integration"]);
     assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
-    let out = Command::new(BIN)
-        .args(["token", "create", "--role", "kiosk", "--box", "dlz-1", "--data-dir"])
-        .arg(&data)
-        .output()
-        .unwrap();
+    let out = token_create(&data, &["--role", "kiosk", "--box", "dlz-1"]);
     assert!(!out.status.success(), "the demo's box was not written into this installation");
-    let out = Command::new(BIN)
-        .args(["token", "create", "--role", "kiosk", "--box", "small", "--panel", "left", "--data-dir"])
-        .arg(&data)
-        .output()
-        .unwrap();
+    let out = token_create(&data, &["--role", "kiosk", "--box", "small", "--panel", "left"]);
     assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
-    let out = Command::new(BIN)
-        .args(["token", "create", "--role", "kiosk", "--box", "small", "--panel", "right", "--data-dir"])
-        .arg(&data)
-        .output()
-        .unwrap();
+    let out = token_create(&data, &["--role", "kiosk", "--box", "small", "--panel", "right"]);
     let said = String::from_utf8_lossy(&out.stderr);
     assert!(!out.status.success() && said.contains("box small has no such panel; its panels: left"), "{said}");
 }
