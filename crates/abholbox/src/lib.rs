@@ -198,13 +198,29 @@ pub async fn open_store(config: &Config) -> anyhow::Result<Arc<dyn Store>> {
     Ok(store)
 }
 
+/// Whether a command writes the configuration's sites and boxes before it acts.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Setup {
+    /// As a start does: `migrate`, and the bench on its own databases.
+    Always,
+    /// Only into a database that holds no site yet: a command beside an installation that exists
+    /// (`token create --config F`, say) leaves what it holds, an admin's panels among it, as it is;
+    /// the file reaches it at the next start or `abholbox migrate`.
+    IntoNewDatabase,
+    Never,
+}
+
 /// A service over a configuration, without HTTP or drivers: for commands such as `token create`.
-/// `setup` writes the configuration's sites and boxes into the database first.
-pub async fn offline_service(config: &Config, setup: bool) -> anyhow::Result<(Service, Arc<dyn Store>)> {
+pub async fn offline_service(config: &Config, setup: Setup) -> anyhow::Result<(Service, Arc<dyn Store>)> {
     let resolved = config.resolve()?;
     let store = open_store(config).await?;
     let (service, store) = offline_service_on(config, store, &resolved).await?;
-    if setup {
+    let write = match setup {
+        Setup::Always => true,
+        Setup::IntoNewDatabase => store.sites().await?.is_empty(),
+        Setup::Never => false,
+    };
+    if write {
         apply_configuration(&service, &resolved).await?;
     }
     Ok((service, store))

@@ -121,9 +121,10 @@ const DEMO_DATA_DIR: &str = "abholbox-data";
 /// What a command works on, and whether its configuration is to be written into the database.
 struct Installation {
     config: Config,
-    /// A configuration file describes its installation, so its sites and boxes are written; a demo's
-    /// directory only gets the demo's when it is created, never over an installation that exists.
-    setup: bool,
+    /// A configuration file describes its installation, so its sites and boxes are written (by
+    /// `migrate` always, by other commands into a new database only); a demo's directory only gets
+    /// the demo's when it is created, never over an installation that exists.
+    setup: abholbox::Setup,
 }
 
 impl Target {
@@ -132,13 +133,17 @@ impl Target {
     /// that; only `migrate` with an explicit `--data-dir` (or a configuration file) creates one.
     fn installation(&self, may_create: bool) -> anyhow::Result<Installation> {
         if let Some(file) = &self.config {
-            return Ok(Installation { config: Config::load(Some(file))?, setup: true });
+            let setup = if may_create { abholbox::Setup::Always } else { abholbox::Setup::IntoNewDatabase };
+            return Ok(Installation { config: Config::load(Some(file))?, setup });
         }
         let named = self.data_dir.is_some();
         let dir = self.data_dir.clone().unwrap_or_else(|| PathBuf::from(DEMO_DATA_DIR));
         let exists = dir.join("abholbox.db").exists();
         match (exists, named, may_create) {
-            (true, _, _) | (false, true, true) => Ok(Installation { config: Config::demo(dir, 0), setup: !exists }),
+            (true, _, _) | (false, true, true) => Ok(Installation {
+                config: Config::demo(dir, 0),
+                setup: if exists { abholbox::Setup::Never } else { abholbox::Setup::Always },
+            }),
             (false, false, _) => bail!(
                 "no installation here: name one with --config FILE or --data-dir DIR (no ./{DEMO_DATA_DIR}/abholbox.db)"
             ),

@@ -75,7 +75,7 @@ pub async fn run(args: FillArgs) -> anyhow::Result<i32> {
             panels: vec![PanelConfig { id: "panel-1".into(), reader_slot: 1 }],
         });
     }
-    let (_, store) = crate::offline_service(&config, false).await?;
+    let (_, store) = crate::offline_service(&config, crate::Setup::Never).await?;
     let first = box_of(1)?;
     if store.boxes().await?.iter().any(|b| b.id == first) {
         store.close().await;
@@ -85,7 +85,7 @@ pub async fn run(args: FillArgs) -> anyhow::Result<i32> {
         );
     }
     store.close().await;
-    let (service, store) = crate::offline_service(&config, true).await?;
+    let (service, store) = crate::offline_service(&config, crate::Setup::Always).await?;
     let progress = ProgressBar::new(args.pickups);
     progress.set_style(ProgressStyle::with_template("{bar:40} {pos}/{len} past pickups, {per_sec}, {eta} left")?);
     let now = Utc::now();

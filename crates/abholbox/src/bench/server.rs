@@ -104,7 +104,7 @@ pub fn configure(dir: &Path, database: Option<&str>, kiosks: u32) -> anyhow::Res
 
 /// Creates the tokens: one for the registry, one admin (for `/metrics`), one per kiosk panel.
 pub async fn tokens(config: &Config, kiosks: u32) -> anyhow::Result<Plan> {
-    let (service, store) = crate::offline_service(config, true).await?;
+    let (service, store) = crate::offline_service(config, crate::Setup::Always).await?;
     let made = async {
         let integration =
             service.create_token(&abholbox_service::Principal::Host, Role::Integration, None, None, "bench").await?;
@@ -142,7 +142,7 @@ pub async fn tokens(config: &Config, kiosks: u32) -> anyhow::Result<Plan> {
 
 /// Revokes the tokens a run made, so that a database used again does not collect valid ones.
 pub async fn revoke(config: &Config, plan: &Plan) -> anyhow::Result<()> {
-    let (service, store) = crate::offline_service(config, false).await?;
+    let (service, store) = crate::offline_service(config, crate::Setup::Never).await?;
     let mut revoked = Ok(());
     for id in &plan.token_ids {
         if let Err(e) = service.revoke_token(&abholbox_service::Principal::Host, id).await {

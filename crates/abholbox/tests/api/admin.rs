@@ -140,7 +140,11 @@ async fn labels_move_both_ways_and_a_clash_under_a_document_is_refused_by_name()
     }
     let config = app.config.clone();
     app.stop().await;
-    let refused = abholbox::offline_service(&config, true).await.err().map(|e| format!("{e:#}")).unwrap_or_default();
+    let refused = abholbox::offline_service(&config, abholbox::Setup::Always)
+        .await
+        .err()
+        .map(|e| format!("{e:#}"))
+        .unwrap_or_default();
     assert!(refused.starts_with("box dlz-1: compartment") && refused.contains("admin API"), "{refused}");
 }
 

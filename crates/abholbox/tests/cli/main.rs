@@ -775,3 +775,42 @@ async fn a_restarted_demo_names_what_a_cut_hand_over_left_for_staff() {
         assert_eq!(demo.pickup(id).await["status"].as_str(), Some("withdrawn"), "{id}");
     }
 }
+
+/// A command run with `--config` beside an installation leaves what it holds as it is: a panel an
+/// admin added over the API survives `token create`, which makes that panel's token. Only a start or
+/// `migrate` writes the file's boxes again.
+#[tokio::test]
+async fn a_command_with_a_config_file_keeps_what_an_admin_changed() {
+    let dir = tempfile::tempdir().unwrap();
+    let config = small_config(dir.path());
+    let out = Command::new(BIN).arg("migrate").arg("--config").arg(&config).output().unwrap();
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    let loaded = abholbox::Config::load(Some(&config)).unwrap();
+    let (service, store) = abholbox::offline_service(&loaded, abholbox::Setup::Never).await.unwrap();
+    let resolved = loaded.resolve().unwrap();
+    let declared = &resolved.boxes[0];
+    let mut spec = declared.clone();
+    spec.panels.push(abholbox_service::setup::PanelSpec {
+        id: abholbox_core::ids::PanelId::parse("panel-2").unwrap(),
+        reader_slot: abholbox_core::ids::SlotNo::new(2).unwrap(),
+    });
+    service.put_box(&abholbox_service::Principal::Host, &spec).await.unwrap();
+    store.close().await;
+
+    let out = Command::new(BIN)
+        .args(["token", "create", "--role", "kiosk", "--box", "b", "--panel", "panel-2", "--config"])
+        .arg(&config)
+        .output()
+        .unwrap();
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    let (_, store) = abholbox::offline_service(&loaded, abholbox::Setup::Never).await.unwrap();
+    let panels = store.panels(&declared.id).await.unwrap();
+    store.close().await;
+    assert_eq!(panels.len(), 2, "the admin's panel is kept");
+
+    let out = Command::new(BIN).arg("migrate").arg("--config").arg(&config).output().unwrap();
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    let (_, store) = abholbox::offline_service(&loaded, abholbox::Setup::Never).await.unwrap();
+    assert_eq!(store.panels(&declared.id).await.unwrap().len(), 1, "migrate writes the file's box again");
+    store.close().await;
+}
