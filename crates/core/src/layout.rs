@@ -12,6 +12,7 @@ use crate::ids::CompartmentNo;
 
 /// One column module of a box.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
 pub struct ModuleLayout {
     /// Shown on labels and maps: compartment `A-017` is number 17 of module `A`.
     pub name: String,
@@ -48,6 +49,8 @@ pub enum LayoutError {
     BadModuleName(String),
     #[error("a box has at most 10,000 compartments")]
     TooLarge,
+    #[error("module {0}: at least one row and one column")]
+    EmptyModule(String),
     #[error(
         "module {0}: reach_rows, medium_rows and large_rows name rows from 1 to the module's rows, and no row is both medium and large"
     )]
@@ -71,6 +74,11 @@ pub fn default_modules() -> Vec<ModuleLayout> {
 
 /// Expands modules into numbered compartments.
 pub fn expand(modules: &[ModuleLayout]) -> Result<Vec<CompartmentSpec>, LayoutError> {
+    // A module of no rows or no columns is a mistake, never a way to leave one out (and would have
+    // its rows counted one by one, four billion of them at most).
+    if let Some(m) = modules.iter().find(|m| m.rows == 0 || m.columns == 0) {
+        return Err(LayoutError::EmptyModule(m.name.clone()));
+    }
     let total: u64 = modules.iter().map(|m| u64::from(m.rows) * u64::from(m.columns)).sum();
     if total == 0 {
         return Err(LayoutError::Empty);
@@ -226,6 +234,14 @@ mod tests {
         let mut row_zero = default_modules();
         row_zero[0].large_rows.push(0);
         assert_eq!(expand(&row_zero), Err(LayoutError::BadRows("A".into())));
+        let mut flat = default_modules();
+        flat[3].columns = 0;
+        flat[3].rows = u32::MAX;
+        assert_eq!(expand(&flat), Err(LayoutError::EmptyModule("D".into())));
+        let typo = serde_json::from_str::<ModuleLayout>(
+            r#"{"name":"A","rows":1,"columns":1,"reach_rows":[],"large_row":[1]}"#,
+        );
+        assert!(typo.unwrap_err().to_string().contains("large_row"), "a misspelt key is refused, not ignored");
         let mut both = default_modules();
         both[1].medium_rows.push(12);
         assert_eq!(expand(&both), Err(LayoutError::BadRows("B".into())));
