@@ -1,5 +1,6 @@
 //! A JSON extractor whose refusals speak our error format.
 
+use axum::body::Bytes;
 use axum::extract::rejection::JsonRejection;
 use axum::extract::{FromRequest, Request};
 use axum::http::StatusCode;
@@ -18,28 +19,52 @@ where
     type Rejection = ApiError;
 
     async fn from_request(req: Request, state: &S) -> Result<Self, Self::Rejection> {
-        match axum::Json::<T>::from_request(req, state).await {
-            Ok(axum::Json(v)) => Ok(Self(v)),
-            Err(rejection) => Err(match rejection {
-                JsonRejection::JsonDataError(e) => ApiError::request(
-                    StatusCode::UNPROCESSABLE_ENTITY,
-                    "invalid_request",
-                    without_value(&e.body_text()),
-                ),
-                JsonRejection::JsonSyntaxError(e) => {
-                    ApiError::request(StatusCode::BAD_REQUEST, "invalid_json", e.body_text())
-                }
-                JsonRejection::MissingJsonContentType(e) => {
-                    ApiError::request(StatusCode::UNSUPPORTED_MEDIA_TYPE, "unsupported_media_type", e.body_text())
-                }
-                // A body sent in chunks meets the 64 KiB limit only while it is read, not when announced:
-                // the same refusal as one whose length said so at once.
-                other if other.status() == StatusCode::PAYLOAD_TOO_LARGE => {
-                    let (code, message) = crate::error::for_status(413, "Payload Too Large");
-                    ApiError::request(StatusCode::PAYLOAD_TOO_LARGE, code, message)
-                }
-                other => ApiError::request(other.status(), "invalid_body", other.body_text()),
-            }),
+        if !is_json(req.headers()) {
+            return Err(ApiError::request(
+                StatusCode::UNSUPPORTED_MEDIA_TYPE,
+                "unsupported_media_type",
+                "Expected request with `Content-Type: application/json`",
+            ));
+        }
+        let body = match Bytes::from_request(req, state).await {
+            Ok(body) => body,
+            // A body sent in chunks meets the 64 KiB limit only while it is read, not when announced:
+            // the same refusal as one whose length said so at once.
+            Err(rejection) if rejection.status() == StatusCode::PAYLOAD_TOO_LARGE => {
+                let (code, message) = crate::error::for_status(413, "Payload Too Large");
+                return Err(ApiError::request(StatusCode::PAYLOAD_TOO_LARGE, code, message));
+            }
+            Err(rejection) => return Err(ApiError::request(rejection.status(), "invalid_body", rejection.body_text())),
+        };
+        parse_object(&body).map(Self)
+    }
+}
+
+/// Whether the request says its body is JSON (`application/json`, or a `+json` type).
+fn is_json(headers: &axum::http::HeaderMap) -> bool {
+    let Some(value) = headers.get(axum::http::header::CONTENT_TYPE).and_then(|v| v.to_str().ok()) else {
+        return false;
+    };
+    let essence = value.split(';').next().unwrap_or_default().trim().to_ascii_lowercase();
+    essence == "application/json" || (essence.starts_with("application/") && essence.ends_with("+json"))
+}
+
+/// Reads a request body that must be one JSON object: every body the API takes is one. serde would
+/// also read an array as a struct, field by field in order, which no client means.
+pub(crate) fn parse_object<T: DeserializeOwned>(body: &[u8]) -> Result<T, ApiError> {
+    let first = body.iter().find(|b| !b.is_ascii_whitespace());
+    match axum::Json::<T>::from_bytes(body) {
+        Ok(_) if first != Some(&b'{') => Err(ApiError::request(
+            StatusCode::UNPROCESSABLE_ENTITY,
+            "invalid_request",
+            "the body must be a JSON object",
+        )),
+        Ok(axum::Json(v)) => Ok(v),
+        Err(JsonRejection::JsonDataError(e)) => {
+            Err(ApiError::request(StatusCode::UNPROCESSABLE_ENTITY, "invalid_request", without_value(&e.body_text())))
+        }
+        Err(other) => {
+            Err(ApiError::request(StatusCode::BAD_REQUEST, "invalid_json", without_value(&other.body_text())))
         }
     }
 }

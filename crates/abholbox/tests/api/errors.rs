@@ -67,6 +67,9 @@ async fn registration_names_the_field_that_is_wrong() {
         assert_eq!((status, code(&answer)), (StatusCode::UNPROCESSABLE_ENTITY, want), "{field}: {answer}");
         assert!(!answer["error"]["message"].as_str().unwrap_or_default().is_empty());
     }
+    let as_array: Vec<Value> = good.as_object().unwrap().values().cloned().collect();
+    let (status, answer) = app.post("/api/v1/pickups", Some(&app.integration), json!(as_array)).await;
+    assert_eq!((status, code(&answer)), (StatusCode::UNPROCESSABLE_ENTITY, "invalid_request"), "{answer}");
     let (status, created) = app.post("/api/v1/pickups", Some(&app.integration), good.clone()).await;
     assert_eq!(status, StatusCode::CREATED, "{created}");
     assert_eq!(created["third_factor"], "birth_date");
@@ -120,6 +123,9 @@ async fn malformed_requests_answer_in_the_error_format() {
             "invalid_request",
         ),
         (format!("/api/v1/kiosk/sessions/{session}/phone"), json!({ "phone": 15123456720u64 }), "invalid_request"),
+        // An array is read by serde as a struct's fields in order; no client means that.
+        ("/api/v1/kiosk/sessions".to_owned(), json!(["en"]), "invalid_request"),
+        (format!("/api/v1/kiosk/sessions/{session}/phone"), json!(["0151 23456720"]), "invalid_request"),
     ] {
         let (status, answer) = app.post(&path, Some(&app.kiosk), body.clone()).await;
         assert_eq!((status, code(&answer)), (StatusCode::UNPROCESSABLE_ENTITY, want), "{path} {body}: {answer}");

@@ -126,15 +126,7 @@ pub(crate) async fn start(
     let mut language = PanelLanguage::De;
     // No body, or an empty one whatever its type, starts in German, as before the language came.
     if !body.iter().all(u8::is_ascii_whitespace) {
-        // Told apart as `ApiJson` tells them: not JSON at all, or JSON of the wrong shape.
-        let input: StartInput = serde_json::from_slice(&body).map_err(|e| match e.classify() {
-            serde_json::error::Category::Data => ApiError::request(
-                StatusCode::UNPROCESSABLE_ENTITY,
-                "invalid_request",
-                crate::json::without_value(&e.to_string()),
-            ),
-            _ => ApiError::request(StatusCode::BAD_REQUEST, "invalid_json", crate::json::without_value(&e.to_string())),
-        })?;
+        let input: StartInput = crate::json::parse_object(&body)?;
         if let Some(code) = input.language {
             language = PanelLanguage::parse(&code)
                 .ok_or_else(|| ApiError::invalid("language", "de, de-x-ls, en, tr, ar, uk or pl"))?;
