@@ -462,10 +462,15 @@ impl Config {
         if !(10..=3600).contains(&self.kiosk.collect_timeout_seconds) {
             bail!("kiosk.collect_timeout_seconds must be between 10 and 3600");
         }
-        if !(MIN_PIN_STEP_FLOOR_MS..=1000).contains(&self.kiosk.pin_step_floor_ms) {
+        if self.kiosk.pin_step_floor_ms < MIN_PIN_STEP_FLOOR_MS {
             bail!(
                 "kiosk.pin_step_floor_ms must be between {MIN_PIN_STEP_FLOOR_MS} and 1000: below that a refused PIN's \
                  answer time tells a known number from an unknown one"
+            );
+        }
+        if self.kiosk.pin_step_floor_ms > 1000 {
+            bail!(
+                "kiosk.pin_step_floor_ms must be between {MIN_PIN_STEP_FLOOR_MS} and 1000: a citizen waits that long for every refused PIN"
             );
         }
         if !(2..=1000).contains(&self.database_connections) {
@@ -790,7 +795,8 @@ mod tests {
         assert!(config.resolve().err().map(|e| e.to_string()).unwrap_or_default().contains("boxes[1].id"));
         let mut config = Config::demo(PathBuf::from("x"), 0);
         config.kiosk.pin_step_floor_ms = 1001;
-        assert!(config.resolve().err().map(|e| e.to_string()).unwrap_or_default().contains("kiosk.pin_step_floor_ms"));
+        let refused = config.resolve().err().map(|e| e.to_string()).unwrap_or_default();
+        assert!(refused.contains("kiosk.pin_step_floor_ms") && refused.contains("a citizen waits"), "{refused}");
         for off in [0, MIN_PIN_STEP_FLOOR_MS - 1] {
             config.kiosk.pin_step_floor_ms = off;
             let refused = config.resolve().err().map(|e| e.to_string()).unwrap_or_default();

@@ -224,7 +224,9 @@ fn what_event_brings(event: &str) -> &str {
     match event {
         "phone_entered" => "phone number",
         "pin" | "pin_accepted" | "pin_rejected" => "PIN",
-        "birth_date" | "third_factor_accepted" | "third_factor_rejected" => "old document or birth date",
+        "birth_date" => "birth date",
+        "third_factor_accepted" | "third_factor_rejected" => "old document or birth date",
+        "cancel" => "cancellation",
         "door_closed" => "closing of a door",
         "pin_letter_confirmed" => "confirmation of the PIN letter",
         "still_here" => "answer to \"still there?\"",
@@ -480,10 +482,11 @@ mod tests {
             refused(Step::Pin, SessionEvent::ThirdFactorRejected),
             "the session is at step pin and takes no old document or birth date now"
         );
-        let birth_date_early = StepError::WrongStep { step: "pin", event: "birth_date" };
+        let birth_date_instead = StepError::WrongStep { step: "old_document", event: "birth_date" };
+        assert_eq!(birth_date_instead.to_string(), "the session is at step old_document and takes no birth date now");
         assert_eq!(
-            birth_date_early.to_string(),
-            "the session is at step pin and takes no old document or birth date now"
+            refused(Step::Collect, SessionEvent::Cancel),
+            "the session is at step collect and takes no cancellation now"
         );
     }
 

@@ -33,6 +33,7 @@ pub struct Inputs {
     pub failures: Vec<String>,
     pub elapsed: Duration,
     pub limit_commits_per_s: Option<f64>,
+    pub limit_writers: Option<u32>,
     pub commits: Option<u64>,
     pub flushes: Option<u64>,
     /// Time the server spent inside write transactions during the run.
@@ -55,6 +56,9 @@ pub struct Report {
     pub seconds: f64,
     pub pickups_per_s: f64,
     pub limit_commits_per_s: Option<f64>,
+    /// How many writers the limit was measured with: SQLite's one, or as many PostgreSQL clients as
+    /// the server's pool (`database_connections`).
+    pub limit_writers: Option<u32>,
     pub commits_per_pickup: Option<f64>,
     /// Flushes to disk per pickup: fewer than its commits when writes queued together and shared one
     /// (SQLite's group commit).
@@ -99,6 +103,7 @@ impl Report {
             seconds,
             pickups_per_s,
             limit_commits_per_s: i.limit_commits_per_s,
+            limit_writers: i.limit_writers,
             commits_per_pickup,
             flushes_per_pickup: per_pickup(i.flushes),
             limit_ratio,
@@ -124,7 +129,9 @@ impl Report {
         let opt = |v: Option<f64>, digits: usize| v.map_or("-".to_owned(), |v| format!("{v:.digits$}"));
         let _ = writeln!(out, "  commits per pickup  {}", opt(self.commits_per_pickup, 1));
         let _ = writeln!(out, "  flushes per pickup  {}", opt(self.flushes_per_pickup, 1));
-        let _ = writeln!(out, "  write limit         {} one-row commits/s", opt(self.limit_commits_per_s, 0));
+        let writers =
+            self.limit_writers.map_or(String::new(), |w| format!(" ({w} writer{})", if w == 1 { "" } else { "s" }));
+        let _ = writeln!(out, "  write limit         {} one-row commits/s{writers}", opt(self.limit_commits_per_s, 0));
         let _ = writeln!(out, "  limit ratio         {}", opt(self.limit_ratio, 2));
         let _ = writeln!(out, "  writer busy         {}", opt(self.write_busy, 2));
         if self.rate.is_some() {
@@ -184,6 +191,7 @@ mod tests {
             failures: Vec::new(),
             elapsed: Duration::from_secs(4),
             limit_commits_per_s: Some(3000.0),
+            limit_writers: Some(1),
             commits: Some(6000),
             flushes: Some(1200),
             write_seconds: Some(1.5),
@@ -205,6 +213,7 @@ mod tests {
             assert!(json[key].is_number(), "{key}");
         }
         assert_eq!(json["calls"]["kiosk_pin"]["p99_ms"], 4.0);
+        assert_eq!(json["limit_writers"], 1);
         assert!(json["calls"]["kiosk_pin"]["max_ms"].is_number() && json["calls"]["kiosk_pin"]["p95_ms"].is_number());
     }
 
@@ -218,6 +227,7 @@ mod tests {
             failures: vec!["register: 500".into()],
             elapsed: Duration::from_secs(1),
             limit_commits_per_s: Some(1000.0),
+            limit_writers: Some(16),
             commits: None,
             flushes: None,
             write_seconds: None,
@@ -228,5 +238,6 @@ mod tests {
         });
         assert_eq!((report.limit_ratio, report.failed, report.kiosk_p99_ms), (None, 1, None));
         assert!(report.table().contains("failed: register: 500"));
+        assert!(report.table().contains("1000 one-row commits/s (16 writers)"), "{}", report.table());
     }
 }

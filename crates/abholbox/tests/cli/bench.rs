@@ -2,7 +2,7 @@
 
 use std::process::Command;
 
-use serde_json::Value;
+use serde_json::{Value, json};
 
 use super::BIN;
 
@@ -19,7 +19,7 @@ fn the_bench_drives_complete_pickups_and_reports_its_figures() {
     assert!(out.status.success(), "{stdout}\n{}", String::from_utf8_lossy(&out.stderr));
     let report: Value = serde_json::from_str(&stdout).unwrap();
     assert_eq!((report["pickups"].as_u64(), report["failed"].as_u64()), (Some(6), Some(0)), "{report}");
-    assert_eq!(report["database"], "sqlite");
+    assert_eq!((&report["database"], &report["limit_writers"]), (&json!("sqlite"), &json!(1)), "SQLite's one writer");
     for key in ["pickups_per_s", "limit_commits_per_s", "commits_per_pickup", "limit_ratio"] {
         assert!(report[key].as_f64().is_some_and(|v| v > 0.0), "{key}: {report}");
     }
