@@ -184,7 +184,12 @@ pub async fn retire(base: &str, integration: &str, kept: &mut KeptIds) -> anyhow
             }
             ("cancelled" | "expired", None) => {}
             (state, attention) => {
-                retired.left_for_staff.push(format!("{id} ({state}, {})", attention.unwrap_or("no attention")));
+                let why = match (attention, view.get("locked").and_then(Value::as_bool)) {
+                    (Some(attention), _) => attention,
+                    (None, Some(true)) => "locked after wrong entries",
+                    (None, _) => "a stop cut it short",
+                };
+                retired.left_for_staff.push(format!("{id} ({state}, {why})"));
                 still.push(id);
                 continue;
             }

@@ -589,7 +589,7 @@ async fn demo_documents(
     }
     if !retired.left_for_staff.is_empty() {
         eprintln!(
-            "WARNING: documents an earlier demo left wait for staff (a stop cut their loading or hand-over short): {}. \
+            "WARNING: documents an earlier demo left wait for staff (each with its state, and why if known): {}. \
              Settle them in the staff app, or start with a fresh --data-dir.",
             retired.left_for_staff.join(", ")
         );
@@ -669,19 +669,22 @@ async fn run(cli: Cli) -> anyhow::Result<i32> {
             let panel = panel.map(|p| PanelId::parse(&p)).transpose().context("--panel")?;
             let created =
                 service.create_token(&abholbox_service::Principal::Host, role, box_id.clone(), panel, &label).await;
-            // A panel the box does not have: name those it has, so the next try is the right one.
-            let panels = match (&created, &box_id) {
-                (Err(abholbox_service::Error::Unknown { field: "panel" }), Some(b)) => store.panels(b).await.ok(),
+            // A box or panel that is not there: name those that are, so the next try is the right one.
+            let known: Option<(String, Vec<String>)> = match (&created, &box_id) {
+                (Err(abholbox_service::Error::Unknown { field: "panel" }), Some(b)) => {
+                    let panels = store.panels(b).await.unwrap_or_default();
+                    let names = panels.iter().map(|p| p.id.to_string()).collect();
+                    Some((format!("--panel: box {b} has no such panel; its panels"), names))
+                }
+                (Err(abholbox_service::Error::Unknown { field: "box" }), Some(b)) => {
+                    let names = store.boxes().await.unwrap_or_default().iter().map(|b| b.id.to_string()).collect();
+                    Some((format!("--box: there is no box {b}; the boxes"), names))
+                }
                 _ => None,
             };
             store.close().await;
-            if let Some(panels) = panels {
-                let names: Vec<String> = panels.iter().map(|p| p.id.to_string()).collect();
-                bail!(
-                    "--panel: box {} has no such panel; its panels: {}",
-                    box_id.as_ref().map(BoxId::as_str).unwrap_or_default(),
-                    if names.is_empty() { "none".to_owned() } else { names.join(", ") }
-                );
+            if let Some((what, names)) = known {
+                bail!("{what}: {}", if names.is_empty() { "none".to_owned() } else { names.join(", ") });
             }
             let (record, token) = created?;
             println!("{} token: {token}", role.as_str());

@@ -580,6 +580,9 @@ fn offline_commands_leave_an_installations_configuration_as_it_is() {
     let out = token_create(&data, &["--role", "kiosk", "--box", "small", "--panel", "right"]);
     let said = String::from_utf8_lossy(&out.stderr);
     assert!(!out.status.success() && said.contains("box small has no such panel; its panels: left"), "{said}");
+    let out = token_create(&data, &["--role", "kiosk", "--box", "smal"]);
+    let said = String::from_utf8_lossy(&out.stderr);
+    assert!(!out.status.success() && said.contains("there is no box smal; the boxes: small"), "{said}");
 }
 
 /// `hours check` as staff use it before they save a rule: Düsseldorf's hours on the days that matter.

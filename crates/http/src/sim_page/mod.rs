@@ -95,12 +95,13 @@ pub(crate) struct ShownVisitor {
 }
 
 /// Why a demo document cannot be collected at the panel now, as the page says it; `None` while it can.
-fn not_waiting(pickup: Option<&abholbox_store::PickupRecord>) -> Option<&'static str> {
+fn not_waiting(pickup: Option<&abholbox_store::PickupRecord>, blocked: &[u32]) -> Option<&'static str> {
     use abholbox_core::pickup::PickupStatus as S;
-    let [gone, locked, collected, withdrawn, ended_in_box, not_loaded] = NOT_WAITING;
+    let [gone, locked, collected, withdrawn, ended_in_box, not_loaded, in_blocked] = NOT_WAITING;
     let Some(p) = pickup else { return Some(gone) };
     match p.status {
         S::Ready if p.locked => Some(locked),
+        S::Ready if p.compartment.is_some_and(|c| blocked.contains(&c.get())) => Some(in_blocked),
         S::Ready => None,
         S::Collected => Some(collected),
         S::Withdrawn => Some(withdrawn),
@@ -110,8 +111,8 @@ fn not_waiting(pickup: Option<&abholbox_store::PickupRecord>) -> Option<&'static
 }
 
 /// The message keys of [`not_waiting`]'s answers.
-const NOT_WAITING: [&str; 6] =
-    ["sim-gone", "sim-locked", "sim-collected", "sim-withdrawn", "sim-ended-in-box", "sim-not-loaded"];
+const NOT_WAITING: [&str; 7] =
+    ["sim-gone", "sim-locked", "sim-collected", "sim-withdrawn", "sim-ended-in-box", "sim-not-loaded", "sim-blocked"];
 
 impl SimPage {
     pub fn kind(&self, kind: &str) -> String {
@@ -135,6 +136,11 @@ async fn page(State(state): State<AppState>, t: Tr) -> Response {
             return StatusCode::INTERNAL_SERVER_ERROR.into_response();
         }
     };
+    let blocked: Vec<u32> = compartments
+        .iter()
+        .filter(|c| c.state == abholbox_core::compartment::CompartmentState::Defective)
+        .map(|c| c.number.get())
+        .collect();
     let mut modules: Vec<DrawnModule> = Vec::new();
     for c in compartments {
         let cell = DrawnCell { number: c.number.get(), label: c.label, occupied: c.pickup.is_some() };
@@ -154,7 +160,7 @@ async fn page(State(state): State<AppState>, t: Tr) -> Response {
             Some(id) => state.service.store().pickup(&id).await.ok().flatten(),
             None => None,
         };
-        visitors.push(ShownVisitor { v, not_waiting: not_waiting(pickup.as_ref()) });
+        visitors.push(ShownVisitor { v, not_waiting: not_waiting(pickup.as_ref(), &blocked) });
     }
     html(StatusCode::OK, &SimPage { t, box_id: box_id.to_string(), modules, visitors, stranger_zone })
 }

@@ -307,4 +307,5 @@ sim-locked = gesperrt nach falschen Eingaben: am Schalter entsperren
 sim-collected = abgeholt
 sim-withdrawn = zurückgenommen
 sim-ended-in-box = noch in der Box, aber nicht mehr abholbar (abgelaufen oder storniert): Personal nimmt es heraus
+sim-blocked = das Fach ist gesperrt (Störung): das Personal hilft am Schalter
 sim-not-loaded = noch nicht eingelagert

@@ -307,4 +307,5 @@ sim-locked = locked after wrong entries: unlock it at the counter
 sim-collected = collected
 sim-withdrawn = withdrawn
 sim-ended-in-box = still in the box, but no longer collectable (expired or cancelled): staff take it out
+sim-blocked = its compartment is blocked (a fault): staff help at the counter
 sim-not-loaded = not loaded yet
