@@ -256,6 +256,18 @@ async fn a_box_reads_back_as_its_modules_and_one_module_changes_alone() {
     assert_eq!((status, body["compartments"].as_u64()), (StatusCode::OK, Some(18)), "{body}");
     let (_, body) = app.get("/api/v1/admin/boxes/w-1", Some(&app.admin)).await;
     assert_eq!(body["modules"], changed["modules"], "module A as it was, B one row taller");
+    let (status, again) = app.put("/api/v1/admin/boxes/w-1", Some(&app.admin), body.clone()).await;
+    assert_eq!((status, &again), (StatusCode::OK, &body), "what GET gives goes back as it is");
+    let mut miscounted = body.clone();
+    miscounted["compartments"] = json!(19);
+    let (status, answer) = app.put("/api/v1/admin/boxes/w-1", Some(&app.admin), miscounted).await;
+    assert_eq!((status, code(&answer)), (StatusCode::UNPROCESSABLE_ENTITY, "invalid_modules"), "{answer}");
+    let (status, answer) = app.put("/api/v1/admin/boxes/w-2", Some(&app.admin), body.clone()).await;
+    assert_eq!(
+        (status, code(&answer)),
+        (StatusCode::UNPROCESSABLE_ENTITY, "invalid_box"),
+        "another box's id: {answer}"
+    );
 
     let (status, list) = app.get("/api/v1/admin/boxes", Some(&app.admin)).await;
     assert_eq!(status, StatusCode::OK, "{list}");

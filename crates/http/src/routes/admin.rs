@@ -185,6 +185,9 @@ pub struct AdminBoxLayout {
 #[derive(Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct PutBox {
+    /// Optional, as `GET` gives it: must be the path's.
+    #[serde(default)]
+    id: Option<String>,
     #[schema(example = "dus-dlz")]
     site: String,
     #[schema(example = "Ausgabebox Dienstleistungszentrum")]
@@ -196,6 +199,9 @@ pub struct PutBox {
     #[schema(value_type = Vec<Object>)]
     modules: Vec<ModuleLayout>,
     panels: Vec<AdminPanel>,
+    /// Optional, as `GET` gives it: must be what the modules make.
+    #[serde(default)]
+    compartments: Option<usize>,
 }
 
 fn simulated() -> String {
@@ -270,7 +276,7 @@ pub(crate) async fn admin_get_box(
         (status = 200, description = "The box as kept, with its layout", body = AdminBoxLayout),
         (status = 404, description = "`not_found`: not a box id", body = ErrorBody),
         (status = 409, description = "`compartment_in_use`: the layout would move or remove compartments holding documents", body = ErrorBody),
-        (status = 422, description = "`invalid_modules`, `invalid_panel`, `invalid_driver`, `unknown_reference` (site)", body = ErrorBody),
+        (status = 422, description = "`invalid_modules` (also: `compartments` is not what the modules make), `invalid_panel`, `invalid_driver`, `invalid_box` (the body's `id` is not the path's), `unknown_reference` (site)", body = ErrorBody),
     ))]
 pub(crate) async fn admin_put_box(
     State(state): State<AppState>,
@@ -280,6 +286,18 @@ pub(crate) async fn admin_put_box(
 ) -> Result<Json<AdminBoxLayout>, ApiError> {
     let principal = caller.may(StaffAction::ManageSites)?;
     let id = BoxId::parse(&box_id).map_err(|_| abholbox_service::Error::NotFound("box"))?;
+    // What GET gave may come back as it is: its id and count are checked, not taken.
+    if body.id.as_deref().is_some_and(|given| given != box_id) {
+        return Err(ApiError::invalid("box", "the body's id is not the path's"));
+    }
+    if let (Some(given), Ok(made)) = (body.compartments, abholbox_core::layout::expand(&body.modules))
+        && given != made.len()
+    {
+        return Err(ApiError::invalid(
+            "modules",
+            format!("compartments says {given}, the modules make {}", made.len()),
+        ));
+    }
     let site = SiteId::parse(&body.site).map_err(|_| abholbox_service::Error::Unknown { field: "site" })?;
     let mut panels = Vec::new();
     for p in body.panels {
