@@ -20,11 +20,7 @@ where
 
     async fn from_request(req: Request, state: &S) -> Result<Self, Self::Rejection> {
         if !is_json(req.headers()) {
-            return Err(ApiError::request(
-                StatusCode::UNSUPPORTED_MEDIA_TYPE,
-                "unsupported_media_type",
-                "Expected request with `Content-Type: application/json`",
-            ));
+            return Err(not_json());
         }
         let body = match Bytes::from_request(req, state).await {
             Ok(body) => body,
@@ -40,8 +36,17 @@ where
     }
 }
 
+/// The refusal of a body that does not say it is JSON.
+pub(crate) fn not_json() -> ApiError {
+    ApiError::request(
+        StatusCode::UNSUPPORTED_MEDIA_TYPE,
+        "unsupported_media_type",
+        "Expected request with `Content-Type: application/json`",
+    )
+}
+
 /// Whether the request says its body is JSON (`application/json`, or a `+json` type).
-fn is_json(headers: &axum::http::HeaderMap) -> bool {
+pub(crate) fn is_json(headers: &axum::http::HeaderMap) -> bool {
     let Some(value) = headers.get(axum::http::header::CONTENT_TYPE).and_then(|v| v.to_str().ok()) else {
         return false;
     };
@@ -49,24 +54,30 @@ fn is_json(headers: &axum::http::HeaderMap) -> bool {
     essence == "application/json" || (essence.starts_with("application/") && essence.ends_with("+json"))
 }
 
-/// Reads a request body that must be one JSON object: every body the API takes is one. serde would
-/// also read an array as a struct, field by field in order, which no client means.
+/// Reads a request body that must be one JSON object: every body the API takes is one. Not JSON at
+/// all is a 400; JSON of another shape (an array, which serde would read as a struct's fields in
+/// order, or a field of the wrong type) a 422 that names the field.
 pub(crate) fn parse_object<T: DeserializeOwned>(body: &[u8]) -> Result<T, ApiError> {
-    let first = body.iter().find(|b| !b.is_ascii_whitespace());
-    match axum::Json::<T>::from_bytes(body) {
-        Ok(_) if first != Some(&b'{') => Err(ApiError::request(
-            StatusCode::UNPROCESSABLE_ENTITY,
-            "invalid_request",
-            "the body must be a JSON object",
-        )),
-        Ok(axum::Json(v)) => Ok(v),
-        Err(JsonRejection::JsonDataError(e)) => {
-            Err(ApiError::request(StatusCode::UNPROCESSABLE_ENTITY, "invalid_request", without_value(&e.body_text())))
+    match serde_json::from_slice::<serde::de::IgnoredAny>(body) {
+        Err(e) => {
+            return Err(ApiError::request(StatusCode::BAD_REQUEST, "invalid_json", without_value(&e.to_string())));
         }
-        Err(other) => {
-            Err(ApiError::request(StatusCode::BAD_REQUEST, "invalid_json", without_value(&other.body_text())))
+        Ok(_) if body.iter().find(|b| !b.is_ascii_whitespace()) != Some(&b'{') => {
+            return Err(ApiError::request(
+                StatusCode::UNPROCESSABLE_ENTITY,
+                "invalid_request",
+                "the body must be a JSON object",
+            ));
         }
+        Ok(_) => {}
     }
+    axum::Json::<T>::from_bytes(body).map(|axum::Json(v)| v).map_err(|rejection| {
+        let message = match rejection {
+            JsonRejection::JsonDataError(e) => e.body_text(),
+            other => other.body_text(),
+        };
+        ApiError::request(StatusCode::UNPROCESSABLE_ENTITY, "invalid_request", without_value(&message))
+    })
 }
 
 /// serde names a value of the wrong type in its message ("invalid type: integer `4915123456701`,

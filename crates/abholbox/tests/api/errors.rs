@@ -126,6 +126,7 @@ async fn malformed_requests_answer_in_the_error_format() {
         // An array is read by serde as a struct's fields in order; no client means that.
         ("/api/v1/kiosk/sessions".to_owned(), json!(["en"]), "invalid_request"),
         (format!("/api/v1/kiosk/sessions/{session}/phone"), json!(["0151 23456720"]), "invalid_request"),
+        (format!("/api/v1/kiosk/sessions/{session}/phone"), json!(["0151 23456720", "x"]), "invalid_request"),
     ] {
         let (status, answer) = app.post(&path, Some(&app.kiosk), body.clone()).await;
         assert_eq!((status, code(&answer)), (StatusCode::UNPROCESSABLE_ENTITY, want), "{path} {body}: {answer}");
@@ -135,6 +136,19 @@ async fn malformed_requests_answer_in_the_error_format() {
         not_json(&app, "/api/v1/kiosk/sessions", &app.kiosk).await,
         (StatusCode::BAD_REQUEST, "invalid_json".into())
     );
+    // A language must come as JSON; no body at all, whatever its type, starts in German.
+    for (body, want) in [("{\"language\":\"en\"}", StatusCode::UNSUPPORTED_MEDIA_TYPE), ("", StatusCode::CREATED)] {
+        let answer = app
+            .client
+            .post(format!("{}/api/v1/kiosk/sessions", app.base))
+            .bearer_auth(&app.kiosk)
+            .header("content-type", "text/plain")
+            .body(body)
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(answer.status(), want, "{body:?}");
+    }
     let (status, body) = app.get("/api/v1/nothing-here", None).await;
     assert_eq!((status, code(&body)), (StatusCode::NOT_FOUND, "not_found"));
     let (status, body) = app.get("/api/v1/pickups/pu_00000000000000000000000000000000", Some(&app.integration)).await;

@@ -120,12 +120,16 @@ fn session_id(id: &str) -> Result<SessionId, ApiError> {
 pub(crate) async fn start(
     State(state): State<AppState>,
     caller: Caller,
+    headers: axum::http::HeaderMap,
     body: axum::body::Bytes,
 ) -> Result<(StatusCode, Json<KioskSession>), ApiError> {
     let (principal, _) = caller.kiosk()?;
     let mut language = PanelLanguage::De;
     // No body, or an empty one whatever its type, starts in German, as before the language came.
     if !body.iter().all(u8::is_ascii_whitespace) {
+        if !crate::json::is_json(&headers) {
+            return Err(crate::json::not_json());
+        }
         let input: StartInput = crate::json::parse_object(&body)?;
         if let Some(code) = input.language {
             language = PanelLanguage::parse(&code)
