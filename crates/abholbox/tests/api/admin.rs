@@ -287,6 +287,19 @@ async fn a_box_reads_back_as_its_modules_and_one_module_changes_alone() {
         assert_eq!((status, code(&body)), (StatusCode::UNPROCESSABLE_ENTITY, "invalid_modules"), "{rows}: {body}");
         assert!(body["error"]["message"].as_str().unwrap_or("").contains("module B"), "{body}");
     }
+    // Each module and panel is an object: one written as an array (its fields in order) is refused.
+    let mut as_arrays = changed.clone();
+    as_arrays["modules"][0] = json!(["A", 3, 2, [2, 3], [3], []]);
+    let (status, answer) = app.put("/api/v1/admin/boxes/w-1", Some(&app.admin), as_arrays).await;
+    assert_eq!((status, code(&answer)), (StatusCode::UNPROCESSABLE_ENTITY, "invalid_request"), "{answer}");
+    let mut as_arrays = changed.clone();
+    as_arrays["panels"][0] = json!(["front", 1]);
+    let (status, answer) = app.put("/api/v1/admin/boxes/w-1", Some(&app.admin), as_arrays).await;
+    assert_eq!((status, code(&answer)), (StatusCode::UNPROCESSABLE_ENTITY, "invalid_request"), "{answer}");
+    let mut misspelt = changed.clone();
+    misspelt["modules"][1]["large_row"] = json!([1]);
+    let (status, answer) = app.put("/api/v1/admin/boxes/w-1", Some(&app.admin), misspelt).await;
+    assert!(answer["error"]["message"].as_str().unwrap_or("").contains("large_row"), "{status} {answer}");
     let (status, body) = app.get("/api/v1/admin/boxes/nowhere", Some(&app.admin)).await;
     assert_eq!((status, code(&body)), (StatusCode::NOT_FOUND, "not_found"), "{body}");
     let (status, body) = app.get("/api/v1/admin/boxes/w-1", Some(&app.integration)).await;

@@ -197,7 +197,9 @@ pub struct PutBox {
     driver: String,
     /// Modules of `rows` × `columns` compartments, numbered module by module, row by row from the top.
     #[schema(value_type = Vec<Object>)]
+    #[serde(deserialize_with = "objects")]
     modules: Vec<ModuleLayout>,
+    #[serde(deserialize_with = "objects")]
     panels: Vec<AdminPanel>,
     /// Optional, as `GET` gives it: must be what the modules make.
     #[serde(default)]
@@ -206,6 +208,24 @@ pub struct PutBox {
 
 fn simulated() -> String {
     "simulated".into()
+}
+
+/// A list whose items must each be a JSON object: serde would take an item written as an array as
+/// the struct's fields in order (the body as a whole is checked so in `json.rs`).
+fn objects<'de, D, T>(deserializer: D) -> Result<Vec<T>, D::Error>
+where
+    D: serde::Deserializer<'de>,
+    T: serde::de::DeserializeOwned,
+{
+    use serde::de::Error as _;
+    let items = Vec::<serde_json::Map<String, serde_json::Value>>::deserialize(deserializer)?;
+    items
+        .into_iter()
+        .enumerate()
+        .map(|(i, item)| {
+            serde_json::from_value(serde_json::Value::Object(item)).map_err(|e| D::Error::custom(format!("[{i}]: {e}")))
+        })
+        .collect()
 }
 
 async fn admin_panels(state: &AppState, b: &BoxId) -> Result<Vec<AdminPanel>, ApiError> {
