@@ -184,11 +184,8 @@ pub async fn retire(base: &str, integration: &str, kept: &mut KeptIds) -> anyhow
             }
             ("cancelled" | "expired", None) => {}
             (state, attention) => {
-                let why = match (attention, view.get("locked").and_then(Value::as_bool)) {
-                    (Some(attention), _) => attention,
-                    (None, Some(true)) => "locked after wrong entries",
-                    (None, _) => "a stop cut it short",
-                };
+                // A lock always comes with its attention; without one, a stop cut the loading short.
+                let why = attention.unwrap_or("a stop cut it short");
                 retired.left_for_staff.push(format!("{id} ({state}, {why})"));
                 still.push(id);
                 continue;

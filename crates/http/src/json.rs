@@ -58,26 +58,23 @@ pub(crate) fn is_json(headers: &axum::http::HeaderMap) -> bool {
 /// all is a 400; JSON of another shape (an array, which serde would read as a struct's fields in
 /// order, or a field of the wrong type) a 422 that names the field.
 pub(crate) fn parse_object<T: DeserializeOwned>(body: &[u8]) -> Result<T, ApiError> {
-    match serde_json::from_slice::<serde::de::IgnoredAny>(body) {
-        Err(e) => {
-            return Err(ApiError::request(StatusCode::BAD_REQUEST, "invalid_json", without_value(&e.to_string())));
-        }
-        Ok(_) if body.iter().find(|b| !b.is_ascii_whitespace()) != Some(&b'{') => {
-            return Err(ApiError::request(
-                StatusCode::UNPROCESSABLE_ENTITY,
-                "invalid_request",
-                "the body must be a JSON object",
-            ));
-        }
-        Ok(_) => {}
+    let is_object = body.iter().find(|b| !b.is_ascii_whitespace()) == Some(&b'{');
+    let refused = match axum::Json::<T>::from_bytes(body) {
+        Ok(axum::Json(v)) if is_object => return Ok(v),
+        Ok(_) => None,
+        Err(rejection) => Some(rejection),
+    };
+    // Refused, or not an object: tell a body that is no JSON at all from JSON of another shape, which
+    // serde may also call a syntax error (an array one element too long for the struct it reads).
+    if let Err(e) = serde_json::from_slice::<serde::de::IgnoredAny>(body) {
+        return Err(ApiError::request(StatusCode::BAD_REQUEST, "invalid_json", without_value(&e.to_string())));
     }
-    axum::Json::<T>::from_bytes(body).map(|axum::Json(v)| v).map_err(|rejection| {
-        let message = match rejection {
-            JsonRejection::JsonDataError(e) => e.body_text(),
-            other => other.body_text(),
-        };
-        ApiError::request(StatusCode::UNPROCESSABLE_ENTITY, "invalid_request", without_value(&message))
-    })
+    let message = match refused {
+        Some(JsonRejection::JsonDataError(e)) if is_object => e.body_text(),
+        Some(other) if is_object => other.body_text(),
+        _ => "the body must be a JSON object".to_owned(),
+    };
+    Err(ApiError::request(StatusCode::UNPROCESSABLE_ENTITY, "invalid_request", without_value(&message)))
 }
 
 /// serde names a value of the wrong type in its message ("invalid type: integer `4915123456701`,

@@ -4,7 +4,7 @@
 use abholbox_core::ids::{BoxId, PanelId, SiteId, SlotNo};
 use abholbox_core::layout::ModuleLayout;
 use abholbox_service::setup::{BoxSpec, PanelSpec, SiteSpec};
-use abholbox_store::SiteRecord;
+use abholbox_store::{BoxRecord, SiteRecord};
 use axum::Json;
 use axum::extract::{Path, State};
 use serde::{Deserialize, Serialize};
@@ -171,14 +171,10 @@ pub struct AdminBox {
 /// that a change to one module keeps the others as they are.
 #[derive(Serialize, ToSchema)]
 pub struct AdminBoxLayout {
-    id: String,
-    site: String,
-    name: String,
-    driver: String,
-    compartments: usize,
+    #[serde(flatten)]
+    kept: AdminBox,
     #[schema(value_type = Vec<Object>)]
     modules: Vec<ModuleLayout>,
-    panels: Vec<AdminPanel>,
 }
 
 /// A box to create or change: its layout in modules, and its panels.
@@ -228,22 +224,24 @@ where
         .collect()
 }
 
-async fn admin_panels(state: &AppState, b: &BoxId) -> Result<Vec<AdminPanel>, ApiError> {
-    let panels = state.service.store().panels(b).await.map_err(abholbox_service::Error::from)?;
-    Ok(panels.into_iter().map(|p| AdminPanel { id: p.id.to_string(), reader_slot: p.reader_slot.get() }).collect())
-}
-
-async fn admin_box_layout(state: &AppState, box_id: &BoxId) -> Result<AdminBoxLayout, ApiError> {
-    let (b, compartments, modules) = state.service.box_layout(box_id).await?;
-    Ok(AdminBoxLayout {
-        panels: admin_panels(state, &b.id).await?,
+async fn admin_box(state: &AppState, b: BoxRecord, compartments: usize) -> Result<AdminBox, ApiError> {
+    let panels = state.service.store().panels(&b.id).await.map_err(abholbox_service::Error::from)?;
+    Ok(AdminBox {
         id: b.id.to_string(),
         site: b.site.to_string(),
         name: b.name,
         driver: b.driver,
         compartments,
-        modules,
+        panels: panels
+            .into_iter()
+            .map(|p| AdminPanel { id: p.id.to_string(), reader_slot: p.reader_slot.get() })
+            .collect(),
     })
+}
+
+async fn admin_box_layout(state: &AppState, box_id: &BoxId) -> Result<AdminBoxLayout, ApiError> {
+    let (b, compartments, modules) = state.service.box_layout(box_id).await?;
+    Ok(AdminBoxLayout { kept: admin_box(state, b, compartments).await?, modules })
 }
 
 /// The boxes, with their panels and how many compartments each has (one query for the counts, one
@@ -257,15 +255,7 @@ pub(crate) async fn admin_list_boxes(
     caller.may(StaffAction::ManageSites)?;
     let mut out = Vec::new();
     for summary in state.service.store().box_summaries().await.map_err(abholbox_service::Error::from)? {
-        let b = summary.record;
-        out.push(AdminBox {
-            panels: admin_panels(&state, &b.id).await?,
-            id: b.id.to_string(),
-            site: b.site.to_string(),
-            name: b.name,
-            driver: b.driver,
-            compartments: summary.compartments as usize,
-        });
+        out.push(admin_box(&state, summary.record, summary.compartments as usize).await?);
     }
     Ok(Json(out))
 }
