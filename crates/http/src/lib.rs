@@ -11,6 +11,7 @@ mod json;
 mod kiosk_pages;
 mod openapi;
 mod pages;
+mod query;
 mod rate;
 mod routes;
 mod serve;

@@ -194,9 +194,10 @@ impl From<StoreError> for Error {
         match e {
             StoreError::Conflict(Rule::PickupReference) => Self::DuplicateReference,
             StoreError::Conflict(Rule::PickupDocumentNumber) => Self::DuplicateDocumentNumber,
-            StoreError::Conflict(Rule::OneClaimPerSession | Rule::CompartmentHoldsOne) | StoreError::Retry => {
-                Self::Contention
-            }
+            // A lost race: done again, the use case sees what won it (a layout change then names the
+            // compartment that was taken into use meanwhile).
+            StoreError::Conflict(Rule::OneClaimPerSession | Rule::CompartmentHoldsOne | Rule::CompartmentLabel)
+            | StoreError::Retry => Self::Contention,
             other => Self::Store(other),
         }
     }
@@ -247,5 +248,14 @@ mod tests {
         assert!(Error::CompartmentsInUse(vec![no(11)]).to_string().starts_with("compartment 11 is in use ("));
         let both = Error::CompartmentsInUse(vec![no(11), no(12)]).to_string();
         assert!(both.starts_with("compartments 11, 12 are in use (") && both.ends_with("remove them"), "{both}");
+    }
+
+    /// A layout change that lost the race for a label to a loading is done again (and then refused by
+    /// the compartment's name), not answered as an internal error.
+    #[test]
+    fn a_label_taken_meanwhile_is_a_lost_race() {
+        use abholbox_store::{Rule, StoreError};
+        assert!(matches!(Error::from(StoreError::Conflict(Rule::CompartmentLabel)), Error::Contention));
+        assert!(matches!(Error::from(StoreError::Conflict(Rule::Identity)), Error::Store(_)));
     }
 }

@@ -39,6 +39,7 @@ pub(crate) fn write_err(e: sqlx::Error) -> StoreError {
                     Some("pickups_compartment") => Rule::CompartmentHoldsOne,
                     Some("pickups_claim") => Rule::OneClaimPerSession,
                     Some("staff_name") => Rule::StaffName,
+                    Some("compartments_label") => Rule::CompartmentLabel,
                     _ => Rule::Identity,
                 });
             }

@@ -45,6 +45,7 @@ pub(crate) fn write_err(e: rusqlite::Error) -> StoreError {
             ("pickups.box_id, pickups.compartment", Rule::CompartmentHoldsOne),
             ("pickups.claimed_by", Rule::OneClaimPerSession),
             ("staff.name", Rule::StaffName),
+            ("compartments.box_id, compartments.label", Rule::CompartmentLabel),
         ] {
             if msg.contains(columns) {
                 return StoreError::Conflict(rule);

@@ -344,6 +344,31 @@ pub async fn labels_move_between_free_compartments(store: &dyn Store) {
     }
 }
 
+/// A layout that gives the label of a compartment in use to another one is a named conflict, not a
+/// database error: on PostgreSQL a loading can take the compartment between a layout change's check
+/// and its write, and the change is then done again and refused by name.
+pub async fn a_label_kept_by_a_compartment_in_use_is_a_named_conflict(store: &dyn Store) {
+    furnish(store, 2).await;
+    let mut tx = store.begin().await.unwrap();
+    tx.set_compartment_state(&the_box(), no(1), CompartmentState::Free, CompartmentState::Occupied).await.unwrap();
+    tx.commit().await.unwrap();
+    let b = store.boxes().await.unwrap().remove(0);
+    let swapped: Vec<NewCompartment> = (1..=2)
+        .map(|n| NewCompartment {
+            number: no(n),
+            label: format!("A-{:03}", 3 - n),
+            module: "A".into(),
+            row: 1,
+            column: n,
+            size: SizeClass::S,
+            within_reach: true,
+        })
+        .collect();
+    let mut tx = store.begin().await.unwrap();
+    let refused = tx.upsert_box(&b, &swapped, &[panel(1)]).await;
+    assert!(matches!(refused, Err(StoreError::Conflict(Rule::CompartmentLabel))), "{refused:?}");
+}
+
 /// A transaction dropped without commit leaves nothing behind.
 pub async fn an_uncommitted_transaction_leaves_nothing(store: &dyn Store) {
     furnish(store, 1).await;

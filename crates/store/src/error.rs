@@ -14,6 +14,9 @@ pub enum Rule {
     OneClaimPerSession,
     /// A staff member's sign-in name is used once.
     StaffName,
+    /// A compartment's label is used once per box: a new layout that gives a label to another
+    /// compartment meets it when the one holding it was taken into use meanwhile.
+    CompartmentLabel,
     /// Ids and token hashes are unique.
     Identity,
 }

@@ -133,6 +133,13 @@ async fn a_panel_is_paired_into_a_cookie_and_walks_a_pickup_in_its_language() {
         "the position in words and on the map"
     );
 
+    let (status, refused) = panel.get("/kiosk/wait?v=abc").await;
+    let refused: serde_json::Value = serde_json::from_str(&refused).unwrap();
+    assert_eq!(
+        (status, refused["error"]["code"].as_str()),
+        (StatusCode::UNPROCESSABLE_ENTITY, Some("invalid_request")),
+        "a version that is no number is named: {refused}"
+    );
     let (status, waited) = panel.get("/kiosk/wait?v=0").await;
     assert_eq!(status, StatusCode::OK, "{waited}");
     let version: serde_json::Value = serde_json::from_str(&waited).unwrap();

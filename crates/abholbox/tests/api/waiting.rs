@@ -36,6 +36,13 @@ async fn a_waiting_integrator_hears_the_next_status() {
         );
         assert!(body["error"]["message"].as_str().unwrap().contains("wait"), "names the parameter: {body}");
     }
+    let (status, body) = app.get(&format!("/api/v1/pickups/{id}?wait=1&wait=2"), Some(&app.integration)).await;
+    assert_eq!(
+        (status, body["error"]["code"].as_str()),
+        (StatusCode::UNPROCESSABLE_ENTITY, Some("invalid_request")),
+        "a parameter given twice is named, not a bare 400: {body}"
+    );
+    assert!(body["error"]["message"].as_str().unwrap().contains("wait"), "names the parameter: {body}");
     app.stop().await;
 }
 

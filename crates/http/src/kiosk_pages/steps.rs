@@ -6,7 +6,7 @@ use abholbox_core::language::PanelLanguage;
 use abholbox_service::Error;
 use abholbox_service::kiosk::SessionView;
 use axum::Form;
-use axum::extract::{Query, State};
+use axum::extract::State;
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Json, Response};
 use serde::Deserialize;
@@ -16,6 +16,7 @@ use super::screen::{self, render};
 use super::{Panel, SESSION_COOKIE, cookie, removal};
 use crate::AppState;
 use crate::error::status_of;
+use crate::query::ApiQuery;
 
 /// `GET /kiosk`: the screen of the session under way, or the start screen.
 pub(crate) async fn show(State(state): State<AppState>, panel: Panel) -> Response {
@@ -218,7 +219,7 @@ pub(crate) struct WaitQuery {
 /// `GET /kiosk/wait?v=N`: answers when the session changed from version `N` (the reader read a
 /// document, a door closed) or after ten seconds, with the version and whether the door reminder is
 /// due, so the script fetches the next screen only when there is one.
-pub(crate) async fn wait(State(state): State<AppState>, panel: Panel, Query(q): Query<WaitQuery>) -> Response {
+pub(crate) async fn wait(State(state): State<AppState>, panel: Panel, ApiQuery(q): ApiQuery<WaitQuery>) -> Response {
     let Some(id) = &panel.session else { return Json(json!({ "version": -1, "reminder": false })).into_response() };
     let seen = q.v.unwrap_or(0);
     match state.service.wait_for_session_change(&panel.principal, id, seen, std::time::Duration::from_secs(10)).await {

@@ -4,7 +4,7 @@ use abholbox_core::kiosk::Step;
 use abholbox_core::language::PanelLanguage;
 use abholbox_service::kiosk::SessionView;
 use axum::Json;
-use axum::extract::{Path, Query, State};
+use axum::extract::{Path, State};
 use axum::http::StatusCode;
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
@@ -14,6 +14,7 @@ use crate::AppState;
 use crate::auth::Caller;
 use crate::error::{ApiError, ErrorBody};
 use crate::json::ApiJson;
+use crate::query::ApiQuery;
 
 #[derive(Serialize, ToSchema)]
 pub struct CompartmentView {
@@ -164,7 +165,7 @@ pub(crate) async fn get_session(
     State(state): State<AppState>,
     caller: Caller,
     Path(id): Path<String>,
-    Query(query): Query<WaitForStep>,
+    ApiQuery(query): ApiQuery<WaitForStep>,
 ) -> Result<Json<KioskSession>, ApiError> {
     let (principal, _) = caller.kiosk()?;
     let id = session_id(&id)?;

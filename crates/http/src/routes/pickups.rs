@@ -9,7 +9,7 @@ use abholbox_core::pickup::{EventKind, PickupStatus};
 use abholbox_service::pickups::{Registration, parse_reference};
 use abholbox_store::{EventRecord, OutboxStatus, PickupRecord};
 use axum::Json;
-use axum::extract::{Path, Query, State};
+use axum::extract::{Path, State};
 use axum::http::StatusCode;
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
@@ -19,6 +19,7 @@ use crate::AppState;
 use crate::auth::Caller;
 use crate::error::{ApiError, ErrorBody};
 use crate::json::ApiJson;
+use crate::query::ApiQuery;
 
 /// An opt-in: the citizen wants to collect the new document at a box.
 #[derive(Deserialize, ToSchema)]
@@ -268,7 +269,7 @@ pub(crate) async fn get_pickup(
     State(state): State<AppState>,
     caller: Caller,
     Path(id): Path<String>,
-    Query(query): Query<WaitForStatus>,
+    ApiQuery(query): ApiQuery<WaitForStatus>,
 ) -> Result<Json<PickupView>, ApiError> {
     let id = pickup_id(&id)?;
     let pickup = state.service.pickup_seen_by(caller.principal()?, &id).await?;

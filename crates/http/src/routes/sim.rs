@@ -6,7 +6,7 @@ use std::sync::Arc;
 use abholbox_box::{BoardFault, LockFault, SensorFault, SimulatedBox, SimulatorError};
 use abholbox_core::ids::{BoxId, CompartmentNo, SlotNo};
 use axum::Json;
-use axum::extract::{Path, Query, State};
+use axum::extract::{Path, State};
 use axum::http::StatusCode;
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
@@ -15,6 +15,7 @@ use utoipa::ToSchema;
 use crate::SimState;
 use crate::error::{ApiError, ErrorBody};
 use crate::json::ApiJson;
+use crate::query::ApiQuery;
 
 fn simulated(state: &SimState, box_id: &str) -> Result<(BoxId, Arc<SimulatedBox>), ApiError> {
     BoxId::parse(box_id)
@@ -392,7 +393,7 @@ fn no_clock() -> ApiError {
     ))]
 pub(crate) async fn sms_inbox(
     State(state): State<SimState>,
-    Query(filter): Query<InboxFilter>,
+    ApiQuery(filter): ApiQuery<InboxFilter>,
 ) -> Result<Json<Vec<SimSms>>, ApiError> {
     let gateway =
         state.simulator.as_ref().and_then(|s| s.sms.clone()).ok_or_else(|| {
