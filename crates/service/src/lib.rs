@@ -222,14 +222,26 @@ impl Service {
         self.outbox_wakeup.notify_one();
     }
 
-    /// Runs work that must finish once begun (the box command after a committed claim, keeping a
-    /// document) as a task that neither a caller who gives up nor a shutdown can cut off.
-    fn in_flight<F>(&self, work: F) -> tokio::task::JoinHandle<F::Output>
+    /// Runs work that must finish once begun (the box command after a committed claim, a loading's
+    /// door) as a task that neither a caller who gives up nor a shutdown can cut off, and answers
+    /// what it did. The writes the work saw before they were durable are the caller's to wait for, as
+    /// if it had done the work itself: a task does not inherit the caller's [`abholbox_store::settled`]
+    /// scope, so it settles in its own and hands a lost flush back.
+    async fn in_flight<F>(&self, work: F) -> std::result::Result<F::Output, tokio::task::JoinError>
     where
         F: std::future::Future + Send + 'static,
         F::Output: Send + 'static,
     {
-        self.in_flight.spawn(work)
+        run_tracked(&self.in_flight, work).await
+    }
+
+    /// Like [`Self::in_flight`] for work whose caller does not wait for it (nobody outside hears its
+    /// answer, so nothing needs settling).
+    fn in_flight_detached<F>(&self, work: F)
+    where
+        F: std::future::Future<Output = ()> + Send + 'static,
+    {
+        self.in_flight.spawn(work);
     }
 
     /// Waits for the work in flight to finish, at most `limit`. Called at shutdown once no more requests
@@ -237,5 +249,39 @@ impl Service {
     pub async fn finish_in_flight(&self, limit: std::time::Duration) -> bool {
         self.in_flight.close();
         tokio::time::timeout(limit, self.in_flight.wait()).await.is_ok()
+    }
+}
+
+/// Spawns `work` on `tracker` and hands what it saw before it was durable back to the caller's scope.
+async fn run_tracked<F>(tracker: &TaskTracker, work: F) -> std::result::Result<F::Output, tokio::task::JoinError>
+where
+    F: std::future::Future + Send + 'static,
+    F::Output: Send + 'static,
+{
+    let (out, durable) = tracker.spawn(abholbox_store::settled(work)).await?;
+    if let Err(lost) = durable {
+        abholbox_store::wait_before_answering(std::future::ready(Err(lost)));
+    }
+    Ok(out)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// A claim finished in a task of its own must not answer the kiosk before the writes it saw are
+    /// durable, nor answer as if they were when their flush failed.
+    #[tokio::test]
+    async fn a_tracked_task_hands_a_lost_flush_back_to_its_caller() {
+        let tracker = TaskTracker::new();
+        let (out, durable) = abholbox_store::settled(run_tracked(&tracker, async {
+            abholbox_store::wait_before_answering(std::future::ready(Err(abholbox_store::StoreError::Retry)));
+            7
+        }))
+        .await;
+        assert_eq!(out.ok(), Some(7));
+        assert!(durable.is_err(), "the caller's answer waits for the task's lost flush");
+        let (_, durable) = abholbox_store::settled(run_tracked(&tracker, async { 8 })).await;
+        assert!(durable.is_ok());
     }
 }

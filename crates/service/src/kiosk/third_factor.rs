@@ -140,7 +140,7 @@ impl Service {
                 // them) while the compartment opens.
                 let this = self.clone();
                 let session = session.id.clone();
-                self.in_flight(async move {
+                self.in_flight_detached(async move {
                     if let Err(e) = this.finish_claim(session, *pickup, after, Some(old)).await {
                         tracing::error!(error = %e, "hand-over after an old document did not complete");
                     }
