@@ -99,7 +99,8 @@ impl StaffAction {
     }
 
     /// Whether the action is taken at one site, whose staff alone may take it. Managing accounts,
-    /// sites and tokens concerns the whole installation; the audit log is read as a whole.
+    /// sites and tokens concerns the whole installation; the audit log is opened as a whole, and
+    /// what a supervisor reads in it is cut to their sites where it is read.
     pub fn is_site_bound(self) -> bool {
         !matches!(self, Self::ManageStaff | Self::ManageSites | Self::ManageTokens | Self::ViewAudit)
     }

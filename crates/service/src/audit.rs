@@ -164,7 +164,9 @@ pub const AUDIT_PAGE: u32 = 100;
 
 impl Service {
     /// The audit log as a supervisor reads it, newest first: read-only for everyone, admins
-    /// included (the store refuses any change to it).
+    /// included (the store refuses any change to it). A supervisor reads the part about their sites
+    /// (what was done to their boxes, pickups, alarms and kiosk sessions); the rest, other sites' and
+    /// the installation's own (staff accounts, sign-ins, tokens, keys), is for admins.
     pub async fn audit_log(&self, who: &Principal, query: AuditQuery) -> Result<Vec<AuditRecord>> {
         who.permit(StaffAction::ViewAudit, None)?;
         let actor = match query.actor.map(|a| a.trim().to_owned()).filter(|a| !a.is_empty()) {
@@ -194,6 +196,7 @@ impl Service {
             from,
             until,
             before_id: query.before_id,
+            sites: who.site_scope(),
             limit: AUDIT_PAGE,
         };
         Ok(self.store.audit_search(&filter).await?)

@@ -51,6 +51,16 @@ impl Principal {
         if allowed { Ok(()) } else { Err(Error::Forbidden) }
     }
 
+    /// The sites whose part of a record this principal reads, if not all of it: a clerk's or
+    /// supervisor's own.
+    pub fn site_scope(&self) -> Option<Vec<SiteId>> {
+        match self {
+            Self::Staff(member) if member.role != abholbox_core::staff::StaffRole::Admin => Some(member.sites.clone()),
+            Self::Staff(_) | Self::Integration { .. } | Self::Admin { .. } | Self::Host => None,
+            Self::Kiosk { .. } => Some(Vec::new()),
+        }
+    }
+
     /// Whether what happens at `site` is this principal's to see: a staff member sees only their
     /// sites' boxes, pickups and alarms.
     pub fn sees(&self, site: &SiteId) -> bool {

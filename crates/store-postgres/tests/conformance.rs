@@ -59,6 +59,7 @@ conformance!(
     one_compartment_holds_one_document,
     compartment_states_move_conditionally,
     setup_again_keeps_compartment_state,
+    the_audit_log_is_read_by_site,
     a_label_kept_by_a_compartment_in_use_is_a_named_conflict,
     labels_move_between_free_compartments,
     an_uncommitted_transaction_leaves_nothing,

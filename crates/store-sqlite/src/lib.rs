@@ -545,6 +545,15 @@ impl Store for SqliteStore {
                     OR actor LIKE 'kiosk:' || ?1 || ':%' OR instr(detail, '"' || ?1 || '"') > 0)
                AND (?2 IS NULL OR actor = ?2) AND (?3 IS NULL OR at >= ?3) AND (?4 IS NULL OR at < ?4)
                AND (?5 IS NULL OR id < ?5)
+               AND (?7 IS NULL OR (CASE
+                    WHEN object LIKE 'box:%' THEN (SELECT site_id FROM boxes WHERE id = substr(object, 5))
+                    WHEN object LIKE 'site:%' THEN substr(object, 6)
+                    WHEN object LIKE 'alarm:%' THEN
+                        (SELECT site_id FROM alarms WHERE id = CAST(substr(object, 7) AS INTEGER))
+                    WHEN object LIKE 'session:%' THEN (SELECT b.site_id FROM kiosk_sessions k
+                        JOIN boxes b ON b.id = k.box_id WHERE k.id = substr(object, 9))
+                    ELSE (SELECT site_id FROM pickups WHERE id = object)
+                  END) IN (SELECT value FROM json_each(?7)))
              ORDER BY id DESC LIMIT ?6"#,
         )
         .bind(f.mention.as_deref())
@@ -553,6 +562,11 @@ impl Store for SqliteStore {
         .bind(f.until.map(crate::time::ts))
         .bind(f.before_id)
         .bind(i64::from(f.limit))
+        .bind(
+            f.sites
+                .as_ref()
+                .map(|sites| serde_json::Value::from(sites.iter().map(|s| s.as_str()).collect::<Vec<_>>()).to_string()),
+        )
         .fetch_all(&self.pool)
         .await
         .map_err(db)?;

@@ -590,6 +590,35 @@ pub async fn the_event_cursor_only_grows(store: &dyn Store) {
     assert_eq!(store.audit_entries(10).await.unwrap().len(), 1);
 }
 
+/// A supervisor reads the part of the audit log about their sites: entries about their boxes, their
+/// pickups and the site itself; not another site's, nor the installation's own (staff, tokens).
+pub async fn the_audit_log_is_read_by_site(store: &dyn Store) {
+    furnish(store, 1).await;
+    let p = pickup(1, "R-1");
+    let mut tx = store.begin().await.unwrap();
+    tx.insert_pickup(&p, &personal(1)).await.unwrap();
+    let objects = ["box:box-1".to_owned(), p.id.to_string(), "site:site-1".into()];
+    let others = ["box:box-2".to_owned(), id(2).to_string(), "site:site-2".into(), "staff:stf_1".into()];
+    for object in objects.iter().chain(&others) {
+        let entry =
+            NewAuditEntry { at: t0(), actor: "system".into(), action: "x", object: object.clone(), detail: json!({}) };
+        tx.append_audit(&entry).await.unwrap();
+    }
+    tx.commit().await.unwrap();
+    let read = |sites: Option<Vec<SiteId>>| async move {
+        let filter = crate::AuditFilter { sites, limit: 100, ..Default::default() };
+        let mut seen: Vec<String> = store.audit_search(&filter).await.unwrap().into_iter().map(|e| e.object).collect();
+        seen.sort();
+        seen
+    };
+    let mut expected = objects.to_vec();
+    expected.sort();
+    assert_eq!(read(Some(vec![site()])).await, expected, "their boxes, pickups and site only");
+    assert!(read(Some(vec![SiteId::parse("site-2").unwrap()])).await == vec!["site:site-2".to_owned()]);
+    assert!(read(Some(vec![])).await.is_empty(), "no site, no entries");
+    assert_eq!(read(None).await.len(), objects.len() + others.len(), "the whole log");
+}
+
 fn outbox_message(p: &PickupId, message_id: &str) -> NewOutboxMessage {
     NewOutboxMessage {
         message_id: message_id.into(),

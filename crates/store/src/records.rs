@@ -354,6 +354,9 @@ pub struct AuditFilter {
     pub until: Option<DateTime<Utc>>,
     /// Entries older than this id (the next page).
     pub before_id: Option<i64>,
+    /// Only entries about these sites: their boxes, pickups, alarms and kiosk sessions, or the site
+    /// itself (a supervisor's part of the log). `None`: the whole log, staff and tokens included.
+    pub sites: Option<Vec<SiteId>>,
     pub limit: u32,
 }
 
