@@ -178,7 +178,8 @@ impl Service {
         }
         next.version += 1;
         if erase {
-            tx.erase_personal_data(&next.id).await?;
+            let family = pickup.box_id.as_ref().zip(pickup.phone_hash.as_ref());
+            tx.erase_personal_data(&next.id, family).await?;
         }
         if drop_unsent {
             tx.drop_unsent_messages(&next.id, at, None).await?;

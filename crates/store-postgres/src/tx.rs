@@ -677,12 +677,25 @@ impl Tx for PgTx {
         row.as_ref().map(map_personal).transpose()
     }
 
-    async fn erase_personal_data(&mut self, id: &PickupId) -> Result<()> {
+    async fn erase_personal_data(&mut self, id: &PickupId, family: Option<(&BoxId, &KeyedHash)>) -> Result<()> {
         sqlx::query("DELETE FROM personal_data WHERE pickup_id = $1")
             .bind(id.as_str())
             .execute(&mut *self.tx)
             .await
             .map_err(write_err)?;
+        if let Some((box_id, phone)) = family {
+            sqlx::query(
+                "DELETE FROM family_pins f WHERE f.box_id = $1 AND f.phone_hash = $2 AND NOT EXISTS (
+                    SELECT 1 FROM pickups p WHERE p.box_id = $1 AND p.phone_hash = $2
+                      AND p.pin_hash = f.pin_hash AND p.id <> $3)",
+            )
+            .bind(box_id.as_str())
+            .bind(phone.hash.as_slice())
+            .bind(id.as_str())
+            .execute(&mut *self.tx)
+            .await
+            .map_err(write_err)?;
+        }
         sqlx::query(
             "UPDATE pickups SET phone_key = NULL, phone_hash = NULL, pin_key = NULL, pin_salt = NULL, pin_hash = NULL
              WHERE id = $1",

@@ -543,8 +543,16 @@ impl Tx for SqliteTx {
         row.as_ref().map(map_personal).transpose()
     }
 
-    async fn erase_personal_data(&mut self, id: &PickupId) -> Result<()> {
+    async fn erase_personal_data(&mut self, id: &PickupId, family: Option<(&BoxId, &KeyedHash)>) -> Result<()> {
         self.w().execute("DELETE FROM personal_data WHERE pickup_id = ?", params![id.as_str()])?;
+        if let Some((box_id, phone)) = family {
+            self.w().execute(
+                "DELETE FROM family_pins WHERE box_id = ?1 AND phone_hash = ?2 AND NOT EXISTS (
+                    SELECT 1 FROM pickups p WHERE p.box_id = ?1 AND p.phone_hash = ?2
+                      AND p.pin_hash = family_pins.pin_hash AND p.id <> ?3)",
+                params![box_id.as_str(), phone.hash.as_slice(), id.as_str()],
+            )?;
+        }
         self.w().execute(
             "UPDATE pickups SET phone_key = NULL, phone_hash = NULL, pin_key = NULL, pin_salt = NULL, pin_hash = NULL
              WHERE id = ?",

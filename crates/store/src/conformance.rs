@@ -391,7 +391,7 @@ pub async fn erasure_removes_what_is_personal(store: &dyn Store) {
     p.pin = Some(PinHash { key_id: "pin-1".into(), salt: vec![1; 16], hash: vec![2; 32] });
     insert(store, &p).await;
     let mut tx = store.begin().await.unwrap();
-    tx.erase_personal_data(&p.id).await.unwrap();
+    tx.erase_personal_data(&p.id, None).await.unwrap();
     assert_eq!(tx.personal_data(&p.id).await.unwrap(), None);
     tx.commit().await.unwrap();
     let stored = store.pickup(&p.id).await.unwrap().unwrap();

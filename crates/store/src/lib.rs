@@ -226,8 +226,10 @@ pub trait Tx: Send {
     async fn pickups_due_to_expire(&mut self, now: DateTime<Utc>, limit: u32) -> Result<Vec<PickupRecord>>;
 
     async fn personal_data(&mut self, id: &PickupId) -> Result<Option<PersonalRecord>>;
-    /// Erases what is personal about a pickup: its personal data row, phone hash and PIN material.
-    async fn erase_personal_data(&mut self, id: &PickupId) -> Result<()>;
+    /// Erases what is personal about a pickup: its personal data row, phone hash and PIN material,
+    /// and its family's PIN and phone hash at `family` (its box and phone hash as they were) unless
+    /// another of the family's documents still waits under them.
+    async fn erase_personal_data(&mut self, id: &PickupId, family: Option<(&BoxId, &KeyedHash)>) -> Result<()>;
     /// Replaces the reference and document number of up to `limit` pickups that ended (collected,
     /// withdrawn, cancelled) before `ended_before` and still have theirs; returns how many.
     async fn pseudonymise_ended(&mut self, ended_before: DateTime<Utc>, at: DateTime<Utc>, limit: u32) -> Result<u64>;

@@ -175,7 +175,7 @@ async fn write_pickup(tx: &mut dyn Tx, n: u64, sites: u32, created: DateTime<Utc
     // Erased right after, as after a real hand-over: what it held does not matter.
     let personal = PersonalRecord { pickup: id.clone(), sealed: Sealed { key_id: "data-1".into(), bytes: Vec::new() } };
     tx.insert_pickup(&pickup, &personal).await?;
-    tx.erase_personal_data(&id).await?;
+    tx.erase_personal_data(&id, None).await?;
     let mut history = vec![
         ("registered", created, "awaiting_deposit"),
         ("deposit_started", ready - Duration::minutes(1), "depositing"),

@@ -38,6 +38,8 @@ async fn a_family_collects_in_one_run_with_one_pin() {
     assert_eq!(state["document"], json!({ "position": 2, "of": 2, "kind": "id_card" }));
     app.wait_status(&mother, "collected").await;
     assert_eq!(app.status(&child).await, "ready");
+    let families = || app.db.number("SELECT COUNT(*) FROM family_pins");
+    assert_eq!(families().await, 1, "the child's document still waits under the family's PIN");
 
     let (status, body) = app.step(&session, "birth-date", json!({ "birth_date": "2015-07-07" })).await;
     assert_eq!(status, StatusCode::OK, "{body}");
@@ -45,6 +47,7 @@ async fn a_family_collects_in_one_run_with_one_pin() {
     app.close(c2).await;
     app.wait_step(&session, "done").await;
     app.wait_status(&child, "collected").await;
+    assert_eq!(families().await, 0, "the family's PIN and phone hash go with its last document");
     app.stop().await;
 }
 
