@@ -2,6 +2,8 @@
 //!
 //! - A session whose compartment stays open past the collect timeout ends (`door_left_open`) and its
 //!   pickup is flagged for staff; the claim stays, so a late door close still records the hand-over.
+//! - A session left idle past the idle limit ends (`timeout`), and with it the phone hash it was
+//!   typed with, whether or not its panel asks again.
 //! - A compartment opened for loading whose door stays open past the collect timeout raises an alarm.
 //! - A ready pickup past its deadline expires; its PIN stops working (it already opens nothing past the
 //!   deadline, whether or not this job has run).
@@ -27,6 +29,7 @@ const EXPIRE_BATCH: u32 = 100;
 #[derive(Debug, Default, Clone, Copy, PartialEq, Eq)]
 pub struct Housekeeping {
     pub doors_left_open: usize,
+    pub idle_sessions_ended: usize,
     pub expired: usize,
 }
 
@@ -35,7 +38,11 @@ impl Service {
     pub async fn housekeeping(&self) -> Result<Housekeeping> {
         self.loadings_left_open().await?;
         self.end_stale_staff_sessions().await?;
-        Ok(Housekeeping { doors_left_open: self.end_open_doors().await?, expired: self.expire_due().await? })
+        Ok(Housekeeping {
+            doors_left_open: self.end_open_doors().await?,
+            idle_sessions_ended: self.end_idle_sessions().await?,
+            expired: self.expire_due().await?,
+        })
     }
 
     /// Raises an alarm for each compartment opened for loading whose door has stood open longer than
@@ -104,6 +111,42 @@ impl Service {
             }
         }
         Ok(ended)
+    }
+
+    /// Ends the sessions nobody has touched for the idle limit. A panel whose browser went away (or a
+    /// kiosk client that crashed) would otherwise keep a session open, with the phone hash typed into
+    /// it, until that panel's next request.
+    async fn end_idle_sessions(&self) -> Result<usize> {
+        let now = self.clock.now();
+        let mut tx = self.store.begin().await?;
+        let mut idle = Vec::new();
+        for step in Step::ALL.into_iter().filter(|s| !s.is_over() && *s != Step::Collect) {
+            let at_step = tx.sessions_at_step(step).await?;
+            idle.extend(at_step.into_iter().filter(|s| s.state.is_idle(now, &self.policy.session)).map(|s| s.id));
+        }
+        drop(tx);
+        let mut ended = 0;
+        for id in idle {
+            match self.end_idle_session(&id).await {
+                Ok(true) => ended += 1,
+                // Its panel (or another server process) touched or ended it first.
+                Ok(false) | Err(Error::Contention) => {}
+                Err(e) => tracing::error!(session = %id, error = %e, "idle session not ended yet"),
+            }
+        }
+        Ok(ended)
+    }
+
+    async fn end_idle_session(&self, id: &abholbox_core::ids::SessionId) -> Result<bool> {
+        let mut tx = self.store.begin().await?;
+        let Some(mut session) = tx.session(id).await? else { return Ok(false) };
+        if !session.state.expire_if_idle(self.clock.now(), &self.policy.session) {
+            return Ok(false);
+        }
+        session.last_error = Some("timeout".into());
+        save(tx.as_mut(), &mut session).await?;
+        tx.commit().await?;
+        Ok(true)
     }
 
     async fn end_open_door(&self, id: &abholbox_core::ids::SessionId) -> Result<bool> {

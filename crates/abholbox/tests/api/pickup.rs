@@ -108,5 +108,18 @@ async fn an_idle_session_times_out() {
     assert_eq!((state["step"].as_str(), state["reason"].as_str()), (Some("ended"), Some("timeout")));
     let (status, _) = app.step(&session, "pin", json!({ "pin": "123456" })).await;
     assert_eq!(status, StatusCode::GONE);
+
+    // A panel that is never heard from again: the server ends its session by itself.
+    let left = app.session().await;
+    app.step(&left, "phone", json!({ "phone": "0151 23456706" })).await;
+    let typed = || app.db.number("SELECT COUNT(*) FROM kiosk_sessions WHERE phone_hash IS NOT NULL");
+    assert_eq!(typed().await, 1);
+    app.clock.advance(chrono::Duration::seconds(121));
+    app.service.housekeeping().await.unwrap();
+    assert_eq!(typed().await, 0, "the phone hash goes with the idle session, unasked");
+    let open = app.db.number("SELECT COUNT(*) FROM kiosk_sessions WHERE step NOT IN ('ended', 'done')").await;
+    assert_eq!(open, 0, "no session is left open");
+    let state = app.state(&left).await;
+    assert_eq!((state["step"].as_str(), state["reason"].as_str()), (Some("ended"), Some("timeout")));
     app.stop().await;
 }
