@@ -57,7 +57,7 @@ pub(crate) fn status_of(e: &Error) -> StatusCode {
 /// The status of each outcome.
 fn status(e: &Error) -> StatusCode {
     match e {
-        Error::Invalid { .. } | Error::Unknown { .. } => StatusCode::UNPROCESSABLE_ENTITY,
+        Error::Invalid { .. } | Error::Credential { .. } | Error::Unknown { .. } => StatusCode::UNPROCESSABLE_ENTITY,
         Error::NotFound(_) => StatusCode::NOT_FOUND,
         Error::DuplicateReference | Error::DuplicateDocumentNumber => StatusCode::CONFLICT,
         Error::Transition(TransitionError::Locked) | Error::Locked => StatusCode::LOCKED,
@@ -76,7 +76,7 @@ fn status(e: &Error) -> StatusCode {
         Error::PanelCoolingDown { .. } | Error::SignInCoolingDown { .. } => StatusCode::TOO_MANY_REQUESTS,
         Error::SignInRefused => StatusCode::UNAUTHORIZED,
         Error::DuplicateStaffName | Error::CompartmentBusy => StatusCode::CONFLICT,
-        Error::SecondPersonNeeded => StatusCode::FORBIDDEN,
+        Error::SecondPersonNeeded | Error::OwnAccount => StatusCode::FORBIDDEN,
         Error::BoxClosed { .. } | Error::CompartmentsInUse(_) | Error::DoorOpen | Error::NotOutOfUse => {
             StatusCode::CONFLICT
         }

@@ -15,6 +15,14 @@ pub enum Error {
     /// A field of a request is not a valid value; `field` names it as the API does.
     #[error("{field}: {message}")]
     Invalid { field: &'static str, message: String },
+    /// A sign-in name or password breaks a rule of [`abholbox_core::staff`]; typed, so that the staff
+    /// app says which in the admin's language.
+    #[error("{field}: {reason}")]
+    Credential { field: &'static str, reason: abholbox_core::staff::CredentialError },
+    /// An admin's own account (its role, sites, state or password) is changed by another admin, so
+    /// that nobody locks themselves out or raises their own rights unseen.
+    #[error("your own account is changed by another admin")]
+    OwnAccount,
     /// The thing addressed does not exist (or is not visible to the caller).
     #[error("{0} not found")]
     NotFound(&'static str),
@@ -124,7 +132,8 @@ impl Error {
     /// The stable, machine-readable code of the outcome; part of the public API.
     pub fn code(&self) -> &'static str {
         match self {
-            Self::Invalid { field, .. } => match *field {
+            Self::OwnAccount => "own_account",
+            Self::Invalid { field, .. } | Self::Credential { field, .. } => match *field {
                 "phone" => "invalid_phone",
                 "pin" => "invalid_pin",
                 "birth_date" => "invalid_birth_date",

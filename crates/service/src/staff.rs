@@ -86,9 +86,8 @@ impl Service {
     pub async fn create_staff(&self, who: &Principal, new: NewStaff) -> Result<StaffRecord> {
         who.permit(StaffAction::ManageStaff, None)?;
         let by = &who.actor();
-        let name = parse_staff_name(&new.name).map_err(|e| Error::Invalid { field: "name", message: e.to_string() })?;
-        check_password(&new.password, &name)
-            .map_err(|e| Error::Invalid { field: "password", message: e.to_string() })?;
+        let name = parse_staff_name(&new.name).map_err(|reason| Error::Credential { field: "name", reason })?;
+        check_password(&new.password, &name).map_err(|reason| Error::Credential { field: "password", reason })?;
         let password = new.password;
         let password_hash = hashing(move || hash_password(&password)).await?;
         let mut bytes = [0u8; 8];
@@ -149,13 +148,10 @@ impl Service {
         disabled: bool,
     ) -> Result<StaffRecord> {
         who.permit(StaffAction::ManageStaff, None)?;
-        let name = parse_staff_name(name).map_err(|e| Error::Invalid { field: "name", message: e.to_string() })?;
+        let name = parse_staff_name(name).map_err(|reason| Error::Credential { field: "name", reason })?;
         let account = self.store.staff_by_name(&name).await?.ok_or(Error::NotFound("staff member"))?;
         if matches!(who, Principal::Staff(me) if me.id == account.id) {
-            return Err(Error::Invalid {
-                field: "name",
-                message: "your own account is changed by another admin".into(),
-            });
+            return Err(Error::OwnAccount);
         }
         let now = self.clock.now();
         let disabled_at = if disabled { Some(account.disabled_at.unwrap_or(now)) } else { None };
@@ -186,11 +182,11 @@ impl Service {
     /// failures are forgotten and its sessions end.
     pub async fn reset_staff_password(&self, who: &Principal, name: &str, password: String) -> Result<()> {
         who.permit(StaffAction::ManageStaff, None)?;
-        let name = parse_staff_name(name).map_err(|e| Error::Invalid { field: "name", message: e.to_string() })?;
-        check_password(&password, &name).map_err(|e| Error::Invalid { field: "password", message: e.to_string() })?;
+        let name = parse_staff_name(name).map_err(|reason| Error::Credential { field: "name", reason })?;
+        check_password(&password, &name).map_err(|reason| Error::Credential { field: "password", reason })?;
         let account = self.store.staff_by_name(&name).await?.ok_or(Error::NotFound("staff member"))?;
         if matches!(who, Principal::Staff(me) if me.id == account.id) {
-            return Err(Error::Invalid { field: "name", message: "your own password is set by another admin".into() });
+            return Err(Error::OwnAccount);
         }
         let hash = hashing(move || hash_password(&password)).await?;
         let mut tx = self.store.begin().await?;

@@ -6,7 +6,7 @@
 mod common;
 
 use abholbox_core::ids::SiteId;
-use abholbox_core::staff::StaffRole;
+use abholbox_core::staff::{CredentialError, StaffRole};
 use abholbox_service::staff::NewStaff;
 use abholbox_service::{Error, Principal};
 use abholbox_store::Store;
@@ -44,9 +44,12 @@ async fn a_staff_member_is_made_and_signs_in_with_name_and_password() {
     let again = w.service.create_staff(&actor, new_staff("anna.schmidt", PASSWORD, &[])).await;
     assert!(matches!(again, Err(Error::DuplicateStaffName)), "{again:?}");
     let short = w.service.create_staff(&actor, new_staff("bernd", "kurz", &[])).await;
-    assert!(matches!(short, Err(Error::Invalid { field: "password", .. })), "{short:?}");
+    assert!(
+        matches!(short, Err(Error::Credential { field: "password", reason: CredentialError::TooShort })),
+        "{short:?}"
+    );
     let name = w.service.create_staff(&actor, new_staff("b d", PASSWORD, &[])).await;
-    assert!(matches!(name, Err(Error::Invalid { field: "name", .. })), "{name:?}");
+    assert!(matches!(name, Err(Error::Credential { field: "name", reason: CredentialError::Name })), "{name:?}");
     let site = w.service.create_staff(&actor, new_staff("bernd", PASSWORD, &["nowhere"])).await;
     assert!(matches!(site, Err(Error::Unknown { field: "site" })), "{site:?}");
     assert_eq!(w.store.staff_by_name("bernd").await.unwrap(), None, "nothing half-made");

@@ -493,6 +493,18 @@ async fn supervisors_read_the_audit_log_and_admins_manage_accounts() {
     assert_eq!(clerk.get("/staff").await.status, StatusCode::SEE_OTHER, "a disabled account's session ends at once");
     let own = admin.post("/staff/admin/users/ida", &[("csrf", &csrf), ("role", "clerk"), ("sites", SITE)]).await;
     assert!(own.body.contains("id=\"admin-error\""), "no admin demotes themselves: {}", own.body);
+    assert!(own.body.contains("ändert ein anderer Admin"), "said in the page's language: {}", own.body);
+    let weak = admin
+        .post(
+            "/staff/admin/users",
+            &[("csrf", &csrf), ("name", "lena"), ("role", "clerk"), ("sites", SITE), ("password", "lena-lena-lena-1")],
+        )
+        .await;
+    assert!(
+        weak.body.contains("Passwort: darf den Anmeldenamen nicht enthalten"),
+        "the broken rule in the page's language: {}",
+        weak.body
+    );
     let token =
         admin.post("/staff/admin/tokens", &[("csrf", &csrf), ("role", "integration"), ("label", "registry")]).await;
     let secret = token.body.split("id=\"token-secret\">").nth(1).unwrap().split('<').next().unwrap().to_owned();
@@ -501,6 +513,25 @@ async fn supervisors_read_the_audit_log_and_admins_manage_accounts() {
     let made = token.body.split("id=\"token-made\"").nth(1).unwrap();
     let token_id: String =
         made[made.find("tok_").unwrap()..].chars().take_while(|c| c.is_ascii_alphanumeric() || *c == '_').collect();
+    let second = admin
+        .post(
+            "/staff/admin/tokens",
+            &[("csrf", &csrf), ("role", "kiosk"), ("box", BOX), ("panel", "b"), ("label", "right panel")],
+        )
+        .await;
+    let made = second.body.split("id=\"token-made\"").nth(1).unwrap();
+    let second_id: String =
+        made[made.find("tok_").unwrap()..].chars().take_while(|c| c.is_ascii_alphanumeric() || *c == '_').collect();
+    let row = second.body.split(&format!("<tr data-token=\"{second_id}\">")).nth(1).unwrap();
+    let row = row.split("</tr>").next().unwrap();
+    assert!(row.contains(&format!("<td>{BOX} / b</td>")), "a kiosk token for the box's second panel: {row}");
+    let stray = admin
+        .post(
+            "/staff/admin/tokens",
+            &[("csrf", &csrf), ("role", "kiosk"), ("box", BOX), ("panel", "zz"), ("label", "x")],
+        )
+        .await;
+    assert!(stray.body.contains("Bedienfeld: gibt es nicht"), "a panel of another box is named: {}", stray.body);
     admin.post(&format!("/staff/admin/tokens/{token_id}/revoke"), &[("csrf", &csrf)]).await;
     let (status, _) = app.get("/api/v1/boxes", Some(&secret)).await;
     assert_eq!(status, StatusCode::UNAUTHORIZED, "revoked at once");

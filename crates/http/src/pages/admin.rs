@@ -2,8 +2,8 @@
 //! shown once; revoke) and the sites and boxes as configured. Every change is an admin's use case;
 //! the pages only collect what was typed.
 
-use abholbox_core::ids::{BoxId, SiteId};
-use abholbox_core::staff::StaffRole;
+use abholbox_core::ids::{BoxId, PanelId, SiteId};
+use abholbox_core::staff::{CredentialError, MAX_PASSWORD, MIN_PASSWORD, StaffRole};
 use abholbox_service::Error;
 use abholbox_service::staff::NewStaff;
 use abholbox_store::Role;
@@ -91,10 +91,24 @@ fn outcome(t: &Tr, done: Result<String, Error>) -> (Option<String>, Option<Strin
     match done {
         Ok(message) => (Some(message), None),
         Err(Error::Invalid { field, message }) => (None, Some(format!("{}: {message}", t.tk("admin-field-", field)))),
+        Err(Error::Credential { field, reason }) => {
+            (None, Some(format!("{}: {}", t.tk("admin-field-", field), credential_rule(t, &reason))))
+        }
         Err(Error::Unknown { field }) => {
             (None, Some(format!("{}: {}", t.tk("admin-field-", field), t.t("admin-unknown"))))
         }
         Err(e) => (None, Some(t.error(&e))),
+    }
+}
+
+/// The rule a name or password broke, in the page's language.
+fn credential_rule(t: &Tr, reason: &CredentialError) -> String {
+    match reason {
+        CredentialError::Name => t.t("credential-name"),
+        CredentialError::TooShort => t.t1("credential-too-short", "min", &MIN_PASSWORD.to_string()),
+        CredentialError::TooLong => t.t1("credential-too-long", "max", &MAX_PASSWORD.to_string()),
+        CredentialError::ContainsName => t.t("credential-contains-name"),
+        CredentialError::Repeated => t.t("credential-repeated"),
     }
 }
 
@@ -159,7 +173,8 @@ struct TokensPage {
     t: Tr,
     bar: Option<Bar>,
     tokens: Vec<TokenLine>,
-    boxes: Vec<String>,
+    /// Each box with its panels: a kiosk token belongs to one panel.
+    boxes: Vec<(String, Vec<String>)>,
     secret: Option<(String, String)>,
     done: Option<String>,
     error: Option<String>,
@@ -200,7 +215,15 @@ async fn tokens_page(
             revoked: k.revoked_at.map(|at| local(at, tz)),
         })
         .collect();
-    let boxes = boxes.into_iter().map(|b| b.id.to_string()).collect();
+    let mut with_panels = Vec::with_capacity(boxes.len());
+    for b in boxes {
+        let panels = match state.service.store().panels(&b.id).await {
+            Ok(panels) => panels.into_iter().map(|p| p.id.to_string()).collect(),
+            Err(e) => return refusal(&t, bar, &e.into()),
+        };
+        with_panels.push((b.id.to_string(), panels));
+    }
+    let boxes = with_panels;
     let status = if error.is_some() { StatusCode::UNPROCESSABLE_ENTITY } else { StatusCode::OK };
     html(status, &TokensPage { t, bar, tokens, boxes, secret, done, error })
 }
@@ -217,6 +240,9 @@ pub(crate) struct TokenForm {
     role: String,
     #[serde(rename = "box", default)]
     box_id: String,
+    /// The box's panel; empty for its first.
+    #[serde(default)]
+    panel: String,
     #[serde(default)]
     label: String,
 }
@@ -238,8 +264,12 @@ pub(crate) async fn create_token(
             }
             Role::Integration | Role::Admin => None,
         };
+        let panel = match form.panel.trim() {
+            "" => None,
+            p => Some(PanelId::parse(p).map_err(|e| Error::Invalid { field: "panel", message: e.to_string() })?),
+        };
         let label = form.label.trim();
-        state.service.create_token(&staff.principal, role, box_id, None, label).await
+        state.service.create_token(&staff.principal, role, box_id, panel, label).await
     }
     .await;
     match made {

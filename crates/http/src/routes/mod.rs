@@ -84,7 +84,8 @@ pub(crate) fn simulator() -> OpenApiRouter<crate::SimState> {
 /// (more is taken as the most); anything else is refused naming the parameter.
 pub(crate) fn wait_seconds(raw: Option<&str>) -> Result<Option<std::time::Duration>, ApiError> {
     let Some(raw) = raw else { return Ok(None) };
-    let seconds: u64 = raw.parse().map_err(|_| ApiError::invalid("wait", "whole seconds, 0 to 10"))?;
+    let seconds: u64 =
+        raw.parse().map_err(|_| ApiError::invalid("wait", "whole seconds from 0 (more than 10 wait 10)"))?;
     Ok(Some(std::time::Duration::from_secs(seconds).min(abholbox_service::waiting::MAX_WAIT)))
 }
 
