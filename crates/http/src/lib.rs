@@ -150,7 +150,7 @@ pub fn router(state: AppState, requests_per_second_per_client: u32) -> Router {
         .merge(kiosk_pages::router())
         .merge(sim_page::router())
         .fallback(routes::not_found)
-        .with_state(state);
+        .with_state(state.clone());
     // Inside the layers below, so that a refused request gets the same headers as any answer.
     rate::limit_requests(api, requests_per_second_per_client)
         .layer(DefaultBodyLimit::max(BODY_LIMIT))
@@ -159,6 +159,7 @@ pub fn router(state: AppState, requests_per_second_per_client: u32) -> Router {
         .layer(CatchPanicLayer::custom(error::panic_response))
         .layer(RequestBodyLimitLayer::new(BODY_LIMIT))
         .layer(axum::middleware::from_fn(error::uri_limit))
+        .layer(axum::middleware::from_fn_with_state(state, pages::error_pages))
         .layer(axum::middleware::map_response(error::shape))
         .layer(SetResponseHeaderLayer::overriding(header::CACHE_CONTROL, HeaderValue::from_static("no-store")))
         .layer(SetResponseHeaderLayer::overriding(header::X_CONTENT_TYPE_OPTIONS, HeaderValue::from_static("nosniff")))

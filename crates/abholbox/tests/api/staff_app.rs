@@ -473,9 +473,23 @@ async fn supervisors_read_the_audit_log_and_admins_manage_accounts() {
         by_anna.body
     );
     assert_eq!(supervisor.get("/staff/audit?day=31.13.2026").await.status, StatusCode::UNPROCESSABLE_ENTITY);
+    // What the layers around the pages refuse is a page in the member's language too, not the API's JSON.
+    for (path, status, says) in [
+        ("/staff/audit?before=abc", StatusCode::BAD_REQUEST, "nicht gelesen werden"),
+        ("/staff/audit?about=a&about=b", StatusCode::BAD_REQUEST, "nicht gelesen werden"),
+        ("/staff/nowhere", StatusCode::NOT_FOUND, "Nicht gefunden"),
+        ("/staff/sign-out", StatusCode::METHOD_NOT_ALLOWED, "nicht direkt aufrufen"),
+    ] {
+        let page = supervisor.get(path).await;
+        assert_eq!(page.status, status, "{path}");
+        assert!(page.body.contains("<h1>Nicht möglich</h1>") && page.body.contains(says), "{path}: {}", page.body);
+    }
 
     let mut admin = Browser::new(&app);
     admin.sign_in("ida", PASSWORD).await;
+    let twice = admin.post("/staff/register", &[("csrf", "a"), ("csrf", "b")]).await;
+    assert_eq!(twice.status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert!(twice.body.contains("Feld doppelt"), "a field sent twice is said on a page: {}", twice.body);
     let whole = admin.get("/staff/audit?actor=anna").await;
     assert!(whole.body.contains("staff_signed_in"), "an admin reads the whole log: {}", whole.body);
     let csrf = admin.csrf().await;

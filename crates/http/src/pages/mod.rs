@@ -13,6 +13,8 @@ mod destruction_pdf;
 mod load;
 mod register;
 mod render;
+
+pub(crate) use render::error_pages;
 mod session;
 mod work;
 

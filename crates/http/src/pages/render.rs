@@ -106,3 +106,49 @@ pub(crate) fn refusal(t: &Tr, bar: Option<super::session::Bar>, e: &Error) -> Re
     let page = ErrorPage { t: t.clone(), bar, title: t.t("error-title"), message: t.error(e) };
     html(status, &page)
 }
+
+/// Staff pages answer every refusal as a page in the member's language. What the layers around the
+/// handlers refuse (a form or address that does not read, a body too large, a method or path that
+/// does not exist) comes from them as plain text or the API's JSON; a member who followed a stale
+/// link or sent a form twice should read what happened, with a way back.
+pub(crate) async fn error_pages(
+    axum::extract::State(state): axum::extract::State<AppState>,
+    request: axum::extract::Request,
+    next: axum::middleware::Next,
+) -> Response {
+    let path = request.uri().path();
+    if path != "/staff" && !path.starts_with("/staff/") {
+        return next.run(request).await;
+    }
+    let jar = CookieJar::from_headers(request.headers());
+    let lang = jar.get(LANGUAGE_COOKIE).and_then(|c| StaffLanguage::parse(c.value())).unwrap_or(StaffLanguage::De);
+    let t = Tr { texts: state.pages.texts.clone(), lang };
+    let response = next.run(request).await;
+    let status = response.status();
+    let is_page = response
+        .headers()
+        .get(axum::http::header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(|v| v.starts_with("text/html"));
+    if !(status.is_client_error() || status.is_server_error()) || is_page {
+        return response;
+    }
+    let (code, _) = crate::error::for_status(status.as_u16(), "");
+    let key = format!("error-{code}");
+    let message = match t.t(&key) {
+        text if text == key => t.t("error-other"),
+        text => text,
+    };
+    let page = ErrorPage { t: t.clone(), bar: None, title: t.t("error-title"), message };
+    let mut answer = html(status, &page);
+    // `Allow` on a 405, `Retry-After` on a 429: what the refusal said besides its body.
+    for (name, value) in response.headers() {
+        if name != axum::http::header::CONTENT_TYPE && name != axum::http::header::CONTENT_LENGTH {
+            answer.headers_mut().insert(name.clone(), value.clone());
+        }
+    }
+    answer
+        .headers_mut()
+        .insert(axum::http::header::CONTENT_SECURITY_POLICY, axum::http::HeaderValue::from_static(super::PAGE_POLICY));
+    answer
+}
