@@ -65,10 +65,9 @@ impl Service {
         let site = self.site_of_box(box_id).await?;
         who.permit(StaffAction::LoadDocument, Some(&site))?;
         self.four_eyes(who, &site, witness).await?;
-        let actor = &who.actor();
         let mut failure = None;
         for _ in 0..ATTEMPTS {
-            let started = self.retrying(|| self.reserve_and_open(actor, box_id, &target)).await?;
+            let started = self.retrying(|| self.reserve_and_open(who, box_id, &target)).await?;
             match started {
                 Ok(started) => return Ok(started),
                 Err(e) => {
@@ -87,10 +86,11 @@ impl Service {
     /// one a lock that failed, with the compartment already retired.
     async fn reserve_and_open(
         &self,
-        actor: &Actor,
+        who: &Principal,
         box_id: &BoxId,
         target: &DepositTarget,
     ) -> Result<Result<DepositStarted, DriverError>> {
+        let actor = &who.actor();
         let mut tx = self.store.begin().await?;
         let the_box = tx.box_record(box_id).await?.ok_or(Error::NotFound("box"))?;
         let driver = self.driver(box_id)?.clone();
@@ -102,7 +102,8 @@ impl Service {
                 .ok_or(Error::Unknown { field: "document_number" })?,
         };
         if pickup.site != the_box.site {
-            return Err(Error::WrongSite);
+            // Another site's pickup is unknown to whoever does not work there.
+            return Err(if who.sees(&pickup.site) { Error::WrongSite } else { Error::Unknown { field: "pickup" } });
         }
         // Asked before a compartment is chosen, so a document loaded twice hears so, not "box full".
         abholbox_core::pickup::transition(

@@ -171,6 +171,9 @@ impl Service {
     /// taking the document right now, and the door's close will record it.
     pub async fn release_claim(&self, who: &Principal, id: &PickupId, reason: &str) -> Result<PickupRecord> {
         let pickup = self.pickup(id).await?;
+        if !who.sees(&pickup.site) {
+            return Err(Error::NotFound("pickup"));
+        }
         who.permit(StaffAction::ReleaseClaim, Some(&pickup.site))?;
         if let Some(session) = &pickup.claimed_by
             && let Some(s) = self.store.session(session).await?
@@ -205,7 +208,8 @@ impl Service {
         let reason = abholbox_core::text::parse_reason(reason)
             .map_err(|e| Error::Invalid { field: "reason", message: format!("say why in {e}") })?;
         let mut tx = self.store.begin().await?;
-        let pickup = tx.pickup(id).await?.ok_or(Error::NotFound("pickup"))?;
+        // Another site's pickup is unknown to whoever does not work there, not forbidden.
+        let pickup = tx.pickup(id).await?.filter(|p| who.sees(&p.site)).ok_or(Error::NotFound("pickup"))?;
         who.permit(action, Some(&pickup.site))?;
         let action = event.name();
         let (changed, after) = self.apply(tx.as_mut(), &pickup, event, actor, None).await?;

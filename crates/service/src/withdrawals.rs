@@ -29,6 +29,11 @@ impl Service {
     pub async fn start_withdrawal(&self, who: &Principal, box_id: &BoxId, id: &PickupId) -> Result<WithdrawalStarted> {
         let site = self.site_of_box(box_id).await?;
         who.permit(StaffAction::Withdraw, Some(&site))?;
+        // Another site's pickup is unknown to whoever does not work there ("not in this box" would
+        // tell that it exists).
+        if self.store.pickup(id).await?.is_some_and(|p| !who.sees(&p.site)) {
+            return Err(Error::Unknown { field: "pickup" });
+        }
         let actor = &who.actor();
         self.retrying(|| self.start_withdrawal_once(actor, box_id, id)).await
     }

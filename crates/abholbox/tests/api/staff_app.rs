@@ -230,7 +230,12 @@ async fn roles_and_sites_are_checked_in_the_use_cases() {
     assert_eq!(listed.json::<serde_json::Value>().await.unwrap(), json!([]));
     let csrf = other.csrf().await;
     let refused = other.api(&unlock, Some(&csrf), json!({ "reason": "seen with ID" })).await;
-    assert_eq!(refused.status, StatusCode::FORBIDDEN, "a supervisor of another site: {}", refused.body);
+    assert_eq!(
+        refused.status,
+        StatusCode::NOT_FOUND,
+        "to a supervisor of another site the pickup is unknown, as one that does not exist: {}",
+        refused.body
+    );
     let pickup = other
         .client
         .get(format!("{}/api/v1/pickups/{id}", app.base))
