@@ -14,6 +14,7 @@ mod pages;
 mod query;
 mod rate;
 mod routes;
+mod same_origin;
 mod serve;
 mod sim_page;
 mod wire;

@@ -126,6 +126,20 @@ async fn a_clerk_signs_in_with_a_strict_cookie_works_and_signs_out() {
         "an unknown name reads exactly like a wrong password"
     );
 
+    // A form posted from another origin of the same site (which could have planted the sign-in
+    // cookie) signs nobody in.
+    let token = browser.get("/staff/sign-in").await.field("token");
+    for (name, value) in [("origin", "http://evil.example"), ("sec-fetch-site", "same-site")] {
+        let forged = browser.client.post(format!("{}/staff/sign-in", browser.base)).header(name, value).form(&[
+            ("token", token.as_str()),
+            ("name", "anna"),
+            ("password", PASSWORD),
+        ]);
+        let page = browser.send(forged).await;
+        assert_eq!(page.status, StatusCode::FORBIDDEN, "a post from another origin ({name}) is refused");
+        assert!(!browser.cookies.contains_key("abholbox_staff"), "and signed nobody in");
+    }
+
     let signed_in = browser.sign_in("anna", PASSWORD).await;
     assert_eq!((signed_in.status, signed_in.location.as_deref()), (StatusCode::SEE_OTHER, Some("/staff")));
     let session = browser.last_set_cookies.iter().find(|c| c.starts_with("abholbox_staff=")).unwrap().clone();

@@ -46,35 +46,11 @@ pub(crate) fn router() -> Router<AppState> {
         .route("/kiosk/call-staff", post(steps::call_staff))
         .route("/kiosk/wait", get(steps::wait))
         .route("/kiosk/assets/{file}", get(serve_asset))
-        .layer(axum::middleware::from_fn(same_origin_posts))
+        .layer(axum::middleware::from_fn(crate::same_origin::posts))
         .layer(SetResponseHeaderLayer::overriding(
             header::CONTENT_SECURITY_POLICY,
             HeaderValue::from_static(crate::pages::PAGE_POLICY),
         ))
-}
-
-/// The panel's cookies are SameSite=Strict, which another site cannot ride; another origin of the
-/// same site (a second service under the same domain) could. A post whose browser says it came from
-/// elsewhere is refused, so no page but the panel's own can start, cancel or call anything.
-async fn same_origin_posts(request: axum::extract::Request, next: axum::middleware::Next) -> Response {
-    use axum::response::IntoResponse;
-    if request.method() == axum::http::Method::POST {
-        let headers = request.headers();
-        let fetch_site = headers.get("sec-fetch-site").and_then(|v| v.to_str().ok());
-        let host = headers.get(header::HOST).and_then(|v| v.to_str().ok());
-        let origin = headers.get(header::ORIGIN).and_then(|v| v.to_str().ok());
-        let foreign_fetch = fetch_site.is_some_and(|s| s != "same-origin" && s != "none");
-        let foreign_origin = match (origin, host) {
-            (Some(o), Some(h)) => o.split_once("://").map(|(_, rest)| rest) != Some(h),
-            (Some(_), None) => true,
-            _ => false,
-        };
-        if foreign_fetch || foreign_origin {
-            tracing::warn!("a post to the panel's pages from another origin was refused");
-            return axum::http::StatusCode::FORBIDDEN.into_response();
-        }
-    }
-    next.run(request).await
 }
 
 fn cookie(name: &'static str, value: String, secure: bool, lasting: bool) -> Cookie<'static> {

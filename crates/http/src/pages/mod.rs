@@ -58,6 +58,7 @@ pub(crate) fn router() -> Router<AppState> {
         .route("/staff/boxes/{box}/pickups/{pickup}/{action}", post(work::act))
         .route("/staff/boxes/{box}/alarms/{alarm}/acknowledge", post(work::acknowledge))
         .route("/staff/assets/{file}", get(assets::serve))
+        .layer(axum::middleware::from_fn(crate::same_origin::posts))
         .layer(SetResponseHeaderLayer::overriding(
             header::CONTENT_SECURITY_POLICY,
             HeaderValue::from_static(PAGE_POLICY),

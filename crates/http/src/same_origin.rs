@@ -1,0 +1,29 @@
+//! Posts to the pages only from the pages themselves.
+//!
+//! The pages' cookies (a staff member's session, a panel's pairing) are SameSite=Strict, which another
+//! site cannot ride; another origin of the same site (a second service under the same domain) could,
+//! and could plant a cookie of its own before posting a form (a sign-in under the attacker's account).
+//! A post whose browser says it came from elsewhere is refused.
+
+use axum::http::header;
+use axum::response::{IntoResponse, Response};
+
+pub(crate) async fn posts(request: axum::extract::Request, next: axum::middleware::Next) -> Response {
+    if request.method() == axum::http::Method::POST {
+        let headers = request.headers();
+        let fetch_site = headers.get("sec-fetch-site").and_then(|v| v.to_str().ok());
+        let host = headers.get(header::HOST).and_then(|v| v.to_str().ok());
+        let origin = headers.get(header::ORIGIN).and_then(|v| v.to_str().ok());
+        let foreign_fetch = fetch_site.is_some_and(|s| s != "same-origin" && s != "none");
+        let foreign_origin = match (origin, host) {
+            (Some(o), Some(h)) => o.split_once("://").map(|(_, rest)| rest) != Some(h),
+            (Some(_), None) => true,
+            _ => false,
+        };
+        if foreign_fetch || foreign_origin {
+            tracing::warn!(path = request.uri().path(), "a post to the pages from another origin was refused");
+            return axum::http::StatusCode::FORBIDDEN.into_response();
+        }
+    }
+    next.run(request).await
+}
