@@ -114,6 +114,10 @@ struct Target {
     config: Option<PathBuf>,
     #[arg(long)]
     data_dir: Option<PathBuf>,
+    /// The demo's database when it runs on PostgreSQL (as its `--database`); its data directory
+    /// then holds only its keys.
+    #[arg(long, conflicts_with = "config")]
+    database: Option<String>,
 }
 
 const DEMO_DATA_DIR: &str = "abholbox-data";
@@ -138,6 +142,19 @@ impl Target {
         }
         let named = self.data_dir.is_some();
         let dir = self.data_dir.clone().unwrap_or_else(|| PathBuf::from(DEMO_DATA_DIR));
+        if let Some(url) = &self.database {
+            let mut config = Config::demo(dir.clone(), 0);
+            config.database.clone_from(url);
+            // The database is elsewhere; the directory's key file tells that an installation is here.
+            return match (dir.join("keys.json").exists(), may_create) {
+                (true, _) => Ok(Installation { config, setup: abholbox::Setup::IntoNewDatabase }),
+                (false, true) => Ok(Installation { config, setup: abholbox::Setup::Always }),
+                (false, false) => bail!(
+                    "no installation at {}: no keys.json there (run the demo with --database first)",
+                    dir.display()
+                ),
+            };
+        }
         let exists = dir.join("abholbox.db").exists();
         match (exists, named, may_create) {
             (true, _, _) | (false, true, true) => Ok(Installation {
@@ -148,7 +165,8 @@ impl Target {
                 "no installation here: name one with --config FILE or --data-dir DIR (no ./{DEMO_DATA_DIR}/abholbox.db)"
             ),
             (false, true, false) => bail!(
-                "no installation at {}: no abholbox.db there (run the demo or `abholbox migrate --data-dir` first)",
+                "no installation at {}: no abholbox.db there (run the demo or `abholbox migrate --data-dir` first; \
+                 for a demo on PostgreSQL add its --database)",
                 dir.display()
             ),
         }

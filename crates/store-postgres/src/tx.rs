@@ -684,6 +684,15 @@ impl Tx for PgTx {
             .await
             .map_err(write_err)?;
         if let Some((box_id, phone)) = family {
+            // The family's row first, locked: two of its documents ending at once each see the other
+            // still waiting until it commits, and neither would erase it. The second to lock reads,
+            // in its next statement, what the first committed.
+            sqlx::query("SELECT 1 FROM family_pins WHERE box_id = $1 AND phone_hash = $2 FOR UPDATE")
+                .bind(box_id.as_str())
+                .bind(phone.hash.as_slice())
+                .fetch_optional(&mut *self.tx)
+                .await
+                .map_err(write_err)?;
             sqlx::query(
                 "DELETE FROM family_pins f WHERE f.box_id = $1 AND f.phone_hash = $2 AND NOT EXISTS (
                     SELECT 1 FROM pickups p WHERE p.box_id = $1 AND p.phone_hash = $2

@@ -105,3 +105,30 @@ async fn a_family_run_skips_a_document_handed_out_at_another_panel() {
     }
     app.stop().await;
 }
+
+/// The family's last two documents called off at the same moment take its PIN and phone hash along:
+/// each sees the other still waiting until it commits (PostgreSQL), so the last to end must look again.
+#[tokio::test]
+async fn a_familys_last_two_documents_ending_at_once_erase_its_pin() {
+    let dir = tempfile::tempdir().unwrap();
+    let app = TestApp::spawn(dir.path()).await;
+    let families = || app.db.number("SELECT COUNT(*) FROM family_pins");
+    for round in 0..3 {
+        let phone = format!("0151 2345674{round}");
+        let first = app.register(&format!("FR-{round}-1"), &phone, "1980-03-03", None).await;
+        let second = app.register(&format!("FR-{round}-2"), &phone, "2015-07-07", None).await;
+        app.deposit(&first).await;
+        app.deposit(&second).await;
+        app.wait_status(&second, "ready").await;
+        assert_eq!(families().await, 1, "one PIN for the family");
+        let cancel = |id: String| {
+            let (client, url, token) =
+                (app.client.clone(), format!("{}/api/v1/pickups/{id}/cancel", app.base), app.integration.clone());
+            async move { client.post(url).bearer_auth(token).json(&json!({ "reason": "moved away" })).send().await }
+        };
+        let (a, b) = tokio::join!(cancel(first), cancel(second));
+        assert_eq!((a.unwrap().status(), b.unwrap().status()), (StatusCode::OK, StatusCode::OK));
+        assert_eq!(families().await, 0, "round {round}: the family's PIN and phone hash go with both");
+    }
+    app.stop().await;
+}

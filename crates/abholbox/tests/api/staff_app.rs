@@ -565,6 +565,10 @@ async fn supervisors_read_the_audit_log_and_admins_manage_accounts() {
         )
         .await;
     assert!(stray.body.contains("Bedienfeld: gibt es nicht"), "a panel of another box is named: {}", stray.body);
+    let registry = admin
+        .post("/staff/admin/tokens", &[("csrf", &csrf), ("role", "integration"), ("box", BOX), ("panel", "b")])
+        .await;
+    assert!(registry.body.contains("id=\"token-made\""), "the panel, like the box, is a kiosk's: {}", registry.body);
     admin.post(&format!("/staff/admin/tokens/{token_id}/revoke"), &[("csrf", &csrf)]).await;
     let (status, _) = app.get("/api/v1/boxes", Some(&secret)).await;
     assert_eq!(status, StatusCode::UNAUTHORIZED, "revoked at once");

@@ -79,6 +79,20 @@ async fn serve(config: &Path, port: u16, log: &Path) -> Server {
     panic!("server on {port} did not start: {}", std::fs::read_to_string(log).unwrap_or_default());
 }
 
+/// A schema of this test's own in the test database, and the URL that works in it.
+async fn fresh_schema(url: &str, prefix: &str) -> (sqlx::PgConnection, String, String) {
+    let schema = format!("{prefix}_{}", std::process::id());
+    let mut admin = sqlx::PgConnection::connect(url).await.unwrap();
+    sqlx::query(sqlx::AssertSqlSafe(format!("DROP SCHEMA IF EXISTS {schema} CASCADE")))
+        .execute(&mut admin)
+        .await
+        .unwrap();
+    sqlx::query(sqlx::AssertSqlSafe(format!("CREATE SCHEMA {schema}"))).execute(&mut admin).await.unwrap();
+    let separator = if url.contains('?') { '&' } else { '?' };
+    let scoped = format!("{url}{separator}options=-c%20search_path%3D{schema}");
+    (admin, schema, scoped)
+}
+
 fn free_port() -> u16 {
     std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port()
 }
@@ -172,15 +186,7 @@ async fn two_servers_hand_out_every_document_exactly_once() {
         eprintln!("ABHOLBOX_TEST_POSTGRES is not set: skipped");
         return;
     };
-    let schema = format!("cluster_{}", std::process::id());
-    let mut admin = sqlx::PgConnection::connect(&url).await.unwrap();
-    sqlx::query(sqlx::AssertSqlSafe(format!("DROP SCHEMA IF EXISTS {schema} CASCADE")))
-        .execute(&mut admin)
-        .await
-        .unwrap();
-    sqlx::query(sqlx::AssertSqlSafe(format!("CREATE SCHEMA {schema}"))).execute(&mut admin).await.unwrap();
-    let separator = if url.contains('?') { '&' } else { '?' };
-    let scoped = format!("{url}{separator}options=-c%20search_path%3D{schema}");
+    let (mut admin, schema, scoped) = fresh_schema(&url, "cluster").await;
 
     let dir = tempfile::tempdir().unwrap();
     let (port_a, port_b) = (free_port(), free_port());
@@ -373,5 +379,35 @@ async fn two_servers_hand_out_every_document_exactly_once() {
     assert!(all.windows(2).all(|w| w[1] == w[0] + 1), "no gaps in the feed");
     store.close().await;
     drop((a, b));
+    sqlx::query(sqlx::AssertSqlSafe(format!("DROP SCHEMA {schema} CASCADE"))).execute(&mut admin).await.unwrap();
+}
+
+/// The command line reaches a demo that runs on PostgreSQL: its data directory holds only the keys,
+/// and `--database` names the rest, as the demo's own `--database` did.
+#[tokio::test]
+async fn commands_reach_a_demo_on_postgres_by_its_database() {
+    let Ok(url) = std::env::var("ABHOLBOX_TEST_POSTGRES") else {
+        eprintln!("ABHOLBOX_TEST_POSTGRES is not set: skipped");
+        return;
+    };
+    let (mut admin, schema, scoped) = fresh_schema(&url, "cli").await;
+    let dir = tempfile::tempdir().unwrap();
+    let data = dir.path().join("data");
+    let run = |args: &[&str]| Command::new(BIN).args(args).arg("--data-dir").arg(&data).output().unwrap();
+
+    let refused = run(&["token", "create", "--role", "admin", "--database", &scoped]);
+    assert!(!refused.status.success(), "no installation yet: nothing is made");
+    let made = run(&["migrate", "--database", &scoped]);
+    assert!(made.status.success(), "{}", String::from_utf8_lossy(&made.stderr));
+    assert!(data.join("keys.json").exists() && !data.join("abholbox.db").exists(), "keys here, data on PostgreSQL");
+    let token = run(&["token", "create", "--role", "admin", "--database", &scoped]);
+    let printed = String::from_utf8_lossy(&token.stdout);
+    assert!(token.status.success() && printed.contains("abx_"), "{printed} {}", String::from_utf8_lossy(&token.stderr));
+    let without = run(&["token", "create", "--role", "admin"]);
+    assert!(!without.status.success());
+    assert!(String::from_utf8_lossy(&without.stderr).contains("--database"), "the refusal says what to add");
+    let store = PostgresStore::open(&scoped, None, 2).await.unwrap();
+    assert_eq!(store.tokens().await.unwrap().len(), 1, "the token is in the demo's database");
+    drop(store);
     sqlx::query(sqlx::AssertSqlSafe(format!("DROP SCHEMA {schema} CASCADE"))).execute(&mut admin).await.unwrap();
 }

@@ -264,9 +264,12 @@ pub(crate) async fn create_token(
             }
             Role::Integration | Role::Admin => None,
         };
-        let panel = match form.panel.trim() {
-            "" => None,
-            p => Some(PanelId::parse(p).map_err(|e| Error::Invalid { field: "panel", message: e.to_string() })?),
+        // Like the box, the panel belongs to a kiosk token only; for another role it is left aside.
+        let panel = match (role, form.panel.trim()) {
+            (Role::Kiosk, p) if !p.is_empty() => {
+                Some(PanelId::parse(p).map_err(|e| Error::Invalid { field: "panel", message: e.to_string() })?)
+            }
+            _ => None,
         };
         let label = form.label.trim();
         state.service.create_token(&staff.principal, role, box_id, panel, label).await
