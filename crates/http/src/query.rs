@@ -22,11 +22,15 @@ where
     async fn from_request_parts(parts: &mut Parts, state: &S) -> Result<Self, Self::Rejection> {
         match Query::<T>::from_request_parts(parts, state).await {
             Ok(Query(value)) => Ok(Self(value)),
-            Err(rejection) => Err(ApiError::request(
-                StatusCode::UNPROCESSABLE_ENTITY,
-                "invalid_request",
-                crate::json::without_value(&rejection.body_text()),
-            )),
+            Err(rejection) => {
+                let text = rejection.body_text();
+                let reason = text.strip_prefix("Failed to deserialize query string: ").unwrap_or(&text);
+                Err(ApiError::request(
+                    StatusCode::UNPROCESSABLE_ENTITY,
+                    "invalid_request",
+                    format!("the query does not read: {}", crate::json::without_value(reason)),
+                ))
+            }
         }
     }
 }

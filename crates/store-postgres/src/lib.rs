@@ -470,7 +470,7 @@ impl Store for PostgresStore {
         let rows = sqlx::query(
             r#"SELECT * FROM audit_log
              WHERE ($1::text IS NULL OR object = $1 OR object = 'box:' || $1 OR actor = 'box:' || $1
-                    OR actor LIKE 'kiosk:' || $1 || ':%' OR strpos(detail::text, '"' || $1 || '"') > 0)
+                    OR starts_with(actor, 'kiosk:' || $1 || ':') OR strpos(detail::text, '"' || $1 || '"') > 0)
                AND ($2::text IS NULL OR actor = $2) AND ($3::timestamptz IS NULL OR at >= $3)
                AND ($4::timestamptz IS NULL OR at < $4) AND ($5::bigint IS NULL OR id < $5)
                AND ($7::text[] IS NULL OR (CASE

@@ -542,7 +542,8 @@ impl Store for SqliteStore {
         let rows = sqlx::query(
             r#"SELECT * FROM audit_log
              WHERE (?1 IS NULL OR object = ?1 OR object = 'box:' || ?1 OR actor = 'box:' || ?1
-                    OR actor LIKE 'kiosk:' || ?1 || ':%' OR instr(detail, '"' || ?1 || '"') > 0)
+                    OR substr(actor, 1, length('kiosk:' || ?1 || ':')) = 'kiosk:' || ?1 || ':'
+                    OR instr(detail, '"' || ?1 || '"') > 0)
                AND (?2 IS NULL OR actor = ?2) AND (?3 IS NULL OR at >= ?3) AND (?4 IS NULL OR at < ?4)
                AND (?5 IS NULL OR id < ?5)
                AND (?7 IS NULL OR (CASE

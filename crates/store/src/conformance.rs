@@ -617,6 +617,23 @@ pub async fn the_audit_log_is_read_by_site(store: &dyn Store) {
     assert!(read(Some(vec![SiteId::parse("site-2").unwrap()])).await == vec!["site:site-2".to_owned()]);
     assert!(read(Some(vec![])).await.is_empty(), "no site, no entries");
     assert_eq!(read(None).await.len(), objects.len() + others.len(), "the whole log");
+
+    // A mention is matched as written: `%` and `_` are no wildcards.
+    let mut tx = store.begin().await.unwrap();
+    let by_kiosk = NewAuditEntry {
+        at: t0(),
+        actor: "kiosk:box-1:tok_1".into(),
+        action: "x",
+        object: "y".into(),
+        detail: json!({}),
+    };
+    tx.append_audit(&by_kiosk).await.unwrap();
+    tx.commit().await.unwrap();
+    let mentioning = |m: &str| crate::AuditFilter { mention: Some(m.into()), limit: 100, ..Default::default() };
+    assert_eq!(store.audit_search(&mentioning("box-1")).await.unwrap().len(), 2, "the box and its kiosk's entry");
+    for pattern in ["%", "box_1", "b%"] {
+        assert!(store.audit_search(&mentioning(pattern)).await.unwrap().is_empty(), "{pattern} matches nothing");
+    }
 }
 
 fn outbox_message(p: &PickupId, message_id: &str) -> NewOutboxMessage {

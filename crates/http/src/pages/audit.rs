@@ -22,8 +22,9 @@ pub(crate) struct AuditForm {
     actor: String,
     #[serde(default)]
     day: String,
+    /// The next page's start, as the page's own link gives it; empty for the first.
     #[serde(default)]
-    before: Option<i64>,
+    before: String,
 }
 
 pub(crate) struct Entry {
@@ -70,13 +71,17 @@ pub(crate) async fn show(
 ) -> Response {
     let bar = Some(staff.bar());
     let parsed_day = day(&form.day);
-    let error = (!form.day.trim().is_empty() && parsed_day.is_none()).then(|| t.t("audit-day-invalid"));
-    let query = AuditQuery {
-        mention: Some(form.about.clone()),
-        actor: Some(form.actor.clone()),
-        day: parsed_day,
-        before_id: form.before,
+    let before = form.before.trim();
+    let before_id = before.parse::<i64>().ok();
+    let error = if !form.day.trim().is_empty() && parsed_day.is_none() {
+        Some(t.t("audit-day-invalid"))
+    } else if !before.is_empty() && before_id.is_none() {
+        Some(t.t("audit-before-invalid"))
+    } else {
+        None
     };
+    let query =
+        AuditQuery { mention: Some(form.about.clone()), actor: Some(form.actor.clone()), day: parsed_day, before_id };
     let (records, names) = match async {
         Ok::<_, abholbox_service::Error>((
             state.service.audit_log(&staff.principal, query).await?,

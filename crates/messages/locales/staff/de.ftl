@@ -182,6 +182,7 @@ audit-object = Woran
 audit-detail = Einzelheiten
 audit-older = Ältere Einträge
 audit-day-invalid = Bitte den Tag als TT.MM.JJJJ angeben.
+audit-before-invalid = Diese Seitenangabe gibt es nicht; gezeigt wird ab dem neuesten Eintrag.
 nav-audit = Protokoll
 nav-admin = Verwaltung
 admin-nav-label = Verwaltung

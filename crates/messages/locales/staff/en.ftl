@@ -182,6 +182,7 @@ audit-object = On what
 audit-detail = Details
 audit-older = Older entries
 audit-day-invalid = Please give the day as DD.MM.YYYY.
+audit-before-invalid = There is no such page; shown from the newest entry.
 nav-audit = Audit log
 nav-admin = Administration
 admin-nav-label = Administration
