@@ -14,13 +14,15 @@ pub(crate) async fn posts(request: axum::extract::Request, next: axum::middlewar
         let fetch_site = headers.get("sec-fetch-site").and_then(|v| v.to_str().ok());
         let host = headers.get(header::HOST).and_then(|v| v.to_str().ok());
         let origin = headers.get(header::ORIGIN).and_then(|v| v.to_str().ok());
-        let foreign_fetch = fetch_site.is_some_and(|s| s != "same-origin" && s != "none");
-        let foreign_origin = match (origin, host) {
-            (Some(o), Some(h)) => o.split_once("://").map(|(_, rest)| rest) != Some(h),
-            (Some(_), None) => true,
-            _ => false,
+        // `Sec-Fetch-Site` is set by the browser alone and says it outright; `Origin` only where it is
+        // missing (an older browser). A form posted from a page served with `Referrer-Policy:
+        // no-referrer`, as ours are, carries `Origin: null`, which tells nothing.
+        let foreign = match (fetch_site, origin) {
+            (Some(site), _) => site != "same-origin" && site != "none",
+            (None, Some("null") | None) => false,
+            (None, Some(o)) => host.is_none_or(|h| o.split_once("://").map(|(_, rest)| rest) != Some(h)),
         };
-        if foreign_fetch || foreign_origin {
+        if foreign {
             tracing::warn!(path = request.uri().path(), "a post to the pages from another origin was refused");
             return axum::http::StatusCode::FORBIDDEN.into_response();
         }
