@@ -218,6 +218,11 @@ pub async fn offline_service(config: &Config, setup: Setup) -> anyhow::Result<(S
     let write = match setup {
         Setup::Always => true,
         Setup::IntoNewDatabase => store.sites().await?.is_empty(),
+        // An installation that exists has its sites; a database without any is not the one meant.
+        Setup::Never if store.sites().await?.is_empty() => anyhow::bail!(
+            "no installation in this database (it holds no site): name the one the demo or server runs on, \
+             or set one up with `abholbox migrate` first"
+        ),
         Setup::Never => false,
     };
     if write {

@@ -143,11 +143,16 @@ impl Target {
         let named = self.data_dir.is_some();
         let dir = self.data_dir.clone().unwrap_or_else(|| PathBuf::from(DEMO_DATA_DIR));
         if let Some(url) = &self.database {
+            if !(url.starts_with("postgres://") || url.starts_with("postgresql://")) {
+                bail!("--database names the PostgreSQL database a demo runs on (postgres://…)");
+            }
             let mut config = Config::demo(dir.clone(), 0);
             config.database.clone_from(url);
-            // The database is elsewhere; the directory's key file tells that an installation is here.
+            // The database is elsewhere; the directory's key file tells that an installation is here,
+            // and the database must hold one (a mistyped name is refused, not set up anew).
             return match (dir.join("keys.json").exists(), may_create) {
-                (true, _) => Ok(Installation { config, setup: abholbox::Setup::IntoNewDatabase }),
+                (true, false) => Ok(Installation { config, setup: abholbox::Setup::Never }),
+                (true, true) => Ok(Installation { config, setup: abholbox::Setup::IntoNewDatabase }),
                 (false, true) => Ok(Installation { config, setup: abholbox::Setup::Always }),
                 (false, false) => bail!(
                     "no installation at {}: no keys.json there (run the demo with --database first)",

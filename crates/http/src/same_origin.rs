@@ -11,6 +11,12 @@ use axum::response::{IntoResponse, Response};
 pub(crate) async fn posts(request: axum::extract::Request, next: axum::middleware::Next) -> Response {
     if request.method() == axum::http::Method::POST {
         let headers = request.headers();
+        // A browser sends each once; a second copy (added on the way) could hide a foreign first.
+        let once = |name| headers.get_all(name).iter().count() <= 1;
+        if !(once(header::ORIGIN.as_str()) && once("sec-fetch-site")) {
+            tracing::warn!(path = request.uri().path(), "a post with its origin headers twice was refused");
+            return axum::http::StatusCode::FORBIDDEN.into_response();
+        }
         let fetch_site = headers.get("sec-fetch-site").and_then(|v| v.to_str().ok());
         let host = headers.get(header::HOST).and_then(|v| v.to_str().ok());
         let origin = headers.get(header::ORIGIN).and_then(|v| v.to_str().ok());

@@ -140,6 +140,13 @@ async fn a_clerk_signs_in_with_a_strict_cookie_works_and_signs_out() {
         assert!(!browser.cookies.contains_key("abholbox_staff"), "and signed nobody in");
     }
 
+    let doubled = browser
+        .client
+        .post(format!("{}/staff/sign-in", browser.base))
+        .header("sec-fetch-site", "same-origin")
+        .header("sec-fetch-site", "cross-site")
+        .form(&[("token", token.as_str()), ("name", "anna"), ("password", PASSWORD)]);
+    assert_eq!(browser.send(doubled).await.status, StatusCode::FORBIDDEN, "a second copy hides nothing");
     // As Chromium posts the form from a page sent with `Referrer-Policy: no-referrer`.
     let token = browser.get("/staff/sign-in").await.field("token");
     let request = browser

@@ -406,8 +406,17 @@ async fn commands_reach_a_demo_on_postgres_by_its_database() {
     let without = run(&["token", "create", "--role", "admin"]);
     assert!(!without.status.success());
     assert!(String::from_utf8_lossy(&without.stderr).contains("--database"), "the refusal says what to add");
+    let (_, _, empty) = fresh_schema(&url, "cli_empty").await;
+    let mistyped = run(&["token", "create", "--role", "admin", "--database", &empty]);
+    assert!(!mistyped.status.success(), "a database without the installation is refused");
+    for wrong in ["", "sqlite:///tmp/elsewhere.db"] {
+        let refused = run(&["token", "create", "--role", "admin", "--database", wrong]);
+        assert!(!refused.status.success() && !data.join("abholbox.db").exists(), "{wrong:?} makes nothing");
+    }
     let store = PostgresStore::open(&scoped, None, 2).await.unwrap();
     assert_eq!(store.tokens().await.unwrap().len(), 1, "the token is in the demo's database");
     drop(store);
     sqlx::query(sqlx::AssertSqlSafe(format!("DROP SCHEMA {schema} CASCADE"))).execute(&mut admin).await.unwrap();
+    let empty_schema = format!("cli_empty_{}", std::process::id());
+    sqlx::query(sqlx::AssertSqlSafe(format!("DROP SCHEMA {empty_schema} CASCADE"))).execute(&mut admin).await.unwrap();
 }
