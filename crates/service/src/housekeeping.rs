@@ -140,11 +140,9 @@ impl Service {
     async fn end_idle_session(&self, id: &abholbox_core::ids::SessionId) -> Result<bool> {
         let mut tx = self.store.begin().await?;
         let Some(mut session) = tx.session(id).await? else { return Ok(false) };
-        if !session.state.expire_if_idle(self.clock.now(), &self.policy.session) {
+        if !self.expire_if_idle(tx.as_mut(), &mut session).await? {
             return Ok(false);
         }
-        session.last_error = Some("timeout".into());
-        save(tx.as_mut(), &mut session).await?;
         tx.commit().await?;
         Ok(true)
     }

@@ -60,7 +60,13 @@ impl Tr {
 
     /// The message for a refusal: its stable code's text, or a general one.
     pub fn error(&self, e: &Error) -> String {
-        let key = format!("error-{}", e.code());
+        self.error_code(e.code())
+    }
+
+    /// The message for a stable error code (a use case's, or one the layers around the pages answer
+    /// by status), or a general one.
+    pub fn error_code(&self, code: &str) -> String {
+        let key = format!("error-{code}");
         let text = self.t(&key);
         if text == key { self.t("error-other") } else { text }
     }
@@ -134,11 +140,7 @@ pub(crate) async fn error_pages(
         return response;
     }
     let (code, _) = crate::error::for_status(status.as_u16(), "");
-    let key = format!("error-{code}");
-    let message = match t.t(&key) {
-        text if text == key => t.t("error-other"),
-        text => text,
-    };
+    let message = t.error_code(code);
     let page = ErrorPage { t: t.clone(), bar: None, title: t.t("error-title"), message };
     let mut answer = html(status, &page);
     // `Allow` on a 405, `Retry-After` on a 429: what the refusal said besides its body.

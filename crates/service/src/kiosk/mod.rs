@@ -139,11 +139,19 @@ impl Service {
     async fn load(&self, tx: &mut dyn Tx, kiosk: &Principal, id: &SessionId) -> Result<SessionRecord> {
         let mut session = tx.session(id).await?.ok_or(Error::NotFound("session"))?;
         check_owner(kiosk, &session)?;
-        if session.state.expire_if_idle(self.clock.now(), &self.policy.session) {
-            session.last_error = Some("timeout".into());
-            save(tx, &mut session).await?;
-        }
+        self.expire_if_idle(tx, &mut session).await?;
         Ok(session)
+    }
+
+    /// Ends the session if it has been idle past the limit, and writes that; returns whether it did.
+    /// Read by its panel or swept by housekeeping, an idle session ends the same way.
+    pub(crate) async fn expire_if_idle(&self, tx: &mut dyn Tx, session: &mut SessionRecord) -> Result<bool> {
+        if !session.state.expire_if_idle(self.clock.now(), &self.policy.session) {
+            return Ok(false);
+        }
+        session.last_error = Some("timeout".into());
+        save(tx, session).await?;
+        Ok(true)
     }
 
     async fn view(&self, session: &SessionRecord) -> Result<SessionView> {
