@@ -469,19 +469,11 @@ impl Store for PostgresStore {
     async fn audit_search(&self, f: &abholbox_store::AuditFilter) -> Result<Vec<AuditRecord>> {
         let rows = sqlx::query(
             r#"SELECT * FROM audit_log
-             WHERE ($1::text IS NULL OR object = $1 OR object = 'box:' || $1 OR actor = 'box:' || $1
+             WHERE ($1::text IS NULL OR object = $1 OR object = 'box:' || $1 OR object = 'site:' || $1 OR actor = 'box:' || $1
                     OR starts_with(actor, 'kiosk:' || $1 || ':') OR strpos(detail::text, '"' || $1 || '"') > 0)
                AND ($2::text IS NULL OR actor = $2) AND ($3::timestamptz IS NULL OR at >= $3)
                AND ($4::timestamptz IS NULL OR at < $4) AND ($5::bigint IS NULL OR id < $5)
-               AND ($7::text[] IS NULL OR (CASE
-                    WHEN object LIKE 'box:%' THEN (SELECT site_id FROM boxes WHERE id = substr(object, 5))
-                    WHEN object LIKE 'site:%' THEN substr(object, 6)
-                    WHEN object ~ '^alarm:[0-9]{1,18}$' THEN
-                        (SELECT site_id FROM alarms WHERE id = substr(object, 7)::bigint)
-                    WHEN object LIKE 'session:%' THEN (SELECT b.site_id FROM kiosk_sessions k
-                        JOIN boxes b ON b.id = k.box_id WHERE k.id = substr(object, 9))
-                    ELSE (SELECT site_id FROM pickups WHERE id = object)
-                  END) = ANY($7))
+               AND ($7::text[] IS NULL OR site_id = ANY($7))
              ORDER BY id DESC LIMIT $6"#,
         )
         .bind(f.mention.as_deref())

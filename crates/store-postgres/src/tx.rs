@@ -1126,8 +1126,17 @@ impl Tx for PgTx {
         let a = &NewAuditEntry { at: a.at.trunc_subsecs(6), ..a.clone() };
         let seal = self.seal.seal(a);
         sqlx::query(
-            "INSERT INTO audit_log (at, actor, action, object, detail, seal_key, seal, nonce)
-             VALUES ($1, $2, $3, $4, $5, $6, $7, $8)",
+            // With the site it is about, resolved from its object as it is written, so that the
+            // entry stays readable by that site's supervisors after the object's row is gone.
+            "INSERT INTO audit_log (at, actor, action, object, detail, seal_key, seal, nonce, site_id)
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, CASE
+                WHEN $4 LIKE 'box:%' THEN (SELECT site_id FROM boxes WHERE id = substr($4, 5))
+                WHEN $4 LIKE 'site:%' THEN substr($4, 6)
+                WHEN $4 ~ '^alarm:[0-9]{1,18}$' THEN (SELECT site_id FROM alarms WHERE id = substr($4, 7)::bigint)
+                WHEN $4 LIKE 'session:%' THEN (SELECT b.site_id FROM kiosk_sessions k
+                    JOIN boxes b ON b.id = k.box_id WHERE k.id = substr($4, 9))
+                ELSE (SELECT site_id FROM pickups WHERE id = $4)
+             END)",
         )
         .bind(a.at)
         .bind(&a.actor)

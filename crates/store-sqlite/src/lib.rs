@@ -541,20 +541,12 @@ impl Store for SqliteStore {
     async fn audit_search(&self, f: &abholbox_store::AuditFilter) -> Result<Vec<AuditRecord>> {
         let rows = sqlx::query(
             r#"SELECT * FROM audit_log
-             WHERE (?1 IS NULL OR object = ?1 OR object = 'box:' || ?1 OR actor = 'box:' || ?1
+             WHERE (?1 IS NULL OR object = ?1 OR object = 'box:' || ?1 OR object = 'site:' || ?1 OR actor = 'box:' || ?1
                     OR substr(actor, 1, length('kiosk:' || ?1 || ':')) = 'kiosk:' || ?1 || ':'
                     OR instr(detail, '"' || ?1 || '"') > 0)
                AND (?2 IS NULL OR actor = ?2) AND (?3 IS NULL OR at >= ?3) AND (?4 IS NULL OR at < ?4)
                AND (?5 IS NULL OR id < ?5)
-               AND (?7 IS NULL OR (CASE
-                    WHEN object LIKE 'box:%' THEN (SELECT site_id FROM boxes WHERE id = substr(object, 5))
-                    WHEN object LIKE 'site:%' THEN substr(object, 6)
-                    WHEN object LIKE 'alarm:%' THEN
-                        (SELECT site_id FROM alarms WHERE id = CAST(substr(object, 7) AS INTEGER))
-                    WHEN object LIKE 'session:%' THEN (SELECT b.site_id FROM kiosk_sessions k
-                        JOIN boxes b ON b.id = k.box_id WHERE k.id = substr(object, 9))
-                    ELSE (SELECT site_id FROM pickups WHERE id = object)
-                  END) IN (SELECT value FROM json_each(?7)))
+               AND (?7 IS NULL OR site_id IN (SELECT value FROM json_each(?7)))
              ORDER BY id DESC LIMIT ?6"#,
         )
         .bind(f.mention.as_deref())

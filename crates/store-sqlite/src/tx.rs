@@ -38,6 +38,18 @@ impl SqliteTx {
     }
 }
 
+/// An audit entry with the site it is about, resolved from its object as it is written, so that the
+/// entry stays readable by that site's supervisors after the object's row is gone (`?4` is the object).
+const AUDIT_INSERT: &str = "INSERT INTO audit_log (at, actor, action, object, detail, seal_key, seal, nonce, site_id)
+    VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, CASE
+        WHEN ?4 LIKE 'box:%' THEN (SELECT site_id FROM boxes WHERE id = substr(?4, 5))
+        WHEN ?4 LIKE 'site:%' THEN substr(?4, 6)
+        WHEN ?4 LIKE 'alarm:%' THEN (SELECT site_id FROM alarms WHERE id = CAST(substr(?4, 7) AS INTEGER))
+        WHEN ?4 LIKE 'session:%' THEN (SELECT b.site_id FROM kiosk_sessions k
+            JOIN boxes b ON b.id = k.box_id WHERE k.id = substr(?4, 9))
+        ELSE (SELECT site_id FROM pickups WHERE id = ?4)
+    END)";
+
 const PICKUP_COLUMNS: &str = "id, reference, site_id, document_kind, document_number, third_factor, language,
     low_compartment, status, box_id, compartment, locked, failed_pin_attempts, failed_third_factor_attempts,
     claimed_by, claimed_at, door_opened_at, phone_key, phone_hash, pin_key, pin_salt, pin_hash, ready_at, deadline,
@@ -849,7 +861,19 @@ impl Tx for SqliteTx {
         // Kept to the microsecond, as both backends give it back, so that the seal holds on reading.
         let a = &NewAuditEntry { at: a.at.trunc_subsecs(6), ..a.clone() };
         let seal = self.seal.seal(a);
-        self.w().execute("INSERT INTO audit_log (at, actor, action, object, detail, seal_key, seal, nonce) VALUES (?, ?, ?, ?, ?, ?, ?, ?)", params![ts(a.at), &a.actor, a.action, &a.object, a.detail.to_string(), seal.as_ref().map(|(_, s)| s.key_id.as_str()), seal.as_ref().map(|(_, s)| s.hash.as_slice()), seal.as_ref().map(|(nonce, _)| nonce.as_slice())])?;
+        self.w().execute(
+            AUDIT_INSERT,
+            params![
+                ts(a.at),
+                &a.actor,
+                a.action,
+                &a.object,
+                a.detail.to_string(),
+                seal.as_ref().map(|(_, s)| s.key_id.as_str()),
+                seal.as_ref().map(|(_, s)| s.hash.as_slice()),
+                seal.as_ref().map(|(nonce, _)| nonce.as_slice())
+            ],
+        )?;
         Ok(())
     }
 

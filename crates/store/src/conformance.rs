@@ -594,7 +594,7 @@ pub async fn the_event_cursor_only_grows(store: &dyn Store) {
 /// pickups and the site itself; not another site's, nor the installation's own (staff, tokens).
 pub async fn the_audit_log_is_read_by_site(store: &dyn Store) {
     furnish(store, 1).await;
-    let p = pickup(1, "R-1");
+    let p = PickupRecord { status: PickupStatus::Cancelled, ..pickup(1, "R-1") };
     let mut tx = store.begin().await.unwrap();
     tx.insert_pickup(&p, &personal(1)).await.unwrap();
     let objects = ["box:box-1".to_owned(), p.id.to_string(), "site:site-1".into()];
@@ -618,6 +618,13 @@ pub async fn the_audit_log_is_read_by_site(store: &dyn Store) {
     assert!(read(Some(vec![])).await.is_empty(), "no site, no entries");
     assert_eq!(read(None).await.len(), objects.len() + others.len(), "the whole log");
 
+    // Retention deletes the pickup; what the log says about it stays with its site.
+    let mut tx = store.begin().await.unwrap();
+    assert_eq!(tx.delete_ended(t0() + Duration::days(400), 10).await.unwrap(), 1);
+    tx.commit().await.unwrap();
+    assert!(store.pickup(&p.id).await.unwrap().is_none());
+    assert_eq!(read(Some(vec![site()])).await, expected, "the deleted pickup's entry is still the site's");
+
     // A mention is matched as written: `%` and `_` are no wildcards.
     let mut tx = store.begin().await.unwrap();
     let by_kiosk = NewAuditEntry {
@@ -631,6 +638,7 @@ pub async fn the_audit_log_is_read_by_site(store: &dyn Store) {
     tx.commit().await.unwrap();
     let mentioning = |m: &str| crate::AuditFilter { mention: Some(m.into()), limit: 100, ..Default::default() };
     assert_eq!(store.audit_search(&mentioning("box-1")).await.unwrap().len(), 2, "the box and its kiosk's entry");
+    assert_eq!(store.audit_search(&mentioning("site-2")).await.unwrap().len(), 1, "a site by its id alone");
     for pattern in ["%", "box_1", "b%"] {
         assert!(store.audit_search(&mentioning(pattern)).await.unwrap().is_empty(), "{pattern} matches nothing");
     }
