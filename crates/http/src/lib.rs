@@ -30,6 +30,7 @@ use abholbox_sms::DemoGateway;
 use axum::Router;
 use axum::extract::DefaultBodyLimit;
 use axum::http::{HeaderValue, Request, header};
+use axum::response::Response;
 use tower_http::catch_panic::CatchPanicLayer;
 use tower_http::limit::RequestBodyLimitLayer;
 use tower_http::set_header::SetResponseHeaderLayer;
@@ -143,6 +144,10 @@ const URI_LIMIT: usize = 8 * 1024;
 
 /// Builds the whole HTTP application, with a request rate per client address (0: none).
 pub fn router(state: AppState, requests_per_second_per_client: u32) -> Router {
+    // A browser that reached this server over TLS keeps to TLS for a year (not sent over plain HTTP,
+    // where a proxy in front terminates TLS and sets its own).
+    let over_tls = state.pages.secure_cookies;
+    let strict_transport = move |_: &Response| over_tls.then(|| HeaderValue::from_static("max-age=31536000"));
     let (api, spec) = routes::api(state.simulator.is_some()).split_for_parts();
     let spec = Arc::new(openapi::finish(spec));
     let api = api
@@ -171,6 +176,7 @@ pub fn router(state: AppState, requests_per_second_per_client: u32) -> Router {
         ))
         .layer(SetResponseHeaderLayer::overriding(header::X_FRAME_OPTIONS, HeaderValue::from_static("DENY")))
         .layer(SetResponseHeaderLayer::overriding(header::REFERRER_POLICY, HeaderValue::from_static("no-referrer")))
+        .layer(SetResponseHeaderLayer::overriding(header::STRICT_TRANSPORT_SECURITY, strict_transport))
         // An answer of 5xx is logged as a warning: a box out of order answers 503 for as long as it
         // is, which is no incident of this server; internal errors are logged at ERROR where they arise.
         .layer(

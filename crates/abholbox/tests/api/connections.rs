@@ -82,6 +82,7 @@ async fn every_answer_carries_headers_that_forbid_loading_framing_and_referrers(
         assert_eq!(h["x-content-type-options"], "nosniff");
         let csp = h["content-security-policy"].to_str().unwrap();
         assert!(csp.contains("default-src 'none'") && csp.contains("frame-ancestors 'none'"), "{csp}");
+        assert!(h.get("strict-transport-security").is_none(), "not over plain HTTP: {path}");
     }
     app.stop().await;
 }
@@ -114,6 +115,10 @@ async fn with_a_certificate_it_serves_https_and_nothing_in_the_clear() {
     let tls = connector.connect(name, tcp).await.expect("the TLS handshake succeeds");
     let answer = raw_request(tls).await;
     assert!(answer.starts_with("HTTP/1.1 200"), "{answer}");
+    assert!(
+        answer.to_ascii_lowercase().contains("\r\nstrict-transport-security: max-age=31536000\r\n"),
+        "over TLS the browser is told to keep to it: {answer}"
+    );
     let tcp = TcpStream::connect(&addr).await.unwrap();
     let tls = connector.connect(rustls::pki_types::ServerName::try_from("localhost").unwrap(), tcp).await.unwrap();
     let form = raw_get(tls, "/staff/sign-in").await;
