@@ -127,6 +127,12 @@ impl Service {
                 continue;
             }
             let c = choose(&candidates, SizeClass::S, pickup.low_compartment)?;
+            // A free compartment open for service is passed over: its door's close would end the
+            // service opening, not this loading.
+            if tx.open_service_opening(box_id, c).await?.is_some() {
+                taken.push(c);
+                continue;
+            }
             if tx.set_compartment_state(box_id, c, CompartmentState::Free, CompartmentState::Reserved).await? {
                 break c;
             }

@@ -46,6 +46,12 @@ impl Service {
         if pickup.compartment.is_some() && pickup.box_id.as_ref() != Some(box_id) {
             return Err(Error::WrongBox);
         }
+        // Open for service, its door's close would end the service opening, not this withdrawal.
+        if let Some(c) = pickup.compartment
+            && tx.open_service_opening(box_id, c).await?.is_some()
+        {
+            return Err(Error::DoorOpen);
+        }
         let (pickup, after) = self.apply(tx.as_mut(), &pickup, PickupEvent::WithdrawalStarted, actor, None).await?;
         let compartment =
             pickup.compartment.ok_or(Error::Inconsistent("a withdrawal started without its compartment"))?;

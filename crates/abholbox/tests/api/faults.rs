@@ -114,3 +114,75 @@ async fn an_unanswered_lock_at_loading_blocks_its_compartment_for_staff_and_neve
     assert_ne!(body["compartment"], 1);
     app.stop().await;
 }
+
+/// A compartment a supervisor has open for service is nobody else's until its door closes: a
+/// loading passes it over, and a citizen whose document lies in it goes to the counter with nothing
+/// claimed (its door's close would otherwise be taken for the service's, and the document or the
+/// hand-over lost).
+#[tokio::test]
+async fn a_compartment_open_for_service_is_neither_loaded_nor_claimed() {
+    // Where a loading of this kind goes on an empty box: the same on every fresh box.
+    let first_choice = {
+        let dir = tempfile::tempdir().unwrap();
+        let app = TestApp::spawn(dir.path()).await;
+        let id = app.register("SV-0", "0151 23456770", "1960-01-01", None).await;
+        let c = app.deposit(&id).await;
+        app.stop().await;
+        c
+    };
+    let dir = tempfile::tempdir().unwrap();
+    let app = TestApp::spawn(dir.path()).await;
+    let supervisor = app.supervisor().await;
+    let box_id = BoxId::parse(BOX).unwrap();
+    let open_for_service = |c: u64| {
+        let (app, supervisor, box_id) = (&app, &supervisor, &box_id);
+        async move {
+            let c = CompartmentNo::new(u32::try_from(c).unwrap()).unwrap();
+            app.service.open_for_service(supervisor, box_id, c, "cleaning", None).await.unwrap();
+        }
+    };
+    open_for_service(first_choice).await;
+    let id = app.register("SV-1", "0151 23456771", "1960-01-01", None).await;
+    let c = app.deposit(&id).await;
+    assert_ne!(c, first_choice, "the compartment open for service is passed over");
+    app.close(first_choice).await;
+
+    open_for_service(c).await;
+    let pin = app.pin_for("+4915123456771").await;
+    let (session, _, _) = app.authenticate("0151 23456771", &pin).await;
+    let (status, body) = app.step(&session, "birth-date", json!({ "birth_date": "1960-01-01" })).await;
+    assert_eq!((status, body["error"]["code"].as_str()), (StatusCode::CONFLICT, Some("not_available")), "{body}");
+    assert_eq!(app.state(&session).await["error"], "compartment_unavailable");
+    let stored = app.service.store().pickup(&abholbox_core::ids::PickupId::parse(&id).unwrap()).await.unwrap().unwrap();
+    assert_eq!((stored.status.as_str(), stored.claimed_by), ("ready", None), "nothing claimed");
+
+    // Once the service's door has closed, the citizen collects.
+    app.close(c).await;
+    for _ in 0..200 {
+        let closed =
+            app.service.store().audit_entries(50).await.unwrap().iter().any(|a| a.action == "service_door_closed");
+        if closed && app.sim_box().await["open_doors"] == json!([]) {
+            break;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(20)).await;
+    }
+    let (session, _, _) = app.authenticate("0151 23456771", &pin).await;
+    let (status, body) = app.step(&session, "birth-date", json!({ "birth_date": "1960-01-01" })).await;
+    assert_eq!((status, body["step"].as_str()), (StatusCode::OK, Some("collect")), "{body}");
+    app.close(c).await;
+    app.wait_status(&id, "collected").await;
+
+    // Nor is it opened for a withdrawal until the service's door has closed.
+    let called_off = app.register("SV-2", "0151 23456772", "1960-01-01", None).await;
+    let c = app.deposit(&called_off).await;
+    let (status, _) = app
+        .post(&format!("/api/v1/pickups/{called_off}/cancel"), Some(&app.integration), json!({ "reason": "x" }))
+        .await;
+    assert_eq!(status, StatusCode::OK);
+    open_for_service(c).await;
+    let withdraw = format!("/api/v1/boxes/{BOX}/withdrawals");
+    let (status, body) = app.post(&withdraw, Some(&app.integration), json!({ "pickup": called_off })).await;
+    assert_eq!((status, body["error"]["code"].as_str()), (StatusCode::CONFLICT, Some("door_open")), "{body}");
+    assert_eq!(app.pickup(&called_off).await["withdrawing"], false);
+    app.stop().await;
+}

@@ -218,10 +218,12 @@ impl Service {
     async fn claim(&self, tx: &mut dyn Tx, session: &mut SessionRecord, pickup: &PickupRecord) -> Result<Settled> {
         let now = self.clock.now();
         if let (Some(box_id), Some(c)) = (&pickup.box_id, pickup.compartment) {
-            // A compartment whose controller is silent, or blocked after its door was forced, is not
-            // opened: the citizen goes to the counter, and nothing is claimed.
+            // A compartment whose controller is silent, blocked after its door was forced, or open for
+            // service (its door's close would be taken for the service's) is not opened: the citizen
+            // goes to the counter, and nothing is claimed.
             let blocked = !self.driver(box_id)?.can_open(c)
-                || tx.compartment(box_id, c).await?.is_some_and(|r| r.state == CompartmentState::Defective);
+                || tx.compartment(box_id, c).await?.is_some_and(|r| r.state == CompartmentState::Defective)
+                || tx.open_service_opening(box_id, c).await?.is_some();
             if blocked {
                 session.state.apply(SessionEvent::Unavailable, now, &self.policy.session)?;
                 session.last_error = Some("compartment_unavailable".into());
