@@ -764,29 +764,39 @@ impl Tx for PgTx {
     }
 
     async fn pseudonymise_ended(&mut self, ended_before: DateTime<Utc>, at: DateTime<Utc>, limit: u32) -> Result<u64> {
-        let done = sqlx::query(
+        let ids: Vec<String> = sqlx::query_scalar(
             "UPDATE pickups SET reference = 'pseudonymised-' || id, document_number = NULL, pseudonymised_at = $1,
                     version = version + 1
-             WHERE id IN (SELECT id FROM pickups WHERE status IN ('collected', 'withdrawn', 'cancelled') AND updated_at < $2
-                            AND pseudonymised_at IS NULL ORDER BY updated_at LIMIT $3)",
+             WHERE id IN (SELECT id FROM pickups WHERE status IN ('collected', 'withdrawn', 'cancelled') AND compartment IS NULL
+                            AND updated_at < $2 AND pseudonymised_at IS NULL ORDER BY updated_at LIMIT $3)
+             RETURNING id",
         )
         .bind(at)
         .bind(ended_before)
         .bind(i64::from(limit))
+        .fetch_all(&mut *self.tx)
+        .await
+        .map_err(write_err)?;
+        // The registry's reference leads to a person; the feed's copy of it goes with the pickup's.
+        sqlx::query(
+            "UPDATE events SET data = jsonb_set(data, '{reference}', to_jsonb('pseudonymised-' || pickup_id))
+             WHERE pickup_id = ANY($1) AND data ? 'reference'",
+        )
+        .bind(&ids)
         .execute(&mut *self.tx)
         .await
         .map_err(write_err)?;
-        Ok(done.rows_affected())
+        Ok(u64::try_from(ids.len()).unwrap_or(u64::MAX))
     }
 
     async fn delete_ended(&mut self, ended_before: DateTime<Utc>, limit: u32) -> Result<u64> {
         let mut deleted = 0;
         for sql in [
-            "DELETE FROM events WHERE pickup_id IN (SELECT id FROM pickups WHERE status IN ('collected', 'withdrawn', 'cancelled') AND updated_at < $1 ORDER BY updated_at, id LIMIT $2)",
-            "DELETE FROM outbox WHERE pickup_id IN (SELECT id FROM pickups WHERE status IN ('collected', 'withdrawn', 'cancelled') AND updated_at < $1 ORDER BY updated_at, id LIMIT $2)",
+            "DELETE FROM events WHERE pickup_id IN (SELECT id FROM pickups WHERE status IN ('collected', 'withdrawn', 'cancelled') AND compartment IS NULL AND updated_at < $1 ORDER BY updated_at, id LIMIT $2)",
+            "DELETE FROM outbox WHERE pickup_id IN (SELECT id FROM pickups WHERE status IN ('collected', 'withdrawn', 'cancelled') AND compartment IS NULL AND updated_at < $1 ORDER BY updated_at, id LIMIT $2)",
             // An old document stays until its bin was emptied (its number is on the destruction record).
             "DELETE FROM old_documents WHERE id IN (SELECT id FROM old_documents WHERE emptied_at IS NOT NULL AND emptied_at < $1 ORDER BY id LIMIT $2)",
-            "DELETE FROM pickups WHERE id IN (SELECT id FROM pickups WHERE status IN ('collected', 'withdrawn', 'cancelled') AND updated_at < $1 ORDER BY updated_at, id LIMIT $2)",
+            "DELETE FROM pickups WHERE id IN (SELECT id FROM pickups WHERE status IN ('collected', 'withdrawn', 'cancelled') AND compartment IS NULL AND updated_at < $1 ORDER BY updated_at, id LIMIT $2)",
         ] {
             let done = sqlx::query(sql)
                 .bind(ended_before)

@@ -602,21 +602,32 @@ impl Tx for SqliteTx {
     }
 
     async fn pseudonymise_ended(&mut self, ended_before: DateTime<Utc>, at: DateTime<Utc>, limit: u32) -> Result<u64> {
-        let done = self.w().execute("UPDATE pickups SET reference = 'pseudonymised-' || id, document_number = NULL, pseudonymised_at = ?1,
+        let rows = self.w().fetch_all(
+            "UPDATE pickups SET reference = 'pseudonymised-' || id, document_number = NULL, pseudonymised_at = ?1,
                     version = version + 1
-             WHERE id IN (SELECT id FROM pickups WHERE status IN ('collected', 'withdrawn', 'cancelled') AND updated_at < ?2
-                            AND pseudonymised_at IS NULL ORDER BY updated_at LIMIT ?3)", params![ts(at), ts(ended_before), i64::from(limit)])?;
-        Ok(done.rows_affected())
+             WHERE id IN (SELECT id FROM pickups WHERE status IN ('collected', 'withdrawn', 'cancelled') AND compartment IS NULL
+                            AND updated_at < ?2 AND pseudonymised_at IS NULL ORDER BY updated_at LIMIT ?3)
+             RETURNING id",
+            params![ts(at), ts(ended_before), i64::from(limit)],
+        )?;
+        let ids = rows.iter().map(|r| r.try_get::<String, _>("id").map_err(db)).collect::<Result<Vec<_>>>()?;
+        // The registry's reference leads to a person; the feed's copy of it goes with the pickup's.
+        self.w().execute(
+            "UPDATE events SET data = json_set(data, '$.reference', 'pseudonymised-' || pickup_id)
+             WHERE pickup_id IN (SELECT value FROM json_each(?1)) AND json_type(data, '$.reference') IS NOT NULL",
+            params![serde_json::Value::from(ids.clone()).to_string()],
+        )?;
+        Ok(u64::try_from(ids.len()).unwrap_or(u64::MAX))
     }
 
     async fn delete_ended(&mut self, ended_before: DateTime<Utc>, limit: u32) -> Result<u64> {
         let mut deleted = 0;
         for sql in [
-            "DELETE FROM events WHERE pickup_id IN (SELECT id FROM pickups WHERE status IN ('collected', 'withdrawn', 'cancelled') AND updated_at < ?1 ORDER BY updated_at, id LIMIT ?2)",
-            "DELETE FROM outbox WHERE pickup_id IN (SELECT id FROM pickups WHERE status IN ('collected', 'withdrawn', 'cancelled') AND updated_at < ?1 ORDER BY updated_at, id LIMIT ?2)",
+            "DELETE FROM events WHERE pickup_id IN (SELECT id FROM pickups WHERE status IN ('collected', 'withdrawn', 'cancelled') AND compartment IS NULL AND updated_at < ?1 ORDER BY updated_at, id LIMIT ?2)",
+            "DELETE FROM outbox WHERE pickup_id IN (SELECT id FROM pickups WHERE status IN ('collected', 'withdrawn', 'cancelled') AND compartment IS NULL AND updated_at < ?1 ORDER BY updated_at, id LIMIT ?2)",
             // An old document stays until its bin was emptied (its number is on the destruction record).
             "DELETE FROM old_documents WHERE id IN (SELECT id FROM old_documents WHERE emptied_at IS NOT NULL AND emptied_at < ?1 ORDER BY id LIMIT ?2)",
-            "DELETE FROM pickups WHERE id IN (SELECT id FROM pickups WHERE status IN ('collected', 'withdrawn', 'cancelled') AND updated_at < ?1 ORDER BY updated_at, id LIMIT ?2)",
+            "DELETE FROM pickups WHERE id IN (SELECT id FROM pickups WHERE status IN ('collected', 'withdrawn', 'cancelled') AND compartment IS NULL AND updated_at < ?1 ORDER BY updated_at, id LIMIT ?2)",
         ] {
             let done = self.w().execute(sql, params![ts(ended_before), i64::from(limit)])?;
             deleted = done.rows_affected();

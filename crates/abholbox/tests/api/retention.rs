@@ -39,6 +39,9 @@ async fn an_ended_pickup_is_pseudonymised_after_90_days_and_deleted_after_a_year
     let pickup = app.pickup(&collected).await;
     assert_eq!(pickup["reference"], format!("pseudonymised-{collected}"));
     assert_eq!(pickup["status"], "collected", "it still counts");
+    let (_, events) = app.get(&format!("/api/v1/pickups/{collected}/events"), Some(&app.integration)).await;
+    assert_eq!(events[0]["data"]["reference"], format!("pseudonymised-{collected}"), "the feed's copy too");
+    assert!(!events.to_string().contains("RT-1"), "{events}");
     assert_eq!(app.service.apply_retention().await.unwrap().pseudonymised, 0, "once");
 
     app.clock.advance(Duration::days(275));
@@ -52,5 +55,37 @@ async fn an_ended_pickup_is_pseudonymised_after_90_days_and_deleted_after_a_year
     assert!(audit >= 3, "the audit log keeps its entries");
     let named = app.db.number("SELECT COUNT(*) FROM audit_log WHERE CAST(detail AS TEXT) LIKE '%RT-1%'").await;
     assert_eq!(named, 0, "and they never named the registry's reference");
+    app.stop().await;
+}
+
+/// A called-off pickup whose document still lies in the box is staff's to take out: retention keeps
+/// it (and so its compartment's occupant and its place on the list to withdraw) however long it waits,
+/// and takes its course once the document is out.
+#[tokio::test]
+async fn a_called_off_document_still_in_the_box_outlives_retention_until_it_is_taken_out() {
+    let dir = tempfile::tempdir().unwrap();
+    let app = TestApp::spawn(dir.path()).await;
+    let id = app.register("RT-3", "0151 23456792", "1970-01-01", None).await;
+    let compartment = app.deposit(&id).await;
+    let path = format!("/api/v1/pickups/{id}/cancel");
+    let (status, _) = app.post(&path, Some(&app.integration), json!({ "reason": "at the counter" })).await;
+    assert_eq!(status, StatusCode::OK);
+
+    app.clock.advance(Duration::days(400));
+    let done = app.service.apply_retention().await.unwrap();
+    assert_eq!((done.pseudonymised, done.deleted), (0, 0));
+    let pickup = app.pickup(&id).await;
+    assert_eq!((pickup["reference"].as_str(), pickup["compartment"].as_u64()), (Some("RT-3"), Some(compartment)));
+
+    let withdraw = format!("/api/v1/boxes/{}/withdrawals", crate::helpers::BOX);
+    let (status, body) = app.post(&withdraw, Some(&app.integration), json!({ "pickup": id })).await;
+    assert_eq!(status, StatusCode::CREATED, "{body}");
+    app.close(compartment).await;
+    app.wait_status(&id, "withdrawn").await;
+    app.clock.advance(Duration::days(366));
+    let done = app.service.apply_retention().await.unwrap();
+    assert_eq!((done.pseudonymised, done.deleted), (1, 1));
+    let (_, boxes) = app.get("/api/v1/boxes", Some(&app.integration)).await;
+    assert_eq!(boxes[0]["free"], 600, "its compartment is free");
     app.stop().await;
 }
