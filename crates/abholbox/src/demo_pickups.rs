@@ -159,7 +159,7 @@ pub struct Retired {
 
 /// Takes back the documents an earlier start of the demo left waiting: their PINs went to a phone
 /// inbox that lived in that process's memory, so nobody can collect them, and a new document for the
-/// same phone would be announced without a PIN ("the PIN of the first SMS applies"). Each is cancelled
+/// same phone would be announced without a PIN ("the PIN last sent applies"). Each is cancelled
 /// and withdrawn, as staff would. One that is over (collected, withdrawn, or gone with another
 /// database) leaves the list; one that waits for staff to settle it stays.
 pub async fn retire(base: &str, integration: &str, kept: &mut KeptIds) -> anyhow::Result<Retired> {

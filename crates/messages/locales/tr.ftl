@@ -11,7 +11,7 @@ old-document-residence_permit = eski oturma izninizi
 
 sms-ready = Belgeniz ({ $document }) { $site } teslim kutusunda hazır, { $address }. PIN { $pin }, son gün { $deadline }. Lütfen { $old_document } getirin.
 sms-ready-birth-date = Belgeniz ({ $document }) { $site } teslim kutusunda hazır, { $address }. PIN { $pin }, son gün { $deadline }.
-sms-ready-family = Belgeniz ({ $document }) de { $site } teslim kutusunda hazır, { $address }. İlk SMS'teki PIN geçerlidir. Son gün { $deadline }.
+sms-ready-family = Belgeniz ({ $document }) de { $site } teslim kutusunda hazır, { $address }. En son gönderilen PIN geçerlidir. Son gün { $deadline }.
 sms-new-pin = { $site } teslim kutusundaki belgeniz ({ $document }) için yeni PIN, { $address }: { $pin }. Eski PIN artık geçerli değil. Son gün { $deadline }.
 sms-reminder = Hatırlatma: belgeniz ({ $document }) hâlâ { $site } teslim kutusunda, { $address }. Son gün { $deadline }; SMS'teki PIN geçerlidir.
 sms-withdrawn = Belgeniz ({ $document }) teslim alınmadı ve artık gişede sizi bekliyor: { $site }, { $address }.

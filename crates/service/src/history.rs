@@ -181,6 +181,9 @@ impl Service {
             let family = pickup.box_id.as_ref().zip(pickup.phone_hash.as_ref());
             tx.erase_personal_data(&next.id, family).await?;
         }
+        if matches!(event, PickupEvent::PinReissued) {
+            self.family_follows_new_pin(tx, pickup, &next, actor, at).await?;
+        }
         if drop_unsent {
             tx.drop_unsent_messages(&next.id, at, None).await?;
         } else if before.status == PickupStatus::Ready && next.status != PickupStatus::Ready {
@@ -192,6 +195,40 @@ impl Service {
             record(tx, &next, *kind, actor, at, detail.clone()).await?;
         }
         Ok((next, after))
+    }
+
+    /// A PIN sent anew (lost or seen by someone else) replaces the old one for every document of the
+    /// family that shared it, and becomes the PIN later documents of the family share: the old PIN
+    /// must stop working everywhere, as its SMS says. (A lock lifted gives its document a PIN of its
+    /// own instead: its family did not lose theirs.)
+    async fn family_follows_new_pin(
+        &self,
+        tx: &mut dyn Tx,
+        before: &PickupRecord,
+        after: &PickupRecord,
+        actor: &Actor,
+        at: DateTime<Utc>,
+    ) -> Result<()> {
+        let (Some(box_id), Some(phone), Some(old), Some(new)) =
+            (&after.box_id, &after.phone_hash, &before.pin, &after.pin)
+        else {
+            return Ok(());
+        };
+        for mut sibling in tx.ready_pickups_for_phone(box_id, &phone.hash).await? {
+            if sibling.id == after.id || sibling.locked || sibling.pin.as_ref() != Some(old) {
+                continue;
+            }
+            sibling.pin = Some(new.clone());
+            sibling.updated_at = at;
+            if !tx.update_pickup(&sibling).await? {
+                return Err(Error::Contention);
+            }
+            record(tx, &sibling, EventKind::PinReissued, actor, at, detail(&sibling)).await?;
+        }
+        // The family's row still holds the old PIN, which no waiting document has now: it goes, and
+        // the new one takes its place.
+        tx.family_pin(box_id, phone, new).await?;
+        Ok(())
     }
 
     /// Carries out what a committed transaction asked for. A box that fails to open is reported to

@@ -1,8 +1,9 @@
 //! The PIN and the SMS a citizen gets, written to the outbox in the transaction that causes them.
 //!
 //! A family (several documents at one box for one phone number) shares one PIN: the first document's
-//! SMS carries it, later ones say that the PIN already sent still holds. After a lock is lifted the
-//! document gets a fresh PIN of its own. The PIN exists in clear only here and in the outbox row until
+//! SMS carries it, later ones say that the PIN last sent still holds. A PIN sent anew (lost, or seen
+//! by someone else) becomes the whole family's; after a lock is lifted the document gets a fresh PIN
+//! of its own. The PIN exists in clear only here and in the outbox row until
 //! the gateway accepts the message.
 
 use abholbox_core::document::DocumentKind;

@@ -18,7 +18,7 @@ async fn a_family_collects_in_one_run_with_one_pin() {
     let texts = app.sms_to("+4915123456730", 2).await;
     assert!(abholbox::bench::pin_in(&texts[0]).is_some(), "{}", texts[0]);
     assert!(
-        abholbox::bench::pin_in(&texts[1]).is_none() && texts[1].contains("PIN aus der ersten SMS"),
+        abholbox::bench::pin_in(&texts[1]).is_none() && texts[1].contains("zuletzt gesendete PIN"),
         "{}",
         texts[1]
     );
@@ -130,5 +130,44 @@ async fn a_familys_last_two_documents_ending_at_once_erase_its_pin() {
         assert_eq!((a.unwrap().status(), b.unwrap().status()), (StatusCode::OK, StatusCode::OK));
         assert_eq!(families().await, 0, "round {round}: the family's PIN and phone hash go with both");
     }
+    app.stop().await;
+}
+
+/// A PIN sent anew for one document of a family (the SMS was lost, or someone else saw it) is the
+/// family's new PIN: the old one stops working for every document, as the new SMS says, and a
+/// document made ready later shares the new one.
+#[tokio::test]
+async fn a_pin_sent_anew_is_the_whole_familys_new_pin() {
+    let dir = tempfile::tempdir().unwrap();
+    let app = TestApp::spawn(dir.path()).await;
+    let phone = "0151 23456732";
+    let e164 = "+4915123456732";
+    let mother = app.register("FN-1", phone, "1980-03-03", None).await;
+    let child = app.register("FN-2", phone, "2015-07-07", None).await;
+    app.deposit(&mother).await;
+    app.deposit(&child).await;
+    let old_pin = app.pin_for(e164).await;
+    app.sms_to(e164, 2).await;
+
+    let supervisor = app.supervisor().await;
+    let child_id = abholbox_core::ids::PickupId::parse(&child).unwrap();
+    app.service.send_new_pin(&supervisor, &child_id, "SMS lost").await.unwrap();
+    let texts = app.sms_to(e164, 3).await;
+    let new_pin = abholbox::bench::pin_in(&texts[2]).expect("the new SMS carries the PIN");
+    assert_ne!(new_pin, old_pin);
+
+    let (_, status, body) = app.authenticate(phone, &old_pin).await;
+    assert_eq!(
+        (status, body["error"]["code"].as_str()),
+        (StatusCode::UNPROCESSABLE_ENTITY, Some("phone_or_pin_wrong")),
+        "the old PIN opens no document of the family: {body}"
+    );
+    let later = app.register("FN-3", phone, "2017-09-09", None).await;
+    app.deposit(&later).await;
+    let texts = app.sms_to(e164, 4).await;
+    assert!(texts[3].contains("zuletzt gesendete PIN"), "the later document shares the family's PIN: {}", texts[3]);
+    let (_, status, body) = app.authenticate(phone, &new_pin).await;
+    assert_eq!(status, StatusCode::OK, "{body}");
+    assert_eq!(body["document"]["of"], 3, "the new PIN opens all three: {body}");
     app.stop().await;
 }

@@ -693,7 +693,7 @@ async fn demo_documents_printed(log: &std::path::Path) -> String {
 
 /// A second start on the same data directory offers fresh documents with PINs: the first start's,
 /// whose PINs were lost with its phone inbox, are cancelled and taken out of the box, not left to
-/// turn a new SMS into "the PIN of the first SMS applies".
+/// turn a new SMS into "the PIN last sent applies".
 #[tokio::test]
 async fn a_restarted_demo_takes_back_its_earlier_documents_and_offers_fresh_ones() {
     let dir = tempfile::tempdir().unwrap();
