@@ -97,6 +97,15 @@ impl Service {
         let Some(message) = self.store.lease_outbox(now, now + Duration::seconds(LEASE)).await? else {
             return Ok(OutboxRound::Empty);
         };
+        if now - message.due_at >= self.policy.sms.give_up_after && message.purpose == "reminder" {
+            // A reminder that could not go out on its day (the server was down, say) is no use now,
+            // and its lateness says nothing about the number: dropped, the pickup not flagged.
+            let mut tx = self.store.begin().await?;
+            tx.drop_unsent_messages(&message.pickup, now, Some("reminder")).await?;
+            tx.commit().await?;
+            tracing::info!(message = %message.message_id, "reminder too late to send; dropped");
+            return Ok(OutboxRound::GivenUp);
+        }
         if now - message.due_at >= self.policy.sms.give_up_after {
             let hours = self.policy.sms.give_up_after.num_hours();
             self.give_up(MessageRef::Row(message.id), &format!("not accepted by a gateway within {hours} h")).await?;
@@ -127,7 +136,8 @@ impl Service {
             Err(e) => {
                 // Tried again after the backoff, but no later than the moment it is to be given up.
                 let give_up_at = message.due_at + self.policy.sms.give_up_after;
-                let next = (self.clock.now() + backoff(message.attempts)).min(give_up_at);
+                // `attempts` counts this one: the first failure waits the shortest backoff.
+                let next = (self.clock.now() + backoff(message.attempts.saturating_sub(1))).min(give_up_at);
                 let wait = next - self.clock.now();
                 tracing::warn!(message = %message.message_id, error = %e, retry_in_s = wait.num_seconds(), "SMS not sent");
                 self.store.outbox_retry(message.id, &e.to_string(), next).await?;
@@ -136,21 +146,29 @@ impl Service {
         }
     }
 
-    /// Gives a message up as failed and flags its pickup for staff, in one transaction.
+    /// Gives a message up as failed and flags its pickup for staff, in one transaction. A reminder
+    /// that fails flags nothing: its PIN went out before, and the citizen needs nothing more from it.
     async fn give_up(&self, message: MessageRef<'_>, reason: &str) -> Result<bool> {
         let now = self.clock.now();
         let mut tx = self.store.begin().await?;
-        let Some(pickup) = tx.outbox_failed(message, now, reason).await? else {
+        let Some((pickup, purpose)) = tx.outbox_failed(message, now, reason).await? else {
             return Ok(false);
         };
-        if let Some(p) = tx.pickup(&pickup).await?
+        let mut flagged = false;
+        if purpose != "reminder"
+            && let Some(p) = tx.pickup(&pickup).await?
             && !p.status.is_final()
         {
             self.apply(tx.as_mut(), &p, PickupEvent::SmsNotDeliverable, &Actor::System, None).await?;
+            flagged = true;
         }
         tx.commit().await?;
         self.sms_counts.given_up.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
-        tracing::warn!(pickup = %pickup, reason, "SMS given up; the pickup is flagged for staff");
+        if flagged {
+            tracing::warn!(pickup = %pickup, %purpose, reason, "SMS given up; the pickup is flagged for staff");
+        } else {
+            tracing::warn!(pickup = %pickup, %purpose, reason, "SMS given up");
+        }
         Ok(true)
     }
 

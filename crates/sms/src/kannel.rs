@@ -106,7 +106,7 @@ impl SmsGateway for KannelGateway {
         })?;
         let status = response.status();
         let body = response.text().await.unwrap_or_default();
-        let said = body.lines().next().unwrap_or_default().chars().take(120).collect::<String>();
+        let said = gateway_words(&body, &sms.text);
         match status.as_u16() {
             200..=299 => Ok(Accepted { gateway: s.name.clone(), gateway_id: sms.message_id.clone() }),
             // A request Kannel will never take (no receiver, a text it cannot encode).
@@ -118,9 +118,45 @@ impl SmsGateway for KannelGateway {
     }
 }
 
+/// What a gateway said about a message, fit for logs and the outbox: a gateway may echo the request
+/// back (the recipient, the text with its PIN), and neither may be kept. The text goes, and so does
+/// every run of three digits or more (numbers, PINs, dates); what is left is the gateway's own
+/// wording ("Invalid destination", "Authorization failed").
+fn gateway_words(body: &str, text: &str) -> String {
+    let first_line = body.lines().next().unwrap_or_default();
+    let without_text = if text.is_empty() { first_line.to_owned() } else { first_line.replace(text, "[text]") };
+    let mut words = String::new();
+    let mut digits = String::new();
+    for c in without_text.chars().chain(std::iter::once(' ')) {
+        if c.is_ascii_digit() {
+            digits.push(c);
+            continue;
+        }
+        if digits.len() >= 3 {
+            words.push('…');
+        } else {
+            words.push_str(&digits);
+        }
+        digits.clear();
+        words.push(c);
+    }
+    words.trim_end().chars().take(120).collect()
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn what_the_gateway_echoes_of_a_message_is_not_kept() {
+        let text = "Personalausweis liegt bereit. PIN 123456, abholen bis 11.12.2026.";
+        let body = format!("Invalid destination +4915123456715 for text {text}\nsecond line 0151");
+        let said = gateway_words(&body, text);
+        assert_eq!(said, "Invalid destination +… for text [text]");
+        assert!(!said.contains("123456") && !said.contains("4915"), "{said}");
+        assert_eq!(gateway_words("0: Accepted for delivery", text), "0: Accepted for delivery");
+        assert_eq!(gateway_words("PIN 98765 wrong", ""), "PIN … wrong");
+    }
 
     #[test]
     fn only_final_reports_are_outcomes() {

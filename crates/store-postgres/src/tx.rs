@@ -1115,18 +1115,19 @@ impl Tx for PgTx {
         message: MessageRef<'_>,
         at: DateTime<Utc>,
         error: &str,
-    ) -> Result<Option<PickupId>> {
+    ) -> Result<Option<(PickupId, String)>> {
         let sql = format!(
             "UPDATE outbox SET state = 'failed', state_at = $1, last_error = $2, leased_until = NULL,
                     key_id = NULL, sealed = NULL, recipient = NULL, body = NULL
-             WHERE state IN ('queued', 'accepted') AND {} RETURNING pickup_id",
+             WHERE state IN ('queued', 'accepted') AND {} RETURNING pickup_id, purpose",
             crate::message_clause(message, 3)
         );
         let query = sqlx::query(sqlx::AssertSqlSafe(sql)).bind(at).bind(error);
         let row = crate::bind_message(query, message).fetch_optional(&mut *self.tx).await.map_err(write_err)?;
         row.map(|row| {
             let id: String = row.try_get("pickup_id").map_err(db)?;
-            PickupId::parse(&id).map_err(|_| StoreError::Corrupt("outbox.pickup_id"))
+            let purpose: String = row.try_get("purpose").map_err(db)?;
+            Ok((PickupId::parse(&id).map_err(|_| StoreError::Corrupt("outbox.pickup_id"))?, purpose))
         })
         .transpose()
     }

@@ -852,18 +852,19 @@ impl Tx for SqliteTx {
         message: MessageRef<'_>,
         at: DateTime<Utc>,
         error: &str,
-    ) -> Result<Option<PickupId>> {
+    ) -> Result<Option<(PickupId, String)>> {
         let sql = format!(
             "UPDATE outbox SET state = 'failed', state_at = ?, last_error = ?, leased_until = NULL,
                     key_id = NULL, sealed = NULL, recipient = NULL, body = NULL
-             WHERE state IN ('queued', 'accepted') AND {} RETURNING pickup_id",
+             WHERE state IN ('queued', 'accepted') AND {} RETURNING pickup_id, purpose",
             crate::message_clause(message)
         );
         let values = crate::message_values(message, vec![ts(at).into(), text(error)]);
         let row = self.w().fetch_optional(&sql, rusqlite::params_from_iter(values))?;
         row.map(|row| {
             let id: String = row.try_get("pickup_id").map_err(db)?;
-            PickupId::parse(&id).map_err(|_| StoreError::Corrupt("outbox.pickup_id"))
+            let purpose: String = row.try_get("purpose").map_err(db)?;
+            Ok((PickupId::parse(&id).map_err(|_| StoreError::Corrupt("outbox.pickup_id"))?, purpose))
         })
         .transpose()
     }

@@ -691,8 +691,14 @@ pub async fn delivery_states_follow_the_gateway(store: &dyn Store) {
     );
     store.outbox_sent(report_first, later, "kannel", "m-d").await.unwrap();
     let mut tx = store.begin().await.unwrap();
-    assert_eq!(tx.outbox_failed(MessageRef::MessageId("m-b"), later, "UNDELIV").await.unwrap(), Some(p.clone()));
-    assert_eq!(tx.outbox_failed(MessageRef::Row(c), later, "gave up").await.unwrap(), Some(p.clone()));
+    assert_eq!(
+        tx.outbox_failed(MessageRef::MessageId("m-b"), later, "UNDELIV").await.unwrap(),
+        Some((p.clone(), "ready".to_owned()))
+    );
+    assert_eq!(
+        tx.outbox_failed(MessageRef::Row(c), later, "gave up").await.unwrap(),
+        Some((p.clone(), "ready".into()))
+    );
     assert_eq!(tx.outbox_failed(MessageRef::Row(a), later, "late").await.unwrap(), None, "delivered stays delivered");
     assert_eq!(tx.outbox_failed(MessageRef::Row(c), later, "again").await.unwrap(), None, "failed once");
     tx.commit().await.unwrap();

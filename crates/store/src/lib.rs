@@ -291,13 +291,13 @@ pub trait Tx: Send {
     async fn append_event(&mut self, event: &NewEvent) -> Result<()>;
     async fn enqueue(&mut self, message: &NewOutboxMessage) -> Result<i64>;
     /// Gives a queued or accepted message up as failed, erasing its recipient and text; returns its
-    /// pickup when it changed, so that the pickup is flagged in the same transaction.
+    /// pickup and purpose when it changed, so that the pickup is flagged in the same transaction.
     async fn outbox_failed(
         &mut self,
         message: MessageRef<'_>,
         at: DateTime<Utc>,
         error: &str,
-    ) -> Result<Option<PickupId>>;
+    ) -> Result<Option<(PickupId, String)>>;
     /// Drops a pickup's messages that have not gone out, erasing their recipient and text; returns how
     /// many. A message a sender holds right now may still go out: the gateway is outside the transaction.
     /// With `purpose`, only messages for that purpose (a reminder once the document is out).

@@ -17,11 +17,7 @@ async fn a_family_collects_in_one_run_with_one_pin() {
     let c2 = app.deposit(&child).await;
     let texts = app.sms_to("+4915123456730", 2).await;
     assert!(abholbox::bench::pin_in(&texts[0]).is_some(), "{}", texts[0]);
-    assert!(
-        abholbox::bench::pin_in(&texts[1]).is_none() && texts[1].contains("zuletzt gesendete PIN"),
-        "{}",
-        texts[1]
-    );
+    assert!(abholbox::bench::pin_in(&texts[1]).is_none() && texts[1].contains("zuletzt gesendete PIN"), "{}", texts[1]);
     let pin = app.pin_for("+4915123456730").await;
 
     let (session, status, body) = app.authenticate(phone, &pin).await;

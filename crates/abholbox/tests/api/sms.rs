@@ -141,6 +141,25 @@ async fn the_reminder_goes_out_on_its_local_day_across_the_clock_change_and_not_
     app.stop().await;
 }
 
+/// A reminder that could not go out on its day (the server was down for longer than the give-up
+/// time) is dropped: it tells nothing about the number, and the PIN went out long before.
+#[tokio::test]
+async fn a_reminder_too_late_to_send_is_dropped_without_flagging_the_pickup() {
+    let dir = tempfile::tempdir().unwrap();
+    let app = TestApp::spawn_with(dir.path(), |c| c.pickup.window_days = 10).await;
+    app.clock.set(berlin(2026, 10, 17, 9, 0));
+    let id = app.register("R-3", "0151 23456796", "1970-01-01", None).await;
+    app.deposit(&id).await;
+    messages_when(&app, &id, |m| m.len() == 2 && m[0]["state"] == "accepted").await;
+    app.clock.set(berlin(2026, 10, 26, 11, 0));
+    let messages = messages_when(&app, &id, |m| m[1]["state"] != "queued").await;
+    assert_eq!((&messages[1]["purpose"], &messages[1]["state"]), (&json!("reminder"), &json!("dropped")));
+    let pickup = app.pickup(&id).await;
+    assert_eq!((&pickup["status"], &pickup["attention"]), (&json!("ready"), &json!(null)), "{pickup}");
+    assert_eq!(app.sms_to("+4915123456796", 1).await.len(), 1, "no reminder a day late");
+    app.stop().await;
+}
+
 #[tokio::test]
 async fn an_sms_no_gateway_accepts_is_given_up_after_24_hours_and_the_pickup_flagged() {
     let dir = tempfile::tempdir().unwrap();
@@ -160,8 +179,11 @@ async fn an_sms_no_gateway_accepts_is_given_up_after_24_hours_and_the_pickup_fla
     .await;
     let id = app.register("G-1", "0151 23456795", "1970-01-01", None).await;
     app.deposit(&id).await;
-    let messages = messages_when(&app, &id, |m| m.first().is_some_and(|m| m["attempts"].as_u64() >= Some(1))).await;
+    let messages = messages_when(&app, &id, |m| m.first().is_some_and(|m| m["error"].is_string())).await;
     assert_eq!(messages[0]["state"], "queued", "tried, not given up: {messages:?}");
+    // The first failure waits 5 s (plus up to a fifth), not twice that.
+    app.clock.advance(chrono::Duration::seconds(6));
+    messages_when(&app, &id, |m| m.first().is_some_and(|m| m["attempts"].as_u64() >= Some(2))).await;
     assert_eq!(app.pickup(&id).await["attention"], json!(null));
     app.clock.advance(chrono::Duration::hours(25));
     let messages = messages_when(&app, &id, |m| m.first().is_some_and(|m| m["state"] == "failed")).await;
