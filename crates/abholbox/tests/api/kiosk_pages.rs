@@ -120,6 +120,7 @@ async fn a_panel_is_paired_into_a_cookie_and_walks_a_pickup_in_its_language() {
     assert!(!body.contains(wrong), "the refused PIN is not shown back");
     let (status, body) = panel.post("/kiosk/pin", &[("pin", &pin)]).await;
     assert_eq!((status, screen(&body)), (StatusCode::OK, "birth_date"));
+    assert!(body.contains("Enter your date of birth"), "one's own document asks for one's own: {body}");
     let (status, body) = panel.post("/kiosk/birth-date", &[("birth_date", "13.08.1974")]).await;
     assert_eq!((status, screen(&body)), (StatusCode::UNPROCESSABLE_ENTITY, "birth_date"));
     let (status, body) = panel.post("/kiosk/birth-date", &[("birth_date", "12081974")]).await;
@@ -301,5 +302,30 @@ async fn where_the_site_asks_for_it_the_pin_letter_is_confirmed_and_recorded_bef
     assert_eq!(recorded.len(), 1, "the confirmation is recorded with the pickup");
     let (status, body) = app.step(&session, "birth-date", json!({ "birth_date": "1980-01-01" })).await;
     assert_eq!((status, body["step"].as_str()), (StatusCode::OK, Some("collect")), "{body}");
+    app.stop().await;
+}
+
+/// In a family's run the birth date asked for is that of the person the document is for (a parent
+/// typing their own would spend the child's tries).
+#[tokio::test]
+async fn a_familys_run_asks_for_the_document_holders_birth_date() {
+    let dir = tempfile::tempdir().unwrap();
+    let app = TestApp::spawn(dir.path()).await;
+    let phone = "+4915123456733";
+    for (reference, birth) in [("KF-1", "1980-03-03"), ("KF-2", "2015-07-07")] {
+        let id = app.register(reference, phone, birth, None).await;
+        app.deposit(&id).await;
+    }
+    let pin = app.pin_for(phone).await;
+    let mut panel = Panel::new(&app);
+    let (status, _, _) =
+        panel.send(panel.client.post(format!("{}/kiosk/pair", panel.base)).form(&[("token", &app.kiosk)])).await;
+    assert_eq!(status, StatusCode::SEE_OTHER);
+    panel.post("/kiosk/start", &[("lang", "de")]).await;
+    panel.post("/kiosk/phone", &[("phone", "0151 23456733")]).await;
+    let (status, body) = panel.post("/kiosk/pin", &[("pin", &pin)]).await;
+    assert_eq!((status, screen(&body)), (StatusCode::OK, "birth_date"));
+    assert!(body.contains("Geburtsdatum der Person auf dem Dokument"), "{body}");
+    assert!(!body.contains("Geben Sie Ihr Geburtsdatum ein"), "{body}");
     app.stop().await;
 }

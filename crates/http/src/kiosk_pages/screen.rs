@@ -3,6 +3,7 @@
 
 use std::sync::Arc;
 
+use abholbox_core::document::DocumentKind;
 use abholbox_core::kiosk::Step;
 use abholbox_core::language::PanelLanguage;
 use abholbox_messages::kiosk::KioskTexts;
@@ -170,12 +171,17 @@ pub(crate) fn for_session(state: &AppState, view: &SessionView, refused: Option<
             ],
         )
     });
+    // In a family's run, or for a child's passport, the birth date asked for is the document
+    // holder's, not that of the person at the panel.
+    let holder = view.document.as_ref().is_some_and(|d| d.of > 1 || d.kind == DocumentKind::ChildPassport);
+    let (birth_title, birth_prompt) =
+        if holder { ("birth-title-holder", "birth-prompt-holder") } else { ("birth-title", "birth-prompt") };
     let (screen, title) = match view.step {
         Step::Phone => ("phone", t.t("phone-title")),
         Step::Pin => ("pin", t.t("pin-title")),
         Step::PinLetter => ("pin_letter", t.t("letter-title")),
         Step::OldDocument => ("old_document", t.t("old-title")),
-        Step::BirthDate => ("birth_date", t.t("birth-title")),
+        Step::BirthDate => ("birth_date", t.t(birth_title)),
         Step::Collect => {
             let label = view.compartments.first().map(|c| c.label.clone()).unwrap_or_default();
             ("collect", t.with("collect-title", &[("label", &label)]))
@@ -215,7 +221,7 @@ pub(crate) fn for_session(state: &AppState, view: &SessionView, refused: Option<
             page.wait = true;
         }
         Step::BirthDate => {
-            page.lines.push(t.t("birth-prompt"));
+            page.lines.push(t.t(birth_prompt));
             page.entry = Some(Entry {
                 action: "/kiosk/birth-date",
                 name: "birth_date",

@@ -51,6 +51,8 @@ old-rejected = Dieses Dokument passt nicht. Bitte nehmen Sie das Dokument wieder
 
 birth-title = Ihr Geburts-Datum
 birth-prompt = Geben Sie Ihr Geburts-Datum ein. Die Reihen-Folge ist: Tag, Monat, Jahr. Geben Sie nur Zahlen ein.
+birth-title-holder = Geburts-Datum von der Person auf dem Dokument
+birth-prompt-holder = Dieses Dokument ist für eine andere Person. Zum Beispiel für Ihr Kind. Geben Sie das Geburts-Datum von dieser Person ein. Die Reihen-Folge ist: Tag, Monat, Jahr. Geben Sie nur Zahlen ein.
 birth-example = Zum Beispiel: Sie sind am 12. August 1974 geboren. Dann geben Sie ein: 12081974
 
 collect-title = Fach { $label } geht auf
@@ -69,8 +71,8 @@ ended-timeout = Die Zeit ist um. Bitte fangen Sie noch einmal von vorne an.
 ended-locked = Ihr Dokument ist gesperrt. Sie bekommen Ihr Dokument am Schalter.
 ended-too_many_attempts = Sie haben zu oft etwas Falsches eingegeben. Sie bekommen Ihr Dokument am Schalter.
 ended-cancelled = Sie haben die Abholung abgebrochen.
-ended-failed = Das Fach ist nicht aufgegangen. Bitte gehen Sie zum Schalter. Die Mitarbeiter wissen schon Bescheid.
-ended-unavailable = Sie können Ihr Dokument gerade nicht hier bekommen. Bitte gehen Sie zum Schalter.
+ended-failed = Das Fach ist nicht aufgegangen. Bitte gehen Sie zum Schalter. Die Mitarbeiter wissen schon Bescheid. Haben Sie Ihr altes Dokument in den Schlitz gelegt? Dann nehmen Sie es bitte wieder heraus.
+ended-unavailable = Sie können Ihr Dokument gerade nicht hier bekommen. Bitte gehen Sie zum Schalter. Haben Sie Ihr altes Dokument in den Schlitz gelegt? Dann nehmen Sie es bitte wieder heraus.
 ended-door_left_open = Die Tür vom Fach ist offen geblieben. Die Mitarbeiter wissen schon Bescheid.
 ended-interrupted = Die Abhol-Box hat sich neu gestartet. Bitte gehen Sie zum Schalter.
 
@@ -82,11 +84,11 @@ error-birth_date_wrong = Das Geburts-Datum ist falsch. Bitte versuchen Sie es no
 error-old_document_rejected = Dieses Dokument passt nicht zu Ihrer Abholung. Bitte nehmen Sie das Dokument wieder aus dem Schlitz.
 error-old_document_unreadable = Die Abhol-Box kann Ihr Dokument nicht lesen. Nehmen Sie das Dokument aus dem Schlitz. Legen Sie es noch einmal ein. Die Schrift muss nach oben zeigen.
 error-locked = Ihr Dokument ist gesperrt. Sie bekommen es am Schalter.
-error-not_available = Sie bekommen Ihr Dokument hier jetzt nicht. Bitte gehen Sie zum Schalter.
+error-not_available = Sie bekommen Ihr Dokument hier jetzt nicht. Bitte gehen Sie zum Schalter. Haben Sie Ihr altes Dokument in den Schlitz gelegt? Dann nehmen Sie es bitte wieder heraus.
 error-panel_cooling_down = An diesem Gerät gab es zu viele falsche Eingaben. Bitte warten Sie 1 Minute.
 error-box_closed = Die Abhol-Box ist jetzt zu. Bitte kommen Sie zu den Öffnungs-Zeiten wieder.
 error-box_out_of_order = Die Abhol-Box funktioniert gerade nicht. Bitte gehen Sie zum Schalter.
-error-box_unavailable = Das Fach ist nicht aufgegangen. Bitte gehen Sie zum Schalter. Die Mitarbeiter wissen schon Bescheid.
+error-box_unavailable = Das Fach ist nicht aufgegangen. Bitte gehen Sie zum Schalter. Die Mitarbeiter wissen schon Bescheid. Haben Sie Ihr altes Dokument in den Schlitz gelegt? Dann nehmen Sie es bitte wieder heraus.
 error-session_ended = Die Abholung ist schon zu Ende. Bitte fangen Sie noch einmal von vorne an.
 error-other = Das hat nicht geklappt. Bitte versuchen Sie es noch einmal. Oder gehen Sie zum Schalter.
 

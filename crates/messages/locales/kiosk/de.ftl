@@ -52,6 +52,8 @@ old-rejected = Dieses Dokument passt nicht. Bitte nehmen Sie es wieder aus dem S
 
 birth-title = Ihr Geburtsdatum
 birth-prompt = Geben Sie Ihr Geburtsdatum ein: Tag, Monat und Jahr, nur Ziffern.
+birth-title-holder = Geburtsdatum der Person auf dem Dokument
+birth-prompt-holder = Geben Sie das Geburtsdatum der Person ein, für die dieses Dokument ausgestellt ist (beim Kinderreisepass: das des Kindes): Tag, Monat und Jahr, nur Ziffern.
 birth-example = Zum Beispiel 12081974 für den 12. August 1974
 
 collect-title = Fach { $label } öffnet sich
@@ -70,8 +72,8 @@ ended-timeout = Die Zeit ist abgelaufen. Bitte beginnen Sie neu.
 ended-locked = Ihr Dokument ist gesperrt. Sie erhalten es am Schalter.
 ended-too_many_attempts = Zu viele falsche Eingaben. Sie erhalten Ihr Dokument am Schalter.
 ended-cancelled = Sie haben die Abholung abgebrochen.
-ended-failed = Das Fach hat sich nicht geöffnet. Bitte gehen Sie zum Schalter. Das Personal ist informiert.
-ended-unavailable = Ihr Dokument kann hier gerade nicht ausgegeben werden. Bitte gehen Sie zum Schalter.
+ended-failed = Das Fach hat sich nicht geöffnet. Bitte gehen Sie zum Schalter. Das Personal ist informiert. Falls Sie Ihr altes Dokument eingelegt haben: Bitte nehmen Sie es wieder aus dem Schlitz.
+ended-unavailable = Ihr Dokument kann hier gerade nicht ausgegeben werden. Bitte gehen Sie zum Schalter. Falls Sie Ihr altes Dokument eingelegt haben: Bitte nehmen Sie es wieder aus dem Schlitz.
 ended-door_left_open = Die Tür des Fachs ist offen geblieben. Das Personal ist informiert.
 ended-interrupted = Die Abholbox wurde neu gestartet. Bitte gehen Sie zum Schalter.
 
@@ -83,11 +85,11 @@ error-birth_date_wrong = Das Geburtsdatum stimmt nicht. Bitte versuchen Sie es n
 error-old_document_rejected = Dieses Dokument passt nicht zu Ihrer Abholung. Bitte nehmen Sie es wieder aus dem Schlitz.
 error-old_document_unreadable = Ihr Dokument konnte nicht gelesen werden. Bitte nehmen Sie es aus dem Schlitz und legen Sie es noch einmal ein, mit der Schrift nach oben.
 error-locked = Ihr Dokument ist gesperrt. Sie erhalten es am Schalter.
-error-not_available = Ihr Dokument kann hier gerade nicht ausgegeben werden. Bitte gehen Sie zum Schalter.
+error-not_available = Ihr Dokument kann hier gerade nicht ausgegeben werden. Bitte gehen Sie zum Schalter. Falls Sie Ihr altes Dokument eingelegt haben: Bitte nehmen Sie es wieder aus dem Schlitz.
 error-panel_cooling_down = Zu viele falsche Eingaben an diesem Gerät. Bitte warten Sie eine Minute.
 error-box_closed = Die Abholbox ist jetzt geschlossen. Bitte kommen Sie während der Öffnungszeiten wieder.
 error-box_out_of_order = Die Abholbox ist gerade außer Betrieb. Bitte gehen Sie zum Schalter.
-error-box_unavailable = Das Fach hat sich nicht geöffnet. Bitte gehen Sie zum Schalter. Das Personal ist informiert.
+error-box_unavailable = Das Fach hat sich nicht geöffnet. Bitte gehen Sie zum Schalter. Das Personal ist informiert. Falls Sie Ihr altes Dokument eingelegt haben: Bitte nehmen Sie es wieder aus dem Schlitz.
 error-session_ended = Die Abholung ist schon beendet. Bitte beginnen Sie neu.
 error-other = Das hat nicht geklappt. Bitte versuchen Sie es noch einmal oder gehen Sie zum Schalter.
 

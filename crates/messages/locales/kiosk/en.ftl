@@ -51,6 +51,8 @@ old-rejected = This document is not the right one. Please take it back out of th
 
 birth-title = Your date of birth
 birth-prompt = Enter your date of birth: day, month and year, digits only.
+birth-title-holder = The holder's date of birth
+birth-prompt-holder = Enter the date of birth of the person this document is for (for a child's passport, the child's): day, month and year, digits only.
 birth-example = For example 12081974 for 12 August 1974
 
 collect-title = Compartment { $label } is opening
@@ -69,8 +71,8 @@ ended-timeout = Time is up. Please start again.
 ended-locked = Your document is locked. You can collect it at the counter.
 ended-too_many_attempts = Too many wrong entries. You can collect your document at the counter.
 ended-cancelled = You have cancelled the collection.
-ended-failed = The compartment did not open. Please go to the counter. Staff have been informed.
-ended-unavailable = Your document cannot be issued here at the moment. Please go to the counter.
+ended-failed = The compartment did not open. Please go to the counter. Staff have been informed. If you inserted your old document, please take it back from the slot.
+ended-unavailable = Your document cannot be issued here at the moment. Please go to the counter. If you inserted your old document, please take it back from the slot.
 ended-door_left_open = The compartment door was left open. Staff have been informed.
 ended-interrupted = The pickup box has restarted. Please go to the counter.
 
@@ -82,11 +84,11 @@ error-birth_date_wrong = The date of birth is not correct. Please try again.
 error-old_document_rejected = This document does not match your collection. Please take it back out of the slot.
 error-old_document_unreadable = Your document could not be read. Please take it out of the slot and insert it again, text side up.
 error-locked = Your document is locked. You can collect it at the counter.
-error-not_available = Your document cannot be handed out here right now. Please go to the counter.
+error-not_available = Your document cannot be handed out here right now. Please go to the counter. If you inserted your old document, please take it back from the slot.
 error-panel_cooling_down = Too many wrong entries on this device. Please wait one minute.
 error-box_closed = The pickup box is closed now. Please come back during opening hours.
 error-box_out_of_order = The pickup box is out of order at the moment. Please go to the counter.
-error-box_unavailable = The compartment did not open. Please go to the counter. Staff have been informed.
+error-box_unavailable = The compartment did not open. Please go to the counter. Staff have been informed. If you inserted your old document, please take it back from the slot.
 error-session_ended = The collection has already ended. Please start again.
 error-other = That did not work. Please try again or go to the counter.
 

@@ -51,6 +51,8 @@ old-rejected = Ten dokument nie pasuje. Proszę wyjąć go ze szczeliny.
 
 birth-title = Data urodzenia
 birth-prompt = Proszę wpisać datę urodzenia: dzień, miesiąc i rok, tylko cyfry.
+birth-title-holder = Data urodzenia posiadacza
+birth-prompt-holder = Proszę wpisać datę urodzenia osoby, dla której jest ten dokument (przy paszporcie dziecka: dziecka): dzień, miesiąc i rok, tylko cyfry.
 birth-example = Na przykład 12081974 dla 12 sierpnia 1974
 
 collect-title = Skrytka { $label } otwiera się
@@ -69,8 +71,8 @@ ended-timeout = Czas minął. Proszę zacząć od nowa.
 ended-locked = Dokument jest zablokowany. Można go odebrać w okienku.
 ended-too_many_attempts = Zbyt wiele błędnych prób. Dokument można odebrać w okienku.
 ended-cancelled = Odbiór został anulowany.
-ended-failed = Skrytka się nie otworzyła. Proszę udać się do okienka. Personel został powiadomiony.
-ended-unavailable = Dokumentu nie można teraz wydać w tym miejscu. Proszę udać się do okienka.
+ended-failed = Skrytka się nie otworzyła. Proszę udać się do okienka. Personel został powiadomiony. Jeśli włożono stary dokument, proszę wyjąć go ze szczeliny.
+ended-unavailable = Dokumentu nie można teraz wydać w tym miejscu. Proszę udać się do okienka. Jeśli włożono stary dokument, proszę wyjąć go ze szczeliny.
 ended-door_left_open = Drzwiczki skrytki pozostały otwarte. Personel został powiadomiony.
 ended-interrupted = Automat został ponownie uruchomiony. Proszę udać się do okienka.
 
@@ -82,11 +84,11 @@ error-birth_date_wrong = Data urodzenia jest nieprawidłowa. Proszę spróbować
 error-old_document_rejected = Ten dokument nie pasuje do tego odbioru. Proszę wyjąć go ze szczeliny.
 error-old_document_unreadable = Nie udało się odczytać dokumentu. Proszę wyjąć go ze szczeliny i włożyć ponownie, napisem do góry.
 error-locked = Dokument jest zablokowany. Można go odebrać w okienku.
-error-not_available = Dokumentu nie można teraz tutaj wydać. Proszę udać się do okienka.
+error-not_available = Dokumentu nie można teraz tutaj wydać. Proszę udać się do okienka. Jeśli włożono stary dokument, proszę wyjąć go ze szczeliny.
 error-panel_cooling_down = Zbyt wiele błędnych prób na tym urządzeniu. Proszę odczekać minutę.
 error-box_closed = Automat jest teraz zamknięty. Zapraszamy ponownie w godzinach otwarcia.
 error-box_out_of_order = Automat jest chwilowo nieczynny. Proszę udać się do okienka.
-error-box_unavailable = Skrytka się nie otworzyła. Proszę udać się do okienka. Personel został powiadomiony.
+error-box_unavailable = Skrytka się nie otworzyła. Proszę udać się do okienka. Personel został powiadomiony. Jeśli włożono stary dokument, proszę wyjąć go ze szczeliny.
 error-session_ended = Odbiór został już zakończony. Proszę zacząć od nowa.
 error-other = Nie udało się. Proszę spróbować ponownie lub udać się do okienka.
 

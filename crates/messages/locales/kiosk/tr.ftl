@@ -51,6 +51,8 @@ old-rejected = Bu belge uygun değil. Lütfen belgeyi yuvadan geri alın.
 
 birth-title = Doğum tarihiniz
 birth-prompt = Doğum tarihinizi girin: gün, ay ve yıl, yalnızca rakamlarla.
+birth-title-holder = Belge sahibinin doğum tarihi
+birth-prompt-holder = Bu belgenin ait olduğu kişinin doğum tarihini girin (çocuk pasaportunda çocuğun): gün, ay ve yıl, yalnızca rakamlarla.
 birth-example = Örneğin 12 Ağustos 1974 için 12081974
 
 collect-title = Bölme { $label } açılıyor
@@ -69,8 +71,8 @@ ended-timeout = Süre doldu. Lütfen yeniden başlayın.
 ended-locked = Belgeniz kilitli. Belgenizi gişeden alabilirsiniz.
 ended-too_many_attempts = Çok fazla hatalı giriş yapıldı. Belgenizi gişeden alabilirsiniz.
 ended-cancelled = Teslim alma işlemini iptal ettiniz.
-ended-failed = Bölme açılmadı. Lütfen gişeye gidin. Personel bilgilendirildi.
-ended-unavailable = Belgeniz şu anda burada teslim edilemiyor. Lütfen gişeye gidin.
+ended-failed = Bölme açılmadı. Lütfen gişeye gidin. Personel bilgilendirildi. Eski belgenizi yerleştirdiyseniz lütfen yuvadan geri alın.
+ended-unavailable = Belgeniz şu anda burada teslim edilemiyor. Lütfen gişeye gidin. Eski belgenizi yerleştirdiyseniz lütfen yuvadan geri alın.
 ended-door_left_open = Bölmenin kapağı açık kaldı. Personel bilgilendirildi.
 ended-interrupted = Teslim kutusu yeniden başlatıldı. Lütfen gişeye gidin.
 
@@ -82,11 +84,11 @@ error-birth_date_wrong = Doğum tarihi doğru değil. Lütfen tekrar deneyin.
 error-old_document_rejected = Bu belge, teslim alma işleminizle eşleşmiyor. Lütfen belgeyi yuvadan geri alın.
 error-old_document_unreadable = Belgeniz okunamadı. Lütfen belgeyi yuvadan alın ve yazılı yüzü yukarı gelecek şekilde tekrar takın.
 error-locked = Belgeniz kilitlendi. Belgenizi gişeden alabilirsiniz.
-error-not_available = Belgeniz şu anda burada teslim edilemiyor. Lütfen gişeye gidin.
+error-not_available = Belgeniz şu anda burada teslim edilemiyor. Lütfen gişeye gidin. Eski belgenizi yerleştirdiyseniz lütfen yuvadan geri alın.
 error-panel_cooling_down = Bu cihazda çok fazla hatalı giriş yapıldı. Lütfen bir dakika bekleyin.
 error-box_closed = Teslim kutusu şu anda kapalı. Lütfen çalışma saatleri içinde tekrar gelin.
 error-box_out_of_order = Teslim kutusu şu anda hizmet dışı. Lütfen gişeye gidin.
-error-box_unavailable = Bölme açılmadı. Lütfen gişeye gidin. Personel bilgilendirildi.
+error-box_unavailable = Bölme açılmadı. Lütfen gişeye gidin. Personel bilgilendirildi. Eski belgenizi yerleştirdiyseniz lütfen yuvadan geri alın.
 error-session_ended = Teslim alma işlemi zaten sona erdi. Lütfen yeniden başlayın.
 error-other = İşlem başarısız oldu. Lütfen tekrar deneyin veya gişeye gidin.
 
