@@ -446,9 +446,28 @@ impl Config {
 
     /// Checks every value and turns the file's strings into domain values; errors name the key.
     pub fn resolve(&self) -> anyhow::Result<Resolved> {
+        self.resolve_with(true)
+    }
+
+    /// As [`Config::resolve`], without reading the SMS gateways' passwords: a command (a staff
+    /// account, a token) queues SMS at most and never sends, so it does not need them.
+    pub fn resolve_offline(&self) -> anyhow::Result<Resolved> {
+        self.resolve_with(false)
+    }
+
+    fn resolve_with(&self, gateway_secrets: bool) -> anyhow::Result<Resolved> {
         let pin = PinPolicy::new(self.pins.length).context("pins.length")?;
         if self.pins.lockout_after == 0 {
             bail!("pins.lockout_after must be at least 1");
+        }
+        let http = &self.http;
+        if !(1..=300).contains(&http.header_read_timeout_seconds) {
+            bail!("http.header_read_timeout_seconds must be between 1 and 300");
+        }
+        if http.max_connections == 0 || !(1..=http.max_connections).contains(&http.max_connections_per_client) {
+            bail!(
+                "http.max_connections and http.max_connections_per_client must be at least 1, the second at most the first"
+            );
         }
         if !(10..=3600).contains(&self.kiosk.idle_timeout_seconds) {
             bail!("kiosk.idle_timeout_seconds must be between 10 and 3600");
@@ -479,7 +498,7 @@ impl Config {
         if !(1..=90).contains(&self.pickup.window_days) {
             bail!("pickup.window_days must be between 1 and 90");
         }
-        self.sms.validate(self.simulator_api)?;
+        self.sms.validate_with(self.simulator_api, gateway_secrets)?;
         abholbox_core::ids::SiteId::parse(&self.server_name).context("server_name")?;
         match self.backend() {
             Backend::Sqlite | Backend::Postgres => {}
@@ -770,6 +789,19 @@ mod tests {
         let mut config = Config::demo(PathBuf::from("x"), 0);
         config.pins.length = 3;
         assert!(config.resolve().err().map(|e| format!("{e:#}")).unwrap_or_default().contains("pins.length"));
+        for (tweak, named) in [
+            (
+                (|c: &mut Config| c.http.header_read_timeout_seconds = 0) as fn(&mut Config),
+                "http.header_read_timeout_seconds",
+            ),
+            (|c: &mut Config| c.http.max_connections_per_client = 0, "http.max_connections_per_client"),
+            (|c: &mut Config| c.http.max_connections_per_client = c.http.max_connections + 1, "at most the first"),
+        ] {
+            let mut config = Config::demo(PathBuf::from("x"), 0);
+            tweak(&mut config);
+            let refused = config.resolve().err().map(|e| e.to_string()).unwrap_or_default();
+            assert!(refused.contains(named), "{named}: {refused}");
+        }
         let mut config = Config::demo(PathBuf::from("x"), 0);
         config.boxes[0].site = "elsewhere".into();
         assert!(config.resolve().err().map(|e| e.to_string()).unwrap_or_default().contains("boxes[0].site"));

@@ -212,7 +212,7 @@ pub enum Setup {
 
 /// A service over a configuration, without HTTP or drivers: for commands such as `token create`.
 pub async fn offline_service(config: &Config, setup: Setup) -> anyhow::Result<(Service, Arc<dyn Store>)> {
-    let resolved = config.resolve()?;
+    let resolved = config.resolve_offline()?;
     let store = open_store(config).await?;
     let (service, store) = offline_service_on(config, store, &resolved).await?;
     let write = match setup {

@@ -134,6 +134,12 @@ impl SmsConfig {
     /// Checks the section; `simulator` says whether the simulator's routes are on (the demo), the
     /// only place where the demo gateway's inbox is seen by anyone.
     pub fn validate(&self, simulator: bool) -> anyhow::Result<()> {
+        self.validate_with(simulator, true)
+    }
+
+    /// As [`SmsConfig::validate`]; `secrets: false` leaves the gateways' passwords unread, for the
+    /// commands that never send (they only queue) and so need no gateway's secret.
+    pub fn validate_with(&self, simulator: bool, secrets: bool) -> anyhow::Result<()> {
         if self.secondary == "demo" && !simulator {
             bail!(
                 "sms.secondary = \"demo\" would put citizens' SMS into an inbox nobody reads; name a real gateway or none"
@@ -160,7 +166,19 @@ impl SmsConfig {
             if smpp.window == 0 || smpp.max_per_second == 0 || smpp.enquire_link_seconds == 0 {
                 bail!("sms.smpp: window, max_per_second and enquire_link_seconds must be at least 1");
             }
-            if secret(smpp.password_file.as_ref(), "sms.smpp.password_file", "ABHOLBOX_SMPP_PASSWORD")?.is_empty() {
+            if smpp.port == 0 {
+                bail!("sms.smpp.port: the SMSC's port, 1 to 65535");
+            }
+            if !(1..=300).contains(&smpp.response_timeout_seconds) {
+                bail!("sms.smpp.response_timeout_seconds must be between 1 and 300");
+            }
+            // SMPP 3.4 gives the system_id 16 octets with its closing NUL.
+            if smpp.system_id.len() > 15 {
+                bail!("sms.smpp.system_id: at most 15 characters (SMPP 3.4), not {}", smpp.system_id.len());
+            }
+            if secrets
+                && secret(smpp.password_file.as_ref(), "sms.smpp.password_file", "ABHOLBOX_SMPP_PASSWORD")?.is_empty()
+            {
                 bail!(
                     "sms.smpp: no password; set password_file or ABHOLBOX_SMPP_PASSWORD (a bind with none would be refused again and again)"
                 );
@@ -169,13 +187,23 @@ impl SmsConfig {
         if [&self.gateway, &self.secondary].iter().any(|k| *k == "kannel") {
             let kannel =
                 self.kannel.as_ref().context("sms.kannel: the Kannel gateway needs its section [sms.kannel]")?;
+            if kannel.url.starts_with("https://") {
+                bail!(
+                    "sms.kannel.url: HTTPS is not supported yet; give Kannel's sendsms as http://… on a trusted network"
+                );
+            }
+            if !(1..=300).contains(&kannel.timeout_seconds) {
+                bail!("sms.kannel.timeout_seconds must be between 1 and 300");
+            }
             if !kannel.url.starts_with("http://") || kannel.username.is_empty() {
                 bail!("sms.kannel: url (http://…/cgi-bin/sendsms; HTTPS is not supported yet) and username are needed");
             }
             if !kannel.report_url.is_empty() && !kannel.report_url.starts_with("http") {
                 bail!("sms.kannel.report_url: a URL at which Kannel reaches this server, or empty");
             }
-            if secret(kannel.password_file.as_ref(), "sms.kannel.password_file", "ABHOLBOX_KANNEL_PASSWORD")?.is_empty()
+            if secrets
+                && secret(kannel.password_file.as_ref(), "sms.kannel.password_file", "ABHOLBOX_KANNEL_PASSWORD")?
+                    .is_empty()
             {
                 bail!("sms.kannel: no password; set password_file or ABHOLBOX_KANNEL_PASSWORD");
             }
@@ -349,6 +377,16 @@ mod tests {
         assert!(sms.validate(false).unwrap_err().to_string().contains("no password"));
         sms.smpp = Some(SmppConfig { password_file: Some(password), ..sms.smpp.unwrap() });
         assert!(sms.validate(false).is_ok());
+        let good = sms.smpp.clone().unwrap();
+        for (wrong, named) in [
+            (SmppConfig { port: 0, ..good.clone() }, "sms.smpp.port"),
+            (SmppConfig { response_timeout_seconds: 0, ..good.clone() }, "sms.smpp.response_timeout_seconds"),
+            (SmppConfig { system_id: "a".repeat(16), ..good.clone() }, "sms.smpp.system_id"),
+        ] {
+            sms.smpp = Some(wrong);
+            assert!(sms.validate(false).unwrap_err().to_string().contains(named), "{named}");
+        }
+        sms.smpp = Some(good);
         sms.secondary = "smpp".into();
         assert!(sms.validate(false).is_err(), "the same kind twice");
         sms.secondary = "demo".into();

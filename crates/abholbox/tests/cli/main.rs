@@ -817,3 +817,30 @@ async fn a_command_with_a_config_file_keeps_what_an_admin_changed() {
     assert_eq!(store.panels(&declared.id).await.unwrap().len(), 1, "migrate writes the file's box again");
     store.close().await;
 }
+
+/// Commands never send SMS (the server does), so they run without the gateways' passwords; the
+/// server does not start without them.
+#[test]
+fn commands_need_no_sms_gateway_password_and_the_server_does() {
+    let dir = tempfile::tempdir().unwrap();
+    let data = dir.path().join("data");
+    let config = dir.path().join("abholbox.toml");
+    std::fs::write(
+        &config,
+        format!(
+            "data_dir = \"{}\"\nlisten = \"127.0.0.1:0\"\n\n[sms]\ngateway = \"kannel\"\n\n[sms.kannel]\n\
+             url = \"http://127.0.0.1:9/cgi-bin/sendsms\"\nusername = \"abholbox\"\n",
+            data.display()
+        ),
+    )
+    .unwrap();
+    let run = |args: &[&str]| Command::new(BIN).args(args).env_remove("ABHOLBOX_KANNEL_PASSWORD").output().unwrap();
+    let config = config.to_str().unwrap();
+    let out = run(&["migrate", "--config", config]);
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    let out = run(&["token", "create", "--role", "integration", "--config", config]);
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    let out = run(&["serve", "--config", config]);
+    let said = String::from_utf8_lossy(&out.stderr);
+    assert!(!out.status.success() && said.contains("sms.kannel: no password"), "{said}");
+}
