@@ -1,4 +1,4 @@
-date-format = %d/%m/%Y
+date-format = %-d %b %Y
 
 document-id_card = ID card
 document-passport = passport

@@ -212,3 +212,21 @@ fn format_date(at: DateTime<Tz>, pattern: &str) -> String {
         Err(_) => at.format("%d.%m.%Y").to_string(),
     }
 }
+
+#[cfg(test)]
+#[allow(clippy::unwrap_used)]
+mod tests {
+    use chrono::TimeZone;
+
+    use super::*;
+
+    /// A date in an SMS reads one way only: 11/12 is November to some readers and December to others.
+    #[test]
+    fn the_deadline_is_written_so_that_no_reader_takes_day_for_month() {
+        let messages = Messages::load().unwrap();
+        let at = chrono_tz::Europe::Berlin.with_ymd_and_hms(2026, 12, 11, 12, 0, 0).unwrap();
+        let date = |lang| format_date(at, &messages.text(lang, "date-format", &[]));
+        assert_eq!(date(Language::En), "11 Dec 2026");
+        assert_eq!(date(Language::De), "11.12.2026");
+    }
+}
