@@ -383,9 +383,15 @@ async fn uncollected_documents_are_withdrawn_and_lost_pins_reissued_from_the_lis
     let csrf = supervisor.csrf().await;
     let no_reason = supervisor.post(&reissue, &[("csrf", &csrf), ("reason", "")]).await;
     assert!(no_reason.body.contains("id=\"work-error\""), "a reason is needed: {}", no_reason.body);
-    let done = supervisor.post(&reissue, &[("csrf", &csrf), ("reason", "citizen called: SMS deleted")]).await;
+    let shown = supervisor.get(&format!("/staff/boxes/{BOX}/uncollected?reference=LOST-1")).await;
+    let form = shown.body.split(&format!("pickups/{lost}/reissue-pin")).nth(1).expect("the form");
+    let version = form.split("name=\"version\" value=\"").nth(1).and_then(|v| v.split('"').next()).unwrap();
+    let fields = [("csrf", csrf.as_str()), ("version", version), ("reason", "citizen called: SMS deleted")];
+    let done = supervisor.post(&reissue, &fields).await;
     assert!(done.body.contains("id=\"work-done\""), "{}", done.body);
     assert!(!done.body.contains(&old_pin), "staff never see a PIN");
+    let again = supervisor.post(&reissue, &fields).await;
+    assert!(again.body.contains("id=\"work-error\"") && again.body.contains("nichts wurde getan"), "{}", again.body);
     let texts = app.sms_to("+4915123456732", 2).await;
     let new_pin = texts.iter().rev().find_map(|t| abholbox::bench::pin_in(t)).unwrap();
     assert_ne!(new_pin, old_pin);
@@ -393,6 +399,7 @@ async fn uncollected_documents_are_withdrawn_and_lost_pins_reissued_from_the_lis
     assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY, "the old PIN opens nothing: {body}");
     let (_, status, body) = app.authenticate("0151 23456732", &new_pin).await;
     assert_eq!((status, body["step"].as_str()), (StatusCode::OK, Some("birth_date")), "{body}");
+    assert_eq!(app.sms_to("+4915123456732", 2).await.len(), 2, "the form sent twice sent one new PIN");
     app.stop().await;
 }
 
@@ -419,22 +426,39 @@ async fn the_bin_is_emptied_by_two_and_a_wrong_count_is_recorded_loudly() {
     let page = clerk.get(&bin).await;
     assert!(page.body.contains("T22000129") && page.body.contains(": 1"), "{}", page.body);
     let alone = clerk
-        .post(&bin, &[("csrf", &csrf), ("counted", "1"), ("witness", "anna"), ("witness_password", PASSWORD)])
+        .post(
+            &bin,
+            &[("csrf", &csrf), ("after", "0"), ("counted", "1"), ("witness", "anna"), ("witness_password", PASSWORD)],
+        )
         .await;
     assert!(alone.body.contains("id=\"bin-error\""), "nobody countersigns their own emptying: {}", alone.body);
     let wrong = clerk
         .post(
             &bin,
-            &[("csrf", &csrf), ("counted", "1"), ("witness", "bert"), ("witness_password", "wrong password here")],
+            &[
+                ("csrf", &csrf),
+                ("after", "0"),
+                ("counted", "1"),
+                ("witness", "bert"),
+                ("witness_password", "wrong password here"),
+            ],
         )
         .await;
     assert!(wrong.body.contains("id=\"bin-error\""), "{}", wrong.body);
     assert_eq!(app.db.number("SELECT COUNT(*) FROM bin_emptyings").await, 0, "nothing recorded yet");
 
-    let emptied = clerk
-        .post(&bin, &[("csrf", &csrf), ("counted", "2"), ("witness", "bert"), ("witness_password", PASSWORD)])
-        .await;
+    let form = [
+        ("csrf", csrf.as_str()),
+        ("after", "0"),
+        ("counted", "2"),
+        ("witness", "bert"),
+        ("witness_password", PASSWORD),
+    ];
+    let emptied = clerk.post(&bin, &form).await;
     assert_eq!(emptied.status, StatusCode::SEE_OTHER, "{}", emptied.body);
+    let again = clerk.post(&bin, &form).await;
+    assert!(again.body.contains("id=\"bin-error\"") && again.body.contains("schon vermerkt"), "{}", again.body);
+    assert_eq!(app.db.number("SELECT COUNT(*) FROM bin_emptyings").await, 1, "the form sent again records nothing");
     let record_path = emptied.location.unwrap();
     let record = clerk.get(&record_path).await;
     assert!(record.body.contains("id=\"record-mismatch\""), "{}", record.body);

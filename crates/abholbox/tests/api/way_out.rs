@@ -49,6 +49,10 @@ async fn cancelling_stops_the_pin_at_once_and_the_document_is_withdrawn_without_
     let (status, _) = withdraw(&app, &id).await;
     assert_eq!(status, StatusCode::CREATED, "asked again while the door is open (a retried request)");
     assert_eq!(app.pickup(&id).await["withdrawing"], true);
+    let (events, audit) = app.history(&id).await;
+    for kinds in [&events, &audit] {
+        assert_eq!(kinds.iter().filter(|k| *k == "withdrawal_started").count(), 1, "one withdrawal: {kinds:?}");
+    }
     app.close(compartment).await;
     app.wait_status(&id, "withdrawn").await;
     let pickup = app.pickup(&id).await;

@@ -465,7 +465,10 @@ pub fn transition(
         }
         _ => return Err(illegal()),
     }
-    let mut recorded: Vec<EventKind> = event.kind().into_iter().collect();
+    // A withdrawal asked for again while it stands (a retried request, a second click) opens the
+    // compartment again but is the same withdrawal: the feed and the audit log record it once.
+    let repeated = matches!(event, PickupEvent::WithdrawalStarted) && state.withdrawing;
+    let mut recorded: Vec<EventKind> = event.kind().into_iter().filter(|_| !repeated).collect();
     if st.locked && !state.locked {
         recorded.push(EventKind::Locked);
     }

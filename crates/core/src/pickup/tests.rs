@@ -338,6 +338,10 @@ fn only_an_expired_withdrawal_tells_the_citizen() {
         let st = state(from, true, false, false, false, true);
         let started = transition(&st, &PickupEvent::WithdrawalStarted, &rules(), now()).unwrap();
         assert_eq!((started.state.withdrawing, started.effects.clone()), (true, vec![Effect::OpenCompartment]));
+        assert_eq!(started.recorded, vec![EventKind::WithdrawalStarted]);
+        let again = transition(&started.state, &PickupEvent::WithdrawalStarted, &rules(), now()).unwrap();
+        assert_eq!(again.effects, vec![Effect::OpenCompartment], "opened again");
+        assert!(again.recorded.is_empty(), "the same withdrawal, recorded once");
         let done = transition(&started.state, &PickupEvent::Withdrawn, &rules(), now()).unwrap();
         assert_eq!(done.state.status, PickupStatus::Withdrawn);
         assert_eq!(done.effects.contains(&Effect::NotifyWithdrawn), notify, "{from:?}");

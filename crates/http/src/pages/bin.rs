@@ -90,6 +90,10 @@ pub(crate) struct EmptyForm {
     witness: String,
     #[serde(default)]
     witness_password: String,
+    /// The newest emptying the page showed (0: none): a form sent again after it was recorded (a
+    /// second click, a page re-sent from the history) would record an emptying of an empty bin.
+    #[serde(default)]
+    after: String,
 }
 
 pub(crate) async fn empty(
@@ -107,6 +111,14 @@ pub(crate) async fn empty(
         let error = Some(t.t("bin-counted-invalid"));
         return page(&state, t, &staff, &box_id, error).await;
     };
+    let newest = match state.service.bin_emptyings(&staff.principal, &box_id).await {
+        Ok(emptyings) => emptyings.first().map_or(0, |e| e.id),
+        Err(e) => return refusal(&t, Some(staff.bar()), &e),
+    };
+    if form.after.trim().parse::<i64>().ok() != Some(newest) {
+        let error = Some(t.t("bin-emptied-meanwhile"));
+        return page(&state, t, &staff, &box_id, error).await;
+    }
     let witness = match state.service.sign_in(&form.witness, &form.witness_password).await {
         Ok(witness) => witness,
         Err(Error::SignInRefused | Error::SignInCoolingDown { .. }) => {

@@ -32,6 +32,8 @@ pub(crate) struct Line {
     pub withdrawing: bool,
     /// What may be done with it here: `withdraw`, `unlock`, `reissue-pin`, `release`.
     pub actions: Vec<&'static str>,
+    /// The pickup's version as shown, sent back with an action: see [`act`].
+    pub version: i64,
 }
 
 impl Line {
@@ -60,6 +62,7 @@ impl Line {
             attention: p.attention.map(|a| a.as_str()),
             withdrawing: p.withdrawal_started_at.is_some(),
             actions,
+            version: p.version,
         }
     }
 }
@@ -174,9 +177,13 @@ pub(crate) struct ActionForm {
     reason: String,
     #[serde(default)]
     searched: String,
+    #[serde(default)]
+    version: String,
 }
 
-/// One action on one pickup: withdraw, unlock, reissue-pin or release.
+/// One action on one pickup: withdraw, unlock, reissue-pin or release. An action sent for a pickup
+/// that has changed since the page showed it (the same form sent twice, a page re-sent from the
+/// history) is not taken: a second "new PIN" would send another SMS and void the first new PIN.
 pub(crate) async fn act(
     State(state): State<AppState>,
     t: Tr,
@@ -192,6 +199,14 @@ pub(crate) async fn act(
     };
     let who = &staff.principal;
     let service = &state.service;
+    if let Ok(shown) = form.version.trim().parse::<i64>()
+        && let Ok(now) = service.pickup(&pickup).await
+        && who.sees(&now.site)
+        && now.version != shown
+    {
+        let outcome = Outcome { done: None, error: Some(t.t("work-changed-meanwhile")) };
+        return page(&state, t, &staff, &box_id, form.searched, outcome).await;
+    }
     let done = match action.as_str() {
         "withdraw" => service
             .start_withdrawal(who, &box_id, &pickup)
