@@ -191,7 +191,14 @@ impl Service {
             None => (None, None),
         };
         let filter = AuditFilter {
-            mention: query.mention.map(|m| m.trim().to_owned()).filter(|m| !m.is_empty()),
+            // `box:dlz-1` as the log writes it reads as `dlz-1`: the box and all that mentions it.
+            mention: query
+                .mention
+                .map(|m| {
+                    let m = m.trim();
+                    m.strip_prefix("box:").or_else(|| m.strip_prefix("site:")).unwrap_or(m).to_owned()
+                })
+                .filter(|m| !m.is_empty()),
             actor,
             from,
             until,

@@ -469,7 +469,7 @@ impl Store for PostgresStore {
     async fn audit_search(&self, f: &abholbox_store::AuditFilter) -> Result<Vec<AuditRecord>> {
         let rows = sqlx::query(
             r#"SELECT * FROM audit_log
-             WHERE ($1::text IS NULL OR object = $1 OR object = 'box:' || $1 OR object = 'site:' || $1 OR actor = 'box:' || $1
+             WHERE ($1::text IS NULL OR object = $1 OR object = 'box:' || $1 OR object = 'site:' || $1 OR site_id = $1 OR actor = 'box:' || $1
                     OR starts_with(actor, 'kiosk:' || $1 || ':') OR strpos(detail::text, '"' || $1 || '"') > 0)
                AND ($2::text IS NULL OR actor = $2) AND ($3::timestamptz IS NULL OR at >= $3)
                AND ($4::timestamptz IS NULL OR at < $4) AND ($5::bigint IS NULL OR id < $5)

@@ -541,7 +541,7 @@ impl Store for SqliteStore {
     async fn audit_search(&self, f: &abholbox_store::AuditFilter) -> Result<Vec<AuditRecord>> {
         let rows = sqlx::query(
             r#"SELECT * FROM audit_log
-             WHERE (?1 IS NULL OR object = ?1 OR object = 'box:' || ?1 OR object = 'site:' || ?1 OR actor = 'box:' || ?1
+             WHERE (?1 IS NULL OR object = ?1 OR object = 'box:' || ?1 OR object = 'site:' || ?1 OR site_id = ?1 OR actor = 'box:' || ?1
                     OR substr(actor, 1, length('kiosk:' || ?1 || ':')) = 'kiosk:' || ?1 || ':'
                     OR instr(detail, '"' || ?1 || '"') > 0)
                AND (?2 IS NULL OR actor = ?2) AND (?3 IS NULL OR at >= ?3) AND (?4 IS NULL OR at < ?4)

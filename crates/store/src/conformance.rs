@@ -639,6 +639,7 @@ pub async fn the_audit_log_is_read_by_site(store: &dyn Store) {
     let mentioning = |m: &str| crate::AuditFilter { mention: Some(m.into()), limit: 100, ..Default::default() };
     assert_eq!(store.audit_search(&mentioning("box-1")).await.unwrap().len(), 2, "the box and its kiosk's entry");
     assert_eq!(store.audit_search(&mentioning("site-2")).await.unwrap().len(), 1, "a site by its id alone");
+    assert_eq!(store.audit_search(&mentioning("site-1")).await.unwrap().len(), 3, "and all that is about it");
     for pattern in ["%", "box_1", "b%"] {
         assert!(store.audit_search(&mentioning(pattern)).await.unwrap().is_empty(), "{pattern} matches nothing");
     }

@@ -523,6 +523,15 @@ async fn supervisors_read_the_audit_log_and_admins_manage_accounts() {
     let log = supervisor.get(&format!("/staff/audit?about={id}")).await;
     assert_eq!(log.status, StatusCode::OK);
     assert!(log.body.contains("registered") && log.body.contains(&id), "{}", log.body);
+    let rows = |body: &str| body.matches("<tr").count();
+    let by_box = supervisor.get(&format!("/staff/audit?about={BOX}")).await;
+    let by_object = supervisor.get(&format!("/staff/audit?about=box:{BOX}")).await;
+    assert!(by_box.body.contains("box_changed"), "the box's own entries: {}", by_box.body);
+    assert_eq!(rows(&by_object.body), rows(&by_box.body), "box:{BOX} as the log writes it reads the same");
+    for about in [SITE.to_owned(), format!("site:{SITE}")] {
+        let by_site = supervisor.get(&format!("/staff/audit?about={about}")).await;
+        assert!(by_site.body.contains(&id), "all that is about the site ({about}): {}", by_site.body);
+    }
     let by_anna = supervisor.get("/staff/audit?actor=anna").await;
     assert!(!by_anna.body.contains(">registered<"), "{}", by_anna.body);
     assert!(
