@@ -2,7 +2,7 @@
 // process, a fresh data directory), reads the lines it prints, launches Debian's Chromium headless
 // through playwright-core, checks pages with axe-core and writes screenshots as test output.
 import { spawn } from "node:child_process";
-import { mkdtempSync, mkdirSync } from "node:fs";
+import { mkdtempSync, mkdirSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join, dirname } from "node:path";
 import { fileURLToPath } from "node:url";
@@ -55,7 +55,11 @@ export async function startDemo() {
     clerk: signIn("clerk"),
     supervisor: signIn("supervisor"),
     admin: signIn("admin"),
-    stop: () => new Promise((resolve) => { child.once("exit", resolve); child.kill("SIGTERM"); }),
+    // The demo's data directory goes with it: each run makes a fresh one.
+    stop: () => new Promise((resolve) => {
+      child.once("exit", () => { rmSync(dataDir, { recursive: true, force: true }); resolve(); });
+      child.kill("SIGTERM");
+    }),
   };
 }
 
