@@ -94,7 +94,7 @@ pub enum Error {
     #[error("a loading, hand-over or withdrawal is under way at this compartment")]
     CompartmentBusy,
     /// Only a compartment out of use can be returned to service.
-    #[error("the compartment is in use, not out of use")]
+    #[error("the compartment is not out of use: only a retired compartment is returned to service")]
     NotOutOfUse,
     /// The compartment's door stands open; close it first.
     #[error("the compartment's door is open; close it first")]
@@ -113,7 +113,7 @@ pub enum Error {
     NoDriver,
     #[error("missing or unknown token")]
     Unauthorized,
-    #[error("this token may not do that")]
+    #[error("not allowed: this token, role or site may not do that")]
     Forbidden,
     /// Concurrent writers changed the same thing; the caller may retry.
     #[error("the data changed meanwhile; please retry")]
