@@ -118,29 +118,28 @@ impl SmsGateway for KannelGateway {
     }
 }
 
-/// What a gateway said about a message, fit for logs and the outbox: a gateway may echo the request
-/// back (the recipient, the text with its PIN), and neither may be kept. The text goes, and so does
-/// every run of three digits or more (numbers, PINs, dates); what is left is the gateway's own
-/// wording ("Invalid destination", "Authorization failed").
+/// What a gateway said about a message, fit for logs, the outbox and the API: a gateway may echo the
+/// request back (the password, the recipient, the text with its PIN, in whatever encoding), and none of
+/// it may be kept. What is kept is the gateway's own wording before the first character that no plain
+/// sentence has (`=`, `&`, `/`, `+`, `%` …), with every digit cut: "Invalid destination",
+/// "Authorization failed", "Not routable. Do not try again."
 fn gateway_words(body: &str, text: &str) -> String {
     let first_line = body.lines().next().unwrap_or_default();
-    let without_text = if text.is_empty() { first_line.to_owned() } else { first_line.replace(text, "[text]") };
+    let without_text = if text.is_empty() { first_line.to_owned() } else { first_line.replace(text, "") };
     let mut words = String::new();
-    let mut digits = String::new();
-    for c in without_text.chars().chain(std::iter::once(' ')) {
+    for c in without_text.chars() {
         if c.is_ascii_digit() {
-            digits.push(c);
-            continue;
-        }
-        if digits.len() >= 3 {
-            words.push('…');
+            if !words.ends_with('…') {
+                words.push('…');
+            }
+        } else if c.is_alphabetic() || " .,:;()'!-".contains(c) {
+            words.push(c);
         } else {
-            words.push_str(&digits);
+            words.push('…');
+            break;
         }
-        digits.clear();
-        words.push(c);
     }
-    words.trim_end().chars().take(120).collect()
+    words.trim().chars().take(80).collect()
 }
 
 #[cfg(test)]
@@ -151,10 +150,14 @@ mod tests {
     fn what_the_gateway_echoes_of_a_message_is_not_kept() {
         let text = "Personalausweis liegt bereit. PIN 123456, abholen bis 11.12.2026.";
         let body = format!("Invalid destination +4915123456715 for text {text}\nsecond line 0151");
-        let said = gateway_words(&body, text);
-        assert_eq!(said, "Invalid destination +… for text [text]");
-        assert!(!said.contains("123456") && !said.contains("4915"), "{said}");
-        assert_eq!(gateway_words("0: Accepted for delivery", text), "0: Accepted for delivery");
+        assert_eq!(gateway_words(&body, text), "Invalid destination …");
+        let echoed = "Error: raw=/cgi-bin/sendsms?username=abholbox&password=kannelSecretPw42&to=%2B4915";
+        assert_eq!(gateway_words(echoed, text), "Error: raw…");
+        for other in ["Reisepass+liegt+in+der+Abholbox", "Reisepass&nbsp;liegt", "to 4 9 1 5 1 2 3 4"] {
+            let said = gateway_words(other, text);
+            assert!(!said.contains("liegt") && !said.contains('4'), "{other}: {said}");
+        }
+        assert_eq!(gateway_words("Not routable. Do not try again.", text), "Not routable. Do not try again.");
         assert_eq!(gateway_words("PIN 98765 wrong", ""), "PIN … wrong");
     }
 

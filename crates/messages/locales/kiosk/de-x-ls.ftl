@@ -52,8 +52,8 @@ old-rejected = Dieses Dokument passt nicht. Bitte nehmen Sie das Dokument wieder
 birth-title = Ihr Geburts-Datum
 birth-prompt = Geben Sie Ihr Geburts-Datum ein. Die Reihen-Folge ist: Tag, Monat, Jahr. Geben Sie nur Zahlen ein.
 birth-title-holder = Geburts-Datum von der Person auf dem Dokument
-birth-prompt-holder = Dieses Dokument ist für eine andere Person. Zum Beispiel für Ihr Kind. Geben Sie das Geburts-Datum von dieser Person ein. Die Reihen-Folge ist: Tag, Monat, Jahr. Geben Sie nur Zahlen ein.
-birth-example = Zum Beispiel: Sie sind am 12. August 1974 geboren. Dann geben Sie ein: 12081974
+birth-prompt-holder = Für wen ist dieses Dokument? Für Sie oder für Ihr Kind? Geben Sie das Geburts-Datum von dieser Person ein. Die Reihen-Folge ist: Tag, Monat, Jahr. Geben Sie nur Zahlen ein.
+birth-example = Zum Beispiel: Der Geburts-Tag ist der 12. August 1974. Dann geben Sie ein: 12081974
 
 collect-title = Fach { $label } geht auf
 collect-where = Das Fach ist im Modul { $module }. Zählen Sie die Reihen von unten: Es ist die Reihe { $row }. Zählen Sie die Fächer von links: Es ist das Fach { $column }.
