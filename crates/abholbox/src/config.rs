@@ -367,7 +367,7 @@ impl Config {
             for kind in DocumentKind::ALL {
                 let Some(deadline) = deadline else { continue };
                 let texts = Texts::new(messages, Language::De, kind, &site.name, &site.address, deadline);
-                for key in ["sms-ready", "sms-ready-birth-date", "sms-new-pin"] {
+                for key in ["sms-ready", "sms-ready-birth-date", "sms-new-pin", "sms-new-pin-family"] {
                     let cost = abholbox_sms::encoding::cost(&texts.text(messages, Language::De, key, Some(&pin)));
                     if cost.segments > 1 || cost.encoding != abholbox_sms::encoding::Encoding::Gsm7 {
                         costly.push(format!(

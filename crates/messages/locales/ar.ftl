@@ -13,6 +13,7 @@ sms-ready = مستندك ({ $document }) جاهز في صندوق الاستلا
 sms-ready-birth-date = مستندك ({ $document }) جاهز في صندوق الاستلام { $site }، { $address }. PIN: { $pin }، آخر موعد { $deadline }.
 sms-ready-family = مستندك ({ $document }) جاهز أيضًا في صندوق الاستلام { $site }، { $address }. يسري آخر رمز PIN أُرسل إليك. آخر موعد { $deadline }.
 sms-new-pin = رمز PIN جديد لمستندك ({ $document }) في صندوق الاستلام { $site }، { $address }: { $pin }. الرمز القديم لم يعد صالحًا. آخر موعد { $deadline }.
+sms-new-pin-family = رمز PIN جديد لمستنداتك في صندوق الاستلام { $site }، { $address }: { $pin }. الرمز القديم لم يعد صالحًا. آخر موعد { $deadline }.
 sms-reminder = تذكير: مستندك ({ $document }) لا يزال في صندوق الاستلام { $site }، { $address }. آخر موعد { $deadline }، برمز PIN من الرسالة.
 sms-withdrawn = لم يتم استلام مستندك ({ $document })، وهو الآن بانتظارك عند الشباك: { $site }، { $address }.
 

@@ -17,6 +17,7 @@ sms-ready = { $document } liegt in der Abholbox { $site }, { $address }. PIN { $
 sms-ready-birth-date = { $document } liegt in der Abholbox { $site }, { $address }. PIN { $pin }, abholen bis { $deadline }.
 sms-ready-family = Auch Ihr { $document } liegt in der Abholbox { $site }, { $address }. Es gilt die zuletzt gesendete PIN. Abholen bis { $deadline }.
 sms-new-pin = Neue PIN { $pin } für { $document } in der Abholbox { $site }, { $address }. Die alte PIN gilt nicht mehr. Abholen bis { $deadline }.
+sms-new-pin-family = Neue PIN { $pin } für Ihre Dokumente in der Abholbox { $site }, { $address }. Die alte PIN gilt nicht mehr. Abholen bis { $deadline }.
 sms-reminder = Erinnerung: { $document } liegt noch in der Abholbox { $site }, { $address }. Abholen bis { $deadline } mit der PIN aus der SMS.
 sms-withdrawn = Ihr { $document } wurde nicht abgeholt und liegt jetzt am Schalter: { $site }, { $address }.
 

@@ -13,6 +13,7 @@ sms-ready = Your { $document } is ready in the pickup box { $site }, { $address 
 sms-ready-birth-date = Your { $document } is ready in the pickup box { $site }, { $address }. PIN { $pin }, collect by { $deadline }.
 sms-ready-family = Your { $document } is also ready in the pickup box { $site }, { $address }. Use the PIN last sent to you. Collect by { $deadline }.
 sms-new-pin = New PIN { $pin } for your { $document } in the pickup box { $site }, { $address }. The old PIN no longer works. Collect by { $deadline }.
+sms-new-pin-family = New PIN { $pin } for your documents in the pickup box { $site }, { $address }. The old PIN no longer works. Collect by { $deadline }.
 sms-reminder = Reminder: your { $document } is still in the pickup box { $site }, { $address }. Collect by { $deadline } with the PIN from the SMS.
 sms-withdrawn = Your { $document } was not collected and is now at the counter: { $site }, { $address }.
 

@@ -13,6 +13,7 @@ sms-ready = Twój dokument ({ $document }) czeka w skrytce { $site }, { $address
 sms-ready-birth-date = Twój dokument ({ $document }) czeka w skrytce { $site }, { $address }. PIN { $pin }, odbiór do { $deadline }.
 sms-ready-family = Twój dokument ({ $document }) również czeka w skrytce { $site }, { $address }. Obowiązuje ostatnio wysłany PIN. Odbiór do { $deadline }.
 sms-new-pin = Nowy PIN do dokumentu ({ $document }) w skrytce { $site }, { $address }: { $pin }. Stary PIN już nie obowiązuje. Odbiór do { $deadline }.
+sms-new-pin-family = Nowy PIN do Twoich dokumentów w skrytce { $site }, { $address }: { $pin }. Stary PIN już nie obowiązuje. Odbiór do { $deadline }.
 sms-reminder = Przypomnienie: Twój dokument ({ $document }) nadal czeka w skrytce { $site }, { $address }. Odbiór do { $deadline } z PIN z SMS.
 sms-withdrawn = Twój dokument ({ $document }) nie został odebrany i czeka teraz w okienku: { $site }, { $address }.
 

@@ -13,6 +13,7 @@ sms-ready = Belgeniz ({ $document }) { $site } teslim kutusunda hazır, { $addre
 sms-ready-birth-date = Belgeniz ({ $document }) { $site } teslim kutusunda hazır, { $address }. PIN { $pin }, son gün { $deadline }.
 sms-ready-family = Belgeniz ({ $document }) de { $site } teslim kutusunda hazır, { $address }. En son gönderilen PIN geçerlidir. Son gün { $deadline }.
 sms-new-pin = { $site } teslim kutusundaki belgeniz ({ $document }) için yeni PIN, { $address }: { $pin }. Eski PIN artık geçerli değil. Son gün { $deadline }.
+sms-new-pin-family = { $site } teslim kutusundaki belgeleriniz için yeni PIN, { $address }: { $pin }. Eski PIN artık geçerli değil. Son gün { $deadline }.
 sms-reminder = Hatırlatma: belgeniz ({ $document }) hâlâ { $site } teslim kutusunda, { $address }. Son gün { $deadline }; SMS'teki PIN geçerlidir.
 sms-withdrawn = Belgeniz ({ $document }) teslim alınmadı ve artık gişede sizi bekliyor: { $site }, { $address }.
 

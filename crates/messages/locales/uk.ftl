@@ -13,6 +13,7 @@ sms-ready = Ваш документ ({ $document }) готовий у боксі
 sms-ready-birth-date = Ваш документ ({ $document }) готовий у боксі видачі { $site }, { $address }. PIN { $pin }, отримати до { $deadline }.
 sms-ready-family = Ваш документ ({ $document }) також готовий у боксі видачі { $site }, { $address }. Діє останній надісланий PIN. Отримати до { $deadline }.
 sms-new-pin = Новий PIN для документа ({ $document }) у боксі видачі { $site }, { $address }: { $pin }. Старий PIN більше не діє. Отримати до { $deadline }.
+sms-new-pin-family = Новий PIN для ваших документів у боксі видачі { $site }, { $address }: { $pin }. Старий PIN більше не діє. Отримати до { $deadline }.
 sms-reminder = Нагадування: ваш документ ({ $document }) ще у боксі видачі { $site }, { $address }. Отримати до { $deadline } з PIN із SMS.
 sms-withdrawn = Ваш документ ({ $document }) не отримано; тепер він чекає на вас біля віконця: { $site }, { $address }.
 

@@ -181,8 +181,8 @@ impl Service {
             let family = pickup.box_id.as_ref().zip(pickup.phone_hash.as_ref());
             tx.erase_personal_data(&next.id, family).await?;
         }
-        if matches!(event, PickupEvent::PinReissued) {
-            self.family_follows_new_pin(tx, pickup, &next, actor, at).await?;
+        if matches!(event, PickupEvent::PinReissued | PickupEvent::Unlocked) {
+            self.family_follows_new_pin(tx, &next, actor, at).await?;
         }
         if drop_unsent {
             tx.drop_unsent_messages(&next.id, at, None).await?;
@@ -197,25 +197,22 @@ impl Service {
         Ok((next, after))
     }
 
-    /// A PIN sent anew (lost or seen by someone else) replaces the old one for every document of the
-    /// family that shared it, and becomes the PIN later documents of the family share: the old PIN
-    /// must stop working everywhere, as its SMS says. (A lock lifted gives its document a PIN of its
-    /// own instead: its family did not lose theirs.)
+    /// A PIN sent anew (lost, seen by someone else, or after a lock was lifted) becomes the family's:
+    /// every waiting document of the family that is not locked takes it, and later documents share
+    /// it. A family has one PIN, the last one sent, and the old one stops working everywhere, as the
+    /// SMS says. A document still locked keeps its PIN until its own lock is lifted.
     async fn family_follows_new_pin(
         &self,
         tx: &mut dyn Tx,
-        before: &PickupRecord,
         after: &PickupRecord,
         actor: &Actor,
         at: DateTime<Utc>,
     ) -> Result<()> {
-        let (Some(box_id), Some(phone), Some(old), Some(new)) =
-            (&after.box_id, &after.phone_hash, &before.pin, &after.pin)
-        else {
+        let (Some(box_id), Some(phone), Some(new)) = (&after.box_id, &after.phone_hash, &after.pin) else {
             return Ok(());
         };
         for mut sibling in tx.ready_pickups_for_phone(box_id, &phone.hash).await? {
-            if sibling.id == after.id || sibling.locked || sibling.pin.as_ref() != Some(old) {
+            if sibling.id == after.id || sibling.locked || sibling.pin.as_ref() == Some(new) {
                 continue;
             }
             sibling.pin = Some(new.clone());
@@ -225,8 +222,8 @@ impl Service {
             }
             record(tx, &sibling, EventKind::PinReissued, actor, at, detail(&sibling)).await?;
         }
-        // The family's row still holds the old PIN, which no waiting document has now: it goes, and
-        // the new one takes its place.
+        // The family's row holds an older PIN, which no waiting unlocked document has now: it goes,
+        // and the new one takes its place.
         tx.family_pin(box_id, phone, new).await?;
         Ok(())
     }

@@ -1,9 +1,9 @@
 //! The PIN and the SMS a citizen gets, written to the outbox in the transaction that causes them.
 //!
 //! A family (several documents at one box for one phone number) shares one PIN: the first document's
-//! SMS carries it, later ones say that the PIN last sent still holds. A PIN sent anew (lost, or seen
-//! by someone else) becomes the whole family's; after a lock is lifted the document gets a fresh PIN
-//! of its own. The PIN exists in clear only here and in the outbox row until
+//! SMS carries it, later ones say that the PIN last sent still holds. A PIN sent anew (lost, seen by
+//! someone else, or after a lock was lifted) becomes the PIN of every document of the family that is
+//! not locked, and its SMS says so. The PIN exists in clear only here and in the outbox row until
 //! the gateway accepts the message.
 
 use abholbox_core::document::DocumentKind;
@@ -97,12 +97,21 @@ impl Service {
         self.queue_sms(tx, pickup, "reminder", body, texts, at).await
     }
 
-    /// Gives a pickup a fresh PIN, never the family's, and queues it: the old PIN stops working.
+    /// Gives a pickup a fresh PIN and queues it: the old PIN stops working. The family's other
+    /// documents that are not locked take it too (see `history`), and then the SMS says "your
+    /// documents".
     pub(crate) async fn reissue_pin(&self, tx: &mut dyn Tx, pickup: &mut PickupRecord) -> Result<()> {
         let texts = self.texts(tx, pickup).await?;
         let pin = self.policy.pin.generate(&mut rand::rng());
         pickup.pin = Some(self.keys.hash_pin(&pin));
-        let body = self.pin_text(pickup, "sms-new-pin", &texts, &pin);
+        let family = match (&pickup.box_id, &pickup.phone_hash) {
+            (Some(box_id), Some(phone)) => {
+                tx.ready_pickups_for_phone(box_id, &phone.hash).await?.iter().any(|p| p.id != pickup.id && !p.locked)
+            }
+            _ => false,
+        };
+        let key = if family { "sms-new-pin-family" } else { "sms-new-pin" };
+        let body = self.pin_text(pickup, key, &texts, &pin);
         let now = self.clock.now();
         self.queue_sms(tx, pickup, "new_pin", append_if_free(body, texts.hours.as_deref()), &texts, now).await
     }

@@ -165,5 +165,51 @@ async fn a_pin_sent_anew_is_the_whole_familys_new_pin() {
     let (_, status, body) = app.authenticate(phone, &new_pin).await;
     assert_eq!(status, StatusCode::OK, "{body}");
     assert_eq!(body["document"]["of"], 3, "the new PIN opens all three: {body}");
+    assert!(texts[2].contains("für Ihre Dokumente"), "the new PIN's SMS says it is for all: {}", texts[2]);
+    app.stop().await;
+}
+
+/// A family locked by wrong PINs ends with one PIN, whichever document's lock is lifted last: each
+/// lifted lock's PIN becomes the PIN of the documents no longer locked.
+#[tokio::test]
+async fn a_family_unlocked_one_by_one_ends_with_one_pin() {
+    let dir = tempfile::tempdir().unwrap();
+    let app = TestApp::spawn(dir.path()).await;
+    let phone = "0151 23456734";
+    let e164 = "+4915123456734";
+    let ids =
+        [app.register("FU-1", phone, "1980-03-03", None).await, app.register("FU-2", phone, "2015-07-07", None).await];
+    for id in &ids {
+        app.deposit(id).await;
+    }
+    let pin = app.pin_for(e164).await;
+    let wrong = if pin.starts_with('1') { "2".repeat(pin.len()) } else { "1".repeat(pin.len()) };
+    for _ in 0..5 {
+        app.authenticate(phone, &wrong).await;
+    }
+    for id in &ids {
+        assert_eq!(app.pickup(id).await["locked"], true, "wrong PINs count against the whole family");
+    }
+    let supervisor = app.supervisor().await;
+    let unlock = |n: usize| {
+        let (app, supervisor, id) = (&app, &supervisor, abholbox_core::ids::PickupId::parse(&ids[n]).unwrap());
+        async move { app.service.unlock(supervisor, &id, "seen in person").await.unwrap() }
+    };
+    unlock(0).await;
+    let first = app.sms_to(e164, 3).await;
+    assert!(
+        first[2].contains("Neue PIN") && !first[2].contains("Ihre Dokumente"),
+        "only this one is open: {}",
+        first[2]
+    );
+    unlock(1).await;
+    let texts = app.sms_to(e164, 4).await;
+    assert!(texts[3].contains("für Ihre Dokumente"), "{}", texts[3]);
+    let (first_pin, last_pin) =
+        (abholbox::bench::pin_in(&first[2]).unwrap(), abholbox::bench::pin_in(&texts[3]).unwrap());
+    let (_, status, _) = app.authenticate(phone, &first_pin).await;
+    assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY, "the first lifted lock's PIN is old now");
+    let (_, status, body) = app.authenticate(phone, &last_pin).await;
+    assert_eq!((status, &body["document"]["of"]), (StatusCode::OK, &json!(2)), "one PIN for both: {body}");
     app.stop().await;
 }
