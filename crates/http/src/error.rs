@@ -75,7 +75,7 @@ fn status(e: &Error) -> StatusCode {
         Error::Box(_) | Error::NoDriver | Error::OutOfOrder => StatusCode::SERVICE_UNAVAILABLE,
         Error::PanelCoolingDown { .. } | Error::SignInCoolingDown { .. } => StatusCode::TOO_MANY_REQUESTS,
         Error::SignInRefused => StatusCode::UNAUTHORIZED,
-        Error::DuplicateStaffName | Error::CompartmentBusy => StatusCode::CONFLICT,
+        Error::DuplicateStaffName | Error::CompartmentBusy | Error::BinEmptiedMeanwhile => StatusCode::CONFLICT,
         Error::SecondPersonNeeded | Error::OwnAccount => StatusCode::FORBIDDEN,
         Error::BoxClosed { .. } | Error::CompartmentsInUse(_) | Error::DoorOpen | Error::NotOutOfUse => {
             StatusCode::CONFLICT

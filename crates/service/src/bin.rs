@@ -66,13 +66,16 @@ impl Service {
     }
 
     /// Records that the bin was emptied by `who`, countersigned by `witness` (a second staff member
-    /// of the site, signed in for this), who together counted `counted` documents.
+    /// of the site, signed in for this), who together counted `counted` documents. `seen` is the
+    /// newest emptying the form showed (0: none): a form sent twice records one emptying, not a second
+    /// one of an empty bin.
     pub async fn empty_bin(
         &self,
         who: &Principal,
         box_id: &BoxId,
         counted: u32,
         witness: &StaffMember,
+        seen: Option<i64>,
     ) -> Result<BinEmptyingRecord> {
         let record = self.bin_site_check(who, box_id).await?;
         let Principal::Staff(member) = who else { return Err(Error::Forbidden) };
@@ -87,6 +90,11 @@ impl Service {
             .map_err(|_| Error::Invalid { field: "countersigned_by", message: "not staff of this site".into() })?;
         let now = self.clock.now();
         let mut tx = self.store.begin().await?;
+        if let Some(seen) = seen
+            && seen != tx.newest_bin_emptying(box_id).await?
+        {
+            return Err(Error::BinEmptiedMeanwhile);
+        }
         let emptying = tx
             .record_bin_emptying(&NewBinEmptying {
                 box_id: box_id.clone(),

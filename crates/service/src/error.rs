@@ -90,6 +90,9 @@ pub enum Error {
     /// The site wants a second staff member to confirm this, signed in for it, who is not the first.
     #[error("a second staff member of this site must confirm this with their own sign-in")]
     SecondPersonNeeded,
+    /// The bin was emptied since the form was shown (the same form sent twice, or a colleague).
+    #[error("the bin was emptied since this form was shown; nothing was recorded")]
+    BinEmptiedMeanwhile,
     /// A loading, hand-over or withdrawal is under way at the compartment; it is not opened for service.
     #[error("a loading, hand-over or withdrawal is under way at this compartment")]
     CompartmentBusy,
@@ -185,6 +188,7 @@ impl Error {
             Self::NotOutOfUse => "compartment_in_use",
             Self::SecondPersonNeeded => "second_person_needed",
             Self::CompartmentBusy => "compartment_busy",
+            Self::BinEmptiedMeanwhile => "bin_emptied_meanwhile",
             Self::DuplicateStaffName => "duplicate_name",
             Self::SignInRefused => "sign_in_refused",
             Self::SignInCoolingDown { .. } => "sign_in_cooling_down",

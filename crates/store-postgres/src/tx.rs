@@ -401,6 +401,21 @@ impl Tx for PgTx {
         Ok(())
     }
 
+    /// The box's row is locked first: a second emptying waits here until the first commits, then
+    /// reads its id.
+    async fn newest_bin_emptying(&mut self, box_id: &BoxId) -> Result<i64> {
+        sqlx::query("SELECT id FROM boxes WHERE id = $1 FOR UPDATE")
+            .bind(box_id.as_str())
+            .fetch_optional(&mut *self.tx)
+            .await
+            .map_err(write_err)?;
+        sqlx::query_scalar("SELECT COALESCE(MAX(id), 0) FROM bin_emptyings WHERE box_id = $1")
+            .bind(box_id.as_str())
+            .fetch_one(&mut *self.tx)
+            .await
+            .map_err(write_err)
+    }
+
     async fn record_bin_emptying(
         &mut self,
         e: &abholbox_store::NewBinEmptying,

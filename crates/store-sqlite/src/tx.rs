@@ -341,6 +341,15 @@ impl Tx for SqliteTx {
         Ok(())
     }
 
+    /// The writer is held: nothing else writes until this transaction ends.
+    async fn newest_bin_emptying(&mut self, box_id: &BoxId) -> Result<i64> {
+        let row = self.w().fetch_one(
+            "SELECT COALESCE(MAX(id), 0) AS newest FROM bin_emptyings WHERE box_id = ?",
+            params![box_id.as_str()],
+        )?;
+        row.try_get("newest").map_err(db)
+    }
+
     async fn record_bin_emptying(
         &mut self,
         e: &abholbox_store::NewBinEmptying,

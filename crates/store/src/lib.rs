@@ -192,6 +192,9 @@ pub trait Tx: Send {
     async fn close_service_opening(&mut self, id: i64, at: DateTime<Utc>) -> Result<()>;
     /// Records an emptying: every old document in the box's bin now is marked as taken out by it.
     async fn record_bin_emptying(&mut self, emptying: &NewBinEmptying) -> Result<BinEmptyingRecord>;
+    /// The id of the box's newest emptying (0: none yet), held until the transaction ends so that
+    /// two emptyings that saw the same one cannot both be recorded.
+    async fn newest_bin_emptying(&mut self, box_id: &BoxId) -> Result<i64>;
     async fn insert_staff_session(&mut self, session: &StaffSessionRecord) -> Result<()>;
     /// Records that a session was used at `at`.
     async fn touch_staff_session(&mut self, id: &[u8], at: DateTime<Utc>) -> Result<()>;

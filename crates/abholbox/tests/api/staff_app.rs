@@ -459,6 +459,22 @@ async fn the_bin_is_emptied_by_two_and_a_wrong_count_is_recorded_loudly() {
     let again = clerk.post(&bin, &form).await;
     assert!(again.body.contains("id=\"bin-error\"") && again.body.contains("schon vermerkt"), "{}", again.body);
     assert_eq!(app.db.number("SELECT COUNT(*) FROM bin_emptyings").await, 1, "the form sent again records nothing");
+    // The same form sent four times at once (a double click, a colleague) records one emptying.
+    let newest = app.db.number("SELECT MAX(id) FROM bin_emptyings").await.to_string();
+    let form = [
+        ("csrf", csrf.as_str()),
+        ("after", &newest),
+        ("counted", "0"),
+        ("witness", "bert"),
+        ("witness_password", PASSWORD),
+    ];
+    let sends = (0..4).map(|_| {
+        let request = clerk.client.post(format!("{}{bin}", app.base)).header(COOKIE, clerk.cookie_header()).form(&form);
+        async move { request.send().await.unwrap().status() }
+    });
+    let statuses = futures::future::join_all(sends).await;
+    assert_eq!(statuses.iter().filter(|s| **s == StatusCode::SEE_OTHER).count(), 1, "{statuses:?}");
+    assert_eq!(app.db.number("SELECT COUNT(*) FROM bin_emptyings").await, 2, "one more, not four");
     let record_path = emptied.location.unwrap();
     let record = clerk.get(&record_path).await;
     assert!(record.body.contains("id=\"record-mismatch\""), "{}", record.body);

@@ -111,14 +111,10 @@ pub(crate) async fn empty(
         let error = Some(t.t("bin-counted-invalid"));
         return page(&state, t, &staff, &box_id, error).await;
     };
-    let newest = match state.service.bin_emptyings(&staff.principal, &box_id).await {
-        Ok(emptyings) => emptyings.first().map_or(0, |e| e.id),
-        Err(e) => return refusal(&t, Some(staff.bar()), &e),
-    };
-    if form.after.trim().parse::<i64>().ok() != Some(newest) {
-        let error = Some(t.t("bin-emptied-meanwhile"));
+    let Ok(seen) = form.after.trim().parse::<i64>() else {
+        let error = Some(t.error(&Error::BinEmptiedMeanwhile));
         return page(&state, t, &staff, &box_id, error).await;
-    }
+    };
     let witness = match state.service.sign_in(&form.witness, &form.witness_password).await {
         Ok(witness) => witness,
         Err(Error::SignInRefused | Error::SignInCoolingDown { .. }) => {
@@ -127,10 +123,14 @@ pub(crate) async fn empty(
         }
         Err(e) => return refusal(&t, Some(staff.bar()), &e),
     };
-    match state.service.empty_bin(&staff.principal, &box_id, counted, &witness).await {
+    match state.service.empty_bin(&staff.principal, &box_id, counted, &witness, Some(seen)).await {
         Ok(emptying) => Redirect::to(&format!("/staff/bin-records/{}", emptying.id)).into_response(),
         Err(Error::Invalid { field: "countersigned_by", .. }) => {
             let error = Some(t.t("bin-witness-invalid"));
+            page(&state, t, &staff, &box_id, error).await
+        }
+        Err(e @ Error::BinEmptiedMeanwhile) => {
+            let error = Some(t.error(&e));
             page(&state, t, &staff, &box_id, error).await
         }
         Err(e) => refusal(&t, Some(staff.bar()), &e),
