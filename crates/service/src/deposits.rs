@@ -112,6 +112,17 @@ impl Service {
             &self.policy.rules,
             self.clock.now(),
         )?;
+        // A loading cut off by a restart is loaded again into the compartment it holds.
+        if pickup.status == abholbox_core::pickup::PickupStatus::Depositing {
+            let compartment = pickup.compartment.filter(|_| pickup.box_id.as_ref() == Some(box_id));
+            let compartment = compartment.ok_or(Error::WrongBox)?;
+            let label = tx.compartment(box_id, compartment).await?.map(|c| c.label).unwrap_or_default();
+            let placement = Some((box_id.clone(), compartment));
+            let (pickup, after) =
+                self.apply(tx.as_mut(), &pickup, PickupEvent::DepositStarted, actor, placement).await?;
+            tx.commit().await?;
+            return self.open_for_loading(pickup, box_id, compartment, label, after).await;
+        }
         // The reservation is a conditional write; one that another loading won meanwhile moves on to the
         // next best compartment, so concurrent loadings each get one of their own. The first few of
         // each kind decide as long as none of them is ruled out; once one is, all are read.
@@ -143,6 +154,18 @@ impl Service {
             .apply(tx.as_mut(), &pickup, PickupEvent::DepositStarted, actor, Some((box_id.clone(), compartment)))
             .await?;
         tx.commit().await?;
+        self.open_for_loading(pickup, box_id, compartment, label, after).await
+    }
+
+    /// Opens the compartment of a loading just committed; a lock that fails retires it.
+    async fn open_for_loading(
+        &self,
+        pickup: abholbox_store::PickupRecord,
+        box_id: &BoxId,
+        compartment: abholbox_core::ids::CompartmentNo,
+        label: String,
+        after: Vec<crate::history::AfterCommit>,
+    ) -> Result<Result<DepositStarted, DriverError>> {
         let this = self.clone();
         let id = pickup.id.clone();
         let opened = self

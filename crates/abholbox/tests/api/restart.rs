@@ -72,3 +72,35 @@ async fn a_hand_over_cut_off_by_a_restart_is_flagged_not_reopened() {
     app.wait_status(&id, "collected").await;
     app.stop().await;
 }
+
+/// A loading cut off by a restart (its door may have closed while nobody listened) is not stuck: the
+/// clerk loads the document again, its compartment opens again, and the door's close completes it.
+#[tokio::test]
+async fn a_loading_cut_off_by_a_restart_is_loaded_again_into_its_compartment() {
+    let dir = tempfile::tempdir().unwrap();
+    let app = TestApp::spawn(dir.path()).await;
+    let id = app.register("RS-4", "0151 23456753", "1990-10-10", None).await;
+    let (status, body) = app.deposit_raw(&id).await;
+    assert_eq!(status, StatusCode::CREATED, "{body}");
+    let compartment = body["compartment"].as_u64().unwrap();
+    app.stop().await;
+
+    let app = TestApp::spawn(dir.path()).await;
+    let pickup = app.pickup(&id).await;
+    assert_eq!((&pickup["status"], &pickup["attention"]), (&json!("depositing"), &json!("deposit_unconfirmed")));
+    let (status, body) = app.deposit_raw(&id).await;
+    assert_eq!((status, body["compartment"].as_u64()), (StatusCode::CREATED, Some(compartment)), "{body}");
+    assert_eq!(app.sim_box().await["open_doors"], json!([compartment]));
+    app.close(compartment).await;
+    app.wait_status(&id, "ready").await;
+    assert!(app.pickup(&id).await["attention"].is_null(), "resolved");
+    app.pin_for("+4915123456753").await;
+
+    // A loading under way (not cut off) is not started twice.
+    let other = app.register("RS-5", "0151 23456754", "1990-10-10", None).await;
+    let (status, _) = app.deposit_raw(&other).await;
+    assert_eq!(status, StatusCode::CREATED);
+    let (status, body) = app.deposit_raw(&other).await;
+    assert_eq!(status, StatusCode::CONFLICT, "{body}");
+    app.stop().await;
+}

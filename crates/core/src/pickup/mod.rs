@@ -347,6 +347,11 @@ pub fn transition(
             st.in_box = true;
             effects.push(Effect::OpenCompartment);
         }
+        // A loading cut off by a restart (its door may have closed while nobody listened): loading
+        // the document again opens its compartment again, and that door's close completes it.
+        (S::Depositing, PickupEvent::DepositStarted) if state.attention == Some(Attention::DepositUnconfirmed) => {
+            effects.push(Effect::OpenCompartment);
+        }
         (S::Depositing, PickupEvent::DepositFailed { lock }) => {
             st.status = S::AwaitingDeposit;
             st.in_box = false;
