@@ -113,7 +113,11 @@ impl Service {
                 let (b, c) = placement.ok_or(Error::Inconsistent("a loading without its compartment"))?;
                 next.box_id = Some(b);
                 next.compartment = Some(c);
-                next.door_opened_at = None;
+                // A loading started again (cut off by a restart) keeps the opening already seen: its
+                // door may stand open still, and its close completes the loading.
+                if before.status == PickupStatus::AwaitingDeposit {
+                    next.door_opened_at = None;
+                }
             }
             // Asked again while the door is open (a retried request), the opening already seen stands,
             // so that the door's close still completes the withdrawal.

@@ -91,6 +91,8 @@ async fn a_loading_cut_off_by_a_restart_is_loaded_again_into_its_compartment() {
     let (status, body) = app.deposit_raw(&id).await;
     assert_eq!((status, body["compartment"].as_u64()), (StatusCode::CREATED, Some(compartment)), "{body}");
     assert_eq!(app.sim_box().await["open_doors"], json!([compartment]));
+    let (status, body) = app.deposit_raw(&id).await;
+    assert_eq!((status, body["compartment"].as_u64()), (StatusCode::CREATED, Some(compartment)), "scanned twice");
     app.close(compartment).await;
     app.wait_status(&id, "ready").await;
     assert!(app.pickup(&id).await["attention"].is_null(), "resolved");
