@@ -98,6 +98,23 @@ async fn a_loading_cut_off_by_a_restart_is_loaded_again_into_its_compartment() {
     assert!(app.pickup(&id).await["attention"].is_null(), "resolved");
     app.pin_for("+4915123456753").await;
 
+    // One cut off and then called off waits to be withdrawn from the compartment it holds.
+    let called_off = app.register("RS-6", "0151 23456755", "1990-10-10", None).await;
+    let (_, body) = app.deposit_raw(&called_off).await;
+    let held = body["compartment"].as_u64().unwrap();
+    app.stop().await;
+    let app = TestApp::spawn(dir.path()).await;
+    let path = format!("/api/v1/pickups/{called_off}/cancel");
+    let (status, body) = app.post(&path, Some(&app.integration), json!({ "reason": "collected at the counter" })).await;
+    assert_eq!((status, body["compartment"].as_u64()), (StatusCode::OK, Some(held)), "{body}");
+    let withdraw = format!("/api/v1/boxes/{}/withdrawals", crate::helpers::BOX);
+    let (status, body) = app.post(&withdraw, Some(&app.integration), json!({ "pickup": called_off })).await;
+    assert_eq!(status, StatusCode::CREATED, "{body}");
+    app.close(held).await;
+    app.wait_status(&called_off, "withdrawn").await;
+    let (_, boxes) = app.get("/api/v1/boxes", Some(&app.integration)).await;
+    assert_eq!(boxes[0]["free"], 599, "its compartment is free again; the first pickup's holds its document");
+
     // A loading under way (not cut off) is not started twice.
     let other = app.register("RS-5", "0151 23456754", "1990-10-10", None).await;
     let (status, _) = app.deposit_raw(&other).await;

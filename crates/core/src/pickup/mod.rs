@@ -446,6 +446,12 @@ pub fn transition(
             effects.extend([Effect::ErasePersonalData, Effect::DropUnsentMessages]);
         }
         (S::Ready | S::Expired, PickupEvent::Cancel) if claimed => return Err(TransitionError::HandOverUnderway),
+        // A loading cut off by a restart may be called off too: the document may lie in its
+        // compartment, so it stays on the list to withdraw, like any called-off document in the box.
+        (S::Depositing, PickupEvent::Cancel) if state.attention == Some(Attention::DepositUnconfirmed) => {
+            st.status = S::Cancelled;
+            effects.extend([Effect::ErasePersonalData, Effect::DropUnsentMessages]);
+        }
         (S::Expired | S::Cancelled, PickupEvent::WithdrawalStarted) if state.in_box && !claimed => {
             st.withdrawing = true;
             effects.push(Effect::OpenCompartment);
