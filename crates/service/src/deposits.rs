@@ -140,6 +140,7 @@ impl Service {
             let c = choose(&candidates, SizeClass::S, pickup.low_compartment)?;
             // A free compartment open for service is passed over: its door's close would end the
             // service opening, not this loading.
+            tx.lock_compartment(box_id, c).await?;
             if tx.open_service_opening(box_id, c).await?.is_some() {
                 taken.push(c);
                 continue;

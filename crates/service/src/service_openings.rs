@@ -31,6 +31,7 @@ impl Service {
         let now = self.clock.now();
         let actor = who.actor().to_string();
         let mut tx = self.store.begin().await?;
+        tx.lock_compartment(box_id, c).await?;
         let compartment = tx.compartment(box_id, c).await?.ok_or(Error::NotFound("compartment"))?;
         if let Some(p) = tx.pickup_in_compartment(box_id, c).await?
             && (p.claimed_by.is_some() || p.withdrawal_started_at.is_some() || p.status == PickupStatus::Depositing)

@@ -47,6 +47,9 @@ impl Service {
             return Err(Error::WrongBox);
         }
         // Open for service, its door's close would end the service opening, not this withdrawal.
+        if let Some(c) = pickup.compartment {
+            tx.lock_compartment(box_id, c).await?;
+        }
         if let Some(c) = pickup.compartment
             && tx.open_service_opening(box_id, c).await?.is_some()
         {

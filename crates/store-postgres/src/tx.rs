@@ -401,6 +401,16 @@ impl Tx for PgTx {
         Ok(())
     }
 
+    async fn lock_compartment(&mut self, box_id: &BoxId, number: CompartmentNo) -> Result<()> {
+        sqlx::query("SELECT number FROM compartments WHERE box_id = $1 AND number = $2 FOR UPDATE")
+            .bind(box_id.as_str())
+            .bind(i64::from(number.get()))
+            .fetch_optional(&mut *self.tx)
+            .await
+            .map_err(write_err)?;
+        Ok(())
+    }
+
     /// The box's row is locked first: a second emptying waits here until the first commits, then
     /// reads its id.
     async fn newest_bin_emptying(&mut self, box_id: &BoxId) -> Result<i64> {

@@ -350,6 +350,11 @@ impl Tx for SqliteTx {
         row.try_get("newest").map_err(db)
     }
 
+    /// The writer is held: nothing else writes until this transaction ends.
+    async fn lock_compartment(&mut self, _box_id: &BoxId, _number: CompartmentNo) -> Result<()> {
+        Ok(())
+    }
+
     async fn record_bin_emptying(
         &mut self,
         e: &abholbox_store::NewBinEmptying,

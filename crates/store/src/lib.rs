@@ -186,6 +186,10 @@ pub trait Tx: Send {
     ) -> Result<bool>;
     /// The service opening that stands open at a compartment (its id), if any.
     async fn open_service_opening(&mut self, box_id: &BoxId, number: CompartmentNo) -> Result<Option<i64>>;
+    /// Holds the compartment's row until the transaction ends, so that a service opening and a
+    /// loading, claim or withdrawal of the same compartment, each checking the other first, run one
+    /// after the other (PostgreSQL; SQLite's one writer does so anyway).
+    async fn lock_compartment(&mut self, box_id: &BoxId, number: CompartmentNo) -> Result<()>;
     /// Records that a compartment is opened for service; returns its id.
     async fn insert_service_opening(&mut self, opening: &NewServiceOpening) -> Result<i64>;
     /// Ends a service opening (its door closed, or it never opened).

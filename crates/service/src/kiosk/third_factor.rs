@@ -221,6 +221,7 @@ impl Service {
             // A compartment whose controller is silent, blocked after its door was forced, or open for
             // service (its door's close would be taken for the service's) is not opened: the citizen
             // goes to the counter, and nothing is claimed.
+            tx.lock_compartment(box_id, c).await?;
             let blocked = !self.driver(box_id)?.can_open(c)
                 || tx.compartment(box_id, c).await?.is_some_and(|r| r.state == CompartmentState::Defective)
                 || tx.open_service_opening(box_id, c).await?.is_some();
