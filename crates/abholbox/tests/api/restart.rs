@@ -91,8 +91,12 @@ async fn a_loading_cut_off_by_a_restart_is_loaded_again_into_its_compartment() {
     let (status, body) = app.deposit_raw(&id).await;
     assert_eq!((status, body["compartment"].as_u64()), (StatusCode::CREATED, Some(compartment)), "{body}");
     assert_eq!(app.sim_box().await["open_doors"], json!([compartment]));
+    assert!(app.pickup(&id).await["attention"].is_null(), "a loading under way again");
     let (status, body) = app.deposit_raw(&id).await;
-    assert_eq!((status, body["compartment"].as_u64()), (StatusCode::CREATED, Some(compartment)), "scanned twice");
+    assert_eq!(status, StatusCode::CONFLICT, "scanned twice, it is not started twice: {body}");
+    let cancel = format!("/api/v1/pickups/{id}/cancel");
+    let (status, body) = app.post(&cancel, Some(&app.integration), json!({ "reason": "x" })).await;
+    assert_eq!(status, StatusCode::CONFLICT, "nor called off while its door stands open: {body}");
     app.close(compartment).await;
     app.wait_status(&id, "ready").await;
     assert!(app.pickup(&id).await["attention"].is_null(), "resolved");
@@ -107,6 +111,7 @@ async fn a_loading_cut_off_by_a_restart_is_loaded_again_into_its_compartment() {
     let path = format!("/api/v1/pickups/{called_off}/cancel");
     let (status, body) = app.post(&path, Some(&app.integration), json!({ "reason": "collected at the counter" })).await;
     assert_eq!((status, body["compartment"].as_u64()), (StatusCode::OK, Some(held)), "{body}");
+    assert!(body["attention"].is_null(), "nothing left to load again: {body}");
     let withdraw = format!("/api/v1/boxes/{}/withdrawals", crate::helpers::BOX);
     let (status, body) = app.post(&withdraw, Some(&app.integration), json!({ "pickup": called_off })).await;
     assert_eq!(status, StatusCode::CREATED, "{body}");

@@ -348,8 +348,11 @@ pub fn transition(
             effects.push(Effect::OpenCompartment);
         }
         // A loading cut off by a restart (its door may have closed while nobody listened): loading
-        // the document again opens its compartment again, and that door's close completes it.
+        // the document again opens its compartment again, and that door's close completes it. It is
+        // a loading under way again, like any: not started twice, not called off while its door
+        // stands open, and flagged again should a restart cut it off once more.
         (S::Depositing, PickupEvent::DepositStarted) if state.attention == Some(Attention::DepositUnconfirmed) => {
+            st.attention = None;
             effects.push(Effect::OpenCompartment);
         }
         (S::Depositing, PickupEvent::DepositFailed { lock }) => {
@@ -450,6 +453,7 @@ pub fn transition(
         // compartment, so it stays on the list to withdraw, like any called-off document in the box.
         (S::Depositing, PickupEvent::Cancel) if state.attention == Some(Attention::DepositUnconfirmed) => {
             st.status = S::Cancelled;
+            st.attention = None;
             effects.extend([Effect::ErasePersonalData, Effect::DropUnsentMessages]);
         }
         (S::Expired | S::Cancelled, PickupEvent::WithdrawalStarted) if state.in_box && !claimed => {
