@@ -75,7 +75,7 @@ impl Service {
         box_id: &BoxId,
         counted: u32,
         witness: &StaffMember,
-        seen: Option<i64>,
+        seen: i64,
     ) -> Result<BinEmptyingRecord> {
         let record = self.bin_site_check(who, box_id).await?;
         let Principal::Staff(member) = who else { return Err(Error::Forbidden) };
@@ -90,9 +90,7 @@ impl Service {
             .map_err(|_| Error::Invalid { field: "countersigned_by", message: "not staff of this site".into() })?;
         let now = self.clock.now();
         let mut tx = self.store.begin().await?;
-        if let Some(seen) = seen
-            && seen != tx.newest_bin_emptying(box_id).await?
-        {
+        if seen != tx.newest_bin_emptying(box_id).await? {
             return Err(Error::BinEmptiedMeanwhile);
         }
         let emptying = tx

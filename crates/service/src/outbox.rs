@@ -97,7 +97,8 @@ impl Service {
         let Some(message) = self.store.lease_outbox(now, now + Duration::seconds(LEASE)).await? else {
             return Ok(OutboxRound::Empty);
         };
-        if now - message.due_at >= self.policy.sms.give_up_after && message.purpose == "reminder" {
+        let too_late = now - message.due_at >= self.policy.sms.give_up_after;
+        if too_late && message.purpose == "reminder" {
             // A reminder that could not go out on its day (the server was down, say) is no use now,
             // and its lateness says nothing about the number: dropped, the pickup not flagged.
             let mut tx = self.store.begin().await?;
@@ -106,7 +107,7 @@ impl Service {
             tracing::info!(message = %message.message_id, "reminder too late to send; dropped");
             return Ok(OutboxRound::GivenUp);
         }
-        if now - message.due_at >= self.policy.sms.give_up_after {
+        if too_late {
             let hours = self.policy.sms.give_up_after.num_hours();
             self.give_up(MessageRef::Row(message.id), &format!("not accepted by a gateway within {hours} h")).await?;
             return Ok(OutboxRound::GivenUp);
@@ -164,11 +165,7 @@ impl Service {
         }
         tx.commit().await?;
         self.sms_counts.given_up.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
-        if flagged {
-            tracing::warn!(pickup = %pickup, %purpose, reason, "SMS given up; the pickup is flagged for staff");
-        } else {
-            tracing::warn!(pickup = %pickup, %purpose, reason, "SMS given up");
-        }
+        tracing::warn!(pickup = %pickup, %purpose, reason, flagged_for_staff = flagged, "SMS given up");
         Ok(true)
     }
 

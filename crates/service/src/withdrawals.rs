@@ -49,11 +49,9 @@ impl Service {
         // Open for service, its door's close would end the service opening, not this withdrawal.
         if let Some(c) = pickup.compartment {
             tx.lock_compartment(box_id, c).await?;
-        }
-        if let Some(c) = pickup.compartment
-            && tx.open_service_opening(box_id, c).await?.is_some()
-        {
-            return Err(Error::DoorOpen);
+            if tx.open_service_opening(box_id, c).await?.is_some() {
+                return Err(Error::DoorOpen);
+            }
         }
         let (pickup, after) = self.apply(tx.as_mut(), &pickup, PickupEvent::WithdrawalStarted, actor, None).await?;
         let compartment =

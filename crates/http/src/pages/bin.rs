@@ -123,7 +123,7 @@ pub(crate) async fn empty(
         }
         Err(e) => return refusal(&t, Some(staff.bar()), &e),
     };
-    match state.service.empty_bin(&staff.principal, &box_id, counted, &witness, Some(seen)).await {
+    match state.service.empty_bin(&staff.principal, &box_id, counted, &witness, seen).await {
         Ok(emptying) => Redirect::to(&format!("/staff/bin-records/{}", emptying.id)).into_response(),
         Err(Error::Invalid { field: "countersigned_by", .. }) => {
             let error = Some(t.t("bin-witness-invalid"));
