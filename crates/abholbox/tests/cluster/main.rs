@@ -40,6 +40,8 @@ fn config(dir: &Path, name: &str, port: u16, url: &str) -> std::path::PathBuf {
          key_file = \"{keys}\"\nsimulator_api = true\n\n\
          # Racing sessions lose documents to each other on purpose: their refusals must not slow the panels.\n\
          [kiosk]\npanel_free_refusals = 1000000\n\n\
+         # Every panel and the registry call from one address here, as fast as the machine lets them.\n\
+         [http]\nrequests_per_second_per_client = 0\n\n\
          # The tests run at any hour of the wall clock.\n[sms]\nquiet_hours = \"\"\n\n[[sites]]\nid = \"dus-dlz\"\nname = \"DLZ\"\naddress = \"A\"\n\n\
          [[boxes]]\nid = \"dlz-1\"\nsite = \"dus-dlz\"\nname = \"Box\"\n",
         data = dir.join(name).display(),
