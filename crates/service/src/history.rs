@@ -163,6 +163,10 @@ impl Service {
                     self.reissue_pin(tx, &mut next).await?;
                     after.push(AfterCommit::WakeOutbox);
                 }
+                Effect::DropQueuedMessages => {
+                    tx.drop_unsent_messages(&next.id, at, None).await?;
+                }
+                Effect::QueueReminder => self.requeue_reminder(tx, &next).await?,
                 Effect::NotifyWithdrawn => {
                     self.notify_withdrawn(tx, &next).await?;
                     after.push(AfterCommit::WakeOutbox);
@@ -185,7 +189,7 @@ impl Service {
             let family = pickup.box_id.as_ref().zip(pickup.phone_hash.as_ref());
             tx.erase_personal_data(&next.id, family).await?;
         }
-        if matches!(event, PickupEvent::PinReissued | PickupEvent::Unlocked) {
+        if t.effects.contains(&Effect::ReissuePin) {
             self.family_follows_new_pin(tx, &next, actor, at).await?;
         }
         if drop_unsent {

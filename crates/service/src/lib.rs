@@ -26,6 +26,7 @@ pub mod notifications;
 pub mod outbox;
 pub mod overview;
 mod personal;
+pub mod phone_changes;
 pub mod pickups;
 pub mod principal;
 pub mod recovery;

@@ -82,6 +82,12 @@ impl Service {
         self.queue_reminder(tx, pickup, &texts).await
     }
 
+    /// Queues the reminder again after the messages to an old number were dropped.
+    pub(crate) async fn requeue_reminder(&self, tx: &mut dyn Tx, pickup: &PickupRecord) -> Result<()> {
+        let texts = self.texts(tx, pickup).await?;
+        self.queue_reminder(tx, pickup, &texts).await
+    }
+
     /// Queues the reminder for its day, where the window leaves room for one. It is dropped if the
     /// document leaves the box before.
     async fn queue_reminder(&self, tx: &mut dyn Tx, pickup: &PickupRecord, texts: &Texts) -> Result<()> {

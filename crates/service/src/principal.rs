@@ -41,7 +41,9 @@ impl Principal {
         let allowed = match self {
             Self::Staff(member) => return member.check(action, site).map_err(|_| Error::Forbidden),
             Self::Host => true,
-            Self::Integration { .. } => matches!(action, RegisterPickup | LoadDocument | Withdraw | ViewBox),
+            Self::Integration { .. } => {
+                matches!(action, RegisterPickup | ChangePhone | LoadDocument | Withdraw | ViewBox)
+            }
             Self::Admin { .. } => matches!(
                 action,
                 ViewBox | ReturnToService | AcknowledgeAlarm | ManageSites | ManageTokens | ManageStaff | ViewAudit

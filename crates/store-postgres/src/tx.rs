@@ -709,26 +709,7 @@ impl Tx for PgTx {
             .await
             .map_err(write_err)?;
         if let Some((box_id, phone)) = family {
-            // The family's row first, locked: two of its documents ending at once each see the other
-            // still waiting until it commits, and neither would erase it. The second to lock reads,
-            // in its next statement, what the first committed.
-            sqlx::query("SELECT 1 FROM family_pins WHERE box_id = $1 AND phone_hash = $2 FOR UPDATE")
-                .bind(box_id.as_str())
-                .bind(phone.hash.as_slice())
-                .fetch_optional(&mut *self.tx)
-                .await
-                .map_err(write_err)?;
-            sqlx::query(
-                "DELETE FROM family_pins f WHERE f.box_id = $1 AND f.phone_hash = $2 AND NOT EXISTS (
-                    SELECT 1 FROM pickups p WHERE p.box_id = $1 AND p.phone_hash = $2
-                      AND p.pin_hash = f.pin_hash AND p.id <> $3)",
-            )
-            .bind(box_id.as_str())
-            .bind(phone.hash.as_slice())
-            .bind(id.as_str())
-            .execute(&mut *self.tx)
-            .await
-            .map_err(write_err)?;
+            self.leave_family(id, box_id, phone).await?;
         }
         sqlx::query(
             "UPDATE pickups SET phone_key = NULL, phone_hash = NULL, pin_key = NULL, pin_salt = NULL, pin_hash = NULL
@@ -742,6 +723,30 @@ impl Tx for PgTx {
             "UPDATE outbox SET key_id = NULL, sealed = NULL, recipient = NULL, body = NULL
              WHERE pickup_id = $1 AND sent_at IS NOT NULL",
         )
+        .bind(id.as_str())
+        .execute(&mut *self.tx)
+        .await
+        .map_err(write_err)?;
+        Ok(())
+    }
+
+    async fn leave_family(&mut self, id: &PickupId, box_id: &BoxId, phone: &KeyedHash) -> Result<()> {
+        // The family's row first, locked: two of its documents ending at once each see the other
+        // still waiting until it commits, and neither would erase it. The second to lock reads,
+        // in its next statement, what the first committed.
+        sqlx::query("SELECT 1 FROM family_pins WHERE box_id = $1 AND phone_hash = $2 FOR UPDATE")
+            .bind(box_id.as_str())
+            .bind(phone.hash.as_slice())
+            .fetch_optional(&mut *self.tx)
+            .await
+            .map_err(write_err)?;
+        sqlx::query(
+            "DELETE FROM family_pins f WHERE f.box_id = $1 AND f.phone_hash = $2 AND NOT EXISTS (
+                SELECT 1 FROM pickups p WHERE p.box_id = $1 AND p.phone_hash = $2
+                  AND p.pin_hash = f.pin_hash AND p.id <> $3)",
+        )
+        .bind(box_id.as_str())
+        .bind(phone.hash.as_slice())
         .bind(id.as_str())
         .execute(&mut *self.tx)
         .await

@@ -572,12 +572,7 @@ impl Tx for SqliteTx {
     async fn erase_personal_data(&mut self, id: &PickupId, family: Option<(&BoxId, &KeyedHash)>) -> Result<()> {
         self.w().execute("DELETE FROM personal_data WHERE pickup_id = ?", params![id.as_str()])?;
         if let Some((box_id, phone)) = family {
-            self.w().execute(
-                "DELETE FROM family_pins WHERE box_id = ?1 AND phone_hash = ?2 AND NOT EXISTS (
-                    SELECT 1 FROM pickups p WHERE p.box_id = ?1 AND p.phone_hash = ?2
-                      AND p.pin_hash = family_pins.pin_hash AND p.id <> ?3)",
-                params![box_id.as_str(), phone.hash.as_slice(), id.as_str()],
-            )?;
+            self.leave_family(id, box_id, phone).await?;
         }
         self.w().execute(
             "UPDATE pickups SET phone_key = NULL, phone_hash = NULL, pin_key = NULL, pin_salt = NULL, pin_hash = NULL
@@ -588,6 +583,16 @@ impl Tx for SqliteTx {
             "UPDATE outbox SET key_id = NULL, sealed = NULL, recipient = NULL, body = NULL
              WHERE pickup_id = ? AND sent_at IS NOT NULL",
             params![id.as_str()],
+        )?;
+        Ok(())
+    }
+
+    async fn leave_family(&mut self, id: &PickupId, box_id: &BoxId, phone: &KeyedHash) -> Result<()> {
+        self.w().execute(
+            "DELETE FROM family_pins WHERE box_id = ?1 AND phone_hash = ?2 AND NOT EXISTS (
+                SELECT 1 FROM pickups p WHERE p.box_id = ?1 AND p.phone_hash = ?2
+                  AND p.pin_hash = family_pins.pin_hash AND p.id <> ?3)",
+            params![box_id.as_str(), phone.hash.as_slice(), id.as_str()],
         )?;
         Ok(())
     }

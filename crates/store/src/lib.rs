@@ -237,6 +237,9 @@ pub trait Tx: Send {
     /// and its family's PIN and phone hash at `family` (its box and phone hash as they were) unless
     /// another of the family's documents still waits under them.
     async fn erase_personal_data(&mut self, id: &PickupId, family: Option<(&BoxId, &KeyedHash)>) -> Result<()>;
+    /// Forgets the family PIN of `phone` at `box_id` once no other waiting document of that number
+    /// holds it: the pickup `id` ends, or its number was corrected and it left the family.
+    async fn leave_family(&mut self, id: &PickupId, box_id: &BoxId, phone: &KeyedHash) -> Result<()>;
     /// Replaces the reference and document number of up to `limit` pickups that ended (collected,
     /// withdrawn, cancelled) before `ended_before` and still have theirs; returns how many.
     async fn pseudonymise_ended(&mut self, ended_before: DateTime<Utc>, at: DateTime<Utc>, limit: u32) -> Result<u64>;

@@ -22,6 +22,7 @@ mod kiosk_refusals;
 mod lockout;
 mod panel_limits;
 mod panels;
+mod phone;
 mod pickup;
 mod pin_timing;
 mod races;

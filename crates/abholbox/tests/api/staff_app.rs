@@ -400,6 +400,28 @@ async fn uncollected_documents_are_withdrawn_and_lost_pins_reissued_from_the_lis
     let (_, status, body) = app.authenticate("0151 23456732", &new_pin).await;
     assert_eq!((status, body["step"].as_str()), (StatusCode::OK, Some("birth_date")), "{body}");
     assert_eq!(app.sms_to("+4915123456732", 2).await.len(), 2, "the form sent twice sent one new PIN");
+
+    // The citizen calls again: the number was mistyped all along. A supervisor corrects it.
+    assert!(!found.body.contains("change-phone"), "a clerk is not offered the correction");
+    let shown = supervisor.get(&format!("/staff/boxes/{BOX}/uncollected?reference=LOST-1")).await;
+    let form = shown.body.split(&format!("pickups/{lost}/change-phone")).nth(1).expect("the correction's form");
+    assert!(form.contains("name=\"phone\"") && form.contains("type=\"tel\""), "{form}");
+    let version = form.split("name=\"version\" value=\"").nth(1).and_then(|v| v.split('"').next()).unwrap();
+    let correct = format!("/staff/boxes/{BOX}/pickups/{lost}/change-phone");
+    let wrong_number = [("csrf", csrf.as_str()), ("version", version), ("phone", "0211 8993000"), ("reason", "typo")];
+    let refused = supervisor.post(&correct, &wrong_number).await;
+    assert!(
+        refused.body.contains("id=\"work-error\"") && refused.body.contains("keine Handynummer"),
+        "a landline is refused, saying why: {}",
+        refused.body
+    );
+    let fields = [("csrf", csrf.as_str()), ("version", version), ("phone", "0151 23456733"), ("reason", "typo")];
+    let done = supervisor.post(&correct, &fields).await;
+    assert!(done.body.contains("id=\"work-done\"") && done.body.contains("berichtigt"), "{}", done.body);
+    assert!(!done.body.contains("23456733"), "the page does not repeat the number");
+    let corrected_pin = app.pin_for("+4915123456733").await;
+    let (_, status, body) = app.authenticate("0151 23456733", &corrected_pin).await;
+    assert_eq!(status, StatusCode::OK, "{body}");
     app.stop().await;
 }
 

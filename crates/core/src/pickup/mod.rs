@@ -137,6 +137,9 @@ pub enum PickupEvent {
     Withdrawn,
     /// The outbox gave up an SMS to this pickup's citizen.
     SmsNotDeliverable,
+    /// The registry or a supervisor corrected the mobile number (the citizen gave a wrong one, or
+    /// it changed before the document arrived).
+    PhoneChanged,
 }
 
 impl PickupEvent {
@@ -176,6 +179,7 @@ impl PickupEvent {
             Self::WithdrawalFailed { .. } => EventKind::WithdrawalFailed,
             Self::Withdrawn => EventKind::Withdrawn,
             Self::SmsNotDeliverable => EventKind::SmsNotDeliverable,
+            Self::PhoneChanged => EventKind::PhoneChanged,
         })
     }
 }
@@ -292,6 +296,11 @@ pub enum Effect {
     IssuePin,
     /// Draw a fresh PIN, never the family's, and queue it by SMS; the old PIN stops working.
     ReissuePin,
+    /// Drop the messages not sent yet, at once, before anything is queued to a new number: they
+    /// carry the old number.
+    DropQueuedMessages,
+    /// Queue the reminder for its day again (it went with the messages to the old number).
+    QueueReminder,
     /// Erase the PIN hash: the document can no longer be collected with it.
     ForgetPin,
     /// Erase phone, birth date, old document number and PIN material: no longer needed.
@@ -474,6 +483,24 @@ pub fn transition(
             }
             effects.push(Effect::ErasePersonalData);
         }
+        // A corrected number: what was queued for the old one goes; a document in the box gets a new
+        // PIN at the new one (unless locked: lifting the lock sends one) and its reminder again.
+        (S::AwaitingDeposit | S::Depositing, PickupEvent::PhoneChanged) => {
+            if st.attention == Some(Attention::SmsNotDeliverable) {
+                st.attention = None;
+            }
+        }
+        (S::Ready, PickupEvent::PhoneChanged) if !claimed => {
+            if st.attention == Some(Attention::SmsNotDeliverable) {
+                st.attention = None;
+            }
+            effects.push(Effect::DropQueuedMessages);
+            if !state.locked {
+                effects.push(Effect::ReissuePin);
+            }
+            effects.push(Effect::QueueReminder);
+        }
+        (S::Ready, PickupEvent::PhoneChanged) if claimed => return Err(TransitionError::HandOverUnderway),
         // An undeliverable SMS matters while the citizen is still to come; a final pickup keeps none.
         (S::AwaitingDeposit | S::Depositing | S::Ready | S::Expired, PickupEvent::SmsNotDeliverable) => {
             st.flag(Attention::SmsNotDeliverable);

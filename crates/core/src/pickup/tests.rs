@@ -55,6 +55,7 @@ fn all_events() -> Vec<PickupEvent> {
         PickupEvent::WithdrawalFailed { lock: LockFailure::Refused },
         PickupEvent::Withdrawn,
         PickupEvent::SmsNotDeliverable,
+        PickupEvent::PhoneChanged,
     ]
 }
 
@@ -146,6 +147,9 @@ const LEGAL: &[Row] = {
         row(Depositing, X, X, X, X, "sms_not_deliverable", Depositing),
         row(Ready, X, X, X, X, "sms_not_deliverable", Ready),
         row(Expired, X, X, X, X, "sms_not_deliverable", Expired),
+        row(AwaitingDeposit, X, X, X, X, "phone_changed", AwaitingDeposit),
+        row(Depositing, X, X, X, X, "phone_changed", Depositing),
+        row(Ready, X, F, X, X, "phone_changed", Ready),
     ]
 };
 
@@ -281,6 +285,26 @@ fn a_lost_sms_gets_a_new_pin_while_the_document_waits() {
     assert!(transition(&claimed, &PickupEvent::PinReissued, &rules, now()).is_err(), "not during a hand-over");
     let waiting = state(PickupStatus::AwaitingDeposit, false, false, false, false, false);
     assert!(transition(&waiting, &PickupEvent::PinReissued, &rules, now()).is_err(), "no PIN before the box");
+}
+
+#[test]
+fn a_corrected_number_gets_a_new_pin_unless_the_pickup_is_locked() {
+    let rules = rules();
+    let mut ready = state(PickupStatus::Ready, true, false, false, false, false);
+    ready.attention = Some(Attention::SmsNotDeliverable);
+    let t = transition(&ready, &PickupEvent::PhoneChanged, &rules, now()).unwrap();
+    assert_eq!(t.effects, vec![Effect::DropQueuedMessages, Effect::ReissuePin, Effect::QueueReminder]);
+    assert_eq!(t.state.attention, None, "the undeliverable flag goes with the wrong number");
+    assert_eq!(t.recorded, vec![EventKind::PhoneChanged]);
+    let mut locked = state(PickupStatus::Ready, true, true, false, false, false);
+    locked.attention = Some(Attention::LockedAfterWrongPins);
+    let t = transition(&locked, &PickupEvent::PhoneChanged, &rules, now()).unwrap();
+    assert_eq!(t.effects, vec![Effect::DropQueuedMessages, Effect::QueueReminder], "the PIN waits for the lock");
+    assert!(t.state.locked && t.state.attention == Some(Attention::LockedAfterWrongPins));
+    let waiting = state(PickupStatus::AwaitingDeposit, false, false, false, false, false);
+    assert_eq!(transition(&waiting, &PickupEvent::PhoneChanged, &rules, now()).unwrap().effects, vec![]);
+    let claimed = state(PickupStatus::Ready, true, false, true, false, false);
+    assert_eq!(transition(&claimed, &PickupEvent::PhoneChanged, &rules, now()), Err(TransitionError::HandOverUnderway));
 }
 
 #[test]

@@ -53,10 +53,13 @@ pub enum EventKind {
     Withdrawn,
     /// An SMS to the citizen was refused for good or not accepted in time; staff are told.
     SmsNotDeliverable,
+    /// The mobile number was corrected: messages not yet sent to the old one are dropped, and a
+    /// document waiting in the box gets a new PIN at the new one.
+    PhoneChanged,
 }
 
 impl EventKind {
-    pub const ALL: [EventKind; 23] = [
+    pub const ALL: [EventKind; 24] = [
         Self::Registered,
         Self::DepositStarted,
         Self::DepositFailed,
@@ -80,6 +83,7 @@ impl EventKind {
         Self::WithdrawalFailed,
         Self::Withdrawn,
         Self::SmsNotDeliverable,
+        Self::PhoneChanged,
     ];
 
     pub fn as_str(self) -> &'static str {
@@ -107,6 +111,7 @@ impl EventKind {
             Self::WithdrawalFailed => "withdrawal_failed",
             Self::Withdrawn => "withdrawn",
             Self::SmsNotDeliverable => "sms_not_deliverable",
+            Self::PhoneChanged => "phone_changed",
         }
     }
 

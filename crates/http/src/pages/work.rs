@@ -30,7 +30,7 @@ pub(crate) struct Line {
     pub deadline: String,
     pub attention: Option<&'static str>,
     pub withdrawing: bool,
-    /// What may be done with it here: `withdraw`, `unlock`, `reissue-pin`, `release`.
+    /// What may be done with it here: `withdraw`, `unlock`, `reissue-pin`, `release`, `change-phone`.
     pub actions: Vec<&'static str>,
     /// The pickup's version as shown, sent back with an action: see [`act`].
     pub version: i64,
@@ -48,6 +48,11 @@ impl Line {
             PickupStatus::Ready if p.claimed_by.is_some() => actions.push("release"),
             PickupStatus::Ready => actions.push("reissue-pin"),
             _ => {}
+        }
+        let waiting =
+            matches!(p.status, PickupStatus::AwaitingDeposit | PickupStatus::Depositing | PickupStatus::Ready);
+        if waiting && p.claimed_by.is_none() {
+            actions.push("change-phone");
         }
         Self {
             id: p.id.to_string(),
@@ -179,9 +184,12 @@ pub(crate) struct ActionForm {
     searched: String,
     #[serde(default)]
     version: String,
+    /// The corrected mobile number, for `change-phone`.
+    #[serde(default)]
+    phone: String,
 }
 
-/// One action on one pickup: withdraw, unlock, reissue-pin or release. An action sent for a pickup
+/// One action on one pickup: withdraw, unlock, reissue-pin, release or change-phone. An action sent for a pickup
 /// that has changed since the page showed it (the same form sent twice, a page re-sent from the
 /// history) is not taken: a second "new PIN" would send another SMS and void the first new PIN.
 pub(crate) async fn act(
@@ -215,6 +223,9 @@ pub(crate) async fn act(
         "unlock" => service.unlock(who, &pickup, &form.reason).await.map(|_| t.t("work-unlocked")),
         "reissue-pin" => service.send_new_pin(who, &pickup, &form.reason).await.map(|_| t.t("work-pin-reissued")),
         "release" => service.release_claim(who, &pickup, &form.reason).await.map(|_| t.t("work-released")),
+        "change-phone" => service.change_phone(who, &pickup, &form.phone, &form.reason).await.map(|p| {
+            t.t(if p.status == PickupStatus::Ready { "work-phone-changed-pin" } else { "work-phone-changed" })
+        }),
         _ => Err(Error::NotFound("action")),
     };
     let outcome = match done {

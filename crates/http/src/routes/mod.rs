@@ -36,6 +36,7 @@ pub(crate) fn api(with_simulator: bool) -> OpenApiRouter<AppState> {
         .routes(routes!(pickups::get_pickup))
         .routes(routes!(pickups::cancel_pickup))
         .routes(routes!(pickups::unlock_pickup))
+        .routes(routes!(pickups::change_phone))
         .routes(routes!(pickups::pickup_events))
         .routes(routes!(boxes::list_sites))
         .routes(routes!(boxes::list_boxes))

@@ -339,6 +339,44 @@ pub(crate) async fn unlock_pickup(
     Ok(Json(PickupView::with_messages(pickup, state.service.pickup_messages(&id).await?)))
 }
 
+/// A corrected mobile number, and why; the reason is kept in the audit log, the number sealed.
+#[derive(Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct ChangePhone {
+    /// A mobile number that receives SMS, as at registration.
+    #[schema(example = "+49 151 23456789")]
+    phone: String,
+    #[schema(example = "citizen called: mistyped at the opt-in")]
+    reason: String,
+}
+
+/// Corrects the citizen's mobile number, before or after the document is in the box. Messages not
+/// yet sent to the old number are dropped; a document waiting in the box gets a new PIN by SMS at
+/// the new number (the old PIN stops working) and its reminder again; a locked one gets its PIN
+/// when the lock is lifted. The feed records `phone_changed`, without the number. For the registry
+/// (its token) or a supervisor (a session with its `X-CSRF-Token`).
+#[utoipa::path(post, path = "/api/v1/pickups/{id}/phone", tag = "pickups", request_body = ChangePhone,
+    security(("bearer" = [])),
+    params(("id" = String, Path, description = "The pickup id")),
+    responses(
+        (status = 200, description = "The pickup; `messages` shows the new PIN's SMS queued", body = PickupView),
+        (status = 403, description = "`forbidden`: a clerk or a kiosk", body = ErrorBody),
+        (status = 404, description = "`not_found`", body = ErrorBody),
+        (status = 409, description = "`illegal_transition`: collected, expired, called off or withdrawn, or being handed over", body = ErrorBody),
+        (status = 422, description = "`invalid_phone` (not a mobile number) or `invalid_reason`", body = ErrorBody),
+    ))]
+pub(crate) async fn change_phone(
+    State(state): State<AppState>,
+    caller: Caller,
+    Path(id): Path<String>,
+    ApiJson(body): ApiJson<ChangePhone>,
+) -> Result<Json<PickupView>, ApiError> {
+    let principal = caller.principal()?;
+    let id = pickup_id(&id)?;
+    let pickup = state.service.change_phone(principal, &id, &body.phone, &body.reason).await?;
+    Ok(Json(PickupView::with_messages(pickup, state.service.pickup_messages(&id).await?)))
+}
+
 /// One fact of a pickup's history.
 #[derive(Serialize, ToSchema)]
 pub struct PickupEventView {
