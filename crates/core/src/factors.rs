@@ -39,7 +39,7 @@ pub fn judge_pin(candidates: &[PinCandidate], now: DateTime<Utc>) -> PinVerdict 
         .iter()
         .filter(collectable)
         .filter(|c| c.pin_matches)
-        .map(|c| QueuedPickup { pickup: c.pickup.clone(), factor: c.factor, pin_letter: false })
+        .map(|c| QueuedPickup { pickup: c.pickup.clone(), factor: c.factor, pin_letter: false, pin_issue: None })
         .collect();
     if accepted.is_empty() {
         PinVerdict::Refused { count_against: candidates.iter().filter(collectable).map(|c| c.pickup.clone()).collect() }
@@ -123,6 +123,7 @@ mod tests {
                 pickup: PickupId::from_random([1; 16]),
                 factor: ThirdFactor::BirthDate,
                 pin_letter: false,
+                pin_issue: None,
             }])
         );
     }

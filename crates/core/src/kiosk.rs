@@ -163,6 +163,19 @@ pub struct QueuedPickup {
     /// The site asks the citizen to confirm the PIN letter of this kind of document.
     #[serde(default)]
     pub pin_letter: bool,
+    /// Which PIN the session was let in with (the stored PIN's salt, hex; nothing of the PIN). A PIN
+    /// sent anew meanwhile (a lost SMS, a corrected number, a lifted lock) takes the document out of
+    /// the session: the old PIN no longer works, also not in a session it opened before.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub pin_issue: Option<String>,
+}
+
+impl QueuedPickup {
+    /// Whether the document still has the PIN this session was let in with. A session from before
+    /// this was recorded (none) is taken at its word for the few minutes it lives.
+    pub fn let_in_with(&self, current: Option<&str>) -> bool {
+        self.pin_issue.as_deref().is_none_or(|issued| Some(issued) == current)
+    }
 }
 
 /// What happened in a session.
@@ -385,7 +398,7 @@ mod tests {
     }
 
     fn q(n: u8, factor: ThirdFactor) -> QueuedPickup {
-        QueuedPickup { pickup: PickupId::from_random([n; 16]), factor, pin_letter: false }
+        QueuedPickup { pickup: PickupId::from_random([n; 16]), factor, pin_letter: false, pin_issue: None }
     }
 
     fn events() -> Vec<SessionEvent> {
@@ -503,6 +516,16 @@ mod tests {
             assert_eq!(s.apply(SessionEvent::DoorClosed, t0(), &limits), Ok(next));
         }
         assert_eq!(s.current(), None);
+    }
+
+    #[test]
+    fn a_session_keeps_a_document_only_while_it_has_the_pin_it_was_let_in_with() {
+        let mut queued = q(1, ThirdFactor::BirthDate);
+        assert!(queued.let_in_with(Some("aa")), "a session from before the PIN was recorded");
+        queued.pin_issue = Some("aa".into());
+        assert!(queued.let_in_with(Some("aa")));
+        assert!(!queued.let_in_with(Some("bb")), "a PIN sent anew");
+        assert!(!queued.let_in_with(None), "a PIN forgotten");
     }
 
     #[test]

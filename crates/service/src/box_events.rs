@@ -427,8 +427,11 @@ impl Service {
             tracing::warn!(session = %session.id, error = %e, "session did not move on after its hand-over");
             return Ok(());
         }
-        while let Some(next) = session.state.current().map(|q| q.pickup.clone()) {
-            let claimable = tx.pickup(&next).await?.is_some_and(|p| p.state().collectable(at));
+        while let Some(next) = session.state.current().cloned() {
+            let claimable = tx
+                .pickup(&next.pickup)
+                .await?
+                .is_some_and(|p| p.state().collectable(at) && next.let_in_with(crate::kiosk::pin_issue(&p).as_deref()));
             if claimable || session.state.apply(SessionEvent::Skip, at, &self.policy.session).is_err() {
                 break;
             }

@@ -160,7 +160,7 @@ impl Service {
                     after.push(AfterCommit::WakeOutbox);
                 }
                 Effect::ReissuePin => {
-                    self.reissue_pin(tx, &mut next).await?;
+                    self.reissue_pin(tx, &mut next, matches!(event, PickupEvent::PhoneChanged)).await?;
                     after.push(AfterCommit::WakeOutbox);
                 }
                 Effect::DropQueuedMessages => {

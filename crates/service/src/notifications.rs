@@ -106,7 +106,15 @@ impl Service {
     /// Gives a pickup a fresh PIN and queues it: the old PIN stops working. The family's other
     /// documents that are not locked take it too (see `history`), and then the SMS says "your
     /// documents".
-    pub(crate) async fn reissue_pin(&self, tx: &mut dyn Tx, pickup: &mut PickupRecord) -> Result<()> {
+    ///
+    /// At a corrected number (`to_new_number`) that has no other document waiting, the SMS is the
+    /// first one's: the number never had a PIN that could stop working.
+    pub(crate) async fn reissue_pin(
+        &self,
+        tx: &mut dyn Tx,
+        pickup: &mut PickupRecord,
+        to_new_number: bool,
+    ) -> Result<()> {
         let texts = self.texts(tx, pickup).await?;
         let pin = self.policy.pin.generate(&mut rand::rng());
         pickup.pin = Some(self.keys.hash_pin(&pin));
@@ -116,7 +124,12 @@ impl Service {
             }
             _ => false,
         };
-        let key = if family { "sms-new-pin-family" } else { "sms-new-pin" };
+        let key = match (family, to_new_number, pickup.third_factor) {
+            (true, _, _) => "sms-new-pin-family",
+            (false, true, ThirdFactor::OldDocument) => "sms-ready",
+            (false, true, ThirdFactor::BirthDate) => "sms-ready-birth-date",
+            (false, false, _) => "sms-new-pin",
+        };
         let body = self.pin_text(pickup, key, &texts, &pin);
         let now = self.clock.now();
         self.queue_sms(tx, pickup, "new_pin", append_if_free(body, texts.hours.as_deref()), &texts, now).await

@@ -204,6 +204,14 @@ pub struct PinHash {
     pub hash: Vec<u8>,
 }
 
+impl PinHash {
+    /// Names this drawing of a PIN without saying anything of it (its random salt, hex): a kiosk
+    /// session keeps it to notice a PIN sent anew while it runs.
+    pub fn issue(&self) -> String {
+        self.salt.iter().map(|b| format!("{b:02x}")).collect()
+    }
+}
+
 impl std::fmt::Debug for PinHash {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         write!(f, "PinHash({}, [redacted])", self.key_id)

@@ -363,7 +363,11 @@ async fn uncollected_documents_are_withdrawn_and_lost_pins_reissued_from_the_lis
             && !withdraw_table[..withdraw_table.find("</table>").unwrap()].contains("LOST-1")
     );
     let action = format!("/staff/boxes/{BOX}/pickups/{late}/withdraw");
-    let opened = clerk.post(&action, &[("csrf", &csrf)]).await;
+    let unversioned = clerk.post(&action, &[("csrf", &csrf)]).await;
+    assert!(unversioned.body.contains("nichts wurde getan"), "a form without its version: {}", unversioned.body);
+    let form = withdraw_table.split(&format!("pickups/{late}/withdraw")).nth(1).expect("the form");
+    let version = form.split("name=\"version\" value=\"").nth(1).and_then(|v| v.split('"').next()).unwrap();
+    let opened = clerk.post(&action, &[("csrf", &csrf), ("version", version)]).await;
     assert!(opened.body.contains("id=\"work-done\""), "{}", opened.body);
     app.close(late_compartment).await;
     app.wait_status(&late, "withdrawn").await;
@@ -376,13 +380,24 @@ async fn uncollected_documents_are_withdrawn_and_lost_pins_reissued_from_the_lis
     assert!(found.body.contains("id=\"found\"") && found.body.contains("LOST-1"), "{}", found.body);
     assert!(!found.body.contains("reissue-pin"), "a clerk is not offered a supervisor's action");
     let reissue = format!("/staff/boxes/{BOX}/pickups/{lost}/reissue-pin");
-    let refused = clerk.post(&reissue, &[("csrf", &csrf), ("reason", "citizen called: SMS deleted")]).await;
-    assert!(refused.body.contains("id=\"work-error\""), "{}", refused.body);
+    let now = app.service.pickup(&abholbox_core::ids::PickupId::parse(&lost).unwrap()).await.unwrap().version;
+    let now = now.to_string();
+    let fields = [("csrf", csrf.as_str()), ("version", now.as_str()), ("reason", "citizen called: SMS deleted")];
+    let refused = clerk.post(&reissue, &fields).await;
+    assert!(
+        refused.body.contains("id=\"work-error\"") && refused.body.contains("Rolle"),
+        "refused for the role: {}",
+        refused.body
+    );
     let mut supervisor = Browser::new(&app);
     supervisor.sign_in("sven", PASSWORD).await;
     let csrf = supervisor.csrf().await;
-    let no_reason = supervisor.post(&reissue, &[("csrf", &csrf), ("reason", "")]).await;
-    assert!(no_reason.body.contains("id=\"work-error\""), "a reason is needed: {}", no_reason.body);
+    let no_reason = supervisor.post(&reissue, &[("csrf", &csrf), ("version", &now), ("reason", "")]).await;
+    assert!(
+        no_reason.body.contains("id=\"work-error\"") && no_reason.body.contains("Begründung"),
+        "a reason is needed: {}",
+        no_reason.body
+    );
     let shown = supervisor.get(&format!("/staff/boxes/{BOX}/uncollected?reference=LOST-1")).await;
     let form = shown.body.split(&format!("pickups/{lost}/reissue-pin")).nth(1).expect("the form");
     let version = form.split("name=\"version\" value=\"").nth(1).and_then(|v| v.split('"').next()).unwrap();

@@ -207,10 +207,11 @@ pub(crate) async fn act(
     };
     let who = &staff.principal;
     let service = &state.service;
-    if let Ok(shown) = form.version.trim().parse::<i64>()
-        && let Ok(now) = service.pickup(&pickup).await
+    // A form without the version it was shown at (not one of ours) is taken as stale too.
+    let shown = form.version.trim().parse::<i64>().ok();
+    if let Ok(now) = service.pickup(&pickup).await
         && who.sees(&now.site)
-        && now.version != shown
+        && shown != Some(now.version)
     {
         let outcome = Outcome { done: None, error: Some(t.t("work-changed-meanwhile")) };
         return page(&state, t, &staff, &box_id, form.searched, outcome).await;

@@ -363,7 +363,7 @@ pub struct ChangePhone {
         (status = 403, description = "`forbidden`: a clerk or a kiosk", body = ErrorBody),
         (status = 404, description = "`not_found`", body = ErrorBody),
         (status = 409, description = "`illegal_transition`: collected, expired, called off or withdrawn, or being handed over", body = ErrorBody),
-        (status = 422, description = "`invalid_phone` (not a mobile number) or `invalid_reason`", body = ErrorBody),
+        (status = 422, description = "`invalid_phone` (not a mobile number), `invalid_reason`, or `invalid_request` (a field missing, unknown, repeated or not a string)", body = ErrorBody),
     ))]
 pub(crate) async fn change_phone(
     State(state): State<AppState>,

@@ -10,6 +10,8 @@
 mod panel;
 mod third_factor;
 
+pub(crate) use third_factor::pin_issue;
+
 pub use panel::{BoxShape, PanelHelp};
 
 use abholbox_core::document::DocumentKind;
@@ -263,7 +265,9 @@ impl Service {
                 };
                 let asks = site.map(|s| s.pin_letter_kinds).unwrap_or_default();
                 for q in &mut queue {
-                    q.pin_letter = waiting.iter().any(|p| p.id == q.pickup && asks.contains(&p.document_kind));
+                    let pickup = waiting.iter().find(|p| p.id == q.pickup);
+                    q.pin_letter = pickup.is_some_and(|p| asks.contains(&p.document_kind));
+                    q.pin_issue = pickup.and_then(|p| p.pin.as_ref()).map(abholbox_store::PinHash::issue);
                 }
                 for p in waiting.iter().filter(|p| queue.iter().any(|q| q.pickup == p.id)) {
                     if p.failed_pin_attempts > 0 {

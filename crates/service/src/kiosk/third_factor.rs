@@ -168,6 +168,10 @@ impl Service {
     ) -> Result<Settled> {
         let now = self.clock.now();
         let limits = self.policy.session;
+        // A PIN sent anew since the session was let in (a corrected number, a lost SMS) leaves the
+        // document to whoever holds the new one.
+        let queued = session.state.current().cloned();
+        let pickup = pickup.filter(|p| queued.is_none_or(|q| q.let_in_with(pin_issue(p).as_deref())));
         let verdict = match &pickup {
             Some(p) => judge_third_factor(&p.state(), shown, now),
             None => ThirdFactorVerdict::Unavailable,
@@ -366,4 +370,9 @@ impl Service {
         tx.commit().await?;
         Ok(())
     }
+}
+
+/// The PIN a pickup holds now, as a session remembers it.
+pub(crate) fn pin_issue(pickup: &PickupRecord) -> Option<String> {
+    pickup.pin.as_ref().map(abholbox_store::PinHash::issue)
 }
