@@ -160,7 +160,9 @@ impl Service {
                     after.push(AfterCommit::WakeOutbox);
                 }
                 Effect::ReissuePin => {
-                    self.reissue_pin(tx, &mut next, matches!(event, PickupEvent::PhoneChanged)).await?;
+                    // The first PIN at a corrected number: now, or when its lock is lifted.
+                    let first_at_number = matches!(event, PickupEvent::PhoneChanged) || next.pin.is_none();
+                    self.reissue_pin(tx, &mut next, first_at_number).await?;
                     after.push(AfterCommit::WakeOutbox);
                 }
                 Effect::DropQueuedMessages => {

@@ -270,3 +270,38 @@ async fn a_session_let_in_before_a_new_pin_was_sent_hands_nothing_out() {
     assert_eq!(app.status(&id).await, "ready");
     app.stop().await;
 }
+
+/// A locked document corrected: its old PIN goes at once, and the PIN its lifted lock sends is the
+/// first at the new number, in the ordinary words.
+#[tokio::test]
+async fn a_locked_document_corrected_gets_its_first_pin_at_the_new_number_when_unlocked() {
+    let dir = tempfile::tempdir().unwrap();
+    let app = TestApp::spawn(dir.path()).await;
+    let (wrong, right) = ("0151 23456765", "0151 23456766");
+    let id = app.register("PL-1", wrong, "1980-05-05", None).await;
+    app.deposit(&id).await;
+    let pin = app.pin_for("+4915123456765").await;
+    let bad = if pin.starts_with('1') { "2".repeat(pin.len()) } else { "1".repeat(pin.len()) };
+    for _ in 0..5 {
+        app.authenticate(wrong, &bad).await;
+    }
+    assert_eq!(app.pickup(&id).await["locked"], true);
+    let (status, body) = app
+        .post(
+            &format!("/api/v1/pickups/{id}/phone"),
+            Some(&app.integration),
+            json!({ "phone": right, "reason": "typo" }),
+        )
+        .await;
+    assert_eq!((status, &body["locked"]), (StatusCode::OK, &json!(true)), "{body}");
+    assert!(app.sms().await.iter().all(|m| m["to"] != "+4915123456766"), "no PIN while locked");
+    let supervisor = app.supervisor().await;
+    let pickup = abholbox_core::ids::PickupId::parse(&id).unwrap();
+    app.service.unlock(&supervisor, &pickup, "seen in person").await.unwrap();
+    let text = &app.sms_to("+4915123456766", 1).await[0];
+    assert!(text.contains("liegt in der Abholbox") && !text.contains("alte PIN"), "{text}");
+    let new_pin = abholbox::bench::pin_in(text).unwrap();
+    let (_, status, body) = app.authenticate(right, &new_pin).await;
+    assert_eq!(status, StatusCode::OK, "{body}");
+    app.stop().await;
+}

@@ -495,9 +495,9 @@ pub fn transition(
                 st.attention = None;
             }
             effects.push(Effect::DropQueuedMessages);
-            if !state.locked {
-                effects.push(Effect::ReissuePin);
-            }
+            // A locked document's old PIN goes now; the one its lifted lock sends is the first at
+            // the new number.
+            effects.push(if state.locked { Effect::ForgetPin } else { Effect::ReissuePin });
             effects.push(Effect::QueueReminder);
         }
         (S::Ready, PickupEvent::PhoneChanged) if claimed => return Err(TransitionError::HandOverUnderway),

@@ -299,7 +299,11 @@ fn a_corrected_number_gets_a_new_pin_unless_the_pickup_is_locked() {
     let mut locked = state(PickupStatus::Ready, true, true, false, false, false);
     locked.attention = Some(Attention::LockedAfterWrongPins);
     let t = transition(&locked, &PickupEvent::PhoneChanged, &rules, now()).unwrap();
-    assert_eq!(t.effects, vec![Effect::DropQueuedMessages, Effect::QueueReminder], "the PIN waits for the lock");
+    assert_eq!(
+        t.effects,
+        vec![Effect::DropQueuedMessages, Effect::ForgetPin, Effect::QueueReminder],
+        "the new PIN waits for the lock"
+    );
     assert!(t.state.locked && t.state.attention == Some(Attention::LockedAfterWrongPins));
     let waiting = state(PickupStatus::AwaitingDeposit, false, false, false, false, false);
     assert_eq!(transition(&waiting, &PickupEvent::PhoneChanged, &rules, now()).unwrap().effects, vec![]);
