@@ -202,7 +202,7 @@ test("a supervisor sends a new PIN after a lost SMS, and two empty the bin with 
   await page.getByLabel("Vorgangsnummer").fill("2026-300001");
   await page.getByRole("button", { name: "Suchen" }).click();
   const row = page.locator(`#found tr[data-reference="2026-300001"]`);
-  await row.getByLabel("Begründung").fill("Bürgerin rief an: SMS gelöscht");
+  await row.getByRole("form", { name: "PIN neu senden" }).getByLabel("Begründung").fill("Bürgerin rief an: SMS gelöscht");
   await row.getByRole("button", { name: "PIN neu senden" }).click();
   await page.locator("#work-done").waitFor();
   await checked(page, "staff-work");
