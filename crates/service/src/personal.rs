@@ -44,9 +44,15 @@ impl Service {
     /// A pickup's personal data, opened; `None` once it has been erased.
     pub(crate) async fn personal_data(&self, tx: &mut dyn Tx, pickup: &PickupId) -> Result<Option<PersonalFields>> {
         match tx.personal_data(pickup).await? {
-            Some(record) => Ok(Some(self.open(SealedTable::PersonalData, pickup, &record.sealed)?)),
+            Some(record) => Ok(Some(self.open_personal(&record)?)),
             None => Ok(None),
         }
+    }
+
+    /// A personal data record already read, opened: for a change sealed again only if the record is
+    /// still the one read.
+    pub(crate) fn open_personal(&self, record: &PersonalRecord) -> Result<PersonalFields> {
+        self.open(SealedTable::PersonalData, &record.pickup, &record.sealed)
     }
 
     pub(crate) fn seal_message(&self, pickup: &PickupId, fields: &MessageFields) -> Result<Sealed> {

@@ -10,10 +10,9 @@
 
 use abholbox_core::ids::PickupId;
 use abholbox_core::phone::PhoneNumber;
-use abholbox_core::pickup::{PickupEvent, PickupStatus, TransitionError};
+use abholbox_core::pickup::{PickupEvent, TransitionError};
 use abholbox_core::staff::StaffAction;
-use abholbox_store::{NewAuditEntry, PickupRecord};
-use serde_json::json;
+use abholbox_store::PickupRecord;
 
 use crate::{Error, Principal, Result, Service};
 
@@ -29,11 +28,12 @@ impl Service {
     ) -> Result<PickupRecord> {
         let phone =
             PhoneNumber::parse_mobile(phone).map_err(|e| Error::Invalid { field: "phone", message: e.to_string() })?;
-        let reason = abholbox_core::text::parse_reason(reason)
-            .map_err(|e| Error::Invalid { field: "reason", message: format!("say why in {e}") })?;
+        let reason = crate::pickups::parse_reason(reason)?;
         self.retrying(|| self.change_phone_once(who, id, &phone, &reason)).await
     }
 
+    /// The pickup's state is left to the core's transition: in a state that allows no correction it
+    /// refuses, and the transaction, new seal included, is rolled back.
     async fn change_phone_once(
         &self,
         who: &Principal,
@@ -45,17 +45,14 @@ impl Service {
         let mut tx = self.store.begin().await?;
         let pickup = tx.pickup(id).await?.filter(|p| who.sees(&p.site)).ok_or(Error::NotFound("pickup"))?;
         who.permit(StaffAction::ChangePhone, Some(&pickup.site))?;
-        let illegal = || {
-            Error::Transition(TransitionError::Illegal {
+        // Erased personal data: the pickup is over, which is the transition's refusal too.
+        let Some(was) = tx.personal_data(id).await? else {
+            return Err(Error::Transition(TransitionError::Illegal {
                 from: pickup.status.as_str(),
                 event: PickupEvent::PhoneChanged.name(),
-            })
+            }));
         };
-        if !matches!(pickup.status, PickupStatus::AwaitingDeposit | PickupStatus::Depositing | PickupStatus::Ready) {
-            return Err(illegal());
-        }
-        let mut fields = self.personal_data(tx.as_mut(), id).await?.ok_or_else(illegal)?;
-        let was = tx.personal_data(id).await?.ok_or_else(illegal)?;
+        let mut fields = self.open_personal(&was)?;
         fields.phone = phone.e164().to_owned();
         let sealed = self.seal_personal(id, &fields)?;
         let row = abholbox_store::SealedRow { row: id.to_string(), pickup: id.clone(), sealed: sealed.sealed };
@@ -69,14 +66,7 @@ impl Service {
         if let (Some(box_id), Some(old)) = (&pickup.box_id, &old_hash) {
             tx.leave_family(id, box_id, old).await?;
         }
-        tx.append_audit(&NewAuditEntry {
-            at: self.clock.now(),
-            actor: actor.to_string(),
-            action: "reason",
-            object: id.to_string(),
-            detail: json!({ "for": PickupEvent::PhoneChanged.name(), "reason": reason }),
-        })
-        .await?;
+        self.audit_reason(tx.as_mut(), actor, id, PickupEvent::PhoneChanged.name(), reason).await?;
         tx.commit().await?;
         tracing::info!(pickup = %id, "mobile number corrected");
         self.after_commit(after).await?;

@@ -7,13 +7,13 @@ use abholbox_core::language::Language;
 use abholbox_core::personal::{BirthDate, ThirdFactor};
 use abholbox_core::phone::PhoneNumber;
 use abholbox_core::pickup::{EventKind, PickupEvent, PickupStatus};
-use abholbox_store::{EventRecord, NewAuditEntry, PersonalFields, PickupRecord};
+use abholbox_store::{EventRecord, NewAuditEntry, PersonalFields, PickupRecord, Tx};
 use serde_json::json;
 
 use crate::history::record;
 use abholbox_core::staff::StaffAction;
 
-use crate::{Error, Principal, Result, Service};
+use crate::{Actor, Error, Principal, Result, Service};
 
 /// An opt-in as the registry sends it, already parsed into domain values.
 #[derive(Debug, Clone)]
@@ -193,7 +193,8 @@ impl Service {
         event: PickupEvent,
         reason: &str,
     ) -> Result<PickupRecord> {
-        self.retrying(|| self.with_reason_once(who, action, id, event.clone(), reason)).await
+        let reason = parse_reason(reason)?;
+        self.retrying(|| self.with_reason_once(who, action, id, event.clone(), &reason)).await
     }
 
     async fn with_reason_once(
@@ -205,26 +206,44 @@ impl Service {
         reason: &str,
     ) -> Result<PickupRecord> {
         let actor = &who.actor();
-        let reason = abholbox_core::text::parse_reason(reason)
-            .map_err(|e| Error::Invalid { field: "reason", message: format!("say why in {e}") })?;
         let mut tx = self.store.begin().await?;
         // Another site's pickup is unknown to whoever does not work there, not forbidden.
         let pickup = tx.pickup(id).await?.filter(|p| who.sees(&p.site)).ok_or(Error::NotFound("pickup"))?;
         who.permit(action, Some(&pickup.site))?;
-        let action = event.name();
+        let name = event.name();
         let (changed, after) = self.apply(tx.as_mut(), &pickup, event, actor, None).await?;
+        self.audit_reason(tx.as_mut(), actor, id, name, reason).await?;
+        tx.commit().await?;
+        self.after_commit(after).await?;
+        Ok(changed)
+    }
+
+    /// Records why a person changed a pickup, in the transaction of the change: the event says what
+    /// and who, this entry why.
+    pub(crate) async fn audit_reason(
+        &self,
+        tx: &mut dyn Tx,
+        actor: &Actor,
+        id: &PickupId,
+        event: &str,
+        reason: &str,
+    ) -> Result<()> {
         tx.append_audit(&NewAuditEntry {
             at: self.clock.now(),
             actor: actor.to_string(),
             action: "reason",
             object: id.to_string(),
-            detail: json!({ "for": action, "reason": reason }),
+            detail: json!({ "for": event, "reason": reason }),
         })
         .await?;
-        tx.commit().await?;
-        self.after_commit(after).await?;
-        Ok(changed)
+        Ok(())
     }
+}
+
+/// A person's reason for a change, as the audit log keeps it.
+pub(crate) fn parse_reason(reason: &str) -> Result<String> {
+    abholbox_core::text::parse_reason(reason)
+        .map_err(|e| Error::Invalid { field: "reason", message: format!("say why in {e}") })
 }
 
 #[cfg(test)]

@@ -25,8 +25,7 @@ impl Service {
         let site = self.site_of_box(box_id).await?;
         who.permit(StaffAction::ServiceOpening, Some(&site))?;
         let witnessed_by = self.four_eyes(who, &site, witness).await?;
-        let reason = abholbox_core::text::parse_reason(reason)
-            .map_err(|e| Error::Invalid { field: "reason", message: format!("say why in {e}") })?;
+        let reason = crate::pickups::parse_reason(reason)?;
         let driver = self.driver(box_id)?.clone();
         let now = self.clock.now();
         let actor = who.actor().to_string();

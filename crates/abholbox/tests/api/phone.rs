@@ -184,6 +184,46 @@ async fn a_corrected_document_leaves_one_family_and_joins_another() {
     app.stop().await;
 }
 
+/// A correction refused while the citizen stands at the open compartment changes nothing: the
+/// number is sealed anew before the transition refuses, and the refusal takes that back too.
+#[tokio::test]
+async fn a_correction_refused_during_a_hand_over_leaves_the_number_as_it_was() {
+    let dir = tempfile::tempdir().unwrap();
+    let app = TestApp::spawn(dir.path()).await;
+    let id = app.register("PH-9", "0151 23456769", "1980-09-09", None).await;
+    let compartment = app.deposit(&id).await;
+    let pin = app.pin_for("+4915123456769").await;
+    let (session, _, _) = app.authenticate("0151 23456769", &pin).await;
+    let (status, body) = app.step(&session, "birth-date", json!({ "birth_date": "1980-09-09" })).await;
+    assert_eq!((status, body["step"].as_str()), (StatusCode::OK, Some("collect")), "{body}");
+    app.db.execute("CREATE TABLE sealed_before AS SELECT pickup_id, sealed FROM personal_data").await;
+    let sms_before = app.sms().await.len();
+
+    let (status, body) = app
+        .post(
+            &format!("/api/v1/pickups/{id}/phone"),
+            Some(&app.integration),
+            json!({ "phone": "0151 23456770", "reason": "mistyped" }),
+        )
+        .await;
+    assert_eq!((status, body["error"]["code"].as_str()), (StatusCode::CONFLICT, Some("illegal_transition")), "{body}");
+    let unchanged = app
+        .db
+        .number(
+            "SELECT COUNT(*) FROM personal_data p JOIN sealed_before b
+               ON b.pickup_id = p.pickup_id AND b.sealed = p.sealed",
+        )
+        .await;
+    assert_eq!(unchanged, 1, "the personal data is sealed as it was before the refusal");
+    let (events, _) = app.history(&id).await;
+    assert!(!events.iter().any(|e| e == "phone_changed"), "{events:?}");
+    assert_eq!(app.sms().await.len(), sms_before, "no PIN went anywhere");
+
+    app.close(compartment).await;
+    app.wait_status(&id, "collected").await;
+    app.stop().await;
+}
+
 /// A session let in with the old number and PIN before the correction does not hand the document
 /// out afterwards: the PIN it was let in with is no longer the document's.
 #[tokio::test]
