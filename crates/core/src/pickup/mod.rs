@@ -334,7 +334,10 @@ pub enum TransitionError {
     #[error("the pickup window is over")]
     PastDeadline,
     /// Staff or the registry act on a document a citizen is taking out of its compartment right now.
-    #[error("the document is being handed over at the box right now; try again once its door has closed")]
+    #[error(
+        "the document is being handed over at the box right now, or a hand-over was left standing: try again once \
+         its door has closed; a supervisor releases a hand-over left standing first"
+    )]
     HandOverUnderway,
 }
 
