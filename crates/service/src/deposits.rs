@@ -9,10 +9,12 @@
 use abholbox_box::DriverError;
 use abholbox_core::compartment::{CompartmentState, SizeClass, choose};
 use abholbox_core::document::DocumentNumber;
-use abholbox_core::ids::{BoxId, CompartmentNo, PickupId};
+use abholbox_core::ids::{BoxId, CompartmentNo, PickupId, SiteId};
 use abholbox_core::pickup::{LockFailure, PickupEvent};
 
 use abholbox_core::staff::StaffAction;
+
+use abholbox_store::{PickupRecord, Tx};
 
 use crate::{Actor, Error, Principal, Result, Service};
 
@@ -22,6 +24,10 @@ pub enum DepositTarget {
     Pickup(PickupId),
     /// The new document's number, as a barcode scanner reads it off the document.
     DocumentNumber(DocumentNumber),
+    /// What a clerk scans or types at the load page: the new document's number, or else the case
+    /// reference, for a pickup registered before the registry knew the number (a new card's serial
+    /// number is often known only once the card arrives).
+    Scanned(String),
 }
 
 /// A compartment opened for loading.
@@ -54,7 +60,8 @@ impl Service {
     }
 
     /// A loading with the second staff member a site with four eyes wants (`witness`, signed in for
-    /// it); a site without them ignores it. Tokens (the registry's software) need none.
+    /// it); a site without them ignores it. At such a site a token (the registry's software) cannot
+    /// load at all: no second person could confirm it.
     pub async fn start_confirmed_deposit(
         &self,
         who: &Principal,
@@ -100,6 +107,7 @@ impl Service {
                 .pickup_by_document_number(&the_box.site, n.as_str())
                 .await?
                 .ok_or(Error::Unknown { field: "document_number" })?,
+            DepositTarget::Scanned(text) => scanned_pickup(tx.as_mut(), &the_box.site, text).await?,
         };
         if pickup.site != the_box.site {
             // Another site's pickup is unknown to whoever does not work there.
@@ -195,4 +203,28 @@ impl Service {
         tx.commit().await?;
         Ok(())
     }
+}
+
+/// The pickup a scanned or typed text names at a site: by document number first, then by case
+/// reference. Text that is neither is refused as a document number, which is what a scanner reads.
+async fn scanned_pickup(tx: &mut dyn Tx, site: &SiteId, text: &str) -> Result<PickupRecord> {
+    let number = DocumentNumber::parse(text).ok();
+    let reference = crate::pickups::parse_reference(text.trim()).ok();
+    if number.is_none() && reference.is_none() {
+        return Err(Error::Invalid {
+            field: "document_number",
+            message: "neither a document number nor a case reference".into(),
+        });
+    }
+    if let Some(number) = &number
+        && let Some(pickup) = tx.pickup_by_document_number(site, number.as_str()).await?
+    {
+        return Ok(pickup);
+    }
+    if let Some(reference) = &reference
+        && let Some(pickup) = tx.pickup_by_reference(site, reference).await?
+    {
+        return Ok(pickup);
+    }
+    Err(Error::Unknown { field: "document_number" })
 }

@@ -324,6 +324,20 @@ async fn a_clerk_registers_at_the_counter_and_loads_by_scanning() {
     assert!(twice.body.contains("id=\"load-error\""), "loaded already: {}", twice.body);
     let view = browser.get(&format!("/staff/boxes/{BOX}")).await;
     assert_eq!(view.body.matches("class=\"cell look-open").count(), 1, "the open door shows");
+
+    // Registered before its new number was known: the case reference finds it at the load page.
+    form[2] = ("reference", "2026-004712");
+    form[4] = ("document_number", "");
+    form[5] = ("phone", "0151 23456704");
+    let done = browser.post("/staff/register", &form).await;
+    assert!(done.body.contains("id=\"register-done\""), "{}", done.body);
+    let too_long = "2026-".repeat(13);
+    let neither = browser.post(&load, &[("csrf", &csrf), ("number", &too_long)]).await;
+    assert!(neither.body.contains("weder eine Dokumentnummer"), "{}", neither.body);
+    let by_reference = browser.post(&load, &[("csrf", &csrf), ("number", "2026-004712")]).await;
+    assert!(by_reference.body.contains("id=\"load-opened\""), "{}", by_reference.body);
+    let view = browser.get(&format!("/staff/boxes/{BOX}")).await;
+    assert_eq!(view.body.matches("class=\"cell look-open").count(), 2, "both doors stand open");
     let audit = app.service.store().audit_entries(100).await.unwrap();
     assert!(audit.iter().any(|a| a.actor.starts_with("staff:stf_")), "the clerk is the actor in the audit log");
     app.stop().await;

@@ -1,7 +1,6 @@
 //! Loading a delivery: the clerk scans (or types) a document number, the box opens a compartment of
 //! the right size, the page names it on the map and the scan field has the focus again.
 
-use abholbox_core::document::DocumentNumber;
 use abholbox_core::ids::BoxId;
 use abholbox_service::Error;
 use abholbox_service::deposits::DepositTarget;
@@ -77,10 +76,6 @@ pub(crate) async fn load(
         return refused;
     }
     let Ok(box_id) = BoxId::parse(&id) else { return refusal(&t, Some(staff.bar()), &Error::NotFound("box")) };
-    let Ok(number) = DocumentNumber::parse(&form.number) else {
-        let error = Some(t.t("load-bad-number"));
-        return page(&state, t, &staff, &box_id, None, error, form.number).await;
-    };
     let witness = if form.witness.trim().is_empty() {
         None
     } else {
@@ -93,13 +88,17 @@ pub(crate) async fn load(
             Err(e) => return refusal(&t, Some(staff.bar()), &e),
         }
     };
-    let target = DepositTarget::DocumentNumber(number);
+    let target = DepositTarget::Scanned(form.number.clone());
     match state.service.start_confirmed_deposit(&staff.principal, &box_id, target, witness.as_ref()).await {
         Ok(started) => {
             page(&state, t, &staff, &box_id, Some((started.compartment.get(), started.label)), None, String::new())
                 .await
         }
         Err(e @ (Error::Forbidden | Error::NotFound("box"))) => refusal(&t, Some(staff.bar()), &e),
+        Err(Error::Invalid { field: "document_number", .. }) => {
+            let error = Some(t.t("load-bad-number"));
+            page(&state, t, &staff, &box_id, None, error, form.number).await
+        }
         Err(e) => {
             let error = Some(t.error(&e));
             page(&state, t, &staff, &box_id, None, error, form.number).await
