@@ -148,7 +148,7 @@ pub struct PickupConfig {
 /// How long what remains of an ended pickup (collected, withdrawn or cancelled) is kept. Its phone
 /// number, birth date and PIN are erased when it ends, whatever these say.
 #[derive(Debug, Clone, Serialize, Deserialize)]
-#[serde(deny_unknown_fields)]
+#[serde(deny_unknown_fields, default)]
 pub struct RetentionConfig {
     /// Days after its end until a pickup's reference and document number are replaced.
     pub pseudonymise_after_days: u32,
@@ -156,6 +156,9 @@ pub struct RetentionConfig {
     pub delete_after_days: u32,
     /// Days until a kiosk session's record (which pickups it showed, how it ended) is deleted.
     pub sessions_after_days: u32,
+    /// Days an opt-in may wait for its document; then it is called off (its personal data erased,
+    /// the registry told by the feed), so that one whose document never came keeps nothing for ever.
+    pub never_loaded_after_days: u32,
 }
 
 impl RetentionConfig {
@@ -169,18 +172,27 @@ impl RetentionConfig {
                 "retention: pseudonymise_after_days and sessions_after_days at least 1, delete_after_days at least pseudonymise_after_days"
             );
         }
+        if r.never_loaded_after_days < 30 {
+            anyhow::bail!("retention: never_loaded_after_days at least 30 (a new document takes weeks to be made)");
+        }
         let days = |d: u32| chrono::Duration::days(i64::from(d));
         Ok(abholbox_service::retention::RetentionPolicy {
             pseudonymise_after: days(r.pseudonymise_after_days),
             delete_after: days(r.delete_after_days),
             sessions_after: days(r.sessions_after_days),
+            never_loaded_after: days(r.never_loaded_after_days),
         })
     }
 }
 
 impl Default for RetentionConfig {
     fn default() -> Self {
-        Self { pseudonymise_after_days: 90, delete_after_days: 365, sessions_after_days: 30 }
+        Self {
+            pseudonymise_after_days: 90,
+            delete_after_days: 365,
+            sessions_after_days: 30,
+            never_loaded_after_days: 180,
+        }
     }
 }
 
@@ -796,6 +808,7 @@ mod tests {
             ),
             (|c: &mut Config| c.http.max_connections_per_client = 0, "http.max_connections_per_client"),
             (|c: &mut Config| c.http.max_connections_per_client = c.http.max_connections + 1, "at most the first"),
+            (|c: &mut Config| c.retention.never_loaded_after_days = 29, "never_loaded_after_days at least 30"),
         ] {
             let mut config = Config::demo(PathBuf::from("x"), 0);
             tweak(&mut config);

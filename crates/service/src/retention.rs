@@ -9,6 +9,10 @@
 //! - kiosk sessions (which pickups a panel showed) and handled door events go after
 //!   [`RetentionPolicy::sessions_after`] (30 days).
 //!
+//! An opt-in whose document never comes would never end, and so keep its phone number and birth date
+//! for ever: after [`RetentionPolicy::never_loaded_after`] (180 days, well past any production time)
+//! it is called off, as the registry would, and the feed tells the registry so.
+//!
 //! The audit log is kept: it holds no personal data, and its chain is what makes it worth keeping.
 
 use std::time::Duration as StdDuration;
@@ -16,7 +20,10 @@ use std::time::Duration as StdDuration;
 use chrono::{DateTime, Duration, Utc};
 use tokio::sync::watch;
 
-use crate::{Result, Service};
+use abholbox_core::ids::PickupId;
+use abholbox_core::pickup::{PickupEvent, PickupStatus};
+
+use crate::{Actor, Error, Result, Service};
 
 /// How long what remains of an ended pickup is kept.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -24,6 +31,8 @@ pub struct RetentionPolicy {
     pub pseudonymise_after: Duration,
     pub delete_after: Duration,
     pub sessions_after: Duration,
+    /// How long an opt-in may wait for its document before it is called off.
+    pub never_loaded_after: Duration,
 }
 
 impl Default for RetentionPolicy {
@@ -32,6 +41,7 @@ impl Default for RetentionPolicy {
             pseudonymise_after: Duration::days(90),
             delete_after: Duration::days(365),
             sessions_after: Duration::days(30),
+            never_loaded_after: Duration::days(180),
         }
     }
 }
@@ -42,6 +52,8 @@ pub struct Retained {
     pub pseudonymised: u64,
     pub deleted: u64,
     pub sessions_deleted: u64,
+    /// Opt-ins called off because their document never came.
+    pub never_loaded: u64,
 }
 
 /// Rows changed per transaction, so that a first run over years of history does not hold the
@@ -57,13 +69,60 @@ impl Service {
     pub async fn apply_retention(&self) -> Result<Retained> {
         let now = self.clock.now();
         let policy = self.policy.retention;
+        let never_loaded = self.call_off_never_loaded(now - policy.never_loaded_after).await?;
         Ok(Retained {
+            never_loaded,
             pseudonymised: self
                 .in_batches(|tx| tx.pseudonymise_ended(now - policy.pseudonymise_after, now, BATCH))
                 .await?,
             deleted: self.in_batches(|tx| tx.delete_ended(now - policy.delete_after, BATCH)).await?,
             sessions_deleted: self.in_batches(|tx| tx.delete_sessions(now - policy.sessions_after, BATCH)).await?,
         })
+    }
+
+    /// Calls off the opt-ins registered before `registered_before` that still wait for their
+    /// document, each in a transaction of its own like a registry's cancellation (personal data
+    /// erased, the feed's `cancelled`), with the reason in the audit log. One that moved on meanwhile
+    /// (its document is being loaded) is left alone.
+    async fn call_off_never_loaded(&self, registered_before: DateTime<Utc>) -> Result<u64> {
+        let reason = format!(
+            "its document was not loaded within {} days of the opt-in",
+            self.policy.retention.never_loaded_after.num_days()
+        );
+        let mut called_off = 0;
+        loop {
+            let mut tx = self.store.begin().await?;
+            let due: Vec<_> =
+                tx.pickups_never_loaded(registered_before, BATCH).await?.into_iter().map(|p| p.id).collect();
+            drop(tx);
+            let mut this_batch = 0;
+            for id in &due {
+                if self.call_off(id, &reason).await? {
+                    this_batch += 1;
+                }
+            }
+            called_off += this_batch;
+            if due.len() < BATCH as usize || this_batch == 0 {
+                return Ok(called_off);
+            }
+        }
+    }
+
+    async fn call_off(&self, id: &PickupId, reason: &str) -> Result<bool> {
+        let mut tx = self.store.begin().await?;
+        let Some(pickup) = tx.pickup(id).await? else { return Ok(false) };
+        if pickup.status != PickupStatus::AwaitingDeposit {
+            return Ok(false);
+        }
+        let (_, after) = match self.apply(tx.as_mut(), &pickup, PickupEvent::Cancel, &Actor::System, None).await {
+            Ok(done) => done,
+            Err(Error::Contention) => return Ok(false),
+            Err(e) => return Err(e),
+        };
+        self.audit_reason(tx.as_mut(), &Actor::System, id, PickupEvent::Cancel.name(), reason).await?;
+        tx.commit().await?;
+        self.after_commit(after).await?;
+        Ok(true)
     }
 
     /// Runs `step` in transactions of its own until it changes nothing more; returns the sum.
@@ -102,6 +161,7 @@ impl Service {
                             pseudonymised = done.pseudonymised,
                             deleted = done.deleted,
                             sessions_deleted = done.sessions_deleted,
+                            never_loaded = done.never_loaded,
                             "retention applied"
                         );
                     }

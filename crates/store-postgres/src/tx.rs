@@ -693,6 +693,23 @@ impl Tx for PgTx {
         rows.iter().map(map_pickup).collect()
     }
 
+    async fn pickups_never_loaded(
+        &mut self,
+        registered_before: DateTime<Utc>,
+        limit: u32,
+    ) -> Result<Vec<PickupRecord>> {
+        let rows = sqlx::query(
+            "SELECT * FROM pickups WHERE status = 'awaiting_deposit' AND created_at < $1
+             ORDER BY created_at LIMIT $2",
+        )
+        .bind(registered_before)
+        .bind(i64::from(limit))
+        .fetch_all(&mut *self.tx)
+        .await
+        .map_err(read_err)?;
+        rows.iter().map(map_pickup).collect()
+    }
+
     async fn personal_data(&mut self, id: &PickupId) -> Result<Option<PersonalRecord>> {
         let row = sqlx::query("SELECT * FROM personal_data WHERE pickup_id = $1")
             .bind(id.as_str())

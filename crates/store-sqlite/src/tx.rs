@@ -564,6 +564,19 @@ impl Tx for SqliteTx {
         rows.iter().map(map_pickup).collect()
     }
 
+    async fn pickups_never_loaded(
+        &mut self,
+        registered_before: DateTime<Utc>,
+        limit: u32,
+    ) -> Result<Vec<PickupRecord>> {
+        let rows = self.w().fetch_all(
+            "SELECT * FROM pickups WHERE status = 'awaiting_deposit' AND created_at < ?
+             ORDER BY created_at LIMIT ?",
+            params![ts(registered_before), i64::from(limit)],
+        )?;
+        rows.iter().map(map_pickup).collect()
+    }
+
     async fn personal_data(&mut self, id: &PickupId) -> Result<Option<PersonalRecord>> {
         let row = self.w().fetch_optional("SELECT * FROM personal_data WHERE pickup_id = ?", params![id.as_str()])?;
         row.as_ref().map(map_personal).transpose()

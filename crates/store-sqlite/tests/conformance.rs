@@ -44,6 +44,7 @@ conformance!(
     retired_compartments_say_why,
     box_summaries_count_by_state,
     expiry_finds_what_is_due,
+    never_loaded_opt_ins_are_found_by_age,
     unsent_messages_can_be_dropped,
     door_events_wait_until_applied,
     staff_accounts_count_failed_sign_ins,

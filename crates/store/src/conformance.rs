@@ -859,6 +859,31 @@ pub async fn expiry_finds_what_is_due(store: &dyn Store) {
     assert_eq!(tx.pickups_due_to_expire(t0(), 1).await.unwrap().len(), 1);
 }
 
+/// Opt-ins whose document never came are found by when they were registered, oldest first; a
+/// pickup past loading is not among them, however old.
+pub async fn never_loaded_opt_ins_are_found_by_age(store: &dyn Store) {
+    furnish(store, 4).await;
+    for (n, days, status) in [
+        (1, -200, PickupStatus::AwaitingDeposit),
+        (2, -300, PickupStatus::AwaitingDeposit),
+        (3, -10, PickupStatus::AwaitingDeposit),
+        (4, -400, PickupStatus::Depositing),
+    ] {
+        let mut p = pickup(n, &format!("R-{n}"));
+        p.status = status;
+        p.created_at = t0() + Duration::days(days);
+        if status == PickupStatus::Depositing {
+            p.box_id = Some(the_box());
+            p.compartment = Some(no(u32::from(n)));
+        }
+        insert(store, &p).await;
+    }
+    let mut tx = store.begin().await.unwrap();
+    let old = tx.pickups_never_loaded(t0() - Duration::days(180), 10).await.unwrap();
+    assert_eq!(old.iter().map(|p| p.id.clone()).collect::<Vec<_>>(), vec![id(2), id(1)]);
+    assert_eq!(tx.pickups_never_loaded(t0() - Duration::days(180), 1).await.unwrap().len(), 1);
+}
+
 /// Dropping a pickup's unsent messages erases their content and keeps sent ones as they were.
 pub async fn unsent_messages_can_be_dropped(store: &dyn Store) {
     let p = id(1);

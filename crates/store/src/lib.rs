@@ -231,6 +231,10 @@ pub trait Tx: Send {
     async fn pickups_in_flight(&mut self) -> Result<Vec<PickupRecord>>;
     /// Ready, unclaimed pickups whose deadline is at or before `now`.
     async fn pickups_due_to_expire(&mut self, now: DateTime<Utc>, limit: u32) -> Result<Vec<PickupRecord>>;
+    /// Pickups still waiting for their document that were registered before `registered_before`,
+    /// oldest first: opt-ins whose document never came.
+    async fn pickups_never_loaded(&mut self, registered_before: DateTime<Utc>, limit: u32)
+    -> Result<Vec<PickupRecord>>;
 
     async fn personal_data(&mut self, id: &PickupId) -> Result<Option<PersonalRecord>>;
     /// Erases what is personal about a pickup: its personal data row, phone hash and PIN material,

@@ -50,7 +50,12 @@ async fn an_ended_pickup_is_pseudonymised_after_90_days_and_deleted_after_a_year
     assert_eq!(status, StatusCode::NOT_FOUND);
     let events = app.db.number(&format!("SELECT COUNT(*) FROM events WHERE pickup_id = '{collected}'")).await;
     assert_eq!(events, 0, "its events went with it");
-    assert_eq!(app.pickup(&waiting).await["reference"], "RT-2", "a pickup that has not ended stays");
+    let waiting = app.pickup(&waiting).await;
+    assert_eq!(
+        (&waiting["reference"], &waiting["status"]),
+        (&json!("RT-2"), &json!("cancelled")),
+        "an opt-in never loaded is called off, and its reference stays as long as any ended pickup's"
+    );
     let audit = app.db.number(&format!("SELECT COUNT(*) FROM audit_log WHERE object = '{collected}'")).await;
     assert!(audit >= 3, "the audit log keeps its entries");
     let named = app.db.number("SELECT COUNT(*) FROM audit_log WHERE CAST(detail AS TEXT) LIKE '%RT-1%'").await;
@@ -87,5 +92,44 @@ async fn a_called_off_document_still_in_the_box_outlives_retention_until_it_is_t
     assert_eq!((done.pseudonymised, done.deleted), (1, 1));
     let (_, boxes) = app.get("/api/v1/boxes", Some(&app.integration)).await;
     assert_eq!(boxes[0]["free"], 600, "its compartment is free");
+    app.stop().await;
+}
+
+/// An opt-in whose document never came is called off after 180 days, its personal data erased and
+/// the registry told by the feed; one loaded, or registered later, is left alone.
+#[tokio::test]
+async fn an_opt_in_whose_document_never_came_is_called_off_after_180_days() {
+    let dir = tempfile::tempdir().unwrap();
+    let app = TestApp::spawn(dir.path()).await;
+    let never = app.register("NL-1", "0151 23456792", "1970-01-01", None).await;
+    let loaded = app.register("NL-2", "0151 23456793", "1970-01-01", None).await;
+    app.deposit(&loaded).await;
+    app.clock.advance(Duration::days(100));
+    let young = app.register("NL-3", "0151 23456794", "1970-01-01", None).await;
+    let db = &app.db;
+    let personal = |id: &str| {
+        let sql = format!("SELECT COUNT(*) FROM personal_data WHERE pickup_id = '{id}'");
+        async move { db.number(&sql).await }
+    };
+    assert_eq!(app.service.apply_retention().await.unwrap().never_loaded, 0, "100 days is not long enough");
+    assert_eq!(app.status(&never).await, "awaiting_deposit");
+
+    app.clock.advance(Duration::days(81));
+    assert_eq!(app.service.apply_retention().await.unwrap().never_loaded, 1);
+    assert_eq!(app.status(&never).await, "cancelled");
+    assert_eq!(personal(&never).await, 0, "its phone number and birth date are gone");
+    let (events, _) = app.history(&never).await;
+    assert_eq!(events.last().map(String::as_str), Some("cancelled"), "the feed tells the registry: {events:?}");
+    let why = app
+        .db
+        .number(&format!(
+            "SELECT COUNT(*) FROM audit_log WHERE object = '{never}' AND action = 'reason' AND actor = 'system'"
+        ))
+        .await;
+    assert_eq!(why, 1, "the audit log says why");
+    assert_eq!(app.status(&young).await, "awaiting_deposit", "registered 81 days ago");
+    assert_eq!(personal(&young).await, 1);
+    assert_ne!(app.status(&loaded).await, "cancelled", "a document in the box is the expiry's business");
+    assert_eq!(app.service.apply_retention().await.unwrap().never_loaded, 0, "once");
     app.stop().await;
 }

@@ -223,7 +223,9 @@ pub(crate) fn check(
     Err(refused)
 }
 
-/// Registers an opt-in at application time.
+/// Registers an opt-in at application time. One whose document is not loaded within the
+/// installation's `never_loaded_after_days` (180 by default) is called off by abholbox itself: the
+/// feed says `cancelled`, and its personal data is erased.
 #[utoipa::path(post, path = "/api/v1/pickups", tag = "pickups", request_body = RegisterPickup,
     security(("bearer" = [])),
     responses(
