@@ -811,3 +811,25 @@ async fn a_page_that_refreshes_itself_keeps_nobody_signed_in_and_odd_language_ta
     }
     app.stop().await;
 }
+
+/// A box added through the admin API runs no driver until the server starts again: staff loading
+/// it are told so, not that a compartment failed and was blocked.
+#[tokio::test]
+async fn a_box_added_at_run_time_says_it_is_connected_at_the_next_start() {
+    let dir = tempfile::tempdir().unwrap();
+    let app = TestApp::spawn(dir.path()).await;
+    member(&app, "anna", StaffRole::Clerk, SITE).await;
+    let layout = json!({ "site": SITE, "name": "Box Wersten", "panels": [{ "id": "front", "reader_slot": 1 }],
+                         "modules": [{ "name": "A", "rows": 2, "columns": 2, "reach_rows": [1] }] });
+    let (status, body) = app.put("/api/v1/admin/boxes/w-1", Some(&app.admin), layout).await;
+    assert_eq!(status, StatusCode::OK, "{body}");
+    let id = app.register("2026-W-1", "0151 23456705", "1974-08-12", None).await;
+    let mut browser = Browser::new(&app);
+    browser.sign_in("anna", PASSWORD).await;
+    let csrf = browser.csrf().await;
+    let refused = browser.post("/staff/boxes/w-1/load", &[("csrf", &csrf), ("number", "2026-W-1")]).await;
+    assert!(refused.body.contains("id=\"load-error\"") && refused.body.contains("nächsten Start"), "{}", refused.body);
+    assert!(!refused.body.contains("Es ist gesperrt"), "no compartment was blocked: {}", refused.body);
+    assert_eq!(app.status(&id).await, "awaiting_deposit");
+    app.stop().await;
+}

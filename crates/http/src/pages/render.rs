@@ -58,9 +58,13 @@ impl Tr {
         self.lang.code()
     }
 
-    /// The message for a refusal: its stable code's text, or a general one.
+    /// The message for a refusal: its stable code's text, or a general one. A box this server runs
+    /// no driver for answers the API as unavailable; staff are told why, since nothing failed.
     pub fn error(&self, e: &Error) -> String {
-        self.error_code(e.code())
+        match e {
+            Error::NoDriver => self.error_code("box_not_connected"),
+            _ => self.error_code(e.code()),
+        }
     }
 
     /// The message for a stable error code (a use case's, or one the layers around the pages answer

@@ -96,6 +96,7 @@ error-wrong_box = Dieses Dokument liegt in einer anderen Box.
 error-box_full = Die Box ist voll: kein passendes Fach frei.
 error-no_compartment_within_reach = Kein Fach in Greifhöhe frei: Dokument bitte an der Theke aushändigen.
 error-box_unavailable = Das Fach hat sich nicht geöffnet. Es ist gesperrt; nichts wurde eingelagert. Bitte noch einmal scannen.
+error-box_not_connected = Diese Box ist an diesem Server noch nicht angeschlossen: Eine neu angelegte Box wird beim nächsten Start des Servers angeschlossen. Nichts wurde geöffnet oder gesperrt; bitte die IT fragen.
 error-box_out_of_order = Die Box ist gerade außer Betrieb.
 error-contention = Gerade zu viel gleichzeitig. Bitte noch einmal versuchen.
 error-locked = Die Abholung ist gesperrt.

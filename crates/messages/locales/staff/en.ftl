@@ -96,6 +96,7 @@ error-wrong_box = This document is in another box.
 error-box_full = The box is full: no fitting compartment is free.
 error-no_compartment_within_reach = No compartment within reach is free: please hand the document out at the counter.
 error-box_unavailable = The compartment did not open. It is taken out of use; nothing was loaded. Please scan again.
+error-box_not_connected = This box is not connected to this server yet: a box added at run time is connected at the next start of the server. Nothing was opened or blocked; please ask IT.
 error-box_out_of_order = The box is out of order right now.
 error-contention = Too much at once just now. Please try again.
 error-locked = The pickup is locked.
