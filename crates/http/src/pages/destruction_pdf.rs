@@ -15,23 +15,32 @@ const TOP: f32 = 780.0;
 const BOTTOM: f32 = 70.0;
 const LINE: f32 = 16.0;
 
-/// Text in the standard fonts' WinAnsi encoding: German letters and the euro sign as themselves,
-/// anything else as `?` (document numbers and staff names are ASCII anyway).
+/// Text in the standard fonts' WinAnsi encoding: Latin-1 (German and other Western European letters,
+/// as site and box names may have them) and WinAnsi's own extras (euro sign, dashes, quotes) as
+/// themselves; anything else as `?`. Staff names are ASCII, document numbers too.
 fn win_ansi(text: &str) -> Vec<u8> {
     text.chars()
         .map(|c| match c {
-            ' '..='~' => u8::try_from(c).unwrap_or(b'?'),
+            ' '..='~' | '\u{A0}'..='\u{FF}' => u8::try_from(u32::from(c)).unwrap_or(b'?'),
             '€' => 0x80,
+            '‚' => 0x82,
+            '„' => 0x84,
+            '…' => 0x85,
+            'Š' => 0x8A,
+            'Œ' => 0x8C,
+            'Ž' => 0x8E,
+            '‘' => 0x91,
+            '’' => 0x92,
+            '“' => 0x93,
+            '”' => 0x94,
+            '•' => 0x95,
             '–' => 0x96,
-            '·' => 0xB7,
-            'Ä' => 0xC4,
-            'Ö' => 0xD6,
-            'Ü' => 0xDC,
-            'ß' => 0xDF,
-            'ä' => 0xE4,
-            'ö' => 0xF6,
-            'ü' => 0xFC,
-            'é' => 0xE9,
+            '—' => 0x97,
+            '™' => 0x99,
+            'š' => 0x9A,
+            'œ' => 0x9C,
+            'ž' => 0x9E,
+            'Ÿ' => 0x9F,
             _ => b'?',
         })
         .collect()
@@ -123,5 +132,12 @@ mod tests {
     fn german_letters_keep_their_codes() {
         assert_eq!(win_ansi("Prüfung Ä ß €"), b"Pr\xfcfung \xc4 \xdf \x80".to_vec());
         assert_eq!(win_ansi("名"), b"?".to_vec());
+    }
+
+    #[test]
+    fn western_european_letters_and_quotes_keep_their_codes() {
+        assert_eq!(win_ansi("Façade Åsa ñ"), b"Fa\xe7ade \xc5sa \xf1".to_vec());
+        assert_eq!(win_ansi("„Süd“ — Œ"), b"\x84S\xfcd\x93 \x97 \x8c".to_vec());
+        assert_eq!(win_ansi("ł\u{7f}"), b"??".to_vec());
     }
 }
