@@ -833,3 +833,30 @@ async fn a_box_added_at_run_time_says_it_is_connected_at_the_next_start() {
     assert_eq!(app.status(&id).await, "awaiting_deposit");
     app.stop().await;
 }
+
+/// A document locked after wrong PINs that then expired is to be taken out: the list does not ask
+/// staff to lift a lock that no longer matters (nor offers it).
+#[tokio::test]
+async fn an_expired_locked_document_is_listed_to_withdraw_without_the_locks_advice() {
+    let dir = tempfile::tempdir().unwrap();
+    let app = TestApp::spawn(dir.path()).await;
+    member(&app, "sven", StaffRole::Supervisor, SITE).await;
+    let id = app.register("LX-1", "0151 23456706", "1974-08-12", None).await;
+    app.deposit(&id).await;
+    let pickup_id = abholbox_core::ids::PickupId::parse(&id).unwrap();
+    let mut tx = app.service.store().begin().await.unwrap();
+    let mut pickup = tx.pickup(&pickup_id).await.unwrap().unwrap();
+    pickup.locked = true;
+    pickup.attention = Some(abholbox_core::pickup::Attention::LockedAfterWrongPins);
+    pickup.status = abholbox_core::pickup::PickupStatus::Expired;
+    assert!(tx.update_pickup(&pickup).await.unwrap());
+    tx.commit().await.unwrap();
+
+    let mut supervisor = Browser::new(&app);
+    supervisor.sign_in("sven", PASSWORD).await;
+    let page = supervisor.get(&format!("/staff/boxes/{BOX}/uncollected")).await;
+    let line = page.body.split("data-reference=\"LX-1\"").nth(1).expect("listed").split("</tr>").next().unwrap();
+    assert!(line.contains("/withdraw\""), "to be taken out: {line}");
+    assert!(!line.contains("Sperre aufheben") && !line.contains("unlock"), "{line}");
+    app.stop().await;
+}

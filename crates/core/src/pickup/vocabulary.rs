@@ -3,6 +3,8 @@
 
 use serde::{Deserialize, Serialize};
 
+use super::PickupStatus;
+
 /// A fact in a pickup's history, as the feed and the audit log name it.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
@@ -173,6 +175,23 @@ impl Attention {
     pub fn is_lock(self) -> bool {
         matches!(self, Self::LockedAfterWrongPins | Self::LockedAfterWrongThirdFactors)
     }
+
+    /// Whether what the flag asks of staff can still be done while the pickup is in `status`: a lock
+    /// is lifted, or a number corrected, only while the document waits for its citizen; once it
+    /// expired or was called off, taking it out is all that is left. What a look into the
+    /// compartment settles is asked in any state.
+    pub fn asks_in(self, status: PickupStatus) -> bool {
+        use PickupStatus as S;
+        match self {
+            Self::LockedAfterWrongPins | Self::LockedAfterWrongThirdFactors => status == S::Ready,
+            Self::SmsNotDeliverable => matches!(status, S::AwaitingDeposit | S::Depositing | S::Ready),
+            Self::CompartmentDidNotOpen
+            | Self::DoorLeftOpen
+            | Self::DocumentLeftInside
+            | Self::HandoverUnconfirmed
+            | Self::DepositUnconfirmed => true,
+        }
+    }
 }
 
 /// How a lock failed to open; the two call for different care.
@@ -211,5 +230,17 @@ mod tests {
             assert_eq!(Attention::parse(a.as_str()), Some(a));
             assert_eq!(serde_json::to_value(a).unwrap(), a.as_str());
         }
+    }
+
+    #[test]
+    fn a_lock_or_an_undeliverable_sms_asks_nothing_of_a_document_to_be_taken_out() {
+        use PickupStatus as S;
+        for lock in [Attention::LockedAfterWrongPins, Attention::LockedAfterWrongThirdFactors] {
+            assert!(lock.asks_in(S::Ready));
+            assert!(!lock.asks_in(S::Expired) && !lock.asks_in(S::Cancelled), "{lock:?}");
+        }
+        assert!(Attention::SmsNotDeliverable.asks_in(S::AwaitingDeposit));
+        assert!(!Attention::SmsNotDeliverable.asks_in(S::Expired));
+        assert!(Attention::DoorLeftOpen.asks_in(S::Expired), "a look into the compartment is still asked");
     }
 }

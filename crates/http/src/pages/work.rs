@@ -64,7 +64,7 @@ impl Line {
                 .map(|c| labels.get(&c.get()).cloned().unwrap_or_else(|| c.get().to_string()))
                 .unwrap_or_default(),
             deadline: p.deadline.map(|d| d.format("%d.%m.%Y").to_string()).unwrap_or_default(),
-            attention: p.attention.map(|a| a.as_str()),
+            attention: p.attention.filter(|a| a.asks_in(p.status)).map(|a| a.as_str()),
             withdrawing: p.withdrawal_started_at.is_some(),
             actions,
             version: p.version,
