@@ -5,6 +5,8 @@
   const IDLE_MS = 60000;
   const WARN_SECONDS = 30;
   const BACK_TO_START_MS = 20000;
+  // A request refused on its way (too many at once, too slow): the screen says so, then goes on.
+  const HITCH_MS = 5000;
   const VOICES = { de: 'de-DE', 'de-x-ls': 'de-DE', en: 'en-GB', tr: 'tr-TR', ar: 'ar', uk: 'uk-UA', pl: 'pl-PL' };
   const state = {
     speech: sessionStorage.getItem('abholbox-speech') === 'on',
@@ -122,6 +124,9 @@
     armIdle();
     if (['done', 'ended', 'refused'].includes(screen())) {
       state.timers.push(setTimeout(() => post('/kiosk/restart'), BACK_TO_START_MS));
+    }
+    if (screen() === 'hitch') {
+      state.timers.push(setTimeout(() => go('/kiosk'), HITCH_MS));
     }
     if (screen() === 'help' && !document.body.dataset.session) {
       state.timers.push(setTimeout(() => go('/kiosk'), IDLE_MS));
@@ -332,7 +337,7 @@
       if (confirm) {
         e.preventDefault();
         post(confirm.form.action, confirm.form, confirm);
-      } else if (screen() === 'help') {
+      } else if (screen() === 'help' || screen() === 'hitch') {
         e.preventDefault();
         go('/kiosk');
       }

@@ -165,6 +165,7 @@ pub fn router(state: AppState, requests_per_second_per_client: u32) -> Router {
         .layer(CatchPanicLayer::custom(error::panic_response))
         .layer(RequestBodyLimitLayer::new(BODY_LIMIT))
         .layer(axum::middleware::from_fn(error::uri_limit))
+        .layer(axum::middleware::from_fn_with_state(state.clone(), kiosk_pages::error_screens))
         .layer(axum::middleware::from_fn_with_state(state, pages::error_pages))
         .layer(axum::middleware::map_response(error::shape))
         .layer(SetResponseHeaderLayer::overriding(header::CACHE_CONTROL, HeaderValue::from_static("no-store")))

@@ -329,3 +329,34 @@ async fn a_familys_run_asks_for_the_document_holders_birth_date() {
     assert!(!body.contains("Geben Sie Ihr Geburtsdatum ein"), "{body}");
     app.stop().await;
 }
+
+/// What the layers around the screens refuse (a field given twice, a method the path does not take,
+/// a post from another origin) is a screen that leads back to the session's step, not the API's
+/// JSON, which the panel's script would show as bare text with no way on.
+#[tokio::test]
+async fn a_refusal_around_the_screens_is_a_screen_that_leads_back() {
+    let dir = tempfile::tempdir().unwrap();
+    let app = TestApp::spawn(dir.path()).await;
+    let mut panel = Panel::new(&app);
+    let (status, _, _) =
+        panel.send(panel.client.post(format!("{}/kiosk/pair", panel.base)).form(&[("token", &app.kiosk)])).await;
+    assert_eq!(status, StatusCode::SEE_OTHER);
+    let (status, body) = panel.post("/kiosk/start", &[("lang", "de")]).await;
+    assert_eq!((status, screen(&body)), (StatusCode::OK, "phone"));
+
+    let (status, body) = panel.post("/kiosk/phone", &[("phone", "0151 23456701"), ("phone", "0151 23456702")]).await;
+    assert_eq!((status, screen(&body)), (StatusCode::UNPROCESSABLE_ENTITY, "hitch"), "{body}");
+    assert!(body.contains("href=\"/kiosk\"") && body.contains("Das hat nicht geklappt"), "{body}");
+    let (status, body) = panel.get("/kiosk/phone").await;
+    assert_eq!((status, screen(&body)), (StatusCode::METHOD_NOT_ALLOWED, "hitch"), "{body}");
+    let forged = panel.client.post(format!("{}/kiosk/phone", panel.base)).header("origin", "http://evil.example");
+    let (status, _, body) = panel.send(forged.form(&[("phone", "0151 23456701")])).await;
+    assert_eq!((status, screen(&body)), (StatusCode::FORBIDDEN, "hitch"), "{body}");
+
+    let (status, body) = panel.get("/kiosk").await;
+    assert_eq!((status, screen(&body)), (StatusCode::OK, "phone"), "the session waits where it was");
+    let (status, refused) = panel.get("/kiosk/wait?v=abc").await;
+    assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert!(refused.starts_with('{'), "the script's own question is answered JSON: {refused}");
+    app.stop().await;
+}

@@ -13,9 +13,10 @@ mod steps;
 use abholbox_core::ids::SessionId;
 use abholbox_service::Principal;
 use axum::Router;
-use axum::extract::FromRequestParts;
+use axum::extract::{FromRequestParts, Request, State};
 use axum::http::request::Parts;
 use axum::http::{HeaderValue, header};
+use axum::middleware::Next;
 use axum::response::Response;
 use axum::routing::{get, post};
 use axum_extra::extract::CookieJar;
@@ -91,6 +92,37 @@ impl FromRequestParts<AppState> for Panel {
             _ => Err(screen::unpaired(state)),
         }
     }
+}
+
+/// Gives every refusal under `/kiosk` a screen. The layers around the screens (a form that cannot be
+/// read, a method the path does not take, too many requests, a request that took too long) answer
+/// JSON, which the panel's script would show as bare text with no way on; the screen says it did not
+/// work and leads back to where the session stands. `/kiosk/wait`'s own answers stay JSON: the
+/// script reads only a successful one.
+pub(crate) async fn error_screens(State(state): State<AppState>, request: Request, next: Next) -> Response {
+    let path = request.uri().path();
+    if (path != "/kiosk" && !path.starts_with("/kiosk/")) || path == "/kiosk/wait" {
+        return next.run(request).await;
+    }
+    let response = next.run(request).await;
+    let status = response.status();
+    let is_page = response
+        .headers()
+        .get(header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(|v| v.starts_with("text/html"));
+    if !(status.is_client_error() || status.is_server_error()) || is_page {
+        return response;
+    }
+    let mut answer = screen::render(&screen::hitch(&state), status);
+    // `Allow` on a 405, `Retry-After` on a 429: what the refusal said besides its body.
+    for (name, value) in response.headers() {
+        if name != header::CONTENT_TYPE && name != header::CONTENT_LENGTH {
+            answer.headers_mut().insert(name.clone(), value.clone());
+        }
+    }
+    answer.headers_mut().insert(header::CONTENT_SECURITY_POLICY, HeaderValue::from_static(crate::pages::PAGE_POLICY));
+    answer
 }
 
 async fn serve_asset(axum::extract::Path(file): axum::extract::Path<String>) -> Response {

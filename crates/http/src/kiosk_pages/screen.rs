@@ -271,6 +271,14 @@ pub(crate) fn for_session(state: &AppState, view: &SessionView, refused: Option<
     page
 }
 
+/// A request that the layers around the screens refused (a form that cannot be read, too many
+/// requests, one that took too long): no session step was taken, so the panel says it did not work
+/// and goes back to where the session stands.
+pub(crate) fn hitch(state: &AppState) -> Page {
+    let t = Kt::new(state, PanelLanguage::De);
+    Page::new(t.clone(), "hitch", t.t("error-other"))
+}
+
 /// A refusal before any session exists: the box is closed or out of order.
 pub(crate) fn refused(state: &AppState, lang: PanelLanguage, code: &str) -> Page {
     let t = Kt::new(state, lang);
