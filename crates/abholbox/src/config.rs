@@ -161,6 +161,9 @@ pub struct RetentionConfig {
     pub never_loaded_after_days: u32,
 }
 
+/// The longest retention period: a hundred years, longer than any record needs keeping.
+const MAX_RETENTION_DAYS: u32 = 36_500;
+
 impl RetentionConfig {
     fn policy(&self) -> anyhow::Result<abholbox_service::retention::RetentionPolicy> {
         let r = self;
@@ -171,6 +174,12 @@ impl RetentionConfig {
             anyhow::bail!(
                 "retention: pseudonymise_after_days and sessions_after_days at least 1, delete_after_days at least pseudonymise_after_days"
             );
+        }
+        if [r.pseudonymise_after_days, r.delete_after_days, r.sessions_after_days, r.never_loaded_after_days]
+            .iter()
+            .any(|d| *d > MAX_RETENTION_DAYS)
+        {
+            anyhow::bail!("retention: every period at most {MAX_RETENTION_DAYS} days (a hundred years)");
         }
         if r.never_loaded_after_days < 30 {
             anyhow::bail!("retention: never_loaded_after_days at least 30 (a new document takes weeks to be made)");
@@ -809,6 +818,7 @@ mod tests {
             (|c: &mut Config| c.http.max_connections_per_client = 0, "http.max_connections_per_client"),
             (|c: &mut Config| c.http.max_connections_per_client = c.http.max_connections + 1, "at most the first"),
             (|c: &mut Config| c.retention.never_loaded_after_days = 29, "never_loaded_after_days at least 30"),
+            (|c: &mut Config| c.retention.delete_after_days = 100_000_000, "at most 36500 days"),
         ] {
             let mut config = Config::demo(PathBuf::from("x"), 0);
             tweak(&mut config);

@@ -63,7 +63,7 @@ impl Look {
         if door_open {
             return Self::Open;
         }
-        if pickup.is_some_and(|p| p.attention.is_some_and(|a| !a.is_lock())) {
+        if pickup.is_some_and(|p| p.attention.is_some_and(|a| !a.is_lock() && a.asks_in(p.status))) {
             return Self::Attention;
         }
         if state == CompartmentState::Defective {
@@ -76,9 +76,11 @@ impl Look {
                 CompartmentState::Free | CompartmentState::Defective => Self::Free,
             };
         };
+        // A lock matters only while the document waits for its citizen; once it is to be taken out,
+        // that is what the compartment asks for.
         match p.status {
-            _ if p.locked => Self::Locked,
             PickupStatus::Expired | PickupStatus::Cancelled => Self::ToWithdraw,
+            _ if p.locked => Self::Locked,
             PickupStatus::Depositing | PickupStatus::AwaitingDeposit => Self::Loading,
             PickupStatus::Ready if p.deadline.is_some_and(|d| d - now <= EXPIRING_WITHIN) => Self::Expiring,
             PickupStatus::Ready => Self::Ready,
@@ -117,6 +119,11 @@ mod tests {
         assert_eq!(Look::of(Occupied, Some(locked), false, now()), Look::Locked);
         let expired = PickupFacts { status: PickupStatus::Expired, ..ready(-1) };
         assert_eq!(Look::of(Occupied, Some(expired), false, now()), Look::ToWithdraw);
+        let expired_locked = PickupFacts { status: PickupStatus::Expired, ..locked };
+        assert_eq!(Look::of(Occupied, Some(expired_locked), false, now()), Look::ToWithdraw, "no lock to lift");
+        let unreachable =
+            PickupFacts { status: PickupStatus::Cancelled, attention: Some(Attention::SmsNotDeliverable), ..ready(-1) };
+        assert_eq!(Look::of(Occupied, Some(unreachable), false, now()), Look::ToWithdraw, "no number to correct");
         let flagged = PickupFacts { attention: Some(Attention::DoorLeftOpen), ..ready(10) };
         assert_eq!(Look::of(Occupied, Some(flagged), false, now()), Look::Attention);
         assert_eq!(Look::of(Defective, None, false, now()), Look::Defective);

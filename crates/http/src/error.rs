@@ -76,6 +76,7 @@ fn status(e: &Error) -> StatusCode {
         Error::PanelCoolingDown { .. } | Error::SignInCoolingDown { .. } => StatusCode::TOO_MANY_REQUESTS,
         Error::SignInRefused => StatusCode::UNAUTHORIZED,
         Error::DuplicateStaffName | Error::CompartmentBusy | Error::BinEmptiedMeanwhile => StatusCode::CONFLICT,
+        Error::ScanNamesTwoPickups | Error::ScanTheDocument => StatusCode::UNPROCESSABLE_ENTITY,
         Error::SecondPersonNeeded | Error::OwnAccount => StatusCode::FORBIDDEN,
         Error::BoxClosed { .. } | Error::CompartmentsInUse(_) | Error::DoorOpen | Error::NotOutOfUse => {
             StatusCode::CONFLICT

@@ -34,6 +34,8 @@ pub enum DepositTarget {
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct DepositStarted {
     pub pickup: PickupId,
+    /// The registry's case reference, so that staff see whose compartment opened.
+    pub reference: String,
     pub box_id: BoxId,
     pub compartment: CompartmentNo,
     pub label: String,
@@ -191,7 +193,13 @@ impl Service {
             })
             .await
             .map_err(|e| Error::Box(DriverError::Unreachable(e.to_string())))??;
-        Ok(opened.map(|()| DepositStarted { pickup: pickup.id, box_id: box_id.clone(), compartment, label }))
+        Ok(opened.map(|()| DepositStarted {
+            pickup: pickup.id,
+            reference: pickup.reference,
+            box_id: box_id.clone(),
+            compartment,
+            label,
+        }))
     }
 
     /// Records a loading whose lock failed: the pickup waits for loading again, the compartment is
@@ -205,8 +213,10 @@ impl Service {
     }
 }
 
-/// The pickup a scanned or typed text names at a site: by document number first, then by case
-/// reference. Text that is neither is refused as a document number, which is what a scanner reads.
+/// The pickup a scanned or typed text names at a site: by document number, or by the case
+/// reference of a pickup registered without one. A pickup whose number is known is loaded by
+/// scanning it, so that the document in hand is the one checked; a text that names two pickups
+/// loads neither. Text that is neither is refused as a document number, which is what a scanner reads.
 async fn scanned_pickup(tx: &mut dyn Tx, site: &SiteId, text: &str) -> Result<PickupRecord> {
     let number = DocumentNumber::parse(text).ok();
     let reference = crate::pickups::parse_reference(text.trim()).ok();
@@ -216,15 +226,30 @@ async fn scanned_pickup(tx: &mut dyn Tx, site: &SiteId, text: &str) -> Result<Pi
             message: "neither a document number nor a case reference".into(),
         });
     }
-    if let Some(number) = &number
-        && let Some(pickup) = tx.pickup_by_document_number(site, number.as_str()).await?
-    {
-        return Ok(pickup);
+    let by_number = match &number {
+        Some(number) => tx.pickup_by_document_number(site, number.as_str()).await?,
+        None => None,
+    };
+    let by_reference = match &reference {
+        Some(reference) => tx.pickup_by_reference(site, reference).await?,
+        None => None,
+    };
+    // A number matches whatever its case; so does a reference that could be meant by it, as far as
+    // references are spelt in one case (`T22000129`, `t22000129`).
+    if let (Some(by_number), Some(number)) = (&by_number, &number) {
+        for spelling in [number.as_str().to_owned(), number.as_str().to_lowercase()] {
+            if let Some(other) = tx.pickup_by_reference(site, &spelling).await?
+                && other.id != by_number.id
+            {
+                return Err(Error::ScanNamesTwoPickups);
+            }
+        }
     }
-    if let Some(reference) = &reference
-        && let Some(pickup) = tx.pickup_by_reference(site, reference).await?
-    {
-        return Ok(pickup);
+    match (by_number, by_reference) {
+        (Some(a), Some(b)) if a.id != b.id => Err(Error::ScanNamesTwoPickups),
+        (Some(pickup), _) => Ok(pickup),
+        (None, Some(pickup)) if pickup.document_number.is_some() => Err(Error::ScanTheDocument),
+        (None, Some(pickup)) => Ok(pickup),
+        (None, None) => Err(Error::Unknown { field: "document_number" }),
     }
-    Err(Error::Unknown { field: "document_number" })
 }

@@ -96,6 +96,14 @@ pub enum Error {
     /// A loading, hand-over or withdrawal is under way at the compartment; it is not opened for service.
     #[error("a loading, hand-over or withdrawal is under way at this compartment")]
     CompartmentBusy,
+    /// What staff typed at the load page is one pickup's document number and another's case
+    /// reference: loading either could put a document into the wrong pickup's compartment.
+    #[error("this is one pickup's document number and another's case reference; scan the document")]
+    ScanNamesTwoPickups,
+    /// A case reference typed at the load page for a pickup whose document number is known: it is
+    /// loaded by scanning the document, so that the document in hand is the one checked.
+    #[error("this pickup's document number is known; scan the document itself")]
+    ScanTheDocument,
     /// Only a compartment out of use can be returned to service.
     #[error("the compartment is not out of use: only a retired compartment is returned to service")]
     NotOutOfUse,
@@ -186,6 +194,8 @@ impl Error {
             Self::OutOfOrder => "box_out_of_order",
             Self::DoorOpen => "door_open",
             Self::NotOutOfUse => "compartment_in_use",
+            Self::ScanNamesTwoPickups => "scan_names_two_pickups",
+            Self::ScanTheDocument => "scan_the_document",
             Self::SecondPersonNeeded => "second_person_needed",
             Self::CompartmentBusy => "compartment_busy",
             Self::BinEmptiedMeanwhile => "bin_emptied_meanwhile",

@@ -64,19 +64,27 @@ const BATCH: u32 = 100;
 /// demo's) is followed within a minute; a look costs nothing but the comparison.
 const LOOK_EVERY: StdDuration = StdDuration::from_secs(60);
 
+/// `span` before `now`, or the earliest time there is for a span longer than the calendar allows:
+/// a retention period of a million years keeps everything, it does not stop the job.
+fn before(now: DateTime<Utc>, span: Duration) -> DateTime<Utc> {
+    now.checked_sub_signed(span).unwrap_or(DateTime::<Utc>::MIN_UTC)
+}
+
 impl Service {
     /// One run of the retention job, at the service's time.
     pub async fn apply_retention(&self) -> Result<Retained> {
         let now = self.clock.now();
         let policy = self.policy.retention;
-        let never_loaded = self.call_off_never_loaded(now - policy.never_loaded_after).await?;
+        let never_loaded = self.call_off_never_loaded(before(now, policy.never_loaded_after)).await?;
         Ok(Retained {
             never_loaded,
             pseudonymised: self
-                .in_batches(|tx| tx.pseudonymise_ended(now - policy.pseudonymise_after, now, BATCH))
+                .in_batches(|tx| tx.pseudonymise_ended(before(now, policy.pseudonymise_after), now, BATCH))
                 .await?,
-            deleted: self.in_batches(|tx| tx.delete_ended(now - policy.delete_after, BATCH)).await?,
-            sessions_deleted: self.in_batches(|tx| tx.delete_sessions(now - policy.sessions_after, BATCH)).await?,
+            deleted: self.in_batches(|tx| tx.delete_ended(before(now, policy.delete_after), BATCH)).await?,
+            sessions_deleted: self
+                .in_batches(|tx| tx.delete_sessions(before(now, policy.sessions_after), BATCH))
+                .await?,
         })
     }
 
@@ -173,5 +181,17 @@ impl Service {
                 _ = shutdown.changed() => {}
             }
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_period_longer_than_the_calendar_keeps_everything_instead_of_failing() {
+        let now = DateTime::<Utc>::UNIX_EPOCH;
+        assert_eq!(before(now, Duration::days(1)), now - Duration::days(1));
+        assert_eq!(before(now, Duration::days(100_000_000)), DateTime::<Utc>::MIN_UTC);
     }
 }

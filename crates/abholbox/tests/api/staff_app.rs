@@ -336,8 +336,25 @@ async fn a_clerk_registers_at_the_counter_and_loads_by_scanning() {
     assert!(neither.body.contains("weder eine Dokumentnummer"), "{}", neither.body);
     let by_reference = browser.post(&load, &[("csrf", &csrf), ("number", "2026-004712")]).await;
     assert!(by_reference.body.contains("id=\"load-opened\""), "{}", by_reference.body);
+    assert!(by_reference.body.contains("für den Vorgang 2026-004712"), "whose compartment opened");
     let view = browser.get(&format!("/staff/boxes/{BOX}")).await;
     assert_eq!(view.body.matches("class=\"cell look-open").count(), 2, "both doors stand open");
+
+    // A reference that is another pickup's document number names two pickups: neither opens.
+    form[2] = ("reference", "L01X00T47");
+    form[5] = ("phone", "0151 23456705");
+    assert!(browser.post("/staff/register", &form).await.body.contains("id=\"register-done\""));
+    let two = browser.post(&load, &[("csrf", &csrf), ("number", "l01x00t47")]).await;
+    assert!(two.body.contains("nichts wurde geöffnet"), "{}", two.body);
+    // A pickup whose number is known is loaded by scanning the document, not by its reference.
+    form[2] = ("reference", "2026-004713");
+    form[4] = ("document_number", "L01X00T48");
+    form[5] = ("phone", "0151 23456706");
+    assert!(browser.post("/staff/register", &form).await.body.contains("id=\"register-done\""));
+    let by_reference = browser.post(&load, &[("csrf", &csrf), ("number", "2026-004713")]).await;
+    assert!(by_reference.body.contains("Dokument selbst scannen"), "{}", by_reference.body);
+    let view = browser.get(&format!("/staff/boxes/{BOX}")).await;
+    assert_eq!(view.body.matches("class=\"cell look-open").count(), 2, "nothing more opened");
     let audit = app.service.store().audit_entries(100).await.unwrap();
     assert!(audit.iter().any(|a| a.actor.starts_with("staff:stf_")), "the clerk is the actor in the audit log");
     app.stop().await;

@@ -24,9 +24,15 @@ fn win_ansi(text: &str) -> Vec<u8> {
             ' '..='~' | '\u{A0}'..='\u{FF}' => u8::try_from(u32::from(c)).unwrap_or(b'?'),
             '€' => 0x80,
             '‚' => 0x82,
+            'ƒ' => 0x83,
             '„' => 0x84,
             '…' => 0x85,
+            '†' => 0x86,
+            '‡' => 0x87,
+            'ˆ' => 0x88,
+            '‰' => 0x89,
             'Š' => 0x8A,
+            '‹' => 0x8B,
             'Œ' => 0x8C,
             'Ž' => 0x8E,
             '‘' => 0x91,
@@ -36,8 +42,10 @@ fn win_ansi(text: &str) -> Vec<u8> {
             '•' => 0x95,
             '–' => 0x96,
             '—' => 0x97,
+            '˜' => 0x98,
             '™' => 0x99,
             'š' => 0x9A,
+            '›' => 0x9B,
             'œ' => 0x9C,
             'ž' => 0x9E,
             'Ÿ' => 0x9F,
@@ -138,6 +146,7 @@ mod tests {
     fn western_european_letters_and_quotes_keep_their_codes() {
         assert_eq!(win_ansi("Façade Åsa ñ"), b"Fa\xe7ade \xc5sa \xf1".to_vec());
         assert_eq!(win_ansi("„Süd“ — Œ"), b"\x84S\xfcd\x93 \x97 \x8c".to_vec());
+        assert_eq!(win_ansi("‹†‰›"), b"\x8b\x86\x89\x9b".to_vec());
         assert_eq!(win_ansi("ł\u{7f}"), b"??".to_vec());
     }
 }

@@ -32,15 +32,17 @@ async fn page(
     t: Tr,
     staff: &Staff,
     box_id: &BoxId,
-    opened: Option<(u32, String)>,
+    opened: Option<(u32, String, String)>,
     error: Option<String>,
     number: String,
 ) -> Response {
     let four_eyes = state.service.four_eyes_at(box_id).await.unwrap_or(false);
     match state.service.box_overview(&staff.principal, box_id).await {
         Ok(overview) => {
-            let map = BoxMap::of(overview, opened.as_ref().map(|(n, _)| *n));
-            let opened = opened.map(|(_, label)| t.t1("load-opened", "compartment", &label));
+            let map = BoxMap::of(overview, opened.as_ref().map(|(n, _, _)| *n));
+            let opened = opened.map(|(_, label, reference)| {
+                t.with("load-opened", &[("compartment", &label), ("reference", &reference)])
+            });
             let status = if error.is_some() { StatusCode::UNPROCESSABLE_ENTITY } else { StatusCode::OK };
             html(status, &LoadPage { t, bar: Some(staff.bar()), map, opened, error, number, four_eyes })
         }
@@ -91,8 +93,8 @@ pub(crate) async fn load(
     let target = DepositTarget::Scanned(form.number.clone());
     match state.service.start_confirmed_deposit(&staff.principal, &box_id, target, witness.as_ref()).await {
         Ok(started) => {
-            page(&state, t, &staff, &box_id, Some((started.compartment.get(), started.label)), None, String::new())
-                .await
+            let opened = (started.compartment.get(), started.label, started.reference);
+            page(&state, t, &staff, &box_id, Some(opened), None, String::new()).await
         }
         Err(e @ (Error::Forbidden | Error::NotFound("box"))) => refusal(&t, Some(staff.bar()), &e),
         Err(Error::Invalid { field: "document_number", .. }) => {

@@ -2,6 +2,7 @@
 
 use std::sync::Arc;
 
+use abholbox_core::pickup::TransitionError;
 use abholbox_messages::staff::{StaffLanguage, StaffTexts};
 use abholbox_service::Error;
 use axum::extract::FromRequestParts;
@@ -49,6 +50,10 @@ impl Tr {
         self.texts.text(self.lang, key, &[(name, value)])
     }
 
+    pub fn with(&self, key: &str, args: &[(&str, &str)]) -> String {
+        self.texts.text(self.lang, key, args)
+    }
+
     /// The text of a key made of a prefix and a stable code (`look-ready`, `role-clerk`).
     pub fn tk(&self, prefix: &str, code: &str) -> String {
         self.t(&format!("{prefix}{code}"))
@@ -59,10 +64,13 @@ impl Tr {
     }
 
     /// The message for a refusal: its stable code's text, or a general one. A box this server runs
-    /// no driver for answers the API as unavailable; staff are told why, since nothing failed.
+    /// no driver for answers the API as unavailable; staff are told why, since nothing failed. A
+    /// change refused while a citizen's claim stands answers the API as a transition its state does
+    /// not allow (`illegal_transition`, which integrators rely on); staff are told to wait for the door.
     pub fn error(&self, e: &Error) -> String {
         match e {
             Error::NoDriver => self.error_code("box_not_connected"),
+            Error::Transition(TransitionError::HandOverUnderway) => self.error_code("handover_in_progress"),
             _ => self.error_code(e.code()),
         }
     }
