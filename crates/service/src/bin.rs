@@ -136,9 +136,11 @@ impl Service {
             other => other,
         })?;
         let name = |id: String| async move { self.store.staff_by_id(&id).await.map(|s| s.map_or(id, |s| s.name)) };
+        // The site as people know it; its id only should it have gone from the configuration.
+        let site = self.store.sites().await?.into_iter().find(|s| s.id == record.site);
         Ok(DestructionRecord {
             box_name: record.name,
-            site: record.site.to_string(),
+            site: site.map_or_else(|| record.site.to_string(), |s| s.name),
             emptied_by: name(emptying.emptied_by.clone()).await?,
             countersigned_by: name(emptying.countersigned_by.clone()).await?,
             documents: self.lines(&items)?,

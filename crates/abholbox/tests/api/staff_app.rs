@@ -547,6 +547,9 @@ async fn the_bin_is_emptied_by_two_and_a_wrong_count_is_recorded_loudly() {
     let record = clerk.get(&record_path).await;
     assert!(record.body.contains("id=\"record-mismatch\""), "{}", record.body);
     assert!(record.body.contains("T22000129") && record.body.contains("bert") && record.body.contains("anna"));
+    let site_name =
+        app.service.store().sites().await.unwrap().into_iter().find(|s| s.id.as_str() == SITE).unwrap().name;
+    assert!(record.body.contains(&format!("<dd>{site_name}</dd>")), "the site by its name: {}", record.body);
     let alarms = app.service.store().open_alarms().await.unwrap();
     assert!(alarms.iter().any(|a| a.kind == "bin_count_mismatch"), "{alarms:?}");
     let audit = app.service.store().audit_entries(50).await.unwrap();
