@@ -10,7 +10,7 @@ use abholbox_box::DriverError;
 use abholbox_core::compartment::{CompartmentState, SizeClass, choose};
 use abholbox_core::document::DocumentNumber;
 use abholbox_core::ids::{BoxId, CompartmentNo, PickupId, SiteId};
-use abholbox_core::pickup::{LockFailure, PickupEvent};
+use abholbox_core::pickup::{LockFailure, PickupEvent, PickupStatus};
 
 use abholbox_core::staff::StaffAction;
 
@@ -234,19 +234,25 @@ async fn scanned_pickup(tx: &mut dyn Tx, site: &SiteId, text: &str) -> Result<Pi
         Some(reference) => tx.pickup_by_reference(site, reference).await?,
         None => None,
     };
+    // Only a pickup registered without a number and still to be loaded can be meant by its reference:
+    // an ended one, or one with a number, never stands in a scan's way.
+    let meant_by_reference = |p: &PickupRecord| {
+        p.document_number.is_none() && matches!(p.status, PickupStatus::AwaitingDeposit | PickupStatus::Depositing)
+    };
     // A number matches whatever its case; so does a reference that could be meant by it, as far as
     // references are spelt in one case (`T22000129`, `t22000129`).
     if let (Some(by_number), Some(number)) = (&by_number, &number) {
         for spelling in [number.as_str().to_owned(), number.as_str().to_lowercase()] {
             if let Some(other) = tx.pickup_by_reference(site, &spelling).await?
                 && other.id != by_number.id
+                && meant_by_reference(&other)
             {
                 return Err(Error::ScanNamesTwoPickups);
             }
         }
     }
     match (by_number, by_reference) {
-        (Some(a), Some(b)) if a.id != b.id => Err(Error::ScanNamesTwoPickups),
+        (Some(a), Some(b)) if a.id != b.id && meant_by_reference(&b) => Err(Error::ScanNamesTwoPickups),
         (Some(pickup), _) => Ok(pickup),
         (None, Some(pickup)) if pickup.document_number.is_some() => Err(Error::ScanTheDocument),
         (None, Some(pickup)) => Ok(pickup),

@@ -340,12 +340,21 @@ async fn a_clerk_registers_at_the_counter_and_loads_by_scanning() {
     let view = browser.get(&format!("/staff/boxes/{BOX}")).await;
     assert_eq!(view.body.matches("class=\"cell look-open").count(), 2, "both doors stand open");
 
-    // A reference that is another pickup's document number names two pickups: neither opens.
-    form[2] = ("reference", "L01X00T47");
-    form[5] = ("phone", "0151 23456705");
+    // A reference that is another waiting pickup's document number names two pickups: neither opens.
+    form[2] = ("reference", "2026-004714");
+    form[4] = ("document_number", "L01X00T49");
+    form[5] = ("phone", "0151 23456707");
     assert!(browser.post("/staff/register", &form).await.body.contains("id=\"register-done\""));
-    let two = browser.post(&load, &[("csrf", &csrf), ("number", "l01x00t47")]).await;
+    let called_off = app.register("L01X00T49", "0151 23456705", "1974-08-12", None).await;
+    let two = browser.post(&load, &[("csrf", &csrf), ("number", "l01x00t49")]).await;
     assert!(two.body.contains("nichts wurde geöffnet"), "{}", two.body);
+    // Once the one meant by its reference is called off, the scan loads the other.
+    let (status, body) = app
+        .post(&format!("/api/v1/pickups/{called_off}/cancel"), Some(&app.integration), json!({ "reason": "moved" }))
+        .await;
+    assert_eq!(status, StatusCode::OK, "{body}");
+    let scanned = browser.post(&load, &[("csrf", &csrf), ("number", "L01X00T49")]).await;
+    assert!(scanned.body.contains("für den Vorgang 2026-004714"), "{}", scanned.body);
     // A pickup whose number is known is loaded by scanning the document, not by its reference.
     form[2] = ("reference", "2026-004713");
     form[4] = ("document_number", "L01X00T48");
@@ -354,7 +363,7 @@ async fn a_clerk_registers_at_the_counter_and_loads_by_scanning() {
     let by_reference = browser.post(&load, &[("csrf", &csrf), ("number", "2026-004713")]).await;
     assert!(by_reference.body.contains("Dokument selbst scannen"), "{}", by_reference.body);
     let view = browser.get(&format!("/staff/boxes/{BOX}")).await;
-    assert_eq!(view.body.matches("class=\"cell look-open").count(), 2, "nothing more opened");
+    assert_eq!(view.body.matches("class=\"cell look-open").count(), 3, "the scanned one, nothing more");
     let audit = app.service.store().audit_entries(100).await.unwrap();
     assert!(audit.iter().any(|a| a.actor.starts_with("staff:stf_")), "the clerk is the actor in the audit log");
     app.stop().await;
