@@ -341,12 +341,16 @@ async fn a_refusal_around_the_screens_is_a_screen_that_leads_back() {
     let (status, _, _) =
         panel.send(panel.client.post(format!("{}/kiosk/pair", panel.base)).form(&[("token", &app.kiosk)])).await;
     assert_eq!(status, StatusCode::SEE_OTHER);
-    let (status, body) = panel.post("/kiosk/start", &[("lang", "de")]).await;
+    let (status, body) = panel.post("/kiosk/start", &[("lang", "en")]).await;
     assert_eq!((status, screen(&body)), (StatusCode::OK, "phone"));
 
     let (status, body) = panel.post("/kiosk/phone", &[("phone", "0151 23456701"), ("phone", "0151 23456702")]).await;
     assert_eq!((status, screen(&body)), (StatusCode::UNPROCESSABLE_ENTITY, "hitch"), "{body}");
-    assert!(body.contains("href=\"/kiosk\"") && body.contains("Das hat nicht geklappt"), "{body}");
+    assert!(
+        body.contains("href=\"/kiosk\"") && body.contains("That did not work"),
+        "in the citizen's language: {body}"
+    );
+    assert!(body.contains("<html lang=\"en\""), "{body}");
     let (status, body) = panel.get("/kiosk/phone").await;
     assert_eq!((status, screen(&body)), (StatusCode::METHOD_NOT_ALLOWED, "hitch"), "{body}");
     let forged = panel.client.post(format!("{}/kiosk/phone", panel.base)).header("origin", "http://evil.example");
@@ -355,6 +359,10 @@ async fn a_refusal_around_the_screens_is_a_screen_that_leads_back() {
 
     let (status, body) = panel.get("/kiosk").await;
     assert_eq!((status, screen(&body)), (StatusCode::OK, "phone"), "the session waits where it was");
+    let (status, body) = panel.post("/kiosk/cancel", &[]).await;
+    assert_eq!((status, screen(&body)), (StatusCode::OK, "start"));
+    let (_, body) = panel.get("/kiosk/phone").await;
+    assert!(body.contains("Das hat nicht geklappt"), "with the session over, German again: {body}");
     let (status, refused) = panel.get("/kiosk/wait?v=abc").await;
     assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY);
     assert!(refused.starts_with('{'), "the script's own question is answered JSON: {refused}");

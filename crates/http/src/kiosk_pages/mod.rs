@@ -11,6 +11,7 @@ mod screen;
 mod steps;
 
 use abholbox_core::ids::SessionId;
+use abholbox_core::language::PanelLanguage;
 use abholbox_service::Principal;
 use axum::Router;
 use axum::extract::{FromRequestParts, Request, State};
@@ -29,6 +30,9 @@ use crate::AppState;
 
 const PANEL_COOKIE: &str = "abholbox_kiosk";
 const SESSION_COOKIE: &str = "abholbox_panel_session";
+/// The language of the session under way, beside its id: a refusal by the layers around the
+/// screens, which know no session, still speaks the citizen's language.
+const LANGUAGE_COOKIE: &str = "abholbox_panel_language";
 const COOKIE_PATH: &str = "/kiosk";
 
 pub(crate) fn router() -> Router<AppState> {
@@ -104,6 +108,10 @@ pub(crate) async fn error_screens(State(state): State<AppState>, request: Reques
     if (path != "/kiosk" && !path.starts_with("/kiosk/")) || path == "/kiosk/wait" {
         return next.run(request).await;
     }
+    let language = CookieJar::from_headers(request.headers())
+        .get(LANGUAGE_COOKIE)
+        .and_then(|c| PanelLanguage::parse(c.value()))
+        .unwrap_or(PanelLanguage::De);
     let response = next.run(request).await;
     let status = response.status();
     let is_page = response
@@ -114,7 +122,7 @@ pub(crate) async fn error_screens(State(state): State<AppState>, request: Reques
     if !(status.is_client_error() || status.is_server_error()) || is_page {
         return response;
     }
-    let mut answer = screen::render(&screen::hitch(&state), status);
+    let mut answer = screen::render(&screen::hitch(&state, language), status);
     // `Allow` on a 405, `Retry-After` on a 429: what the refusal said besides its body.
     for (name, value) in response.headers() {
         if name != header::CONTENT_TYPE && name != header::CONTENT_LENGTH {

@@ -14,7 +14,7 @@ use axum_extra::extract::CookieJar;
 use serde::Deserialize;
 use subtle::ConstantTimeEq;
 
-use super::{PANEL_COOKIE, SESSION_COOKIE, cookie, removal, screen};
+use super::{LANGUAGE_COOKIE, PANEL_COOKIE, SESSION_COOKIE, cookie, removal, screen};
 use crate::AppState;
 
 /// Pairing codes the running server honours, each standing for a kiosk token. Only the demo offers
@@ -72,7 +72,12 @@ async fn paired(state: &AppState, jar: CookieJar, token: String) -> Response {
         Ok(Principal::Kiosk { box_id, panel, .. }) => {
             tracing::info!(%box_id, %panel, "a browser was paired with a panel");
             let secure = state.pages.secure_cookies;
-            let jar = jar.remove(removal(SESSION_COOKIE)).add(cookie(PANEL_COOKIE, token, secure, true));
+            let jar = jar.remove(removal(SESSION_COOKIE)).remove(removal(LANGUAGE_COOKIE)).add(cookie(
+                PANEL_COOKIE,
+                token,
+                secure,
+                true,
+            ));
             (jar, Redirect::to("/kiosk")).into_response()
         }
         _ => screen::pair_form(state, true, StatusCode::FORBIDDEN),

@@ -274,8 +274,8 @@ pub(crate) fn for_session(state: &AppState, view: &SessionView, refused: Option<
 /// A request that the layers around the screens refused (a form that cannot be read, too many
 /// requests, one that took too long): no session step was taken, so the panel says it did not work
 /// and goes back to where the session stands.
-pub(crate) fn hitch(state: &AppState) -> Page {
-    let t = Kt::new(state, PanelLanguage::De);
+pub(crate) fn hitch(state: &AppState, lang: PanelLanguage) -> Page {
+    let t = Kt::new(state, lang);
     Page::new(t.clone(), "hitch", t.t("error-other"))
 }
 

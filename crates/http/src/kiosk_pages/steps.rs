@@ -13,7 +13,7 @@ use serde::Deserialize;
 use serde_json::json;
 
 use super::screen::{self, render};
-use super::{Panel, SESSION_COOKIE, cookie, removal};
+use super::{LANGUAGE_COOKIE, Panel, SESSION_COOKIE, cookie, removal};
 use crate::AppState;
 use crate::error::status_of;
 use crate::query::ApiQuery;
@@ -56,8 +56,13 @@ pub(crate) async fn start(State(state): State<AppState>, panel: Panel, Form(inpu
     let language = input.lang.as_deref().and_then(PanelLanguage::parse).unwrap_or(PanelLanguage::De);
     match state.service.start_session(&panel.principal, language).await {
         Ok(view) => {
-            let jar =
-                panel.jar.clone().add(cookie(SESSION_COOKIE, view.id.to_string(), state.pages.secure_cookies, false));
+            let secure = state.pages.secure_cookies;
+            let jar = panel.jar.clone().add(cookie(SESSION_COOKIE, view.id.to_string(), secure, false)).add(cookie(
+                LANGUAGE_COOKIE,
+                language.code().to_owned(),
+                secure,
+                false,
+            ));
             (jar, session_screen(&state, &panel, &view, None, StatusCode::OK).await).into_response()
         }
         Err(e) => {
@@ -157,8 +162,8 @@ async fn after_input(
 }
 
 fn to_start(state: &AppState, panel: &Panel) -> Response {
-    (panel.jar.clone().remove(removal(SESSION_COOKIE)), render(&screen::start(state, None), StatusCode::OK))
-        .into_response()
+    let jar = panel.jar.clone().remove(removal(SESSION_COOKIE)).remove(removal(LANGUAGE_COOKIE));
+    (jar, render(&screen::start(state, None), StatusCode::OK)).into_response()
 }
 
 /// `POST /kiosk/cancel` (Escape) and `POST /kiosk/restart` (after the end, or when the idle
