@@ -242,8 +242,10 @@ async fn scanned_pickup(tx: &mut dyn Tx, site: &SiteId, text: &str) -> Result<Pi
     // A number matches whatever its case; so does a reference that could be meant by it, as far as
     // references are spelt in one case (`T22000129`, `t22000129`).
     if let (Some(by_number), Some(number)) = (&by_number, &number) {
-        for spelling in [number.as_str().to_owned(), number.as_str().to_lowercase()] {
-            if let Some(other) = tx.pickup_by_reference(site, &spelling).await?
+        let spellings = [number.as_str().to_owned(), number.as_str().to_lowercase()];
+        // The text as typed was looked up already.
+        for spelling in spellings.iter().filter(|s| reference.as_deref() != Some(s.as_str())) {
+            if let Some(other) = tx.pickup_by_reference(site, spelling).await?
                 && other.id != by_number.id
                 && meant_by_reference(&other)
             {

@@ -113,24 +113,11 @@ pub(crate) async fn error_screens(State(state): State<AppState>, request: Reques
         .and_then(|c| PanelLanguage::parse(c.value()))
         .unwrap_or(PanelLanguage::De);
     let response = next.run(request).await;
-    let status = response.status();
-    let is_page = response
-        .headers()
-        .get(header::CONTENT_TYPE)
-        .and_then(|v| v.to_str().ok())
-        .is_some_and(|v| v.starts_with("text/html"));
-    if !(status.is_client_error() || status.is_server_error()) || is_page {
+    if !crate::pages::wants_page(&response) {
         return response;
     }
-    let mut answer = screen::render(&screen::hitch(&state, language), status);
-    // `Allow` on a 405, `Retry-After` on a 429: what the refusal said besides its body.
-    for (name, value) in response.headers() {
-        if name != header::CONTENT_TYPE && name != header::CONTENT_LENGTH {
-            answer.headers_mut().insert(name.clone(), value.clone());
-        }
-    }
-    answer.headers_mut().insert(header::CONTENT_SECURITY_POLICY, HeaderValue::from_static(crate::pages::PAGE_POLICY));
-    answer
+    let hitch = screen::render(&screen::hitch(&state, language), response.status());
+    crate::pages::as_page_of(response, hitch)
 }
 
 async fn serve_asset(axum::extract::Path(file): axum::extract::Path<String>) -> Response {

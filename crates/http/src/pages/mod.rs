@@ -24,7 +24,7 @@ use axum::routing::{get, post};
 use tower_http::set_header::SetResponseHeaderLayer;
 
 pub(crate) use assets::respond as asset;
-pub(crate) use render::{Pages, Tr, html};
+pub(crate) use render::{Pages, Tr, as_page_of, html, wants_page};
 pub(crate) use session::staff_from_cookie;
 
 use crate::AppState;

@@ -142,27 +142,36 @@ pub(crate) async fn error_pages(
     let lang = jar.get(LANGUAGE_COOKIE).and_then(|c| StaffLanguage::parse(c.value())).unwrap_or(StaffLanguage::De);
     let t = Tr { texts: state.pages.texts.clone(), lang };
     let response = next.run(request).await;
+    if !wants_page(&response) {
+        return response;
+    }
+    let status = response.status();
+    let (code, _) = crate::error::for_status(status.as_u16(), "");
+    let message = t.error_code(code);
+    let page = ErrorPage { t: t.clone(), bar: None, title: t.t("error-title"), message };
+    as_page_of(response, html(status, &page))
+}
+
+/// Whether an answer is a refusal that came as plain text or the API's JSON, where a page is due.
+pub(crate) fn wants_page(response: &Response) -> bool {
     let status = response.status();
     let is_page = response
         .headers()
         .get(axum::http::header::CONTENT_TYPE)
         .and_then(|v| v.to_str().ok())
         .is_some_and(|v| v.starts_with("text/html"));
-    if !(status.is_client_error() || status.is_server_error()) || is_page {
-        return response;
-    }
-    let (code, _) = crate::error::for_status(status.as_u16(), "");
-    let message = t.error_code(code);
-    let page = ErrorPage { t: t.clone(), bar: None, title: t.t("error-title"), message };
-    let mut answer = html(status, &page);
-    // `Allow` on a 405, `Retry-After` on a 429: what the refusal said besides its body.
-    for (name, value) in response.headers() {
+    (status.is_client_error() || status.is_server_error()) && !is_page
+}
+
+/// `page` in place of `refused`, keeping what the refusal said besides its body (`Allow` on a 405,
+/// `Retry-After` on a 429) and giving it the pages' content policy.
+pub(crate) fn as_page_of(refused: Response, mut page: Response) -> Response {
+    for (name, value) in refused.headers() {
         if name != axum::http::header::CONTENT_TYPE && name != axum::http::header::CONTENT_LENGTH {
-            answer.headers_mut().insert(name.clone(), value.clone());
+            page.headers_mut().insert(name.clone(), value.clone());
         }
     }
-    answer
-        .headers_mut()
+    page.headers_mut()
         .insert(axum::http::header::CONTENT_SECURITY_POLICY, axum::http::HeaderValue::from_static(super::PAGE_POLICY));
-    answer
+    page
 }
